@@ -1,0 +1,102 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { GraphQLSchema } from "graphql";
+import type { ApolloServer } from "@apollo/server";
+import type { Config } from "./config";
+import { createLogger, type Logger } from "./common/logger";
+import { initORM, type Orm } from "./db/orm";
+import { createServices, type Services } from "./services";
+import { JobWorker } from "./jobs/job.queue";
+import { registerTaskJobs } from "./tasks/task.jobs";
+import { registerGuardianJobs } from "./guardian/guardian.jobs";
+import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
+import { createSchema } from "./graphql/schema";
+import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
+import type { Context } from "./graphql/context";
+
+export interface HumanOps {
+  config: Config;
+  log: Logger;
+  orm: Orm;
+  services: Services;
+  worker: JobWorker;
+  schema: GraphQLSchema;
+  httpServer: http.Server;
+  createContext: ContextFactory;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: drains HTTP, finishes in-flight jobs, closes the database. */
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+  /** Run background jobs in this process (default true). */
+  runWorker?: boolean;
+}
+
+/**
+ * Assembles one HumanOps process: database, domain services, background
+ * worker and the HTTP server with GraphQL at /graphql.
+ */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<HumanOps> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const orm = await initORM(config.database);
+  let worker: JobWorker | undefined;
+  const services = createServices(config, { committed: () => worker?.wake() });
+  worker = new JobWorker(orm, log, config.worker);
+
+  const mockOperator = await ensureMockOperator(orm.em.fork());
+  registerTaskJobs(worker, services.tasks);
+  const testMode = registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
+  registerGuardianJobs(worker, services.guardian, services.tasks, testMode);
+
+  const schema = await createSchema();
+  const createContext = createContextFactory(orm, services, log);
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+  let ready = false;
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checks = { database: await orm.isConnected(), worker: worker.isRunning || options.runWorker === false, accepting: ready };
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
+  });
+  app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
+  const apollo: ApolloServer<Context> = await mountGraphQL(app, httpServer, schema, createContext, log);
+
+  return {
+    config,
+    log,
+    orm,
+    services,
+    worker,
+    schema,
+    httpServer,
+    createContext,
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.port, config.host, () => resolve());
+      });
+      if (options.runWorker !== false) worker.start();
+      ready = true;
+      const { port } = httpServer.address() as AddressInfo;
+      const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+      log.info({ url: `${url}/graphql`, database: config.database.kind }, "HumanOps is listening");
+      return url;
+    },
+    async stop() {
+      ready = false;
+      await apollo.stop();
+      await worker.stop();
+      await orm.close();
+      log.info("HumanOps stopped");
+    },
+  };
+}

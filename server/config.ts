@@ -1,0 +1,143 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * All configuration comes from environment variables, validated once at
+ * start. With nothing set HumanOps runs embedded: SQLite under ./data, test
+ * mode, port 4000.
+ */
+export type DatabaseConfig =
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgresql"; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  redisUrl?: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Guardian: a score >= approveAt verifies, < rejectBelow rejects, in between goes to manual review. */
+  guardian: { approveAt: number; rejectBelow: number };
+  /** Platform fee charged on top of the reward, in basis points. */
+  feeBps: number;
+  tasks: {
+    maxRewardUnits: bigint;
+    minRewardUnits: bigint;
+    maxDeadlineDays: number;
+    defaultMaxAttempts: number;
+  };
+  testMode: {
+    /** Delay between the mock operator's steps, so a watcher sees each state. */
+    stepDelayMs: number;
+    /** Test USDC credited to every new agent's test balance. */
+    startingBalanceUnits: bigint;
+  };
+  worker: { pollMs: number; concurrency: number; lockMs: number };
+  limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
+  /** Server-side secret mixed into API key hashes; keys are unusable without it. */
+  apiKeyPepper: string;
+}
+
+class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const int = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
+const usd = z
+  .string()
+  .regex(/^\d+(\.\d{1,6})?$/, "must be a USD amount with at most 6 decimals")
+  .transform((v) => {
+    const [whole, fraction = ""] = v.split(".");
+    return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
+  });
+
+const EnvSchema = z
+  .object({
+    PORT: int(0, 65_535).default(4000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    DATABASE_URL: z.string().min(1).default("./data/humanops.db"),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    GUARDIAN_APPROVE_AT: int(1, 100).default(90),
+    GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
+    PLATFORM_FEE_BPS: int(0, 5_000).default(1_000),
+    TASK_MIN_REWARD_USD: usd.prefault("0.01"),
+    TASK_MAX_REWARD_USD: usd.prefault("10000"),
+    TASK_MAX_DEADLINE_DAYS: int(1, 365).default(90),
+    TASK_MAX_ATTEMPTS: int(1, 10).default(3),
+    TEST_MODE_STEP_MS: int(0, 60_000).default(1_000),
+    TEST_MODE_STARTING_BALANCE_USD: usd.prefault("10000"),
+    WORKER_POLL_MS: int(5, 60_000).default(250),
+    WORKER_CONCURRENCY: int(1, 64).default(4),
+    WORKER_LOCK_MS: int(1_000, 3_600_000).default(60_000),
+    MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
+    MAX_PHOTO_BYTES: int(1_024, 50 * 1024 * 1024).default(8 * 1024 * 1024),
+    MAX_PHOTOS_PER_PROOF: int(1, 50).default(10),
+    API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
+    NODE_ENV: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.GUARDIAN_REJECT_BELOW > env.GUARDIAN_APPROVE_AT) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["GUARDIAN_REJECT_BELOW"],
+        message: `must not exceed GUARDIAN_APPROVE_AT (${env.GUARDIAN_APPROVE_AT})`,
+      });
+    }
+    if (env.TASK_MIN_REWARD_USD > env.TASK_MAX_REWARD_USD) {
+      ctx.addIssue({ code: "custom", path: ["TASK_MIN_REWARD_USD"], message: "must not exceed TASK_MAX_REWARD_USD" });
+    }
+    if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
+      ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required when NODE_ENV=production" });
+    }
+  });
+
+function parseDatabase(url: string): DatabaseConfig {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: "postgresql", url };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new ConfigError([`DATABASE_URL: must be a postgres:// URL or a SQLite file path`]);
+  }
+  return { kind: "sqlite", path: url === ":memory:" ? url : path.resolve(url) };
+}
+
+/** An embedded-mode pepper: fine for a laptop, refused in production (see above). */
+const DEVELOPMENT_PEPPER = "humanops-development-pepper";
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: parseDatabase(e.DATABASE_URL),
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    guardian: { approveAt: e.GUARDIAN_APPROVE_AT, rejectBelow: e.GUARDIAN_REJECT_BELOW },
+    feeBps: e.PLATFORM_FEE_BPS,
+    tasks: {
+      minRewardUnits: e.TASK_MIN_REWARD_USD,
+      maxRewardUnits: e.TASK_MAX_REWARD_USD,
+      maxDeadlineDays: e.TASK_MAX_DEADLINE_DAYS,
+      defaultMaxAttempts: e.TASK_MAX_ATTEMPTS,
+    },
+    testMode: { stepDelayMs: e.TEST_MODE_STEP_MS, startingBalanceUnits: e.TEST_MODE_STARTING_BALANCE_USD },
+    worker: { pollMs: e.WORKER_POLL_MS, concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },
+    limits: {
+      jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
+      photoBytes: e.MAX_PHOTO_BYTES,
+      photosPerProof: e.MAX_PHOTOS_PER_PROOF,
+    },
+    apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
+  };
+}
+
+export { ConfigError };

@@ -1,0 +1,80 @@
+import fs from "node:fs";
+import path from "node:path";
+import { MikroORM as SqliteORM, defineConfig as defineSqliteConfig } from "@mikro-orm/better-sqlite";
+import { MikroORM as PostgresORM, defineConfig as definePostgresConfig } from "@mikro-orm/postgresql";
+import type { MikroORM } from "@mikro-orm/core";
+import type { AbstractSqlDriver, EntityManager as SqlEntityManager } from "@mikro-orm/knex";
+import { Migrator } from "@mikro-orm/migrations";
+import type { DatabaseConfig } from "../config";
+import { ENTITIES } from "./entities";
+import { MIGRATIONS } from "./migrations";
+
+export type Orm = MikroORM<AbstractSqlDriver>;
+export type Em = SqlEntityManager;
+
+export interface OrmOptions {
+  /** Log SQL (debugging only). */
+  debug?: boolean;
+  /** Apply pending migrations on start (default true). */
+  migrate?: boolean;
+}
+
+const common = {
+  entities: ENTITIES,
+  extensions: [Migrator],
+  migrations: {
+    migrationsList: MIGRATIONS,
+    transactional: true,
+    allOrNothing: true,
+    snapshot: false,
+    silent: true,
+  },
+  // An entity that is not found is our NOT_FOUND, thrown by the services with a clear message.
+  forceUtcTimezone: true,
+  allowGlobalContext: false,
+  discovery: { warnWhenNoEntities: true, requireEntitiesArray: true },
+};
+
+/**
+ * Opens the database named by the configuration and brings its schema up to
+ * date with the checked-in migrations. Tests pass `{ kind: "sqlite", path: ":memory:" }`
+ * or a PostgreSQL URL.
+ */
+export async function initORM(database: DatabaseConfig, options: OrmOptions = {}): Promise<Orm> {
+  let orm: Orm;
+  if (database.kind === "sqlite") {
+    if (database.path !== ":memory:") fs.mkdirSync(path.dirname(database.path), { recursive: true });
+    orm = await SqliteORM.init(
+      defineSqliteConfig({
+        ...common,
+        dbName: database.path,
+        debug: options.debug ?? false,
+        pool: { afterCreate: enableSqlitePragmas },
+      }),
+    );
+  } else {
+    orm = await PostgresORM.init(
+      definePostgresConfig({
+        ...common,
+        clientUrl: database.url,
+        debug: options.debug ?? false,
+        pool: { min: 0, max: 10 },
+      }),
+    );
+  }
+  if (options.migrate ?? true) await orm.getMigrator().up();
+  return orm;
+}
+
+/** WAL for concurrent readers, a busy timeout instead of SQLITE_BUSY, and foreign keys enforced. */
+function enableSqlitePragmas(connection: { pragma(sql: string): unknown }, done: (err: Error | null, connection: unknown) => void): void {
+  try {
+    connection.pragma("journal_mode = WAL");
+    connection.pragma("busy_timeout = 5000");
+    connection.pragma("foreign_keys = ON");
+    connection.pragma("synchronous = NORMAL");
+    done(null, connection);
+  } catch (err) {
+    done(err as Error, connection);
+  }
+}

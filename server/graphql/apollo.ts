@@ -1,0 +1,61 @@
+import type http from "node:http";
+import type express from "express";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import type { GraphQLSchema } from "graphql";
+import type { Orm } from "../db/orm";
+import type { Logger } from "../common/logger";
+import type { DomainError } from "../common/errors";
+import type { Principal } from "../agents/api-key.service";
+import type { Services } from "../services";
+import type { Context } from "./context";
+import { createErrorFormatter } from "./error-formatter";
+
+/** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */
+export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefined {
+  const header = headers["x-api-key"];
+  if (typeof header === "string" && header.trim()) return header.trim();
+  const authorization = headers.authorization;
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
+  return bearer?.[1];
+}
+
+export interface ContextFactory {
+  (apiKey: string | undefined): Promise<Context>;
+}
+
+/** Builds a Context with its own EntityManager fork and the caller resolved from the key. */
+export function createContextFactory(orm: Orm, services: Services, log: Logger): ContextFactory {
+  return async (apiKey) => {
+    const em = orm.em.fork();
+    let principal: Principal | undefined;
+    let authError: DomainError | undefined;
+    if (apiKey) {
+      try {
+        principal = await services.keys.authenticate(em, apiKey);
+      } catch (err) {
+        authError = err as DomainError;
+      }
+    }
+    return { em, services, log, principal, authError } satisfies Context;
+  };
+}
+
+export async function mountGraphQL(
+  app: express.Express,
+  httpServer: http.Server,
+  schema: GraphQLSchema,
+  createContext: ContextFactory,
+  log: Logger,
+): Promise<ApolloServer<Context>> {
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError: createErrorFormatter(log),
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+  app.use("/graphql", expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }));
+  return apollo;
+}

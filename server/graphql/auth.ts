@@ -1,0 +1,15 @@
+import { ForbiddenError, UnauthenticatedError } from "../common/errors";
+import type { AgentPrincipal, OperatorPrincipal } from "../tasks/task.service";
+import type { Context } from "./context";
+
+export function requireAgent(ctx: Context): AgentPrincipal {
+  if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+  if (ctx.principal.kind !== "agent") throw new ForbiddenError("this operation needs an agent's API key");
+  return ctx.principal;
+}
+
+export function requireOperator(ctx: Context): OperatorPrincipal {
+  if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+  if (ctx.principal.kind !== "operator") throw new ForbiddenError("this operation needs an operator's API key");
+  return ctx.principal;
+}

@@ -1,0 +1,15 @@
+import type { Em } from "../db/orm";
+import type { Logger } from "../common/logger";
+import type { DomainError } from "../common/errors";
+import type { Principal } from "../agents/api-key.service";
+import type { Services } from "../services";
+
+/** Everything a resolver may use, built per request (or per WebSocket operation, MCP call, job). */
+export interface Context {
+  em: Em;
+  services: Services;
+  log: Logger;
+  principal?: Principal;
+  /** Why a key that was presented was refused; raised only when a resolver needs a caller. */
+  authError?: DomainError;
+}

@@ -1,0 +1,59 @@
+import { PNG } from "pngjs";
+import jpeg from "jpeg-js";
+
+export type ImageFormat = "image/png" | "image/jpeg";
+
+export interface DecodedImage {
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+/** The format named by the file's leading bytes, whatever the client claimed. */
+export function sniffImageFormat(data: Buffer): ImageFormat | undefined {
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return "image/jpeg";
+  return undefined;
+}
+
+/**
+ * Fully decodes a PNG or JPEG (not just its header), so a truncated or
+ * corrupt file is caught. Bounded in pixels and memory.
+ */
+export function decodeImage(data: Buffer, maxMegapixels = 50): DecodedImage | undefined {
+  const format = sniffImageFormat(data);
+  try {
+    if (format === "image/png") {
+      const png = PNG.sync.read(data);
+      return { format, width: png.width, height: png.height };
+    }
+    if (format === "image/jpeg") {
+      const image = jpeg.decode(data, { maxResolutionInMP: maxMegapixels, maxMemoryUsageInMB: 512, useTArray: true });
+      return { format, width: image.width, height: image.height };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A PNG photo made for tests and the test-mode mock operator: a smooth
+ * gradient whose colours come from `seed`, so every seed gives distinct bytes.
+ */
+export function generatePhoto(seed: number, width = 640, height = 480): Buffer {
+  const png = new PNG({ width, height });
+  const r0 = (seed * 53) % 256;
+  const g0 = (seed * 97) % 256;
+  const b0 = (seed * 193) % 256;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      png.data[i] = (r0 + x) % 256;
+      png.data[i + 1] = (g0 + y) % 256;
+      png.data[i + 2] = (b0 + x + y) % 256;
+      png.data[i + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}

@@ -1,0 +1,49 @@
+import { Entity, Enum, JsonType, ManyToOne, OneToOne, Property } from "@mikro-orm/core";
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
+import { BaseEntity } from "../common/base.entity";
+import { Proof } from "../proofs/proof.entity";
+import { Task } from "../tasks/task.entity";
+
+export enum Verdict {
+  APPROVE = "APPROVE",
+  REVIEW = "REVIEW",
+  REJECT = "REJECT",
+}
+registerEnumType(Verdict, { name: "Verdict", description: "The Guardian's verdict on a proof" });
+
+/** The Guardian's score of one proof, with the reasons behind it. */
+@ObjectType()
+@Entity({ tableName: "verifications" })
+export class Verification extends BaseEntity {
+  @ManyToOne(() => Task)
+  task: Task;
+
+  @OneToOne(() => Proof, { owner: true, unique: true })
+  proof: Proof;
+
+  @Field(() => Int, { description: "0-100" })
+  @Property({ type: "integer" })
+  score: number;
+
+  @Field(() => Verdict)
+  @Enum({ items: () => Verdict })
+  verdict: Verdict;
+
+  @Field(() => [String])
+  @Property({ type: JsonType })
+  reasons: string[];
+
+  @Field(() => String, { description: "Which scorer produced the score" })
+  @Property({ type: "string", length: 64 })
+  scorer: string;
+
+  constructor(task: Task, proof: Proof, score: number, verdict: Verdict, reasons: string[], scorer: string) {
+    super();
+    this.task = task;
+    this.proof = proof;
+    this.score = score;
+    this.verdict = verdict;
+    this.reasons = reasons;
+    this.scorer = scorer;
+  }
+}

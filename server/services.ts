@@ -1,0 +1,36 @@
+import type { Config } from "./config";
+import { ApiKeyService } from "./agents/api-key.service";
+import { AgentService } from "./agents/agent.service";
+import { OperatorService } from "./operators/operator.service";
+import { LedgerService } from "./ledger/ledger.service";
+import { GuardianService } from "./guardian/guardian.service";
+import { TaskService, type CommitSignals } from "./tasks/task.service";
+import { ProofService } from "./proofs/proof.service";
+
+/** The domain services, wired once per process and shared by every transport. */
+export interface Services {
+  config: Config;
+  keys: ApiKeyService;
+  agents: AgentService;
+  operators: OperatorService;
+  ledger: LedgerService;
+  guardian: GuardianService;
+  tasks: TaskService;
+  proofs: ProofService;
+}
+
+export function createServices(config: Config, signals: CommitSignals): Services {
+  const keys = new ApiKeyService(config.apiKeyPepper);
+  const ledger = new LedgerService();
+  const tasks = new TaskService(config, ledger, signals);
+  return {
+    config,
+    keys,
+    ledger,
+    agents: new AgentService(config, keys, ledger),
+    operators: new OperatorService(keys, ledger),
+    guardian: new GuardianService(config.guardian),
+    tasks,
+    proofs: new ProofService(config, tasks),
+  };
+}

@@ -1,0 +1,54 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from "@mikro-orm/core";
+import { Field, ID, ObjectType } from "type-graphql";
+import { Task } from "./task.entity";
+import { ActorType, TaskStatus } from "./task.enums";
+
+/**
+ * The audit log: one row per transition, written in the same transaction as
+ * the status change. Its auto-increment id orders all events globally, which
+ * is what subscribers resume from.
+ */
+@ObjectType()
+@Entity({ tableName: "task_events" })
+@Index({ properties: ["task", "id"] })
+export class TaskEvent {
+  @Field(() => ID)
+  @PrimaryKey({ type: "bigint", autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Task)
+  task: Task;
+
+  @Field(() => TaskStatus, { nullable: true, description: "Null for the event that created the task" })
+  @Enum({ items: () => TaskStatus, nullable: true })
+  fromStatus?: TaskStatus;
+
+  @Field(() => TaskStatus)
+  @Enum({ items: () => TaskStatus })
+  toStatus: TaskStatus;
+
+  @Field(() => ActorType)
+  @Enum({ items: () => ActorType })
+  actorType: ActorType;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: "uuid", nullable: true })
+  actorId?: string;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: "string", length: 1000, nullable: true })
+  reason?: string;
+
+  @Field(() => Date)
+  @Property({ type: "datetime" })
+  createdAt: Date = new Date();
+
+  constructor(task: Task, fromStatus: TaskStatus | undefined, toStatus: TaskStatus, actor: { type: ActorType; id?: string }, reason?: string) {
+    this.task = task;
+    this.fromStatus = fromStatus;
+    this.toStatus = toStatus;
+    this.actorType = actor.type;
+    this.actorId = actor.id;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,147 @@
+import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique, JsonType, OptionalProps } from "@mikro-orm/core";
+import { Field, Float, Int, ObjectType } from "type-graphql";
+import { BaseEntity } from "../common/base.entity";
+import { Mode } from "../common/mode";
+import { Agent } from "../agents/agent.entity";
+import { Operator } from "../operators/operator.entity";
+import { TaskStatus, TaskType, TestScenario } from "./task.enums";
+
+@ObjectType()
+export class Location {
+  @Field(() => Float)
+  lat!: number;
+
+  @Field(() => Float)
+  lng!: number;
+
+  @Field(() => String, { nullable: true })
+  address?: string;
+}
+
+export interface TaskTerms {
+  agent: Agent;
+  mode: Mode;
+  title: string;
+  description: string;
+  taskType: TaskType;
+  lat: number;
+  lng: number;
+  address?: string;
+  rewardUnits: bigint;
+  feeUnits: bigint;
+  deadline: Date;
+  proofRequirements: string[];
+  maxAttempts: number;
+  testScenario?: TestScenario;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+/**
+ * A task and its money terms. `status` only changes through
+ * task.state-machine.ts; `version` makes every change a compare-and-set, so
+ * two racing transitions cannot both win.
+ */
+@ObjectType()
+@Entity({ tableName: "tasks" })
+@Index({ properties: ["status", "lat", "lng"] })
+@Index({ properties: ["agent", "createdAt"] })
+@Unique({ properties: ["agent", "idempotencyKey"] })
+export class Task extends BaseEntity {
+  [OptionalProps]?: "status" | "attempts" | "version" | "createdAt" | "updatedAt";
+
+  @ManyToOne(() => Agent)
+  agent: Agent;
+
+  @Field(() => Mode)
+  @Enum({ items: () => Mode })
+  mode: Mode;
+
+  @Field(() => TaskStatus)
+  @Enum({ items: () => TaskStatus })
+  status: TaskStatus = TaskStatus.POSTED;
+
+  @Field(() => String)
+  @Property({ type: "string", length: 200 })
+  title: string;
+
+  @Field(() => String)
+  @Property({ type: "text" })
+  description: string;
+
+  @Field(() => TaskType)
+  @Enum({ items: () => TaskType })
+  taskType: TaskType;
+
+  @Property({ type: "double" })
+  lat: number;
+
+  @Property({ type: "double" })
+  lng: number;
+
+  @Property({ type: "string", length: 500, nullable: true })
+  address?: string;
+
+  @Property({ type: new BigIntType("bigint") })
+  rewardUnits: bigint;
+
+  @Property({ type: new BigIntType("bigint") })
+  feeUnits: bigint;
+
+  @Field(() => Date)
+  @Property({ type: "datetime" })
+  deadline: Date;
+
+  @Field(() => [String])
+  @Property({ type: JsonType })
+  proofRequirements: string[];
+
+  @ManyToOne(() => Operator, { nullable: true })
+  operator?: Operator;
+
+  @Field(() => Int, { description: "Proof submissions so far" })
+  @Property({ type: "integer" })
+  attempts: number = 0;
+
+  @Field(() => Int)
+  @Property({ type: "integer" })
+  maxAttempts: number;
+
+  @Field(() => TestScenario, { nullable: true })
+  @Enum({ items: () => TestScenario, nullable: true })
+  testScenario?: TestScenario;
+
+  @Property({ type: "string", length: 255, nullable: true })
+  idempotencyKey?: string;
+
+  /** Hash of the creating request, so a reused idempotency key with another body is refused. */
+  @Property({ type: "string", length: 64, nullable: true })
+  requestHash?: string;
+
+  @Property({ type: "integer", version: true })
+  version: number = 1;
+
+  constructor(terms: TaskTerms) {
+    super();
+    this.agent = terms.agent;
+    this.mode = terms.mode;
+    this.title = terms.title;
+    this.description = terms.description;
+    this.taskType = terms.taskType;
+    this.lat = terms.lat;
+    this.lng = terms.lng;
+    this.address = terms.address;
+    this.rewardUnits = terms.rewardUnits;
+    this.feeUnits = terms.feeUnits;
+    this.deadline = terms.deadline;
+    this.proofRequirements = terms.proofRequirements;
+    this.maxAttempts = terms.maxAttempts;
+    this.testScenario = terms.testScenario;
+    this.idempotencyKey = terms.idempotencyKey;
+    this.requestHash = terms.requestHash;
+  }
+
+  get totalUnits(): bigint {
+    return this.rewardUnits + this.feeUnits;
+  }
+}

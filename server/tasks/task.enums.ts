@@ -1,0 +1,51 @@
+import { registerEnumType } from "type-graphql";
+
+export enum TaskStatus {
+  POSTED = "POSTED",
+  ACCEPTED = "ACCEPTED",
+  SUBMITTED = "SUBMITTED",
+  MANUAL_REVIEW = "MANUAL_REVIEW",
+  REJECTED = "REJECTED",
+  VERIFIED = "VERIFIED",
+  PAID = "PAID",
+  CANCELLED = "CANCELLED",
+  EXPIRED = "EXPIRED",
+}
+
+export enum TaskType {
+  PHOTO = "PHOTO",
+  DELIVERY = "DELIVERY",
+  INSPECTION = "INSPECTION",
+  VERIFICATION = "VERIFICATION",
+  CUSTOM = "CUSTOM",
+}
+
+/** What the built-in mock operator does with a test-mode task. */
+export enum TestScenario {
+  /** Good proof: VERIFIED, then PAID. */
+  APPROVE = "APPROVE",
+  /** Proof with too few photos: MANUAL_REVIEW, waiting for the agent's decision. */
+  REVIEW = "REVIEW",
+  /** Undecodable proof on every attempt: REJECTED until attempts run out, then EXPIRED and refunded. */
+  REJECT = "REJECT",
+  /** Nobody accepts; the task expires at once and is refunded. */
+  EXPIRE = "EXPIRE",
+  /** No mock operator: test-mode operators accept and submit by hand. */
+  MANUAL = "MANUAL",
+}
+
+/** Who caused a transition. */
+export enum ActorType {
+  AGENT = "AGENT",
+  OPERATOR = "OPERATOR",
+  GUARDIAN = "GUARDIAN",
+  SYSTEM = "SYSTEM",
+}
+
+registerEnumType(TaskStatus, {
+  name: "TaskStatus",
+  description: "POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED and EXPIRED",
+});
+registerEnumType(TaskType, { name: "TaskType" });
+registerEnumType(TestScenario, { name: "TestScenario", description: "Test mode only: which branch of the lifecycle to walk" });
+registerEnumType(ActorType, { name: "ActorType" });

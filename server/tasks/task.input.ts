@@ -1,0 +1,93 @@
+import { Field, Float, InputType, Int, registerEnumType } from "type-graphql";
+import { UsdAmountScalar } from "../graphql/scalars";
+import { TaskStatus, TaskType, TestScenario } from "./task.enums";
+
+@InputType()
+export class LocationInput {
+  @Field(() => Float, { description: "Latitude, -90 to 90" })
+  lat!: number;
+
+  @Field(() => Float, { description: "Longitude, -180 to 180" })
+  lng!: number;
+
+  @Field(() => String, { nullable: true })
+  address?: string;
+}
+
+@InputType()
+export class PostTaskInput {
+  @Field(() => String, { description: "At most 200 characters" })
+  title!: string;
+
+  @Field(() => String, { description: "What the operator must do, at most 5000 characters" })
+  description!: string;
+
+  @Field(() => TaskType)
+  taskType!: TaskType;
+
+  @Field(() => LocationInput)
+  location!: LocationInput;
+
+  @Field(() => UsdAmountScalar, { description: "What the operator is paid, in USD (USDC). The platform fee is added on top." })
+  rewardUsd!: string;
+
+  @Field(() => Date, { description: "When the task expires (ISO-8601), at least a minute ahead" })
+  deadline!: Date;
+
+  @Field(() => [String], { nullable: true, description: "What the proof must show, e.g. \"4 photos (one per corner)\"" })
+  proofRequirements?: string[];
+
+  @Field(() => Int, { nullable: true, description: "Proof submissions allowed (1-10, default 3)" })
+  maxAttempts?: number;
+
+  @Field(() => TestScenario, { nullable: true, description: "Test keys only: the branch the mock operator walks (default APPROVE)" })
+  testScenario?: TestScenario;
+
+  @Field(() => String, { nullable: true, description: "Retrying with the same key returns the first task instead of posting twice" })
+  idempotencyKey?: string;
+}
+
+@InputType()
+export class TaskFilter {
+  @Field(() => TaskStatus, { nullable: true })
+  status?: TaskStatus;
+
+  @Field(() => TaskType, { nullable: true })
+  taskType?: TaskType;
+}
+
+@InputType()
+export class GeoPointInput {
+  @Field(() => Float)
+  lat!: number;
+
+  @Field(() => Float)
+  lng!: number;
+}
+
+@InputType({ description: "A photo sent inline as base64" })
+export class PhotoInput {
+  @Field(() => String, { description: "The image bytes (JPEG or PNG), base64-encoded" })
+  dataBase64!: string;
+
+  @Field(() => String, { nullable: true })
+  contentType?: string;
+
+  @Field(() => String, { nullable: true })
+  filename?: string;
+}
+
+@InputType()
+export class SubmitProofInput {
+  @Field(() => [PhotoInput], { description: "1 to 10 photos" })
+  photos!: PhotoInput[];
+
+  @Field(() => String, { nullable: true })
+  notes?: string;
+}
+
+export enum ReviewDecision {
+  APPROVE = "APPROVE",
+  REJECT = "REJECT",
+}
+registerEnumType(ReviewDecision, { name: "ReviewDecision" });

@@ -1,0 +1,166 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { ValidationError } from "../common/errors";
+import type { Context } from "../graphql/context";
+import { requireAgent, requireOperator } from "../graphql/auth";
+import { Money } from "../graphql/money.type";
+import { Operator } from "../operators/operator.entity";
+import { Proof } from "../proofs/proof.entity";
+import { Verification } from "../guardian/verification.entity";
+import { Location, Task } from "./task.entity";
+import { TaskEvent } from "./task-event.entity";
+import { TaskType } from "./task.enums";
+import { GeoPointInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
+import { AvailableTask, TaskConnection } from "./task.types";
+
+const MAX_PAGE = 100;
+const MAX_RADIUS_KM = 500;
+
+function pageSize(first: number): number {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new ValidationError("first", `must be from 1 to ${MAX_PAGE}`);
+  return first;
+}
+
+function decodeBase64(value: string, field: string): Buffer {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new ValidationError(field, "must be base64");
+  return Buffer.from(value, "base64");
+}
+
+/** Can the caller see this task's proof? Its agent, and the operator holding it. */
+function mayReadProof(ctx: Context, task: Task): boolean {
+  const principal = ctx.principal;
+  if (principal?.kind === "agent") return principal.agentId === task.agent.id;
+  if (principal?.kind === "operator") return principal.operatorId === task.operator?.id;
+  return false;
+}
+
+@Resolver(() => Task)
+export class TaskResolver {
+  // ── agents ──
+
+  @Mutation(() => Task, { description: "Post a task; reward + fee move from the agent's balance into escrow" })
+  async postTask(@Arg("input", () => PostTaskInput) input: PostTaskInput, @Ctx() ctx: Context): Promise<Task> {
+    return ctx.services.tasks.post(ctx.em, requireAgent(ctx), input);
+  }
+
+  @Query(() => Task, { description: "One task: an agent's own, or for an operator an open task or one it holds" })
+  async task(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
+    if (ctx.principal?.kind === "operator") return ctx.services.tasks.getForOperator(ctx.em, ctx.principal, id);
+    return ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id);
+  }
+
+  @Query(() => TaskConnection, { description: "The agent's tasks, newest first" })
+  async tasks(
+    @Ctx() ctx: Context,
+    @Arg("filter", () => TaskFilter, { nullable: true }) filter?: TaskFilter,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number = 20,
+    @Arg("after", () => String, { nullable: true, description: "Cursor from pageInfo.endCursor" }) after?: string,
+    @Arg("offset", () => Int, { nullable: true, description: "Skip this many (instead of a cursor)" }) offset?: number,
+  ): Promise<TaskConnection> {
+    const principal = requireAgent(ctx);
+    if (offset !== undefined && offset !== null && (offset < 0 || !Number.isInteger(offset))) {
+      throw new ValidationError("offset", "must be a whole number >= 0");
+    }
+    const page = await ctx.services.tasks.list(ctx.em, principal, filter ?? {}, pageSize(first), after ?? undefined, offset ?? undefined);
+    return { nodes: page.nodes, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+  }
+
+  @Mutation(() => Task, { description: "Cancel a POSTED or ACCEPTED task; everything in escrow goes back to the agent" })
+  async cancelTask(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: Context,
+    @Arg("reason", () => String, { nullable: true }) reason?: string,
+  ): Promise<Task> {
+    return ctx.services.tasks.cancel(ctx.em, requireAgent(ctx), id, reason ?? undefined);
+  }
+
+  @Mutation(() => Task, { description: "Decide on proof in MANUAL_REVIEW: APPROVE pays the operator, REJECT lets them resubmit" })
+  async reviewTask(
+    @Arg("id", () => ID) id: string,
+    @Arg("decision", () => ReviewDecision) decision: ReviewDecision,
+    @Ctx() ctx: Context,
+    @Arg("reason", () => String, { nullable: true }) reason?: string,
+  ): Promise<Task> {
+    return ctx.services.tasks.review(ctx.em, requireAgent(ctx), id, decision === ReviewDecision.APPROVE, reason ?? undefined);
+  }
+
+  // ── operators ──
+
+  @Query(() => [AvailableTask], { description: "Open tasks near a point, nearest first" })
+  async availableTasks(
+    @Arg("near", () => GeoPointInput) near: GeoPointInput,
+    @Arg("radiusKm", () => Float) radiusKm: number,
+    @Ctx() ctx: Context,
+    @Arg("taskType", () => TaskType, { nullable: true }) taskType?: TaskType,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number = 20,
+  ): Promise<AvailableTask[]> {
+    const principal = requireOperator(ctx);
+    if (!(near.lat >= -90 && near.lat <= 90)) throw new ValidationError("near.lat", "must be between -90 and 90");
+    if (!(near.lng >= -180 && near.lng <= 180)) throw new ValidationError("near.lng", "must be between -180 and 180");
+    if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM)) throw new ValidationError("radiusKm", `must be greater than 0 and at most ${MAX_RADIUS_KM}`);
+    return ctx.services.tasks.nearby(ctx.em, principal, near.lat, near.lng, radiusKm, pageSize(first), taskType ?? undefined);
+  }
+
+  @Mutation(() => Task, { description: "Claim an open task. Exactly one operator wins a race; the others get CONFLICT." })
+  async acceptTask(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
+    return ctx.services.tasks.accept(ctx.em, requireOperator(ctx), id);
+  }
+
+  @Mutation(() => Task, { description: "Submit photo proof for a task you hold; the Guardian scores it" })
+  async submitProof(
+    @Arg("taskId", () => ID) taskId: string,
+    @Arg("input", () => SubmitProofInput) input: SubmitProofInput,
+    @Ctx() ctx: Context,
+  ): Promise<Task> {
+    const principal = requireOperator(ctx);
+    const photos = (input.photos ?? []).map((photo, i) => ({
+      data: decodeBase64(photo.dataBase64, `photos[${i}].dataBase64`),
+      contentType: photo.contentType ?? undefined,
+      filename: photo.filename ?? undefined,
+    }));
+    return ctx.services.proofs.submit(ctx.em, principal, taskId, photos, input.notes);
+  }
+
+  // ── fields ──
+
+  @FieldResolver(() => Money, { description: "Paid to the operator" })
+  reward(@Root() task: Task): Money {
+    return Money.of(task.rewardUnits);
+  }
+
+  @FieldResolver(() => Money, { description: "Platform fee, charged on top of the reward" })
+  fee(@Root() task: Task): Money {
+    return Money.of(task.feeUnits);
+  }
+
+  @FieldResolver(() => Money, { description: "reward + fee: what the agent pays into escrow" })
+  total(@Root() task: Task): Money {
+    return Money.of(task.totalUnits);
+  }
+
+  @FieldResolver(() => Location)
+  location(@Root() task: Task): Location {
+    return Object.assign(new Location(), { lat: task.lat, lng: task.lng, address: task.address });
+  }
+
+  @FieldResolver(() => Operator, { nullable: true, description: "The operator holding the task, once accepted" })
+  async operator(@Root() task: Task, @Ctx() ctx: Context): Promise<Operator | null> {
+    return task.operator ? ctx.em.findOneOrFail(Operator, task.operator.id) : null;
+  }
+
+  @FieldResolver(() => [TaskEvent], { description: "Every transition, oldest first: the audit log" })
+  async events(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEvent[]> {
+    return ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
+  }
+
+  @FieldResolver(() => [Proof], { description: "Proof submissions, oldest first (the task's agent and operator only)" })
+  async proofs(@Root() task: Task, @Ctx() ctx: Context): Promise<Proof[]> {
+    if (!mayReadProof(ctx, task)) return [];
+    return ctx.em.find(Proof, { task: task.id }, { orderBy: { attempt: "asc" } });
+  }
+
+  @FieldResolver(() => Verification, { nullable: true, description: "The Guardian's latest score of this task's proof" })
+  async verification(@Root() task: Task, @Ctx() ctx: Context): Promise<Verification | null> {
+    if (!mayReadProof(ctx, task)) return null;
+    return ctx.em.findOne(Verification, { task: task.id }, { orderBy: { createdAt: "desc" } });
+  }
+}

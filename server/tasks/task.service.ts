@@ -1,0 +1,346 @@
+import { createHash } from "node:crypto";
+import { LockMode, raw, OptimisticLockError, UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm/core";
+import type { Em } from "../db/orm";
+import { dialectOf } from "../db/dialect";
+import type { Config } from "../config";
+import { Mode } from "../common/mode";
+import { formatUsd, feeFor } from "../common/money";
+import {
+  ConflictError,
+  DeadlinePassedError,
+  ForbiddenError,
+  InsufficientFundsError,
+  LimitExceededError,
+  NotFoundError,
+  ValidationError,
+} from "../common/errors";
+import { Agent } from "../agents/agent.entity";
+import type { Principal } from "../agents/api-key.service";
+import { Operator, KycStatus } from "../operators/operator.entity";
+import { Accounts, type LedgerService } from "../ledger/ledger.service";
+import { enqueue } from "../jobs/job.queue";
+import { Task } from "./task.entity";
+import { TaskEvent } from "./task-event.entity";
+import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
+import { EXPIRABLE_STATUSES } from "./task.state-machine";
+import { created, transition, SYSTEM, type Actor } from "./task.transition";
+import { validatePostTask, type PostTaskRequest } from "./task.validation";
+
+export const TaskJobs = {
+  expire: "task.expire",
+  settle: "task.settle",
+} as const;
+
+/** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
+export interface CommitSignals {
+  committed(): void;
+}
+
+export type AgentPrincipal = Extract<Principal, { kind: "agent" }>;
+export type OperatorPrincipal = Extract<Principal, { kind: "operator" }>;
+
+export interface TaskListFilter {
+  status?: TaskStatus;
+  taskType?: TaskType;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor?: string;
+}
+
+export interface NearbyTask {
+  task: Task;
+  distanceKm: number;
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+
+function agentActor(principal: AgentPrincipal): Actor {
+  return { type: ActorType.AGENT, id: principal.agentId };
+}
+
+function requestHash(request: PostTaskRequest): string {
+  const canonical = JSON.stringify({ ...request, idempotencyKey: undefined, deadline: request.deadline.toISOString(), rewardUsd: String(request.rewardUsd) });
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+function encodeCursor(task: Task): string {
+  return Buffer.from(`${task.createdAt.getTime()}:${task.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [millis, id] = Buffer.from(cursor, "base64url").toString().split(":");
+  const createdAt = new Date(Number(millis));
+  if (!id || Number.isNaN(createdAt.getTime())) throw new ValidationError("after", "is not a cursor returned by this API");
+  return { createdAt, id };
+}
+
+/**
+ * The task marketplace: every command an agent or operator can give about a
+ * task. Each command is one transaction: validation, authorisation, the
+ * transition with its event, ledger postings and follow-up jobs commit
+ * together or not at all.
+ */
+export class TaskService {
+  constructor(
+    private readonly config: Config,
+    private readonly ledger: LedgerService,
+    private readonly signals: CommitSignals,
+  ) {}
+
+  // ── agents ────────────────────────────────────────────────────────────────
+
+  async post(em: Em, principal: AgentPrincipal, request: PostTaskRequest): Promise<Task> {
+    const valid = validatePostTask(request, this.config);
+    const hash = requestHash(request);
+    if (valid.idempotencyKey) {
+      const replay = await this.findIdempotent(em, principal, valid.idempotencyKey, hash);
+      if (replay) return replay;
+    }
+    const testScenario = principal.mode === Mode.TEST ? (valid.testScenario ?? TestScenario.APPROVE) : undefined;
+    if (principal.mode === Mode.LIVE && valid.testScenario) {
+      throw new ForbiddenError("testScenario is only for test-mode keys (ho_test_...)");
+    }
+    try {
+      const task = await em.transactional(async (tx) => {
+        const agent = await tx.findOneOrFail(Agent, principal.agentId, this.lockForUpdate(tx));
+        const { idempotencyKey, ...terms } = valid;
+        const task = new Task({
+          ...terms,
+          agent,
+          mode: principal.mode,
+          feeUnits: feeFor(valid.rewardUnits, this.config.feeBps),
+          testScenario,
+          idempotencyKey,
+          requestHash: hash,
+        });
+        const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
+        if (available < task.totalUnits) throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available));
+        tx.persist(task);
+        created(tx, task, agentActor(principal));
+        this.ledger.fundEscrow(tx, task);
+        const expireAt = testScenario === TestScenario.EXPIRE ? Date.now() + this.config.testMode.stepDelayMs : task.deadline;
+        enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
+        if (testScenario && testScenario !== TestScenario.MANUAL && testScenario !== TestScenario.EXPIRE) {
+          enqueue(tx, "testmode.accept", { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
+        }
+        return task;
+      });
+      this.signals.committed();
+      return task;
+    } catch (err) {
+      // Two requests with one idempotency key raced: the loser answers with the winner's task.
+      if (err instanceof UniqueConstraintViolationException && valid.idempotencyKey) {
+        const replay = await this.findIdempotent(em.fork(), principal, valid.idempotencyKey, hash);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+  }
+
+  async cancel(em: Em, principal: AgentPrincipal, taskId: string, reason?: string): Promise<Task> {
+    return this.command(em, taskId, async (tx, task) => {
+      this.assertOwner(task, principal);
+      transition(tx, task, TaskStatus.CANCELLED, agentActor(principal), reason ?? "cancelled by the agent");
+      this.ledger.refund(tx, task);
+    });
+  }
+
+  /** The agent's decision on proof the Guardian sent to manual review. */
+  async review(em: Em, principal: AgentPrincipal, taskId: string, approve: boolean, reason?: string): Promise<Task> {
+    return this.command(em, taskId, async (tx, task) => {
+      this.assertOwner(task, principal);
+      if (task.status !== TaskStatus.MANUAL_REVIEW) {
+        throw new ConflictError(`only a MANUAL_REVIEW task can be reviewed; this task is ${task.status}`, { status: task.status });
+      }
+      if (approve) this.verify(tx, task, agentActor(principal), reason ?? "approved by the agent on review");
+      else this.reject(tx, task, agentActor(principal), reason ?? "rejected by the agent on review");
+    });
+  }
+
+  async getForAgent(em: Em, principal: AgentPrincipal, taskId: string): Promise<Task> {
+    const task = await this.find(em, taskId);
+    this.assertOwner(task, principal);
+    return task;
+  }
+
+  async list(em: Em, principal: AgentPrincipal, filter: TaskListFilter, first: number, after?: string, offset?: number): Promise<Page<Task>> {
+    const where: FilterQuery<Task> = { agent: principal.agentId, mode: principal.mode };
+    if (filter.status) where.status = filter.status;
+    if (filter.taskType) where.taskType = filter.taskType;
+    const totalCount = await em.count(Task, where);
+    const pageWhere: FilterQuery<Task> = { ...where };
+    if (after) {
+      const cursor = decodeCursor(after);
+      pageWhere.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
+    }
+    const rows = await em.find(Task, pageWhere, {
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      limit: first + 1,
+      offset: after ? undefined : offset,
+    });
+    const nodes = rows.slice(0, first);
+    return {
+      nodes,
+      totalCount,
+      hasNextPage: rows.length > first,
+      endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1]) : undefined,
+    };
+  }
+
+  // ── operators ─────────────────────────────────────────────────────────────
+
+  /** Open tasks of the operator's mode within `radiusKm` of a point, nearest first; the distance is computed in SQL. */
+  async nearby(em: Em, principal: OperatorPrincipal, lat: number, lng: number, radiusKm: number, first: number, taskType?: TaskType): Promise<NearbyTask[]> {
+    const latDelta = (radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
+    const cosLat = Math.cos((lat * Math.PI) / 180);
+    const lngDelta = cosLat > 1e-6 ? latDelta / cosLat : 360;
+    const distance =
+      `2 * ${EARTH_RADIUS_KM} * asin(sqrt(` +
+      `power(sin(radians(t.lat - ?) / 2), 2) + ` +
+      `cos(radians(?)) * cos(radians(t.lat)) * power(sin(radians(t.lng - ?) / 2), 2)))`;
+    const qb = em
+      .createQueryBuilder(Task, "t")
+      .select(["t.*"])
+      .addSelect(raw(`${distance} as distance_km`, [lat, lat, lng]))
+      .where({ status: TaskStatus.POSTED, mode: principal.mode, deadline: { $gt: new Date() } })
+      .andWhere({ lat: { $gte: lat - latDelta, $lte: lat + latDelta } });
+    // Skip the longitude box where it would wrap around the antimeridian.
+    if (lng - lngDelta >= -180 && lng + lngDelta <= 180) qb.andWhere({ lng: { $gte: lng - lngDelta, $lte: lng + lngDelta } });
+    if (taskType) qb.andWhere({ taskType });
+    qb.andWhere(raw(`${distance} <= ?`, [lat, lat, lng, radiusKm]));
+    qb.orderBy({ [raw("distance_km")]: "asc" }).limit(first);
+    const rows = await qb.execute<Array<Record<string, unknown> & { distance_km: number | string }>>("all", false);
+    return rows.map((row) => {
+      const { distance_km, ...columns } = row;
+      return { task: em.map(Task, columns), distanceKm: Math.round(Number(distance_km) * 1000) / 1000 };
+    });
+  }
+
+  async accept(em: Em, principal: OperatorPrincipal, taskId: string): Promise<Task> {
+    return this.command(em, taskId, async (tx, task) => {
+      const operator = await tx.findOneOrFail(Operator, principal.operatorId);
+      if (task.mode !== principal.mode) throw new NotFoundError("task", taskId);
+      if (task.mode === Mode.LIVE && operator.kycStatus !== KycStatus.APPROVED) {
+        throw new ForbiddenError(`identity verification (KYC) must be approved before accepting live tasks; it is ${operator.kycStatus}`);
+      }
+      if (task.status === TaskStatus.POSTED && task.deadline.getTime() <= Date.now()) {
+        throw new DeadlinePassedError("the task's deadline has passed");
+      }
+      transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
+      task.operator = operator;
+    });
+  }
+
+  /** A task as an operator may see it: open tasks of its mode, and tasks it holds. */
+  async getForOperator(em: Em, principal: OperatorPrincipal, taskId: string): Promise<Task> {
+    const task = await this.find(em, taskId);
+    const open = task.status === TaskStatus.POSTED && task.mode === principal.mode;
+    if (!open && task.operator?.id !== principal.operatorId) throw new NotFoundError("task", taskId);
+    return task;
+  }
+
+  // ── system ────────────────────────────────────────────────────────────────
+
+  /** Ends a task whose deadline has passed (or a test task walking the EXPIRE branch) and refunds it. */
+  async expire(em: Em, taskId: string): Promise<void> {
+    const task = await em.findOne(Task, taskId);
+    if (!task || !EXPIRABLE_STATUSES.includes(task.status)) return;
+    const due = task.deadline.getTime() <= Date.now() || task.testScenario === TestScenario.EXPIRE;
+    if (!due) return;
+    transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
+    this.ledger.refund(em, task);
+  }
+
+  /** Records the settlement of a VERIFIED task and marks it PAID. */
+  async settle(em: Em, taskId: string): Promise<void> {
+    const task = await em.findOneOrFail(Task, taskId);
+    if (task.status !== TaskStatus.VERIFIED) return;
+    this.ledger.settle(em, task, task.operator!.id);
+    transition(em, task, TaskStatus.PAID, SYSTEM, `paid ${formatUsd(task.rewardUnits)} USDC to the operator`);
+  }
+
+  /** VERIFIED, with the settlement queued in the same transaction. */
+  verify(em: Em, task: Task, actor: Actor, reason: string): TaskEvent {
+    const event = transition(em, task, TaskStatus.VERIFIED, actor, reason);
+    enqueue(em, TaskJobs.settle, { taskId: task.id }, { dedupeKey: `settle:${task.id}` });
+    return event;
+  }
+
+  /**
+   * REJECTED; when no attempt or no time is left the rejection is final and
+   * the task expires with a refund in the same transaction.
+   */
+  reject(em: Em, task: Task, actor: Actor, reason: string): void {
+    transition(em, task, TaskStatus.REJECTED, actor, reason);
+    if (task.attempts >= task.maxAttempts) {
+      transition(em, task, TaskStatus.EXPIRED, SYSTEM, `final rejection: all ${task.maxAttempts} attempt(s) used`);
+      this.ledger.refund(em, task);
+    } else if (task.deadline.getTime() <= Date.now()) {
+      transition(em, task, TaskStatus.EXPIRED, SYSTEM, "final rejection: the deadline has passed");
+      this.ledger.refund(em, task);
+    }
+  }
+
+  assertCanSubmit(task: Task, principal: OperatorPrincipal): void {
+    if (task.operator?.id !== principal.operatorId || task.mode !== principal.mode) throw new NotFoundError("task", task.id);
+    if (task.status !== TaskStatus.ACCEPTED && task.status !== TaskStatus.REJECTED) {
+      throw new ConflictError(`proof can be submitted for an ACCEPTED or REJECTED task; this task is ${task.status}`, { status: task.status });
+    }
+    if (task.attempts >= task.maxAttempts) {
+      throw new LimitExceededError(`all ${task.maxAttempts} proof attempt(s) for this task are used`);
+    }
+    if (task.deadline.getTime() <= Date.now()) throw new DeadlinePassedError("the task's deadline has passed");
+  }
+
+  // ── shared ────────────────────────────────────────────────────────────────
+
+  async find(em: Em, taskId: string): Promise<Task> {
+    const task = /^[0-9a-f-]{36}$/i.test(taskId) ? await em.findOne(Task, taskId) : null;
+    if (!task) throw new NotFoundError("task", taskId);
+    return task;
+  }
+
+  /**
+   * Runs one command on one task in a transaction. A concurrent change to the
+   * same task surfaces as CONFLICT with the status it now has.
+   */
+  async command(em: Em, taskId: string, apply: (tx: Em, task: Task) => Promise<void>): Promise<Task> {
+    try {
+      const task = await em.transactional(async (tx) => {
+        const task = await this.find(tx, taskId);
+        await apply(tx, task);
+        return task;
+      });
+      this.signals.committed();
+      return task;
+    } catch (err) {
+      if (err instanceof OptimisticLockError) {
+        const current = await em.fork().findOne(Task, taskId);
+        throw new ConflictError(`the task changed while this request ran; it is now ${current?.status ?? "gone"}`, { status: current?.status });
+      }
+      throw err;
+    }
+  }
+
+  private assertOwner(task: Task, principal: AgentPrincipal): void {
+    // Someone else's task is reported as missing, so ids cannot be probed.
+    if (task.agent.id !== principal.agentId || task.mode !== principal.mode) throw new NotFoundError("task", task.id);
+  }
+
+  private lockForUpdate(em: Em): { lockMode?: LockMode } {
+    // SQLite serialises writers itself; PostgreSQL takes a row lock.
+    return dialectOf(em.getPlatform()) === "postgresql" ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  }
+
+  private async findIdempotent(em: Em, principal: AgentPrincipal, key: string, hash: string): Promise<Task | null> {
+    const existing = await em.findOne(Task, { agent: principal.agentId, idempotencyKey: key });
+    if (existing && existing.requestHash !== hash) {
+      throw new ConflictError("this Idempotency-Key was already used with a different request body");
+    }
+    return existing;
+  }
+}

@@ -1,0 +1,50 @@
+import { ConflictError } from "../common/errors";
+import { TaskStatus } from "./task.enums";
+
+/**
+ * The task lifecycle, in one place. Every status change in HumanOps goes
+ * through `assertTransition`; anything not listed here is a CONFLICT.
+ *
+ *   POSTED ──accept──▶ ACCEPTED ──submit──▶ SUBMITTED ──score ≥ approve──▶ VERIFIED ──settle──▶ PAID
+ *     │                   │                    ├──score in between──▶ MANUAL_REVIEW ──approve──▶ VERIFIED
+ *     │                   │                    └──score < reject──▶ REJECTED ◀──reject──┘
+ *     │                   │                                            │ resubmit ─▶ SUBMITTED
+ *     ├─cancel/expire─────┴──▶ CANCELLED / EXPIRED ◀── no attempts or time left ─┘
+ *
+ * SUBMITTED and MANUAL_REVIEW do not expire: proof that arrived in time is
+ * judged, and the deadline is checked again if it is rejected.
+ */
+export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  [TaskStatus.POSTED]: [TaskStatus.ACCEPTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
+  [TaskStatus.ACCEPTED]: [TaskStatus.SUBMITTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
+  [TaskStatus.SUBMITTED]: [TaskStatus.VERIFIED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED],
+  [TaskStatus.MANUAL_REVIEW]: [TaskStatus.VERIFIED, TaskStatus.REJECTED],
+  [TaskStatus.REJECTED]: [TaskStatus.SUBMITTED, TaskStatus.EXPIRED],
+  [TaskStatus.VERIFIED]: [TaskStatus.PAID],
+  [TaskStatus.PAID]: [],
+  [TaskStatus.CANCELLED]: [],
+  [TaskStatus.EXPIRED]: [],
+};
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = [TaskStatus.PAID, TaskStatus.CANCELLED, TaskStatus.EXPIRED];
+
+/** Statuses in which the deadline passing ends the task. */
+export const EXPIRABLE_STATUSES: readonly TaskStatus[] = [TaskStatus.POSTED, TaskStatus.ACCEPTED, TaskStatus.REJECTED];
+
+export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function assertTransition(from: TaskStatus, to: TaskStatus): void {
+  if (!canTransition(from, to)) {
+    const allowed = TRANSITIONS[from];
+    throw new ConflictError(
+      `a ${from} task cannot become ${to}` + (allowed.length ? ` (from ${from} it can become ${allowed.join(", ")})` : ` (${from} is final)`),
+      { from, to },
+    );
+  }
+}

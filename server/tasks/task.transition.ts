@@ -1,0 +1,33 @@
+import type { Em } from "../db/orm";
+import type { Task } from "./task.entity";
+import { TaskEvent } from "./task-event.entity";
+import { ActorType, TaskStatus } from "./task.enums";
+import { assertTransition } from "./task.state-machine";
+
+export interface Actor {
+  type: ActorType;
+  id?: string;
+}
+
+export const SYSTEM: Actor = { type: ActorType.SYSTEM };
+export const GUARDIAN: Actor = { type: ActorType.GUARDIAN };
+
+/**
+ * Moves a task to `to` and writes its TaskEvent into the same unit of work.
+ * The task's version column turns the flush into a compare-and-set, so a
+ * concurrent transition of the same task fails instead of both winning.
+ */
+export function transition(em: Em, task: Task, to: TaskStatus, actor: Actor, reason?: string): TaskEvent {
+  assertTransition(task.status, to);
+  const event = new TaskEvent(task, task.status, to, actor, reason);
+  task.status = to;
+  em.persist(event);
+  return event;
+}
+
+/** The event that records a task's creation (no previous status). */
+export function created(em: Em, task: Task, actor: Actor): TaskEvent {
+  const event = new TaskEvent(task, undefined, TaskStatus.POSTED, actor);
+  em.persist(event);
+  return event;
+}

@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+
+const transitions = (task: Record<string, any>) => task.events.map((e: any) => `${e.fromStatus ?? "∅"}→${e.toStatus}`);
+
+for (const db of testDatabases()) {
+  describe(`task lifecycle in test mode (${db.name})`, () => {
+    let server: TestServer;
+    let agent: { apiKey: string; id: string };
+
+    before(async () => {
+      server = await startServer(db);
+      agent = await registerAgent(server.client);
+    });
+    after(() => server.stop());
+
+    it("a test task posted through GraphQL reaches PAID with no other call, every transition logged", async () => {
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
+      expect(postTask.status).to.equal("POSTED");
+      expect(postTask.reward).to.deep.equal({ units: "15000000", usd: "15.00" });
+      expect(postTask.fee).to.deep.equal({ units: "1500000", usd: "1.50" });
+
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+      expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
+      expect(task.events.map((e: any) => e.actorType)).to.deep.equal(["AGENT", "OPERATOR", "OPERATOR", "GUARDIAN", "SYSTEM"]);
+      expect(task.verification.score).to.equal(100);
+      expect(task.proofs).to.have.length(1);
+      expect(task.proofs[0].photos).to.have.length(2);
+      const ids = task.events.map((e: any) => BigInt(e.id));
+      expect([...ids].sort((a, b) => (a < b ? -1 : 1))).to.deep.equal(ids);
+    });
+
+    it("REVIEW: low-resolution proof waits for the agent; approving pays", async () => {
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REVIEW" }) }, agent.apiKey);
+      const review = await waitForStatus(server.client, agent.apiKey, postTask.id, ["MANUAL_REVIEW"]);
+      expect(review.verification.verdict).to.equal("REVIEW");
+      expect(review.verification.score).to.be.within(50, 89);
+      await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: APPROVE, reason: "looks right") { status } }`, { id: postTask.id }, agent.apiKey);
+      const paid = await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+      expect(transitions(paid)).to.include.members(["SUBMITTED→MANUAL_REVIEW", "MANUAL_REVIEW→VERIFIED", "VERIFIED→PAID"]);
+      expect(paid.events.find((e: any) => e.toStatus === "VERIFIED").actorType).to.equal("AGENT");
+    });
+
+    it("REVIEW rejected by the agent: the mock operator resubmits until attempts run out, then the task expires", async () => {
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REVIEW", maxAttempts: 1 }) }, agent.apiKey);
+      await waitForStatus(server.client, agent.apiKey, postTask.id, ["MANUAL_REVIEW"]);
+      const { reviewTask } = await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: REJECT) { status } }`, { id: postTask.id }, agent.apiKey);
+      expect(reviewTask.status).to.equal("EXPIRED");
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
+      expect(transitions(task).slice(-2)).to.deep.equal(["MANUAL_REVIEW→REJECTED", "REJECTED→EXPIRED"]);
+    });
+
+    it("REJECT: corrupt proof is rejected on every attempt, then the task expires and is refunded", async () => {
+      const before = await balance(server, agent.apiKey);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REJECT", maxAttempts: 2 }) }, agent.apiKey);
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
+      expect(transitions(task)).to.deep.equal([
+        "∅→POSTED",
+        "POSTED→ACCEPTED",
+        "ACCEPTED→SUBMITTED",
+        "SUBMITTED→REJECTED",
+        "REJECTED→SUBMITTED",
+        "SUBMITTED→REJECTED",
+        "REJECTED→EXPIRED",
+      ]);
+      expect(task.attempts).to.equal(2);
+      expect(task.verification.verdict).to.equal("REJECT");
+      expect(await balance(server, agent.apiKey)).to.equal(before);
+    });
+
+    it("EXPIRE: nobody accepts, the task expires and the agent gets everything back", async () => {
+      const before = await balance(server, agent.apiKey);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "EXPIRE" }) }, agent.apiKey);
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
+      expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→EXPIRED"]);
+      expect(await balance(server, agent.apiKey)).to.equal(before);
+    });
+
+    it("MANUAL: a test operator finds the task nearby, accepts it and submits proof over GraphQL", async () => {
+      const operator = await registerOperator(server.client);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", proofRequirements: ["1 photo of the entrance"] }) }, agent.apiKey);
+      const { availableTasks } = await server.client.ok(
+        `query { availableTasks(near: { lat: 30.27, lng: -97.74 }, radiusKm: 5) { distanceKm task { id status } } }`,
+        {},
+        operator.testApiKey,
+      );
+      const found = availableTasks.find((a: any) => a.task.id === postTask.id);
+      expect(found, "the task is offered nearby").to.exist;
+      expect(found.distanceKm).to.be.within(0, 1);
+
+      await server.client.ok(`mutation($id: ID!) { acceptTask(id: $id) { status } }`, { id: postTask.id }, operator.testApiKey);
+      const { generatePhoto } = await import("../../server/guardian/image");
+      const photo = generatePhoto(7).toString("base64");
+      const { submitProof } = await server.client.ok(
+        `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status attempts } }`,
+        { id: postTask.id, input: { photos: [{ dataBase64: photo, contentType: "image/png" }], notes: "Front door, north side" } },
+        operator.testApiKey,
+      );
+      expect(submitProof).to.deep.equal({ status: "SUBMITTED", attempts: 1 });
+      const paid = await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+      expect(paid.events[1].actorId).to.equal(operator.id);
+      const { viewerOperator } = await server.client.ok(`{ viewerOperator { earnings { usd } } }`, {}, operator.testApiKey);
+      expect(viewerOperator.earnings.usd).to.equal("15.00");
+    });
+
+    it("the agent's balance pays reward + fee into escrow when posting and nothing more", async () => {
+      const before = await balance(server, agent.apiKey);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", rewardUsd: "2.5" }) }, agent.apiKey);
+      expect(await balance(server, agent.apiKey)).to.equal(before - 2_750_000n);
+      await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: postTask.id }, agent.apiKey);
+      expect(await balance(server, agent.apiKey)).to.equal(before);
+      const { task } = await server.client.ok(GET_TASK, { id: postTask.id }, agent.apiKey);
+      expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→CANCELLED"]);
+    });
+  });
+}
+
+async function balance(server: TestServer, apiKey: string): Promise<bigint> {
+  const { viewerAgent } = await server.client.ok(`{ viewerAgent { balance { units } } }`, {}, apiKey);
+  return BigInt(viewerAgent.balance.units);
+}

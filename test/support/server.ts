@@ -1,0 +1,40 @@
+import { loadConfig, type Config, type DatabaseConfig } from "../../server/config";
+import { createApp, type HumanOps } from "../../server/app";
+import { createLogger } from "../../server/common/logger";
+import type { TestDatabase } from "./databases";
+import { GraphQLClient } from "./graphql-client";
+
+export interface TestServer {
+  url: string;
+  app: HumanOps;
+  config: Config;
+  client: GraphQLClient;
+  stop(): Promise<void>;
+}
+
+/** Settings that make test mode finish in milliseconds and keep logs quiet. */
+export const FAST_ENV: Record<string, string> = {
+  PORT: "0",
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "silent",
+  TEST_MODE_STEP_MS: "0",
+  WORKER_POLL_MS: "20",
+};
+
+/** Starts a real HumanOps on a free port, on a fresh database of the given kind. */
+export async function startServer(db: TestDatabase | { database: DatabaseConfig }, env: Record<string, string> = {}): Promise<TestServer> {
+  const created = "create" in db ? await db.create() : { database: db.database, drop: async () => undefined };
+  const config = { ...loadConfig({ ...FAST_ENV, ...env }), database: created.database };
+  const app = await createApp(config, { log: createLogger(config.logLevel) });
+  const url = await app.listen();
+  return {
+    url,
+    app,
+    config,
+    client: new GraphQLClient(`${url}/graphql`),
+    async stop() {
+      await app.stop();
+      await created.drop();
+    },
+  };
+}

@@ -5,8 +5,9 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { DomainError } from "../common/errors";
 import type { Logger } from "../common/logger";
 
-/** Apollo's own input errors name the path: "... at \"input.location.lat\"; ..." */
+/** Apollo's own input errors name the path: `... at "input.location.lat"; ...`, or a missing field: `Field "title" of required type`. */
 const VARIABLE_PATH = /at "([^"]+)"/;
+const MISSING_FIELD = /Field "([^"]+)" of required type/;
 const INPUT_CODES = new Set(["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
 
 /**
@@ -35,7 +36,7 @@ export function createErrorFormatter(log: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && INPUT_CODES.has(code)) {
-      const field = VARIABLE_PATH.exec(formatted.message)?.[1];
+      const field = inputField(formatted.message);
       const isInput = code !== "GRAPHQL_PARSE_FAILED" && code !== "GRAPHQL_VALIDATION_FAILED";
       return {
         message: formatted.message,
@@ -49,6 +50,13 @@ export function createErrorFormatter(log: Logger) {
     log.error({ err: original, reference, path: formatted.path }, "unexpected error");
     return { message: `internal error (reference ${reference})`, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR", reference } };
   };
+}
+
+function inputField(message: string): string | undefined {
+  const path = VARIABLE_PATH.exec(message)?.[1];
+  const missing = MISSING_FIELD.exec(message)?.[1];
+  if (missing) return path ? `${path}.${missing}` : missing;
+  return path;
 }
 
 /** "input.location.lat" → "location.lat": clients know their fields, not our argument names. */

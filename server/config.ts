@@ -45,7 +45,12 @@ class ConfigError extends Error {
   }
 }
 
-const int = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int({ error: "must be a whole number" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
 const usd = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "must be a USD amount with at most 6 decimals")

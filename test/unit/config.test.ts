@@ -1,0 +1,41 @@
+import path from "node:path";
+import { expect } from "chai";
+import { ConfigError, loadConfig } from "../../server/config";
+
+describe("configuration", () => {
+  it("runs embedded with nothing set: SQLite under ./data, port 4000, standard Guardian thresholds", () => {
+    const config = loadConfig({});
+    expect(config.port).to.equal(4000);
+    expect(config.database).to.deep.equal({ kind: "sqlite", path: path.resolve("data/humanops.db") });
+    expect(config.guardian).to.deep.equal({ approveAt: 90, rejectBelow: 50 });
+    expect(config.redisUrl).to.be.undefined;
+  });
+
+  it("takes PostgreSQL from a postgres:// DATABASE_URL", () => {
+    expect(loadConfig({ DATABASE_URL: "postgres://u@db:5432/humanops" }).database).to.deep.equal({ kind: "postgresql", url: "postgres://u@db:5432/humanops" });
+  });
+
+  it("names every bad variable and its rule at once", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: "http", WORKER_CONCURRENCY: "0", REDIS_URL: "localhost:6379", TASK_MAX_REWARD_USD: "1.1234567" });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    const text = error!.message;
+    expect(text).to.match(/PORT: must be a whole number/);
+    expect(text).to.match(/WORKER_CONCURRENCY: must be at least 1/);
+    expect(text).to.match(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(text).to.match(/TASK_MAX_REWARD_USD: must be a USD amount with at most 6 decimals/);
+  });
+
+  it("checks settings against each other once each is valid", () => {
+    expect(() => loadConfig({ GUARDIAN_APPROVE_AT: "40", GUARDIAN_REJECT_BELOW: "60" })).to.throw(ConfigError, /GUARDIAN_REJECT_BELOW: must not exceed GUARDIAN_APPROVE_AT \(40\)/);
+  });
+
+  it("refuses a DATABASE_URL of another kind, and production without an API key pepper", () => {
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).to.throw(ConfigError, /DATABASE_URL: must be a postgres:\/\/ URL or a SQLite file path/);
+    expect(() => loadConfig({ NODE_ENV: "production" })).to.throw(ConfigError, /API_KEY_PEPPER: is required when NODE_ENV=production/);
+  });
+});

@@ -34,6 +34,8 @@ export interface Config {
   };
   worker: { pollMs: number; concurrency: number; lockMs: number };
   limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
+  /** The REST API: its JSON body limit and requests per minute per API key (per client address without a key). */
+  rest: { jsonBodyBytes: number; rateLimitPerMinute: { test: number; live: number; anonymous: number } };
   /** Server-side secret mixed into API key hashes; keys are unusable without it. */
   apiKeyPepper: string;
 }
@@ -84,6 +86,10 @@ const EnvSchema = z
     MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
     MAX_PHOTO_BYTES: int(1_024, 50 * 1024 * 1024).default(8 * 1024 * 1024),
     MAX_PHOTOS_PER_PROOF: int(1, 50).default(10),
+    REST_MAX_JSON_BODY_BYTES: int(1_024, 10 * 1024 * 1024).default(64 * 1024),
+    RATE_LIMIT_TEST_PER_MINUTE: int(1, 1_000_000).default(120),
+    RATE_LIMIT_LIVE_PER_MINUTE: int(1, 1_000_000).default(600),
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(1, 1_000_000).default(30),
     API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
     NODE_ENV: z.string().optional(),
   })
@@ -140,6 +146,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
       photoBytes: e.MAX_PHOTO_BYTES,
       photosPerProof: e.MAX_PHOTOS_PER_PROOF,
+    },
+    rest: {
+      jsonBodyBytes: e.REST_MAX_JSON_BODY_BYTES,
+      rateLimitPerMinute: { test: e.RATE_LIMIT_TEST_PER_MINUTE, live: e.RATE_LIMIT_LIVE_PER_MINUTE, anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
     },
     apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
   };

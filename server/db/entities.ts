@@ -7,6 +7,7 @@ import { Proof, ProofPhoto } from "../proofs/proof.entity";
 import { Verification } from "../guardian/verification.entity";
 import { LedgerEntry } from "../ledger/ledger-entry.entity";
 import { Job } from "../jobs/job.entity";
+import { IdempotencyRecord } from "../rest/idempotency.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord];

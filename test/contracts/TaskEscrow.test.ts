@@ -185,10 +185,13 @@ describe("TaskEscrow", function () {
 
     it("rejects a deadline that is not in the future or more than MAX_TASK_DURATION away", async function () {
       const { escrow, funder } = await loadFixture(deployEscrowFixture);
-      const now = await latestTimestamp();
       const milliseconds = BigInt(Date.now());
-      for (const deadline of [now - 100n, now, now + BigInt(365 * DAY) + 10n, milliseconds]) {
+      const cases = [(now: bigint) => now - 100n, (now: bigint) => now, (now: bigint) => now + BigInt(365 * DAY) + 1n];
+      for (const deadlineAt of [...cases, () => milliseconds]) {
+        const now = (await latestTimestamp()) + 10n;
+        const deadline = deadlineAt(now);
         const terms = await makeTerms(funder.address, { deadline });
+        await time.setNextBlockTimestamp(now);
         await expect(escrow.connect(funder).fund(TASK, terms))
           .to.be.revertedWithCustomError(escrow, "TaskEscrowInvalidDeadline")
           .withArgs(deadline);

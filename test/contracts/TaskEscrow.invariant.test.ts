@@ -1,0 +1,208 @@
+// Random sequences of fund / release / refund / reclaim / pause / treasury changes by many actors, seeded and bounded.
+// After every step: the escrow's USDC balance equals the sum of its unsettled escrows, every account's balance equals
+// what a simple model says it is owed (so nobody ever gains more), and the touched task's on-chain state matches.
+// Reproduce a run with INVARIANT_SEED=<seed> (and INVARIANT_STEPS=<n>).
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import {
+  DAY,
+  State,
+  USDC,
+  deployEscrowFixture,
+  latestTimestamp,
+  signFunding,
+  signRelease,
+  taskId,
+  type Terms,
+} from "./helpers";
+
+const SEED = Number(process.env.INVARIANT_SEED ?? 0x5eed);
+const STEPS = Number(process.env.INVARIANT_STEPS ?? 300);
+
+/** mulberry32: a small, seedable PRNG so that a failing sequence can be replayed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)];
+  return { next, int, pick, chance: (p: number) => next() < p };
+}
+
+interface Task {
+  id: string;
+  terms: Terms;
+  state: bigint;
+}
+
+describe("TaskEscrow invariants", function () {
+  it(`hold over ${STEPS} random steps (seed ${SEED})`, async function () {
+    const { usdc, escrow, admin, guardian, pauser, treasury, funder, operator, stranger, others } =
+      await loadFixture(deployEscrowFixture);
+    const rand = prng(SEED);
+    const funders = [funder, ...others.slice(0, 3)];
+    const operators = [operator, ...others.slice(3, 6)];
+    const treasuries = [treasury, others[6]];
+    const relayers = [stranger, others[7]];
+    const escrowAddress = await escrow.getAddress();
+    for (const f of funders.slice(1)) {
+      await usdc.mint(f.address, USDC(1_000_000));
+      await usdc.connect(f).approve(escrowAddress, ethers.MaxUint256);
+    }
+
+    // The model: what each account is owed relative to its starting balance, and every task's state.
+    const watched = [...new Set([...funders, ...operators, ...treasuries, ...relayers, guardian, admin, pauser])];
+    const start = new Map<string, bigint>();
+    for (const a of watched) start.set(a.address, await usdc.balanceOf(a.address));
+    const owed = new Map<string, bigint>(watched.map((a) => [a.address, 0n]));
+    const credit = (who: string, amount: bigint) => owed.set(who, owed.get(who)! + amount);
+    const tasks: Task[] = [];
+    let paused = false;
+    let currentTreasury = treasury.address;
+    let now = await latestTimestamp();
+    let label = 0;
+    const done = { fund: 0, fundWithAuthorization: 0, release: 0, releaseWithSignature: 0, refund: 0, reclaim: 0 };
+
+    const succeeds = async (send: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await send();
+        return true;
+      } catch (error) {
+        // Only reverts are expected failures; anything else (a bug in the test) is rethrown.
+        if (!String(error).includes("reverted")) throw error;
+        return false;
+      }
+    };
+
+    const randomTerms = async (from: HardhatEthersSigner): Promise<Terms> => {
+      const amount = BigInt(rand.int(1, 1_000_000)) * 1_000n; // up to 1,000 USDC
+      const maxFee = (amount * 2_000n) / 10_000n;
+      return {
+        funder: from.address,
+        amount,
+        fee: rand.chance(0.05) ? maxFee + 1n : (maxFee * BigInt(rand.int(0, 100))) / 100n,
+        deadline: now + BigInt(rand.int(1, 3 * DAY)),
+        gracePeriod: BigInt(rand.chance(0.05) ? 0 : rand.int(DAY, 3 * DAY)),
+      };
+    };
+    const validTerms = (t: Terms) =>
+      t.fee <= (t.amount * 2_000n) / 10_000n && t.gracePeriod >= BigInt(DAY) && t.deadline > now;
+    const reclaimableAt = (t: Terms) => t.deadline + t.gracePeriod;
+
+    const fund = async (gasless: boolean): Promise<Task | undefined> => {
+      const from = rand.pick(funders);
+      const reuse = tasks.length > 0 && rand.chance(0.1);
+      const id = reuse ? rand.pick(tasks).id : taskId(`invariant-${SEED}-${label++}`);
+      const terms = await randomTerms(from);
+      const auth = gasless ? await signFunding(usdc, escrow, from, id, terms, { validBefore: now + 3600n }) : undefined;
+      const ok = await succeeds(() =>
+        auth
+          ? escrow
+              .connect(rand.pick(relayers))
+              .fundWithAuthorization(id, terms, auth.validAfter, auth.validBefore, auth.signature)
+          : escrow.connect(from).fund(id, terms),
+      );
+      expect(ok, "fund").to.equal(!paused && !reuse && validTerms(terms));
+      if (!ok) return undefined;
+      done[gasless ? "fundWithAuthorization" : "fund"]++;
+      credit(from.address, -terms.amount);
+      const task = { id, terms, state: State.Funded };
+      tasks.push(task);
+      return task;
+    };
+
+    const release = async (task: Task, withSignature: boolean) => {
+      const payee = rand.pick(operators).address;
+      const { id, terms } = task;
+      const send = async () => {
+        if (!withSignature) return escrow.connect(guardian).release(id, terms, payee);
+        const deadline = now + 600n;
+        const signature = await signRelease(guardian, escrow, { taskId: id, payee, amount: terms.amount, deadline });
+        return escrow.connect(rand.pick(relayers)).releaseWithSignature(id, terms, payee, deadline, signature);
+      };
+      const ok = await succeeds(send);
+      expect(ok, "release").to.equal(!paused && task.state === State.Funded && now < reclaimableAt(terms));
+      if (!ok) return;
+      done[withSignature ? "releaseWithSignature" : "release"]++;
+      task.state = State.Released;
+      credit(payee, terms.amount - terms.fee);
+      credit(currentTreasury, terms.fee);
+    };
+
+    const giveBack = async (task: Task, byGuardian: boolean) => {
+      const { id, terms } = task;
+      const ok = await succeeds(() =>
+        byGuardian
+          ? escrow.connect(guardian).refund(id, terms)
+          : escrow.connect(rand.pick([...funders, ...relayers])).reclaim(id, terms),
+      );
+      expect(ok, byGuardian ? "refund" : "reclaim").to.equal(
+        task.state === State.Funded && (byGuardian || now >= reclaimableAt(terms)),
+      );
+      if (!ok) return;
+      done[byGuardian ? "refund" : "reclaim"]++;
+      task.state = State.Refunded;
+      credit(terms.funder, terms.amount);
+    };
+
+    const tamper = async (task: Task) => {
+      const terms = { ...task.terms, amount: task.terms.amount + 1n };
+      const ok = await succeeds(() =>
+        rand.chance(0.5)
+          ? escrow.connect(guardian).release(task.id, terms, rand.pick(operators).address)
+          : escrow.connect(guardian).refund(task.id, terms),
+      );
+      expect(ok, "tampered terms").to.equal(false);
+    };
+
+    for (let step = 0; step < STEPS; step++) {
+      now += 1n + (rand.chance(0.15) ? BigInt(rand.int(1, 2 * DAY)) : 0n);
+      await time.setNextBlockTimestamp(now);
+      // Mostly act on open tasks, sometimes on any (settled ones must then be refused).
+      const open = tasks.filter((t) => t.state === State.Funded);
+      const pool = open.length > 0 && rand.chance(0.75) ? open : tasks;
+      const task = pool.length > 0 ? rand.pick(pool) : undefined;
+      const roll = rand.next();
+      let touched: Task | undefined = task;
+      if (!task || roll < 0.3) touched = await fund(rand.chance(0.4));
+      else if (roll < 0.55) await release(task, rand.chance(0.5));
+      else if (roll < 0.68) await giveBack(task, true);
+      else if (roll < 0.83) await giveBack(task, false);
+      else if (roll < 0.88) await tamper(task);
+      else if (roll < 0.88 + (paused ? 0.1 : 0.02)) {
+        // Pause rarely and unpause soon: pauses are short emergencies.
+        paused = !paused;
+        await (paused ? escrow.connect(pauser).pause() : escrow.connect(admin).unpause());
+      } else {
+        currentTreasury = rand.pick(treasuries).address;
+        await escrow.connect(admin).setTreasury(currentTreasury);
+      }
+
+      const context = `seed ${SEED}, step ${step}`;
+      const unsettled = tasks.filter((t) => t.state === State.Funded).reduce((sum, t) => sum + t.terms.amount, 0n);
+      expect(await usdc.balanceOf(escrowAddress), `escrow balance, ${context}`).to.equal(unsettled);
+      for (const a of watched) {
+        const balance = await usdc.balanceOf(a.address);
+        expect(balance - start.get(a.address)!, `${a.address} is owed exactly, ${context}`).to.equal(
+          owed.get(a.address),
+        );
+      }
+      if (touched) {
+        const [, state] = await escrow.escrowOf(touched.id);
+        expect(state, `state of ${touched.id}, ${context}`).to.equal(touched.state);
+      }
+    }
+
+    // The run must have succeeded at every kind of call, or it proves little.
+    for (const [call, count] of Object.entries(done)) expect(count, `successful ${call} calls`).to.be.greaterThan(0);
+    expect(tasks.some((t) => t.state === State.Funded), "tasks left unsettled").to.equal(true);
+    if (process.env.INVARIANT_VERBOSE) console.log(done);
+  });
+});

@@ -36,6 +36,28 @@ export interface Config {
   limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
   /** The REST API: its JSON body limit and requests per minute per API key (per client address without a key). */
   rest: { jsonBodyBytes: number; rateLimitPerMinute: { test: number; live: number; anonymous: number } };
+  /** Live updates: how each replica follows the task event log and feeds its WebSocket subscribers. */
+  live: {
+    /** Read the log at least this often, for changes made on other replicas when no notice arrives. */
+    pollMs: number;
+    /** How long a missing event id may hold back later ones (a transaction still committing it) before it is passed over. */
+    gapMaxHoldMs: number;
+    /** How often open connections' API keys are checked for revocation. */
+    keyRecheckMs: number;
+    /** Events a subscriber may fall behind by before its subscription is ended (it can resume from its last event id). */
+    maxQueuedEvents: number;
+  };
+  webhooks: {
+    timeoutMs: number;
+    /** Retries back off exponentially from retryBaseMs up to retryMaxMs, with jitter, until retryWindowMs after the event. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    retryWindowMs: number;
+    concurrency: number;
+    pollMs: number;
+    /** Test-mode endpoints may be http://127.0.0.1 (a local receiver); live mode is always https to public addresses. */
+    allowLoopbackInTestMode: boolean;
+  };
   /** Server-side secret mixed into API key hashes; keys are unusable without it. */
   apiKeyPepper: string;
 }
@@ -90,6 +112,17 @@ const EnvSchema = z
     RATE_LIMIT_TEST_PER_MINUTE: int(1, 1_000_000).default(120),
     RATE_LIMIT_LIVE_PER_MINUTE: int(1, 1_000_000).default(600),
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(1, 1_000_000).default(30),
+    LIVE_POLL_MS: int(10, 60_000).default(1_000),
+    LIVE_GAP_MAX_HOLD_MS: int(0, 600_000).default(10_000),
+    LIVE_KEY_RECHECK_MS: int(10, 3_600_000).default(5_000),
+    LIVE_MAX_QUEUED_EVENTS: int(10, 100_000).default(1_000),
+    WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
+    WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(30_000),
+    WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
+    WEBHOOK_RETRY_WINDOW_MS: int(0, 7 * 86_400_000).default(86_400_000),
+    WEBHOOK_CONCURRENCY: int(1, 256).default(8),
+    WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
+    WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
     API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
     NODE_ENV: z.string().optional(),
   })
@@ -103,6 +136,9 @@ const EnvSchema = z
     }
     if (env.TASK_MIN_REWARD_USD > env.TASK_MAX_REWARD_USD) {
       ctx.addIssue({ code: "custom", path: ["TASK_MIN_REWARD_USD"], message: "must not exceed TASK_MAX_REWARD_USD" });
+    }
+    if (env.WEBHOOK_RETRY_BASE_MS > env.WEBHOOK_RETRY_MAX_MS) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_RETRY_BASE_MS"], message: "must not exceed WEBHOOK_RETRY_MAX_MS" });
     }
     if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
       ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required when NODE_ENV=production" });
@@ -150,6 +186,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rest: {
       jsonBodyBytes: e.REST_MAX_JSON_BODY_BYTES,
       rateLimitPerMinute: { test: e.RATE_LIMIT_TEST_PER_MINUTE, live: e.RATE_LIMIT_LIVE_PER_MINUTE, anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    },
+    live: {
+      pollMs: e.LIVE_POLL_MS,
+      gapMaxHoldMs: e.LIVE_GAP_MAX_HOLD_MS,
+      keyRecheckMs: e.LIVE_KEY_RECHECK_MS,
+      maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
+    },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      retryWindowMs: e.WEBHOOK_RETRY_WINDOW_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      pollMs: e.WEBHOOK_POLL_MS,
+      allowLoopbackInTestMode: e.WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE === "true",
     },
     apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
   };

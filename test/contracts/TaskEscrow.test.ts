@@ -2,12 +2,14 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import type { Contract, Signer } from "ethers";
+import type { Signer } from "ethers";
 import {
+  type AnyContract,
   DAY,
   GRACE,
   State,
   USDC,
+  deploy,
   deployEscrowFixture,
   escrowDomain,
   fundingNonce,
@@ -35,7 +37,7 @@ async function fundedFixture() {
 const reclaimableAt = (terms: Terms) => terms.deadline + terms.gracePeriod;
 
 async function relayRelease(
-  escrow: Contract,
+  escrow: AnyContract,
   guardian: Signer,
   id: string,
   terms: Terms,
@@ -228,8 +230,8 @@ describe("TaskEscrow", function () {
 
     it("refuses a fee-on-transfer token", async function () {
       const { admin, funder, treasury } = await loadFixture(deployEscrowFixture);
-      const token = await ethers.deployContract("FeeOnTransferToken");
-      const escrow = await ethers.deployContract("TaskEscrow", [
+      const token = await deploy("FeeOnTransferToken");
+      const escrow = await deploy("TaskEscrow", [
         await token.getAddress(),
         treasury.address,
         admin.address,
@@ -310,7 +312,7 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "TaskEscrowAlreadyFunded")
         .withArgs(TASK);
 
-      const other = await ethers.deployContract("TaskEscrow", [
+      const other = await deploy("TaskEscrow", [
         await usdc.getAddress(),
         treasury.address,
         admin.address,
@@ -598,7 +600,7 @@ describe("TaskEscrow", function () {
       it("on another escrow contract with the same Guardian and task id", async function () {
         const { escrow, usdc, admin, guardian, treasury, funder, stranger, terms, release, signature } =
           await loadFixture(signedFixture);
-        const other = await ethers.deployContract("TaskEscrow", [
+        const other = await deploy("TaskEscrow", [
           await usdc.getAddress(),
           treasury.address,
           admin.address,
@@ -843,8 +845,8 @@ describe("TaskEscrow", function () {
     // A hostile token calls back into the escrow from inside a transfer; every fund-moving entry point must refuse.
     async function reentrantFixture() {
       const [admin, treasury, funder, operator] = await ethers.getSigners();
-      const token = await ethers.deployContract("ReentrantToken");
-      const escrow = await ethers.deployContract("TaskEscrow", [
+      const token = await deploy("ReentrantToken");
+      const escrow = await deploy("TaskEscrow", [
         await token.getAddress(),
         treasury.address,
         admin.address,

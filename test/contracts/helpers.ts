@@ -1,6 +1,13 @@
 // Shared by the TaskEscrow suites and scripts/gas-report.ts: deployment fixture, EIP-712 signers, term builders.
 import { ethers } from "hardhat";
-import type { BaseContract, Contract, Signer, TypedDataDomain } from "ethers";
+import type { BaseContract, Contract, ContractRunner, Signer, TypedDataDomain } from "ethers";
+
+/** An ethers Contract whose connect() keeps the ABI's methods typed loosely (this repo generates no TypeChain). */
+export type AnyContract = { connect(runner: ContractRunner | null): AnyContract } & Contract;
+
+export async function deploy(name: string, args: unknown[] = []): Promise<AnyContract> {
+  return (await ethers.deployContract(name, args)) as AnyContract;
+}
 
 export const USDC = (units: number | bigint): bigint => BigInt(units) * 1_000_000n;
 export const DAY = 24 * 60 * 60;
@@ -136,8 +143,8 @@ export async function signRelease(
 
 export async function deployEscrowFixture() {
   const [admin, guardian, pauser, treasury, funder, operator, stranger, ...others] = await ethers.getSigners();
-  const usdc = await ethers.deployContract("TestUSDC");
-  const escrow = await ethers.deployContract("TaskEscrow", [
+  const usdc = await deploy("TestUSDC");
+  const escrow = await deploy("TaskEscrow", [
     await usdc.getAddress(),
     treasury.address,
     admin.address,

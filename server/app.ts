@@ -14,6 +14,7 @@ import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
 import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
 import type { Context } from "./graphql/context";
+import { mountRest } from "./rest/rest.router";
 
 export interface HumanOps {
   config: Config;
@@ -69,6 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
   const apollo: ApolloServer<Context> = await mountGraphQL(app, httpServer, schema, createContext, log);
+  const rest = mountRest(app, { config, schema, createContext, orm, worker, log });
 
   return {
     config,
@@ -94,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async stop() {
       ready = false;
       await apollo.stop();
+      await rest.close();
       await worker.stop();
       await orm.close();
       log.info("HumanOps stopped");

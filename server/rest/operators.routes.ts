@@ -1,0 +1,159 @@
+import type { Config } from "../config";
+import { TaskType } from "../tasks/task.enums";
+import { LIMITS } from "../tasks/task.validation";
+import type { GraphQLRunner } from "./graphql.executor";
+import type { RestResource } from "./openapi";
+import { camelizeKeys } from "./case";
+import { errors, jsonResponse, ref, type MultipartBody } from "./rest.route";
+import { presentAvailableTask, presentTask, TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlTask, type GqlTaskSummary } from "./task.presenter";
+
+const REGISTER_OPERATOR = `mutation RegisterOperator($input: RegisterOperatorInput!) {
+  registerOperator(input: $input) { testApiKey liveApiKey operator { id name payoutAddress kycStatus createdAt } }
+}`;
+const AVAILABLE_TASKS = `query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {
+  availableTasks(near: $near, radiusKm: $radiusKm, taskType: $taskType, first: $first) { distanceKm task { ${TASK_SUMMARY_SELECTION} } }
+}`;
+const ACCEPT_TASK = `mutation AcceptTask($id: ID!) { acceptTask(id: $id) { ${TASK_SELECTION} } }`;
+const SUBMIT_PROOF = `mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) { submitProof(taskId: $taskId, input: $input) { ${TASK_SELECTION} } }`;
+
+interface RegisterOperatorData {
+  registerOperator: {
+    testApiKey: string;
+    liveApiKey: string;
+    operator: { id: string; name: string; payoutAddress: string; kycStatus: string; createdAt: string };
+  };
+}
+
+/** A UTF-8 character takes at most 4 bytes. */
+const NOTES_BYTES = LIMITS.notesChars * 4;
+
+/** The operator's routes: register, find open tasks nearby, accept one, upload photo proof. */
+export function operatorsResource(graphql: GraphQLRunner, config: Config): RestResource {
+  const registerOperator = graphql.operation<RegisterOperatorData>(REGISTER_OPERATOR);
+  const availableTasks = graphql.operation<{ availableTasks: Array<{ distanceKm: number; task: GqlTaskSummary }> }>(AVAILABLE_TASKS);
+  const acceptTask = graphql.operation<{ acceptTask: GqlTask }>(ACCEPT_TASK);
+  const submitProof = graphql.operation<{ submitProof: GqlTask }>(SUBMIT_PROOF);
+  return {
+    inputs: { RegisterOperatorRequest: { graphqlType: "RegisterOperatorInput" } },
+    schemas: {
+      OperatorRegistration: {
+        type: "object",
+        additionalProperties: false,
+        required: ["operator_id", "name", "payout_address", "kyc_status", "test_api_key", "live_api_key", "created_at"],
+        properties: {
+          operator_id: { type: "string", format: "uuid" },
+          name: { type: "string" },
+          payout_address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "EIP-55 checksummed Base address the operator is paid to" },
+          kyc_status: { type: "string", enum: ["PENDING", "APPROVED", "REJECTED"], description: "Accepting live tasks needs APPROVED; test tasks need none" },
+          test_api_key: { type: "string", pattern: "^ho_test_", description: "For test tasks. Shown once." },
+          live_api_key: { type: "string", pattern: "^ho_live_", description: "For live tasks. Shown once." },
+          created_at: { type: "string", format: "date-time" },
+        },
+      },
+      AvailableTaskList: { type: "object", additionalProperties: false, required: ["tasks"], properties: { tasks: { type: "array", items: ref("AvailableTask") } } },
+      ProofUpload: {
+        type: "object",
+        required: ["photos"],
+        properties: {
+          photos: {
+            type: "array",
+            items: { type: "string", format: "binary" },
+            minItems: 1,
+            maxItems: config.limits.photosPerProof,
+            description: `JPEG or PNG photos, each at most ${config.limits.photoBytes} bytes; repeat the "photos" part once per photo`,
+          },
+          notes: { type: "string", maxLength: LIMITS.notesChars, description: "What the photos show, where the package was left, ..." },
+        },
+      },
+    },
+    routes: [
+      {
+        method: "post",
+        path: "/operators/register",
+        operation: {
+          operationId: "registerOperator",
+          summary: "Register an operator with a Base payout address",
+          description: "Needs no key. Returns a test key and a live key, each shown once; accepting live tasks needs approved KYC.",
+          tags: ["Operators"],
+          security: [],
+          requestBody: { required: true, content: { "application/json": { schema: ref("RegisterOperatorRequest") } } },
+          responses: { "201": jsonResponse("The operator and its API keys (shown once)", ref("OperatorRegistration")) },
+        },
+        async handle({ ctx, body }) {
+          const { registerOperator: result } = await registerOperator(ctx, { input: camelizeKeys(body) });
+          const { operator } = result;
+          return {
+            status: 201,
+            body: {
+              operator_id: operator.id,
+              name: operator.name,
+              payout_address: operator.payoutAddress,
+              kyc_status: operator.kycStatus,
+              test_api_key: result.testApiKey,
+              live_api_key: result.liveApiKey,
+              created_at: operator.createdAt,
+            },
+          };
+        },
+      },
+      {
+        method: "get",
+        path: "/operators/tasks/available",
+        fieldAliases: { "near.lat": "lat", "near.lng": "lng", first: "limit" },
+        operation: {
+          operationId: "listAvailableTasks",
+          summary: "Open tasks of the key's mode near a point, nearest first",
+          tags: ["Operators"],
+          parameters: [
+            { name: "lat", in: "query", required: true, description: "Latitude, -90 to 90", schema: { type: "number" } },
+            { name: "lng", in: "query", required: true, description: "Longitude, -180 to 180", schema: { type: "number" } },
+            { name: "radius_km", in: "query", description: "Search radius in km, at most 500", schema: { type: "number", default: 10 } },
+            { name: "task_type", in: "query", description: "Only tasks of this type", schema: { type: "string", enum: Object.values(TaskType) } },
+            { name: "limit", in: "query", description: "At most this many, 1 to 100", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+          ],
+          responses: { "200": jsonResponse("Open tasks, nearest first", ref("AvailableTaskList")), ...errors(403) },
+        },
+        async handle({ ctx, query }) {
+          const variables = { near: { lat: query.lat, lng: query.lng }, radiusKm: query.radius_km, taskType: query.task_type, first: query.limit };
+          const { availableTasks: found } = await availableTasks(ctx, variables);
+          return { status: 200, body: { tasks: found.map(presentAvailableTask) } };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/accept",
+        operation: {
+          operationId: "acceptTask",
+          summary: "Claim an open task",
+          description: "Exactly one operator wins a race; the others get 409. Live tasks need approved KYC (403).",
+          tags: ["Operators"],
+          requestBody: { required: false, content: { "application/json": { schema: { type: "object", additionalProperties: false, properties: {} } } } },
+          responses: { "200": jsonResponse("The task, ACCEPTED by this operator", ref("Task")), ...errors(403, 404, 410) },
+        },
+        async handle({ ctx, params }) {
+          const { acceptTask: task } = await acceptTask(ctx, { id: params.id });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/proof",
+        multipart: { fileField: "photos", fileBytes: config.limits.photoBytes, files: config.limits.photosPerProof, fields: ["notes"], fieldBytes: NOTES_BYTES },
+        operation: {
+          operationId: "submitProof",
+          summary: "Upload photo proof for a task this operator holds",
+          description: "multipart/form-data with one or more `photos` parts and an optional `notes` field. The AI Guardian scores the proof right after.",
+          tags: ["Operators"],
+          requestBody: { required: true, content: { "multipart/form-data": { schema: ref("ProofUpload") } } },
+          responses: { "202": jsonResponse("Proof received: the task is SUBMITTED and the Guardian is scoring it", ref("Task")), ...errors(403, 404, 410, 422) },
+        },
+        async handle({ ctx, params, body }) {
+          const { fields, files } = body as MultipartBody;
+          const photos = files.map((file) => ({ dataBase64: file.data.toString("base64"), contentType: file.contentType, filename: file.filename }));
+          const { submitProof: task } = await submitProof(ctx, { taskId: params.id, input: { photos, notes: fields.notes } });
+          return { status: 202, body: presentTask(task) };
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,86 @@
+import type { Context } from "../graphql/context";
+import type { PhotoUpload } from "../proofs/proof.service";
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */
+export type JsonSchema = { [keyword: string]: unknown };
+
+export interface Parameter {
+  name: string;
+  in: "path" | "query" | "header";
+  required?: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+/** An OpenAPI operation as a route declares it; the common error responses are added by openapi.ts. */
+export interface Operation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** `[]` for calls that need no API key; omitted means the document's default (X-API-Key). */
+  security?: Array<Record<string, string[]>>;
+  parameters?: Parameter[];
+  requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
+  /** Success responses and the route's own error statuses (e.g. 402, 404, 410). */
+  responses: Record<string, unknown>;
+}
+
+/** What a multipart/form-data route reads: one repeatable file field and a few text fields, each within limits. */
+export interface MultipartLimits {
+  fileField: string;
+  fileBytes: number;
+  files: number;
+  fields: readonly string[];
+  fieldBytes: number;
+}
+
+export interface MultipartBody {
+  fields: Record<string, string>;
+  files: PhotoUpload[];
+}
+
+export interface RestResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface RestRequest {
+  ctx: Context;
+  params: Record<string, string>;
+  /** Query parameters, validated, with their defaults filled in and numbers coerced. */
+  query: Record<string, any>;
+  /** The validated JSON body, or the parsed multipart form. */
+  body: any;
+  idempotencyKey?: string;
+}
+
+export interface RestRoute {
+  method: "get" | "post";
+  /** OpenAPI path template under /api/v1, e.g. "/tasks/{id}". */
+  path: string;
+  operation: Operation;
+  /** GraphQL argument names that have another name in this route (e.g. first → limit), for error fields. */
+  fieldAliases?: Readonly<Record<string, string>>;
+  /** For a multipart/form-data request body: the parts it reads. */
+  multipart?: MultipartLimits;
+  handle(req: RestRequest): Promise<RestResponse>;
+}
+
+/** JSON content of a response: `{ description, content: { "application/json": { schema } } }`. */
+export function jsonResponse(description: string, schema: JsonSchema): Record<string, unknown> {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export function ref(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+/** A reference to one of the error responses of components.responses (see openapi.ts ERROR_RESPONSES). */
+export function errorRef(status: number): Record<string, unknown> {
+  return { $ref: `#/components/responses/Error${status}` };
+}
+
+export function errors(...statuses: number[]): Record<string, unknown> {
+  return Object.fromEntries(statuses.map((status) => [String(status), errorRef(status)]));
+}

@@ -1,0 +1,177 @@
+import { createHash } from "node:crypto";
+import express from "express";
+import type { GraphQLSchema } from "graphql";
+import type { Config } from "../config";
+import type { Orm } from "../db/orm";
+import type { Logger } from "../common/logger";
+import { DomainError, UnauthenticatedError, ValidationError } from "../common/errors";
+import type { JobWorker } from "../jobs/job.queue";
+import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import { createGraphQLRunner } from "./graphql.executor";
+import { buildOpenApiDocument, openApiResource, type OpenApiDocument } from "./openapi";
+import { createRequestValidator, type RouteValidator } from "./request.validator";
+import { createRateLimiter, type RateLimiter } from "./rate-limit";
+import { IdempotencyJobs, IdempotencyStore, requestHash } from "./idempotency.store";
+import { readMultipart } from "./multipart";
+import { errorResponse } from "./rest.errors";
+import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
+import { agentsResource } from "./agents.routes";
+import { tasksResource } from "./tasks.routes";
+import { operatorsResource } from "./operators.routes";
+
+export const REST_BASE_PATH = "/api/v1";
+
+export interface RestDependencies {
+  config: Config;
+  schema: GraphQLSchema;
+  createContext: ContextFactory;
+  orm: Orm;
+  worker: JobWorker;
+  log: Logger;
+}
+
+export interface RestApi {
+  document: OpenApiDocument;
+  /** Releases what the REST layer holds open (the rate limiter's Redis connection). */
+  close(): Promise<void>;
+}
+
+/**
+ * Mounts the REST API v1 at /api/v1: a thin adapter whose every route runs a
+ * GraphQL operation against the one schema. Each request passes the same
+ * gates in order: rate limit, authentication, body (type, size, shape),
+ * Idempotency-Key, then the operation; every failure leaves as
+ * `{ error: { code, message, field? } }` with its HTTP status.
+ */
+export function mountRest(app: express.Express, deps: RestDependencies): RestApi {
+  const graphql = createGraphQLRunner(deps.schema, deps.log);
+  const resources = [agentsResource(graphql), tasksResource(graphql), operatorsResource(graphql, deps.config), openApiResource(() => document)];
+  const document = buildOpenApiDocument(resources, deps.schema);
+  const validatorFor = createRequestValidator(document);
+  const limiter = createRateLimiter(deps.config.rest.rateLimitPerMinute, deps.config.redisUrl, deps.log);
+  const idempotency = new IdempotencyStore(deps.orm, deps.config.apiKeyPepper, deps.log);
+  deps.worker.register(IdempotencyJobs.purge, async ({ em }) => {
+    await idempotency.purgeExpired(em);
+  });
+
+  const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
+  const router = express.Router();
+  router.use(rateLimit(limiter, deps.log));
+  for (const route of resources.flatMap((resource) => resource.routes)) {
+    router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
+  }
+  router.use((req, res) => {
+    send(res, errorResponse(new DomainError("NOT_FOUND", `there is no route ${req.method} ${req.baseUrl}${req.path}`), deps.log));
+  });
+  app.use(REST_BASE_PATH, router);
+  return { document, close: () => limiter.close() };
+}
+
+interface Gates {
+  deps: RestDependencies;
+  idempotency: IdempotencyStore;
+  parseJson: express.RequestHandler;
+}
+
+function send(res: express.Response, response: RestResponse): void {
+  res.status(response.status).json(response.body);
+}
+
+function rateLimit(limiter: RateLimiter, log: Logger): express.RequestHandler {
+  return async (req, res, next) => {
+    const decision = await limiter.check(apiKeyFrom(req.headers), req.ip ?? req.socket.remoteAddress ?? "unknown");
+    res.set({
+      "X-RateLimit-Limit": String(decision.limit),
+      "X-RateLimit-Remaining": String(decision.remaining),
+      "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
+    });
+    if (decision.allowed) return next();
+    const retryAfter = Math.max(1, Math.ceil((decision.resetAt - Date.now()) / 1000));
+    res.set("Retry-After", String(retryAfter));
+    send(res, errorResponse(new DomainError("RATE_LIMITED", `rate limit of ${decision.limit} requests per minute exceeded; retry after ${retryAfter} s`), log));
+  };
+}
+
+function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): express.RequestHandler {
+  const { deps, idempotency } = gates;
+  const secured = route.operation.security === undefined || route.operation.security.length > 0;
+  return async (req, res) => {
+    let response: RestResponse;
+    try {
+      const ctx = await deps.createContext(apiKeyFrom(req.headers));
+      if (secured && !ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+      const query = validator.query(req.query);
+      const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;
+      const body = await readBody(req, res, route, validator, gates);
+      const run = () =>
+        route
+          .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey })
+          .catch((err: unknown) => errorResponse(err, deps.log, { graphqlAliases: route.fieldAliases ?? {} }));
+      if (idempotencyKey) {
+        const scope = ctx.principal?.keyId ?? "anonymous";
+        const hash = requestHash({ method: route.method, path: req.path, body: route.multipart ? multipartDigest(body as MultipartBody) : body });
+        const outcome = await idempotency.run(scope, idempotencyKey, hash, run);
+        if (outcome.replayed) res.set("Idempotent-Replayed", "true");
+        response = outcome.response;
+      } else {
+        response = await run();
+      }
+    } catch (err) {
+      response = errorResponse(err, deps.log);
+    }
+    send(res, response);
+  };
+}
+
+function idempotencyKeyOf(req: express.Request): string | undefined {
+  const key = req.get("Idempotency-Key");
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ValidationError("Idempotency-Key", "must be 1 to 255 visible ASCII characters, e.g. a UUID");
+  return key;
+}
+
+function hasBody(req: express.Request): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/** Reads the body the route declares, by Content-Type: JSON (validated against the document) or a multipart upload. */
+async function readBody(req: express.Request, res: express.Response, route: RestRoute, validator: RouteValidator, gates: Gates): Promise<unknown> {
+  const requestBody = route.operation.requestBody;
+  if (!requestBody || route.method === "get") return undefined;
+  const types = Object.keys(requestBody.content);
+  if (!hasBody(req)) {
+    if (requestBody.required) throw new ValidationError("body", `is required (${types.join(" or ")})`);
+    return undefined;
+  }
+  const type = types.find((candidate) => req.is(candidate));
+  if (!type) {
+    throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${types.join(" or ")} (got ${req.get("Content-Type") ?? "none"})`);
+  }
+  if (type === "multipart/form-data") return readMultipart(req, route.multipart!);
+  await parseJson(req, res, gates);
+  validator.jsonBody(req.body);
+  return req.body;
+}
+
+/** express.json, with its failures turned into the API's errors. */
+function parseJson(req: express.Request, res: express.Response, gates: Gates): Promise<void> {
+  return new Promise((resolve, reject) => {
+    gates.parseJson(req, res, (err?: unknown) => {
+      if (!err) return resolve();
+      const failure = err as { type?: string; message?: string };
+      if (failure.type === "entity.too.large") {
+        return reject(new DomainError("PAYLOAD_TOO_LARGE", `the JSON body must be at most ${gates.deps.config.rest.jsonBodyBytes} bytes`));
+      }
+      if (failure.type === "charset.unsupported" || failure.type === "encoding.unsupported") {
+        return reject(new DomainError("UNSUPPORTED_MEDIA_TYPE", failure.message ?? "unsupported body encoding"));
+      }
+      reject(new ValidationError("body", `is not valid JSON (${failure.message ?? "unreadable"})`));
+    });
+  });
+}
+
+/** What identifies an upload for Idempotency-Key matching: its fields, and its files by their hash. */
+function multipartDigest({ fields, files }: MultipartBody): unknown {
+  return { fields, files: files.map((file) => ({ sha256: createHash("sha256").update(file.data).digest("hex"), contentType: file.contentType, filename: file.filename })) };
+}

@@ -1,0 +1,161 @@
+import { TaskStatus, TaskType } from "../tasks/task.enums";
+import { ReviewDecision } from "../tasks/task.input";
+import type { GraphQLRunner } from "./graphql.executor";
+import type { RestResource } from "./openapi";
+import { camelizeKeys } from "./case";
+import { errors, jsonResponse, ref, type Parameter } from "./rest.route";
+import { presentTask, presentTaskSummary, TASK_SCHEMAS, TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlTask } from "./task.presenter";
+
+const MAX_PAGE = 100;
+
+const POST_TASK = `mutation PostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SELECTION} } }`;
+const GET_TASK = `query GetTask($id: ID!) { task(id: $id) { ${TASK_SELECTION} } }`;
+const LIST_TASKS = `query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {
+  tasks(filter: $filter, first: $first, offset: $offset) { totalCount nodes { ${TASK_SUMMARY_SELECTION} } }
+}`;
+const CANCEL_TASK = `mutation CancelTask($id: ID!, $reason: String) { cancelTask(id: $id, reason: $reason) { ${TASK_SELECTION} } }`;
+const REVIEW_TASK = `mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {
+  reviewTask(id: $id, decision: $decision, reason: $reason) { ${TASK_SELECTION} }
+}`;
+
+const reason = (description: string) => ({ type: ["string", "null"], maxLength: 1000, description });
+
+const LIST_PARAMETERS: Parameter[] = [
+  { name: "status", in: "query", description: "Only tasks in this status", schema: { type: "string", enum: Object.values(TaskStatus) } },
+  { name: "task_type", in: "query", description: "Only tasks of this type", schema: { type: "string", enum: Object.values(TaskType) } },
+  { name: "limit", in: "query", description: `Page size, 1 to ${MAX_PAGE}`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 20 } },
+  { name: "offset", in: "query", description: "Tasks to skip (newest first)", schema: { type: "integer", minimum: 0, default: 0 } },
+];
+
+const taskResponse = (status: string, description: string) => ({ [status]: jsonResponse(description, ref("Task")) });
+
+/** The agent's task routes: post, list, read, cancel and the manual-review decision. */
+export function tasksResource(graphql: GraphQLRunner): RestResource {
+  const postTask = graphql.operation<{ postTask: GqlTask }>(POST_TASK);
+  const getTask = graphql.operation<{ task: GqlTask }>(GET_TASK);
+  const listTasks = graphql.operation<{ tasks: { totalCount: number; nodes: GqlTask[] } }>(LIST_TASKS);
+  const cancelTask = graphql.operation<{ cancelTask: GqlTask }>(CANCEL_TASK);
+  const reviewTask = graphql.operation<{ reviewTask: GqlTask }>(REVIEW_TASK);
+  return {
+    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] } },
+    schemas: {
+      ...TASK_SCHEMAS,
+      TaskList: {
+        type: "object",
+        additionalProperties: false,
+        required: ["tasks", "pagination"],
+        properties: {
+          tasks: { type: "array", items: ref("TaskSummary") },
+          pagination: {
+            type: "object",
+            additionalProperties: false,
+            required: ["limit", "offset", "total", "has_more"],
+            properties: {
+              limit: { type: "integer" },
+              offset: { type: "integer" },
+              total: { type: "integer", description: "Tasks matching the filters, over all pages" },
+              has_more: { type: "boolean" },
+            },
+          },
+        },
+      },
+      CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
+      ReviewTaskRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["decision"],
+        properties: {
+          decision: { type: "string", enum: Object.values(ReviewDecision), description: "APPROVE pays the operator; REJECT lets them resubmit while attempts and time remain" },
+          reason: reason("Why; recorded in the task's events"),
+        },
+      },
+    },
+    routes: [
+      {
+        method: "post",
+        path: "/tasks",
+        operation: {
+          operationId: "postTask",
+          summary: "Post a task",
+          description: "reward_usd + the platform fee move from the agent's balance into escrow. A test key's task is completed by a mock operator within seconds.",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("PostTaskRequest") } } },
+          responses: { ...taskResponse("201", "The task, POSTED"), ...errors(402, 403) },
+        },
+        async handle({ ctx, body, idempotencyKey }) {
+          const input = { ...(camelizeKeys(body) as object), idempotencyKey };
+          const { postTask: task } = await postTask(ctx, { input });
+          return { status: 201, body: presentTask(task) };
+        },
+      },
+      {
+        method: "get",
+        path: "/tasks",
+        fieldAliases: { first: "limit" },
+        operation: {
+          operationId: "listTasks",
+          summary: "The agent's tasks, newest first",
+          tags: ["Tasks"],
+          parameters: LIST_PARAMETERS,
+          responses: { "200": jsonResponse("A page of tasks", ref("TaskList")), ...errors(403) },
+        },
+        async handle({ ctx, query }) {
+          const filter = { status: query.status, taskType: query.task_type };
+          const { tasks } = await listTasks(ctx, { filter, first: query.limit, offset: query.offset });
+          return {
+            status: 200,
+            body: {
+              tasks: tasks.nodes.map(presentTaskSummary),
+              pagination: { limit: query.limit, offset: query.offset, total: tasks.totalCount, has_more: query.offset + tasks.nodes.length < tasks.totalCount },
+            },
+          };
+        },
+      },
+      {
+        method: "get",
+        path: "/tasks/{id}",
+        operation: {
+          operationId: "getTask",
+          summary: "One task with its events, latest proof and verification",
+          description: "An agent sees its own tasks; an operator sees open tasks and the tasks it holds.",
+          tags: ["Tasks"],
+          responses: { ...taskResponse("200", "The task"), ...errors(404) },
+        },
+        async handle({ ctx, params }) {
+          const { task } = await getTask(ctx, { id: params.id });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/cancel",
+        operation: {
+          operationId: "cancelTask",
+          summary: "Cancel a POSTED or ACCEPTED task; everything in escrow goes back to the agent",
+          tags: ["Tasks"],
+          requestBody: { required: false, content: { "application/json": { schema: ref("CancelTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, CANCELLED"), ...errors(403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { cancelTask: task } = await cancelTask(ctx, { id: params.id, reason: body?.reason });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/review",
+        operation: {
+          operationId: "reviewTask",
+          summary: "Decide on proof the Guardian sent to MANUAL_REVIEW",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("ReviewTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, VERIFIED (then PAID) or REJECTED"), ...errors(403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { reviewTask: task } = await reviewTask(ctx, { id: params.id, decision: body.decision, reason: body.reason });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+    ],
+  };
+}

@@ -9,7 +9,10 @@ import {
   GRACE,
   State,
   USDC,
+  TERMS_TYPES,
+  USDC_TYPES,
   deploy,
+  deployEscrow,
   deployEscrowFixture,
   escrowDomain,
   fundingNonce,
@@ -231,14 +234,7 @@ describe("TaskEscrow", function () {
     it("refuses a fee-on-transfer token", async function () {
       const { admin, funder, treasury } = await loadFixture(deployEscrowFixture);
       const token = await deploy("FeeOnTransferToken");
-      const escrow = await deploy("TaskEscrow", [
-        await token.getAddress(),
-        treasury.address,
-        admin.address,
-        DAY,
-        admin.address,
-        admin.address,
-      ]);
+      const escrow = await deployEscrow(token, { treasury: treasury.address, admin: admin.address });
       await token.mint(funder.address, USDC(100));
       await token.connect(funder).approve(await escrow.getAddress(), USDC(100));
       const terms = await makeTerms(funder.address, { amount: USDC(10) });
@@ -312,14 +308,7 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "TaskEscrowAlreadyFunded")
         .withArgs(TASK);
 
-      const other = await deploy("TaskEscrow", [
-        await usdc.getAddress(),
-        treasury.address,
-        admin.address,
-        DAY,
-        admin.address,
-        admin.address,
-      ]);
+      const other = await deployEscrow(usdc, { treasury: treasury.address, admin: admin.address });
       await expect(
         other.connect(relayer).fundWithAuthorization(TASK, terms, auth.validAfter, auth.validBefore, auth.signature),
       ).to.be.revertedWithCustomError(usdc, "TestUSDCInvalidSignature");
@@ -339,11 +328,10 @@ describe("TaskEscrow", function () {
         .withArgs(expired.validAfter, expired.validBefore);
 
       const nonce = await escrow.fundingNonce(TASK, terms);
-      const cancel = await agent.signTypedData(
-        await tokenDomain(usdc),
-        { CancelAuthorization: [{ name: "authorizer", type: "address" }, { name: "nonce", type: "bytes32" }] },
-        { authorizer: agent.address, nonce },
-      );
+      const cancel = await agent.signTypedData(await tokenDomain(usdc), USDC_TYPES.CancelAuthorization, {
+        authorizer: agent.address,
+        nonce,
+      });
       await usdc.cancelAuthorization(agent.address, nonce, cancel);
       const auth = await signFunding(usdc, escrow, agent, TASK, terms);
       await expect(
@@ -600,14 +588,11 @@ describe("TaskEscrow", function () {
       it("on another escrow contract with the same Guardian and task id", async function () {
         const { escrow, usdc, admin, guardian, treasury, funder, stranger, terms, release, signature } =
           await loadFixture(signedFixture);
-        const other = await deploy("TaskEscrow", [
-          await usdc.getAddress(),
-          treasury.address,
-          admin.address,
-          DAY,
-          guardian.address,
-          admin.address,
-        ]);
+        const other = await deployEscrow(usdc, {
+          treasury: treasury.address,
+          admin: admin.address,
+          guardian: guardian.address,
+        });
         await usdc.connect(funder).approve(await other.getAddress(), terms.amount);
         await other.connect(funder).fund(TASK, terms);
         await expect(
@@ -828,14 +813,7 @@ describe("TaskEscrow", function () {
 
     it("hash terms as the EIP-712 struct hash, and derive the funding nonce from the task id and terms", async function () {
       const { escrow, terms } = await loadFixture(fundedFixture);
-      const terms712 = { Terms: [
-        { name: "funder", type: "address" },
-        { name: "amount", type: "uint256" },
-        { name: "fee", type: "uint256" },
-        { name: "deadline", type: "uint64" },
-        { name: "gracePeriod", type: "uint32" },
-      ] };
-      expect(await escrow.hashTerms(terms)).to.equal(ethers.TypedDataEncoder.hashStruct("Terms", terms712, terms));
+      expect(await escrow.hashTerms(terms)).to.equal(ethers.TypedDataEncoder.hashStruct("Terms", TERMS_TYPES, terms));
       expect(await escrow.fundingNonce(TASK, terms)).to.equal(await fundingNonce(escrow, TASK, terms));
       expect(await escrow.fundingNonce(taskId("other"), terms)).to.not.equal(await escrow.fundingNonce(TASK, terms));
     });
@@ -846,14 +824,7 @@ describe("TaskEscrow", function () {
     async function reentrantFixture() {
       const [admin, treasury, funder, operator] = await ethers.getSigners();
       const token = await deploy("ReentrantToken");
-      const escrow = await deploy("TaskEscrow", [
-        await token.getAddress(),
-        treasury.address,
-        admin.address,
-        DAY,
-        admin.address,
-        admin.address,
-      ]);
+      const escrow = await deployEscrow(token, { treasury: treasury.address, admin: admin.address });
       await token.mint(funder.address, USDC(1_000));
       await token.connect(funder).approve(await escrow.getAddress(), USDC(1_000));
       const terms = await makeTerms(funder.address);

@@ -24,20 +24,22 @@ export interface Terms {
   gracePeriod: bigint;
 }
 
-const TERMS_TYPE = [
-  { name: "funder", type: "address" },
-  { name: "amount", type: "uint256" },
-  { name: "fee", type: "uint256" },
-  { name: "deadline", type: "uint64" },
-  { name: "gracePeriod", type: "uint32" },
-];
+export const TERMS_TYPES = {
+  Terms: [
+    { name: "funder", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "fee", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+    { name: "gracePeriod", type: "uint32" },
+  ],
+};
 
 export const FUNDING_TYPES = {
   Funding: [
     { name: "taskId", type: "bytes32" },
     { name: "terms", type: "Terms" },
   ],
-  Terms: TERMS_TYPE,
+  ...TERMS_TYPES,
 };
 
 export const RELEASE_TYPES = {
@@ -49,15 +51,34 @@ export const RELEASE_TYPES = {
   ],
 };
 
-const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
+const AUTHORIZATION_FIELDS = [
+  { name: "from", type: "address" },
+  { name: "to", type: "address" },
+  { name: "value", type: "uint256" },
+  { name: "validAfter", type: "uint256" },
+  { name: "validBefore", type: "uint256" },
+  { name: "nonce", type: "bytes32" },
+];
+
+/** USDC's EIP-2612 and EIP-3009 message types. */
+export const USDC_TYPES = {
+  TransferWithAuthorization: { TransferWithAuthorization: AUTHORIZATION_FIELDS },
+  ReceiveWithAuthorization: { ReceiveWithAuthorization: AUTHORIZATION_FIELDS },
+  CancelAuthorization: {
+    CancelAuthorization: [
+      { name: "authorizer", type: "address" },
+      { name: "nonce", type: "bytes32" },
+    ],
+  },
+  Permit: {
+    Permit: [
+      { name: "owner", type: "address" },
+      { name: "spender", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  },
 };
 
 export function taskId(label: string | number): string {
@@ -127,7 +148,7 @@ export async function signFunding(
     validBefore,
     nonce: window.nonce ?? (await fundingNonce(escrow, id, terms)),
   };
-  const signature = await funder.signTypedData(await tokenDomain(token), RECEIVE_WITH_AUTHORIZATION_TYPES, message);
+  const signature = await funder.signTypedData(await tokenDomain(token), USDC_TYPES.ReceiveWithAuthorization, message);
   return { validAfter, validBefore, signature };
 }
 
@@ -141,17 +162,24 @@ export async function signRelease(
   return guardian.signTypedData(domain ?? (await escrowDomain(escrow)), RELEASE_TYPES, release);
 }
 
+/** A TaskEscrow over `token`; the admin also holds the Guardian and pauser roles unless others are named. */
+export async function deployEscrow(
+  token: BaseContract,
+  roles: { treasury: string; admin: string; guardian?: string; pauser?: string },
+): Promise<AnyContract> {
+  const { treasury, admin, guardian = admin, pauser = admin } = roles;
+  return deploy("TaskEscrow", [await token.getAddress(), treasury, admin, DAY, guardian, pauser]);
+}
+
 export async function deployEscrowFixture() {
   const [admin, guardian, pauser, treasury, funder, operator, stranger, ...others] = await ethers.getSigners();
   const usdc = await deploy("TestUSDC");
-  const escrow = await deploy("TaskEscrow", [
-    await usdc.getAddress(),
-    treasury.address,
-    admin.address,
-    DAY,
-    guardian.address,
-    pauser.address,
-  ]);
+  const escrow = await deployEscrow(usdc, {
+    treasury: treasury.address,
+    admin: admin.address,
+    guardian: guardian.address,
+    pauser: pauser.address,
+  });
   await usdc.mint(funder.address, USDC(1_000_000));
   await usdc.connect(funder).approve(await escrow.getAddress(), MAX_UINT256);
   return { usdc, escrow, admin, guardian, pauser, treasury, funder, operator, stranger, others };

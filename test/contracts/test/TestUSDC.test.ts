@@ -1,35 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { USDC, deploy, latestTimestamp, tokenDomain } from "../helpers";
-
-const authorizationFields = [
-  { name: "from", type: "address" },
-  { name: "to", type: "address" },
-  { name: "value", type: "uint256" },
-  { name: "validAfter", type: "uint256" },
-  { name: "validBefore", type: "uint256" },
-  { name: "nonce", type: "bytes32" },
-];
-const TYPES = {
-  TransferWithAuthorization: { TransferWithAuthorization: authorizationFields },
-  ReceiveWithAuthorization: { ReceiveWithAuthorization: authorizationFields },
-  CancelAuthorization: {
-    CancelAuthorization: [
-      { name: "authorizer", type: "address" },
-      { name: "nonce", type: "bytes32" },
-    ],
-  },
-  Permit: {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  },
-};
+import { USDC, USDC_TYPES as TYPES, deploy, latestTimestamp, tokenDomain } from "../helpers";
 
 async function fixture() {
   const [owner, alice, bob, carol] = await ethers.getSigners();

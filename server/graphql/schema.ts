@@ -4,8 +4,9 @@ import { AgentResolver } from "../agents/agent.resolver";
 import { OperatorResolver } from "../operators/operator.resolver";
 import { TaskResolver } from "../tasks/task.resolver";
 import { ProofResolver } from "../proofs/proof.resolver";
+import { CostResolver } from "../tasks/cost.resolver";
 
-export const RESOLVERS = [AgentResolver, OperatorResolver, TaskResolver, ProofResolver] as const;
+export const RESOLVERS = [AgentResolver, OperatorResolver, TaskResolver, ProofResolver, CostResolver] as const;
 
 /** The single API surface: REST and MCP run operations against this same schema. */
 export async function createSchema(): Promise<GraphQLSchema> {

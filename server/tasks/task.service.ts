@@ -24,7 +24,7 @@ import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, transition, SYSTEM, type Actor } from "./task.transition";
-import { validatePostTask, type PostTaskRequest } from "./task.validation";
+import { parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 
 export const TaskJobs = {
   expire: "task.expire",
@@ -34,6 +34,17 @@ export const TaskJobs = {
 /** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
 export interface CommitSignals {
   committed(): void;
+}
+
+/** A task's own webhook, given when it is posted (REST: callback_url / callback_secret). */
+export interface TaskCallbackRequest {
+  callbackUrl?: string | null;
+  callbackSecret?: string | null;
+}
+
+/** Stores a task's callback (server/webhooks): checked before the posting transaction, written inside it. */
+export interface TaskCallbacks {
+  prepare(request: TaskCallbackRequest, mode: Mode): Promise<((em: Em, task: Task) => void) | undefined>;
 }
 
 export type AgentPrincipal = Extract<Principal, { kind: "agent" }>;
@@ -49,6 +60,13 @@ export interface Page<T> {
   totalCount: number;
   hasNextPage: boolean;
   endCursor?: string;
+}
+
+/** What a task costs its agent: the reward, the platform fee on top, and what goes into escrow. */
+export interface CostBreakdown {
+  rewardUnits: bigint;
+  feeUnits: bigint;
+  totalUnits: bigint;
 }
 
 export interface NearbyTask {
@@ -89,11 +107,17 @@ export class TaskService {
     private readonly config: Config,
     private readonly ledger: LedgerService,
     private readonly signals: CommitSignals,
+    private readonly callbacks?: TaskCallbacks,
   ) {}
 
   // ── agents ────────────────────────────────────────────────────────────────
 
-  async post(em: Em, principal: AgentPrincipal, request: PostTaskRequest): Promise<Task> {
+  /** The cost of posting a task with this reward, under the same rules as posting; nothing is reserved. */
+  estimate(rewardUsd: string | number): CostBreakdown {
+    return this.price(parseReward(rewardUsd, this.config));
+  }
+
+  async post(em: Em, principal: AgentPrincipal, request: PostTaskRequest & TaskCallbackRequest): Promise<Task> {
     const valid = validatePostTask(request, this.config);
     const hash = requestHash(request);
     if (valid.idempotencyKey) {
@@ -104,6 +128,7 @@ export class TaskService {
     if (principal.mode === Mode.LIVE && valid.testScenario) {
       throw new ForbiddenError("testScenario is only for test-mode keys (ho_test_...)");
     }
+    const attachCallback = await this.callbacks?.prepare(request, principal.mode);
     try {
       const task = await em.transactional(async (tx) => {
         const agent = await tx.findOneOrFail(Agent, principal.agentId, this.lockForUpdate(tx));
@@ -112,7 +137,7 @@ export class TaskService {
           ...terms,
           agent,
           mode: principal.mode,
-          feeUnits: feeFor(valid.rewardUnits, this.config.feeBps),
+          feeUnits: this.price(valid.rewardUnits).feeUnits,
           testScenario,
           idempotencyKey,
           requestHash: hash,
@@ -121,6 +146,7 @@ export class TaskService {
         if (available < task.totalUnits) throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available));
         tx.persist(task);
         created(tx, task, agentActor(principal));
+        attachCallback?.(tx, task);
         this.ledger.fundEscrow(tx, task);
         const expireAt = testScenario === TestScenario.EXPIRE ? Date.now() + this.config.testMode.stepDelayMs : task.deadline;
         enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
@@ -324,6 +350,11 @@ export class TaskService {
       }
       throw err;
     }
+  }
+
+  private price(rewardUnits: bigint): CostBreakdown {
+    const feeUnits = feeFor(rewardUnits, this.config.feeBps);
+    return { rewardUnits, feeUnits, totalUnits: rewardUnits + feeUnits };
   }
 
   private assertOwner(task: Task, principal: AgentPrincipal): void {

@@ -62,6 +62,20 @@ function coordinate(value: unknown, field: string, limit: number): number {
   return value;
 }
 
+/** A task reward in USDC base units, within the configured bounds. */
+export function parseReward(value: string | number | null | undefined, config: Config): bigint {
+  if (value === undefined || value === null) throw new ValidationError("rewardUsd", "is required");
+  const rewardUnits = parseUsd(value, "rewardUsd");
+  if (rewardUnits <= 0n) throw new ValidationError("rewardUsd", "must be greater than 0");
+  if (rewardUnits < config.tasks.minRewardUnits) {
+    throw new ValidationError("rewardUsd", `must be at least ${Number(config.tasks.minRewardUnits) / 1e6} USD`);
+  }
+  if (rewardUnits > config.tasks.maxRewardUnits) {
+    throw new ValidationError("rewardUsd", `must be at most ${Number(config.tasks.maxRewardUnits) / 1e6} USD`);
+  }
+  return rewardUnits;
+}
+
 /** Checks every rule of a new task; the first broken rule is reported with its field. */
 export function validatePostTask(request: PostTaskRequest, config: Config, now = new Date()): ValidTaskRequest {
   const title = text(request.title, "title", LIMITS.titleChars, true)!;
@@ -74,15 +88,7 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   const lng = coordinate(request.location.lng, "location.lng", 180);
   const address = text(request.location.address, "location.address", LIMITS.addressChars, false);
 
-  if (request.rewardUsd === undefined || request.rewardUsd === null) throw new ValidationError("rewardUsd", "is required");
-  const rewardUnits = parseUsd(request.rewardUsd, "rewardUsd");
-  if (rewardUnits <= 0n) throw new ValidationError("rewardUsd", "must be greater than 0");
-  if (rewardUnits < config.tasks.minRewardUnits) {
-    throw new ValidationError("rewardUsd", `must be at least ${Number(config.tasks.minRewardUnits) / 1e6} USD`);
-  }
-  if (rewardUnits > config.tasks.maxRewardUnits) {
-    throw new ValidationError("rewardUsd", `must be at most ${Number(config.tasks.maxRewardUnits) / 1e6} USD`);
-  }
+  const rewardUnits = parseReward(request.rewardUsd, config);
 
   if (!(request.deadline instanceof Date) || Number.isNaN(request.deadline.getTime())) {
     throw new ValidationError("deadline", "must be an ISO-8601 date-time, e.g. 2026-02-07T18:00:00Z");

@@ -15,6 +15,8 @@ import { createSchema } from "./graphql/schema";
 import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
 import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
+import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
+import { WebhookWorkers } from "./webhooks/webhook.workers";
 
 export interface HumanOps {
   config: Config;
@@ -25,6 +27,9 @@ export interface HumanOps {
   schema: GraphQLSchema;
   httpServer: http.Server;
   createContext: ContextFactory;
+  /** graphql-ws subscriptions and the relay of the task event log that feeds them. */
+  live: LiveUpdates;
+  webhooks: WebhookWorkers;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: drains HTTP, finishes in-flight jobs, closes the database. */
@@ -45,8 +50,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const log = options.log ?? createLogger(config.logLevel);
   const orm = await initORM(config.database);
   let worker: JobWorker | undefined;
-  const services = createServices(config, { committed: () => worker?.wake() });
+  let webhooks: WebhookWorkers | undefined;
+  const services = createServices(config, {
+    committed: () => {
+      worker?.wake();
+      webhooks?.wake();
+    },
+  });
   worker = new JobWorker(orm, log, config.worker);
+  webhooks = new WebhookWorkers(orm, config, services.secrets, log);
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
@@ -71,6 +83,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
   const apollo: ApolloServer<Context> = await mountGraphQL(app, httpServer, schema, createContext, log);
   const rest = mountRest(app, { config, schema, createContext, orm, worker, log });
+  const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
 
   return {
     config,
@@ -81,12 +94,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     schema,
     httpServer,
     createContext,
+    live,
+    webhooks,
     async listen() {
+      await live.start(await webhooks.position());
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => resolve());
       });
-      if (options.runWorker !== false) worker.start();
+      if (options.runWorker !== false) {
+        worker.start();
+        webhooks.start(live.relay);
+      }
       ready = true;
       const { port } = httpServer.address() as AddressInfo;
       const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
@@ -95,9 +114,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async stop() {
       ready = false;
+      await live.stop();
       await apollo.stop();
       await rest.close();
       await worker.stop();
+      await webhooks.stop();
       await orm.close();
       log.info("HumanOps stopped");
     },

@@ -6,6 +6,9 @@ import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
 import { TaskService, type CommitSignals } from "./tasks/task.service";
 import { ProofService } from "./proofs/proof.service";
+import { WebhookService } from "./webhooks/webhook.service";
+import { SecretBox } from "./webhooks/webhook.secrets";
+import { LiveFeed } from "./subscriptions/live-feed";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -17,12 +20,19 @@ export interface Services {
   guardian: GuardianService;
   tasks: TaskService;
   proofs: ProofService;
+  webhooks: WebhookService;
+  /** This process's fan-out of committed task events to its WebSocket subscribers. */
+  live: LiveFeed;
+  /** Seals webhook signing secrets at rest. */
+  secrets: SecretBox;
 }
 
 export function createServices(config: Config, signals: CommitSignals): Services {
   const keys = new ApiKeyService(config.apiKeyPepper);
   const ledger = new LedgerService();
-  const tasks = new TaskService(config, ledger, signals);
+  const secrets = new SecretBox(config.apiKeyPepper);
+  const webhooks = new WebhookService(config, secrets, signals);
+  const tasks = new TaskService(config, ledger, signals, webhooks);
   return {
     config,
     keys,
@@ -32,5 +42,8 @@ export function createServices(config: Config, signals: CommitSignals): Services
     guardian: new GuardianService(config.guardian),
     tasks,
     proofs: new ProofService(config, tasks),
+    webhooks,
+    live: new LiveFeed(config.live.maxQueuedEvents),
+    secrets,
   };
 }

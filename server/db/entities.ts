@@ -8,6 +8,9 @@ import { Verification } from "../guardian/verification.entity";
 import { LedgerEntry } from "../ledger/ledger-entry.entity";
 import { Job } from "../jobs/job.entity";
 import { IdempotencyRecord } from "../rest/idempotency.entity";
+import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
+import { WebhookAttempt, WebhookDelivery } from "../webhooks/webhook-delivery.entity";
+import { EventCursor } from "../webhooks/event-cursor.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor];

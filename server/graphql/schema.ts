@@ -1,16 +1,33 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { createPubSub } from "@graphql-yoga/subscription";
 import { AgentResolver } from "../agents/agent.resolver";
 import { OperatorResolver } from "../operators/operator.resolver";
 import { TaskResolver } from "../tasks/task.resolver";
 import { ProofResolver } from "../proofs/proof.resolver";
 import { CostResolver } from "../tasks/cost.resolver";
+import { TaskUpdateResolver } from "../subscriptions/task-update.resolver";
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
 
-export const RESOLVERS = [AgentResolver, OperatorResolver, TaskResolver, ProofResolver, CostResolver] as const;
+export const RESOLVERS = [
+  AgentResolver,
+  OperatorResolver,
+  TaskResolver,
+  ProofResolver,
+  CostResolver,
+  TaskUpdateResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
+] as const;
 
-/** The single API surface: REST and MCP run operations against this same schema. */
+/**
+ * The single API surface: REST and MCP run operations against this same
+ * schema. type-graphql insists on a PubSub once there are subscriptions;
+ * ours stream from the task event log (server/subscriptions) and publish
+ * nothing through it, so an in-process one is all it needs.
+ */
 export async function createSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], validate: false, emitSchemaFile: false });
+  return buildSchema({ resolvers: [...RESOLVERS], validate: false, emitSchemaFile: false, pubSub: createPubSub() });
 }
 
 /** The checked-in schema.graphql text: sorted, so it changes only when the API does. */

@@ -45,6 +45,12 @@ export class PostTaskInput {
 
   @Field(() => String, { nullable: true, description: "Retrying with the same key returns the first task instead of posting twice" })
   idempotencyKey?: string;
+
+  @Field(() => String, { nullable: true, description: "A webhook URL for this task's events only (https; live mode needs a public address)" })
+  callbackUrl?: string;
+
+  @Field(() => String, { nullable: true, description: "Required with callbackUrl: the secret its deliveries are signed with (24-256 characters)" })
+  callbackSecret?: string;
 }
 
 @InputType()

@@ -1,8 +1,10 @@
 import { Migration20261129000000Initial } from "./Migration20261129000000Initial";
 import { Migration20261129100000RestIdempotency } from "./Migration20261129100000RestIdempotency";
+import { Migration20261129110000LiveUpdates } from "./Migration20261129110000LiveUpdates";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
   { name: "Migration20261129000000Initial", class: Migration20261129000000Initial },
   { name: "Migration20261129100000RestIdempotency", class: Migration20261129100000RestIdempotency },
+  { name: "Migration20261129110000LiveUpdates", class: Migration20261129110000LiveUpdates },
 ];

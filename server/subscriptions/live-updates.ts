@@ -1,0 +1,46 @@
+import type http from "node:http";
+import type { GraphQLSchema } from "graphql";
+import type { Orm } from "../db/orm";
+import type { Config } from "../config";
+import type { Logger } from "../common/logger";
+import type { Services } from "../services";
+import type { ContextFactory } from "../graphql/apollo";
+import { createClusterBus } from "./pubsub";
+import { EventRelay } from "./event-relay";
+import { mountSubscriptions, type SubscriptionServer } from "./ws.server";
+
+export interface LiveUpdates {
+  readonly relay: EventRelay;
+  readonly subscriptions: SubscriptionServer;
+  /** Follows the event log from `position` (caught up before this resolves). */
+  start(position: string): Promise<void>;
+  /** Closes WebSocket connections, then stops following the log. */
+  stop(): Promise<void>;
+}
+
+/** graphql-ws subscriptions on /graphql, fed by this process's relay of the task event log. */
+export async function createLiveUpdates(deps: {
+  orm: Orm;
+  config: Config;
+  services: Services;
+  schema: GraphQLSchema;
+  createContext: ContextFactory;
+  httpServer: http.Server;
+  log: Logger;
+}): Promise<LiveUpdates> {
+  const { orm, config, services, log } = deps;
+  const bus = await createClusterBus(config.redisUrl, log);
+  const relay = new EventRelay(orm, services.live, bus, config.live, log);
+  orm.em.getEventManager().registerSubscriber(relay.commitHook());
+  const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, keyRecheckMs: config.live.keyRecheckMs });
+  return {
+    relay,
+    subscriptions,
+    start: (position) => relay.start(position),
+    async stop() {
+      await subscriptions.dispose();
+      await relay.stop();
+      await bus.close();
+    },
+  };
+}

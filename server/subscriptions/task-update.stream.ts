@@ -1,0 +1,109 @@
+import type { FilterQuery } from "@mikro-orm/core";
+import { ValidationError } from "../common/errors";
+import type { Context } from "../graphql/context";
+import type { TaskEvent } from "../tasks/task-event.entity";
+import { compareEventIds, readEvents, type LiveTaskEvent } from "./live-event";
+import type { LiveFeed, LiveQueue } from "./live-feed";
+import { TaskUpdate } from "./task-update.type";
+
+const REPLAY_PAGE = 200;
+
+/** What one subscription follows: a topic of the live feed, and the same events as a query on the log for replay. */
+export interface FeedSource {
+  topic: string;
+  accepts(event: LiveTaskEvent): boolean;
+  replayWhere: FilterQuery<TaskEvent>;
+}
+
+export function parseAfterEventId(value: string | null | undefined): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!/^\d{1,19}$/.test(value)) throw new ValidationError("afterEventId", "must be an eventId (a whole number) from an earlier update");
+  return BigInt(value).toString();
+}
+
+async function* replay(ctx: Context, source: FeedSource, after: string, upTo: string): AsyncGenerator<LiveTaskEvent> {
+  let cursor = after;
+  while (compareEventIds(cursor, upTo) < 0) {
+    const page = await readEvents(ctx.em.fork(), { $and: [source.replayWhere, { id: { $gt: cursor, $lte: upTo } }] }, REPLAY_PAGE);
+    for (const event of page) if (source.accepts(event)) yield event;
+    if (page.length < REPLAY_PAGE) return;
+    cursor = page[page.length - 1].id;
+  }
+}
+
+/** A subscription outlives its request: each update is resolved with a fresh EntityManager, so nested fields read current rows. */
+function updateFor(ctx: Context, event: LiveTaskEvent): TaskUpdate {
+  ctx.em = ctx.em.fork();
+  return TaskUpdate.of(event);
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The updates of one subscription: first, when `afterEventId` is given, the
+ * matching events after it from the log, then live ones. Listening starts
+ * (in the constructor) before the live feed's watermark is read, so every
+ * event is either at or below the watermark (replayed from the database) or
+ * above it (queued live): none is missed and none comes twice.
+ *
+ * A hand-written iterator rather than an async generator: a generator
+ * waiting for the next event cannot be returned until that event arrives,
+ * and a closed connection must stop listening at once.
+ */
+export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
+  private readonly queue: LiveQueue;
+  private replaying?: AsyncGenerator<LiveTaskEvent>;
+  private done = false;
+
+  constructor(
+    private readonly ctx: Context,
+    live: LiveFeed,
+    source: FeedSource,
+    private readonly afterEventId?: string,
+  ) {
+    this.queue = live.listen(source.topic, source.accepts);
+    if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
+  }
+
+  async next(): Promise<IteratorResult<TaskUpdate>> {
+    try {
+      const event = await this.nextEvent();
+      return this.done ? DONE : { done: false, value: updateFor(this.ctx, event) };
+    } catch (err) {
+      if (this.done) return DONE;
+      this.close();
+      throw err;
+    }
+  }
+
+  async return(): Promise<IteratorResult<TaskUpdate>> {
+    this.close();
+    return DONE;
+  }
+
+  async throw(err: unknown): Promise<IteratorResult<TaskUpdate>> {
+    this.close();
+    throw err;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async nextEvent(): Promise<LiveTaskEvent> {
+    if (this.replaying) {
+      const replayed = await this.replaying.next();
+      if (!replayed.done) return replayed.value;
+      this.replaying = undefined;
+    }
+    for (;;) {
+      const event = await this.queue.next();
+      if (this.afterEventId === undefined || compareEventIds(event.id, this.afterEventId) > 0) return event;
+    }
+  }
+
+  private close(): void {
+    this.done = true;
+    this.queue.close();
+  }
+}

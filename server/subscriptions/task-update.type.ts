@@ -1,0 +1,39 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import { ActorType, TaskStatus } from "../tasks/task.enums";
+import type { LiveTaskEvent } from "./live-event";
+
+@ObjectType({ description: "One task transition, delivered once, in event id order" })
+export class TaskUpdate {
+  @Field(() => ID, { description: "The transition's event id: pass the last one you saw as afterEventId to resume without gaps or repeats" })
+  eventId!: string;
+
+  @Field(() => ID)
+  taskId!: string;
+
+  @Field(() => TaskStatus, { description: "The status the task moved to" })
+  status!: TaskStatus;
+
+  @Field(() => TaskStatus, { nullable: true, description: "The status it moved from (null when the task was created)" })
+  previousStatus?: TaskStatus;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => ActorType)
+  actorType!: ActorType;
+
+  @Field(() => String, { nullable: true })
+  reason?: string;
+
+  static of(event: LiveTaskEvent): TaskUpdate {
+    return Object.assign(new TaskUpdate(), {
+      eventId: event.id,
+      taskId: event.taskId,
+      status: event.toStatus,
+      previousStatus: event.fromStatus,
+      occurredAt: event.createdAt,
+      actorType: event.actorType,
+      reason: event.reason,
+    });
+  }
+}

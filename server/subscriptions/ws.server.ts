@@ -1,0 +1,143 @@
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import { CloseCode, type Context as WsContext } from "graphql-ws";
+import type { GraphQLError, GraphQLSchema } from "graphql";
+import type { Orm } from "../db/orm";
+import type { Logger } from "../common/logger";
+import { ApiKey } from "../agents/api-key.entity";
+import type { ApiKeyService } from "../agents/api-key.service";
+import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import { createErrorFormatter } from "../graphql/error-formatter";
+
+export const GRAPHQL_PATH = "/graphql";
+const RECHECK_CHUNK = 500;
+
+interface ConnectionExtra extends Record<PropertyKey, unknown> {
+  apiKey?: string;
+  keyId?: string;
+}
+
+export interface SubscriptionServer {
+  /** Open, authenticated connections. */
+  readonly connectionCount: number;
+  /** Closes every connection (1001 Going Away) and stops accepting new ones. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The API key of a connection, from its connection_init payload, accepted
+ * in the shapes clients send: { "x-api-key": "ho_..." }, { authorization:
+ * "Bearer ho_..." }, { apiKey } or the same under { headers }.
+ */
+export function apiKeyFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!params) return undefined;
+  const flat = { ...(typeof params.headers === "object" && params.headers !== null ? (params.headers as Record<string, unknown>) : {}), ...params };
+  const headers: http.IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(flat)) if (typeof value === "string") headers[name.toLowerCase()] = value;
+  return apiKeyFrom({ ...headers, "x-api-key": headers["x-api-key"] ?? headers.apikey });
+}
+
+/**
+ * graphql-ws on the HTTP server's /graphql path (the WebSocket upgrade of
+ * the same URL Apollo serves). A connection must authenticate in
+ * connection_init: no key closes it with 4401, a bad or revoked key with
+ * 4403. Open connections' keys are re-checked every `keyRecheckMs`, and a
+ * connection whose key was revoked is closed, which ends its subscriptions.
+ * Each operation gets its own Context (and EntityManager fork).
+ */
+export function mountSubscriptions(options: {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  createContext: ContextFactory;
+  orm: Orm;
+  keys: ApiKeyService;
+  log: Logger;
+  keyRecheckMs: number;
+}): SubscriptionServer {
+  const { httpServer, schema, createContext, orm, keys, log } = options;
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Map<string, Set<WebSocket>>();
+  const formatError = createErrorFormatter(log);
+  const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
+
+  const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
+      // Another upgrade handler may want it; if there is none, answer instead of leaving the client hanging.
+      if (httpServer.listenerCount("upgrade") === 1) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+  };
+  httpServer.on("upgrade", onUpgrade);
+
+  const track = (keyId: string, socket: WebSocket) => {
+    let set = sockets.get(keyId);
+    if (!set) sockets.set(keyId, (set = new Set()));
+    set.add(socket);
+  };
+  const untrack = (ctx: WsContext<Record<string, unknown> | undefined, ConnectionExtra & { socket: WebSocket }>) => {
+    const keyId = ctx.extra.keyId;
+    const set = keyId ? sockets.get(keyId) : undefined;
+    set?.delete(ctx.extra.socket);
+    if (keyId && set?.size === 0) sockets.delete(keyId);
+  };
+
+  const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+    {
+      schema,
+      async onConnect(ctx) {
+        const apiKey = apiKeyFromConnectionParams(ctx.connectionParams);
+        if (!apiKey) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized: send your API key in connection_init, e.g. { \"x-api-key\": \"ho_test_...\" }");
+          return false;
+        }
+        try {
+          const principal = await keys.authenticate(orm.em.fork(), apiKey);
+          ctx.extra.apiKey = apiKey;
+          ctx.extra.keyId = principal.keyId;
+          track(principal.keyId, ctx.extra.socket);
+          return true;
+        } catch (err) {
+          ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${(err as Error).message}`.slice(0, 120));
+          return false;
+        }
+      },
+      onClose: untrack,
+      context: (ctx) => createContext(ctx.extra.apiKey),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : result),
+      onError: (_ctx, _id, _payload, errors) => format(errors),
+    },
+    wss,
+  );
+
+  const recheck = async () => {
+    const keyIds = [...sockets.keys()];
+    for (let i = 0; i < keyIds.length; i += RECHECK_CHUNK) {
+      const chunk = keyIds.slice(i, i + RECHECK_CHUNK);
+      const valid = await orm.em.fork().find(ApiKey, { id: { $in: chunk }, revokedAt: null }, { fields: ["id"] });
+      const stillValid = new Set(valid.map((key) => key.id));
+      for (const keyId of chunk) {
+        if (stillValid.has(keyId)) continue;
+        for (const socket of sockets.get(keyId) ?? []) socket.close(CloseCode.Forbidden, "Forbidden: the API key has been revoked");
+        sockets.delete(keyId);
+      }
+    }
+  };
+  const timer = setInterval(() => recheck().catch((err: unknown) => log.error({ err }, "re-checking WebSocket API keys failed")), options.keyRecheckMs);
+  timer.unref();
+
+  return {
+    get connectionCount() {
+      let count = 0;
+      for (const set of sockets.values()) count += set.size;
+      return count;
+    },
+    async dispose() {
+      clearInterval(timer);
+      httpServer.off("upgrade", onUpgrade);
+      await cleanup.dispose();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { Entity, Enum, Index, JsonType, ManyToOne, OptionalProps, Property, Unique } from "@mikro-orm/core";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { BaseEntity } from "../common/base.entity";
+import { Mode } from "../common/mode";
+import { Agent } from "../agents/agent.entity";
+import { Task } from "../tasks/task.entity";
+
+export enum WebhookEndpointStatus {
+  ACTIVE = "ACTIVE",
+  /** Deliveries stopped after persistent failure (or by the agent); re-enable to resume. */
+  DISABLED = "DISABLED",
+}
+registerEnumType(WebhookEndpointStatus, { name: "WebhookEndpointStatus" });
+
+export interface WebhookEndpointTerms {
+  agent: Agent;
+  mode: Mode;
+  url: string;
+  eventTypes: string[];
+  sealedSecret: string;
+  secretFingerprint: string;
+  description?: string;
+  task?: Task;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+/**
+ * Where an agent wants task events delivered. An endpoint receives the
+ * events of its agent's tasks in its mode, or, when `task` is set (a task's
+ * callback_url), of that one task only. The signing secret is kept sealed
+ * (webhook.secrets.ts): usable to sign, never returned after creation.
+ */
+@ObjectType()
+@Entity({ tableName: "webhook_endpoints" })
+@Index({ properties: ["agent", "mode"] })
+@Unique({ properties: ["agent", "idempotencyKey"] })
+export class WebhookEndpoint extends BaseEntity {
+  [OptionalProps]?: "status" | "consecutiveFailures" | "createdAt" | "updatedAt";
+
+  @ManyToOne(() => Agent)
+  agent: Agent;
+
+  @Field(() => Mode)
+  @Enum({ items: () => Mode })
+  mode: Mode;
+
+  @ManyToOne(() => Task, { nullable: true })
+  task?: Task;
+
+  @Field(() => String)
+  @Property({ type: "string", length: 2048 })
+  url: string;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: "string", length: 500, nullable: true })
+  description?: string;
+
+  @Field(() => [String], { description: "Event types delivered here; task.status_changed means every task transition" })
+  @Property({ type: JsonType })
+  eventTypes: string[];
+
+  @Property({ type: "text" })
+  sealedSecret: string;
+
+  @Field(() => String, { description: "12 hex digits of SHA-256(secret): tells secrets apart without revealing them" })
+  @Property({ type: "string", length: 16 })
+  secretFingerprint: string;
+
+  @Field(() => WebhookEndpointStatus)
+  @Enum({ items: () => WebhookEndpointStatus })
+  status: WebhookEndpointStatus = WebhookEndpointStatus.ACTIVE;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: "datetime", nullable: true })
+  disabledAt?: Date;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: "string", length: 500, nullable: true })
+  disabledReason?: string;
+
+  @Field(() => Int, { description: "Failed attempts since the last successful delivery" })
+  @Property({ type: "integer" })
+  consecutiveFailures: number = 0;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: "datetime", nullable: true })
+  lastSuccessAt?: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: "datetime", nullable: true })
+  lastFailureAt?: Date;
+
+  @Property({ type: "string", length: 255, nullable: true })
+  idempotencyKey?: string;
+
+  /** Hash of the creating request, so a reused idempotency key with another body is refused. */
+  @Property({ type: "string", length: 64, nullable: true })
+  requestHash?: string;
+
+  constructor(terms: WebhookEndpointTerms) {
+    super();
+    this.agent = terms.agent;
+    this.mode = terms.mode;
+    this.url = terms.url;
+    this.eventTypes = terms.eventTypes;
+    this.sealedSecret = terms.sealedSecret;
+    this.secretFingerprint = terms.secretFingerprint;
+    this.description = terms.description;
+    this.task = terms.task;
+    this.idempotencyKey = terms.idempotencyKey;
+    this.requestHash = terms.requestHash;
+  }
+
+  @Field(() => ID, { nullable: true, description: "Set for a task's own callback_url: only that task's events come here" })
+  get taskId(): string | undefined {
+    return this.task?.id;
+  }
+}

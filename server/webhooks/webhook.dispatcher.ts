@@ -1,0 +1,122 @@
+import { LockMode } from "@mikro-orm/core";
+import type { Em, Orm } from "../db/orm";
+import { dialectOf } from "../db/dialect";
+import type { Logger } from "../common/logger";
+import { Task } from "../tasks/task.entity";
+import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../subscriptions/live-event";
+import { EventCursor } from "./event-cursor.entity";
+import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
+import { WebhookDelivery } from "./webhook-delivery.entity";
+import { taskEventBody, wantsEvent, webhookEventId } from "./webhook.events";
+
+export const WEBHOOK_CURSOR = "webhooks";
+const BATCH = 500;
+
+/**
+ * Turns task events into webhook deliveries. The outbox is the task event
+ * log itself: every transition's TaskEvent commits in the transition's own
+ * transaction, and this dispatcher writes the deliveries for a batch of
+ * events together with its durable cursor, in one transaction. So a
+ * transition that committed always gets its deliveries (after a crash, from
+ * the cursor on), and a rolled-back one never does. Keeping this out of the
+ * transition keeps every task command free of endpoint lookups.
+ *
+ * It only goes as far as the relay's position, where every earlier event id
+ * is settled (see EventRelay on gaps). Replicas share the cursor row under a
+ * row lock, so each event is dispatched once.
+ */
+export class WebhookDispatcher {
+  private target = "0";
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly retryWindowMs: number,
+    private readonly log: Logger,
+    private readonly onDeliveriesWritten: () => void,
+  ) {}
+
+  /** Where the durable cursor stands: every event up to it has its deliveries. */
+  async position(): Promise<string> {
+    const cursor = await this.orm.em.fork().findOneOrFail(EventCursor, { name: WEBHOOK_CURSOR });
+    return String(cursor.position);
+  }
+
+  /** Dispatches up to `position` (the relay's settled position), in the background. */
+  advanceTo(position: string): void {
+    this.target = maxEventId(this.target, position);
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain();
+  }
+
+  /** Waits for the dispatch in progress, if any. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (await this.dispatchBatch(this.target));
+      } while (this.again);
+    } catch (err) {
+      this.log.error({ err }, "writing webhook deliveries failed; the next event retries");
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** One batch in one transaction; true when more events may be waiting. */
+  private async dispatchBatch(upTo: string): Promise<boolean> {
+    let written = 0;
+    const more = await this.orm.em.fork().transactional(async (tx) => {
+      const cursor = await tx.findOneOrFail(EventCursor, { name: WEBHOOK_CURSOR }, this.lockForUpdate(tx));
+      const from = String(cursor.position);
+      if (compareEventIds(from, upTo) >= 0) return false;
+      const events = await readEvents(tx, { id: { $gt: from, $lte: upTo } }, BATCH);
+      written = await this.writeDeliveries(tx, events);
+      const full = events.length === BATCH;
+      cursor.position = full ? events[events.length - 1].id : upTo;
+      return full;
+    });
+    if (written > 0) this.onDeliveriesWritten();
+    return more;
+  }
+
+  private async writeDeliveries(em: Em, events: LiveTaskEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const agentIds = [...new Set(events.map((event) => event.agentId))];
+    const endpoints = await em.find(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE });
+    const retryUntil = Date.now() + this.retryWindowMs;
+    let written = 0;
+    for (const event of events) {
+      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt });
+      for (const endpoint of endpoints) {
+        if (!this.receives(endpoint, event, type)) continue;
+        em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
+        written += 1;
+      }
+    }
+    return written;
+  }
+
+  /**
+   * A task's own callback gets all of that task's events; an agent's
+   * endpoint gets the events of its agent and mode that it subscribed to and
+   * that happened after it was created.
+   */
+  private receives(endpoint: WebhookEndpoint, event: LiveTaskEvent, type: string): boolean {
+    if (endpoint.agent.id !== event.agentId || endpoint.mode !== event.mode || !wantsEvent(endpoint.eventTypes, type)) return false;
+    return endpoint.task ? endpoint.task.id === event.taskId : endpoint.createdAt <= event.createdAt;
+  }
+
+  private lockForUpdate(em: Em): { lockMode?: LockMode } {
+    // SQLite serialises writers itself; PostgreSQL takes a row lock.
+    return dialectOf(em.getPlatform()) === "postgresql" ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  }
+}

@@ -1,0 +1,74 @@
+import { Mode } from "../common/mode";
+import { ActorType, TaskStatus } from "../tasks/task.enums";
+
+/** Subscribing to this type means every task transition, whatever its specific type. */
+export const TASK_STATUS_CHANGED = "task.status_changed";
+export const ENDPOINT_DISABLED = "webhook_endpoint.disabled";
+
+/** The specific event each transition is delivered as. */
+export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
+  [TaskStatus.POSTED]: "task.posted",
+  [TaskStatus.ACCEPTED]: "task.accepted",
+  [TaskStatus.SUBMITTED]: "task.proof_submitted",
+  [TaskStatus.MANUAL_REVIEW]: "task.manual_review",
+  [TaskStatus.REJECTED]: "task.rejected",
+  [TaskStatus.VERIFIED]: "task.verified",
+  [TaskStatus.PAID]: "task.paid",
+  [TaskStatus.CANCELLED]: "task.cancelled",
+  [TaskStatus.EXPIRED]: "task.expired",
+};
+
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), ENDPOINT_DISABLED];
+
+/** Does an endpoint subscribed to `subscribed` receive an event of `type`? */
+export function wantsEvent(subscribed: readonly string[], type: string): boolean {
+  return subscribed.includes(type) || (type.startsWith("task.") && subscribed.includes(TASK_STATUS_CHANGED));
+}
+
+export interface TaskTransition {
+  eventId: string;
+  taskId: string;
+  mode: Mode;
+  fromStatus?: TaskStatus;
+  toStatus: TaskStatus;
+  actorType: ActorType;
+  reason?: string;
+  occurredAt: Date;
+}
+
+/** The public id of an event: the same on every attempt and every endpoint, for de-duplication. */
+export function webhookEventId(taskEventId: string): string {
+  return `evt_${taskEventId}`;
+}
+
+/** The JSON body of a task event delivery (snake_case, like the REST API). */
+export function taskEventBody(event: TaskTransition): { type: string; body: string } {
+  const type = EVENT_TYPE_BY_STATUS[event.toStatus];
+  const body = {
+    id: webhookEventId(event.eventId),
+    type,
+    created_at: event.occurredAt.toISOString(),
+    livemode: event.mode === Mode.LIVE,
+    data: {
+      task_id: event.taskId,
+      event_id: event.eventId,
+      status: event.toStatus,
+      previous_status: event.fromStatus ?? null,
+      actor_type: event.actorType,
+      reason: event.reason ?? null,
+      occurred_at: event.occurredAt.toISOString(),
+    },
+  };
+  return { type, body: JSON.stringify(body) };
+}
+
+/** The notice sent to an agent's other endpoints when one of them is disabled. */
+export function endpointDisabledBody(noticeId: string, endpoint: { id: string; url: string; mode: Mode }, reason: string, at: Date): string {
+  return JSON.stringify({
+    id: `evt_${noticeId}`,
+    type: ENDPOINT_DISABLED,
+    created_at: at.toISOString(),
+    livemode: endpoint.mode === Mode.LIVE,
+    data: { endpoint_id: endpoint.id, url: endpoint.url, reason, disabled_at: at.toISOString() },
+  });
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from "node:crypto";
+import type { Em, Orm } from "../db/orm";
+import { dialectOf } from "../db/dialect";
+import type { Logger } from "../common/logger";
+import type { Config } from "../config";
+import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
+import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
+import { ENDPOINT_DISABLED, endpointDisabledBody, wantsEvent } from "./webhook.events";
+import { checkWebhookUrl, type UrlPolicy } from "./ssrf.guard";
+import { signatureHeader, WebhookHeaders } from "./webhook.signer";
+import { postJson, type PostOutcome } from "./webhook.http";
+import type { SecretBox } from "./webhook.secrets";
+
+const USER_AGENT = "HumanOps-Webhooks/1.0";
+
+interface Claimed {
+  id: string;
+  attempt: number;
+}
+
+/** Exponential backoff with "equal jitter": half the delay fixed, half random, so retries of many deliveries spread out. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(delay / 2 + (Math.random() * delay) / 2);
+}
+
+/**
+ * Sends webhook deliveries. Each delivery row is its own durable job: a
+ * claim sets a lease (`locked_until`, with `FOR UPDATE SKIP LOCKED` on
+ * PostgreSQL) so one replica sends it at a time, and a delivery whose
+ * process died mid-request is claimed again once the lease runs out
+ * (at-least-once; receivers de-duplicate by HumanOps-Event-Id).
+ *
+ * Not a JobWorker job: job handlers run inside a database transaction, and
+ * waiting seconds on someone else's server must not hold one open (on
+ * SQLite that would stall every writer). The request runs outside any
+ * transaction; its outcome is recorded in a short one.
+ */
+export class WebhookSender {
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private polling = false;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly config: Config["webhooks"],
+    private readonly secrets: SecretBox,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  wake(): void {
+    if (this.running && !this.polling) this.schedule(0);
+  }
+
+  /** Stops claiming; waits for requests in flight (each bounded by the timeout). */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private get leaseMs(): number {
+    return this.config.timeoutMs * 2 + 1_000;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.running || this.polling) return;
+    this.polling = true;
+    let claimed = 0;
+    try {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (free > 0) {
+        const rows = await this.claim(free);
+        claimed = rows.length;
+        for (const row of rows) this.track(this.deliver(row));
+      }
+    } catch (err) {
+      this.log.error({ err }, "claiming webhook deliveries failed");
+    } finally {
+      this.polling = false;
+      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.config.concurrency ? 0 : this.config.pollMs);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.wake();
+    });
+  }
+
+  private async claim(limit: number): Promise<Claimed[]> {
+    const em = this.orm.em.fork();
+    const now = Date.now();
+    const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
+    const rows = await em.getConnection().execute<Array<{ id: string; attempts: number | string }>>(
+      `update webhook_deliveries set locked_until = ?, attempts = attempts + 1
+        where id in (
+          select id from webhook_deliveries
+           where status = ? and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
+           order by next_attempt_at
+           limit ? ${lockClause})
+        returning id, attempts`,
+      [now + this.leaseMs, WebhookDeliveryStatus.PENDING, now, now, limit],
+    );
+    return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts) }));
+  }
+
+  private async deliver({ id, attempt }: Claimed): Promise<void> {
+    try {
+      const delivery = await this.orm.em.fork().findOne(WebhookDelivery, id, { populate: ["endpoint"] });
+      if (!delivery) return;
+      const startedAt = new Date();
+      const outcome =
+        delivery.endpoint.status === WebhookEndpointStatus.ACTIVE
+          ? await this.send(delivery)
+          : { succeeded: false, error: "the endpoint is disabled", durationMs: 0 };
+      await this.record(id, attempt, startedAt, outcome);
+    } catch (err) {
+      // The lease runs out and the delivery is tried again.
+      this.log.error({ err, deliveryId: id }, "a webhook delivery attempt could not be recorded");
+    }
+  }
+
+  private async send(delivery: WebhookDelivery): Promise<PostOutcome> {
+    const endpoint = delivery.endpoint;
+    const policy: UrlPolicy = { mode: endpoint.mode, allowLoopbackInTestMode: this.config.allowLoopbackInTestMode };
+    try {
+      const url = checkWebhookUrl(endpoint.url, policy);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = {
+        "user-agent": USER_AGENT,
+        [WebhookHeaders.eventId]: delivery.eventId,
+        [WebhookHeaders.eventType]: delivery.eventType,
+        [WebhookHeaders.deliveryId]: delivery.id,
+        [WebhookHeaders.timestamp]: String(timestamp),
+        [WebhookHeaders.signature]: signatureHeader(this.secrets.open(endpoint.sealedSecret), timestamp, delivery.payload),
+      };
+      return await postJson(url, headers, delivery.payload, policy, this.config.timeoutMs);
+    } catch (err) {
+      return { succeeded: false, error: err instanceof Error ? err.message : String(err), durationMs: 0 };
+    }
+  }
+
+  /** The attempt, the delivery's new state and the endpoint's health, in one transaction. */
+  private async record(id: string, attempt: number, startedAt: Date, outcome: PostOutcome): Promise<void> {
+    await this.orm.em.fork().transactional(async (tx) => {
+      const delivery = await tx.findOne(WebhookDelivery, id, { populate: ["endpoint"] });
+      if (!delivery) return;
+      const endpoint = delivery.endpoint;
+      const error = outcome.error?.slice(0, 500);
+      tx.persist(new WebhookAttempt(delivery, { attempt, startedAt, durationMs: outcome.durationMs, succeeded: outcome.succeeded, statusCode: outcome.statusCode, error, responseExcerpt: outcome.responseExcerpt }));
+      delivery.lockedUntil = undefined;
+      delivery.lastStatusCode = outcome.statusCode;
+      delivery.lastError = error;
+      if (outcome.succeeded) {
+        delivery.status = WebhookDeliveryStatus.DELIVERED;
+        delivery.deliveredAt = new Date();
+        endpoint.lastSuccessAt = new Date();
+        endpoint.consecutiveFailures = 0;
+        return;
+      }
+      endpoint.consecutiveFailures += 1;
+      endpoint.lastFailureAt = new Date();
+      const nextAttemptAt = Date.now() + retryDelayMs(attempt, this.config.retryBaseMs, this.config.retryMaxMs);
+      if (endpoint.status === WebhookEndpointStatus.ACTIVE && nextAttemptAt <= delivery.retryUntil) {
+        delivery.nextAttemptAt = nextAttemptAt;
+        return;
+      }
+      delivery.status = WebhookDeliveryStatus.FAILED;
+      if (this.failedPersistently(endpoint, delivery)) await this.disable(tx, endpoint, delivery, error);
+    });
+  }
+
+  /** No delivery to it has succeeded since this one was written: the endpoint failed for a whole retry window. */
+  private failedPersistently(endpoint: WebhookEndpoint, delivery: WebhookDelivery): boolean {
+    return endpoint.status === WebhookEndpointStatus.ACTIVE && (!endpoint.lastSuccessAt || endpoint.lastSuccessAt < delivery.createdAt);
+  }
+
+  /** Disables the endpoint and tells the agent: a log line, the endpoint's fields, and a notice to its other endpoints that want one. */
+  private async disable(em: Em, endpoint: WebhookEndpoint, delivery: WebhookDelivery, lastError?: string): Promise<void> {
+    const now = new Date();
+    const reason = `no successful delivery since ${delivery.createdAt.toISOString()}; ${delivery.eventId} failed for its whole retry window (last error: ${lastError ?? "none"})`.slice(0, 500);
+    endpoint.status = WebhookEndpointStatus.DISABLED;
+    endpoint.disabledAt = now;
+    endpoint.disabledReason = reason;
+    this.log.warn({ endpointId: endpoint.id, agentId: endpoint.agent.id, url: endpoint.url, reason }, "webhook endpoint disabled after persistent failure");
+    const others = await em.find(WebhookEndpoint, {
+      agent: endpoint.agent,
+      mode: endpoint.mode,
+      status: WebhookEndpointStatus.ACTIVE,
+      task: null,
+      id: { $ne: endpoint.id },
+    });
+    const noticeId = randomUUID();
+    const body = endpointDisabledBody(noticeId, endpoint, reason, now);
+    for (const other of others) {
+      if (wantsEvent(other.eventTypes, ENDPOINT_DISABLED)) {
+        em.persist(new WebhookDelivery(other, `evt_${noticeId}`, ENDPOINT_DISABLED, body, Date.now() + this.config.retryWindowMs));
+      }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { Orm } from "../db/orm";
+import type { Config } from "../config";
+import type { Logger } from "../common/logger";
+import type { EventRelay } from "../subscriptions/event-relay";
+import { WebhookDispatcher } from "./webhook.dispatcher";
+import { WebhookSender } from "./webhook.sender";
+import type { SecretBox } from "./webhook.secrets";
+
+/** The background half of webhooks: the dispatcher turns settled task events into deliveries, the sender sends them. */
+export class WebhookWorkers {
+  readonly dispatcher: WebhookDispatcher;
+  readonly sender: WebhookSender;
+
+  constructor(orm: Orm, config: Config, secrets: SecretBox, log: Logger) {
+    this.sender = new WebhookSender(orm, config.webhooks, secrets, log);
+    this.dispatcher = new WebhookDispatcher(orm, config.webhooks.retryWindowMs, log, () => this.sender.wake());
+  }
+
+  /** The durable dispatcher cursor: every event up to it already has its deliveries. */
+  position(): Promise<string> {
+    return this.dispatcher.position();
+  }
+
+  /** Dispatches as the relay settles events (including any it caught up on at start) and starts sending. */
+  start(relay: EventRelay): void {
+    relay.onAdvance((position) => this.dispatcher.advanceTo(position));
+    this.dispatcher.advanceTo(relay.position);
+    this.sender.start();
+  }
+
+  /** A delivery was queued by hand (redelivery): send it now rather than at the next poll. */
+  wake(): void {
+    this.sender.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.sender.stop();
+    await this.dispatcher.idle();
+  }
+}

@@ -56,8 +56,12 @@ export class Recorder<T = Record<string, any>> {
 
 function describe(error: unknown): string {
   if (error === undefined) return "none";
-  if (error && typeof error === "object" && "code" in error) return `close ${(error as { code: number; reason: string }).code} ${(error as { reason: string }).reason}`;
+  if (isCloseEvent(error)) return `close ${error.code} ${error.reason}`;
   return JSON.stringify(error);
+}
+
+export function isCloseEvent(error: unknown): error is { code: number; reason: string } {
+  return typeof error === "object" && error !== null && "code" in error && "reason" in error;
 }
 
 export function wsUrl(httpUrl: string): string {

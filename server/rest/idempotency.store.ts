@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
@@ -30,13 +30,13 @@ export interface IdempotentOutcome {
 type Claim = { kind: "owner"; id: string } | { kind: "replay"; response: RestResponse };
 
 /** The same JSON whatever the key order: {"a":1,"b":2} and {"b":2,"a":1} are one request. */
-export function requestHash(value: unknown): string {
-  const canonical = JSON.stringify(value, (_key, inner: unknown) =>
+function canonicalJson(value: unknown): string {
+  const sorted = JSON.stringify(value, (_key, inner: unknown) =>
     inner && typeof inner === "object" && !Array.isArray(inner)
       ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : inner,
   );
-  return createHash("sha256").update(canonical ?? "null").digest("hex");
+  return sorted ?? "null";
 }
 
 /**
@@ -57,8 +57,14 @@ export class IdempotencyStore {
     private readonly options: IdempotencyOptions = DEFAULTS,
   ) {}
 
-  /** Runs `execute` at most once per (scope, key) and request; answers that may change on retry (401, 429, 5xx) are not kept. */
-  async run(scope: string, key: string, hash: string, execute: () => Promise<RestResponse>): Promise<IdempotentOutcome> {
+  /**
+   * Runs `execute` at most once per (scope, key) and request, `request`
+   * being what identifies it (method, path, body). Answers that may change
+   * on a retry (401, 429, 5xx) are not kept.
+   */
+  async run(scope: string, key: string, request: unknown, execute: () => Promise<RestResponse>): Promise<IdempotentOutcome> {
+    // Keyed, because a body may hold a secret (a webhook's callback_secret).
+    const hash = createHmac("sha256", this.secret).update(canonicalJson(request)).digest("hex");
     const claim = await this.claim(scope, key, hash);
     if (claim.kind === "replay") return { response: claim.response, replayed: true };
     let response: RestResponse;

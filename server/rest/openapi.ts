@@ -131,7 +131,13 @@ export function openApiResource(document: () => OpenApiDocument): RestResource {
           summary: "This OpenAPI 3.1 document",
           tags: ["Meta"],
           security: [],
-          responses: { "200": jsonResponse("The document", { type: "object", required: ["openapi", "info", "paths"] }) },
+          responses: {
+            "200": jsonResponse("The document", {
+              type: "object",
+              required: ["openapi", "info", "paths"],
+              properties: { openapi: { const: "3.1.0" }, info: { type: "object" }, paths: { type: "object" } },
+            }),
+          },
         },
         async handle() {
           return { status: 200, body: document() };

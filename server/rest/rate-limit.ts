@@ -42,7 +42,8 @@ export class RedisRateLimitCounter implements RateLimitCounter {
   private readonly redis: Redis;
 
   constructor(url: string, log: Logger) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+    // Fail fast while disconnected: the limiter then lets requests through instead of making them wait.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
     this.redis.on("error", (err: Error) => log.warn({ err: err.message }, "rate limit Redis connection failed"));
   }
 

@@ -11,7 +11,7 @@ import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource, type OpenApiDocument } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
 import { createRateLimiter, type RateLimiter } from "./rate-limit";
-import { IdempotencyJobs, IdempotencyStore, requestHash } from "./idempotency.store";
+import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
 import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
 import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
@@ -109,8 +109,8 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
           .catch((err: unknown) => errorResponse(err, deps.log, { graphqlAliases: route.fieldAliases ?? {} }));
       if (idempotencyKey) {
         const scope = ctx.principal?.keyId ?? "anonymous";
-        const hash = requestHash({ method: route.method, path: req.path, body: route.multipart ? multipartDigest(body as MultipartBody) : body });
-        const outcome = await idempotency.run(scope, idempotencyKey, hash, run);
+        const request = { method: route.method, path: req.path, body: route.multipart ? multipartDigest(body as MultipartBody) : body };
+        const outcome = await idempotency.run(scope, idempotencyKey, request, run);
         if (outcome.replayed) res.set("Idempotent-Replayed", "true");
         response = outcome.response;
       } else {

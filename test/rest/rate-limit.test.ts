@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { expect } from "chai";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { RestClient, type RestResult } from "../support/rest-client";
+
+const LOW_LIMITS = { RATE_LIMIT_TEST_PER_MINUTE: "3", RATE_LIMIT_LIVE_PER_MINUTE: "1000", RATE_LIMIT_ANONYMOUS_PER_MINUTE: "6" };
+
+/** Windows are whole minutes: start a sequence of counted requests well inside one. */
+async function freshWindow(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 2_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+const remaining = (res: RestResult) => Number(res.headers.get("X-RateLimit-Remaining"));
+/** A key of the right shape that no account holds: counted like any other, answered 401. */
+const unknownKey = () => `ho_test_${randomBytes(32).toString("base64url")}`;
+
+for (const db of testDatabases()) {
+  describe(`REST API: rate limits per API key (${db.name})`, () => {
+    let server: TestServer;
+    let rest: RestClient;
+
+    before(async () => {
+      server = await startServer(db, LOW_LIMITS);
+      rest = await RestClient.connect(server.url);
+    });
+    after(() => server.stop());
+
+    it("answers 429 with Retry-After past a test key's limit, counting down in X-RateLimit-* headers", async () => {
+      const agent = await rest.registerAgent("hasty");
+      const other = await rest.registerAgent("patient");
+      await freshWindow();
+      const answers: RestResult[] = [];
+      for (let i = 0; i < 4; i++) answers.push(await rest.get("/agents/balance", agent.apiKey));
+      expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200, 429]);
+      expect(answers.map(remaining)).to.deep.equal([2, 1, 0, 0]);
+      expect(answers.every((a) => a.headers.get("X-RateLimit-Limit") === "3")).to.equal(true);
+      const refused = answers[3];
+      expect(refused.body.error.code).to.equal("RATE_LIMITED");
+      expect(Number(refused.headers.get("Retry-After"))).to.be.within(1, 60);
+      expect(Number(refused.headers.get("X-RateLimit-Reset")) * 1000).to.be.within(Date.now(), Date.now() + 60_000);
+      expect((await rest.get("/agents/balance", other.apiKey)).status, "another key has its own budget").to.equal(200);
+    });
+
+    it("limits calls without a key per client address", async () => {
+      await freshWindow();
+      const answers: RestResult[] = [];
+      do answers.push(await rest.get("/openapi.json"));
+      while (answers.at(-1)!.status === 200 && answers.length < 10);
+      expect(answers.at(-1)!.status).to.equal(429);
+      expect(answers.every((a) => a.headers.get("X-RateLimit-Limit") === "6")).to.equal(true);
+      const counted = answers.slice(0, -1).map(remaining);
+      expect(counted.at(-1), "refused only once the budget is spent").to.equal(0);
+      counted.slice(1).forEach((left, i) => expect(left).to.equal(counted[i] - 1));
+    });
+
+  });
+}
+
+describe("REST API: rate limits when Redis is down", () => {
+  it("lets requests through, still with rate-limit headers", async () => {
+    const server = await startServer(testDatabases()[0], { ...LOW_LIMITS, REDIS_URL: "redis://127.0.0.1:1" });
+    try {
+      const client = await RestClient.connect(server.url);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => client.get("/agents/balance", unknownKey())));
+      expect(answers.map((a) => a.status), "none refused although 5 exceed the limit of 3").to.deep.equal([401, 401, 401, 401, 401]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+const redisUrl = process.env.TEST_REDIS_URL;
+(redisUrl ? describe : describe.skip)("REST API: rate limits shared by replicas through Redis (needs TEST_REDIS_URL)", () => {
+  let replicas: TestServer[];
+
+  before(async () => {
+    const [db] = testDatabases();
+    replicas = await Promise.all([startServer(db, { ...LOW_LIMITS, REDIS_URL: redisUrl! }), startServer(db, { ...LOW_LIMITS, REDIS_URL: redisUrl! })]);
+  });
+  after(() => Promise.all(replicas.map((replica) => replica.stop())));
+
+  it("counts a key's requests on every replica against one budget", async () => {
+    const [a, b] = await Promise.all(replicas.map((replica) => RestClient.connect(replica.url)));
+    const key = unknownKey();
+    await freshWindow();
+    const answers: RestResult[] = [];
+    for (const client of [a, b, a, b, a]) answers.push(await client.get("/agents/balance", key));
+    expect(answers.map((r) => r.status)).to.deep.equal([401, 401, 401, 429, 429]);
+    expect(answers.map(remaining)).to.deep.equal([2, 1, 0, 0, 0]);
+  });
+});

@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import type { Client } from "graphql-ws";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { ApiKey } from "../../server/agents/api-key.entity";
+import { connect, isCloseEvent, subscribe, UPDATE_FIELDS, type Recorder } from "./support/ws-client";
+import { eventually, subscribersReach } from "./support/live";
+
+const AGENT_FEED = `subscription($after: ID) { tasksUpdated(afterEventId: $after) { ${UPDATE_FIELDS} task { id status } } }`;
+const TASK_FEED = `subscription($taskId: ID!, $after: ID) { taskUpdated(taskId: $taskId, afterEventId: $after) { ${UPDATE_FIELDS} } }`;
+const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!) { taskPostedNearby(near: $near, radiusKm: $radiusKm) { ${UPDATE_FIELDS} task { id title } } }`;
+const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
+const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
+
+type Update = { eventId: string; taskId: string; status: string; previousStatus: string | null; occurredAt: string; actorType: string };
+const updates = (recorder: Recorder, field: string, taskId?: string): Update[] =>
+  recorder.results.map((result) => result[field] as Update).filter((update) => !taskId || update.taskId === taskId);
+const statuses = (list: Update[]) => list.map((update) => update.status);
+
+for (const db of testDatabases()) {
+  describe(`live updates over graphql-ws (${db.name})`, () => {
+    let server: TestServer;
+    const clients: Client[] = [];
+    const open = (params?: Record<string, unknown>) => {
+      const client = connect(server.url, params);
+      clients.push(client);
+      return client;
+    };
+
+    before(async () => {
+      server = await startServer(db, { LIVE_KEY_RECHECK_MS: "50" });
+    });
+    afterEach(async () => {
+      await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    });
+    after(() => server.stop());
+
+    it("a subscriber sees POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID of a test task, in order, with no gaps", async () => {
+      const agent = await registerAgent(server.client);
+      const before = server.app.services.live.subscriberCount;
+      const feed = subscribe(open({ "x-api-key": agent.apiKey }), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
+      await feed.until((r) => statuses(updates(r, "tasksUpdated")).includes("PAID"));
+
+      const received = updates(feed, "tasksUpdated", postTask.id);
+      expect(statuses(received)).to.deep.equal(["POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
+      expect(received.map((u) => u.previousStatus)).to.deep.equal([null, "POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED"]);
+      const { task } = await server.client.ok(GET_TASK, { id: postTask.id }, agent.apiKey);
+      expect(received.map((u) => u.eventId), "the task's own event log, one update per event").to.deep.equal(task.events.map((e: any) => e.id));
+      expect(feed.results[0].tasksUpdated.task).to.deep.include({ id: postTask.id });
+    });
+
+    it("refuses a connection without a key (4401) or with a bad or revoked key (4403)", async () => {
+      const none = subscribe(open({}), AGENT_FEED);
+      await none.ended();
+      expect(isCloseEvent(none.errors) && none.errors.code).to.equal(4401);
+
+      const forged = subscribe(open({ "x-api-key": `ho_test_${"A".repeat(43)}` }), AGENT_FEED);
+      await forged.ended();
+      expect(isCloseEvent(forged.errors) && forged.errors.code).to.equal(4403);
+
+      const agent = await registerAgent(server.client);
+      await revokeKeysOf(server, agent.id);
+      const revoked = subscribe(open({ authorization: `Bearer ${agent.apiKey}` }), AGENT_FEED);
+      await revoked.ended();
+      expect(isCloseEvent(revoked.errors) && revoked.errors.code).to.equal(4403);
+    });
+
+    it("refuses subscriptions the caller may not have: an operator's agent feed, another agent's task", async () => {
+      const operator = await registerOperator(server.client);
+      const wrongRole = subscribe(open({ "x-api-key": operator.testApiKey }), AGENT_FEED);
+      await wrongRole.ended();
+      expect((wrongRole.errors as any[])[0].extensions.code).to.equal("FORBIDDEN");
+
+      const owner = await registerAgent(server.client);
+      const stranger = await registerAgent(server.client);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, owner.apiKey);
+      const probe = subscribe(open({ "x-api-key": stranger.apiKey }), TASK_FEED, { taskId: postTask.id });
+      await probe.ended();
+      expect((probe.errors as any[])[0].extensions.code).to.equal("NOT_FOUND");
+    });
+
+    it("another agent's subscriber sees nothing of a task that is not theirs", async () => {
+      const owner = await registerAgent(server.client, "owner");
+      const other = await registerAgent(server.client, "other");
+      const before = server.app.services.live.subscriberCount;
+      const othersFeed = subscribe(open({ "x-api-key": other.apiKey }), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, owner.apiKey);
+      await waitForStatus(server.client, owner.apiKey, postTask.id, ["PAID"]);
+      // The other agent's own task, posted afterwards, proves its feed was live all along.
+      const { postTask: ownTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, other.apiKey);
+      await othersFeed.until((r) => r.results.length > 0);
+      expect(updates(othersFeed, "tasksUpdated").map((u) => u.taskId)).to.deep.equal([ownTask.id]);
+    });
+
+    it("a subscriber that reconnects resumes after its last event id: the missed events once each, then live ones", async () => {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client);
+      const first = open({ "x-api-key": agent.apiKey });
+      const feed = subscribe(first, AGENT_FEED, { after: "0" });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", proofRequirements: ["1 photo"] }) }, agent.apiKey);
+      await server.client.ok(ACCEPT, { id: postTask.id }, operator.testApiKey);
+      await feed.until((r) => r.results.length === 2);
+      const lastSeen = updates(feed, "tasksUpdated")[1].eventId;
+      await first.dispose();
+
+      // While disconnected, the task is cancelled and a second task is posted.
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+      const { postTask: second } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+
+      const resumed = subscribe(open({ "x-api-key": agent.apiKey }), AGENT_FEED, { after: lastSeen });
+      await resumed.until((r) => r.results.length === 2);
+      await server.client.ok(CANCEL, { id: second.id }, agent.apiKey);
+      await resumed.until((r) => r.results.length === 3);
+
+      const all = [...updates(feed, "tasksUpdated"), ...updates(resumed, "tasksUpdated")];
+      expect(all.map((u) => `${u.taskId === postTask.id ? "first" : "second"}:${u.status}`)).to.deep.equal([
+        "first:POSTED",
+        "first:ACCEPTED",
+        "first:CANCELLED",
+        "second:POSTED",
+        "second:CANCELLED",
+      ]);
+      const ids = all.map((u) => BigInt(u.eventId));
+      expect(ids.every((id, i) => i === 0 || id > ids[i - 1]), "strictly increasing event ids").to.equal(true);
+    });
+
+    it("an operator's nearby feed gets tasks posted within the radius, and nothing else", async () => {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client);
+      const before = server.app.services.live.subscriberCount;
+      const nearby = subscribe(open({ "x-api-key": operator.testApiKey }), NEARBY_FEED, { near: { lat: 30.27, lng: -97.74 }, radiusKm: 5 });
+      await subscribersReach(server, before + 1);
+
+      const denver = taskInput({ testScenario: "MANUAL", title: "Denver", location: { lat: 39.7392, lng: -104.9903 } });
+      await server.client.ok(POST_TASK, { input: denver }, agent.apiKey);
+      const { postTask: austin } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", title: "Austin" }) }, agent.apiKey);
+      await nearby.until((r) => r.results.length > 0);
+      await server.client.ok(ACCEPT, { id: austin.id }, operator.testApiKey);
+
+      const received = updates(nearby, "taskPostedNearby");
+      expect(received.map((u) => [u.taskId, u.status])).to.deep.equal([[austin.id, "POSTED"]]);
+      expect(nearby.results[0].taskPostedNearby.task).to.deep.equal({ id: austin.id, title: "Austin" });
+    });
+
+    it("closing the connection ends its subscriptions; revoking its key closes the connection", async () => {
+      const agent = await registerAgent(server.client);
+      const before = server.app.services.live.subscriberCount;
+      const client = open({ "x-api-key": agent.apiKey });
+      subscribe(client, AGENT_FEED);
+      subscribe(client, AGENT_FEED);
+      await subscribersReach(server, before + 2);
+      await client.dispose();
+      await eventually(() => server.app.services.live.subscriberCount === before, "the closed connection's subscriptions to end");
+
+      const kept = subscribe(open({ "x-api-key": agent.apiKey }), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+      await revokeKeysOf(server, agent.id);
+      await kept.ended();
+      expect(isCloseEvent(kept.errors) && kept.errors.code).to.equal(4403);
+      await eventually(() => server.app.services.live.subscriberCount === before, "the revoked key's subscriptions to end");
+    });
+  });
+}
+
+async function revokeKeysOf(server: TestServer, agentId: string): Promise<void> {
+  const em = server.app.orm.em.fork();
+  for (const key of await em.find(ApiKey, { agent: agentId })) await server.app.services.keys.revoke(em, key.id);
+}

@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { FAST_ENV } from "../../support/server";
+
+const ROOT = path.join(__dirname, "..", "..", "..");
+
+/** A HumanOps server in its own process (server/index.ts), for tests that kill or multiply servers. */
+export interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  /** Its log lines (JSON), for diagnosing a failure. */
+  output: string[];
+  /** SIGKILL: no graceful stop, as in a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the graceful stop. */
+  stop(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/index.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...FAST_ENV, LOG_LEVEL: "info", TS_NODE_TRANSPILE_ONLY: "true", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms:\n${output.join("\n")}`)), timeoutMs);
+    let pending = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        output.push(line);
+        const url = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(line)?.[1];
+        if (url && line.includes("HumanOps is listening")) {
+          clearTimeout(timer);
+          resolve(url);
+        }
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output.join("\n")}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output,
+    async kill() {
+      child.kill("SIGKILL");
+      await exited(child);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+  };
+}

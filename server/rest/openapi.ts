@@ -52,8 +52,8 @@ const integerHeader = (description: string) => ({ description, required: true, s
  * Assembles the OpenAPI 3.1 document from the routes themselves, so every
  * route is described and nothing described is missing. Common responses
  * are added by rule: every call may answer 400, 429 and 500; calls that need
- * a key 401; POSTs (which take an Idempotency-Key and a body) 409, 413 and
- * 415.
+ * a key 401; calls with a body 413 and 415; POSTs, which take an
+ * Idempotency-Key, 409.
  */
 export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLSchema): OpenApiDocument {
   const paths: OpenApiDocument["paths"] = {};
@@ -80,6 +80,7 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       { name: "Agents", description: "Registration and balance of AI agents" },
       { name: "Tasks", description: "Posting, tracking, cancelling and reviewing tasks (agent keys)" },
       { name: "Operators", description: "Finding, accepting and proving tasks (operator keys)" },
+      { name: "Webhooks", description: "Endpoints that receive signed task events, and their delivery log (agent keys)" },
       { name: "Meta", description: "This document" },
     ],
     paths,
@@ -152,7 +153,8 @@ function completeOperation(route: RestRoute): Operation & Record<string, unknown
   const secured = operation.security === undefined || operation.security.length > 0;
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: "path", required: true, schema: { type: "string" } }));
   const isPost = route.method === "post";
-  const common = [400, ...(secured ? [401] : []), ...(isPost ? [409, 413, 415] : []), 429, 500];
+  const takesBody = operation.requestBody !== undefined;
+  const common = [400, ...(secured ? [401] : []), ...(isPost ? [409] : []), ...(takesBody ? [413, 415] : []), 429, 500];
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
     responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: RATE_LIMIT_HEADERS };

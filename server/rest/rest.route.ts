@@ -56,7 +56,7 @@ export interface RestRequest {
 }
 
 export interface RestRoute {
-  method: "get" | "post";
+  method: "get" | "post" | "patch" | "delete";
   /** OpenAPI path template under /api/v1, e.g. "/tasks/{id}". */
   path: string;
   operation: Operation;
@@ -83,4 +83,13 @@ export function errorRef(status: number): Record<string, unknown> {
 
 export function errors(...statuses: number[]): Record<string, unknown> {
   return Object.fromEntries(statuses.map((status) => [String(status), errorRef(status)]));
+}
+
+export const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: "null" }] });
+
+export const dateTime: JsonSchema = { type: "string", format: "date-time" };
+
+/** An object whose every property is always present (possibly null) and nothing else. */
+export function object(properties: Record<string, JsonSchema>, description?: string): JsonSchema {
+  return { type: "object", ...(description ? { description } : {}), required: Object.keys(properties), additionalProperties: false, properties };
 }

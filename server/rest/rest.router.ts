@@ -18,6 +18,7 @@ import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
 import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
+import { webhooksResource } from "./webhooks.routes";
 
 export const REST_BASE_PATH = "/api/v1";
 
@@ -45,7 +46,13 @@ export interface RestApi {
  */
 export function mountRest(app: express.Express, deps: RestDependencies): RestApi {
   const graphql = createGraphQLRunner(deps.schema, deps.log);
-  const resources = [agentsResource(graphql), tasksResource(graphql), operatorsResource(graphql, deps.config), openApiResource(() => document)];
+  const resources = [
+    agentsResource(graphql),
+    tasksResource(graphql),
+    operatorsResource(graphql, deps.config),
+    webhooksResource(graphql),
+    openApiResource(() => document),
+  ];
   const document = buildOpenApiDocument(resources, deps.schema);
   const validatorFor = createRequestValidator(document);
   const limiter = createRateLimiter(deps.config.rest.rateLimitPerMinute, deps.config.redisUrl, deps.log);

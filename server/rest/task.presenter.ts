@@ -1,6 +1,6 @@
 import { TaskStatus, TaskType, TestScenario, ActorType } from "../tasks/task.enums";
 import { Verdict } from "../guardian/verification.entity";
-import { ref, type JsonSchema } from "./rest.route";
+import { dateTime, nullable, object, ref, type JsonSchema } from "./rest.route";
 
 /**
  * How a task looks over REST: snake_case, money as exact decimal strings,
@@ -109,13 +109,7 @@ export function presentTask(task: GqlTask) {
 
 // ── JSON Schemas ──────────────────────────────────────────────────────────────
 
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: "null" }] });
-const dateTime: JsonSchema = { type: "string", format: "date-time" };
 const usd = (description: string): JsonSchema => ({ type: "string", pattern: "^\\d+\\.\\d{2,6}$", description, examples: ["15.00"] });
-
-function object(properties: Record<string, JsonSchema>, description?: string): JsonSchema {
-  return { type: "object", ...(description ? { description } : {}), required: Object.keys(properties), additionalProperties: false, properties };
-}
 
 const TASK_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
   task_id: { type: "string", format: "uuid" },

@@ -83,7 +83,16 @@ for (const db of testDatabases()) {
         "POST /tasks/{id}/cancel cancelTask",
         "POST /tasks/{id}/proof submitProof",
         "POST /tasks/{id}/review reviewTask",
-      ]);
+        "GET /webhooks/endpoints listWebhookEndpoints",
+        "POST /webhooks/endpoints createWebhookEndpoint",
+        "GET /webhooks/endpoints/{id} getWebhookEndpoint",
+        "PATCH /webhooks/endpoints/{id} updateWebhookEndpoint",
+        "DELETE /webhooks/endpoints/{id} deleteWebhookEndpoint",
+        "GET /webhooks/deliveries listWebhookDeliveries",
+        "GET /webhooks/deliveries/{id} getWebhookDelivery",
+        "POST /webhooks/deliveries/{id}/redeliver redeliverWebhook",
+        "GET /webhooks/event-types listWebhookEventTypes",
+      ].sort());
       const postTask = document.paths["/tasks"].post;
       expect(Object.keys(postTask.responses)).to.deep.equal(["201", "400", "401", "402", "403", "409", "413", "415", "429", "500"]);
       expect(postTask.parameters).to.deep.include({ $ref: "#/components/parameters/IdempotencyKey" });

@@ -44,7 +44,7 @@ export class RestClient {
     return client;
   }
 
-  async request<T = any>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, options: RestOptions = {}): Promise<RestResult<T>> {
+  async request<T = any>(method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE", path: string, options: RestOptions = {}): Promise<RestResult<T>> {
     const headers: Record<string, string> = { ...(options.apiKey ? { "X-API-Key": options.apiKey } : {}), ...options.headers };
     let body: string | Buffer | FormData | undefined = options.raw ?? options.form;
     if (options.json !== undefined) {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createLogger } from "../../server/common/logger";
-import { MemoryRateLimitCounter, RateLimiter, type RateLimitCounter } from "../../server/rest/rate-limit";
+import { MemoryRateLimitCounter, RateLimiter, RedisRateLimitCounter, type RateLimitCounter } from "../../server/rest/rate-limit";
 
 const TEST_KEY = `ho_test_${"a".repeat(43)}`;
 const LIVE_KEY = `ho_live_${"a".repeat(43)}`;
@@ -36,5 +36,16 @@ describe("REST rate limiter", () => {
     const broken: RateLimitCounter = { increment: () => Promise.reject(new Error("connection refused")), close: async () => undefined };
     const decision = await new RateLimiter(broken, { test: 1, live: 1, anonymous: 1 }, log).check(TEST_KEY, "10.0.0.1", T0);
     expect(decision).to.deep.equal({ allowed: true, limit: 1, remaining: 1, resetAt: T0 + MINUTE });
+  });
+
+  it("lets requests through when Redis is unreachable", async () => {
+    const counter = new RedisRateLimitCounter("redis://127.0.0.1:1", log);
+    try {
+      const rl = new RateLimiter(counter, { test: 1, live: 1, anonymous: 1 }, log);
+      const decisions = await Promise.all([1, 2, 3].map(() => rl.check(TEST_KEY, "10.0.0.1", T0)));
+      expect(decisions.map((d) => d.allowed)).to.deep.equal([true, true, true]);
+    } finally {
+      await counter.close();
+    }
   });
 });

@@ -13,3 +13,16 @@ export async function eventually(condition: () => boolean | Promise<boolean>, wh
 export function subscribersReach(server: TestServer, count: number): Promise<void> {
   return eventually(() => server.app.services.live.subscriberCount >= count, `${count} subscriber(s)`);
 }
+
+/** A pino destination that keeps every line, to check what reached the logs. */
+export class LogCapture {
+  readonly lines: string[] = [];
+
+  write(line: string): void {
+    this.lines.push(line);
+  }
+
+  includes(text: string): boolean {
+    return this.lines.some((line) => line.includes(text));
+  }
+}

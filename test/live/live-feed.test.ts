@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { LiveFeed, SubscriberFellBehindError, Topics } from "../../server/subscriptions/live-feed";
+import type { LiveTaskEvent } from "../../server/subscriptions/live-event";
+import { Mode } from "../../server/common/mode";
+import { ActorType, TaskStatus, TaskType } from "../../server/tasks/task.enums";
+
+function event(id: number, taskId = "t1", toStatus = TaskStatus.ACCEPTED): LiveTaskEvent {
+  return {
+    id: String(id),
+    taskId,
+    agentId: "a1",
+    mode: Mode.TEST,
+    taskType: TaskType.PHOTO,
+    lat: 0,
+    lng: 0,
+    toStatus,
+    actorType: ActorType.SYSTEM,
+    createdAt: new Date(),
+  };
+}
+
+describe("the live feed's fan-out", () => {
+  it("delivers accepted events in publish order and moves its watermark with them", async () => {
+    const feed = new LiveFeed(10);
+    feed.startAt("41");
+    const queue = feed.listen(Topics.task("t1"), (e) => e.toStatus !== TaskStatus.SUBMITTED);
+    feed.publish(event(42));
+    feed.publish(event(43, "t1", TaskStatus.SUBMITTED));
+    feed.publish(event(44, "t2"));
+    feed.publish(event(45));
+    expect(feed.watermark).to.equal("45");
+    expect([(await queue.next()).id, (await queue.next()).id]).to.deep.equal(["42", "45"]);
+  });
+
+  it("ends a subscriber that falls too far behind instead of buffering without bound, and forgets closed ones", async () => {
+    const feed = new LiveFeed(3);
+    const slow = feed.listen(Topics.agent("a1"), () => true);
+    const reading = feed.listen(Topics.agent("a1"), () => true);
+    const firstRead = reading.next();
+    for (let id = 1; id <= 4; id += 1) feed.publish(event(id));
+    expect(feed.subscriberCount, "the reader stays, the one that read nothing is ended").to.equal(1);
+    expect((await firstRead).id).to.equal("1");
+    const received = [await slow.next(), await slow.next(), await slow.next()].map((e) => e.id);
+    expect(received, "what it had queued is still delivered").to.deep.equal(["1", "2", "3"]);
+    await slow.next().then(
+      () => expect.fail("expected the subscription to end"),
+      (err: unknown) => expect(err).to.be.instanceOf(SubscriberFellBehindError),
+    );
+    reading.close();
+    expect(feed.subscriberCount).to.equal(0);
+  });
+});

@@ -1,0 +1,293 @@
+import { expect } from "chai";
+import { testDatabases, type TestDatabase } from "../support/databases";
+import { FAST_ENV } from "../support/server";
+import { GraphQLClient } from "../support/graphql-client";
+import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { loadConfig } from "../../server/config";
+import { createApp, type HumanOps } from "../../server/app";
+import { createLogger } from "../../server/common/logger";
+import { Mode } from "../../server/common/mode";
+import { Agent } from "../../server/agents/agent.entity";
+import { verifySignature } from "../../server/webhooks/webhook.signer";
+import { Receiver } from "./support/receiver";
+import { eventually, LogCapture } from "./support/live";
+import { CREATE_ENDPOINT, DELIVERIES, ENDPOINT, REDELIVER, signatureValid, UPDATE_ENDPOINT } from "./support/webhook-ops";
+
+const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
+const LIFECYCLE_TYPES = ["task.posted", "task.accepted", "task.proof_submitted", "task.verified", "task.paid"];
+
+interface WebhookServer {
+  app: HumanOps;
+  client: GraphQLClient;
+  logs: LogCapture;
+  stop(): Promise<void>;
+}
+
+/** A HumanOps with quick retries whose every log line (at trace level) is kept, to show secrets never reach the logs. */
+async function startWebhookServer(db: TestDatabase, env: Record<string, string>): Promise<WebhookServer> {
+  const { database, drop } = await db.create();
+  const config = { ...loadConfig({ ...FAST_ENV, WEBHOOK_POLL_MS: "20", WEBHOOK_TIMEOUT_MS: "2000", ...env }), database };
+  const logs = new LogCapture();
+  const app = await createApp(config, { log: createLogger("trace", logs) });
+  const url = await app.listen();
+  return {
+    app,
+    client: new GraphQLClient(`${url}/graphql`),
+    logs,
+    async stop() {
+      await app.stop();
+      await drop();
+    },
+  };
+}
+
+for (const db of testDatabases()) {
+  describe(`webhooks (${db.name})`, () => {
+    let server: WebhookServer;
+    let receiver: Receiver;
+    const secrets: string[] = [];
+
+    before(async () => {
+      server = await startWebhookServer(db, { WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_RETRY_MAX_MS: "400" });
+    });
+    beforeEach(async () => {
+      receiver = await new Receiver().start();
+    });
+    afterEach(() => receiver.close());
+    after(() => server.stop());
+
+    async function createEndpoint(apiKey: string, input: Record<string, unknown>) {
+      const { createWebhookEndpoint } = await server.client.ok(CREATE_ENDPOINT, { input: { url: receiver.url, ...input } }, apiKey);
+      secrets.push(createWebhookEndpoint.secret);
+      return createWebhookEndpoint as { secret: string; endpoint: Record<string, any> };
+    }
+
+    async function deliveries(apiKey: string, filter: Record<string, unknown>): Promise<Array<Record<string, any>>> {
+      const { webhookDeliveries } = await server.client.ok(DELIVERIES, { filter }, apiKey);
+      return webhookDeliveries.nodes;
+    }
+
+    it("delivers every transition of a test task to the agent's endpoint, signed, once per event id", async () => {
+      const agent = await registerAgent(server.client);
+      const { secret, endpoint } = await createEndpoint(agent.apiKey, {});
+      expect(endpoint).to.deep.include({ eventTypes: ["task.status_changed"], status: "ACTIVE", mode: "TEST", taskId: null });
+      expect(secret).to.match(/^whsec_[A-Za-z0-9_-]{43}$/);
+
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
+      await receiver.until((r) => r.requests.length >= 5);
+
+      const byEvent = [...receiver.events].sort((a, b) => Number(BigInt(a.data.event_id) - BigInt(b.data.event_id)));
+      expect(byEvent.map((e) => e.type)).to.deep.equal(LIFECYCLE_TYPES);
+      expect(byEvent.map((e) => e.data.status)).to.deep.equal(["POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
+      expect(byEvent.every((e) => e.data.task_id === postTask.id && e.livemode === false)).to.equal(true);
+      for (const request of receiver.requests) {
+        const body = JSON.parse(request.body);
+        expect(signatureValid(secret, request), "the receiver's own HMAC check").to.equal(true);
+        expect(verifySignature(secret, String(request.headers["humanops-signature"]), request.body)).to.equal(true);
+        expect(verifySignature(secret, String(request.headers["humanops-signature"]), `${request.body} `)).to.equal(false);
+        expect(request.headers["humanops-event-id"]).to.equal(body.id).and.equal(`evt_${body.data.event_id}`);
+        expect(request.headers["humanops-event-type"]).to.equal(body.type);
+        expect(request.headers["content-type"]).to.equal("application/json");
+      }
+      expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"])).size).to.equal(5);
+    });
+
+    it("a receiver that fails 3 times then succeeds gets the event exactly once more, after backing off", async () => {
+      receiver.answer = (_request, index) => (index < 3 ? 500 : 200);
+      const agent = await registerAgent(server.client);
+      await createEndpoint(agent.apiKey, { eventTypes: ["task.cancelled"] });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+
+      await eventually(async () => (await deliveries(agent.apiKey, { taskId: postTask.id }))[0]?.status === "DELIVERED", "the delivery to succeed");
+      const [delivery] = await deliveries(agent.apiKey, { taskId: postTask.id });
+      expect(delivery).to.deep.include({ eventType: "task.cancelled", attempts: 4, lastStatusCode: 200 });
+      expect(delivery.attemptLog.map((a: any) => [a.attempt, a.succeeded, a.statusCode])).to.deep.equal([
+        [1, false, 500],
+        [2, false, 500],
+        [3, false, 500],
+        [4, true, 200],
+      ]);
+      expect(delivery.attemptLog[0].responseExcerpt).to.equal("failing on purpose (500)");
+      expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"]))).to.deep.equal(new Set([delivery.eventId]));
+      // Each wait is at least half the exponential step (base 50 ms: 50, 100, 200) — the jitter only adds.
+      const gaps = receiver.requests.slice(1).map((r, i) => r.at - receiver.requests[i].at);
+      gaps.forEach((gap, i) => expect(gap, `wait before attempt ${i + 2}`).to.be.at.least((50 * 2 ** i) / 2));
+
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.requests, "nothing is sent after the success").to.have.length(4);
+    });
+
+    it("keeps a queryable delivery log, and sends a delivery again on request under the same event id", async () => {
+      const agent = await registerAgent(server.client);
+      const { secret, endpoint } = await createEndpoint(agent.apiKey, { eventTypes: ["task.posted", "task.cancelled"] });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+      await receiver.until((r) => r.requests.length === 2);
+      await eventually(async () => (await deliveries(agent.apiKey, { endpointId: endpoint.id })).every((d) => d.status === "DELIVERED"), "both deliveries logged");
+
+      const log = await deliveries(agent.apiKey, { endpointId: endpoint.id });
+      expect(log.map((d) => d.eventType)).to.have.members(["task.posted", "task.cancelled"]);
+      const firstPage = await server.client.ok(DELIVERIES, { filter: { endpointId: endpoint.id }, first: 1 }, agent.apiKey);
+      const secondPage = await server.client.ok(DELIVERIES, { filter: { endpointId: endpoint.id }, first: 1, after: firstPage.webhookDeliveries.pageInfo.endCursor }, agent.apiKey);
+      expect([firstPage, secondPage].map((p) => p.webhookDeliveries.nodes[0].id)).to.deep.equal(log.map((d) => d.id));
+      expect(firstPage.webhookDeliveries.pageInfo.hasNextPage).to.equal(true);
+
+      const cancelled = log.find((d) => d.eventType === "task.cancelled")!;
+      const { redeliverWebhook } = await server.client.ok(REDELIVER, { id: cancelled.id }, agent.apiKey);
+      expect(redeliverWebhook.status).to.equal("PENDING");
+      await receiver.until((r) => r.requests.length === 3);
+      const again = receiver.requests[2];
+      expect(again.headers["humanops-event-id"]).to.equal(cancelled.eventId);
+      expect(again.body).to.equal(cancelled.payload);
+      expect(signatureValid(secret, again)).to.equal(true);
+      await eventually(async () => (await deliveries(agent.apiKey, { status: "DELIVERED", taskId: postTask.id })).some((d) => d.attemptLog.length === 2), "the redelivery logged");
+    });
+
+    it("a task's callback_url receives that task's events only, signed with its callback_secret", async () => {
+      const agent = await registerAgent(server.client);
+      const callbackSecret = "cb-secret-for-one-task-0123456789";
+      secrets.push(callbackSecret);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ callbackUrl: receiver.url, callbackSecret }) }, agent.apiKey);
+      await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+      await receiver.until((r) => r.requests.length >= 5);
+
+      expect(receiver.events.map((e) => e.type)).to.have.members(LIFECYCLE_TYPES);
+      expect(receiver.events.every((e) => e.data.task_id === postTask.id)).to.equal(true);
+      expect(receiver.requests.every((request) => signatureValid(callbackSecret, request))).to.equal(true);
+
+      const missingSecret = await server.client.fails(POST_TASK, { input: taskInput({ callbackUrl: receiver.url }) }, agent.apiKey);
+      expect(missingSecret.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "callbackSecret" });
+      const privateUrl = await server.client.fails(POST_TASK, { input: taskInput({ callbackUrl: "http://10.0.0.7/hook", callbackSecret }) }, agent.apiKey);
+      expect(privateUrl.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "callbackUrl" });
+    });
+
+    it("refuses endpoint URLs that could reach private networks: https and public addresses in live mode, loopback in test mode only", async () => {
+      const agent = await registerAgent(server.client);
+      const liveKey = await issueLiveKey(server.app, agent.id);
+      const refusedLive: Array<[string, RegExp]> = [
+        [receiver.url, /https in live mode/],
+        ["https://127.0.0.1:8443/hook", /loopback/],
+        ["https://localhost/hook", /loopback/],
+        ["https://[::1]/hook", /loopback/],
+        ["https://169.254.169.254/latest/meta-data", /link-local/],
+        ["https://10.1.2.3/hook", /private network/],
+        ["https://192.168.1.20/hook", /private network/],
+        ["https://100.64.0.1/hook", /carrier-grade NAT/],
+        ["https://[fd00::1]/hook", /private network/],
+        ["https://[::ffff:127.0.0.1]/hook", /loopback/],
+        ["https://0.0.0.0/hook", /unspecified/],
+        ["https://user:pw@93.184.215.14/hook", /credentials/],
+      ];
+      for (const [url, rule] of refusedLive) {
+        const error = await server.client.fails(CREATE_ENDPOINT, { input: { url } }, liveKey);
+        expect(error.extensions, url).to.deep.include({ code: "BAD_USER_INPUT", field: "url" });
+        expect(error.message, url).to.match(rule);
+      }
+      const { createWebhookEndpoint } = await server.client.ok(CREATE_ENDPOINT, { input: { url: "https://93.184.215.14/hooks/humanops" } }, liveKey);
+      expect(createWebhookEndpoint.endpoint.mode).to.equal("LIVE");
+      secrets.push(createWebhookEndpoint.secret);
+
+      const testPrivate = await server.client.fails(CREATE_ENDPOINT, { input: { url: "http://192.168.0.10/hook" } }, agent.apiKey);
+      expect(testPrivate.message).to.match(/private network/);
+      const testLoopback = await createEndpoint(agent.apiKey, {});
+      expect(testLoopback.endpoint.url).to.equal(receiver.url);
+      const { webhookEndpoints } = await server.client.ok(`{ webhookEndpoints { id mode } }`, {}, liveKey);
+      expect(webhookEndpoints, "a live key sees live endpoints only").to.deep.equal([{ id: createWebhookEndpoint.endpoint.id, mode: "LIVE" }]);
+    });
+
+    it("checks its input, naming the field, and replays a creation retried with the same idempotency key", async () => {
+      const agent = await registerAgent(server.client);
+      const badType = await server.client.fails(CREATE_ENDPOINT, { input: { url: receiver.url, eventTypes: ["task.done"] } }, agent.apiKey);
+      expect(badType.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "eventTypes[0]" });
+      const shortSecret = await server.client.fails(CREATE_ENDPOINT, { input: { url: receiver.url, secret: "short" } }, agent.apiKey);
+      expect(shortSecret.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "secret" });
+      const notUrl = await server.client.fails(CREATE_ENDPOINT, { input: { url: "not a url" } }, agent.apiKey);
+      expect(notUrl.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "url" });
+
+      const input = { url: receiver.url, eventTypes: ["task.paid"], idempotencyKey: "endpoint-1" };
+      const first = await createEndpoint(agent.apiKey, input);
+      const retry = await createEndpoint(agent.apiKey, input);
+      expect(retry).to.deep.equal(first);
+      const conflict = await server.client.fails(CREATE_ENDPOINT, { input: { ...input, eventTypes: ["task.posted"] } }, agent.apiKey);
+      expect(conflict.extensions?.code).to.equal("CONFLICT");
+    });
+
+    it("keeps each agent's endpoints and deliveries to that agent", async () => {
+      const owner = await registerAgent(server.client);
+      const other = await registerAgent(server.client);
+      const operator = await registerOperator(server.client);
+      const { endpoint } = await createEndpoint(owner.apiKey, { eventTypes: ["task.posted"] });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, owner.apiKey);
+      await eventually(async () => (await deliveries(owner.apiKey, { taskId: postTask.id })).length === 1, "the delivery to be written");
+      const [delivery] = await deliveries(owner.apiKey, { taskId: postTask.id });
+
+      expect((await server.client.fails(ENDPOINT, { id: endpoint.id }, other.apiKey)).extensions?.code).to.equal("NOT_FOUND");
+      expect((await server.client.fails(REDELIVER, { id: delivery.id }, other.apiKey)).extensions?.code).to.equal("NOT_FOUND");
+      expect(await deliveries(other.apiKey, { taskId: postTask.id })).to.deep.equal([]);
+      expect((await server.client.fails(`{ webhookEndpoints { id } }`, {}, operator.testApiKey)).extensions?.code).to.equal("FORBIDDEN");
+    });
+
+    it("never writes a signing secret to the logs", () => {
+      expect(secrets.length).to.be.greaterThan(4);
+      for (const secret of secrets) expect(server.logs.includes(secret), "a secret in the logs").to.equal(false);
+      expect(server.logs.lines.length, "the logs were captured").to.be.greaterThan(0);
+    });
+  });
+
+  describe(`webhook endpoints that keep failing (${db.name})`, () => {
+    let server: WebhookServer;
+    let failing: Receiver;
+    let watcher: Receiver;
+
+    before(async () => {
+      server = await startWebhookServer(db, { WEBHOOK_RETRY_BASE_MS: "20", WEBHOOK_RETRY_MAX_MS: "50", WEBHOOK_RETRY_WINDOW_MS: "300" });
+      failing = await new Receiver(() => 503).start();
+      watcher = await new Receiver().start();
+    });
+    after(async () => {
+      await failing.close();
+      await watcher.close();
+      await server.stop();
+    });
+
+    it("are disabled after failing for a whole retry window, with a notice to the agent's other endpoints; re-enabling resumes", async () => {
+      const agent = await registerAgent(server.client);
+      const { createWebhookEndpoint: bad } = await server.client.ok(CREATE_ENDPOINT, { input: { url: failing.url, eventTypes: ["task.cancelled"] } }, agent.apiKey);
+      const { createWebhookEndpoint: notices } = await server.client.ok(CREATE_ENDPOINT, { input: { url: watcher.url, eventTypes: ["webhook_endpoint.disabled"] } }, agent.apiKey);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+
+      await watcher.until((r) => r.requests.length === 1);
+      const [notice] = watcher.events;
+      expect(notice.type).to.equal("webhook_endpoint.disabled");
+      expect(notice.data).to.deep.include({ endpoint_id: bad.endpoint.id, url: failing.url });
+      expect(signatureValid(notices.secret, watcher.requests[0])).to.equal(true);
+
+      const { webhookEndpoint } = await server.client.ok(ENDPOINT, { id: bad.endpoint.id }, agent.apiKey);
+      expect(webhookEndpoint.status).to.equal("DISABLED");
+      expect(webhookEndpoint.disabledReason).to.match(/no successful delivery since .* HTTP 503/);
+      expect(webhookEndpoint.consecutiveFailures).to.equal(failing.requests.length);
+      const [failed] = await server.client.ok(DELIVERIES, { filter: { endpointId: bad.endpoint.id } }, agent.apiKey).then((d) => d.webhookDeliveries.nodes);
+      expect(failed.status).to.equal("FAILED");
+      expect(failed.attemptLog.length).to.be.greaterThan(1);
+      expect((await server.client.fails(REDELIVER, { id: failed.id }, agent.apiKey)).extensions?.code, "no redelivery while disabled").to.equal("CONFLICT");
+
+      failing.answer = () => 200;
+      const { updateWebhookEndpoint } = await server.client.ok(UPDATE_ENDPOINT, { id: bad.endpoint.id, input: { enabled: true } }, agent.apiKey);
+      expect(updateWebhookEndpoint).to.deep.include({ status: "ACTIVE", disabledReason: null, consecutiveFailures: 0 });
+      const sentBefore = failing.requests.length;
+      await server.client.ok(REDELIVER, { id: failed.id }, agent.apiKey);
+      await failing.until((r) => r.requests.length === sentBefore + 1);
+      await eventually(async () => (await server.client.ok(ENDPOINT, { id: bad.endpoint.id }, agent.apiKey)).webhookEndpoint.lastSuccessAt !== null, "the success recorded");
+    });
+  });
+}
+
+async function issueLiveKey(app: HumanOps, agentId: string): Promise<string> {
+  const em = app.orm.em.fork();
+  const key = app.services.keys.issue(em, Mode.LIVE, { agent: em.getReference(Agent, agentId) });
+  await em.flush();
+  return key;
+}

@@ -1,6 +1,6 @@
 import { loadConfig, type Config, type DatabaseConfig } from "../../server/config";
 import { createApp, type HumanOps } from "../../server/app";
-import { createLogger } from "../../server/common/logger";
+import { createLogger, type Logger } from "../../server/common/logger";
 import type { TestDatabase } from "./databases";
 import { GraphQLClient } from "./graphql-client";
 
@@ -22,10 +22,14 @@ export const FAST_ENV: Record<string, string> = {
 };
 
 /** Starts a real HumanOps on a free port, on a fresh database of the given kind. */
-export async function startServer(db: TestDatabase | { database: DatabaseConfig }, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(
+  db: TestDatabase | { database: DatabaseConfig },
+  env: Record<string, string> = {},
+  log?: Logger,
+): Promise<TestServer> {
   const created = "create" in db ? await db.create() : { database: db.database, drop: async () => undefined };
   const config = { ...loadConfig({ ...FAST_ENV, ...env }), database: created.database };
-  const app = await createApp(config, { log: createLogger(config.logLevel) });
+  const app = await createApp(config, { log: log ?? createLogger(config.logLevel) });
   const url = await app.listen();
   return {
     url,

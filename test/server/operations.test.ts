@@ -1,0 +1,123 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { Writable } from "node:stream";
+import { expect } from "chai";
+import Database from "better-sqlite3";
+import { createLogger } from "../../server/common/logger";
+import { startServer } from "../support/server";
+import { testDatabases } from "../support/databases";
+import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { GraphQLClient } from "../support/graphql-client";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+describe("running HumanOps", () => {
+  it("answers /healthz and /readyz for orchestrators", async () => {
+    const server = await startServer(testDatabases()[0]);
+    try {
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).to.equal(200);
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.equal({ status: "ready", checks: { database: true, worker: true, accepting: true } });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("expires a task by its durable job even when the deadline passed while no server was running", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-"));
+    const database = { kind: "sqlite" as const, path: path.join(dir, "humanops.db") };
+    let server = await startServer({ database });
+    const agent = await registerAgent(server.client);
+    const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", deadline: new Date(Date.now() + 120_000).toISOString() }) }, agent.apiKey);
+    await server.stop();
+
+    // Time passes while HumanOps is down: move the deadline and its job into the past.
+    const db = new Database(database.path);
+    const past = Date.now() - 1_000;
+    db.prepare("update tasks set deadline = ? where id = ?").run(past, postTask.id);
+    const moved = db.prepare("update jobs set run_at = ? where dedupe_key = ?").run(past, `expire:${postTask.id}`);
+    db.close();
+    expect(moved.changes, "the expiry job was stored with the task").to.equal(1);
+
+    server = await startServer({ database });
+    try {
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
+      expect(task.events.at(-1)).to.include({ fromStatus: "POSTED", toStatus: "EXPIRED", actorType: "SYSTEM" });
+      const { viewerAgent } = await server.client.ok(`{ viewerAgent { balance { usd } } }`, {}, agent.apiKey);
+      expect(viewerAgent.balance.usd).to.equal("10000.00");
+    } finally {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never writes an API key to its logs, even at trace level and on errors", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const server = await startServer(testDatabases()[0], { LOG_LEVEL: "trace" }, createLogger("trace", sink));
+    try {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
+      await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+      await server.client.request(GET_TASK, { id: "not-a-task" }, operator.testApiKey);
+      await server.client.request(POST_TASK, { input: taskInput({ rewardUsd: -1 }) }, agent.apiKey);
+      const logs = lines.join("");
+      expect(logs.length, "something was logged").to.be.greaterThan(0);
+      for (const secret of [agent.apiKey, operator.testApiKey, operator.liveApiKey]) {
+        expect(logs).not.to.include(secret);
+        expect(logs).not.to.include(secret.slice(8));
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("on SIGTERM finishes the requests in flight, then exits 0", async function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-"));
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/index.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: path.join(dir, "humanops.db"), TEST_MODE_STEP_MS: "0", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buffered = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(buffered);
+          if (match) resolve(match[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`server exited early with ${code}`)));
+      });
+      const client = new GraphQLClient(`${url}/graphql`);
+      const agent = await registerAgent(client);
+      const inFlight = Array.from({ length: 20 }, () => client.request(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey).then((r) => r, (err: Error) => err));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const results = await Promise.all(inFlight);
+      expect(await exited).to.equal(0);
+      const completed = results.filter((r): r is Awaited<ReturnType<GraphQLClient["request"]>> => !(r instanceof Error));
+      for (const r of completed) expect(r.errors, "an accepted request was answered in full").to.be.undefined;
+      for (const r of results.filter((r) => r instanceof Error)) expect(String((r as Error).cause ?? r)).to.match(/ECONNREFUSED|ECONNRESET|other side closed/);
+      const db = new Database(path.join(dir, "humanops.db"), { readonly: true });
+      const stored = db.prepare("select count(*) as n from tasks").get() as { n: number };
+      db.close();
+      expect(stored.n, "every answered post is stored, and nothing else").to.equal(completed.length);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

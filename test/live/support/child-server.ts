@@ -12,8 +12,6 @@ export interface ChildServer {
   output: string[];
   /** SIGKILL: no graceful stop, as in a crash. */
   kill(): Promise<void>;
-  /** SIGTERM and wait for the graceful stop. */
-  stop(): Promise<void>;
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -55,10 +53,6 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
     output,
     async kill() {
       child.kill("SIGKILL");
-      await exited(child);
-    },
-    async stop() {
-      child.kill("SIGTERM");
       await exited(child);
     },
   };

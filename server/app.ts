@@ -17,6 +17,7 @@ import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
+import { mountMcp } from "./mcp/http.route";
 
 export interface HumanOps {
   config: Config;
@@ -84,6 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apollo: ApolloServer<Context> = await mountGraphQL(app, httpServer, schema, createContext, log);
   const rest = mountRest(app, { config, schema, createContext, orm, worker, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
+  const mcp = mountMcp(app, { apollo, createContext, log, jsonBodyBytes: config.limits.jsonBodyBytes });
 
   return {
     config,
@@ -114,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async stop() {
       ready = false;
+      await mcp.close();
       await live.stop();
       await apollo.stop();
       await rest.close();

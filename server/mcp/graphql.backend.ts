@@ -1,0 +1,27 @@
+/** One GraphQL error as HumanOps formats it (server/graphql/error-formatter.ts). */
+export interface GraphQLErrorShape {
+  message: string;
+  extensions?: {
+    code?: string;
+    field?: string;
+    details?: Record<string, unknown>;
+    reference?: string;
+  };
+}
+
+export interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: readonly GraphQLErrorShape[];
+}
+
+/**
+ * Where the MCP tools send their GraphQL operations, always as one caller:
+ * over HTTP to HUMANOPS_API_URL (the stdio server) or in-process against the
+ * app's own schema (Streamable HTTP at /mcp). The tools hold no business
+ * logic; everything they do is one of these operations.
+ */
+export interface GraphQLBackend {
+  execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>>;
+  /** How this connection's caller supplies an API key, told to a model that has none or a refused one. */
+  readonly keyInstructions: string;
+}

@@ -1,0 +1,68 @@
+import { formatUsd, parseUsd } from "../common/money";
+import type { GraphQLErrorShape } from "./graphql.backend";
+import { ToolError } from "./tool-result";
+
+/** GraphQL argument names whose tool argument is not simply the snake_case form. */
+const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor", id: "task_id", taskId: "task_id" };
+
+/** "rewardUsd" → "reward_usd", "location.lat" → "location.lat", "first" → "limit": the name the model used. */
+export function argumentName(graphqlField: string): string {
+  return graphqlField
+    .split(".")
+    .map((segment) => ARGUMENT_NAMES[segment] ?? segment.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+    .join(".");
+}
+
+function badInput(error: GraphQLErrorShape): string {
+  const field = error.extensions?.field;
+  if (!field) return `${error.message}. Correct the arguments and call the tool again.`;
+  const argument = argumentName(field);
+  const rule = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
+  return `invalid argument \`${argument}\`: ${rule}. Correct \`${argument}\` and call the tool again.`;
+}
+
+function insufficientFunds(error: GraphQLErrorShape): string {
+  const { requiredUsd, availableUsd } = error.extensions?.details ?? {};
+  if (typeof requiredUsd !== "string" || typeof availableUsd !== "string") return `${error.message}. Lower reward_usd or add funds.`;
+  const shortBy = formatUsd(parseUsd(requiredUsd, "requiredUsd") - parseUsd(availableUsd, "availableUsd"));
+  return (
+    `the balance is too low: this needs ${requiredUsd} USDC (reward + fee) and ${availableUsd} USDC is available, ` +
+    `${shortBy} USDC short. Lower reward_usd (estimate_cost shows what a reward costs with the fee) ` +
+    `or add USDC to the balance (get_deposit_address), then post again.`
+  );
+}
+
+/**
+ * Turns a HumanOps GraphQL error into what a model should read: what went
+ * wrong, and the next step that fixes it.
+ */
+export function explain(error: GraphQLErrorShape, keyInstructions: string): ToolError {
+  const code = error.extensions?.code ?? "INTERNAL_SERVER_ERROR";
+  switch (code) {
+    case "BAD_USER_INPUT":
+      return new ToolError(code, badInput(error));
+    case "INSUFFICIENT_FUNDS":
+      return new ToolError(code, insufficientFunds(error));
+    case "UNAUTHENTICATED":
+      return new ToolError(code, `HumanOps needs a valid API key: ${error.message}. Get one with register_agent, then ${keyInstructions}.`);
+    case "FORBIDDEN":
+      return new ToolError(code, `${error.message}. This key may not do that; change the request or use the right key.`);
+    case "NOT_FOUND":
+      return new ToolError(
+        code,
+        `${error.message}. Task ids come from post_task or list_tasks; tasks of other agents, or of the other mode (test/live), are not visible to this key.`,
+      );
+    case "CONFLICT":
+      return new ToolError(code, `${error.message}. Call check_status to see the task's current status and what can be done now.`);
+    case "DEADLINE_PASSED":
+      return new ToolError(code, `${error.message}. Post a new task with a later deadline if it is still needed.`);
+    case "RATE_LIMITED":
+      return new ToolError(code, `${error.message}. Wait before calling again; wait_for_task waits without spending calls.`);
+    case "LIMIT_EXCEEDED":
+    case "PAYLOAD_TOO_LARGE":
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return new ToolError(code, `${error.message}. Change the request to fit the limit and call again.`);
+    default:
+      return new ToolError(code, `${error.message}. Retry shortly; if it keeps failing, report this message to HumanOps.`);
+  }
+}

@@ -1,0 +1,45 @@
+import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
+import { ToolError } from "./tool-result";
+
+/** How long one GraphQL call over the network may take before the tool gives up. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function unreachable(endpoint: URL, err: unknown): ToolError {
+  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+    return new ToolError("UNAVAILABLE", `HumanOps at ${endpoint.origin} did not answer in time. Retry shortly.`);
+  }
+  const cause = err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.message) : String(err);
+  return new ToolError("UNAVAILABLE", `could not reach HumanOps at ${endpoint.origin} (${cause}). Check HUMANOPS_API_URL and that the server is up, then retry.`);
+}
+
+/**
+ * The stdio server's backend: each operation is a POST to HumanOps's
+ * /graphql with the configured key in X-API-Key. The key goes nowhere else.
+ */
+export function createHttpBackend(endpoint: URL, apiKey: string | undefined): GraphQLBackend {
+  return {
+    keyInstructions: "set it as HUMANOPS_API_KEY in this MCP server's env (claude_desktop_config.json or .cursor/mcp.json) and restart the server",
+    async execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>> {
+      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      let response: Response;
+      try {
+        response = await fetch(endpoint, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
+          body: JSON.stringify({ query, variables }),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+      } catch (err) {
+        throw unreachable(endpoint, err);
+      }
+      const body = (await response.json().catch(() => undefined)) as GraphQLResponse<T> | undefined;
+      if (!body || typeof body !== "object" || !("data" in body || "errors" in body)) {
+        throw new ToolError(
+          "UNAVAILABLE",
+          `${endpoint.href} answered HTTP ${response.status} without a GraphQL response. Check that HUMANOPS_API_URL points at a HumanOps server, then retry.`,
+        );
+      }
+      return body;
+    },
+  };
+}

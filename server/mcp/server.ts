@@ -1,0 +1,71 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
+import { version } from "../../package.json";
+import type { GraphQLBackend } from "./graphql.backend";
+import { registerTaskResource } from "./task.resource";
+import { TaskSubscriptions } from "./task.subscriptions";
+import { registerRegisterAgentTool } from "./tools/register-agent.tool";
+import { registerPostTaskTool } from "./tools/post-task.tool";
+import { registerCheckStatusTool } from "./tools/check-status.tool";
+import { registerListTasksTool } from "./tools/list-tasks.tool";
+import { registerCancelTaskTool } from "./tools/cancel-task.tool";
+import { registerReviewProofTool } from "./tools/review-proof.tool";
+import { registerGetBalanceTool } from "./tools/get-balance.tool";
+import { registerGetDepositAddressTool } from "./tools/get-deposit-address.tool";
+import { registerEstimateCostTool } from "./tools/estimate-cost.tool";
+import { registerWaitForTaskTool } from "./tools/wait-for-task.tool";
+import { registerRegisterWebhookTool } from "./tools/register-webhook.tool";
+import { registerListWebhooksTool } from "./tools/list-webhooks.tool";
+import { registerDeleteWebhookTool } from "./tools/delete-webhook.tool";
+
+/** Every tool, in the order tools/list shows them. */
+const TOOLS = [
+  registerRegisterAgentTool,
+  registerEstimateCostTool,
+  registerPostTaskTool,
+  registerWaitForTaskTool,
+  registerCheckStatusTool,
+  registerListTasksTool,
+  registerReviewProofTool,
+  registerCancelTaskTool,
+  registerGetBalanceTool,
+  registerGetDepositAddressTool,
+  registerRegisterWebhookTool,
+  registerListWebhooksTool,
+  registerDeleteWebhookTool,
+] as const;
+
+const INSTRUCTIONS = `HumanOps lets you hire verified humans for tasks in the physical world (photos, deliveries, inspections) and pay them in USDC.
+Flow: estimate_cost → post_task → wait_for_task (until PAID) → done. If a task reaches MANUAL_REVIEW, read its verification with check_status and call review_proof.
+Money is held in escrow when you post and refunded if the task is cancelled or expires. Every result has a next_step; errors say what to fix.
+Each task is also a resource (humanops://tasks/{task_id}) you can subscribe to.`;
+
+/**
+ * One MCP server over a GraphQL backend: the same tools, resources and task
+ * support for stdio (index.ts) and Streamable HTTP (/mcp). Each connection
+ * gets its own server, so nothing is shared between callers.
+ */
+export function createMcpServer(backend: GraphQLBackend): McpServer {
+  const taskStore = new InMemoryTaskStore();
+  const server = new McpServer(
+    { name: "humanops", title: "HumanOps", version },
+    {
+      capabilities: {
+        tools: {},
+        resources: { subscribe: true, listChanged: true },
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
+      taskStore,
+      instructions: INSTRUCTIONS,
+    },
+  );
+  for (const register of TOOLS) register(server, backend);
+  registerTaskResource(server, backend);
+  const subscriptions = new TaskSubscriptions(server, backend);
+  subscriptions.install();
+  server.server.onclose = () => {
+    subscriptions.close();
+    taskStore.cleanup();
+  };
+  return server;
+}

@@ -1,0 +1,22 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GraphQLBackend } from "../graphql.backend";
+import { TaskId } from "../inputs";
+import { getTask } from "../task.operations";
+import { TaskSchema } from "../task.view";
+import { success } from "../tool-result";
+
+export function registerCheckStatusTool(server: McpServer, backend: GraphQLBackend): void {
+  server.registerTool(
+    "check_status",
+    {
+      title: "Check a task",
+      description:
+        "A task's current status, terms, the AI Guardian's verification of the proof and its full event log, with the next step. " +
+        "To wait for a change, call wait_for_task instead of calling this repeatedly.",
+      inputSchema: { task_id: TaskId },
+      outputSchema: TaskSchema,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ task_id }, { signal }) => success(await getTask(backend, task_id, signal)),
+  );
+}

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GraphQLBackend } from "../graphql.backend";
+import { run } from "../operation";
+import { success } from "../tool-result";
+
+const DELETE_WEBHOOK = `mutation McpDeleteWebhook($id: ID!) { deleteWebhookEndpoint(id: $id) }`;
+
+export function registerDeleteWebhookTool(server: McpServer, backend: GraphQLBackend): void {
+  server.registerTool(
+    "delete_webhook",
+    {
+      title: "Delete a webhook",
+      description: "Stop deliveries to a webhook endpoint and delete it with its delivery log. Cannot be undone.",
+      inputSchema: { webhook_id: z.string().describe("The endpoint's id, from register_webhook or list_webhooks") },
+      outputSchema: { deleted_webhook_id: z.string() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ webhook_id }, { signal }) => {
+      const { deleteWebhookEndpoint } = await run<{ deleteWebhookEndpoint: string }>(backend, DELETE_WEBHOOK, { id: webhook_id }, signal);
+      return success({ deleted_webhook_id: deleteWebhookEndpoint });
+    },
+  );
+}

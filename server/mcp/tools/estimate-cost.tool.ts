@@ -1,0 +1,48 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GraphQLBackend } from "../graphql.backend";
+import { UsdAmount } from "../inputs";
+import { run } from "../operation";
+import { success } from "../tool-result";
+
+const ESTIMATE = `query McpEstimateCost($reward: UsdAmount!) {
+  estimateCost(rewardUsd: $reward) { reward { usd } fee { usd } total { units usd } feeBps }
+  viewerAgent { balance { units usd } } }`;
+
+interface Estimate {
+  estimateCost: { reward: { usd: string }; fee: { usd: string }; total: { units: string; usd: string }; feeBps: number };
+  viewerAgent: { balance: { units: string; usd: string } };
+}
+
+export function registerEstimateCostTool(server: McpServer, backend: GraphQLBackend): void {
+  server.registerTool(
+    "estimate_cost",
+    {
+      title: "Estimate what a task costs",
+      description:
+        "What post_task would take from your balance for a reward: the reward, the platform fee on top, and the total held in escrow, " +
+        "checked against your balance. Nothing is reserved; the same rules as post_task apply to reward_usd.",
+      inputSchema: { reward_usd: UsdAmount.describe("The reward you would pay the operator, in USD (USDC), e.g. 15") },
+      outputSchema: {
+        reward_usd: z.string(),
+        fee_usd: z.string(),
+        total_usd: z.string().describe("reward + fee: what posting moves into escrow"),
+        fee_bps: z.number().int().describe("The platform fee rate in basis points (100 = 1%)"),
+        balance_usd: z.string().describe("Your spendable balance now"),
+        affordable: z.boolean().describe("Whether the balance covers total_usd"),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ reward_usd }, { signal }) => {
+      const { estimateCost, viewerAgent } = await run<Estimate>(backend, ESTIMATE, { reward: reward_usd }, signal);
+      return success({
+        reward_usd: estimateCost.reward.usd,
+        fee_usd: estimateCost.fee.usd,
+        total_usd: estimateCost.total.usd,
+        fee_bps: estimateCost.feeBps,
+        balance_usd: viewerAgent.balance.usd,
+        affordable: BigInt(viewerAgent.balance.units) >= BigInt(estimateCost.total.units),
+      });
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Mode } from "../../common/mode";
+import type { GraphQLBackend } from "../graphql.backend";
+import { run } from "../operation";
+import { success } from "../tool-result";
+
+const BALANCE = `query McpBalance { viewerAgent { id mode balance { units usd currency } } }`;
+
+interface Balance {
+  viewerAgent: { id: string; mode: Mode; balance: { units: string; usd: string; currency: string } };
+}
+
+export function registerGetBalanceTool(server: McpServer, backend: GraphQLBackend): void {
+  server.registerTool(
+    "get_balance",
+    {
+      title: "Get your balance",
+      description: "Your spendable balance in this key's mode (test or live). Money held in escrow for open tasks is not included.",
+      inputSchema: {},
+      outputSchema: {
+        agent_id: z.string(),
+        mode: z.enum(Mode).describe("TEST: test USDC; LIVE: real USDC"),
+        balance_usd: z.string().describe('Spendable balance, an exact decimal string, e.g. "9983.50"'),
+        balance_units: z.string().describe("The same in USDC base units (1 USDC = 1000000)"),
+        currency: z.string(),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (_args, { signal }) => {
+      const { viewerAgent } = await run<Balance>(backend, BALANCE, {}, signal);
+      return success({
+        agent_id: viewerAgent.id,
+        mode: viewerAgent.mode,
+        balance_usd: viewerAgent.balance.usd,
+        balance_units: viewerAgent.balance.units,
+        currency: viewerAgent.balance.currency,
+      });
+    },
+  );
+}

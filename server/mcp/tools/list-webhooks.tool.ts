@@ -1,0 +1,25 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GraphQLBackend } from "../graphql.backend";
+import { run } from "../operation";
+import { success } from "../tool-result";
+import { WEBHOOK_FIELDS, WebhookSchema, toWebhookView, type WebhookData } from "../webhook.view";
+
+const LIST_WEBHOOKS = `query McpWebhooks { webhookEndpoints { ${WEBHOOK_FIELDS} } }`;
+
+export function registerListWebhooksTool(server: McpServer, backend: GraphQLBackend): void {
+  server.registerTool(
+    "list_webhooks",
+    {
+      title: "List your webhooks",
+      description: "Your webhook endpoints in this key's mode, newest first, with their delivery health (a persistently failing endpoint is disabled).",
+      inputSchema: {},
+      outputSchema: { webhooks: z.array(WebhookSchema) },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (_args, { signal }) => {
+      const { webhookEndpoints } = await run<{ webhookEndpoints: WebhookData[] }>(backend, LIST_WEBHOOKS, {}, signal);
+      return success({ webhooks: webhookEndpoints.map(toWebhookView) });
+    },
+  );
+}

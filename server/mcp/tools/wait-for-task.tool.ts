@@ -1,0 +1,124 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CreateTaskRequestHandlerExtra } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
+import { isTerminal as isFinishedMcpTask } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
+import type { CallToolResult, ProgressNotification } from "@modelcontextprotocol/sdk/types.js";
+import { TaskStatus } from "../../tasks/task.enums";
+import type { GraphQLBackend } from "../graphql.backend";
+import { TaskId } from "../inputs";
+import { waitForTask, type WaitRequest } from "../task.watch";
+import { TaskSchema } from "../task.view";
+import { failure, success, ToolError } from "../tool-result";
+
+export const WAIT_LIMITS = { defaultSeconds: 50, maxSeconds: 3_600 } as const;
+/** How long a finished wait's result stays readable through tasks/result. */
+const RESULT_KEPT_MS = 10 * 60_000;
+/** What hosts polling tasks/get are asked to pace themselves to. */
+const MCP_TASK_POLL_MS = 500;
+/** Progress is reported on every status change, and otherwise at most this often. */
+const PROGRESS_EVERY_MS = 1_000;
+
+const inputSchema = {
+  task_id: TaskId,
+  until_status: z
+    .array(z.enum(TaskStatus))
+    .min(1)
+    .optional()
+    .describe('Return once the task is in one of these statuses, e.g. ["PAID"]. By default: as soon as its status changes'),
+  known_status: z
+    .enum(TaskStatus)
+    .optional()
+    .describe("The status you last saw (from post_task or check_status): if the task has already left it, the call returns at once. By default: its status when the call starts"),
+  timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(WAIT_LIMITS.maxSeconds)
+    .default(WAIT_LIMITS.defaultSeconds)
+    .describe(`The longest to wait, 1-${WAIT_LIMITS.maxSeconds} seconds. Keep the default where the host cuts tool calls at 60 s; called as an MCP task it can be longer`),
+};
+
+type WaitArgs = z.infer<z.ZodObject<typeof inputSchema>>;
+
+const outputSchema = {
+  task: TaskSchema,
+  reached: z.boolean().describe("Whether the task got where you waited for it to go"),
+  timed_out: z.boolean().describe("Whether the wait ended because timeout_seconds passed"),
+  waited_seconds: z.number(),
+};
+
+function toRequest(args: WaitArgs): WaitRequest {
+  return { taskId: args.task_id, until: args.until_status, knownStatus: args.known_status, timeoutMs: args.timeout_seconds * 1000 };
+}
+
+/**
+ * Sends notifications/progress while the task is watched: on the request's
+ * own stream while it is open (a plain call), otherwise on the session's
+ * (a task-augmented call returns at once and the wait outlives it).
+ */
+function progressReporter(server: McpServer, extra: CreateTaskRequestHandlerExtra, timeoutMs: number) {
+  const progressToken = extra._meta?.progressToken;
+  let last = { status: undefined as TaskStatus | undefined, atMs: -Infinity, progress: -1 };
+  return async (status: TaskStatus, elapsedMs: number): Promise<void> => {
+    if (progressToken === undefined || (status === last.status && elapsedMs - last.atMs < PROGRESS_EVERY_MS)) return;
+    const progress = Math.max(elapsedMs / 1000, last.progress + 0.001);
+    last = { status, atMs: elapsedMs, progress };
+    const notification: ProgressNotification = {
+      method: "notifications/progress",
+      params: { progressToken, progress, total: timeoutMs / 1000, message: `The task is ${status} (waited ${Math.floor(elapsedMs / 1000)} s)` },
+    };
+    await extra.sendNotification(notification).catch(() => server.server.notification(notification).catch(() => undefined));
+  };
+}
+
+/** Runs the wait behind an MCP task and stores its result; the task's status message follows the HumanOps status. */
+async function runWait(server: McpServer, backend: GraphQLBackend, args: WaitArgs, extra: CreateTaskRequestHandlerExtra, mcpTaskId: string): Promise<void> {
+  const request = toRequest(args);
+  const reportProgress = progressReporter(server, extra, request.timeoutMs);
+  let lastStatus: TaskStatus | undefined;
+  let result: CallToolResult;
+  try {
+    const outcome = await waitForTask(backend, request, {
+      signal: extra.signal,
+      async onPoll(status, elapsedMs) {
+        const mcpTask = await extra.taskStore.getTask(mcpTaskId);
+        if (isFinishedMcpTask(mcpTask.status)) throw new ToolError("CANCELLED", "the wait was cancelled");
+        if (status !== lastStatus) await extra.taskStore.updateTaskStatus(mcpTaskId, "working", `The HumanOps task is ${status}`);
+        lastStatus = status;
+        await reportProgress(status, elapsedMs);
+      },
+    });
+    result = success({ task: outcome.task, reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+  } catch (err) {
+    result = failure(err);
+  }
+  // A cancelled or expired MCP task takes no result; there is nobody left to tell.
+  await extra.taskStore.storeTaskResult(mcpTaskId, result.isError ? "failed" : "completed", result).catch(() => undefined);
+}
+
+export function registerWaitForTaskTool(server: McpServer, backend: GraphQLBackend): void {
+  server.experimental.tasks.registerToolTask(
+    "wait_for_task",
+    {
+      title: "Wait for a task to move on",
+      description:
+        "Block until a task's status changes (or reaches until_status), sending progress notifications while waiting, instead of calling check_status over and over. " +
+        "Returns early when the task is final (PAID, CANCELLED, EXPIRED) or waits for your review_proof (MANUAL_REVIEW), and after timeout_seconds at the latest. " +
+        "Hosts that support MCP tasks can call it task-augmented to be told when the human has finished without holding a request open.",
+      inputSchema,
+      outputSchema,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      execution: { taskSupport: "optional" },
+    },
+    {
+      async createTask(args, extra) {
+        const ttl = Math.max(extra.taskRequestedTtl ?? 0, args.timeout_seconds * 1000 + RESULT_KEPT_MS);
+        const task = await extra.taskStore.createTask({ ttl, pollInterval: MCP_TASK_POLL_MS });
+        void runWait(server, backend, args, extra, task.taskId);
+        return { task };
+      },
+      getTask: (_args, extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (_args, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
+    },
+  );
+}

@@ -1,0 +1,313 @@
+import { expect } from "chai";
+import { CallToolResultSchema, ResourceUpdatedNotificationSchema, type CallToolResult, type Progress, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { TestServer } from "../../support/server";
+import { registerAgent } from "../../support/fixtures";
+import type { Connect, McpConnection } from "./connections";
+
+/** What each transport's suite provides to the scenarios every transport must pass. */
+export interface ScenarioContext {
+  server: TestServer;
+  connect: Connect;
+  /** Everything the MCP server logged: the stdio process's stderr, or the app's log for /mcp. */
+  logs(): string;
+}
+
+export const TOOL_NAMES = [
+  "register_agent",
+  "estimate_cost",
+  "post_task",
+  "wait_for_task",
+  "check_status",
+  "list_tasks",
+  "review_proof",
+  "cancel_task",
+  "get_balance",
+  "get_deposit_address",
+  "register_webhook",
+  "list_webhooks",
+  "delete_webhook",
+];
+
+/** The product brief's curl example, as post_task arguments, due tomorrow. */
+export function briefTask(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    title: "Photo of storefront",
+    description: "Take 2 clear photos showing the full facade and signage.",
+    task_type: "PHOTO",
+    location: { lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" },
+    reward_usd: 15,
+    deadline: new Date(Date.now() + 86_400_000).toISOString(),
+    proof_requirements: ["Full facade photo", "Close-up of signage"],
+    ...overrides,
+  };
+}
+
+export function ok(result: CallToolResult): Record<string, any> {
+  expect(result.isError, JSON.stringify(result.content)).to.not.equal(true);
+  expect(JSON.parse((result.content[0] as { text: string }).text)).to.deep.equal(result.structuredContent);
+  return result.structuredContent as Record<string, any>;
+}
+
+export function failed(result: CallToolResult): string {
+  expect(result.isError, JSON.stringify(result.structuredContent)).to.equal(true);
+  return (result.content[0] as { text: string }).text;
+}
+
+function resourceJson(read: ReadResourceResult): Record<string, any> {
+  const [content] = read.contents;
+  expect(content.mimeType).to.equal("application/json");
+  return JSON.parse("text" in content ? content.text : "");
+}
+
+const transitions = (task: Record<string, any>) => task.events.map((e: any) => `${e.from_status ?? "∅"}→${e.to_status}`);
+
+/** Every tool and resource, exercised through one transport against a HumanOps in test mode. */
+export function toolScenarios(context: () => ScenarioContext): void {
+  let mcp: McpConnection;
+  const connections: McpConnection[] = [];
+  /** The keys connections were configured with (not the ones register_agent hands out, which are its output). */
+  const configuredKeys: string[] = [];
+  const newAgentKey = async (name: string) => {
+    const { apiKey } = await registerAgent(context().server.client, name);
+    configuredKeys.push(apiKey);
+    return apiKey;
+  };
+  const open = async (apiKey?: string) => {
+    const connection = await context().connect(apiKey);
+    connections.push(connection);
+    return connection;
+  };
+  const post = async (overrides: Record<string, unknown> = {}) => ok(await mcp.call("post_task", briefTask(overrides)));
+
+  before(async () => {
+    mcp = await open(await newAgentKey("mcp-agent"));
+  });
+  after(() => Promise.all(connections.map((connection) => connection.close())));
+
+  it("lists every tool with a title, a description, input and output schemas and annotations", async () => {
+    const { tools } = await mcp.client.listTools();
+    expect(tools.map((tool) => tool.name)).to.deep.equal(TOOL_NAMES);
+    for (const tool of tools) {
+      expect(tool.title, tool.name).to.be.a("string");
+      expect(tool.description, tool.name).to.have.length.above(40);
+      expect(tool.inputSchema.type, tool.name).to.equal("object");
+      expect(tool.annotations, tool.name).to.include.keys("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint");
+      if (tool.name !== "get_deposit_address") expect(tool.outputSchema?.type, tool.name).to.equal("object");
+    }
+    expect(tools.find((tool) => tool.name === "wait_for_task")?.execution).to.deep.equal({ taskSupport: "optional" });
+  });
+
+  it("the brief's flow: estimate, post, wait with progress until PAID, check, list, balance", async () => {
+    const { balance_usd: before } = ok(await mcp.call("get_balance"));
+    const estimate = ok(await mcp.call("estimate_cost", { reward_usd: 15 }));
+    expect(estimate).to.deep.equal({ reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", fee_bps: 1000, balance_usd: before, affordable: true });
+
+    const posted = await post();
+    expect(posted).to.include({ status: "POSTED", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", mode: "TEST", task_type: "PHOTO" });
+    expect(posted.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
+    expect(posted.next_step).to.contain("wait_for_task");
+
+    const progress: Progress[] = [];
+    const waited = (await mcp.client.callTool(
+      { name: "wait_for_task", arguments: { task_id: posted.task_id, until_status: ["PAID"] } },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push(p), resetTimeoutOnProgress: true },
+    )) as CallToolResult;
+    mcp.transcript.push(JSON.stringify(waited), JSON.stringify(progress));
+    const { task, reached, timed_out } = ok(waited);
+    expect({ status: task.status, reached, timed_out }).to.deep.equal({ status: "PAID", reached: true, timed_out: false });
+    expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
+    expect(task.verification).to.include({ score: 100, verdict: "APPROVE" });
+    expect(progress, "progress notifications while waiting").to.not.be.empty;
+    expect(progress.every((p) => p.total === 50 && typeof p.message === "string")).to.equal(true);
+    expect(progress.map((p) => p.progress)).to.deep.equal([...progress.map((p) => p.progress)].sort((a, b) => a - b));
+
+    const checked = ok(await mcp.call("check_status", { task_id: posted.task_id }));
+    expect(checked).to.deep.equal(task);
+    expect(checked.next_step).to.match(/^Done/);
+
+    const listed = ok(await mcp.call("list_tasks", { status: "PAID" }));
+    expect(listed.tasks.map((t: any) => t.task_id)).to.include(posted.task_id);
+    expect(listed.tasks.every((t: any) => t.status === "PAID")).to.equal(true);
+    const { balance_usd: after } = ok(await mcp.call("get_balance"));
+    expect(Number(before) - Number(after)).to.be.closeTo(16.5, 1e-9);
+  });
+
+  it("list_tasks pages with a cursor", async () => {
+    await post({ test_scenario: "MANUAL", title: "First of two" });
+    await post({ test_scenario: "MANUAL", title: "Second of two" });
+    const first = ok(await mcp.call("list_tasks", { limit: 1, status: "POSTED" }));
+    expect(first.tasks).to.have.length(1);
+    expect(first.total_count).to.be.at.least(2);
+    expect(first.next_cursor).to.be.a("string");
+    const second = ok(await mcp.call("list_tasks", { limit: 1, status: "POSTED", cursor: first.next_cursor }));
+    expect(second.tasks[0].task_id).to.not.equal(first.tasks[0].task_id);
+  });
+
+  it("wait_for_task returns at once when the task already left the status you knew, and times out with the task as it is", async () => {
+    const posted = await post({ test_scenario: "MANUAL" });
+    const moved = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, known_status: "ACCEPTED", timeout_seconds: 30 }));
+    expect(moved).to.include({ reached: true, timed_out: false });
+    expect(moved.task.status).to.equal("POSTED");
+
+    const timedOut = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, timeout_seconds: 1 }));
+    expect(timedOut).to.include({ reached: false, timed_out: true });
+    expect(timedOut.waited_seconds).to.be.within(1, 5);
+    expect(timedOut.task.status).to.equal("POSTED");
+  });
+
+  it("review_proof approves proof the Guardian sent to MANUAL_REVIEW; the operator is paid", async () => {
+    const posted = await post({ test_scenario: "REVIEW" });
+    const review = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, until_status: ["PAID"] }));
+    expect(review, "stops early: nothing moves until the agent decides").to.include({ reached: false, timed_out: false });
+    expect(review.task.status).to.equal("MANUAL_REVIEW");
+    expect(review.task.verification.verdict).to.equal("REVIEW");
+    expect(review.task.next_step).to.contain("review_proof");
+
+    const approved = ok(await mcp.call("review_proof", { task_id: posted.task_id, decision: "APPROVE", reason: "the facade is visible" }));
+    expect(approved.status).to.be.oneOf(["VERIFIED", "PAID"]);
+    const paid = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, until_status: ["PAID"] }));
+    expect(paid.task.status).to.equal("PAID");
+    expect(paid.task.events.find((e: any) => e.to_status === "VERIFIED")).to.include({ actor_type: "AGENT", reason: "the facade is visible" });
+
+    const again = failed(await mcp.call("review_proof", { task_id: posted.task_id, decision: "REJECT" }));
+    expect(again).to.match(/^CONFLICT: only a MANUAL_REVIEW task can be reviewed; this task is PAID\. Call check_status/);
+  });
+
+  it("cancel_task refunds everything; cancelling again is a CONFLICT that says what to do", async () => {
+    const { balance_usd: before } = ok(await mcp.call("get_balance"));
+    const posted = await post({ test_scenario: "MANUAL", reward_usd: "2.5" });
+    expect(ok(await mcp.call("get_balance")).balance_usd).to.not.equal(before);
+    const cancelled = ok(await mcp.call("cancel_task", { task_id: posted.task_id, reason: "no longer needed" }));
+    expect(cancelled.status).to.equal("CANCELLED");
+    expect(cancelled.events.at(-1)).to.include({ from_status: "POSTED", to_status: "CANCELLED", reason: "no longer needed" });
+    expect(ok(await mcp.call("get_balance")).balance_usd).to.equal(before);
+    expect(failed(await mcp.call("cancel_task", { task_id: posted.task_id }))).to.match(/^CONFLICT: .*CANCELLED.*check_status/);
+  });
+
+  it("bad arguments are answered with isError naming the argument and the rule", async () => {
+    expect(failed(await mcp.call("post_task", briefTask({ title: undefined })))).to.match(/title/);
+    expect(failed(await mcp.call("post_task", briefTask({ task_type: "DANCE" })))).to.match(/task_type/);
+    expect(failed(await mcp.call("post_task", briefTask({ location: { lat: 91, lng: 0 } })))).to.match(/location\.lat/);
+    expect(failed(await mcp.call("post_task", briefTask({ deadline: "next tuesday" })))).to.match(/deadline/);
+    expect(failed(await mcp.call("post_task", briefTask({ deadline: new Date(Date.now() - 60_000).toISOString() })))).to.equal(
+      "BAD_USER_INPUT: invalid argument `deadline`: must be in the future. Correct `deadline` and call the tool again.",
+    );
+    expect(failed(await mcp.call("post_task", briefTask({ reward_usd: "12.3456789" })))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`: must have at most 6 decimal places/);
+    expect(failed(await mcp.call("post_task", briefTask({ proof_requirements: ["ok", " "] })))).to.match(/`proof_requirements\[1\]`: must not be empty/);
+    expect(failed(await mcp.call("post_task", briefTask({ max_attempts: 11 })))).to.match(/`max_attempts`: must be a whole number from 1 to 10/);
+    expect(failed(await mcp.call("estimate_cost", { reward_usd: "abc" }))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`/);
+    expect(failed(await mcp.call("list_tasks", { limit: 0 }))).to.match(/`limit`: must be from 1 to 100/);
+    expect(failed(await mcp.call("list_tasks", { cursor: "not-a-cursor" }))).to.match(/`cursor`/);
+    expect(failed(await mcp.call("wait_for_task", { task_id: "x", timeout_seconds: 0 }))).to.match(/timeout_seconds/);
+    expect(failed(await mcp.call("review_proof", { task_id: "x", decision: "MAYBE" }))).to.match(/decision/);
+    expect(failed(await mcp.call("check_status", {}))).to.match(/task_id/);
+  });
+
+  it("a task too expensive for the balance: INSUFFICIENT_FUNDS with the amounts, the shortfall and what to do", async () => {
+    const { balance_usd: balance } = ok(await mcp.call("get_balance"));
+    const estimate = ok(await mcp.call("estimate_cost", { reward_usd: 9_999 }));
+    expect(estimate).to.include({ total_usd: "10998.90", affordable: false });
+    const message = failed(await mcp.call("post_task", briefTask({ reward_usd: 9_999 })));
+    const short = (10_998.9 - Number(balance)).toFixed(2);
+    expect(message).to.contain(`INSUFFICIENT_FUNDS: the balance is too low: this needs 10998.90 USDC (reward + fee) and ${balance} USDC is available, ${short} USDC short.`);
+    expect(message).to.contain("estimate_cost").and.to.contain("get_deposit_address");
+    expect(ok(await mcp.call("get_balance")).balance_usd, "nothing was taken").to.equal(balance);
+  });
+
+  it("tasks of other agents are not visible: NOT_FOUND, with where task ids come from", async () => {
+    const posted = await post({ test_scenario: "MANUAL" });
+    const other = await open(await newAgentKey("other-agent"));
+    for (const tool of ["check_status", "cancel_task", "wait_for_task"]) {
+      expect(failed(await other.call(tool, { task_id: posted.task_id })), tool).to.match(/^NOT_FOUND: task \S+ not found\. Task ids come from post_task or list_tasks/);
+    }
+    expect(ok(await other.call("list_tasks")).tasks).to.deep.equal([]);
+    expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).status).to.equal("POSTED");
+  });
+
+  it("register_agent needs no key; without a key the other tools say how to get and give one", async () => {
+    const anonymous = await open();
+    const registered = ok(await anonymous.call("register_agent", { name: "Scout", email: "scout@agents.test" }));
+    expect(registered).to.include({ name: "Scout", email: "scout@agents.test" });
+    expect(registered.api_key).to.match(/^ho_test_/);
+    expect(registered.next_step).to.contain("not shown again");
+    expect(failed(await anonymous.call("register_agent", { name: "Scout", email: "not-an-email" }))).to.match(/^BAD_USER_INPUT: invalid argument `email`: must be an email address/);
+    expect(failed(await anonymous.call("get_balance"))).to.match(/^UNAUTHENTICATED: HumanOps needs a valid API key: .*Get one with register_agent, then /);
+
+    const newcomer = await open(registered.api_key);
+    expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "TEST" });
+  });
+
+  it("get_deposit_address says this server takes no deposits yet, and never makes up an address", async () => {
+    const message = failed(await mcp.call("get_deposit_address"));
+    expect(message).to.match(/^DEPOSITS_NOT_ENABLED: this HumanOps server does not take deposits yet, so there is no deposit address\. This is a test-mode key/);
+    expect(message).to.not.match(/0x[0-9a-fA-F]{40}/);
+  });
+
+  it("webhooks: register (secret shown once), list, delete", async () => {
+    const owner = await open(await newAgentKey("webhook-agent"));
+    const created = ok(await owner.call("register_webhook", { url: "http://127.0.0.1:9/humanops", event_types: ["task.paid"], description: "payouts" }));
+    expect(created.webhook).to.include({ url: "http://127.0.0.1:9/humanops", status: "ACTIVE", mode: "TEST", description: "payouts" });
+    expect(created.webhook.event_types).to.deep.equal(["task.paid"]);
+    expect(created.secret).to.be.a("string").with.length.above(23);
+    expect(created.webhook.secret_fingerprint).to.have.length(12);
+    expect(JSON.stringify(ok(await owner.call("list_webhooks")))).to.not.contain(created.secret);
+    expect(ok(await owner.call("list_webhooks")).webhooks.map((w: any) => w.webhook_id)).to.deep.equal([created.webhook.webhook_id]);
+    expect(failed(await owner.call("register_webhook", { url: "http://127.0.0.1:9/x", event_types: ["task.exploded"] }))).to.match(/event_types/);
+    expect(ok(await owner.call("delete_webhook", { webhook_id: created.webhook.webhook_id }))).to.deep.equal({ deleted_webhook_id: created.webhook.webhook_id });
+    expect(ok(await owner.call("list_webhooks")).webhooks).to.deep.equal([]);
+  });
+
+  it("wait_for_task as an MCP task: created at once, then the host is told when the human finished", async () => {
+    const posted = await post();
+    const stream = mcp.client.experimental.tasks.callToolStream(
+      { name: "wait_for_task", arguments: { task_id: posted.task_id, until_status: ["PAID"] } },
+      CallToolResultSchema,
+      { task: { ttl: 60_000 } },
+    );
+    const kinds: string[] = [];
+    let result: CallToolResult | undefined;
+    for await (const message of stream) {
+      kinds.push(message.type);
+      if (message.type === "result") result = message.result as CallToolResult;
+      if (message.type === "error") throw message.error;
+    }
+    expect(kinds[0]).to.equal("taskCreated");
+    expect(kinds.at(-1)).to.equal("result");
+    mcp.transcript.push(JSON.stringify(result));
+    expect(ok(result!).task.status).to.equal("PAID");
+  });
+
+  it("each task is a resource with its event log; a subscriber is notified when it changes", async () => {
+    const posted = await post({ test_scenario: "MANUAL" });
+    const uri = `humanops://tasks/${posted.task_id}`;
+    const { resourceTemplates } = await mcp.client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).to.deep.equal(["humanops://tasks/{task_id}"]);
+    const { resources } = await mcp.client.listResources();
+    expect(resources.map((r) => r.uri)).to.include(uri);
+
+    const read = await mcp.client.readResource({ uri });
+    const task = resourceJson(read);
+    expect(task).to.include({ task_id: posted.task_id, status: "POSTED" });
+    expect(transitions(task)).to.deep.equal(["∅→POSTED"]);
+
+    const updated = new Promise<string>((resolve) => {
+      mcp.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => resolve(notification.params.uri));
+    });
+    await mcp.client.subscribeResource({ uri });
+    ok(await mcp.call("cancel_task", { task_id: posted.task_id }));
+    expect(await updated).to.equal(uri);
+    expect(resourceJson(await mcp.client.readResource({ uri })).status).to.equal("CANCELLED");
+    await mcp.client.unsubscribeResource({ uri });
+
+    const missing = await mcp.client.readResource({ uri: "humanops://tasks/00000000-0000-4000-8000-000000000000" }).catch((err: Error & { code?: number }) => err);
+    expect(missing).to.be.instanceOf(Error).and.to.include({ code: -32002 });
+  });
+
+  it("the API keys never appear in any tool result, notification or log line", async () => {
+    const everything = connections.flatMap((connection) => [...connection.transcript, connection.stderr()]).join("\n") + context().logs();
+    expect(everything.length).to.be.above(10_000);
+    expect(configuredKeys).to.have.length(3);
+    for (const key of configuredKeys) expect(everything).to.not.contain(key.slice("ho_test_".length));
+  });
+}

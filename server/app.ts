@@ -12,12 +12,16 @@ import { registerTaskJobs } from "./tasks/task.jobs";
 import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
+import { drainHttpServer } from "./common/http-drain";
 import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
 import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
+
+/** How long a stop waits for requests already being handled. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface HumanOps {
   config: Config;
@@ -82,7 +86,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
   app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
-  const apollo: ApolloServer<Context> = await mountGraphQL(app, httpServer, schema, createContext, log);
+  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
   const rest = mountRest(app, { config, schema, createContext, orm, worker, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
   const mcp = mountMcp(app, { apollo, createContext, log, jsonBodyBytes: config.limits.jsonBodyBytes });
@@ -118,6 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ready = false;
       await mcp.close();
       await live.stop();
+      await drainHttpServer(httpServer, SHUTDOWN_GRACE_MS);
       await apollo.stop();
       await rest.close();
       await worker.stop();

@@ -1,7 +1,6 @@
 import type http from "node:http";
 import type express from "express";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import type { GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
@@ -44,7 +43,6 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger):
 
 export async function mountGraphQL(
   app: express.Express,
-  httpServer: http.Server,
   schema: GraphQLSchema,
   createContext: ContextFactory,
   log: Logger,
@@ -53,7 +51,8 @@ export async function mountGraphQL(
     schema,
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    // server/index.ts owns SIGTERM/SIGINT and stops every part in order; Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   app.use("/graphql", expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }));

@@ -3,7 +3,7 @@ import type { GraphQLErrorShape } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
 /** GraphQL argument names whose tool argument is not simply the snake_case form. */
-const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor", id: "task_id", taskId: "task_id" };
+const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor" };
 
 /** "rewardUsd" → "reward_usd", "location.lat" → "location.lat", "first" → "limit": the name the model used. */
 export function argumentName(graphqlField: string): string {
@@ -50,7 +50,8 @@ export function explain(error: GraphQLErrorShape, keyInstructions: string): Tool
     case "NOT_FOUND":
       return new ToolError(
         code,
-        `${error.message}. Task ids come from post_task or list_tasks; tasks of other agents, or of the other mode (test/live), are not visible to this key.`,
+        `${error.message}. Ids come from the tool that created the object or from its list (post_task or list_tasks, register_webhook or list_webhooks); ` +
+          "objects of other agents, or of the other mode (test/live), are not visible to this key.",
       );
     case "CONFLICT":
       return new ToolError(code, `${error.message}. Call check_status to see the task's current status and what can be done now.`);

@@ -11,6 +11,7 @@ describe("MCP error guidance", () => {
     expect(argumentName("first")).to.equal("limit");
     expect(argumentName("after")).to.equal("cursor");
     expect(argumentName("taskId")).to.equal("task_id");
+    expect(argumentName("eventTypes[3]")).to.equal("event_types[3]");
   });
 
   it("BAD_USER_INPUT: the argument, the rule, and to call again", () => {

@@ -12,13 +12,13 @@ export function registerDeleteWebhookTool(server: McpServer, backend: GraphQLBac
     {
       title: "Delete a webhook",
       description: "Stop deliveries to a webhook endpoint and delete it with its delivery log. Cannot be undone.",
-      inputSchema: { webhook_id: z.string().describe("The endpoint's id, from register_webhook or list_webhooks") },
-      outputSchema: { deleted_webhook_id: z.string() },
+      inputSchema: { endpoint_id: z.string().describe("The endpoint's id, from register_webhook or list_webhooks") },
+      outputSchema: { endpoint_id: z.string(), deleted: z.literal(true) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async ({ webhook_id }, { signal }) => {
-      const { deleteWebhookEndpoint } = await run<{ deleteWebhookEndpoint: string }>(backend, DELETE_WEBHOOK, { id: webhook_id }, signal);
-      return success({ deleted_webhook_id: deleteWebhookEndpoint });
+    async ({ endpoint_id }, { signal }) => {
+      const { deleteWebhookEndpoint } = await run<{ deleteWebhookEndpoint: string }>(backend, DELETE_WEBHOOK, { id: endpoint_id }, signal);
+      return success({ endpoint_id: deleteWebhookEndpoint, deleted: true as const });
     },
   );
 }

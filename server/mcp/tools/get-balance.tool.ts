@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { Mode } from "../../common/mode";
+import type { Mode } from "../../common/mode";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
+import { ModeSchema, modeOf } from "../task.view";
 import { success } from "../tool-result";
 
 const BALANCE = `query McpBalance { viewerAgent { id mode balance { units usd currency } } }`;
@@ -20,7 +21,7 @@ export function registerGetBalanceTool(server: McpServer, backend: GraphQLBacken
       inputSchema: {},
       outputSchema: {
         agent_id: z.string(),
-        mode: z.enum(Mode).describe("TEST: test USDC; LIVE: real USDC"),
+        mode: ModeSchema,
         balance_usd: z.string().describe('Spendable balance, an exact decimal string, e.g. "9983.50"'),
         balance_units: z.string().describe("The same in USDC base units (1 USDC = 1000000)"),
         currency: z.string(),
@@ -31,7 +32,7 @@ export function registerGetBalanceTool(server: McpServer, backend: GraphQLBacken
       const { viewerAgent } = await run<Balance>(backend, BALANCE, {}, signal);
       return success({
         agent_id: viewerAgent.id,
-        mode: viewerAgent.mode,
+        mode: modeOf(viewerAgent.mode),
         balance_usd: viewerAgent.balance.usd,
         balance_units: viewerAgent.balance.units,
         currency: viewerAgent.balance.currency,

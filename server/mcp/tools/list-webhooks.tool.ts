@@ -14,12 +14,12 @@ export function registerListWebhooksTool(server: McpServer, backend: GraphQLBack
       title: "List your webhooks",
       description: "Your webhook endpoints in this key's mode, newest first, with their delivery health (a persistently failing endpoint is disabled).",
       inputSchema: {},
-      outputSchema: { webhooks: z.array(WebhookSchema) },
+      outputSchema: { endpoints: z.array(WebhookSchema) },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (_args, { signal }) => {
       const { webhookEndpoints } = await run<{ webhookEndpoints: WebhookData[] }>(backend, LIST_WEBHOOKS, {}, signal);
-      return success({ webhooks: webhookEndpoints.map(toWebhookView) });
+      return success({ endpoints: webhookEndpoints.map(toWebhookView) });
     },
   );
 }

@@ -31,18 +31,17 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
         description: z.string().optional(),
         idempotency_key: z.string().optional().describe("Calling again with the same key returns the first endpoint instead of creating another"),
       },
-      outputSchema: {
-        webhook: WebhookSchema,
+      outputSchema: WebhookSchema.extend({
         secret: z.string().describe("The signing secret; shown once"),
         next_step: z.string(),
-      },
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     async (args, { signal }) => {
       const input = { url: args.url, eventTypes: args.event_types, secret: args.secret, description: args.description, idempotencyKey: args.idempotency_key };
       const { createWebhookEndpoint } = await run<Created>(backend, CREATE_WEBHOOK, { input }, signal);
       return success({
-        webhook: toWebhookView(createWebhookEndpoint.endpoint),
+        ...toWebhookView(createWebhookEndpoint.endpoint),
         secret: createWebhookEndpoint.secret,
         next_step: "Store secret now: it is not shown again. Verify each delivery's HumanOps-Signature header with it before trusting the event.",
       });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { CallToolResultSchema, ResourceUpdatedNotificationSchema, type CallToolResult, type Progress, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { TestServer } from "../../support/server";
 import { registerAgent } from "../../support/fixtures";
+import { restTaskBody } from "../../support/rest-client";
 import type { Connect, McpConnection } from "./connections";
 
 /** What each transport's suite provides to the scenarios every transport must pass. */
@@ -27,20 +28,6 @@ export const TOOL_NAMES = [
   "list_webhooks",
   "delete_webhook",
 ];
-
-/** The product brief's curl example, as post_task arguments, due tomorrow. */
-export function briefTask(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    title: "Photo of storefront",
-    description: "Take 2 clear photos showing the full facade and signage.",
-    task_type: "PHOTO",
-    location: { lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" },
-    reward_usd: 15,
-    deadline: new Date(Date.now() + 86_400_000).toISOString(),
-    proof_requirements: ["Full facade photo", "Close-up of signage"],
-    ...overrides,
-  };
-}
 
 export function ok(result: CallToolResult): Record<string, any> {
   expect(result.isError, JSON.stringify(result.content)).to.not.equal(true);
@@ -77,7 +64,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     connections.push(connection);
     return connection;
   };
-  const post = async (overrides: Record<string, unknown> = {}) => ok(await mcp.call("post_task", briefTask(overrides)));
+  const post = async (overrides: Record<string, unknown> = {}) => ok(await mcp.call("post_task", restTaskBody(overrides)));
 
   before(async () => {
     mcp = await open(await newAgentKey("mcp-agent"));
@@ -103,7 +90,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(estimate).to.deep.equal({ reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", fee_bps: 1000, balance_usd: before, affordable: true });
 
     const posted = await post();
-    expect(posted).to.include({ status: "POSTED", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", mode: "TEST", task_type: "PHOTO" });
+    expect(posted).to.include({ status: "POSTED", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", currency: "USDC", mode: "test", task_type: "PHOTO" });
     expect(posted.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
     expect(posted.next_step).to.contain("wait_for_task");
 
@@ -118,6 +105,8 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect({ status: task.status, reached, timed_out }).to.deep.equal({ status: "PAID", reached: true, timed_out: false });
     expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
     expect(task.verification).to.include({ score: 100, verdict: "APPROVE" });
+    expect(task.proof.photos).to.have.length(2);
+    expect(task.operator_id).to.be.a("string");
     expect(progress, "progress notifications while waiting").to.not.be.empty;
     expect(progress.every((p) => p.total === 50 && typeof p.message === "string")).to.equal(true);
     expect(progress.map((p) => p.progress)).to.deep.equal([...progress.map((p) => p.progress)].sort((a, b) => a - b));
@@ -125,6 +114,10 @@ export function toolScenarios(context: () => ScenarioContext): void {
     const checked = ok(await mcp.call("check_status", { task_id: posted.task_id }));
     expect(checked).to.deep.equal(task);
     expect(checked.next_step).to.match(/^Done/);
+    const { next_step: _nextStep, ...shown } = checked;
+    const rest = await fetch(`${context().server.url}/api/v1/tasks/${posted.task_id}`, { headers: { "X-API-Key": configuredKeys[0] } });
+    const { escrow: _escrow, ...overRest } = (await rest.json()) as Record<string, unknown>;
+    expect(shown, "the same task over MCP as over REST").to.deep.equal(overRest);
 
     const listed = ok(await mcp.call("list_tasks", { status: "PAID" }));
     expect(listed.tasks.map((t: any) => t.task_id)).to.include(posted.task_id);
@@ -186,16 +179,16 @@ export function toolScenarios(context: () => ScenarioContext): void {
   });
 
   it("bad arguments are answered with isError naming the argument and the rule", async () => {
-    expect(failed(await mcp.call("post_task", briefTask({ title: undefined })))).to.match(/title/);
-    expect(failed(await mcp.call("post_task", briefTask({ task_type: "DANCE" })))).to.match(/task_type/);
-    expect(failed(await mcp.call("post_task", briefTask({ location: { lat: 91, lng: 0 } })))).to.match(/location\.lat/);
-    expect(failed(await mcp.call("post_task", briefTask({ deadline: "next tuesday" })))).to.match(/deadline/);
-    expect(failed(await mcp.call("post_task", briefTask({ deadline: new Date(Date.now() - 60_000).toISOString() })))).to.equal(
+    expect(failed(await mcp.call("post_task", restTaskBody({ title: undefined })))).to.match(/title/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ task_type: "DANCE" })))).to.match(/task_type/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ location: { lat: 91, lng: 0 } })))).to.match(/location\.lat/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ deadline: "next tuesday" })))).to.match(/deadline/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ deadline: new Date(Date.now() - 60_000).toISOString() })))).to.equal(
       "BAD_USER_INPUT: invalid argument `deadline`: must be in the future. Correct `deadline` and call the tool again.",
     );
-    expect(failed(await mcp.call("post_task", briefTask({ reward_usd: "12.3456789" })))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`: must have at most 6 decimal places/);
-    expect(failed(await mcp.call("post_task", briefTask({ proof_requirements: ["ok", " "] })))).to.match(/`proof_requirements\[1\]`: must not be empty/);
-    expect(failed(await mcp.call("post_task", briefTask({ max_attempts: 11 })))).to.match(/`max_attempts`: must be a whole number from 1 to 10/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ reward_usd: "12.3456789" })))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`: must have at most 6 decimal places/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ proof_requirements: ["ok", " "] })))).to.match(/`proof_requirements\[1\]`: must not be empty/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ max_attempts: 11 })))).to.match(/`max_attempts`: must be a whole number from 1 to 10/);
     expect(failed(await mcp.call("estimate_cost", { reward_usd: "abc" }))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`/);
     expect(failed(await mcp.call("list_tasks", { limit: 0 }))).to.match(/`limit`: must be from 1 to 100/);
     expect(failed(await mcp.call("list_tasks", { cursor: "not-a-cursor" }))).to.match(/`cursor`/);
@@ -208,7 +201,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     const { balance_usd: balance } = ok(await mcp.call("get_balance"));
     const estimate = ok(await mcp.call("estimate_cost", { reward_usd: 9_999 }));
     expect(estimate).to.include({ total_usd: "10998.90", affordable: false });
-    const message = failed(await mcp.call("post_task", briefTask({ reward_usd: 9_999 })));
+    const message = failed(await mcp.call("post_task", restTaskBody({ reward_usd: 9_999 })));
     const short = (10_998.9 - Number(balance)).toFixed(2);
     expect(message).to.contain(`INSUFFICIENT_FUNDS: the balance is too low: this needs 10998.90 USDC (reward + fee) and ${balance} USDC is available, ${short} USDC short.`);
     expect(message).to.contain("estimate_cost").and.to.contain("get_deposit_address");
@@ -219,7 +212,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     const posted = await post({ test_scenario: "MANUAL" });
     const other = await open(await newAgentKey("other-agent"));
     for (const tool of ["check_status", "cancel_task", "wait_for_task"]) {
-      expect(failed(await other.call(tool, { task_id: posted.task_id })), tool).to.match(/^NOT_FOUND: task \S+ not found\. Task ids come from post_task or list_tasks/);
+      expect(failed(await other.call(tool, { task_id: posted.task_id })), tool).to.match(/^NOT_FOUND: task \S+ not found\. Ids come from the tool that created the object or from its list \(post_task or list_tasks/);
     }
     expect(ok(await other.call("list_tasks")).tasks).to.deep.equal([]);
     expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).status).to.equal("POSTED");
@@ -235,7 +228,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(failed(await anonymous.call("get_balance"))).to.match(/^UNAUTHENTICATED: HumanOps needs a valid API key: .*Get one with register_agent, then /);
 
     const newcomer = await open(registered.api_key);
-    expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "TEST" });
+    expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "test" });
   });
 
   it("get_deposit_address says this server takes no deposits yet, and never makes up an address", async () => {
@@ -247,15 +240,17 @@ export function toolScenarios(context: () => ScenarioContext): void {
   it("webhooks: register (secret shown once), list, delete", async () => {
     const owner = await open(await newAgentKey("webhook-agent"));
     const created = ok(await owner.call("register_webhook", { url: "http://127.0.0.1:9/humanops", event_types: ["task.paid"], description: "payouts" }));
-    expect(created.webhook).to.include({ url: "http://127.0.0.1:9/humanops", status: "ACTIVE", mode: "TEST", description: "payouts" });
-    expect(created.webhook.event_types).to.deep.equal(["task.paid"]);
+    expect(created).to.include({ url: "http://127.0.0.1:9/humanops", status: "ACTIVE", mode: "test", description: "payouts" });
+    expect(created.event_types).to.deep.equal(["task.paid"]);
     expect(created.secret).to.be.a("string").with.length.above(23);
-    expect(created.webhook.secret_fingerprint).to.have.length(12);
-    expect(JSON.stringify(ok(await owner.call("list_webhooks")))).to.not.contain(created.secret);
-    expect(ok(await owner.call("list_webhooks")).webhooks.map((w: any) => w.webhook_id)).to.deep.equal([created.webhook.webhook_id]);
+    expect(created.secret_fingerprint).to.have.length(12);
+    const listed = ok(await owner.call("list_webhooks"));
+    expect(JSON.stringify(listed)).to.not.contain(created.secret);
+    expect(listed.endpoints.map((endpoint: any) => endpoint.endpoint_id)).to.deep.equal([created.endpoint_id]);
     expect(failed(await owner.call("register_webhook", { url: "http://127.0.0.1:9/x", event_types: ["task.exploded"] }))).to.match(/event_types/);
-    expect(ok(await owner.call("delete_webhook", { webhook_id: created.webhook.webhook_id }))).to.deep.equal({ deleted_webhook_id: created.webhook.webhook_id });
-    expect(ok(await owner.call("list_webhooks")).webhooks).to.deep.equal([]);
+    expect(ok(await owner.call("delete_webhook", { endpoint_id: created.endpoint_id }))).to.deep.equal({ endpoint_id: created.endpoint_id, deleted: true });
+    expect(ok(await owner.call("list_webhooks")).endpoints).to.deep.equal([]);
+    expect(failed(await owner.call("delete_webhook", { endpoint_id: created.endpoint_id }))).to.match(/^NOT_FOUND: webhook endpoint \S+ not found\. .*list_webhooks/);
   });
 
   it("wait_for_task as an MCP task: created at once, then the host is told when the human finished", async () => {

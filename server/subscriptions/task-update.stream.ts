@@ -31,10 +31,28 @@ async function* replay(ctx: Context, source: FeedSource, after: string, upTo: st
   }
 }
 
-/** A subscription outlives its request: each update is resolved with a fresh EntityManager, so nested fields read current rows. */
-function updateFor(ctx: Context, event: LiveTaskEvent): TaskUpdate {
-  ctx.em = ctx.em.fork();
-  return TaskUpdate.of(event);
+/**
+ * A subscription outlives its request: each update is resolved with a fresh
+ * EntityManager, so nested fields read current rows rather than what the
+ * first update loaded. The fork is made when a resolver first asks for it,
+ * so updates whose fields need no database (most of a fan-out) cost none.
+ */
+function forkPerUpdate(ctx: Context): () => void {
+  let current = ctx.em;
+  let stale = false;
+  Object.defineProperty(ctx, "em", {
+    enumerable: true,
+    get() {
+      if (stale) {
+        current = current.fork();
+        stale = false;
+      }
+      return current;
+    },
+  });
+  return () => {
+    stale = true;
+  };
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -52,23 +70,27 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  */
 export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
   private readonly queue: LiveQueue;
+  private readonly nextUpdate: () => void;
   private replaying?: AsyncGenerator<LiveTaskEvent>;
   private done = false;
 
   constructor(
-    private readonly ctx: Context,
+    ctx: Context,
     live: LiveFeed,
     source: FeedSource,
     private readonly afterEventId?: string,
   ) {
     this.queue = live.listen(source.topic, source.accepts);
+    this.nextUpdate = forkPerUpdate(ctx);
     if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
   }
 
   async next(): Promise<IteratorResult<TaskUpdate>> {
     try {
       const event = await this.nextEvent();
-      return this.done ? DONE : { done: false, value: updateFor(this.ctx, event) };
+      if (this.done) return DONE;
+      this.nextUpdate();
+      return { done: false, value: TaskUpdate.of(event) };
     } catch (err) {
       if (this.done) return DONE;
       this.close();

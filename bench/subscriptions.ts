@@ -1,0 +1,323 @@
+/**
+ * Subscription fan-out benchmark: N graphql-ws clients (default 10,000)
+ * subscribed on one HumanOps process receive task updates, beside the same
+ * fan-out done by a bare `ws` broadcast server, measured in the same run.
+ *
+ *   npm run bench:subscriptions                      # 10,000 subscribers, 5 updates
+ *   BENCH_SUBSCRIBERS=2000 BENCH_ROUNDS=3 npm run bench:subscriptions
+ *
+ * Each server runs in its own child process (so its memory is its own);
+ * the clients run in this process. Latency is from the moment this process
+ * causes an update (a postTask mutation over HTTP; a broadcast request to
+ * the ws server) to the moment each client has the message, on one clock.
+ * Memory per connection is the server's heap and RSS growth, after GC,
+ * from before the clients connect to after they have all subscribed.
+ * 10,000 clients need about 10,000 file descriptors on each side: raise
+ * `ulimit -n` if the run says so.
+ */
+import "reflect-metadata";
+import { fork, type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import WebSocket, { WebSocketServer } from "ws";
+import { createClient, type Client } from "graphql-ws";
+
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CONNECT_BATCH = 250;
+const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
+const ROUND_TIMEOUT_MS = 60_000;
+
+type Role = "humanops" | "ws";
+type Request = { type: "memory" } | { type: "count" } | { type: "broadcast"; payload: string } | { type: "stop" };
+type Reply = { type: "ready"; url: string } | { type: "memory"; heapUsed: number; rss: number } | { type: "count"; value: number };
+
+interface Memory {
+  heapUsed: number;
+  rss: number;
+}
+
+interface PhaseResult {
+  name: string;
+  latenciesMs: number[];
+  perConnection: Memory;
+  connectMs: number;
+}
+
+// ── the server side (child processes) ─────────────────────────────────────
+
+async function serve(role: Role): Promise<void> {
+  let count: () => number;
+  let broadcast: (payload: string) => void = () => undefined;
+  let url: string;
+  if (role === "humanops") {
+    const { loadConfig } = await import("../server/config");
+    const { createApp } = await import("../server/app");
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: process.env.BENCH_DATABASE_URL ?? ":memory:",
+      LIVE_MAX_QUEUED_EVENTS: String(ROUNDS + 10),
+    });
+    const app = await createApp(config);
+    url = await app.listen();
+    count = () => app.services.live.subscriberCount;
+  } else {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: 4096 });
+    await new Promise<void>((resolve) => wss.once("listening", resolve));
+    url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    count = () => wss.clients.size;
+    broadcast = (payload) => {
+      for (const client of wss.clients) client.send(payload);
+    };
+  }
+  const reply = (message: Reply) => process.send!(message);
+  process.on("message", (message: Request) => {
+    if (message.type === "memory") reply({ type: "memory", ...settledMemory() });
+    else if (message.type === "count") reply({ type: "count", value: count() });
+    else if (message.type === "broadcast") broadcast(message.payload);
+    else process.exit(0);
+  });
+  reply({ type: "ready", url });
+}
+
+function settledMemory(): Memory {
+  for (let i = 0; i < 3; i += 1) global.gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapUsed, rss };
+}
+
+// ── the client side (this process) ────────────────────────────────────────
+
+class ServerProcess {
+  private readonly pending: Array<(reply: Reply) => void> = [];
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on("message", (reply: Reply) => this.pending.shift()?.(reply));
+  }
+
+  static async start(role: Role): Promise<{ server: ServerProcess; url: string }> {
+    const child = fork(__filename, [], {
+      env: { ...process.env, BENCH_ROLE: role },
+      execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const server = new ServerProcess(child);
+    const ready = (await server.next()) as Extract<Reply, { type: "ready" }>;
+    return { server, url: ready.url };
+  }
+
+  async memory(): Promise<Memory> {
+    this.child.send({ type: "memory" } satisfies Request);
+    return (await this.next()) as Memory;
+  }
+
+  async count(): Promise<number> {
+    this.child.send({ type: "count" } satisfies Request);
+    return ((await this.next()) as Extract<Reply, { type: "count" }>).value;
+  }
+
+  broadcast(payload: string): void {
+    this.child.send({ type: "broadcast", payload } satisfies Request);
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.send({ type: "stop" } satisfies Request);
+    await exited;
+  }
+
+  private next(): Promise<Reply> {
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+}
+
+/** Collects, per round, when each client received that round's message. */
+class Arrivals {
+  private round = -1;
+  private startedAt = 0;
+  private received: number[] = [];
+  private done?: () => void;
+  readonly latenciesMs: number[] = [];
+
+  begin(): Promise<void> {
+    this.round += 1;
+    this.received = [];
+    this.startedAt = performance.now();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`round ${this.round}: only ${this.received.length}/${SUBSCRIBERS} received`)), ROUND_TIMEOUT_MS);
+      this.done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  arrived(): void {
+    this.received.push(performance.now() - this.startedAt);
+    if (this.received.length === SUBSCRIBERS) {
+      this.latenciesMs.push(...this.received);
+      this.done?.();
+    }
+  }
+}
+
+async function inBatches(count: number, open: (index: number) => Promise<void>): Promise<void> {
+  for (let start = 0; start < count; start += CONNECT_BATCH) {
+    await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, count - start) }, (_, i) => open(start + i)));
+  }
+}
+
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ROUND_TIMEOUT_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function perConnection(before: Memory, after: Memory): Memory {
+  return { heapUsed: (after.heapUsed - before.heapUsed) / SUBSCRIBERS, rss: (after.rss - before.rss) / SUBSCRIBERS };
+}
+
+async function graphqlRequest(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<Record<string, any>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+const POST_TASK = `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`;
+
+function taskInput(round: number): Record<string, unknown> {
+  return {
+    title: `Benchmark task ${round}`,
+    description: "Photograph the storefront.",
+    taskType: "PHOTO",
+    location: { lat: 30.2672, lng: -97.7431 },
+    rewardUsd: 1,
+    deadline: new Date(Date.now() + 86_400_000).toISOString(),
+    testScenario: "MANUAL",
+  };
+}
+
+async function graphqlWsPhase(): Promise<PhaseResult> {
+  const { server, url } = await ServerProcess.start("humanops");
+  const { registerAgent } = await graphqlRequest(url, `mutation($input: RegisterAgentInput!) { registerAgent(input: $input) { apiKey } }`, {
+    input: { name: "bench", email: `bench-${Date.now()}@agents.test` },
+  });
+  const apiKey: string = registerAgent.apiKey;
+  const before = await server.memory();
+  const arrivals = new Arrivals();
+  const clients: Client[] = [];
+  const connectStarted = performance.now();
+  await inBatches(SUBSCRIBERS, async () => {
+    const client = createClient({ url: `${url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { "x-api-key": apiKey }, retryAttempts: 0 });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.on("connected", () => resolve());
+      client.subscribe(
+        { query: "subscription { tasksUpdated { eventId taskId status previousStatus occurredAt } }" },
+        { next: () => arrivals.arrived(), error: reject, complete: () => undefined },
+      );
+    });
+  });
+  await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
+  const connectMs = performance.now() - connectStarted;
+  const after = await server.memory();
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const received = arrivals.begin();
+    await graphqlRequest(url, POST_TASK, { input: taskInput(round) }, apiKey);
+    await received;
+  }
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server.stop();
+  return { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs };
+}
+
+async function bareWsPhase(): Promise<PhaseResult> {
+  const { server, url } = await ServerProcess.start("ws");
+  const before = await server.memory();
+  const arrivals = new Arrivals();
+  const sockets: WebSocket[] = [];
+  const connectStarted = performance.now();
+  await inBatches(SUBSCRIBERS, async () => {
+    const socket = new WebSocket(url);
+    sockets.push(socket);
+    socket.on("message", (data) => {
+      JSON.parse(String(data));
+      arrivals.arrived();
+    });
+    await new Promise<void>((resolve, reject) => socket.once("open", () => resolve()).once("error", reject));
+  });
+  await until("every socket to be accepted", async () => (await server.count()) === SUBSCRIBERS);
+  const connectMs = performance.now() - connectStarted;
+  const after = await server.memory();
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const received = arrivals.begin();
+    // The same message a graphql-ws subscriber gets for one update.
+    const payload = JSON.stringify({
+      id: "1",
+      type: "next",
+      payload: { data: { tasksUpdated: { eventId: String(round), taskId: "00000000-0000-4000-8000-000000000000", status: "POSTED", previousStatus: null, occurredAt: new Date().toISOString() } } },
+    });
+    server.broadcast(payload);
+    await received;
+  }
+  for (const socket of sockets) socket.close();
+  await server.stop();
+  return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summarise(result: PhaseResult): { p50: number; p99: number; max: number } {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+}
+
+function report(results: [PhaseResult, PhaseResult]): void {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const ms = (value: number) => value.toFixed(1).padStart(8);
+  const [gql, ws] = results.map(summarise);
+  console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each (${SUBSCRIBERS * ROUNDS} deliveries per row)\n`);
+  console.log(`${"".padEnd(26)}  p50 ms    p99 ms    max ms   heap/conn   rss/conn   connect+subscribe`);
+  results.forEach((result, i) => {
+    const s = [gql, ws][i];
+    console.log(
+      `${result.name.padEnd(26)}${ms(s.p50)}  ${ms(s.p99)}  ${ms(s.max)}  ${kb(result.perConnection.heapUsed).padStart(10)} ${kb(result.perConnection.rss).padStart(10)}   ${(result.connectMs / 1000).toFixed(1)} s`,
+    );
+  });
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`.padStart(8);
+  console.log(
+    `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(results[0].perConnection.heapUsed, results[1].perConnection.heapUsed).padStart(10)} ${ratio(results[0].perConnection.rss, results[1].perConnection.rss).padStart(10)}`,
+  );
+  console.log("\nLatency: from causing the update to each client holding it (graphql-ws: postTask commit, relay, per-subscriber execution, send).");
+}
+
+async function main(): Promise<void> {
+  const role = process.env.BENCH_ROLE as Role | undefined;
+  if (role) return serve(role);
+  const timer = setTimeout(() => {
+    console.error(`benchmark did not finish within ${RUN_TIMEOUT_MS / 1000} s`);
+    process.exit(1);
+  }, RUN_TIMEOUT_MS);
+  timer.unref();
+  const gql = await graphqlWsPhase();
+  const ws = await bareWsPhase();
+  report([gql, ws]);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(message);
+  if (/EMFILE|ENFILE/.test(message)) console.error(`out of file descriptors: raise the limit (ulimit -n ${SUBSCRIBERS * 2 + 1000}) or lower BENCH_SUBSCRIBERS`);
+  process.exit(1);
+});

@@ -1,4 +1,5 @@
 import type { Mode } from "../common/mode";
+import { DomainError } from "../common/errors";
 import { TaskStatus } from "../tasks/task.enums";
 import type { LiveTaskEvent } from "./live-event";
 
@@ -15,10 +16,10 @@ function topicsOf(event: LiveTaskEvent): string[] {
   return topics;
 }
 
-export class SubscriberFellBehindError extends Error {
+/** Ends a subscriber that stopped reading; it is a client-facing error, so the subscriber learns how to resume. */
+export class SubscriberFellBehindError extends DomainError {
   constructor(limit: number) {
-    super(`this subscription fell more than ${limit} events behind and was ended; subscribe again with afterEventId set to the last eventId you received`);
-    this.name = "SubscriberFellBehindError";
+    super("LIMIT_EXCEEDED", `this subscription fell more than ${limit} events behind and was ended; subscribe again with afterEventId set to the last eventId you received`);
   }
 }
 

@@ -70,6 +70,12 @@ export function mountRest(app: express.Express, deps: RestDependencies): RestApi
   router.use((req, res) => {
     send(res, errorResponse(new DomainError("NOT_FOUND", `there is no route ${req.method} ${req.baseUrl}${req.path}`), deps.log));
   });
+  // Express's own failures before a route runs (e.g. a path that is not valid URL encoding) keep the error shape too.
+  router.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = (err as { status?: unknown }).status;
+    const known = typeof status === "number" && status >= 400 && status < 500;
+    send(res, errorResponse(known ? new ValidationError("path", `is not a valid request path (${(err as Error).message})`) : err, deps.log));
+  });
   app.use(REST_BASE_PATH, router);
   return { document, close: () => limiter.close() };
 }

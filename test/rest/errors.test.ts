@@ -110,6 +110,10 @@ for (const db of testDatabases()) {
       expectError(await rest.request("DELETE", `/tasks/${randomUUID()}`, { apiKey: agent.apiKey }), 404, "NOT_FOUND");
     });
 
+    it("400 in the same shape for a path that is not valid URL encoding", async () => {
+      expectError(await rest.get("/tasks/%E0%A4%A", agent.apiKey), 400, "BAD_USER_INPUT", "path");
+    });
+
     it("409 for an illegal transition and for a duplicate registration", async () => {
       const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
       const review = await rest.post(`/tasks/${created.body.task_id}/review`, { decision: "APPROVE" }, agent.apiKey);

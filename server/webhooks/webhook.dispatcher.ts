@@ -29,6 +29,7 @@ export class WebhookDispatcher {
   private target = "0";
   private running?: Promise<void>;
   private again = false;
+  private stopped = false;
 
   constructor(
     private readonly orm: Orm,
@@ -45,6 +46,7 @@ export class WebhookDispatcher {
 
   /** Dispatches up to `position` (the relay's settled position), in the background. */
   advanceTo(position: string): void {
+    if (this.stopped) return;
     this.target = maxEventId(this.target, position);
     if (this.running) {
       this.again = true;
@@ -53,8 +55,9 @@ export class WebhookDispatcher {
     this.running = this.drain();
   }
 
-  /** Waits for the dispatch in progress, if any. */
-  async idle(): Promise<void> {
+  /** Takes no new work and waits for the dispatch in progress; what is left is picked up from the cursor at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     while (this.running) await this.running;
   }
 
@@ -62,8 +65,8 @@ export class WebhookDispatcher {
     try {
       do {
         this.again = false;
-        while (await this.dispatchBatch(this.target));
-      } while (this.again);
+        while (!this.stopped && (await this.dispatchBatch(this.target)));
+      } while (this.again && !this.stopped);
     } catch (err) {
       this.log.error({ err }, "writing webhook deliveries failed; the next event retries");
     } finally {

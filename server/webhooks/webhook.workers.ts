@@ -35,6 +35,6 @@ export class WebhookWorkers {
 
   async stop(): Promise<void> {
     await this.sender.stop();
-    await this.dispatcher.idle();
+    await this.dispatcher.stop();
   }
 }

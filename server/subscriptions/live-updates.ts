@@ -14,7 +14,7 @@ export interface LiveUpdates {
   readonly subscriptions: SubscriptionServer;
   /** Follows the event log from `position` (caught up before this resolves). */
   start(position: string): Promise<void>;
-  /** Closes WebSocket connections, then stops following the log. */
+  /** Stops following the log. Close `subscriptions` first; stop this after the last commit of the process. */
   stop(): Promise<void>;
 }
 
@@ -38,7 +38,6 @@ export async function createLiveUpdates(deps: {
     subscriptions,
     start: (position) => relay.start(position),
     async stop() {
-      await subscriptions.dispose();
       await relay.stop();
       await bus.close();
     },

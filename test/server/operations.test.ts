@@ -109,7 +109,7 @@ describe("running HumanOps", () => {
       const results = await Promise.all(inFlight);
       expect(await exited).to.equal(0);
       const completed = results.filter((r): r is GraphQLResponse<Record<string, any>> => !(r instanceof Error));
-      for (const r of completed) expect(r.errors, "an accepted request was answered in full").to.be.undefined;
+      for (const r of completed) expect(r.errors, `an accepted request was answered in full: ${JSON.stringify(r.errors)}`).to.be.undefined;
       // Connections the server never read from are refused or reset: their requests did not run.
       for (const r of results) if (r instanceof Error) expect(String(r.cause ?? r)).to.match(/ECONNREFUSED|ECONNRESET/);
       const db = openSqliteFile(path.join(dir, "humanops.db"), { readonly: true });

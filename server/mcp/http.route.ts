@@ -23,9 +23,9 @@ export interface McpEndpoint {
 }
 
 /** A session with no request or stream open for this long is closed. */
-export const SESSION_IDLE_MS = 30 * 60_000;
+const SESSION_IDLE_MS = 30 * 60_000;
 /** Sessions live in this process's memory; past this many, new ones are refused until some end. */
-export const MAX_SESSIONS = 1_000;
+const MAX_SESSIONS = 1_000;
 
 interface Session {
   transport: StreamableHTTPServerTransport;

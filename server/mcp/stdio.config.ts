@@ -9,7 +9,7 @@ export interface StdioConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
-export const DEFAULT_API_URL = "https://api.humanops.io";
+const DEFAULT_API_URL = "https://api.humanops.io";
 
 const EnvSchema = z.object({
   HUMANOPS_API_URL: z.string().trim().min(1).default(DEFAULT_API_URL),

@@ -17,7 +17,7 @@ interface Listed {
   tasks: { nodes: Array<{ id: string; title: string; status: string }> };
 }
 
-export function taskUri(taskId: string): string {
+function taskUri(taskId: string): string {
   return `humanops://tasks/${encodeURIComponent(taskId)}`;
 }
 

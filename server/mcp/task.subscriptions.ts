@@ -9,7 +9,7 @@ import { nextDelay, POLL_MS, pulse, type TaskPulse } from "./task.watch";
 import { ToolError } from "./tool-result";
 
 /** A client watching more tasks than this should use webhooks (register_webhook). */
-export const MAX_SUBSCRIPTIONS = 100;
+const MAX_SUBSCRIPTIONS = 100;
 /** Errors that polling again will not cure. */
 const PERMANENT = new Set(["NOT_FOUND", "UNAUTHENTICATED", "FORBIDDEN"]);
 

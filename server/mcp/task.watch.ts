@@ -31,7 +31,7 @@ export async function pulse(backend: GraphQLBackend, taskId: string, signal?: Ab
 }
 
 /** Statuses in which a task waits on nobody but its agent: final, or proof waiting for review_proof. */
-export function waitsOnAgent(status: TaskStatus): boolean {
+function waitsOnAgent(status: TaskStatus): boolean {
   return isTerminal(status) || status === TaskStatus.MANUAL_REVIEW;
 }
 

@@ -10,7 +10,7 @@ import { waitForTask, type WaitRequest } from "../task.watch";
 import { TaskSchema } from "../task.view";
 import { failure, success, ToolError } from "../tool-result";
 
-export const WAIT_LIMITS = { defaultSeconds: 50, maxSeconds: 3_600 } as const;
+const WAIT_LIMITS = { defaultSeconds: 50, maxSeconds: 3_600 } as const;
 /** How long a finished wait's result stays readable through tasks/result. */
 const RESULT_KEPT_MS = 10 * 60_000;
 /** What hosts polling tasks/get are asked to pace themselves to. */

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import type { Config } from "../config";
 import { Mode } from "../common/mode";
@@ -17,15 +18,20 @@ export const MOCK_OPERATOR_PAYOUT = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 
 export const TestModeJobs = { accept: "testmode.accept", submit: "testmode.submit" } as const;
 
-/** The built-in operator of test mode, created once per database. */
+/** The built-in operator of test mode, created once per database (replicas starting together agree on one). */
 export async function ensureMockOperator(em: Em): Promise<Operator> {
   const existing = await em.findOne(Operator, { email: MOCK_OPERATOR_EMAIL });
   if (existing) return existing;
   const operator = new Operator("HumanOps test operator", MOCK_OPERATOR_EMAIL, MOCK_OPERATOR_PAYOUT);
   operator.kycStatus = KycStatus.APPROVED;
   operator.isMock = true;
-  await em.persist(operator).flush();
-  return operator;
+  try {
+    await em.fork().persist(operator).flush();
+    return operator;
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    return em.findOneOrFail(Operator, { email: MOCK_OPERATOR_EMAIL });
+  }
 }
 
 /** Proof shaped to walk the task's scenario: good, low-resolution (review) or corrupt (reject). */

@@ -6,6 +6,7 @@ import { CloseCode, type Context as WsContext } from "graphql-ws";
 import type { GraphQLError, GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
+import { DomainError } from "../common/errors";
 import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
@@ -100,7 +101,12 @@ export function mountSubscriptions(options: {
           track(principal.keyId, ctx.extra.socket);
           return true;
         } catch (err) {
-          ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${(err as Error).message}`.slice(0, 120));
+          if (err instanceof DomainError) {
+            ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${err.message}`.slice(0, 120));
+          } else {
+            log.error({ err }, "authenticating a WebSocket connection failed");
+            ctx.extra.socket.close(CloseCode.InternalServerError, "Internal server error");
+          }
           return false;
         }
       },

@@ -1,6 +1,5 @@
-import { hostname } from "node:os";
 import type { Em, Orm } from "../db/orm";
-import { dialectOf } from "../db/dialect";
+import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
 
@@ -27,31 +26,25 @@ export function enqueue(em: Em, kind: string, payload: Record<string, unknown>, 
   return job;
 }
 
-interface ClaimedRow {
-  id: string | number;
-}
-
 /**
  * Runs durable jobs. Several workers (in one process or many replicas) share
- * the table: a claim sets a lease (`locked_until`) with `FOR UPDATE SKIP
- * LOCKED` on PostgreSQL (SQLite serialises writers), so each job runs on one
- * worker at a time, and a job whose worker died is picked up again when its
- * lease runs out. A handler runs in a transaction that also marks the job
- * done, so its effects and its completion commit together.
+ * the table through leases (see claimLeases), so each job runs on one worker
+ * at a time and a job whose worker died runs again when its lease runs out.
+ * A handler runs in a transaction that also marks the job done, so its
+ * effects and its completion commit together.
  */
 export class JobWorker {
   private readonly handlers = new Map<string, JobHandler>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private polling = false;
-  private readonly workerId = `${hostname()}:${process.pid}`;
+  private readonly loop: ClaimLoop<ClaimedRow>;
 
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
-    private readonly options: { pollMs: number; concurrency: number; lockMs: number },
-  ) {}
+    options: { pollMs: number; concurrency: number; lockMs: number },
+  ) {
+    const lease = { table: "jobs", dueColumn: "run_at", pendingStatus: JobStatus.PENDING, leaseMs: options.lockMs };
+    this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.execute(row.id));
+  }
 
   register(kind: string, handler: JobHandler): void {
     if (this.handlers.has(kind)) throw new Error(`a handler for job kind ${kind} is already registered`);
@@ -59,76 +52,21 @@ export class JobWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.loop.isRunning;
   }
 
   /** Polls now instead of at the next tick: called after a commit that enqueued work. */
   wake(): void {
-    if (this.running && !this.polling) this.schedule(0);
+    this.loop.wake();
   }
 
   /** Stops claiming new jobs and waits for the ones in flight to finish. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delayMs);
-    this.timer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    if (!this.running || this.polling) return;
-    this.polling = true;
-    let claimed = 0;
-    try {
-      const free = this.options.concurrency - this.inFlight.size;
-      if (free > 0) {
-        const ids = await this.claim(free);
-        claimed = ids.length;
-        for (const id of ids) this.track(this.execute(id));
-      }
-    } catch (err) {
-      this.log.error({ err }, "job claim failed");
-    } finally {
-      this.polling = false;
-      // A full batch suggests more is waiting: look again at once.
-      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.options.concurrency ? 0 : this.options.pollMs);
-    }
-  }
-
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => {
-      this.inFlight.delete(work);
-      this.wake();
-    });
-  }
-
-  private async claim(limit: number): Promise<string[]> {
-    const em = this.orm.em.fork();
-    const now = Date.now();
-    const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
-    const rows = await em.getConnection().execute<ClaimedRow[]>(
-      `update jobs set locked_until = ?, attempts = attempts + 1
-        where id in (
-          select id from jobs
-           where status = ? and run_at <= ? and (locked_until is null or locked_until < ?)
-           order by run_at, id
-           limit ? ${lockClause})
-        returning id`,
-      [now + this.options.lockMs, JobStatus.PENDING, now, now, limit],
-    );
-    return rows.map((row: ClaimedRow) => String(row.id));
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async execute(id: string): Promise<void> {

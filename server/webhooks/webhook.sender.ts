@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Em, Orm } from "../db/orm";
-import { dialectOf } from "../db/dialect";
+import { ClaimLoop, claimLeases, type ClaimedRow } from "../jobs/claim-loop";
 import type { Logger } from "../common/logger";
 import type { Config } from "../config";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
@@ -12,11 +12,6 @@ import { postJson, type PostOutcome } from "./webhook.http";
 import type { SecretBox } from "./webhook.secrets";
 
 const USER_AGENT = "HumanOps-Webhooks/1.0";
-
-interface Claimed {
-  id: string;
-  attempt: number;
-}
 
 /** Exponential backoff with "equal jitter": half the delay fixed, half random, so retries of many deliveries spread out. */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -37,90 +32,33 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
  * transaction; its outcome is recorded in a short one.
  */
 export class WebhookSender {
-  private readonly inFlight = new Set<Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private polling = false;
+  private readonly loop: ClaimLoop<ClaimedRow>;
 
   constructor(
     private readonly orm: Orm,
     private readonly config: Config["webhooks"],
     private readonly secrets: SecretBox,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // The lease outlives the longest request, so a live sender never loses its claim.
+    const lease = { table: "webhook_deliveries", dueColumn: "next_attempt_at", pendingStatus: WebhookDeliveryStatus.PENDING, leaseMs: config.timeoutMs * 2 + 1_000 };
+    this.loop = new ClaimLoop("webhook deliveries", log, config, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.deliver(row));
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   wake(): void {
-    if (this.running && !this.polling) this.schedule(0);
+    this.loop.wake();
   }
 
   /** Stops claiming; waits for requests in flight (each bounded by the timeout). */
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight]);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private get leaseMs(): number {
-    return this.config.timeoutMs * 2 + 1_000;
-  }
-
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delayMs);
-    this.timer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    if (!this.running || this.polling) return;
-    this.polling = true;
-    let claimed = 0;
-    try {
-      const free = this.config.concurrency - this.inFlight.size;
-      if (free > 0) {
-        const rows = await this.claim(free);
-        claimed = rows.length;
-        for (const row of rows) this.track(this.deliver(row));
-      }
-    } catch (err) {
-      this.log.error({ err }, "claiming webhook deliveries failed");
-    } finally {
-      this.polling = false;
-      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.config.concurrency ? 0 : this.config.pollMs);
-    }
-  }
-
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => {
-      this.inFlight.delete(work);
-      this.wake();
-    });
-  }
-
-  private async claim(limit: number): Promise<Claimed[]> {
-    const em = this.orm.em.fork();
-    const now = Date.now();
-    const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
-    const rows = await em.getConnection().execute<Array<{ id: string; attempts: number | string }>>(
-      `update webhook_deliveries set locked_until = ?, attempts = attempts + 1
-        where id in (
-          select id from webhook_deliveries
-           where status = ? and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
-           order by next_attempt_at
-           limit ? ${lockClause})
-        returning id, attempts`,
-      [now + this.leaseMs, WebhookDeliveryStatus.PENDING, now, now, limit],
-    );
-    return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts) }));
-  }
-
-  private async deliver({ id, attempt }: Claimed): Promise<void> {
+  private async deliver({ id, attempt }: ClaimedRow): Promise<void> {
     try {
       const delivery = await this.orm.em.fork().findOne(WebhookDelivery, id, { populate: ["endpoint"] });
       if (!delivery) return;

@@ -1,0 +1,115 @@
+import type { Em } from "../db/orm";
+import { dialectOf } from "../db/dialect";
+import type { Logger } from "../common/logger";
+
+export interface LeaseSpec {
+  /** Table whose rows are units of work, with `id`, `status`, `attempts` and `locked_until` columns. */
+  table: string;
+  /** Integer epoch-millisecond column saying when a row is due. */
+  dueColumn: string;
+  /** The status of rows waiting to run. */
+  pendingStatus: string;
+  leaseMs: number;
+}
+
+export interface ClaimedRow {
+  id: string;
+  /** The attempt this claim starts (1 for the first). */
+  attempt: number;
+}
+
+/**
+ * Claims up to `limit` due rows by giving them a lease (`locked_until`) and
+ * counting the attempt. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets replicas
+ * claim side by side; SQLite serialises writers. A row whose worker died is
+ * claimed again when its lease runs out. The SQL is the same on both.
+ */
+export async function claimLeases(em: Em, spec: LeaseSpec, limit: number): Promise<ClaimedRow[]> {
+  const now = Date.now();
+  const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
+  const rows = await em.getConnection().execute<Array<{ id: string | number; attempts: string | number }>>(
+    `update ${spec.table} set locked_until = ?, attempts = attempts + 1
+      where id in (
+        select id from ${spec.table}
+         where status = ? and ${spec.dueColumn} <= ? and (locked_until is null or locked_until < ?)
+         order by ${spec.dueColumn}, id
+         limit ? ${lockClause})
+      returning id, attempts`,
+    [now + spec.leaseMs, spec.pendingStatus, now, now, limit],
+  );
+  return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts) }));
+}
+
+/**
+ * Claims work and runs up to `concurrency` items at once: polls every
+ * `pollMs`, at once when woken (after a commit that added work) or when a
+ * full batch suggests more is waiting. `stop()` claims nothing more and waits
+ * for what is in flight.
+ */
+export class ClaimLoop<T> {
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private polling = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly log: Logger,
+    private readonly options: { pollMs: number; concurrency: number },
+    private readonly claim: (limit: number) => Promise<T[]>,
+    private readonly run: (item: T) => Promise<void>,
+  ) {}
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  wake(): void {
+    if (this.running && !this.polling) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.running || this.polling) return;
+    this.polling = true;
+    let claimed = 0;
+    try {
+      const free = this.options.concurrency - this.inFlight.size;
+      if (free > 0) {
+        const items = await this.claim(free);
+        claimed = items.length;
+        for (const item of items) this.track(this.run(item));
+      }
+    } catch (err) {
+      this.log.error({ err }, `claiming ${this.what} failed`);
+    } finally {
+      this.polling = false;
+      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.options.concurrency ? 0 : this.options.pollMs);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.wake();
+    });
+  }
+}

@@ -19,6 +19,8 @@ import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
+import { Chains } from "./chain/chains";
+import { EscrowWorkers } from "./escrow/escrow.workers";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -35,6 +37,10 @@ export interface HumanOps {
   /** graphql-ws subscriptions and the relay of the task event log that feeds them. */
   live: LiveUpdates;
   webhooks: WebhookWorkers;
+  /** The chains test and live money settle on. */
+  chains: Chains;
+  /** The chain outbox sender, indexers and reconciliation. */
+  escrow: EscrowWorkers;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: drains HTTP, finishes in-flight jobs, closes the database. */
@@ -54,16 +60,24 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<HumanOps> {
   const log = options.log ?? createLogger(config.logLevel);
   const orm = await initORM(config.database);
+  const chains = await Chains.start(config.chain, log);
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
-  const services = createServices(config, {
-    committed: () => {
-      worker?.wake();
-      webhooks?.wake();
+  let escrow: EscrowWorkers | undefined;
+  const services = createServices(
+    config,
+    {
+      committed: () => {
+        worker?.wake();
+        webhooks?.wake();
+        escrow?.wake();
+      },
     },
-  });
+    chains,
+  );
   worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log);
+  escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs });
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
@@ -102,6 +116,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     createContext,
     live,
     webhooks,
+    chains,
+    escrow,
     async listen() {
       await live.start(await webhooks.position());
       await new Promise<void>((resolve, reject) => {
@@ -109,6 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         httpServer.listen(config.port, config.host, () => resolve());
       });
       if (options.runWorker !== false) {
+        await escrow.start();
         worker.start();
         webhooks.start(live.relay);
       }
@@ -128,10 +145,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await drainHttpServer(httpServer, SHUTDOWN_GRACE_MS);
       await apollo.stop();
       await rest.close();
+      await escrow.stop();
       await worker.stop();
       await webhooks.stop();
       await live.stop();
       await orm.close();
+      await chains.stop();
       log.info("HumanOps stopped");
     },
   };

@@ -1,5 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
+import type { SpendCapsConfig } from "./agents/spend-caps";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -60,6 +62,10 @@ export interface Config {
   };
   /** Server-side secret mixed into API key hashes; keys are unusable without it. */
   apiKeyPepper: string;
+  /** Where each mode's money settles (server/chain/chain.config.ts). */
+  chain: ChainSettings;
+  /** Caps on the live money an agent may commit. */
+  spendCaps: SpendCapsConfig;
 }
 
 class ConfigError extends Error {
@@ -95,7 +101,8 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
-    PLATFORM_FEE_BPS: int(0, 5_000).default(1_000),
+    // TaskEscrow caps the fee at 20% of what it holds (reward + fee): 2500 bps of the reward.
+    PLATFORM_FEE_BPS: int(0, 2_500).default(1_000),
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
     TASK_MAX_REWARD_USD: usd.prefault("10000"),
     TASK_MAX_DEADLINE_DAYS: int(1, 365).default(90),
@@ -124,6 +131,11 @@ const EnvSchema = z
     WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
     WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
     API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
+    SPEND_CAP_TASK_USD: usd.prefault("1000"),
+    SPEND_CAP_DAY_USD: usd.prefault("5000"),
+    NEW_ACCOUNT_DAYS: int(0, 365).default(7),
+    NEW_ACCOUNT_SPEND_CAP_TASK_USD: usd.prefault("100"),
+    NEW_ACCOUNT_SPEND_CAP_DAY_USD: usd.prefault("250"),
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
@@ -139,6 +151,13 @@ const EnvSchema = z
     }
     if (env.WEBHOOK_RETRY_BASE_MS > env.WEBHOOK_RETRY_MAX_MS) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_RETRY_BASE_MS"], message: "must not exceed WEBHOOK_RETRY_MAX_MS" });
+    }
+    for (const [cap, limit] of [
+      ["NEW_ACCOUNT_SPEND_CAP_TASK_USD", "SPEND_CAP_TASK_USD"],
+      ["NEW_ACCOUNT_SPEND_CAP_DAY_USD", "SPEND_CAP_DAY_USD"],
+      ["SPEND_CAP_TASK_USD", "SPEND_CAP_DAY_USD"],
+    ] as const) {
+      if (env[cap] > env[limit]) ctx.addIssue({ code: "custom", path: [cap], message: `must not exceed ${limit}` });
     }
     if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
       ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required when NODE_ENV=production" });
@@ -158,9 +177,9 @@ const DEVELOPMENT_PEPPER = "humanops-development-pepper";
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
-  }
+  const chain = parseChainSettings(env);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)), ...chain.problems];
+  if (!parsed.success || !chain.settings) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
@@ -203,6 +222,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowLoopbackInTestMode: e.WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE === "true",
     },
     apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
+    chain: chain.settings,
+    spendCaps: {
+      perTaskUnits: e.SPEND_CAP_TASK_USD,
+      perDayUnits: e.SPEND_CAP_DAY_USD,
+      newAccountDays: e.NEW_ACCOUNT_DAYS,
+      newAccountPerTaskUnits: e.NEW_ACCOUNT_SPEND_CAP_TASK_USD,
+      newAccountPerDayUnits: e.NEW_ACCOUNT_SPEND_CAP_DAY_USD,
+    },
   };
 }
 

@@ -9,6 +9,10 @@ import { ProofService } from "./proofs/proof.service";
 import { WebhookService } from "./webhooks/webhook.service";
 import { SecretBox } from "./webhooks/webhook.secrets";
 import { LiveFeed } from "./subscriptions/live-feed";
+import type { Chains } from "./chain/chains";
+import { EscrowService } from "./escrow/escrow.service";
+import { DepositService } from "./deposits/deposit.service";
+import { WalletService } from "./deposits/wallet.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -25,19 +29,26 @@ export interface Services {
   live: LiveFeed;
   /** Seals webhook signing secrets at rest. */
   secrets: SecretBox;
+  /** The chains each mode settles on. */
+  chains: Chains;
+  /** Tasks' escrows on chain: the outbox rows that fund, release and refund them. */
+  escrow: EscrowService;
+  deposits: DepositService;
+  wallets: WalletService;
 }
 
-export function createServices(config: Config, signals: CommitSignals): Services {
+export function createServices(config: Config, signals: CommitSignals, chains: Chains): Services {
   const keys = new ApiKeyService(config.apiKeyPepper);
   const ledger = new LedgerService();
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
-  const tasks = new TaskService(config, ledger, signals, webhooks);
+  const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
+  const tasks = new TaskService(config, ledger, signals, escrow, webhooks);
   return {
     config,
     keys,
     ledger,
-    agents: new AgentService(config, keys, ledger),
+    agents: new AgentService(config, keys, ledger, escrow),
     operators: new OperatorService(keys, ledger),
     guardian: new GuardianService(config.guardian),
     tasks,
@@ -45,5 +56,9 @@ export function createServices(config: Config, signals: CommitSignals): Services
     webhooks,
     live: new LiveFeed(config.live.maxQueuedEvents),
     secrets,
+    chains,
+    escrow,
+    deposits: new DepositService(chains, ledger),
+    wallets: new WalletService(keys),
   };
 }

@@ -15,11 +15,17 @@ export interface AgentRegistration {
   apiKey: string;
 }
 
+/** Backs test money credited in the ledger with test USDC on chain, in the crediting transaction (server/escrow). */
+export interface TestCreditBacking {
+  backTestCredit(em: Em, agentId: string, amount: bigint): void;
+}
+
 export class AgentService {
   constructor(
     private readonly config: Config,
     private readonly keys: ApiKeyService,
     private readonly ledger: LedgerService,
+    private readonly backing: TestCreditBacking,
   ) {}
 
   /**
@@ -35,6 +41,7 @@ export class AgentService {
         tx.persist(agent);
         const apiKey = this.keys.issue(tx, Mode.TEST, { agent });
         this.ledger.post(tx, Mode.TEST, LedgerKind.DEPOSIT, Accounts.testFaucet, Accounts.agent(agent.id), this.config.testMode.startingBalanceUnits);
+        this.backing.backTestCredit(tx, agent.id, this.config.testMode.startingBalanceUnits);
         return { agent, apiKey };
       });
     } catch (err) {

@@ -11,6 +11,9 @@ import { IdempotencyRecord } from "../rest/idempotency.entity";
 import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery } from "../webhooks/webhook-delivery.entity";
 import { EventCursor } from "../webhooks/event-cursor.entity";
+import { Escrow, EscrowDiscrepancy } from "../escrow/escrow.entity";
+import { ChainEvent, ChainSigner, ChainTx } from "../escrow/chain-tx.entity";
+import { AgentWallet, Deposit, WalletChallenge } from "../deposits/deposit.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, AgentWallet, WalletChallenge, Deposit];

@@ -8,6 +8,9 @@ import { ProofResolver } from "../proofs/proof.resolver";
 import { CostResolver } from "../tasks/cost.resolver";
 import { TaskUpdateResolver } from "../subscriptions/task-update.resolver";
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
+import { EscrowResolver } from "../escrow/escrow.resolver";
+import { DepositResolver } from "../deposits/deposit.resolver";
+import { LedgerResolver } from "../ledger/ledger.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -18,6 +21,9 @@ export const RESOLVERS = [
   TaskUpdateResolver,
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
+  EscrowResolver,
+  DepositResolver,
+  LedgerResolver,
 ] as const;
 
 /**

@@ -18,6 +18,7 @@ export enum LedgerKind {
  *   escrow:<taskId>   money locked for one task
  *   operator:<id>     an operator's earnings
  *   platform:treasury fees
+ *   platform:unattributed deposits from no linked wallet
  *   external:...      the world outside (deposits, the test faucet)
  */
 @Entity({ tableName: "ledger_entries" })

@@ -10,6 +10,8 @@ export const Accounts = {
   treasury: "platform:treasury",
   testFaucet: "external:test-faucet",
   deposits: "external:deposits",
+  /** USDC that reached a deposit address from no linked wallet: held by the platform, owed to nobody known yet. */
+  unattributed: "platform:unattributed",
 } as const;
 
 /**
@@ -53,11 +55,11 @@ export class LedgerService {
     return BigInt(row.incoming ?? 0) - BigInt(row.outgoing ?? 0);
   }
 
-  /** The latest postings touching an account, newest first. */
-  async entries(em: Em, mode: Mode, account: string, limit: number): Promise<LedgerEntry[]> {
+  /** Postings touching an account, newest first; `beforeId` continues a page. */
+  async entries(em: Em, mode: Mode, account: string, limit: number, beforeId?: string): Promise<LedgerEntry[]> {
     return em.find(
       LedgerEntry,
-      { mode, $or: [{ fromAccount: account }, { toAccount: account }] },
+      { mode, $or: [{ fromAccount: account }, { toAccount: account }], ...(beforeId ? { id: { $lt: beforeId } } : {}) },
       { orderBy: { id: "desc" }, limit },
     );
   }

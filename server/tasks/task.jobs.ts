@@ -3,5 +3,4 @@ import { TaskJobs, type TaskService } from "./task.service";
 
 export function registerTaskJobs(worker: JobWorker, tasks: TaskService): void {
   worker.register(TaskJobs.expire, ({ em }, payload) => tasks.expire(em, String(payload.taskId)));
-  worker.register(TaskJobs.settle, ({ em }, payload) => tasks.settle(em, String(payload.taskId)));
 }

@@ -19,6 +19,8 @@ import type { Principal } from "../agents/api-key.service";
 import { Operator, KycStatus } from "../operators/operator.entity";
 import { Accounts, type LedgerService } from "../ledger/ledger.service";
 import { enqueue } from "../jobs/job.queue";
+import { SpendCaps } from "../agents/spend-caps";
+import { EscrowStatus } from "../escrow/escrow.entity";
 import { Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
@@ -28,12 +30,31 @@ import { parseReward, validatePostTask, type PostTaskRequest } from "./task.vali
 
 export const TaskJobs = {
   expire: "task.expire",
-  settle: "task.settle",
 } as const;
 
 /** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
 export interface CommitSignals {
   committed(): void;
+}
+
+/**
+ * Moves a task's money on chain (server/escrow). Each hook adds its rows to
+ * the caller's unit of work, so the transfer it calls for commits with the
+ * state change or not at all; the chain outbox sends it afterwards.
+ */
+export interface TaskSettlement {
+  /** Refuses a mode with no chain to settle on (live mode without CHAIN_RPC_URL). */
+  assertAvailable(mode: Mode): void;
+  /** Posting: the escrow and its funding transaction. */
+  open(em: Em, task: Task): void;
+  /** VERIFIED: the release to the operator. */
+  release(em: Em, task: Task): void;
+  /** CANCELLED / EXPIRED: the refund to the funding wallet. */
+  refund(em: Em, task: Task): void;
+  /** Accepting: the escrow must already be funded on chain. */
+  assertFunded(em: Em, task: Task): Promise<void>;
+  /** After posting commits: waits (bounded) for the funding to be mined, so the answer shows a funded escrow. */
+  awaitFunded(em: Em, task: Task): Promise<void>;
 }
 
 /** A task's own webhook, given when it is posted (REST: callback_url / callback_secret). */
@@ -103,12 +124,17 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
  * together or not at all.
  */
 export class TaskService {
+  private readonly caps: SpendCaps;
+
   constructor(
     private readonly config: Config,
     private readonly ledger: LedgerService,
     private readonly signals: CommitSignals,
+    private readonly settlement: TaskSettlement,
     private readonly callbacks?: TaskCallbacks,
-  ) {}
+  ) {
+    this.caps = new SpendCaps(config.spendCaps);
+  }
 
   // ── agents ────────────────────────────────────────────────────────────────
 
@@ -128,6 +154,7 @@ export class TaskService {
     if (principal.mode === Mode.LIVE && valid.testScenario) {
       throw new ForbiddenError("testScenario is only for test-mode keys (ho_test_...)");
     }
+    this.settlement.assertAvailable(principal.mode);
     const attachCallback = await this.callbacks?.prepare(request, principal.mode);
     try {
       const task = await em.transactional(async (tx) => {
@@ -144,18 +171,18 @@ export class TaskService {
         });
         const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
         if (available < task.totalUnits) throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available));
+        await this.caps.check(tx, agent, principal.mode, task.totalUnits);
         tx.persist(task);
         created(tx, task, agentActor(principal));
         attachCallback?.(tx, task);
         this.ledger.fundEscrow(tx, task);
+        this.settlement.open(tx, task);
         const expireAt = testScenario === TestScenario.EXPIRE ? Date.now() + this.config.testMode.stepDelayMs : task.deadline;
         enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
-        if (testScenario && testScenario !== TestScenario.MANUAL && testScenario !== TestScenario.EXPIRE) {
-          enqueue(tx, "testmode.accept", { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
-        }
         return task;
       });
       this.signals.committed();
+      await this.settlement.awaitFunded(em, task);
       return task;
     } catch (err) {
       // Two requests with one idempotency key raced: the loser answers with the winner's task.
@@ -171,7 +198,7 @@ export class TaskService {
     return this.command(em, taskId, async (tx, task) => {
       this.assertOwner(task, principal);
       transition(tx, task, TaskStatus.CANCELLED, agentActor(principal), reason ?? "cancelled by the agent");
-      this.ledger.refund(tx, task);
+      this.refund(tx, task);
     });
   }
 
@@ -237,6 +264,8 @@ export class TaskService {
     // Skip the longitude box where it would wrap around the antimeridian.
     if (lng - lngDelta >= -180 && lng + lngDelta <= 180) qb.andWhere({ lng: { $gte: lng - lngDelta, $lte: lng + lngDelta } });
     if (taskType) qb.andWhere({ taskType });
+    // Offered only once its money is locked on chain.
+    qb.andWhere(raw(`exists (select 1 from escrows e where e.task_id = t.id and e.status = ?)`, [EscrowStatus.FUNDED]));
     qb.andWhere(raw(`${distance} <= ?`, [lat, lat, lng, radiusKm]));
     qb.orderBy({ [raw("distance_km")]: "asc" }).limit(first);
     const rows = await qb.execute<Array<Record<string, unknown> & { distance_km: number | string }>>("all", false);
@@ -256,6 +285,7 @@ export class TaskService {
       if (task.status === TaskStatus.POSTED && task.deadline.getTime() <= Date.now()) {
         throw new DeadlinePassedError("the task's deadline has passed");
       }
+      if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
     });
@@ -278,21 +308,46 @@ export class TaskService {
     const due = task.deadline.getTime() <= Date.now() || task.testScenario === TestScenario.EXPIRE;
     if (!due) return;
     transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
+    this.refund(em, task);
+  }
+
+  /** The escrow is funded on chain: the task can be taken, and a test task's mock operator comes. */
+  escrowFunded(em: Em, task: Task): void {
+    const scenario = task.testScenario;
+    if (task.status === TaskStatus.POSTED && scenario && scenario !== TestScenario.MANUAL && scenario !== TestScenario.EXPIRE) {
+      enqueue(em, "testmode.accept", { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
+    }
+  }
+
+  /** The escrow could not be funded on chain: a task still waiting for it is called off and the agent refunded (nothing left the funding wallet). */
+  fundingFailed(em: Em, task: Task, reason: string): void {
+    if (task.status !== TaskStatus.POSTED) return;
+    transition(em, task, TaskStatus.CANCELLED, SYSTEM, `escrow funding failed on chain: ${reason}`.slice(0, 1000));
     this.ledger.refund(em, task);
   }
 
-  /** Records the settlement of a VERIFIED task and marks it PAID. */
-  async settle(em: Em, taskId: string): Promise<void> {
-    const task = await em.findOneOrFail(Task, taskId);
-    if (task.status !== TaskStatus.VERIFIED) return;
+  /** The release to the operator is mined: the ledger records the payout and the fee, and the task is PAID. */
+  paid(em: Em, task: Task, txHash: string): void {
     this.ledger.settle(em, task, task.operator!.id);
-    transition(em, task, TaskStatus.PAID, SYSTEM, `paid ${formatUsd(task.rewardUnits)} USDC to the operator`);
+    transition(em, task, TaskStatus.PAID, SYSTEM, `paid ${formatUsd(task.rewardUnits)} USDC to the operator in transaction ${txHash}`);
   }
 
-  /** VERIFIED, with the settlement queued in the same transaction. */
+  /**
+   * The escrow went back to the funder on chain without HumanOps asking (a
+   * reclaim after deadline + grace): an open task ends EXPIRED and the agent
+   * is refunded. Returns false when the task's status cannot follow.
+   */
+  returnedOnChain(em: Em, task: Task, reason: string): boolean {
+    if (!EXPIRABLE_STATUSES.includes(task.status)) return false;
+    transition(em, task, TaskStatus.EXPIRED, SYSTEM, reason);
+    this.ledger.refund(em, task);
+    return true;
+  }
+
+  /** VERIFIED, with the release queued in the same transaction. */
   verify(em: Em, task: Task, actor: Actor, reason: string): TaskEvent {
     const event = transition(em, task, TaskStatus.VERIFIED, actor, reason);
-    enqueue(em, TaskJobs.settle, { taskId: task.id }, { dedupeKey: `settle:${task.id}` });
+    this.settlement.release(em, task);
     return event;
   }
 
@@ -304,10 +359,10 @@ export class TaskService {
     transition(em, task, TaskStatus.REJECTED, actor, reason);
     if (task.attempts >= task.maxAttempts) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, `final rejection: all ${task.maxAttempts} attempt(s) used`);
-      this.ledger.refund(em, task);
+      this.refund(em, task);
     } else if (task.deadline.getTime() <= Date.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "final rejection: the deadline has passed");
-      this.ledger.refund(em, task);
+      this.refund(em, task);
     }
   }
 
@@ -350,6 +405,12 @@ export class TaskService {
       }
       throw err;
     }
+  }
+
+  /** Everything in escrow goes back to the agent's balance now; the chain refund follows through the outbox. */
+  private refund(em: Em, task: Task): void {
+    this.ledger.refund(em, task);
+    this.settlement.refund(em, task);
   }
 
   private price(rewardUnits: bigint): CostBreakdown {

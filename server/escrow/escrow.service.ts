@@ -1,0 +1,140 @@
+import { EventEmitter } from "node:events";
+import { hexlify, randomBytes } from "ethers";
+import type { Em } from "../db/orm";
+import { ConflictError } from "../common/errors";
+import { Mode } from "../common/mode";
+import type { Chain, Chains } from "../chain/chains";
+import type { Terms } from "../chain/contracts";
+import type { Task } from "../tasks/task.entity";
+import type { TaskSettlement } from "../tasks/task.service";
+import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "./chain-tx.entity";
+import { Escrow, EscrowStatus } from "./escrow.entity";
+
+/** Intent keys: one funding and one settlement (release xor refund) per task, enforced by a unique index. */
+export const Intents = {
+  fund: (taskId: string) => `fund:${taskId}`,
+  settle: (taskId: string) => `settle:${taskId}`,
+  mintForAgent: (chainKey: string, agentId: string) => `mint:${chainKey}:agent:${agentId}`,
+  approve: (chainKey: string, funder: string) => `approve:${chainKey}:${funder}`,
+} as const;
+
+/** How a task's escrow looks to API clients: the mined facts, plus the settlement on its way. */
+export enum EscrowViewStatus {
+  FUNDING = "FUNDING",
+  FUNDED = "FUNDED",
+  RELEASING = "RELEASING",
+  RELEASED = "RELEASED",
+  REFUNDING = "REFUNDING",
+  REFUNDED = "REFUNDED",
+  UNFUNDED = "UNFUNDED",
+}
+
+export interface EscrowSnapshot {
+  status: EscrowViewStatus;
+  chain: Chain | undefined;
+  escrow: Escrow;
+}
+
+/**
+ * The escrow side of the task lifecycle. TaskService calls it inside its own
+ * transactions, so the outbox row that will move money on chain commits
+ * with the state change that calls for it, or not at all. Nothing here
+ * talks to the chain: the sender (outbox.sender.ts) does, from the rows.
+ */
+export class EscrowService implements TaskSettlement {
+  private readonly fundings = new EventEmitter();
+
+  constructor(
+    readonly chains: Chains,
+    private readonly gracePeriodSeconds: number,
+    private readonly fundingWaitMs: number,
+  ) {
+    this.fundings.setMaxListeners(0);
+  }
+
+  assertAvailable(mode: Mode): void {
+    this.chains.require(mode);
+  }
+
+  /** Posting: the task's escrow with fresh terms, and its funding transaction queued. */
+  open(em: Em, task: Task): void {
+    const chain = this.chains.require(task.mode);
+    const terms: Terms = {
+      funder: chain.funder.address,
+      amount: task.totalUnits,
+      fee: task.feeUnits,
+      deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
+      gracePeriod: BigInt(this.gracePeriodSeconds),
+    };
+    em.persist(new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, hexlify(randomBytes(32)), terms));
+    em.persist(new ChainTx(chain.key, ChainTxKind.FUND, Intents.fund(task.id), chain.funder.address, { task }));
+  }
+
+  /** VERIFIED: the Guardian pays the operator. */
+  release(em: Em, task: Task): void {
+    const chain = this.chains.require(task.mode);
+    em.persist(new ChainTx(chain.key, ChainTxKind.RELEASE, Intents.settle(task.id), chain.guardian.address, { task }));
+  }
+
+  /** CANCELLED / EXPIRED: the Guardian returns the escrow to the funding wallet (or, if it was never funded, nothing moves). */
+  refund(em: Em, task: Task): void {
+    const chain = this.chains.require(task.mode);
+    em.persist(new ChainTx(chain.key, ChainTxKind.REFUND, Intents.settle(task.id), chain.guardian.address, { task }));
+  }
+
+  /** Operators may only take tasks whose money is already locked on chain. */
+  async assertFunded(em: Em, task: Task): Promise<void> {
+    const escrow = await em.findOne(Escrow, { task: task.id });
+    if (escrow?.status !== EscrowStatus.FUNDED) {
+      throw new ConflictError("the task's escrow is not funded on chain yet; try again in a moment", { escrowStatus: escrow?.status ?? null });
+    }
+  }
+
+  /** Test money credited in the ledger (a new agent's test balance) is minted to the funding wallet, in the same transaction. */
+  backTestCredit(em: Em, agentId: string, amount: bigint): void {
+    const chain = this.chains.forMode(Mode.TEST);
+    if (!chain || amount === 0n) return;
+    em.persist(new ChainTx(chain.key, ChainTxKind.MINT, Intents.mintForAgent(chain.key, agentId), chain.funder.address, { recipient: chain.funder.address, amount }));
+  }
+
+  /**
+   * Waits (bounded by CHAIN_FUNDING_WAIT_MS) until the task's funding is
+   * mined or has failed, so a posted task can be taken at once. Woken by this
+   * process's sender; polls for a sender on another replica.
+   */
+  async awaitFunded(em: Em, task: Task): Promise<void> {
+    const until = Date.now() + this.fundingWaitMs;
+    const fork = em.fork();
+    while (Date.now() < until) {
+      const escrow = await fork.findOne(Escrow, { task: task.id }, { fields: ["status"], disableIdentityMap: true });
+      if (escrow?.status !== EscrowStatus.FUNDING) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.fundings.off(task.id, done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(250, Math.max(0, until - Date.now())));
+        this.fundings.once(task.id, done);
+      });
+    }
+  }
+
+  /** Called by the sender after a funding outcome committed. */
+  fundingSettled(taskId: string): void {
+    this.fundings.emit(taskId);
+  }
+
+  /** The escrow of a task as API clients see it; null when it has none (posted before settlement was on chain, or not yet swept). */
+  async snapshot(em: Em, taskId: string): Promise<EscrowSnapshot | null> {
+    const escrow = await em.findOne(Escrow, { task: taskId });
+    if (!escrow) return null;
+    let status = escrow.status as unknown as EscrowViewStatus;
+    if (escrow.status === EscrowStatus.FUNDED || escrow.status === EscrowStatus.FUNDING) {
+      const settlement = await em.findOne(ChainTx, { intentKey: Intents.settle(taskId), status: { $in: [...OPEN_TX_STATUSES] } }, { fields: ["kind"] });
+      if (settlement?.kind === ChainTxKind.RELEASE) status = EscrowViewStatus.RELEASING;
+      if (settlement?.kind === ChainTxKind.REFUND) status = EscrowViewStatus.REFUNDING;
+    }
+    return { status, chain: this.chains.byKey(escrow.chainKey), escrow };
+  }
+}

@@ -1,0 +1,103 @@
+import type { Em, Orm } from "../db/orm";
+import type { Logger } from "../common/logger";
+import type { Chain } from "../chain/chains";
+import { TaskEscrowContract, UsdcContract, type EscrowEvent, type Log, type Transfer } from "../chain/contracts";
+import { toHex } from "../chain/rpc";
+import { EventCursor } from "../webhooks/event-cursor.entity";
+import { ChainEvent } from "./chain-tx.entity";
+
+/** Largest block range asked of the node in one eth_getLogs (public Base endpoints refuse much more). */
+const MAX_RANGE = 2_000;
+
+export interface ChainLogHandlers {
+  escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void>;
+  transferIn(em: Em, chain: Chain, transfer: Transfer, log: IndexedLog): Promise<void>;
+}
+
+export interface IndexedLog {
+  txHash: string;
+  logIndex: number;
+  blockNumber: number;
+}
+
+/**
+ * Follows a chain from a durable block cursor: TaskEscrow's settlement events
+ * and USDC transfers into the funding wallet (deposits). Only blocks with the
+ * chain's confirmation depth are read; each log is handled once (its
+ * transaction hash and log index are unique in chain_events), in the same
+ * database transaction that moves the cursor past it.
+ */
+export class ChainIndexer {
+  private readonly cursorName: string;
+
+  constructor(
+    private readonly orm: Orm,
+    readonly chain: Chain,
+    private readonly handlers: ChainLogHandlers,
+    private readonly log: Logger,
+  ) {
+    this.cursorName = `chain:${chain.key}`;
+  }
+
+  /** Handles the next range of confirmed blocks; true if more remain. */
+  async step(): Promise<boolean> {
+    const em = this.orm.em.fork();
+    const cursor = await em.findOne(EventCursor, { name: this.cursorName });
+    const from = cursor ? Number(cursor.position) + 1 : this.chain.deployBlock;
+    const safe = await this.chain.confirmedHead();
+    if (safe < from) return false;
+    const to = Math.min(safe, from + MAX_RANGE - 1);
+    const logs = await this.logs(from, to);
+    const moved = await em.transactional(async (tx) => {
+      // The cursor moves first, as a compare-and-set: of two replicas indexing the same range, one commits and the other rolls back.
+      const position = String(to);
+      if (!cursor) await tx.persist(new EventCursor(this.cursorName, position)).flush();
+      else if ((await tx.nativeUpdate(EventCursor, { name: this.cursorName, position: cursor.position }, { position, updatedAt: new Date() })) !== 1) return false;
+      for (const log of logs) await this.handle(tx, log);
+      return true;
+    });
+    return moved && to < safe;
+  }
+
+  /** The last block handled (blocks up to it are fully reconciled). */
+  async position(): Promise<number> {
+    const cursor = await this.orm.em.fork().findOne(EventCursor, { name: this.cursorName });
+    return cursor ? Number(cursor.position) : this.chain.deployBlock - 1;
+  }
+
+  private async logs(from: number, to: number): Promise<Log[]> {
+    const range = { fromBlock: toHex(from), toBlock: toHex(to) };
+    const [escrow, deposits] = await Promise.all([
+      this.chain.rpc.request<Log[]>("eth_getLogs", [{ ...range, address: this.chain.escrow.address, topics: [TaskEscrowContract.EVENT_TOPICS] }]),
+      this.chain.rpc.request<Log[]>("eth_getLogs", [{ ...range, address: this.chain.usdc.address, topics: UsdcContract.transfersTo(this.chain.funder.address) }]),
+    ]);
+    const position = (log: Log) => [Number(BigInt(log.blockNumber)), Number(BigInt(log.logIndex))];
+    return [...escrow, ...deposits].sort((a, b) => {
+      const [blockA, indexA] = position(a);
+      const [blockB, indexB] = position(b);
+      return blockA - blockB || indexA - indexB;
+    });
+  }
+
+  private async handle(em: Em, log: Log): Promise<void> {
+    const indexed: IndexedLog = { txHash: log.transactionHash, logIndex: Number(BigInt(log.logIndex)), blockNumber: Number(BigInt(log.blockNumber)) };
+    if (await em.count(ChainEvent, { chainKey: this.chain.key, txHash: indexed.txHash, logIndex: indexed.logIndex })) return;
+    const event = this.chain.escrow.parse(log);
+    if (event) {
+      em.persist(new ChainEvent(this.chain.key, indexed, event.name, stringArgs(event), event.taskId));
+      await this.handlers.escrowEvent(em, this.chain, event, indexed);
+      return;
+    }
+    const transfer = this.chain.usdc.parseTransfer(log);
+    if (!transfer) {
+      this.log.warn({ chainKey: this.chain.key, txHash: indexed.txHash }, "indexer skipped a log it cannot read");
+      return;
+    }
+    em.persist(new ChainEvent(this.chain.key, indexed, "Transfer", stringArgs(transfer)));
+    await this.handlers.transferIn(em, this.chain, transfer, indexed);
+  }
+}
+
+function stringArgs(args: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(args).filter(([key]) => key !== "name").map(([key, value]) => [key, String(value)]));
+}

@@ -1,0 +1,150 @@
+import { MaxUint256 } from "ethers";
+import type { Em } from "../db/orm";
+import { formatUsd } from "../common/money";
+import type { Chain } from "../chain/chains";
+import { EscrowState } from "../chain/contracts";
+import type { Call, Receipt } from "../chain/transactions";
+import { Task } from "../tasks/task.entity";
+import { TaskStatus } from "../tasks/task.enums";
+import { ChainTx, ChainTxKind, ChainTxStatus } from "./chain-tx.entity";
+import { Escrow, EscrowStatus } from "./escrow.entity";
+import { Intents } from "./escrow.service";
+import type { SettlementOutcomes } from "./settlement";
+
+/** What to do with a row that has no nonce yet. */
+export type Plan =
+  | { action: "send"; call: Call }
+  /** Not yet: something it depends on is still in flight. */
+  | { action: "wait"; reason: string }
+  /** Nothing to send; `apply` (if any) runs in the transaction that marks the row SKIPPED. */
+  | { action: "skip"; reason: string; apply?: (em: Em) => Promise<void> }
+  | { action: "fail"; reason: string };
+
+/** A reverted settlement is tried again with a fresh nonce this many times before a person must look. */
+const MAX_SETTLEMENT_ATTEMPTS = 5;
+
+/**
+ * Per kind of outbox row: the checks against the chain before a nonce is
+ * spent (so a settle that the chain would refuse, or that already happened,
+ * is not sent), and what a mined or reverted transaction means for the books.
+ */
+export class OutboxEffects {
+  constructor(private readonly outcomes: SettlementOutcomes) {}
+
+  async plan(em: Em, chain: Chain, row: ChainTx): Promise<Plan> {
+    switch (row.kind) {
+      case ChainTxKind.MINT:
+        if (!chain.mintable) return { action: "fail", reason: "this chain's USDC cannot be minted" };
+        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.mint(row.recipient!, row.amount!) } };
+      case ChainTxKind.APPROVE:
+        if ((await chain.usdc.allowance(chain.rpc, chain.funder.address, chain.escrow.address)) >= MaxUint256 / 2n) {
+          return { action: "skip", reason: "TaskEscrow is already approved" };
+        }
+        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.approveAll(chain.escrow.address) } };
+      case ChainTxKind.FUND:
+        return this.planFund(em, chain, await this.escrowOf(em, row));
+      case ChainTxKind.RELEASE:
+        return this.planRelease(em, chain, await this.escrowOf(em, row));
+      case ChainTxKind.REFUND:
+        return this.planRefund(em, chain, await this.escrowOf(em, row));
+    }
+  }
+
+  async mined(em: Em, chain: Chain, row: ChainTx, receipt: Receipt): Promise<void> {
+    const tx = { txHash: receipt.transactionHash };
+    if (row.kind === ChainTxKind.FUND) await this.outcomes.funded(em, await this.escrowOf(em, row), tx);
+    if (row.kind === ChainTxKind.REFUND) await this.outcomes.refunded(em, await this.escrowOf(em, row), { ...tx, reclaimed: false });
+    if (row.kind === ChainTxKind.RELEASE) {
+      const released = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskReleased");
+      if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event`);
+      await this.outcomes.released(em, await this.escrowOf(em, row), { ...tx, payee: released.payee, payout: released.payout, fee: released.fee });
+    }
+  }
+
+  /** A mined revert: "retry" sends the intent again with a new nonce; "final" leaves it REVERTED. */
+  async reverted(em: Em, chain: Chain, row: ChainTx, reason: string): Promise<"retry" | "final"> {
+    if (row.kind === ChainTxKind.FUND) {
+      await this.outcomes.fundingFailed(em, await this.escrowOf(em, row), reason);
+      return "final";
+    }
+    if ((row.kind === ChainTxKind.RELEASE || row.kind === ChainTxKind.REFUND) && row.attempts < MAX_SETTLEMENT_ATTEMPTS) return "retry";
+    this.outcomes.report(em, chain.key, `${row.kind}_REVERTED`, `${row.kind.toLowerCase()} transaction ${row.txHash} reverted (${reason}) after ${row.attempts} attempt(s)`, false, row.task);
+    return "final";
+  }
+
+  private async planFund(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
+    if (escrow.status !== EscrowStatus.FUNDING) return { action: "skip", reason: `the escrow is already ${escrow.status}` };
+    const task = await em.findOneOrFail(Task, escrow.task.id);
+    // The task ended first: its refund row decides whether this funding goes out at all.
+    if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) return { action: "wait", reason: "the task ended before its escrow was funded" };
+    if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.None) {
+      return { action: "skip", reason: "the task id is already funded on chain; the indexer reconciles it" };
+    }
+    const balance = await chain.usdc.balanceOf(chain.rpc, chain.funder.address);
+    if (balance < escrow.amount) {
+      return { action: "wait", reason: `the funding wallet holds ${formatUsd(balance)} USDC and this escrow needs ${formatUsd(escrow.amount)} (a mint, deposit or refund is still on its way)` };
+    }
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.fund(escrow.chainTaskId, escrow.terms) } };
+  }
+
+  private async planRelease(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
+    if (escrow.status === EscrowStatus.FUNDING) return { action: "wait", reason: "the escrow's funding is still in flight" };
+    if (escrow.status !== EscrowStatus.FUNDED) return { action: "skip", reason: `the escrow is already ${escrow.status}` };
+    if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
+      return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
+    }
+    const task = await em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) } };
+  }
+
+  private async planRefund(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
+    if (escrow.status === EscrowStatus.FUNDING) return this.planRefundOfUnfunded(em, escrow);
+    if (escrow.status !== EscrowStatus.FUNDED) return { action: "skip", reason: `the escrow is already ${escrow.status}` };
+    if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
+      return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
+    }
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) } };
+  }
+
+  /**
+   * The task ended while its funding had not been mined. A funding not yet
+   * signed is called off (compare-and-set against the sender signing it), and
+   * nothing moves; one already signed may still land, so the refund waits.
+   */
+  private async planRefundOfUnfunded(em: Em, escrow: Escrow): Promise<Plan> {
+    const funding = await em.findOne(ChainTx, { intentKey: Intents.fund(escrow.task.id) });
+    const unfunded = async (tx: Em) => {
+      const current = await tx.findOneOrFail(Escrow, escrow.id);
+      if (current.status === EscrowStatus.FUNDING) current.status = EscrowStatus.UNFUNDED;
+    };
+    if (!funding || funding.status === ChainTxStatus.PENDING) {
+      return {
+        action: "skip",
+        reason: "the task ended before its escrow was funded: nothing left the funding wallet",
+        apply: async (tx) => {
+          if (funding) {
+            const calledOff = await tx.nativeUpdate(ChainTx, { id: funding.id, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: "the task ended before it was sent", lockedUntil: null });
+            if (calledOff !== 1) throw new LostRace();
+          }
+          await unfunded(tx);
+        },
+      };
+    }
+    if (funding.status === ChainTxStatus.SIGNED || funding.status === ChainTxStatus.SENT || funding.status === ChainTxStatus.MINED) {
+      return { action: "wait", reason: "the escrow's funding is in flight" };
+    }
+    return { action: "skip", reason: `the escrow's funding ${funding.status.toLowerCase()}: nothing left the funding wallet`, apply: unfunded };
+  }
+
+  private async escrowOf(em: Em, row: ChainTx): Promise<Escrow> {
+    return em.findOneOrFail(Escrow, { task: row.task!.id });
+  }
+}
+
+/** Another writer changed the row first; the step is abandoned and the row looked at again. */
+export class LostRace extends Error {
+  constructor() {
+    super("the outbox row changed while this step ran");
+    this.name = "LostRace";
+  }
+}

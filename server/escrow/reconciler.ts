@@ -1,0 +1,201 @@
+import { hexlify, randomBytes } from "ethers";
+import type { Em, Orm } from "../db/orm";
+import { Mode } from "../common/mode";
+import { formatUsd } from "../common/money";
+import type { Chain, Chains } from "../chain/chains";
+import type { EscrowEvent, Transfer } from "../chain/contracts";
+import type { DepositService } from "../deposits/deposit.service";
+import { Task } from "../tasks/task.entity";
+import { TaskStatus } from "../tasks/task.enums";
+import { TERMINAL_STATUSES } from "../tasks/task.state-machine";
+import { ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } from "./chain-tx.entity";
+import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
+import { Intents, type EscrowService } from "./escrow.service";
+import type { ChainLogHandlers, IndexedLog } from "./indexer";
+import { compareBooks } from "./books";
+import type { SettlementOutcomes } from "./settlement";
+
+/**
+ * Keeps the books equal to the chain. From the indexer, each TaskEscrow event
+ * is checked against the escrow HumanOps recorded, and applied where the
+ * chain is the truth (a release or refund the database never recorded, a
+ * reclaim by anyone after the grace period). A periodic sweep finds what the
+ * database alone shows is missing (a verified task with no release queued,
+ * an ended task whose escrow has no refund) and queues it, and compares the
+ * totals with the chain.
+ */
+export class Reconciler implements ChainLogHandlers {
+  constructor(
+    private readonly orm: Orm,
+    private readonly chains: Chains,
+    private readonly escrows: EscrowService,
+    private readonly outcomes: SettlementOutcomes,
+    private readonly deposits: DepositService,
+  ) {}
+
+  async escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void> {
+    const dedupeKey = `${chain.key}:${log.txHash}:${log.logIndex}`;
+    const escrow = await em.findOne(Escrow, { chainKey: chain.key, chainTaskId: event.taskId });
+    if (!escrow) {
+      this.outcomes.report(em, chain.key, "UNKNOWN_ESCROW", `${event.name} in ${log.txHash} for task id ${event.taskId}, which HumanOps never funded`, false, undefined, dedupeKey);
+      return;
+    }
+    const before = escrow.status;
+    const tx = { txHash: log.txHash };
+    switch (event.name) {
+      case "TaskFunded":
+        if (event.funder !== escrow.funder || event.amount !== escrow.amount || event.fee !== escrow.fee || event.deadline !== escrow.deadline || Number(event.gracePeriod) !== escrow.gracePeriod) {
+          this.outcomes.report(em, chain.key, "TERMS_MISMATCH", `task ${escrow.task.id} was funded on chain with other terms than HumanOps recorded (${log.txHash})`, false, escrow.task, dedupeKey);
+          return;
+        }
+        await this.outcomes.funded(em, escrow, tx);
+        break;
+      case "TaskReleased":
+        await this.outcomes.released(em, escrow, { ...tx, payee: event.payee, payout: event.payout, fee: event.fee });
+        break;
+      case "TaskRefunded":
+      case "TaskReclaimed":
+        await this.outcomes.refunded(em, escrow, { ...tx, reclaimed: event.name === "TaskReclaimed" });
+        break;
+    }
+    const ours = (await em.count(ChainTx, { chainKey: chain.key, txHash: log.txHash })) > 0;
+    if (!ours && escrow.status !== before) {
+      this.outcomes.report(em, chain.key, "RECORDED_FROM_CHAIN", `${event.name} of task ${escrow.task.id} (${log.txHash}) was not sent by this HumanOps; recorded from the chain`, true, escrow.task, dedupeKey);
+    }
+  }
+
+  async transferIn(em: Em, chain: Chain, transfer: Transfer, log: IndexedLog): Promise<void> {
+    await this.deposits.recordTransfer(em, chain, transfer, log.txHash, log.blockNumber);
+  }
+
+  /**
+   * One sweep of a chain: every open task has its escrow, every decision its
+   * transaction, and (once the indexer has read the chain up to its head, so
+   * deposits are in the books) the totals agree.
+   */
+  async sweep(chain: Chain, indexed: () => Promise<boolean>): Promise<void> {
+    if (chain.mode === Mode.TEST) await this.rehomeTestEscrows(chain);
+    await this.queueMissing(chain);
+    if (await indexed()) await this.checkTotals(chain);
+  }
+
+  /**
+   * Queues what the database shows is missing: an escrow for an open task
+   * posted before settlement was on chain, a release for a verified task, a
+   * refund for an ended task whose escrow holds money.
+   */
+  private async queueMissing(chain: Chain): Promise<void> {
+    const em = this.orm.em.fork();
+    const unescrowed = await em.getConnection().execute<Array<{ id: string }>>(
+      `select t.id from tasks t where t.mode = ? and t.status not in (?, ?, ?) and not exists (select 1 from escrows e where e.task_id = t.id)`,
+      [chain.mode, ...TERMINAL_STATUSES],
+    );
+    const unsettled = await em.getConnection().execute<Array<{ id: string; status: TaskStatus }>>(
+      `select t.id, t.status from tasks t join escrows e on e.task_id = t.id
+        where t.mode = ? and e.chain_key = ? and e.status in (?, ?) and t.status in (?, ?, ?)
+          and not exists (select 1 from chain_txs c where c.intent_key = 'settle:' || t.id)`,
+      [chain.mode, chain.key, EscrowStatus.FUNDING, EscrowStatus.FUNDED, TaskStatus.VERIFIED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
+    );
+    for (const { id } of unescrowed) {
+      await this.fix(chain, id, "ESCROW_OPENED", "had no escrow: funding it now", (tx, task) => this.escrows.open(tx, task));
+    }
+    for (const { id, status } of unsettled) {
+      const what = `is ${status} with its escrow unsettled and nothing queued`;
+      if (status === TaskStatus.VERIFIED) await this.fix(chain, id, "RELEASE_QUEUED", `${what}: queued its release`, (tx, task) => this.escrows.release(tx, task));
+      else await this.fix(chain, id, "REFUND_QUEUED", `${what}: queued its refund`, (tx, task) => this.escrows.refund(tx, task));
+    }
+  }
+
+  private async fix(chain: Chain, taskId: string, kind: string, what: string, apply: (em: Em, task: Task) => void): Promise<void> {
+    await this.orm.em.fork().transactional(async (tx) => {
+      const task = await tx.findOneOrFail(Task, taskId);
+      apply(tx, task);
+      this.outcomes.report(tx, chain.key, kind, `task ${taskId} ${what}`, true, task);
+    });
+  }
+
+  /**
+   * A local test chain started afresh (the in-process one lives as long as
+   * its process) holds none of the escrows recorded on an earlier one. Open
+   * test tasks' escrows move to this chain and are funded again; ended ones
+   * were refunded in the books already and are marked unfunded.
+   */
+  private async rehomeTestEscrows(chain: Chain): Promise<void> {
+    const em = this.orm.em.fork();
+    const stale = await em.find(Escrow, { mode: Mode.TEST, chainKey: { $ne: chain.key }, status: { $in: [EscrowStatus.FUNDING, EscrowStatus.FUNDED] } }, { populate: ["task"] });
+    for (const escrow of stale) {
+      if (this.chains.byKey(escrow.chainKey)) continue;
+      await em.fork().transactional(async (tx) => {
+        const current = await tx.findOneOrFail(Escrow, escrow.id, { populate: ["task"] });
+        const oldKey = current.chainKey;
+        // The rows for the chain that is gone keep their history under a key that frees the intent for this chain.
+        await tx.getConnection().execute(
+          `update chain_txs set intent_key = intent_key || '@' || chain_key, status = case when status in (?, ?, ?) then ? else status end where task_id = ? and chain_key = ?`,
+          [...OPEN_TX_STATUSES, ChainTxStatus.FAILED, current.task.id, oldKey],
+          "run",
+          tx.getTransactionContext(),
+        );
+        if (TERMINAL_STATUSES.includes(current.task.status)) {
+          current.status = EscrowStatus.UNFUNDED;
+        } else {
+          Object.assign(current, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address, chainTaskId: hexlify(randomBytes(32)), funder: chain.funder.address, status: EscrowStatus.FUNDING, fundTxHash: null });
+          tx.persist(new ChainTx(chain.key, ChainTxKind.FUND, Intents.fund(current.task.id), chain.funder.address, { task: current.task }));
+        }
+        this.outcomes.report(tx, chain.key, "ESCROW_REHOMED", `task ${current.task.id}'s escrow was on ${oldKey}, which is gone; ${current.status === EscrowStatus.FUNDING ? "funding it again on this chain" : "its task has ended"}`, true, current.task);
+      });
+    }
+  }
+
+  /**
+   * Compares the totals with the chain once the chain's outbox is idle (in
+   * flight, a transfer can be in the books and not yet mined, or the other
+   * way round). A test chain's funding wallet is topped up by minting when it
+   * holds less than the balances it backs (test money credited before the
+   * chain existed, or on a chain that is gone); anything else is reported.
+   */
+  private async checkTotals(chain: Chain): Promise<void> {
+    const em = this.orm.em.fork();
+    const before = await this.activity(em, chain);
+    if (before.open) return;
+    const books = await compareBooks(em, chain);
+    // Anything written meanwhile (a credit, a transaction) may be on one side and not yet on the other: compare another time.
+    if (!sameActivity(before, await this.activity(em, chain))) return;
+    const shortfall = books.wallet.ledger - books.wallet.chain;
+    if (shortfall > 0n && chain.mintable) {
+      await em.fork().transactional(async (tx) => {
+        tx.persist(new ChainTx(chain.key, ChainTxKind.MINT, `mint:${chain.key}:backing:${before.lastEntry}`, chain.funder.address, { recipient: chain.funder.address, amount: shortfall }));
+        this.outcomes.report(tx, chain.key, "WALLET_BACKED", `the funding wallet held ${formatUsd(books.wallet.chain)} USDC for ${formatUsd(books.wallet.ledger)} of balances: minting ${formatUsd(shortfall)} test USDC`, true);
+      });
+      return;
+    }
+    for (const [name, line] of Object.entries(books)) {
+      if (line.ledger === line.chain) continue;
+      await em.fork().transactional(async (tx) => {
+        const dedupeKey = `${chain.key}:totals:${name}:${line.ledger}:${line.chain}`;
+        if (await tx.count(EscrowDiscrepancy, { dedupeKey })) return;
+        this.outcomes.report(tx, chain.key, "TOTALS_DIFFER", `${name}: the books say ${formatUsd(line.ledger)} USDC, the chain ${formatUsd(line.chain)}`, false, undefined, dedupeKey);
+      });
+    }
+  }
+
+  /** What the books and the chain's outbox look like now: open rows, the last ledger posting and the last outbox row. */
+  private async activity(em: Em, chain: Chain): Promise<Activity> {
+    const [row] = await em.getConnection().execute<Array<{ open: number | string; last_entry: number | string | null; last_tx: number | string | null }>>(
+      `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
+              (select max(id) from ledger_entries) as last_entry,
+              (select max(id) from chain_txs) as last_tx`,
+      [chain.key, ...OPEN_TX_STATUSES],
+    );
+    return { open: Number(row.open), lastEntry: String(row.last_entry ?? 0), lastTx: String(row.last_tx ?? 0) };
+  }
+}
+
+interface Activity {
+  open: number;
+  lastEntry: string;
+  lastTx: string;
+}
+
+function sameActivity(a: Activity, b: Activity): boolean {
+  return a.open === b.open && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
+}

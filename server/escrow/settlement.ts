@@ -1,0 +1,99 @@
+import type { Em } from "../db/orm";
+import type { Logger } from "../common/logger";
+import { formatUsd } from "../common/money";
+import type { LedgerService } from "../ledger/ledger.service";
+import { Task } from "../tasks/task.entity";
+import { TaskStatus } from "../tasks/task.enums";
+import type { TaskService } from "../tasks/task.service";
+import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
+
+export interface MinedTx {
+  txHash: string;
+}
+
+/**
+ * What the books do when the chain moves a task's money. Each outcome is
+ * applied once, whichever way HumanOps learns of it first: from the receipt
+ * of its own transaction (the sender) or from the contract's event (the
+ * indexer). The escrow's status is the guard and its version column makes
+ * the change a compare-and-set across processes.
+ */
+export class SettlementOutcomes {
+  constructor(
+    private readonly tasks: TaskService,
+    private readonly ledger: LedgerService,
+    private readonly log: Logger,
+  ) {}
+
+  async funded(em: Em, escrow: Escrow, tx: MinedTx): Promise<void> {
+    if (escrow.status !== EscrowStatus.FUNDING) return;
+    escrow.status = EscrowStatus.FUNDED;
+    escrow.fundTxHash = tx.txHash;
+    this.tasks.escrowFunded(em, await this.taskOf(em, escrow));
+  }
+
+  /** The funding transaction reverted: nothing left the funding wallet. */
+  async fundingFailed(em: Em, escrow: Escrow, reason: string): Promise<void> {
+    if (escrow.status !== EscrowStatus.FUNDING) return;
+    escrow.status = EscrowStatus.UNFUNDED;
+    const task = await this.taskOf(em, escrow);
+    this.tasks.fundingFailed(em, task, reason);
+    this.report(em, escrow.chainKey, "FUNDING_REVERTED", `funding task ${task.id} reverted on chain (${reason}); the task was called off and its agent refunded`, true, task);
+  }
+
+  async released(em: Em, escrow: Escrow, tx: MinedTx & { payee: string; payout: bigint; fee: bigint }): Promise<void> {
+    if (escrow.status === EscrowStatus.RELEASED) return;
+    const task = await this.taskOf(em, escrow);
+    if (escrow.status !== EscrowStatus.FUNDED) {
+      this.report(em, escrow.chainKey, "RELEASE_OF_UNFUNDED", `a release of task ${task.id} was mined (${tx.txHash}) while its escrow was ${escrow.status}`, false, task);
+    }
+    escrow.status = EscrowStatus.RELEASED;
+    escrow.releaseTxHash = tx.txHash;
+    escrow.payee = tx.payee;
+    if (task.status === TaskStatus.VERIFIED) {
+      this.tasks.paid(em, task, tx.txHash);
+      return;
+    }
+    // The money left escrow for someone HumanOps did not decide to pay: the books cannot follow on their own.
+    this.report(
+      em,
+      escrow.chainKey,
+      "RELEASE_WITHOUT_VERIFICATION",
+      `task ${task.id} is ${task.status} but its escrow was released on chain to ${tx.payee} (${formatUsd(tx.payout)} + fee ${formatUsd(tx.fee)} USDC, ${tx.txHash})`,
+      false,
+      task,
+    );
+  }
+
+  /**
+   * The escrow is back in the funding wallet (a refund HumanOps sent, or a
+   * reclaim by anyone after deadline + grace). A task already CANCELLED or
+   * EXPIRED had its agent refunded at that transition; an open task ends
+   * EXPIRED now, with the refund.
+   */
+  async refunded(em: Em, escrow: Escrow, tx: MinedTx & { reclaimed: boolean }): Promise<void> {
+    if (escrow.status === EscrowStatus.REFUNDED) return;
+    const task = await this.taskOf(em, escrow);
+    escrow.status = EscrowStatus.REFUNDED;
+    escrow.refundTxHash = tx.txHash;
+    if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) return;
+    const how = tx.reclaimed ? "reclaimed on chain after its deadline and grace period" : "refunded on chain by a Guardian outside HumanOps";
+    if (this.tasks.returnedOnChain(em, task, `the escrow was ${how} (${tx.txHash})`)) {
+      this.report(em, escrow.chainKey, "RETURNED_ON_CHAIN", `task ${task.id}'s escrow was ${how}; the task expired and its agent was refunded`, true, task);
+      return;
+    }
+    // Proof is in or verified, yet the money went back: the agent gets it back in the books too, and a person must look.
+    this.ledger.refund(em, task);
+    this.report(em, escrow.chainKey, "RETURNED_WHILE_OPEN", `task ${task.id} is ${task.status} but its escrow was ${how}; the agent's balance was refunded`, false, task);
+  }
+
+  /** Records a disagreement between the chain and the books (once per dedupe key) and logs it. */
+  report(em: Em, chainKey: string, kind: string, detail: string, fixed: boolean, task?: Task, dedupeKey?: string): void {
+    em.persist(new EscrowDiscrepancy(chainKey, kind, detail, fixed, task, dedupeKey));
+    this.log.warn({ chainKey, kind, taskId: task?.id, fixed }, `reconciliation: ${detail}`);
+  }
+
+  private async taskOf(em: Em, escrow: Escrow): Promise<Task> {
+    return em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
+  }
+}

@@ -23,6 +23,15 @@ export class SubscriberFellBehindError extends DomainError {
   }
 }
 
+/** Waiting subscribers woken per turn of the event loop: a fan-out to thousands must not stall every other request. */
+const WAKE_SLICE = 256;
+
+interface QueueOwner {
+  /** The queue has an event for a consumer that is waiting: hand it over soon. */
+  ready(queue: LiveQueue): void;
+  closed(queue: LiveQueue): void;
+}
+
 /**
  * One subscriber's queue: events it accepts wait here until it pulls them.
  * It is bounded, so a consumer that stops reading costs a fixed amount of
@@ -37,20 +46,23 @@ export class LiveQueue {
   constructor(
     readonly accepts: (event: LiveTaskEvent) => boolean,
     private readonly limit: number,
-    private readonly onClose: (queue: LiveQueue) => void,
+    private readonly owner: QueueOwner,
   ) {}
 
   push(event: LiveTaskEvent): void {
     if (this.failure || !this.accepts(event)) return;
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter.resolve(event);
-    } else if (this.buffer.length < this.limit) {
-      this.buffer.push(event);
-    } else {
-      this.close(new SubscriberFellBehindError(this.limit));
-    }
+    // A consumer already waiting takes one event off the top of the limit.
+    if (this.buffer.length >= this.limit + (this.waiter ? 1 : 0)) return this.close(new SubscriberFellBehindError(this.limit));
+    this.buffer.push(event);
+    if (this.waiter) this.owner.ready(this);
+  }
+
+  /** Gives the oldest queued event to the waiting consumer, if there are both. */
+  wake(): void {
+    const waiter = this.waiter;
+    if (!waiter || this.buffer.length === 0) return;
+    this.waiter = undefined;
+    waiter.resolve(this.buffer.shift()!);
   }
 
   next(): Promise<LiveTaskEvent> {
@@ -66,7 +78,7 @@ export class LiveQueue {
   close(reason: Error = new Error("the subscription was closed")): void {
     if (this.failure) return;
     this.failure = reason;
-    this.onClose(this);
+    this.owner.closed(this);
     this.waiter?.reject(reason);
     this.waiter = undefined;
   }
@@ -81,6 +93,8 @@ export class LiveQueue {
  */
 export class LiveFeed {
   private readonly listeners = new Map<string, Set<LiveQueue>>();
+  private readonly waking = new Set<LiveQueue>();
+  private wakeScheduled = false;
   private position = "0";
 
   constructor(private readonly maxQueuedEvents: number) {}
@@ -109,14 +123,41 @@ export class LiveFeed {
   }
 
   listen(topic: string, accepts: (event: LiveTaskEvent) => boolean): LiveQueue {
-    const queue = new LiveQueue(accepts, this.maxQueuedEvents, (closed) => {
-      const queues = this.listeners.get(topic);
-      queues?.delete(closed);
-      if (queues?.size === 0) this.listeners.delete(topic);
+    const queue = new LiveQueue(accepts, this.maxQueuedEvents, {
+      ready: (ready) => this.scheduleWake(ready),
+      closed: (closed) => {
+        this.waking.delete(closed);
+        const queues = this.listeners.get(topic);
+        queues?.delete(closed);
+        if (queues?.size === 0) this.listeners.delete(topic);
+      },
     });
     let queues = this.listeners.get(topic);
     if (!queues) this.listeners.set(topic, (queues = new Set()));
     queues.add(queue);
     return queue;
+  }
+
+  /**
+   * Consumers are woken WAKE_SLICE at a time, one slice per turn of the
+   * event loop, so other work (HTTP requests, commits) runs between slices.
+   * Each queue stays first in, first out, so order holds per subscriber.
+   */
+  private scheduleWake(queue: LiveQueue): void {
+    this.waking.add(queue);
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => this.wakeSlice());
+  }
+
+  private wakeSlice(): void {
+    let woken = 0;
+    for (const queue of this.waking) {
+      if (woken++ === WAKE_SLICE) break;
+      this.waking.delete(queue);
+      queue.wake();
+    }
+    if (this.waking.size > 0) setImmediate(() => this.wakeSlice());
+    else this.wakeScheduled = false;
   }
 }

@@ -49,4 +49,17 @@ describe("the live feed's fan-out", () => {
     reading.close();
     expect(feed.subscriberCount).to.equal(0);
   });
+
+  it("wakes thousands of waiting subscribers a slice at a time, letting other work run in between", async () => {
+    const feed = new LiveFeed(10);
+    const queues = Array.from({ length: 2_000 }, () => feed.listen(Topics.task("t1"), () => true));
+    let woken = 0;
+    const all = Promise.all(queues.map((queue) => queue.next().then(() => (woken += 1))));
+    feed.publish(event(1));
+    expect(woken, "nothing runs inside publish").to.equal(0);
+    const seenByOtherWork = await new Promise<number>((resolve) => setImmediate(() => resolve(woken)));
+    expect(seenByOtherWork).to.be.greaterThan(0).and.lessThan(2_000);
+    await all;
+    expect(woken).to.equal(2_000);
+  });
 });

@@ -72,6 +72,8 @@ async function serve(role: Role): Promise<void> {
     };
   }
   const reply = (message: Reply) => process.send!(message);
+  // If the benchmark dies, its servers go with it.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (message: Request) => {
     if (message.type === "memory") reply({ type: "memory", ...settledMemory() });
     else if (message.type === "count") reply({ type: "count", value: count() });

@@ -79,7 +79,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
       expect(tool.description, tool.name).to.have.length.above(40);
       expect(tool.inputSchema.type, tool.name).to.equal("object");
       expect(tool.annotations, tool.name).to.include.keys("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint");
-      if (tool.name !== "get_deposit_address") expect(tool.outputSchema?.type, tool.name).to.equal("object");
+      expect(tool.outputSchema?.type, tool.name).to.equal("object");
     }
     expect(tools.find((tool) => tool.name === "wait_for_task")?.execution).to.deep.equal({ taskSupport: "optional" });
   });
@@ -231,10 +231,14 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "test" });
   });
 
-  it("get_deposit_address says this server takes no deposits yet, and never makes up an address", async () => {
-    const message = failed(await mcp.call("get_deposit_address"));
-    expect(message).to.match(/^DEPOSITS_NOT_ENABLED: this HumanOps server does not take deposits yet, so there is no deposit address\. This is a test-mode key/);
-    expect(message).to.not.match(/0x[0-9a-fA-F]{40}/);
+  it("get_deposit_address names the address, chain and token deposits are credited from", async () => {
+    const deposit = ok(await mcp.call("get_deposit_address"));
+    expect(deposit.address).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(deposit.usdc_contract).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(deposit).to.include({ mode: "test", network: "local" });
+    expect(deposit.chain_id).to.be.a("number");
+    expect(deposit.confirmations).to.be.at.least(1);
+    expect(deposit.linked_wallets).to.deep.equal([]);
   });
 
   it("webhooks: register (secret shown once), list, delete", async () => {

@@ -205,16 +205,23 @@ export class UsdcContract {
   }
 }
 
-/** A readable name for a revert payload: "TaskEscrowNotFunded(0x…)", "ERC20InsufficientBalance(…)", or the raw selector. */
-export function describeRevert(data: string | undefined): string | undefined {
+/** A decoded revert payload: the custom error's name and arguments (TaskEscrow's, USDC's or OpenZeppelin's). */
+export function decodeRevert(data: string | undefined): { name: string; args: unknown[] } | undefined {
   if (!data) return undefined;
   for (const iface of [TaskEscrowContract.iface, UsdcContract.iface]) {
     try {
       const parsed = iface.parseError(data);
-      if (parsed) return `${parsed.name}(${parsed.args.map((arg) => String(arg)).join(", ")})`;
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
     } catch {
       // not this contract's error
     }
   }
-  return `revert ${data.slice(0, 10)}`;
+  return undefined;
+}
+
+/** A readable name for a revert payload: "TaskEscrowNotFunded(0x…)", "ERC20InsufficientBalance(…)", or the raw selector. */
+export function describeRevert(data: string | undefined): string | undefined {
+  if (!data) return undefined;
+  const decoded = decodeRevert(data);
+  return decoded ? `${decoded.name}(${decoded.args.map((arg) => String(arg)).join(", ")})` : `revert ${data.slice(0, 10)}`;
 }

@@ -39,16 +39,25 @@ export class HttpRpc implements Rpc {
   ) {}
 
   async request<T>(method: string, params: unknown[] = []): Promise<T> {
-    const res = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params }),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    const res = await this.post(JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params }));
     if (!res.ok) throw new RpcError(`${method}: HTTP ${res.status} from the chain's RPC endpoint`);
     const body = (await res.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } };
     if (body.error) throw rpcError(body.error);
     return body.result as T;
+  }
+
+  /**
+   * Every call HumanOps makes is safe to repeat (reads, and broadcasts of
+   * already-signed bytes), so a connection the server dropped (a kept-alive
+   * socket it closed as it was reused) is tried once more on a new one.
+   */
+  private async post(body: string, retried = false): Promise<Response> {
+    try {
+      return await fetch(this.url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      if (retried || (err as Error).name === "TimeoutError") throw err;
+      return this.post(body, true);
+    }
   }
 }
 

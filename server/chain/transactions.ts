@@ -41,10 +41,15 @@ export async function currentFees(rpc: Rpc): Promise<Fees> {
   return { maxFeePerGas: base * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
 }
 
-/** Simulates the call from `from`; a revert comes back as an RpcError with the revert data. Adds 20% headroom. */
+/**
+ * Simulates the call from `from` (a revert comes back as an RpcError with the
+ * revert data) and returns a gas limit with headroom: other keys' transactions
+ * may land between the simulation and this one and make it dearer (a balance
+ * slot going from zero to non-zero costs 17,100 more). Only gas used is paid.
+ */
 export async function estimateGas(rpc: Rpc, from: string, call: Call): Promise<bigint> {
   const gas = BigInt(await rpc.request<string>("eth_estimateGas", [{ from, to: call.to, data: call.data }]));
-  return (gas * 12n) / 10n;
+  return gas + (gas / 2n > 30_000n ? gas / 2n : 30_000n);
 }
 
 /** Signs a type-2 transaction with the given nonce; nothing is sent. */

@@ -114,7 +114,8 @@ export class EscrowService implements TaskSettlement {
           this.fundings.off(task.id, done);
           resolve();
         };
-        const timer = setTimeout(done, Math.min(250, Math.max(0, until - Date.now())));
+        // This process's sender wakes the wait; the timer is for a sender on another replica.
+        const timer = setTimeout(done, Math.min(1_000, Math.max(0, until - Date.now())));
         this.fundings.once(task.id, done);
       });
     }

@@ -49,7 +49,7 @@ export class EscrowWorkers {
     for (const chain of this.chains.all()) await this.queueApproval(chain);
     await this.sender.start();
     this.running = true;
-    for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs, 200), () => this.catchUp(indexer));
+    for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, 250), () => this.catchUp(indexer));
     for (const indexer of this.indexers) {
       const caughtUp = async () => (await indexer.position()) >= (await indexer.chain.confirmedHead());
       this.every(this.options.reconcileMs, () => this.reconciler.sweep(indexer.chain, caughtUp), true);

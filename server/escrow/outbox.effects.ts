@@ -13,15 +13,21 @@ import type { SettlementOutcomes } from "./settlement";
 
 /** What to do with a row that has no nonce yet. */
 export type Plan =
-  | { action: "send"; call: Call }
+  /** Simulate and send; a simulation that reverts with one of `onRevert`'s errors becomes that plan instead. */
+  | { action: "send"; call: Call; onRevert?: Partial<Record<string, Plan>> }
   /** Not yet: something it depends on is still in flight. */
   | { action: "wait"; reason: string }
   /** Nothing to send; `apply` (if any) runs in the transaction that marks the row SKIPPED. */
   | { action: "skip"; reason: string; apply?: (em: Em) => Promise<void> }
   | { action: "fail"; reason: string };
 
-/** A reverted settlement is tried again with a fresh nonce this many times before a person must look. */
-const MAX_SETTLEMENT_ATTEMPTS = 5;
+/** Between the check of escrowOf and the simulation, the escrow was settled by someone else: the indexer records it. */
+const SETTLED_MEANWHILE: Partial<Record<string, Plan>> = {
+  TaskEscrowAlreadySettled: { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" },
+};
+
+/** A reverted transaction is checked and sent again with a fresh nonce this many times before it is given up. */
+const MAX_ATTEMPTS = 5;
 
 /**
  * Per kind of outbox row: the checks against the chain before a nonce is
@@ -61,13 +67,18 @@ export class OutboxEffects {
     }
   }
 
-  /** A mined revert: "retry" sends the intent again with a new nonce; "final" leaves it REVERTED. */
+  /**
+   * A mined revert. The state the transaction was simulated against may have
+   * changed before it was mined, so "retry" checks and sends the intent again
+   * with a new nonce; after MAX_ATTEMPTS it is "final": a funding that cannot
+   * be made calls its task off, anything else is reported.
+   */
   async reverted(em: Em, chain: Chain, row: ChainTx, reason: string): Promise<"retry" | "final"> {
+    if (row.attempts < MAX_ATTEMPTS) return "retry";
     if (row.kind === ChainTxKind.FUND) {
       await this.outcomes.fundingFailed(em, await this.escrowOf(em, row), reason);
       return "final";
     }
-    if ((row.kind === ChainTxKind.RELEASE || row.kind === ChainTxKind.REFUND) && row.attempts < MAX_SETTLEMENT_ATTEMPTS) return "retry";
     this.outcomes.report(em, chain.key, `${row.kind}_REVERTED`, `${row.kind.toLowerCase()} transaction ${row.txHash} reverted (${reason}) after ${row.attempts} attempt(s)`, false, row.task);
     return "final";
   }
@@ -77,14 +88,14 @@ export class OutboxEffects {
     const task = await em.findOneOrFail(Task, escrow.task.id);
     // The task ended first: its refund row decides whether this funding goes out at all.
     if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) return { action: "wait", reason: "the task ended before its escrow was funded" };
-    if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.None) {
-      return { action: "skip", reason: "the task id is already funded on chain; the indexer reconciles it" };
-    }
-    const balance = await chain.usdc.balanceOf(chain.rpc, chain.funder.address);
-    if (balance < escrow.amount) {
-      return { action: "wait", reason: `the funding wallet holds ${formatUsd(balance)} USDC and this escrow needs ${formatUsd(escrow.amount)} (a mint, deposit or refund is still on its way)` };
-    }
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.fund(escrow.chainTaskId, escrow.terms) } };
+    return {
+      action: "send",
+      call: { to: chain.escrow.address, data: chain.escrow.fund(escrow.chainTaskId, escrow.terms) },
+      onRevert: {
+        TaskEscrowAlreadyFunded: { action: "skip", reason: "the task id is already funded on chain; the indexer reconciles it" },
+        ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(escrow.amount)} USDC this escrow needs (a mint, deposit or refund is still on its way)` },
+      },
+    };
   }
 
   private async planRelease(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
@@ -94,7 +105,7 @@ export class OutboxEffects {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
     const task = await em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) } };
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) }, onRevert: SETTLED_MEANWHILE };
   }
 
   private async planRefund(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
@@ -103,7 +114,7 @@ export class OutboxEffects {
     if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) } };
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) }, onRevert: SETTLED_MEANWHILE };
   }
 
   /**

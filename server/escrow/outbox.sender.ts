@@ -2,9 +2,9 @@ import type { Em, Orm } from "../db/orm";
 import { dialectOf } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
-import { describeRevert } from "../chain/contracts";
+import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
-import { estimateGas, receiptOf, signCall, type Receipt } from "../chain/transactions";
+import { estimateGas, receiptOf, signCall, type Call, type Receipt } from "../chain/transactions";
 import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
 import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
 
@@ -106,15 +106,30 @@ export class ChainSender {
     return rows.length;
   }
 
-  /** One key's rows, one at a time: signed ones in nonce order first (so re-broadcasts arrive in order), then new ones oldest first. */
+  /**
+   * One key's rows. Rows already signed go first, in nonce order, so that
+   * re-broadcasts reach the node in order. New rows are checked and
+   * simulated side by side, signed together with consecutive nonces in one
+   * database transaction, then broadcast in nonce order.
+   */
   private async driveKey(rows: ChainTx[]): Promise<void> {
-    const ordered = [...rows].sort((a, b) => (a.nonce ?? Number.MAX_SAFE_INTEGER) - (b.nonce ?? Number.MAX_SAFE_INTEGER) || Number(a.id) - Number(b.id));
-    for (const row of ordered) {
-      try {
-        await this.advance(row.id);
-      } catch (err) {
-        await this.recordFailure(row.id, err);
-      }
+    const chain = this.chains.byKey(rows[0].chainKey);
+    if (!chain) {
+      for (const row of rows) await this.update(row.id, { status: ChainTxStatus.FAILED, lastError: `chain deployment ${row.chainKey} is not configured in this process` });
+      return;
+    }
+    const signed = rows.filter((row) => row.status !== ChainTxStatus.PENDING).sort((a, b) => a.nonce! - b.nonce!);
+    const fresh = await this.signNew(chain, rows.filter((row) => row.status === ChainTxStatus.PENDING));
+    for (const row of [...signed, ...fresh]) {
+      await this.step(row.id, () => this.track(chain, row, fresh.includes(row)));
+    }
+  }
+
+  private async step(id: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      await this.recordFailure(id, err);
     }
   }
 
@@ -136,59 +151,74 @@ export class ChainSender {
     return em.find(ChainTx, { id: { $in: claimed.map((row) => String(row.id)) } });
   }
 
-  private async advance(id: string): Promise<void> {
-    let row = await this.load(id);
-    const chain = this.chains.byKey(row.chainKey);
-    if (!chain) {
-      await this.update(id, { status: ChainTxStatus.FAILED, lastError: `chain deployment ${row.chainKey} is not configured in this process` });
-      return;
-    }
-    if (row.status === ChainTxStatus.PENDING) {
-      if (!(await this.sign(chain, row))) return;
-      row = await this.load(id);
-    }
-    await this.track(chain, row);
+  /** Checks and simulates new rows, then signs those to send; returns them as signed, in nonce order. */
+  private async signNew(chain: Chain, rows: ChainTx[]): Promise<ChainTx[]> {
+    const ready: Array<{ row: ChainTx; call: Call; gasLimit: bigint }> = [];
+    await Promise.all(
+      rows.map((row) =>
+        this.step(row.id, async () => {
+          const prepared = await this.prepare(chain, row);
+          if (prepared) ready.push({ row, ...prepared });
+        }),
+      ),
+    );
+    if (ready.length === 0) return [];
+    ready.sort((a, b) => Number(a.row.id) - Number(b.row.id));
+    const fees = await chain.fees();
+    const wallet = chain.signer(ready[0].row.signer);
+    return this.orm.em.fork().transactional(async (tx) => {
+      const signed: ChainTx[] = [];
+      for (const { row, call, gasLimit } of ready) {
+        // Claimed first, the nonce taken after: a row another writer changed meanwhile (a refund calling its funding off) costs no nonce.
+        if ((await tx.nativeUpdate(ChainTx, { id: row.id, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SIGNED })) !== 1) continue;
+        const nonce = await this.allocateNonce(tx, chain.key, wallet.address);
+        const transaction = await signCall(wallet, chain.id, nonce, call, { gasLimit, ...fees });
+        const values = { nonce, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null };
+        await tx.nativeUpdate(ChainTx, { id: row.id }, values);
+        signed.push(Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
+      }
+      return signed;
+    });
   }
 
-  /** Checks, simulates and signs a PENDING row. False when nothing was signed (waiting, skipped, failed). */
-  private async sign(chain: Chain, row: ChainTx): Promise<boolean> {
-    const em = this.orm.em.fork();
-    const plan: Plan = await this.effects.plan(em, chain, row);
+  /** What to send for a PENDING row, after its checks and simulation; undefined when there is nothing to send now (waiting, skipped, failed). */
+  private async prepare(chain: Chain, row: ChainTx): Promise<{ call: Call; gasLimit: bigint } | undefined> {
+    let plan: Plan = await this.effects.plan(this.orm.em.fork(), chain, row);
+    if (plan.action === "send") {
+      const simulated = await this.simulate(chain, row, plan);
+      if (typeof simulated === "bigint") return { call: plan.call, gasLimit: simulated };
+      plan = simulated;
+    }
     if (plan.action === "wait") {
       await this.update(row.id, { nextAttemptAt: Date.now() + chain.pollMs, lastError: plan.reason, lockedUntil: null });
-      return false;
-    }
-    if (plan.action === "fail") {
-      await this.update(row.id, { status: ChainTxStatus.FAILED, lastError: plan.reason });
+    } else if (plan.action === "fail") {
+      await this.update(row.id, { status: ChainTxStatus.FAILED, lastError: plan.reason, lockedUntil: null });
       this.log.error({ txId: row.id, kind: row.kind, reason: plan.reason }, "chain outbox row failed");
-      return false;
-    }
-    if (plan.action === "skip") {
+    } else if (plan.action === "skip") {
+      const { reason, apply } = plan;
       await this.settle(row, async (tx) => {
-        if ((await tx.nativeUpdate(ChainTx, { id: row.id, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: plan.reason, lockedUntil: null })) !== 1) throw new LostRace();
-        await plan.apply?.(tx);
+        if ((await tx.nativeUpdate(ChainTx, { id: row.id, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: reason, lockedUntil: null })) !== 1) throw new LostRace();
+        await apply?.(tx);
       });
-      return false;
     }
-    const wallet = chain.signer(row.signer);
-    const [gasLimit, fees] = await Promise.all([estimateGas(chain.rpc, wallet.address, plan.call), chain.fees()]);
-    await em.transactional(async (tx) => {
-      const nonce = await this.allocateNonce(tx, chain.key, wallet.address);
-      const signed = await signCall(wallet, chain.id, nonce, plan.call, { gasLimit, ...fees });
-      const changed = await tx.nativeUpdate(
-        ChainTx,
-        { id: row.id, status: ChainTxStatus.PENDING },
-        { status: ChainTxStatus.SIGNED, nonce, raw: signed.raw, txHash: signed.hash, toAddress: plan.call.to, data: plan.call.data, attempts: row.attempts + 1, failures: 0, lastError: null },
-      );
-      // Rolls the nonce back with the transaction: it was never used.
-      if (changed !== 1) throw new LostRace();
-    });
-    return true;
+    return undefined;
+  }
+
+  /** The gas limit for a send, or the plan an expected revert of the simulation stands for (other reverts throw: backoff). */
+  private async simulate(chain: Chain, row: ChainTx, plan: Extract<Plan, { action: "send" }>): Promise<bigint | Plan> {
+    try {
+      return await estimateGas(chain.rpc, row.signer, plan.call);
+    } catch (err) {
+      const expected = err instanceof RpcError ? plan.onRevert?.[decodeRevert(err.revertData)?.name ?? ""] : undefined;
+      if (expected) return expected;
+      throw err;
+    }
   }
 
   /** A SIGNED or SENT row: broadcast (again) until a receipt with enough confirmations settles it. */
-  private async track(chain: Chain, row: ChainTx): Promise<void> {
-    let receipt = await receiptOf(chain.rpc, row.txHash!);
+  private async track(chain: Chain, row: ChainTx, justSigned: boolean): Promise<void> {
+    // A row signed in this pass cannot have been mined; one signed before may have been broadcast before a crash.
+    let receipt = justSigned ? null : await receiptOf(chain.rpc, row.txHash!);
     if (!receipt) {
       const outcome = await this.broadcast(chain, row);
       if (row.status === ChainTxStatus.SIGNED) await this.update(row.id, { status: ChainTxStatus.SENT });

@@ -52,6 +52,11 @@ export async function estimateGas(rpc: Rpc, from: string, call: Call): Promise<b
   return gas + (gas / 2n > 30_000n ? gas / 2n : 30_000n);
 }
 
+/** Runs the call against the latest state without sending it; a revert comes back as an RpcError with the revert data. */
+export async function simulate(rpc: Rpc, from: string, call: Call): Promise<void> {
+  await rpc.request("eth_call", [{ from, to: call.to, data: call.data }, "latest"]);
+}
+
 /** Signs a type-2 transaction with the given nonce; nothing is sent. */
 export async function signCall(
   wallet: Wallet,

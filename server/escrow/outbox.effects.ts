@@ -14,12 +14,28 @@ import type { SettlementOutcomes } from "./settlement";
 /** What to do with a row that has no nonce yet. */
 export type Plan =
   /** Simulate and send; a simulation that reverts with one of `onRevert`'s errors becomes that plan instead. */
-  | { action: "send"; call: Call; onRevert?: Partial<Record<string, Plan>> }
+  | { action: "send"; call: Call; gasLimit: bigint; onRevert?: Partial<Record<string, Plan>> }
   /** Not yet: something it depends on is still in flight. */
   | { action: "wait"; reason: string }
   /** Nothing to send; `apply` (if any) runs in the transaction that marks the row SKIPPED. */
   | { action: "skip"; reason: string; apply?: (em: Em) => Promise<void> }
   | { action: "fail"; reason: string };
+
+/**
+ * Gas limits per kind: about twice what each costs on the local chain
+ * (contracts/README.md: fund 77k–94k, release 82k, refund 50k), so a
+ * dearer path (a balance slot going from zero to non-zero, USDC's proxy on
+ * Base) still fits. A limit is a ceiling: only the gas used is paid.
+ * Simulating with eth_call and a fixed ceiling costs one execution, where
+ * eth_estimateGas searches with many.
+ */
+const GAS_LIMIT: Record<ChainTxKind, bigint> = {
+  [ChainTxKind.MINT]: 120_000n,
+  [ChainTxKind.APPROVE]: 120_000n,
+  [ChainTxKind.FUND]: 200_000n,
+  [ChainTxKind.RELEASE]: 200_000n,
+  [ChainTxKind.REFUND]: 120_000n,
+};
 
 /** Between the check of escrowOf and the simulation, the escrow was settled by someone else: the indexer records it. */
 const SETTLED_MEANWHILE: Partial<Record<string, Plan>> = {
@@ -41,12 +57,12 @@ export class OutboxEffects {
     switch (row.kind) {
       case ChainTxKind.MINT:
         if (!chain.mintable) return { action: "fail", reason: "this chain's USDC cannot be minted" };
-        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.mint(row.recipient!, row.amount!) } };
+        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.mint(row.recipient!, row.amount!) }, gasLimit: GAS_LIMIT.MINT };
       case ChainTxKind.APPROVE:
         if ((await chain.usdc.allowance(chain.rpc, chain.funder.address, chain.escrow.address)) >= MaxUint256 / 2n) {
           return { action: "skip", reason: "TaskEscrow is already approved" };
         }
-        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.approveAll(chain.escrow.address) } };
+        return { action: "send", call: { to: chain.usdc.address, data: chain.usdc.approveAll(chain.escrow.address) }, gasLimit: GAS_LIMIT.APPROVE };
       case ChainTxKind.FUND:
         return this.planFund(em, chain, await this.escrowOf(em, row));
       case ChainTxKind.RELEASE:
@@ -91,6 +107,7 @@ export class OutboxEffects {
     return {
       action: "send",
       call: { to: chain.escrow.address, data: chain.escrow.fund(escrow.chainTaskId, escrow.terms) },
+      gasLimit: GAS_LIMIT.FUND,
       onRevert: {
         TaskEscrowAlreadyFunded: { action: "skip", reason: "the task id is already funded on chain; the indexer reconciles it" },
         ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(escrow.amount)} USDC this escrow needs (a mint, deposit or refund is still on its way)` },
@@ -105,7 +122,7 @@ export class OutboxEffects {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
     const task = await em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) }, onRevert: SETTLED_MEANWHILE };
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) }, gasLimit: GAS_LIMIT.RELEASE, onRevert: SETTLED_MEANWHILE };
   }
 
   private async planRefund(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {
@@ -114,7 +131,7 @@ export class OutboxEffects {
     if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) }, onRevert: SETTLED_MEANWHILE };
+    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) }, gasLimit: GAS_LIMIT.REFUND, onRevert: SETTLED_MEANWHILE };
   }
 
   /**

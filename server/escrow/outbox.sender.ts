@@ -4,7 +4,7 @@ import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
 import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
-import { estimateGas, receiptOf, signCall, type Call, type Receipt } from "../chain/transactions";
+import { receiptOf, signCall, simulate, type Call, type Receipt } from "../chain/transactions";
 import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
 import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
 
@@ -207,7 +207,8 @@ export class ChainSender {
   /** The gas limit for a send, or the plan an expected revert of the simulation stands for (other reverts throw: backoff). */
   private async simulate(chain: Chain, row: ChainTx, plan: Extract<Plan, { action: "send" }>): Promise<bigint | Plan> {
     try {
-      return await estimateGas(chain.rpc, row.signer, plan.call);
+      await simulate(chain.rpc, row.signer, plan.call);
+      return plan.gasLimit;
     } catch (err) {
       const expected = err instanceof RpcError ? plan.onRevert?.[decodeRevert(err.revertData)?.name ?? ""] : undefined;
       if (expected) return expected;

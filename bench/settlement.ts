@@ -1,0 +1,175 @@
+/**
+ * Settlement benchmark: test-mode tasks settled per second end to end on the
+ * local chain (posted over GraphQL, funded on chain, taken and proved by the
+ * mock operator, scored by the Guardian, released on chain and recorded),
+ * beside the raw rate of plain USDC transfers on the same chain, measured
+ * in the same run.
+ *
+ *   npm run bench:settlement                              # 200 tasks, 20 posting at a time
+ *   BENCH_TASKS=500 BENCH_CONCURRENCY=50 BENCH_TRANSFERS=1000 npm run bench:settlement
+ *   BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench npm run bench:settlement
+ *
+ * The baseline signs its transfers up front and sends them one after the
+ * other, each to its receipt: the chain's own pace for the cheapest useful
+ * transaction. A settled task needs two transactions (fund, release) plus
+ * everything around them, so the ratio shows what HumanOps's bookkeeping,
+ * outbox and lifecycle cost on top of the chain.
+ */
+import "reflect-metadata";
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Wallet } from "ethers";
+import { loadConfig } from "../server/config";
+import { createApp, type HumanOps } from "../server/app";
+import { Mode } from "../server/common/mode";
+import type { Chain } from "../server/chain/chains";
+import { toHex } from "../server/chain/rpc";
+import { currentFees, receiptOf, signCall } from "../server/chain/transactions";
+import { compareBooks } from "../server/escrow/books";
+import { ChainTx, ChainTxKind, ChainTxStatus } from "../server/escrow/chain-tx.entity";
+import { Task } from "../server/tasks/task.entity";
+import { TaskEvent } from "../server/tasks/task-event.entity";
+import { TaskStatus } from "../server/tasks/task.enums";
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 500);
+const AGENTS = Math.max(1, Math.ceil(TASKS / 500));
+
+async function graphql(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<Record<string, any>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+/** A wallet holding test USDC, minted by HumanOps's own outbox (the funding wallet owns TestUSDC on the local chain). */
+async function usdcWallet(app: HumanOps, chain: Chain, amount: bigint): Promise<Wallet> {
+  const wallet = new Wallet(Wallet.createRandom().privateKey);
+  await chain.rpc.request("hardhat_setBalance", [wallet.address, toHex(10n ** 21n)]);
+  await app.orm.em.fork().persist(new ChainTx(chain.key, ChainTxKind.MINT, `mint:bench:${randomUUID()}`, chain.funder.address, { recipient: wallet.address, amount })).flush();
+  app.escrow.wake();
+  await app.escrow.idle();
+  return wallet;
+}
+
+/** Plain USDC transfers, signed up front, each sent and waited for to its receipt: transfers per second. */
+async function rawTransfers(chain: Chain, from: Wallet, count: number): Promise<number> {
+  const to = Wallet.createRandom().address;
+  const nonce = Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [from.address, "pending"])));
+  const gas = { gasLimit: 80_000n, ...(await currentFees(chain.rpc)) };
+  const signed = await Promise.all(Array.from({ length: count }, (_, i) => signCall(from, chain.id, nonce + i, { to: chain.usdc.address, data: chain.usdc.transfer(to, 1n) }, gas)));
+  const started = performance.now();
+  for (const tx of signed) {
+    await chain.rpc.request("eth_sendRawTransaction", [tx.raw]);
+    const receipt = await receiptOf(chain.rpc, tx.hash);
+    if (receipt?.status !== "0x1") throw new Error(`baseline transfer ${tx.hash} did not succeed`);
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+interface Settled {
+  perSecond: number;
+  seconds: number;
+  chainTxPerSecond: number;
+}
+
+async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
+  const keys: string[] = [];
+  for (let i = 0; i < AGENTS; i++) {
+    const data = await graphql(url, `mutation($input: RegisterAgentInput!) { registerAgent(input: $input) { apiKey } }`, { input: { name: `bench ${i}`, email: `bench-${randomUUID()}@agents.test` } });
+    keys.push(data.registerAgent.apiKey);
+  }
+  await app.escrow.idle();
+  const em = app.orm.em.fork();
+  const txsBefore = await em.count(ChainTx, { status: ChainTxStatus.MINED });
+  const input = (i: number) => ({
+    title: `Bench task ${i}`,
+    description: "Take 2 clear photos showing the full facade and signage.",
+    taskType: "PHOTO",
+    location: { lat: 30.2672, lng: -97.7431 },
+    rewardUsd: 1,
+    deadline: new Date(Date.now() + 86_400_000).toISOString(),
+    proofRequirements: ["Full facade photo", "Close-up of signage"],
+  });
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < TASKS) {
+        const i = next++;
+        await graphql(url, `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`, { input: input(i) }, keys[i % keys.length]);
+      }
+    }),
+  );
+  for (;;) {
+    if ((await em.fork().count(Task, { status: TaskStatus.PAID })) >= TASKS) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** Where a task's time goes: the median of each step, from the task event log and the outbox rows. */
+async function stages(app: HumanOps): Promise<Array<[string, number]>> {
+  const em = app.orm.em.fork();
+  const at = new Map<string, Map<string, number>>();
+  for (const event of await em.find(TaskEvent, {}, { populate: ["task"] })) {
+    const times = at.get(event.task.id) ?? new Map<string, number>();
+    if (!times.has(event.toStatus)) times.set(event.toStatus, event.createdAt.getTime());
+    at.set(event.task.id, times);
+  }
+  const step = (from: TaskStatus, to: TaskStatus) => median([...at.values()].filter((t) => t.has(from) && t.has(to)).map((t) => t.get(to)! - t.get(from)!));
+  const outbox = async (kind: ChainTxKind) => median((await em.find(ChainTx, { kind, status: ChainTxStatus.MINED })).map((row) => row.updatedAt.getTime() - row.createdAt.getTime()));
+  return [
+    ["funding mined (outbox row written → mined and booked)", await outbox(ChainTxKind.FUND)],
+    ["POSTED → ACCEPTED (funding, then the mock operator)", step(TaskStatus.POSTED, TaskStatus.ACCEPTED)],
+    ["ACCEPTED → SUBMITTED (mock proof)", step(TaskStatus.ACCEPTED, TaskStatus.SUBMITTED)],
+    ["SUBMITTED → VERIFIED (Guardian scoring)", step(TaskStatus.SUBMITTED, TaskStatus.VERIFIED)],
+    ["VERIFIED → PAID (release on chain, booked)", step(TaskStatus.VERIFIED, TaskStatus.PAID)],
+  ];
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? ":memory:",
+    TEST_MODE_STEP_MS: "0",
+  });
+  const app = await createApp(config);
+  const url = await app.listen();
+  try {
+    const chain = app.chains.forMode(Mode.TEST)!;
+    console.log(`settlement benchmark: ${TASKS} tasks (${CONCURRENCY} posting at a time), ${TRANSFERS} baseline transfers, ${config.database.kind}, local chain in process`);
+    const baseline = await rawTransfers(chain, await usdcWallet(app, chain, BigInt(TRANSFERS)), TRANSFERS);
+    const settled = await settleTasks(app, url);
+    await app.escrow.idle(120_000);
+    const books = await compareBooks(app.orm.em.fork(), chain, { scanChain: true });
+    const balanced = Object.values(books).every((line) => line.ledger === line.chain);
+    const rows = [
+      ["plain USDC transfers (baseline)", `${baseline.toFixed(1)} tx/s`, "1.00"],
+      ["tasks settled end to end", `${settled.perSecond.toFixed(1)} tasks/s`, (settled.perSecond / baseline).toFixed(3)],
+      ["HumanOps chain transactions", `${settled.chainTxPerSecond.toFixed(1)} tx/s`, (settled.chainTxPerSecond / baseline).toFixed(3)],
+    ];
+    console.log(`\n| measure | rate | × baseline |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`);
+    console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
+    console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
+    if (!balanced) process.exitCode = 1;
+  } finally {
+    await app.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

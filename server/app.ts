@@ -64,20 +64,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
   let escrow: EscrowWorkers | undefined;
-  const services = createServices(
-    config,
-    {
-      committed: () => {
-        worker?.wake();
-        webhooks?.wake();
-        escrow?.wake();
-      },
+  const signals = {
+    committed: () => {
+      worker?.wake();
+      webhooks?.wake();
+      escrow?.wake();
     },
-    chains,
-  );
+  };
+  const services = createServices(config, signals, chains);
   worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log);
-  escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs });
+  escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);

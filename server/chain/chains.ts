@@ -27,6 +27,8 @@ interface ChainParts {
   mintable: boolean;
   /** An RPC URL others can use, when there is one to tell. */
   rpcUrl?: string;
+  /** The chain runs inside this process and ends with it. */
+  inProcess?: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Chain {
   readonly pollMs: number;
   readonly mintable: boolean;
   readonly rpcUrl?: string;
+  readonly inProcess: boolean;
 
   constructor(parts: ChainParts) {
     this.mode = parts.mode;
@@ -65,6 +68,7 @@ export class Chain {
     this.pollMs = parts.pollMs;
     this.mintable = parts.mintable;
     this.rpcUrl = parts.rpcUrl;
+    this.inProcess = parts.inProcess ?? false;
   }
 
   /** "base", "base-sepolia", "local" or "chain-<id>". */
@@ -181,6 +185,7 @@ async function startEmbedded(port: number | undefined): Promise<{ chain: Chain; 
     pollMs: 25,
     mintable: true,
     rpcUrl: local.url,
+    inProcess: true,
   });
   return { chain, local };
 }

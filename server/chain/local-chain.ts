@@ -35,11 +35,13 @@ export function devAccounts(count: number): Wallet[] {
 let devAccountCache: Wallet[] | undefined;
 
 export async function startLocalChain(options: { fundedKeys: string[]; port?: number }): Promise<LocalChain> {
-  // Loaded on demand: Hardhat is only needed when this process runs the chain.
+  // Loaded on demand: Hardhat (a development dependency) is only needed when this process runs the chain.
   const [{ createHardhatNetworkProvider }, { defaultHardhatNetworkParams }] = await Promise.all([
     import("hardhat/internal/hardhat-network/provider/provider"),
     import("hardhat/internal/core/config/default-config"),
-  ]);
+  ]).catch((err: Error) => {
+    throw new Error(`the in-process test chain needs the hardhat package (install development dependencies, or set TEST_CHAIN_RPC_URL): ${err.message}`);
+  });
   devAccountCache ??= devAccounts(10);
   const genesisAccounts = [...options.fundedKeys, ...devAccountCache.map((w) => w.privateKey)].map((privateKey) => ({ privateKey, balance: 10_000n * ETH }));
   const provider = (await createHardhatNetworkProvider(

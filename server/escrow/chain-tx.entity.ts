@@ -202,3 +202,25 @@ export class ChainEvent {
     this.chainTaskId = chainTaskId;
   }
 }
+
+/**
+ * A chain deployment some HumanOps process settles on, and when a process
+ * last said so. The in-process test chain dies with its process: its
+ * escrows are moved to a live chain only once nobody has vouched for it for a
+ * while (so replicas sharing a database, each with its own in-process chain,
+ * leave each other's escrows alone).
+ */
+@Entity({ tableName: "chain_instances" })
+export class ChainInstance {
+  @PrimaryKey({ type: "string", length: 80 })
+  chainKey: string;
+
+  /** Epoch milliseconds; 0 once its process stopped and the chain with it. */
+  @Property({ type: new BigIntType("number") })
+  seenAt: number;
+
+  constructor(chainKey: string, seenAt: number) {
+    this.chainKey = chainKey;
+    this.seenAt = seenAt;
+  }
+}

@@ -45,7 +45,7 @@ export class EscrowService implements TaskSettlement {
   private readonly fundings = new EventEmitter();
 
   constructor(
-    readonly chains: Chains,
+    private readonly chains: Chains,
     private readonly gracePeriodSeconds: number,
     private readonly fundingWaitMs: number,
   ) {

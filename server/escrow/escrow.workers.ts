@@ -15,6 +15,8 @@ export interface EscrowWorkerOptions {
   /** Lease on a claimed outbox row (CHAIN_LEASE_MS). */
   leaseMs: number;
   reconcileMs: number;
+  /** Tells the rest of the process that an outcome committed (it may have queued jobs, e.g. the mock operator's). */
+  committed: () => void;
 }
 
 /**
@@ -39,20 +41,31 @@ export class EscrowWorkers {
     const outcomes = new SettlementOutcomes(services.tasks, services.ledger, log);
     this.sender = new ChainSender(orm, chains, new OutboxEffects(outcomes), log, { leaseMs: options.leaseMs, batch: 64 }, (row) => {
       if (row.task) services.escrow.fundingSettled(row.task.id);
-      this.sender.wake();
+      options.committed();
     });
-    this.reconciler = new Reconciler(orm, chains, services.escrow, outcomes, services.deposits);
+    // A chain nobody has vouched for in three sweeps is gone (its process died with it).
+    this.reconciler = new Reconciler(orm, services.escrow, outcomes, services.deposits, 3 * options.reconcileMs);
     this.indexers = chains.all().map((chain) => new ChainIndexer(orm, chain, this.reconciler, log));
   }
 
   async start(): Promise<void> {
-    for (const chain of this.chains.all()) await this.queueApproval(chain);
+    for (const chain of this.chains.all()) {
+      await this.vouch(chain, Date.now());
+      await this.queueApproval(chain);
+    }
     await this.sender.start();
     this.running = true;
     for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, 250), () => this.catchUp(indexer));
     for (const indexer of this.indexers) {
       const caughtUp = async () => (await indexer.position()) >= (await indexer.chain.confirmedHead());
-      this.every(this.options.reconcileMs, () => this.reconciler.sweep(indexer.chain, caughtUp), true);
+      this.every(
+        this.options.reconcileMs,
+        async () => {
+          await this.vouch(indexer.chain, Date.now());
+          await this.reconciler.sweep(indexer.chain, caughtUp);
+        },
+        true,
+      );
     }
   }
 
@@ -66,6 +79,8 @@ export class EscrowWorkers {
     this.timers.clear();
     await this.sender.stop();
     await Promise.allSettled([...this.loops]);
+    // An in-process chain ends with this process: its open escrows may move to another chain at once.
+    for (const chain of this.chains.all()) if (chain.inProcess) await this.vouch(chain, 0);
   }
 
   /**
@@ -114,6 +129,14 @@ export class EscrowWorkers {
       timer.unref();
       this.timers.add(timer);
     }
+  }
+
+  /** Records that this process settles on `chain` (seenAt 0: no longer, the chain is gone). */
+  private async vouch(chain: Chain, seenAt: number): Promise<void> {
+    await this.orm.em
+      .fork()
+      .getConnection()
+      .execute("insert into chain_instances (chain_key, seen_at) values (?, ?) on conflict (chain_key) do update set seen_at = excluded.seen_at", [chain.key, seenAt], "run");
   }
 
   /** On a configured chain the funding wallet must let TaskEscrow pull what it escrows (a local chain is approved at deployment). */

@@ -73,11 +73,6 @@ export class ChainSender {
     await this.pass;
   }
 
-  /** Runs passes until nothing is due (tests and benchmarks use it to let the outbox drain). */
-  async drain(): Promise<void> {
-    while ((await this.runPass()) > 0);
-  }
-
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -102,7 +97,7 @@ export class ChainSender {
     const rows = await this.claim();
     const byKey = new Map<string, ChainTx[]>();
     for (const row of rows) byKey.set(`${row.chainKey}|${row.signer}`, [...(byKey.get(`${row.chainKey}|${row.signer}`) ?? []), row]);
-    await Promise.all([...byKey.values()].map((group) => this.driveKey(group)));
+    await Promise.all([...byKey.values()].map((group) => this.driveKey(group).catch((err: unknown) => Promise.all(group.map((row) => this.recordFailure(row.id, err))))));
     return rows.length;
   }
 
@@ -113,11 +108,7 @@ export class ChainSender {
    * database transaction, then broadcast in nonce order.
    */
   private async driveKey(rows: ChainTx[]): Promise<void> {
-    const chain = this.chains.byKey(rows[0].chainKey);
-    if (!chain) {
-      for (const row of rows) await this.update(row.id, { status: ChainTxStatus.FAILED, lastError: `chain deployment ${row.chainKey} is not configured in this process` });
-      return;
-    }
+    const chain = this.chains.byKey(rows[0].chainKey)!;
     const signed = rows.filter((row) => row.status !== ChainTxStatus.PENDING).sort((a, b) => a.nonce! - b.nonce!);
     const fresh = await this.signNew(chain, rows.filter((row) => row.status === ChainTxStatus.PENDING));
     for (const row of [...signed, ...fresh]) {
@@ -137,15 +128,17 @@ export class ChainSender {
     const em = this.orm.em.fork();
     const now = Date.now();
     const lock = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
+    // Only this process's chains: a replica with its own in-process chain leaves the others' rows to them.
+    const keys = this.chains.all().map((chain) => chain.key);
     const claimed = await em.getConnection().execute<ClaimedRow[]>(
       `update chain_txs set locked_until = ?
         where id in (
           select id from chain_txs
-           where status in (?, ?, ?) and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
+           where status in (?, ?, ?) and chain_key in (${keys.map(() => "?").join(", ")}) and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
            order by id
            limit ? ${lock})
         returning id`,
-      [now + this.options.leaseMs, ChainTxStatus.PENDING, ChainTxStatus.SIGNED, ChainTxStatus.SENT, now, now, this.options.batch],
+      [now + this.options.leaseMs, ChainTxStatus.PENDING, ChainTxStatus.SIGNED, ChainTxStatus.SENT, ...keys, now, now, this.options.batch],
     );
     if (claimed.length === 0) return [];
     return em.find(ChainTx, { id: { $in: claimed.map((row) => String(row.id)) } });

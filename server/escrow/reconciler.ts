@@ -2,13 +2,13 @@ import { hexlify, randomBytes } from "ethers";
 import type { Em, Orm } from "../db/orm";
 import { Mode } from "../common/mode";
 import { formatUsd } from "../common/money";
-import type { Chain, Chains } from "../chain/chains";
+import type { Chain } from "../chain/chains";
 import type { EscrowEvent, Transfer } from "../chain/contracts";
 import type { DepositService } from "../deposits/deposit.service";
 import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
 import { TERMINAL_STATUSES } from "../tasks/task.state-machine";
-import { ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } from "./chain-tx.entity";
+import { ChainInstance, ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 import { Intents, type EscrowService } from "./escrow.service";
 import type { ChainLogHandlers, IndexedLog } from "./indexer";
@@ -27,10 +27,11 @@ import type { SettlementOutcomes } from "./settlement";
 export class Reconciler implements ChainLogHandlers {
   constructor(
     private readonly orm: Orm,
-    private readonly chains: Chains,
     private readonly escrows: EscrowService,
     private readonly outcomes: SettlementOutcomes,
     private readonly deposits: DepositService,
+    /** A chain deployment no process has vouched for in this long is gone. */
+    private readonly goneAfterMs: number,
   ) {}
 
   async escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void> {
@@ -117,14 +118,15 @@ export class Reconciler implements ChainLogHandlers {
   /**
    * A local test chain started afresh (the in-process one lives as long as
    * its process) holds none of the escrows recorded on an earlier one. Open
-   * test tasks' escrows move to this chain and are funded again; ended ones
-   * were refunded in the books already and are marked unfunded.
+   * test tasks' escrows on a chain that is gone (no process has vouched for
+   * it lately) move to this chain and are funded again; ended ones were
+   * refunded in the books already and are marked unfunded.
    */
   private async rehomeTestEscrows(chain: Chain): Promise<void> {
     const em = this.orm.em.fork();
-    const stale = await em.find(Escrow, { mode: Mode.TEST, chainKey: { $ne: chain.key }, status: { $in: [EscrowStatus.FUNDING, EscrowStatus.FUNDED] } }, { populate: ["task"] });
+    const alive = (await em.find(ChainInstance, { seenAt: { $gte: Date.now() - this.goneAfterMs } })).map((instance) => instance.chainKey);
+    const stale = await em.find(Escrow, { mode: Mode.TEST, chainKey: { $nin: [chain.key, ...alive] }, status: { $in: [EscrowStatus.FUNDING, EscrowStatus.FUNDED] } }, { populate: ["task"] });
     for (const escrow of stale) {
-      if (this.chains.byKey(escrow.chainKey)) continue;
       await em.fork().transactional(async (tx) => {
         const current = await tx.findOneOrFail(Escrow, escrow.id, { populate: ["task"] });
         const oldKey = current.chainKey;
@@ -147,27 +149,29 @@ export class Reconciler implements ChainLogHandlers {
   }
 
   /**
-   * Compares the totals with the chain once the chain's outbox is idle (in
-   * flight, a transfer can be in the books and not yet mined, or the other
-   * way round). A test chain's funding wallet is topped up by minting when it
-   * holds less than the balances it backs (test money credited before the
-   * chain existed, or on a chain that is gone); anything else is reported.
+   * Compares the totals with the chain. Nothing may be in flight (signed but
+   * not recorded as mined), and nothing may change while the two sides are
+   * read, else a transfer could be on one side and not yet on the other.
+   * A test chain's funding wallet holding less than the balances it backs
+   * (test money credited before this chain existed, e.g. after the
+   * in-process chain restarted) is topped up by minting, net of mints
+   * already queued; differences are reported once the outbox is idle.
    */
   private async checkTotals(chain: Chain): Promise<void> {
     const em = this.orm.em.fork();
     const before = await this.activity(em, chain);
-    if (before.open) return;
+    if (before.inFlight) return;
     const books = await compareBooks(em, chain);
-    // Anything written meanwhile (a credit, a transaction) may be on one side and not yet on the other: compare another time.
     if (!sameActivity(before, await this.activity(em, chain))) return;
-    const shortfall = books.wallet.ledger - books.wallet.chain;
+    const shortfall = books.wallet.ledger - books.wallet.chain - before.queuedMints;
     if (shortfall > 0n && chain.mintable) {
       await em.fork().transactional(async (tx) => {
-        tx.persist(new ChainTx(chain.key, ChainTxKind.MINT, `mint:${chain.key}:backing:${before.lastEntry}`, chain.funder.address, { recipient: chain.funder.address, amount: shortfall }));
+        tx.persist(new ChainTx(chain.key, ChainTxKind.MINT, `mint:${chain.key}:backing:${before.lastEntry}:${before.lastTx}`, chain.funder.address, { recipient: chain.funder.address, amount: shortfall }));
         this.outcomes.report(tx, chain.key, "WALLET_BACKED", `the funding wallet held ${formatUsd(books.wallet.chain)} USDC for ${formatUsd(books.wallet.ledger)} of balances: minting ${formatUsd(shortfall)} test USDC`, true);
       });
       return;
     }
+    if (before.open) return;
     for (const [name, line] of Object.entries(books)) {
       if (line.ledger === line.chain) continue;
       await em.fork().transactional(async (tx) => {
@@ -178,24 +182,34 @@ export class Reconciler implements ChainLogHandlers {
     }
   }
 
-  /** What the books and the chain's outbox look like now: open rows, the last ledger posting and the last outbox row. */
+  /** The chain's outbox and the books right now: open and in-flight rows, mints to the funding wallet still to come, the last posting and row. */
   private async activity(em: Em, chain: Chain): Promise<Activity> {
-    const [row] = await em.getConnection().execute<Array<{ open: number | string; last_entry: number | string | null; last_tx: number | string | null }>>(
+    const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "last_entry" | "last_tx", number | string | null>>>(
       `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
+              (select count(*) from chain_txs where chain_key = ? and status in (?, ?)) as in_flight,
+              (select coalesce(sum(amount), 0) from chain_txs where chain_key = ? and kind = ? and recipient = ? and status in (?, ?, ?)) as queued_mints,
               (select max(id) from ledger_entries) as last_entry,
               (select max(id) from chain_txs) as last_tx`,
-      [chain.key, ...OPEN_TX_STATUSES],
+      [chain.key, ...OPEN_TX_STATUSES, chain.key, ChainTxStatus.SIGNED, ChainTxStatus.SENT, chain.key, ChainTxKind.MINT, chain.funder.address, ...OPEN_TX_STATUSES],
     );
-    return { open: Number(row.open), lastEntry: String(row.last_entry ?? 0), lastTx: String(row.last_tx ?? 0) };
+    return {
+      open: Number(row.open),
+      inFlight: Number(row.in_flight),
+      queuedMints: BigInt(row.queued_mints ?? 0),
+      lastEntry: String(row.last_entry ?? 0),
+      lastTx: String(row.last_tx ?? 0),
+    };
   }
 }
 
 interface Activity {
   open: number;
+  inFlight: number;
+  queuedMints: bigint;
   lastEntry: string;
   lastTx: string;
 }
 
 function sameActivity(a: Activity, b: Activity): boolean {
-  return a.open === b.open && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
+  return a.open === b.open && a.inFlight === b.inFlight && a.queuedMints === b.queuedMints && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
 }

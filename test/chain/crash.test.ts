@@ -1,12 +1,8 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { GraphQLClient } from "../support/graphql-client";
 import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
 import { spawnServer, type ChildServer } from "../live/support/child-server";
-import type { DatabaseConfig } from "../../server/config";
 import { initORM } from "../../server/db/orm";
 import { Chain } from "../../server/chain/chains";
 import { Mode } from "../../server/common/mode";
@@ -16,21 +12,10 @@ import { Escrow } from "../../server/escrow/escrow.entity";
 import { TaskEvent } from "../../server/tasks/task-event.entity";
 import { TaskStatus } from "../../server/tasks/task.enums";
 import { MOCK_OPERATOR_PAYOUT } from "../../server/testmode/mock-operator";
-import { escrowLogs, ownedChain, usdcBalance, type OwnedChain } from "./support/chain";
+import { escrowLogs, ownedChain, sharedDatabase, usdcBalance, type OwnedChain, type SharedDatabase } from "./support/chain";
 
 const TASKS = 8;
 const STATUSES = `query($first: Int!) { tasks(first: $first) { nodes { id status } } }`;
-
-/** A database both server processes can open: a file for SQLite, a fresh database for PostgreSQL. */
-async function sharedDatabase(kind: string, create: () => Promise<{ database: DatabaseConfig; drop(): Promise<void> }>): Promise<{ url: string; config: DatabaseConfig; drop(): Promise<void> }> {
-  if (kind === "postgresql") {
-    const created = await create();
-    return { url: (created.database as { url: string }).url, config: created.database, drop: created.drop };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-crash-"));
-  const file = path.join(dir, "humanops.db");
-  return { url: file, config: { kind: "sqlite", path: file }, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
 
 async function stopGracefully(server: ChildServer): Promise<void> {
   const exited = new Promise((resolve) => server.child.once("exit", resolve));
@@ -45,12 +30,12 @@ async function statuses(client: GraphQLClient, apiKey: string): Promise<TaskStat
 for (const db of testDatabases()) {
   describe(`a crash while settling (${db.name}, server processes on a chain that outlives them)`, () => {
     let owned: OwnedChain;
-    let database: Awaited<ReturnType<typeof sharedDatabase>>;
+    let database: SharedDatabase;
     let server: ChildServer | undefined;
 
     before(async () => {
       owned = await ownedChain({ funderOwnsUsdc: true });
-      database = await sharedDatabase(db.name, () => db.create());
+      database = await sharedDatabase(db);
     });
     after(async () => {
       await server?.kill();

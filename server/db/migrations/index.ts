@@ -2,6 +2,7 @@ import { Migration20261129000000Initial } from "./Migration20261129000000Initial
 import { Migration20261129100000RestIdempotency } from "./Migration20261129100000RestIdempotency";
 import { Migration20261129110000LiveUpdates } from "./Migration20261129110000LiveUpdates";
 import { Migration20261129130000ChainSettlement } from "./Migration20261129130000ChainSettlement";
+import { Migration20261129130100ChainInstances } from "./Migration20261129130100ChainInstances";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   { name: "Migration20261129100000RestIdempotency", class: Migration20261129100000RestIdempotency },
   { name: "Migration20261129110000LiveUpdates", class: Migration20261129110000LiveUpdates },
   { name: "Migration20261129130000ChainSettlement", class: Migration20261129130000ChainSettlement },
+  { name: "Migration20261129130100ChainInstances", class: Migration20261129130100ChainInstances },
 ];

@@ -7,6 +7,8 @@ import { Wallet, getAddress } from "ethers";
 import type { HumanOps } from "../../../server/app";
 import type { Chain } from "../../../server/chain/chains";
 import type { ChainDeployment } from "../../../server/chain/chain.config";
+import type { DatabaseConfig } from "../../../server/config";
+import type { TestDatabase } from "../../support/databases";
 import { TaskEscrowContract, UsdcContract, type Log } from "../../../server/chain/contracts";
 import { devAccounts, deployLocalEscrow, startLocalChain, type LocalChain } from "../../../server/chain/local-chain";
 import { toHex, type Rpc } from "../../../server/chain/rpc";
@@ -74,6 +76,24 @@ export async function linkWallet(client: GraphQLClient, apiKey: string, wallet: 
   );
   expect(linkWallet.wallet.address).to.equal(getAddress(wallet.address));
   return linkWallet.liveApiKey;
+}
+
+/** A database that outlives one server: a file for SQLite, a fresh database for PostgreSQL. */
+export interface SharedDatabase {
+  /** What DATABASE_URL says to a server process. */
+  url: string;
+  config: DatabaseConfig;
+  drop(): Promise<void>;
+}
+
+export async function sharedDatabase(db: TestDatabase): Promise<SharedDatabase> {
+  if (db.name === "postgresql") {
+    const created = await db.create();
+    return { url: (created.database as { url: string }).url, config: created.database, drop: created.drop };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-db-"));
+  const file = path.join(dir, "humanops.db");
+  return { url: file, config: { kind: "sqlite", path: file }, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** An operator (test key) paid to `payoutAddress`. */

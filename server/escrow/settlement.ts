@@ -29,7 +29,7 @@ export class SettlementOutcomes {
     if (escrow.status !== EscrowStatus.FUNDING) return;
     escrow.status = EscrowStatus.FUNDED;
     escrow.fundTxHash = tx.txHash;
-    this.tasks.escrowFunded(em, await this.taskOf(em, escrow));
+    this.tasks.escrowFunded(em, await this.taskOf(em, escrow), tx.txHash);
   }
 
   /** The funding transaction reverted: nothing left the funding wallet. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Mode } from "../common/mode";
-import { ActorType, TaskStatus, TaskType, TestScenario } from "../tasks/task.enums";
+import { ActorType, TaskEventKind, TaskStatus, TaskType, TestScenario } from "../tasks/task.enums";
 
 /**
  * The task as the MCP tools show it: the same fields and names as the REST
@@ -28,7 +28,7 @@ export const TASK_SUMMARY_FIELDS = `id status mode title description taskType de
 
 export const TASK_FIELDS = `${TASK_SUMMARY_FIELDS}
   operator { id }
-  events { id fromStatus toStatus actorType actorId reason createdAt }
+  events { id kind fromStatus toStatus actorType actorId reason createdAt }
   proofs { attempt notes createdAt photos { contentType byteSize sha256 } }
   verification { score verdict reasons createdAt }`;
 
@@ -68,6 +68,7 @@ export const TaskSchema = TaskSummarySchema.extend({
     .array(
       z.object({
         event_id: z.string(),
+        kind: z.enum(TaskEventKind).describe("STATUS_CHANGED, or ESCROW_FUNDED: the reward is locked on chain and humans may accept (the status stays POSTED)"),
         from_status: status.nullable().describe("Null for the event that created the task"),
         to_status: status,
         actor_type: z.enum(ActorType),
@@ -76,7 +77,7 @@ export const TaskSchema = TaskSummarySchema.extend({
         created_at: at("When it happened"),
       }),
     )
-    .describe("Every status change, oldest first"),
+    .describe("Every status change, and the escrow being funded on chain, oldest first"),
   proof: z
     .object({
       attempt: z.number().int(),
@@ -118,7 +119,7 @@ export interface TaskSummaryData {
 /** A task as TASK_FIELDS selects it. */
 export interface TaskData extends TaskSummaryData {
   operator: { id: string } | null;
-  events: Array<{ id: string; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
+  events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
   proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: Array<{ contentType: string; byteSize: number; sha256: string }> }>;
   verification: { score: number; verdict: string; reasons: string[]; createdAt: string } | null;
 }
@@ -154,6 +155,7 @@ export function toTaskView(task: TaskData): TaskView {
     operator_id: task.operator?.id ?? null,
     events: task.events.map((event) => ({
       event_id: event.id,
+      kind: event.kind,
       from_status: event.fromStatus,
       to_status: event.toStatus,
       actor_type: event.actorType,

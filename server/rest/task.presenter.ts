@@ -1,4 +1,4 @@
-import { TaskStatus, TaskType, TestScenario, ActorType } from "../tasks/task.enums";
+import { TaskEventKind, TaskStatus, TaskType, TestScenario, ActorType } from "../tasks/task.enums";
 import { Verdict } from "../guardian/verification.entity";
 import { dateTime, nullable, object, ref, type JsonSchema } from "./rest.route";
 
@@ -15,7 +15,7 @@ export const TASK_SUMMARY_SELECTION = `
 
 export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
   operator { id }
-  events { id fromStatus toStatus actorType actorId reason createdAt }
+  events { id kind fromStatus toStatus actorType actorId reason createdAt }
   proofs { attempt notes createdAt photos { contentType byteSize sha256 } }
   verification { score verdict reasons createdAt }`;
 
@@ -41,7 +41,7 @@ export interface GqlTaskSummary {
 
 export interface GqlTask extends GqlTaskSummary {
   operator: { id: string } | null;
-  events: Array<{ id: string; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
+  events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
   proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: Array<{ contentType: string; byteSize: number; sha256: string }> }>;
   verification: { score: number; verdict: Verdict; reasons: string[]; createdAt: string } | null;
 }
@@ -84,6 +84,7 @@ export function presentTask(task: GqlTask) {
     operator_id: task.operator?.id ?? null,
     events: task.events.map((event) => ({
       event_id: event.id,
+      kind: event.kind,
       from_status: event.fromStatus,
       to_status: event.toStatus,
       actor_type: event.actorType,
@@ -146,6 +147,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
   TaskEvent: object(
     {
       event_id: { type: "string", description: "Orders all events of all tasks" },
+      kind: { type: "string", enum: Object.values(TaskEventKind), description: "STATUS_CHANGED, or ESCROW_FUNDED: the reward is locked on chain and operators may accept (the status stays POSTED)" },
       from_status: nullable(ref("TaskStatus")),
       to_status: ref("TaskStatus"),
       actor_type: { type: "string", enum: Object.values(ActorType) },
@@ -153,7 +155,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
       reason: nullable({ type: "string" }),
       created_at: dateTime,
     },
-    "One transition of the task's audit log",
+    "One entry of the task's audit log: a transition, or its escrow funded on chain",
   ),
   ProofSummary: object(
     {
@@ -189,7 +191,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
     {
       ...TASK_SUMMARY_PROPERTIES,
       operator_id: nullable({ type: "string", format: "uuid" }),
-      events: { type: "array", items: ref("TaskEvent"), description: "Every transition, oldest first" },
+      events: { type: "array", items: ref("TaskEvent"), description: "Every transition, and the escrow being funded on chain, oldest first" },
       proof: nullable(ref("ProofSummary")),
       verification: nullable(ref("VerificationSummary")),
       escrow: { ...nullable(ref("Escrow")), description: "Null while the task has no on-chain escrow (test mode, or chain settlement not enabled)" },

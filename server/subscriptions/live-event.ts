@@ -2,12 +2,12 @@ import type { FilterQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import type { Mode } from "../common/mode";
 import { TaskEvent } from "../tasks/task-event.entity";
-import type { ActorType, TaskStatus, TaskType } from "../tasks/task.enums";
+import type { ActorType, TaskEventKind, TaskStatus, TaskType } from "../tasks/task.enums";
 
 /**
- * A committed task transition with what subscribers are filtered by (the
- * task's agent, operator, mode and place). `id` is the TaskEvent id: a
- * decimal string, ordered globally.
+ * A committed task event (a transition, or its escrow being funded) with
+ * what subscribers are filtered by (the task's agent, operator, mode and
+ * place). `id` is the TaskEvent id: a decimal string, ordered globally.
  */
 export interface LiveTaskEvent {
   id: string;
@@ -18,6 +18,7 @@ export interface LiveTaskEvent {
   taskType: TaskType;
   lat: number;
   lng: number;
+  kind: TaskEventKind;
   fromStatus?: TaskStatus;
   toStatus: TaskStatus;
   actorType: ActorType;
@@ -49,6 +50,7 @@ export async function readEvents(em: Em, where: FilterQuery<TaskEvent>, limit: n
     taskType: row.task.taskType,
     lat: row.task.lat,
     lng: row.task.lng,
+    kind: row.kind,
     fromStatus: row.fromStatus ?? undefined,
     toStatus: row.toStatus,
     actorType: row.actorType,

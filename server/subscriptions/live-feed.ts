@@ -1,9 +1,9 @@
 import type { Mode } from "../common/mode";
 import { DomainError } from "../common/errors";
-import { TaskStatus } from "../tasks/task.enums";
+import { TaskEventKind } from "../tasks/task.enums";
 import type { LiveTaskEvent } from "./live-event";
 
-/** Where an event is published: its task, its agent, and for new tasks the open market of its mode. */
+/** Where an event is published: its task, its agent, and for a task that opens (its escrow funded) the open market of its mode. */
 export const Topics = {
   task: (taskId: string) => `task:${taskId}`,
   agent: (agentId: string) => `agent:${agentId}`,
@@ -12,7 +12,7 @@ export const Topics = {
 
 function topicsOf(event: LiveTaskEvent): string[] {
   const topics = [Topics.task(event.taskId), Topics.agent(event.agentId)];
-  if (event.toStatus === TaskStatus.POSTED) topics.push(Topics.open(event.mode));
+  if (event.kind === TaskEventKind.ESCROW_FUNDED) topics.push(Topics.open(event.mode));
   return topics;
 }
 

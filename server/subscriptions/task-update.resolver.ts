@@ -3,7 +3,7 @@ import { NotFoundError, UnauthenticatedError, ValidationError } from "../common/
 import type { Context } from "../graphql/context";
 import { requireAgent, requireOperator } from "../graphql/auth";
 import { Task } from "../tasks/task.entity";
-import { TaskStatus, TaskType } from "../tasks/task.enums";
+import { TaskEventKind, TaskStatus, TaskType } from "../tasks/task.enums";
 import { GeoPointInput } from "../tasks/task.input";
 import type { LiveTaskEvent } from "./live-event";
 import { Topics } from "./live-feed";
@@ -60,8 +60,9 @@ function nearbySource(ctx: Context, args: NearbyArgs): FeedSource {
   const latDelta = (radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
   return {
     topic: Topics.open(principal.mode),
-    accepts: (e) => e.toStatus === TaskStatus.POSTED && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
-    replayWhere: { toStatus: TaskStatus.POSTED, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
+    // A task is offered once its money is locked on chain (as availableTasks does), not when it is posted.
+    accepts: (e) => e.kind === TaskEventKind.ESCROW_FUNDED && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
+    replayWhere: { kind: TaskEventKind.ESCROW_FUNDED, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
   };
 }
 
@@ -101,7 +102,7 @@ export class TaskUpdateResolver {
   }
 
   @Subscription(() => TaskUpdate, {
-    description: "Operators: tasks posted within radiusKm of a point (in the key's mode), as they are posted",
+    description: "Operators: tasks within radiusKm of a point (in the key's mode), as they open: when their reward is locked in escrow on chain and they can be accepted (kind ESCROW_FUNDED)",
     subscribe: ({ args, context }: SubscribeResolverData<unknown, NearbyArgs, Context>) => stream(context, nearbySource(context, args), args.afterEventId),
   })
   taskPostedNearby(

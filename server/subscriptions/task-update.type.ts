@@ -1,8 +1,8 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { ActorType, TaskStatus } from "../tasks/task.enums";
+import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import type { LiveTaskEvent } from "./live-event";
 
-@ObjectType({ description: "One task transition, delivered once, in event id order" })
+@ObjectType({ description: "One task event (a transition, or its escrow funded on chain), delivered once, in event id order" })
 export class TaskUpdate {
   @Field(() => ID, { description: "The transition's event id: pass the last one you saw as afterEventId to resume without gaps or repeats" })
   eventId!: string;
@@ -10,7 +10,10 @@ export class TaskUpdate {
   @Field(() => ID)
   taskId!: string;
 
-  @Field(() => TaskStatus, { description: "The status the task moved to" })
+  @Field(() => TaskEventKind, { description: "STATUS_CHANGED, or ESCROW_FUNDED: the money is locked on chain and operators may accept (status stays POSTED)" })
+  kind!: TaskEventKind;
+
+  @Field(() => TaskStatus, { description: "The status the task moved to (for ESCROW_FUNDED, the status it keeps)" })
   status!: TaskStatus;
 
   @Field(() => TaskStatus, { nullable: true, description: "The status it moved from (null when the task was created)" })
@@ -29,6 +32,7 @@ export class TaskUpdate {
     return Object.assign(new TaskUpdate(), {
       eventId: event.id,
       taskId: event.taskId,
+      kind: event.kind,
       status: event.toStatus,
       previousStatus: event.fromStatus,
       occurredAt: event.createdAt,

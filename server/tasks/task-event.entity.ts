@@ -1,11 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from "@mikro-orm/core";
 import { Field, ID, ObjectType } from "type-graphql";
 import { Task } from "./task.entity";
-import { ActorType, TaskStatus } from "./task.enums";
+import { ActorType, TaskEventKind, TaskStatus } from "./task.enums";
 
 /**
  * The audit log: one row per transition, written in the same transaction as
- * the status change. Its auto-increment id orders all events globally, which
+ * the status change, and one when the task's escrow is funded on chain (the
+ * moment operators may take it). Its auto-increment id orders all events globally, which
  * is what subscribers resume from.
  */
 @ObjectType()
@@ -43,7 +44,12 @@ export class TaskEvent {
   @Property({ type: "datetime" })
   createdAt: Date = new Date();
 
-  constructor(task: Task, fromStatus: TaskStatus | undefined, toStatus: TaskStatus, actor: { type: ActorType; id?: string }, reason?: string) {
+  @Field(() => TaskEventKind)
+  @Enum({ items: () => TaskEventKind, default: TaskEventKind.STATUS_CHANGED })
+  kind: TaskEventKind = TaskEventKind.STATUS_CHANGED;
+
+  constructor(task: Task, fromStatus: TaskStatus | undefined, toStatus: TaskStatus, actor: { type: ActorType; id?: string }, reason?: string, kind = TaskEventKind.STATUS_CHANGED) {
+    this.kind = kind;
     this.task = task;
     this.fromStatus = fromStatus;
     this.toStatus = toStatus;

@@ -42,6 +42,12 @@ export enum ActorType {
   SYSTEM = "SYSTEM",
 }
 
+/** What a task event records: a status transition, or the task's money being locked on chain (its status stays POSTED). */
+export enum TaskEventKind {
+  STATUS_CHANGED = "STATUS_CHANGED",
+  ESCROW_FUNDED = "ESCROW_FUNDED",
+}
+
 registerEnumType(TaskStatus, {
   name: "TaskStatus",
   description: "POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED and EXPIRED",
@@ -49,3 +55,7 @@ registerEnumType(TaskStatus, {
 registerEnumType(TaskType, { name: "TaskType" });
 registerEnumType(TestScenario, { name: "TestScenario", description: "Test mode only: which branch of the lifecycle to walk" });
 registerEnumType(ActorType, { name: "ActorType" });
+registerEnumType(TaskEventKind, {
+  name: "TaskEventKind",
+  description: "STATUS_CHANGED: the task moved from previousStatus to status. ESCROW_FUNDED: the reward and fee are locked on chain, so operators may now accept the task (it stays POSTED)",
+});

@@ -147,7 +147,7 @@ export class TaskResolver {
     return task.operator ? ctx.em.findOneOrFail(Operator, task.operator.id) : null;
   }
 
-  @FieldResolver(() => [TaskEvent], { description: "Every transition, oldest first: the audit log" })
+  @FieldResolver(() => [TaskEvent], { description: "Every transition, and the escrow being funded on chain, oldest first: the audit log" })
   async events(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEvent[]> {
     return ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
   }

@@ -25,7 +25,7 @@ import { Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
-import { created, transition, SYSTEM, type Actor } from "./task.transition";
+import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
 import { parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 
 export const TaskJobs = {
@@ -311,10 +311,18 @@ export class TaskService {
     this.refund(em, task);
   }
 
-  /** The escrow is funded on chain: the task can be taken, and a test task's mock operator comes. */
-  escrowFunded(em: Em, task: Task): void {
+  /**
+   * The escrow is funded on chain: the task can be taken from now on. Its
+   * event opens it to operators' live feeds (taskPostedNearby) and a test
+   * task's mock operator comes. Touching the task makes this a
+   * compare-and-set against a transition committing meanwhile (a cancel).
+   */
+  escrowFunded(em: Em, task: Task, txHash: string): void {
+    if (task.status !== TaskStatus.POSTED) return;
+    task.updatedAt = new Date();
+    escrowFunded(em, task, txHash);
     const scenario = task.testScenario;
-    if (task.status === TaskStatus.POSTED && scenario && scenario !== TestScenario.MANUAL && scenario !== TestScenario.EXPIRE) {
+    if (scenario && scenario !== TestScenario.MANUAL && scenario !== TestScenario.EXPIRE) {
       enqueue(em, "testmode.accept", { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
     }
   }

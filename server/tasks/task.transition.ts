@@ -1,7 +1,7 @@
 import type { Em } from "../db/orm";
 import type { Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
-import { ActorType, TaskStatus } from "./task.enums";
+import { ActorType, TaskEventKind, TaskStatus } from "./task.enums";
 import { assertTransition } from "./task.state-machine";
 
 export interface Actor {
@@ -28,6 +28,13 @@ export function transition(em: Em, task: Task, to: TaskStatus, actor: Actor, rea
 /** The event that records a task's creation (no previous status). */
 export function created(em: Em, task: Task, actor: Actor): TaskEvent {
   const event = new TaskEvent(task, undefined, TaskStatus.POSTED, actor);
+  em.persist(event);
+  return event;
+}
+
+/** The event that records a POSTED task's escrow being funded on chain: no status change, but from now on operators may take it. */
+export function escrowFunded(em: Em, task: Task, txHash: string): TaskEvent {
+  const event = new TaskEvent(task, task.status, task.status, SYSTEM, `reward and fee locked in escrow on chain in transaction ${txHash}`, TaskEventKind.ESCROW_FUNDED);
   em.persist(event);
   return event;
 }

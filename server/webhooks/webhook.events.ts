@@ -1,7 +1,7 @@
 import { Mode } from "../common/mode";
-import { ActorType, TaskStatus } from "../tasks/task.enums";
+import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
 
-/** Subscribing to this type means every task transition, whatever its specific type. */
+/** Subscribing to this type means every task transition (status change), whatever its specific type. */
 export const TASK_STATUS_CHANGED = "task.status_changed";
 export const ENDPOINT_DISABLED = "webhook_endpoint.disabled";
 
@@ -18,17 +18,23 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.EXPIRED]: "task.expired",
 };
 
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), ENDPOINT_DISABLED];
+/** The task's reward and fee are locked in escrow on chain; it stays POSTED and operators may now accept it. Not a status change. */
+export const TASK_FUNDED = "task.funded";
 
-/** Does an endpoint subscribed to `subscribed` receive an event of `type`? */
+const TRANSITION_TYPES: ReadonlySet<string> = new Set(Object.values(EVENT_TYPE_BY_STATUS));
+
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];
+
+/** Does an endpoint subscribed to `subscribed` receive an event of `type`? task.status_changed stands for every transition. */
 export function wantsEvent(subscribed: readonly string[], type: string): boolean {
-  return subscribed.includes(type) || (type.startsWith("task.") && subscribed.includes(TASK_STATUS_CHANGED));
+  return subscribed.includes(type) || (TRANSITION_TYPES.has(type) && subscribed.includes(TASK_STATUS_CHANGED));
 }
 
 export interface TaskTransition {
   eventId: string;
   taskId: string;
   mode: Mode;
+  kind: TaskEventKind;
   fromStatus?: TaskStatus;
   toStatus: TaskStatus;
   actorType: ActorType;
@@ -43,7 +49,7 @@ export function webhookEventId(taskEventId: string): string {
 
 /** The JSON body of a task event delivery (snake_case, like the REST API). */
 export function taskEventBody(event: TaskTransition): { type: string; body: string } {
-  const type = EVENT_TYPE_BY_STATUS[event.toStatus];
+  const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
     type,
@@ -52,6 +58,7 @@ export function taskEventBody(event: TaskTransition): { type: string; body: stri
     data: {
       task_id: event.taskId,
       event_id: event.eventId,
+      kind: event.kind,
       status: event.toStatus,
       previous_status: event.fromStatus ?? null,
       actor_type: event.actorType,

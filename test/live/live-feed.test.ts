@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { LiveFeed, SubscriberFellBehindError, Topics } from "../../server/subscriptions/live-feed";
 import type { LiveTaskEvent } from "../../server/subscriptions/live-event";
 import { Mode } from "../../server/common/mode";
-import { ActorType, TaskStatus, TaskType } from "../../server/tasks/task.enums";
+import { ActorType, TaskEventKind, TaskStatus, TaskType } from "../../server/tasks/task.enums";
 
 function event(id: number, taskId = "t1", toStatus = TaskStatus.ACCEPTED): LiveTaskEvent {
   return {
@@ -13,6 +13,7 @@ function event(id: number, taskId = "t1", toStatus = TaskStatus.ACCEPTED): LiveT
     taskType: TaskType.PHOTO,
     lat: 0,
     lng: 0,
+    kind: TaskEventKind.STATUS_CHANGED,
     toStatus,
     actorType: ActorType.SYSTEM,
     createdAt: new Date(),

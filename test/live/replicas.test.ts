@@ -5,6 +5,7 @@ import { POST_TASK, registerAgent, registerOperator, taskInput } from "../suppor
 import { connect, subscribe, UPDATE_FIELDS } from "./support/ws-client";
 import { spawnServer, type ChildServer } from "./support/child-server";
 import { initORM } from "../../server/db/orm";
+import { ownedChain, type OwnedChain } from "../chain/support/chain";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const AGENT_FEED = `subscription($after: ID) { tasksUpdated(afterEventId: $after) { ${UPDATE_FIELDS} } }`;
@@ -15,12 +16,15 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
   this.timeout(120_000);
   const servers: ChildServer[] = [];
   let drop: () => Promise<void>;
+  let chain: OwnedChain;
 
   before(async () => {
     const created = await testDatabases().find((db) => db.name === "postgresql")!.create();
     drop = created.drop;
+    // Replicas settle on one shared chain, as in production (each would otherwise run its own in-process chain).
+    chain = await ownedChain({ funderOwnsUsdc: true });
     // Polling is set to a minute, so within the test only a Redis notice can tell one process that the other committed.
-    const env = { DATABASE_URL: (created.database as { url: string }).url, REDIS_URL: redisUrl!, LIVE_POLL_MS: "60000" };
+    const env = { ...chain.env("TEST_CHAIN_"), DATABASE_URL: (created.database as { url: string }).url, REDIS_URL: redisUrl!, LIVE_POLL_MS: "60000" };
     // Migrate first, so the two processes can start side by side.
     await (await initORM(created.database)).close();
     servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
@@ -28,6 +32,7 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
   after(async () => {
     await Promise.all(servers.map((server) => server.kill()));
     await drop();
+    await chain?.stop();
   });
 
   it("a subscriber on one process receives the changes made through the other, in order", async () => {
@@ -47,11 +52,12 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
       const second = await post(viaB, "Posted through B again");
       const third = await post(viaA, "Posted through A");
 
-      const posted = (recorder: typeof onA, field: string) => recorder.results.map((r) => r[field]).filter((u) => u.status === "POSTED").map((u) => u.taskId);
-      await onA.until((r) => posted(r, "tasksUpdated").length === 3);
-      await onB.until((r) => posted(r, "taskPostedNearby").length === 3);
-      expect(posted(onA, "tasksUpdated"), "B's changes reach A, in order").to.deep.equal([first, second, third]);
-      expect(posted(onB, "taskPostedNearby"), "A's change reaches B").to.deep.equal([first, second, third]);
+      const posted = (recorder: typeof onA, field: string, kind: string) => recorder.results.map((r) => r[field]).filter((u) => u.kind === kind).map((u) => u.taskId);
+      await onA.until((r) => posted(r, "tasksUpdated", "STATUS_CHANGED").length === 3);
+      await onB.until((r) => posted(r, "taskPostedNearby", "ESCROW_FUNDED").length === 3);
+      expect(posted(onA, "tasksUpdated", "STATUS_CHANGED"), "B's changes reach A, in order").to.deep.equal([first, second, third]);
+      expect(posted(onA, "tasksUpdated", "ESCROW_FUNDED"), "and their fundings, each on its replica's chain").to.deep.equal([first, second, third]);
+      expect(posted(onB, "taskPostedNearby", "ESCROW_FUNDED"), "A's change reaches B").to.deep.equal([first, second, third]);
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }

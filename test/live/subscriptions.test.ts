@@ -13,10 +13,12 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!) { ta
 const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
 const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
 
-type Update = { eventId: string; taskId: string; status: string; previousStatus: string | null; occurredAt: string; actorType: string };
+type Update = { eventId: string; taskId: string; kind: string; status: string; previousStatus: string | null; occurredAt: string; actorType: string };
 const updates = (recorder: Recorder, field: string, taskId?: string): Update[] =>
   recorder.results.map((result) => result[field] as Update).filter((update) => !taskId || update.taskId === taskId);
 const statuses = (list: Update[]) => list.map((update) => update.status);
+/** An update as "STATUS", or "funded" for the task's escrow being funded on chain. */
+const step = (update: Update) => (update.kind === "ESCROW_FUNDED" ? "funded" : update.status);
 
 for (const db of testDatabases()) {
   describe(`live updates over graphql-ws (${db.name})`, () => {
@@ -36,7 +38,7 @@ for (const db of testDatabases()) {
     });
     after(() => server.stop());
 
-    it("a subscriber sees POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID of a test task, in order, with no gaps", async () => {
+    it("a subscriber sees POSTED → funded on chain → ACCEPTED → SUBMITTED → VERIFIED → PAID of a test task, in order, with no gaps", async () => {
       const agent = await registerAgent(server.client);
       const before = server.app.services.live.subscriberCount;
       const feed = subscribe(open({ "x-api-key": agent.apiKey }), AGENT_FEED);
@@ -46,8 +48,8 @@ for (const db of testDatabases()) {
       await feed.until((r) => statuses(updates(r, "tasksUpdated")).includes("PAID"));
 
       const received = updates(feed, "tasksUpdated", postTask.id);
-      expect(statuses(received)).to.deep.equal(["POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
-      expect(received.map((u) => u.previousStatus)).to.deep.equal([null, "POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED"]);
+      expect(received.map(step)).to.deep.equal(["POSTED", "funded", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
+      expect(received.map((u) => u.previousStatus)).to.deep.equal([null, "POSTED", "POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED"]);
       const { task } = await server.client.ok(GET_TASK, { id: postTask.id }, agent.apiKey);
       expect(received.map((u) => u.eventId), "the task's own event log, one update per event").to.deep.equal(task.events.map((e: any) => e.id));
       expect(feed.results[0].tasksUpdated.task).to.deep.include({ id: postTask.id });
@@ -95,7 +97,7 @@ for (const db of testDatabases()) {
       // The other agent's own task, posted afterwards, proves its feed was live all along.
       const { postTask: ownTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, other.apiKey);
       await othersFeed.until((r) => r.results.length > 0);
-      expect(updates(othersFeed, "tasksUpdated").map((u) => u.taskId)).to.deep.equal([ownTask.id]);
+      expect(new Set(updates(othersFeed, "tasksUpdated").map((u) => u.taskId))).to.deep.equal(new Set([ownTask.id]));
     });
 
     it("a subscriber that reconnects resumes after its last event id: the missed events once each, then live ones", async () => {
@@ -105,8 +107,8 @@ for (const db of testDatabases()) {
       const feed = subscribe(first, AGENT_FEED, { after: "0" });
       const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", proofRequirements: ["1 photo"] }) }, agent.apiKey);
       await server.client.ok(ACCEPT, { id: postTask.id }, operator.testApiKey);
-      await feed.until((r) => r.results.length === 2);
-      const lastSeen = updates(feed, "tasksUpdated")[1].eventId;
+      await feed.until((r) => r.results.length === 3);
+      const lastSeen = updates(feed, "tasksUpdated")[2].eventId;
       await first.dispose();
 
       // While disconnected, the task is cancelled and a second task is posted.
@@ -114,23 +116,25 @@ for (const db of testDatabases()) {
       const { postTask: second } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
 
       const resumed = subscribe(open({ "x-api-key": agent.apiKey }), AGENT_FEED, { after: lastSeen });
-      await resumed.until((r) => r.results.length === 2);
-      await server.client.ok(CANCEL, { id: second.id }, agent.apiKey);
       await resumed.until((r) => r.results.length === 3);
+      await server.client.ok(CANCEL, { id: second.id }, agent.apiKey);
+      await resumed.until((r) => r.results.length === 4);
 
       const all = [...updates(feed, "tasksUpdated"), ...updates(resumed, "tasksUpdated")];
-      expect(all.map((u) => `${u.taskId === postTask.id ? "first" : "second"}:${u.status}`)).to.deep.equal([
+      expect(all.map((u) => `${u.taskId === postTask.id ? "first" : "second"}:${step(u)}`)).to.deep.equal([
         "first:POSTED",
+        "first:funded",
         "first:ACCEPTED",
         "first:CANCELLED",
         "second:POSTED",
+        "second:funded",
         "second:CANCELLED",
       ]);
       const ids = all.map((u) => BigInt(u.eventId));
       expect(ids.every((id, i) => i === 0 || id > ids[i - 1]), "strictly increasing event ids").to.equal(true);
     });
 
-    it("an operator's nearby feed gets tasks posted within the radius, and nothing else", async () => {
+    it("an operator's nearby feed offers tasks within the radius once their escrow is funded on chain, and nothing else", async () => {
       const agent = await registerAgent(server.client);
       const operator = await registerOperator(server.client);
       const before = server.app.services.live.subscriberCount;
@@ -141,10 +145,11 @@ for (const db of testDatabases()) {
       await server.client.ok(POST_TASK, { input: denver }, agent.apiKey);
       const { postTask: austin } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", title: "Austin" }) }, agent.apiKey);
       await nearby.until((r) => r.results.length > 0);
+      // Offered means takeable: the escrow is funded, so accepting at once succeeds.
       await server.client.ok(ACCEPT, { id: austin.id }, operator.testApiKey);
 
       const received = updates(nearby, "taskPostedNearby");
-      expect(received.map((u) => [u.taskId, u.status])).to.deep.equal([[austin.id, "POSTED"]]);
+      expect(received.map((u) => [u.taskId, u.kind, u.status])).to.deep.equal([[austin.id, "ESCROW_FUNDED", "POSTED"]]);
       expect(nearby.results[0].taskPostedNearby.task).to.deep.equal({ id: austin.id, title: "Austin" });
     });
 

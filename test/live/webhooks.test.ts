@@ -92,6 +92,17 @@ for (const db of testDatabases()) {
       expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"])).size).to.equal(5);
     });
 
+    it("delivers task.funded, when the escrow is locked on chain, to endpoints that ask for it (it is not a status change)", async () => {
+      const agent = await registerAgent(server.client);
+      await createEndpoint(agent.apiKey, { eventTypes: ["task.funded"] });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length >= 1);
+      const [funded] = receiver.events;
+      expect(funded).to.deep.include({ type: "task.funded" });
+      expect(funded.data).to.deep.include({ task_id: postTask.id, kind: "ESCROW_FUNDED", status: "POSTED", previous_status: "POSTED", actor_type: "SYSTEM" });
+      expect(funded.data.reason).to.match(/transaction 0x[0-9a-f]{64}$/);
+    });
+
     it("a receiver that fails 3 times then succeeds gets the event exactly once more, after backing off", async () => {
       receiver.answer = (_request, index) => (index < 3 ? 500 : 200);
       const agent = await registerAgent(server.client);

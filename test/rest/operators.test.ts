@@ -50,7 +50,8 @@ for (const db of testDatabases()) {
 
       const paid = await rest.waitForStatus(agent.apiKey, created.body.task_id, ["PAID"]);
       expect(paid.verification).to.include({ verdict: "APPROVE" });
-      expect(paid.events[1]).to.include({ to_status: "ACCEPTED", actor_type: "OPERATOR", actor_id: operator.id });
+      expect(paid.events.map((e: any) => e.kind)).to.deep.equal(["STATUS_CHANGED", "ESCROW_FUNDED", "STATUS_CHANGED", "STATUS_CHANGED", "STATUS_CHANGED", "STATUS_CHANGED"]);
+      expect(paid.events[2]).to.include({ to_status: "ACCEPTED", actor_type: "OPERATOR", actor_id: operator.id });
       const seen = await rest.get(`/tasks/${created.body.task_id}`, operator.testApiKey);
       expect(seen.body.proof.attempt, "the operator holding the task sees its proof").to.equal(1);
     });

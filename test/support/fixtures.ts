@@ -6,7 +6,7 @@ export const REGISTER_OPERATOR = `mutation($input: RegisterOperatorInput!) {
   registerOperator(input: $input) { testApiKey liveApiKey operator { id kycStatus payoutAddress } } }`;
 export const TASK_FIELDS = `id status title taskType mode attempts maxAttempts testScenario deadline proofRequirements
   reward { units usd } fee { units usd } total { units usd } location { lat lng address }
-  events { id fromStatus toStatus actorType actorId reason createdAt }`;
+  events { id kind fromStatus toStatus actorType actorId reason createdAt }`;
 export const POST_TASK = `mutation($input: PostTaskInput!) { postTask(input: $input) { ${TASK_FIELDS} } }`;
 export const GET_TASK = `query($id: ID!) { task(id: $id) { ${TASK_FIELDS} verification { score verdict reasons } proofs { attempt notes photos { byteSize sha256 } } } }`;
 

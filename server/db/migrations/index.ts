@@ -3,6 +3,7 @@ import { Migration20261129100000RestIdempotency } from "./Migration2026112910000
 import { Migration20261129110000LiveUpdates } from "./Migration20261129110000LiveUpdates";
 import { Migration20261129130000ChainSettlement } from "./Migration20261129130000ChainSettlement";
 import { Migration20261129130100ChainInstances } from "./Migration20261129130100ChainInstances";
+import { Migration20261130000000TaskEventKind } from "./Migration20261130000000TaskEventKind";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   { name: "Migration20261129110000LiveUpdates", class: Migration20261129110000LiveUpdates },
   { name: "Migration20261129130000ChainSettlement", class: Migration20261129130000ChainSettlement },
   { name: "Migration20261129130100ChainInstances", class: Migration20261129130100ChainInstances },
+  { name: "Migration20261130000000TaskEventKind", class: Migration20261130000000TaskEventKind },
 ];

@@ -102,7 +102,7 @@ export async function operatorPaidTo(client: GraphQLClient, payoutAddress: strin
   return { testApiKey: registerOperator.testApiKey, liveApiKey: registerOperator.liveApiKey, id: registerOperator.operator.id };
 }
 
-const ESCROW_STATUS = `query($id: ID!) { task(id: $id) { id status events { fromStatus toStatus reason } escrow { status chainTaskId fundTxHash releaseTxHash refundTxHash payee } } }`;
+const ESCROW_STATUS = `query($id: ID!) { task(id: $id) { id status events { kind fromStatus toStatus reason } escrow { status chainTaskId fundTxHash releaseTxHash refundTxHash payee } } }`;
 
 /** Polls a task until its escrow reaches one of `statuses`; returns the task with its escrow. */
 export async function waitForEscrow(client: GraphQLClient, apiKey: string, id: string, statuses: string[], timeoutMs = 10_000): Promise<Record<string, any>> {

@@ -87,4 +87,4 @@ export function subscribe<T = Record<string, any>>(client: Client, query: string
   return recorder;
 }
 
-export const UPDATE_FIELDS = "eventId taskId status previousStatus occurredAt actorType reason";
+export const UPDATE_FIELDS = "eventId taskId kind status previousStatus occurredAt actorType reason";

@@ -46,7 +46,8 @@ function resourceJson(read: ReadResourceResult): Record<string, any> {
   return JSON.parse("text" in content ? content.text : "");
 }
 
-const transitions = (task: Record<string, any>) => task.events.map((e: any) => `${e.from_status ?? "∅"}→${e.to_status}`);
+/** The status changes of a task's event log (its ESCROW_FUNDED entry is asserted where its place is certain). */
+const transitions = (task: Record<string, any>) => task.events.filter((e: any) => e.kind === "STATUS_CHANGED").map((e: any) => `${e.from_status ?? "∅"}→${e.to_status}`);
 
 /** Every tool and resource, exercised through one transport against a HumanOps in test mode. */
 export function toolScenarios(context: () => ScenarioContext): void {

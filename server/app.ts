@@ -144,6 +144,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await rest.close();
       await escrow.stop();
       await worker.stop();
+      await services.guardian.close();
       await webhooks.stop();
       await live.stop();
       await orm.close();

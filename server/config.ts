@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
+import { defaultDecodeThreads } from "./guardian/image-decoder";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -18,8 +19,12 @@ export interface Config {
   database: DatabaseConfig;
   redisUrl?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Guardian: a score >= approveAt verifies, < rejectBelow rejects, in between goes to manual review. */
-  guardian: { approveAt: number; rejectBelow: number };
+  /**
+   * Guardian: a score >= approveAt verifies, < rejectBelow rejects, in
+   * between goes to manual review. Photos are decoded on decodeThreads
+   * worker threads and refused above maxMegapixels.
+   */
+  guardian: { approveAt: number; rejectBelow: number; decodeThreads: number; maxMegapixels: number };
   /** Platform fee charged on top of the reward, in basis points. */
   feeBps: number;
   tasks: {
@@ -101,6 +106,8 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
+    GUARDIAN_DECODE_THREADS: int(1, 64).default(defaultDecodeThreads()),
+    GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
     // TaskEscrow caps the fee at 20% of what it holds (reward + fee): 2500 bps of the reward.
     PLATFORM_FEE_BPS: int(0, 2_500).default(1_000),
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
@@ -187,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: parseDatabase(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
-    guardian: { approveAt: e.GUARDIAN_APPROVE_AT, rejectBelow: e.GUARDIAN_REJECT_BELOW },
+    guardian: { approveAt: e.GUARDIAN_APPROVE_AT, rejectBelow: e.GUARDIAN_REJECT_BELOW, decodeThreads: e.GUARDIAN_DECODE_THREADS, maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS },
     feeBps: e.PLATFORM_FEE_BPS,
     tasks: {
       minRewardUnits: e.TASK_MIN_REWARD_USD,

@@ -4,6 +4,7 @@ import { AgentService } from "./agents/agent.service";
 import { OperatorService } from "./operators/operator.service";
 import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
+import { ImageDecoderPool } from "./guardian/image-decoder";
 import { TaskService, type CommitSignals } from "./tasks/task.service";
 import { ProofService } from "./proofs/proof.service";
 import { WebhookService } from "./webhooks/webhook.service";
@@ -50,7 +51,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     ledger,
     agents: new AgentService(config, keys, ledger, escrow),
     operators: new OperatorService(keys, ledger),
-    guardian: new GuardianService(config.guardian),
+    guardian: new GuardianService(config.guardian, new ImageDecoderPool(config.guardian.decodeThreads, config.guardian.maxMegapixels)),
     tasks,
     proofs: new ProofService(config, tasks),
     webhooks,

@@ -7,27 +7,37 @@ import type { TaskService } from "../tasks/task.service";
 import { TaskStatus } from "../tasks/task.enums";
 import { GUARDIAN, transition } from "../tasks/task.transition";
 import { Verification, Verdict } from "./verification.entity";
-import type { GuardianService } from "./guardian.service";
+import type { GuardianResult, GuardianService } from "./guardian.service";
 
 export interface GuardianFollowUps {
   /** Called in the scoring transaction when a task was rejected and may be resubmitted. */
   onRejected?(em: Em, task: Task): void;
 }
 
-/** Scores submitted proof and moves the task on by the verdict, in one transaction. */
+/** Is this proof still waiting for its score (not scored yet, and its task still at this attempt)? */
+async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
+  const task = proof.task;
+  return task.status === TaskStatus.SUBMITTED && task.attempts === proof.attempt && (await em.count(Verification, { proof })) === 0;
+}
+
+/**
+ * Scores submitted proof and moves the task on by the verdict. The scoring
+ * (decoding every photo, on worker threads) runs before the job's
+ * transaction; the verdict is applied in it, after checking again that the
+ * proof still waits for it.
+ */
 export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, followUps: GuardianFollowUps = {}): void {
-  worker.register(ProofJobs.score, async ({ em }, payload) => {
+  const prepare = async (em: Em, payload: Record<string, unknown>): Promise<GuardianResult | undefined> => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos", "photos.data"] });
+    if (!(await awaitingScore(em, proof))) return undefined;
+    const task = proof.task;
+    return guardian.score({ proofRequirements: task.proofRequirements, photos: proof.photos.getItems().map((photo) => photo.data), notes: proof.notes });
+  };
+  worker.register<GuardianResult | undefined>(ProofJobs.score, async ({ em, prepared: result }, payload) => {
+    const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task"] });
     const task = proof.task;
     // Already scored, or the task moved on: nothing to do.
-    if (task.status !== TaskStatus.SUBMITTED || task.attempts !== proof.attempt) return;
-    if (await em.count(Verification, { proof })) return;
-
-    const result = guardian.score({
-      proofRequirements: task.proofRequirements,
-      photos: proof.photos.getItems().map((photo) => photo.data),
-      notes: proof.notes,
-    });
+    if (!result || !(await awaitingScore(em, proof))) return;
     em.persist(new Verification(task, proof, result.score, result.verdict, result.reasons, result.scorer));
     const reason = `Guardian score ${result.score}: ${result.reasons.join("; ")}`.slice(0, 1000);
     if (result.verdict === Verdict.APPROVE) tasks.verify(em, task, GUARDIAN, reason);
@@ -36,5 +46,5 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
       tasks.reject(em, task, GUARDIAN, reason);
       if ((task.status as TaskStatus) === TaskStatus.REJECTED) followUps.onRejected?.(em, task);
     }
-  });
+  }, prepare);
 }

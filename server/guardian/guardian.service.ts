@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { decodeImage } from "./image";
+import type { ImageDecoder } from "./image-decoder";
 import { Verdict } from "./verification.entity";
 
 export interface GuardianThresholds {
@@ -56,7 +56,15 @@ export function notesRequired(requirements: string[]): boolean {
 export class GuardianService {
   static readonly SCORER = "offline-v1";
 
-  constructor(private readonly thresholds: GuardianThresholds) {}
+  constructor(
+    private readonly thresholds: GuardianThresholds,
+    private readonly decoder: ImageDecoder,
+  ) {}
+
+  /** Ends the decoding threads. */
+  close(): Promise<void> {
+    return this.decoder.close();
+  }
 
   verdictFor(score: number): Verdict {
     if (score >= this.thresholds.approveAt) return Verdict.APPROVE;
@@ -64,30 +72,32 @@ export class GuardianService {
     return Verdict.REVIEW;
   }
 
-  score(proof: ProofForScoring): GuardianResult {
+  /** Scores proof; the photos are decoded side by side off the event loop. */
+  async score(proof: ProofForScoring): Promise<GuardianResult> {
     const reasons: string[] = [];
     const expected = expectedPhotoCount(proof.proofRequirements);
     const seen = new Set<string>();
-    let credit = 0;
-    proof.photos.forEach((photo, index) => {
-      const label = `photo ${index + 1}`;
+    const distinct = proof.photos.map((photo) => {
       const digest = createHash("sha256").update(photo).digest("hex");
-      if (seen.has(digest)) {
-        reasons.push(`${label} is a duplicate of an earlier photo`);
-        return;
-      }
+      const duplicate = seen.has(digest);
       seen.add(digest);
-      const image = decodeImage(photo);
-      if (!image) {
-        reasons.push(`${label} is not a decodable PNG or JPEG image`);
-        return;
-      }
-      if (image.width < MIN_WIDTH || image.height < MIN_HEIGHT) {
+      return duplicate ? undefined : photo;
+    });
+    const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo) : undefined)));
+    let credit = 0;
+    distinct.forEach((photo, index) => {
+      const label = `photo ${index + 1}`;
+      const image = images[index];
+      if (!photo) {
+        reasons.push(`${label} is a duplicate of an earlier photo`);
+      } else if (!image) {
+        reasons.push(`${label} is not a decodable PNG or JPEG image (of at most ${this.decoder.maxMegapixels} megapixels)`);
+      } else if (image.width < MIN_WIDTH || image.height < MIN_HEIGHT) {
         reasons.push(`${label} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
         credit += LOW_RESOLUTION_CREDIT;
-        return;
+      } else {
+        credit += 1;
       }
-      credit += 1;
     });
     if (credit < expected) {
       reasons.push(`the requirements ask for ${expected} photo(s); ${seen.size} distinct photo(s) were usable for ${credit.toFixed(1)}`);

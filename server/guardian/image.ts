@@ -18,12 +18,16 @@ export function sniffImageFormat(data: Buffer): ImageFormat | undefined {
 
 /**
  * Fully decodes a PNG or JPEG (not just its header), so a truncated or
- * corrupt file is caught. Bounded in pixels and memory.
+ * corrupt file is caught. Bounded in pixels and memory: a small file that
+ * claims a huge canvas (a decompression bomb) is refused from its header.
  */
 export function decodeImage(data: Buffer, maxMegapixels = 50): DecodedImage | undefined {
   const format = sniffImageFormat(data);
   try {
     if (format === "image/png") {
+      // IHDR is the first chunk: width and height are the big-endian words at bytes 16 and 20.
+      if (data.length < 24 || data.toString("latin1", 12, 16) !== "IHDR") return undefined;
+      if (data.readUInt32BE(16) * data.readUInt32BE(20) > maxMegapixels * 1_000_000) return undefined;
       const png = PNG.sync.read(data);
       return { format, width: png.width, height: png.height };
     }

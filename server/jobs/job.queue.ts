@@ -3,12 +3,26 @@ import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
 
-export interface JobContext {
+export interface JobContext<P = undefined> {
   em: Em;
   job: Job;
+  /** What the job's prepare step computed, outside the transaction. */
+  prepared: P;
 }
 
-export type JobHandler = (ctx: JobContext, payload: Record<string, unknown>) => Promise<void>;
+export type JobHandler<P = undefined> = (ctx: JobContext<P>, payload: Record<string, unknown>) => Promise<void>;
+
+/**
+ * Slow work a job needs before it writes (CPU on another thread, a remote
+ * call), run outside the job's transaction so no database lock is held
+ * meanwhile. It must only read: it may run again if the job is retried.
+ */
+export type JobPrepare<P> = (em: Em, payload: Record<string, unknown>) => Promise<P>;
+
+interface Registered {
+  handler: JobHandler<unknown>;
+  prepare?: JobPrepare<unknown>;
+}
 
 export interface EnqueueOptions {
   /** When to run (default now). */
@@ -31,10 +45,11 @@ export function enqueue(em: Em, kind: string, payload: Record<string, unknown>, 
  * the table through leases (see claimLeases), so each job runs on one worker
  * at a time and a job whose worker died runs again when its lease runs out.
  * A handler runs in a transaction that also marks the job done, so its
- * effects and its completion commit together.
+ * effects and its completion commit together; an optional prepare step runs
+ * before it, outside the transaction.
  */
 export class JobWorker {
-  private readonly handlers = new Map<string, JobHandler>();
+  private readonly handlers = new Map<string, Registered>();
   private readonly loop: ClaimLoop<ClaimedRow>;
 
   constructor(
@@ -46,9 +61,11 @@ export class JobWorker {
     this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.execute(row.id));
   }
 
-  register(kind: string, handler: JobHandler): void {
+  register(kind: string, handler: JobHandler): void;
+  register<P>(kind: string, handler: JobHandler<P>, prepare: JobPrepare<P>): void;
+  register<P>(kind: string, handler: JobHandler<P>, prepare?: JobPrepare<P>): void {
     if (this.handlers.has(kind)) throw new Error(`a handler for job kind ${kind} is already registered`);
-    this.handlers.set(kind, handler);
+    this.handlers.set(kind, { handler: handler as JobHandler<unknown>, prepare });
   }
 
   start(): void {
@@ -72,12 +89,13 @@ export class JobWorker {
   private async execute(id: string): Promise<void> {
     const em = this.orm.em.fork();
     const job = await em.findOneOrFail(Job, id);
-    const handler = this.handlers.get(job.kind);
+    const registered = this.handlers.get(job.kind);
     const log = this.log.child({ jobId: id, jobKind: job.kind, attempt: job.attempts });
     try {
-      if (!handler) throw new Error(`no handler registered for job kind ${job.kind}`);
+      if (!registered) throw new Error(`no handler registered for job kind ${job.kind}`);
+      const prepared = await registered.prepare?.(this.orm.em.fork(), job.payload);
       await em.transactional(async (tx) => {
-        await handler({ em: tx, job }, job.payload);
+        await registered.handler({ em: tx, job, prepared }, job.payload);
         await tx.nativeUpdate(Job, { id }, { status: JobStatus.DONE, lockedUntil: null, lastError: null });
       });
       log.debug("job done");

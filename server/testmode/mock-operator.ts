@@ -34,18 +34,26 @@ export async function ensureMockOperator(em: Em): Promise<Operator> {
   }
 }
 
+/** The mock operator's photos, made once per position and size: the Guardian only requires the photos of one proof to differ. */
+const mockPhotos = new Map<string, Buffer>();
+
+function mockPhoto(position: number, width: number, height: number): Buffer {
+  const key = `${position}:${width}x${height}`;
+  let photo = mockPhotos.get(key);
+  if (!photo) mockPhotos.set(key, (photo = generatePhoto(position + 1, width, height)));
+  return photo;
+}
+
 /** Proof shaped to walk the task's scenario: good, low-resolution (review) or corrupt (reject). */
 export function scenarioProof(task: Task): { photos: PhotoUpload[]; notes: string } {
   const count = expectedPhotoCount(task.proofRequirements);
-  const seedBase = Number.parseInt(task.id.slice(0, 8), 16) + task.attempts * 31;
   const photos = Array.from({ length: count }, (_, i): PhotoUpload => {
-    const seed = seedBase + i;
     if (task.testScenario === TestScenario.REJECT) {
       // A PNG signature followed by noise: accepted as an upload, refused by the decoder.
-      return { data: Buffer.concat([generatePhoto(seed, 8, 8).subarray(0, 16), Buffer.from(`corrupt-${seed}`)]), contentType: "image/png" };
+      return { data: Buffer.concat([mockPhoto(i, 8, 8).subarray(0, 16), Buffer.from(`corrupt-${task.id}-${task.attempts}-${i}`)]), contentType: "image/png" };
     }
     const [width, height] = task.testScenario === TestScenario.REVIEW ? [160, 120] : [640, 480];
-    return { data: generatePhoto(seed, width, height), contentType: "image/png" };
+    return { data: mockPhoto(i, width, height), contentType: "image/png" };
   });
   return { photos, notes: `Test-mode proof for "${task.title}" (scenario ${task.testScenario}).` };
 }

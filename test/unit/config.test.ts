@@ -7,7 +7,8 @@ describe("configuration", () => {
     const config = loadConfig({});
     expect(config.port).to.equal(4000);
     expect(config.database).to.deep.equal({ kind: "sqlite", path: path.resolve("data/humanops.db") });
-    expect(config.guardian).to.deep.equal({ approveAt: 90, rejectBelow: 50 });
+    expect(config.guardian).to.deep.include({ approveAt: 90, rejectBelow: 50, maxMegapixels: 50 });
+    expect(config.guardian.decodeThreads).to.be.within(1, 4);
     expect(config.redisUrl).to.be.undefined;
   });
 

@@ -1,11 +1,15 @@
 import { expect } from "chai";
 import { GuardianService, expectedPhotoCount, notesRequired } from "../../server/guardian/guardian.service";
 import { Verdict } from "../../server/guardian/verification.entity";
+import { PNG } from "pngjs";
 import { decodeImage, generatePhoto } from "../../server/guardian/image";
-
-const guardian = new GuardianService({ approveAt: 90, rejectBelow: 50 });
+import { ImageDecoderPool } from "../../server/guardian/image-decoder";
 
 describe("offline Guardian", () => {
+  const decoder = new ImageDecoderPool(2, 50);
+  const guardian = new GuardianService({ approveAt: 90, rejectBelow: 50 }, decoder);
+  after(() => guardian.close());
+
   it("reads how many photos the requirements ask for", () => {
     expect(expectedPhotoCount(["4 photos (one per corner)", "Brief notes on visible safety issues"])).to.equal(4);
     expect(expectedPhotoCount(["Full facade photo", "Close-up of signage"])).to.equal(2);
@@ -16,37 +20,62 @@ describe("offline Guardian", () => {
     expect(notesRequired(["Full facade photo"])).to.equal(false);
   });
 
-  it("approves every required photo, decodable and distinct, with notes when asked", () => {
-    const result = guardian.score({ proofRequirements: ["2 photos", "notes on damage"], photos: [generatePhoto(1), generatePhoto(2)], notes: "none" });
+  it("approves every required photo, decodable and distinct, with notes when asked", async () => {
+    const result = await guardian.score({ proofRequirements: ["2 photos", "notes on damage"], photos: [generatePhoto(1), generatePhoto(2)], notes: "none" });
     expect(result).to.include({ score: 100, verdict: Verdict.APPROVE });
   });
 
-  it("sends half the photos to manual review, and counts a duplicate once", () => {
-    const half = guardian.score({ proofRequirements: ["4 photos (one per corner)"], photos: [generatePhoto(1), generatePhoto(2)] });
+  it("sends half the photos to manual review, and counts a duplicate once", async () => {
+    const half = await guardian.score({ proofRequirements: ["4 photos (one per corner)"], photos: [generatePhoto(1), generatePhoto(2)] });
     expect(half).to.include({ score: 50, verdict: Verdict.REVIEW });
-    const duplicate = guardian.score({ proofRequirements: ["2 photos"], photos: [generatePhoto(3), generatePhoto(3)] });
+    const duplicate = await guardian.score({ proofRequirements: ["2 photos"], photos: [generatePhoto(3), generatePhoto(3)] });
     expect(duplicate.score).to.equal(50);
     expect(duplicate.reasons.join(" ")).to.match(/photo 2 is a duplicate/);
   });
 
-  it("discounts low-resolution photos and missing notes", () => {
-    const small = guardian.score({ proofRequirements: ["1 photo"], photos: [generatePhoto(4, 160, 120)] });
+  it("discounts low-resolution photos and missing notes", async () => {
+    const small = await guardian.score({ proofRequirements: ["1 photo"], photos: [generatePhoto(4, 160, 120)] });
     expect(small).to.include({ score: 60, verdict: Verdict.REVIEW });
-    const noNotes = guardian.score({ proofRequirements: ["1 photo", "Short note with where it was left"], photos: [generatePhoto(5)] });
+    const noNotes = await guardian.score({ proofRequirements: ["1 photo", "Short note with where it was left"], photos: [generatePhoto(5)] });
     expect(noNotes).to.include({ score: 80, verdict: Verdict.REVIEW });
   });
 
-  it("rejects photos that do not decode, including a truncated PNG", () => {
+  it("rejects photos that do not decode, including a truncated PNG", async () => {
     const good = generatePhoto(6);
     const truncated = good.subarray(0, Math.floor(good.length / 2));
     expect(decodeImage(truncated)).to.be.undefined;
-    const result = guardian.score({ proofRequirements: ["1 photo"], photos: [truncated] });
+    const result = await guardian.score({ proofRequirements: ["1 photo"], photos: [truncated] });
     expect(result).to.include({ score: 0, verdict: Verdict.REJECT });
     expect(result.reasons[0]).to.match(/photo 1 is not a decodable PNG or JPEG/);
   });
 
+  it("refuses, from its header, a small PNG that would decode to more pixels than allowed", async () => {
+    const bomb = PNG.sync.write(new PNG({ width: 2_000, height: 1_000 }), { filterType: 0, deflateLevel: 1 });
+    expect(bomb.length, "a few KB on the wire").to.be.below(50_000);
+    expect(decodeImage(bomb, 2), "2 megapixels decode under a bound of 2").to.deep.include({ width: 2_000, height: 1_000 });
+    expect(decodeImage(bomb, 1), "and are refused under a bound of 1").to.be.undefined;
+    const strict = new GuardianService({ approveAt: 90, rejectBelow: 50 }, new ImageDecoderPool(1, 1));
+    try {
+      const result = await strict.score({ proofRequirements: ["1 photo"], photos: [bomb] });
+      expect(result).to.include({ score: 0, verdict: Verdict.REJECT });
+      expect(result.reasons[0]).to.match(/not a decodable PNG or JPEG image \(of at most 1 megapixels\)/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("decodes on worker threads: the event loop keeps turning while photos are decoded", async () => {
+    const photos = Array.from({ length: 4 }, (_, i) => generatePhoto(100 + i, 1_600, 1_200));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    const images = await Promise.all(photos.map((photo) => decoder.decode(photo)));
+    clearInterval(ticker);
+    expect(images.every((image) => image?.width === 1_600 && image.height === 1_200)).to.equal(true);
+    expect(ticks, "timers ran during the decodes").to.be.greaterThan(0);
+  });
+
   it("follows configured thresholds", () => {
-    const strict = new GuardianService({ approveAt: 100, rejectBelow: 60 });
+    const strict = new GuardianService({ approveAt: 100, rejectBelow: 60 }, decoder);
     expect(strict.verdictFor(99)).to.equal(Verdict.REVIEW);
     expect(strict.verdictFor(59)).to.equal(Verdict.REJECT);
     expect(strict.verdictFor(100)).to.equal(Verdict.APPROVE);

@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: "silent",
     DATABASE_URL: process.env.BENCH_DATABASE_URL ?? path.join(dir, "humanops.db"),
     TEST_MODE_STARTING_BALANCE_USD: "1000000",
+    // The limiter stays in the measured path, with a budget the load cannot spend.
+    RATE_LIMIT_TEST_PER_MINUTE: "1000000",
   });
   const humanops = await createApp(config);
   const base = await humanops.listen();

@@ -13,7 +13,8 @@ import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
 import { drainHttpServer } from "./common/http-drain";
-import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
+import { apiKeyFrom, createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
+import { createRateLimiter, rateLimitMiddleware } from "./common/rate-limit";
 import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
@@ -96,9 +97,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
+  // One budget per caller across the three HTTP APIs (WebSocket subscriptions are long-lived and not counted).
+  const limiter = createRateLimiter(config.rateLimitPerMinute, config.redisUrl, log);
+  const keyOf = (req: express.Request) => apiKeyFrom(req.headers);
+  app.use("/graphql", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ errors: [{ message, extensions: { code: "RATE_LIMITED" } }] })));
+  app.use("/mcp", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null })));
   app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
   const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
-  const rest = mountRest(app, { config, schema, createContext, orm, worker, log });
+  mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
   const mcp = mountMcp(app, { apollo, createContext, log, jsonBodyBytes: config.limits.jsonBodyBytes });
 
@@ -141,7 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await live.subscriptions.dispose();
       await drainHttpServer(httpServer, SHUTDOWN_GRACE_MS);
       await apollo.stop();
-      await rest.close();
+      await limiter.close();
       await escrow.stop();
       await worker.stop();
       await services.guardian.close();

@@ -41,8 +41,10 @@ export interface Config {
   };
   worker: { pollMs: number; concurrency: number; lockMs: number };
   limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
-  /** The REST API: its JSON body limit and requests per minute per API key (per client address without a key). */
-  rest: { jsonBodyBytes: number; rateLimitPerMinute: { test: number; live: number; anonymous: number } };
+  /** The REST API's JSON body limit. */
+  rest: { jsonBodyBytes: number };
+  /** Requests per minute per API key (per client address without a key), one budget across /graphql, /api/v1 and /mcp. */
+  rateLimitPerMinute: { test: number; live: number; anonymous: number };
   /** Live updates: how each replica follows the task event log and feeds its WebSocket subscribers. */
   live: {
     /** Read the log at least this often, for changes made on other replicas when no notice arrives. */
@@ -209,10 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       photoBytes: e.MAX_PHOTO_BYTES,
       photosPerProof: e.MAX_PHOTOS_PER_PROOF,
     },
-    rest: {
-      jsonBodyBytes: e.REST_MAX_JSON_BODY_BYTES,
-      rateLimitPerMinute: { test: e.RATE_LIMIT_TEST_PER_MINUTE, live: e.RATE_LIMIT_LIVE_PER_MINUTE, anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
-    },
+    rest: { jsonBodyBytes: e.REST_MAX_JSON_BODY_BYTES },
+    rateLimitPerMinute: { test: e.RATE_LIMIT_TEST_PER_MINUTE, live: e.RATE_LIMIT_LIVE_PER_MINUTE, anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
     live: {
       pollMs: e.LIVE_POLL_MS,
       gapMaxHoldMs: e.LIVE_GAP_MAX_HOLD_MS,

@@ -10,7 +10,7 @@ import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource, type OpenApiDocument } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
-import { createRateLimiter, type RateLimiter } from "./rate-limit";
+import { rateLimitMiddleware, type RateLimiter } from "../common/rate-limit";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
 import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
@@ -28,13 +28,13 @@ export interface RestDependencies {
   createContext: ContextFactory;
   orm: Orm;
   worker: JobWorker;
+  /** The per-caller budget shared with /graphql and /mcp. */
+  limiter: RateLimiter;
   log: Logger;
 }
 
 export interface RestApi {
   document: OpenApiDocument;
-  /** Releases what the REST layer holds open (the rate limiter's Redis connection). */
-  close(): Promise<void>;
 }
 
 /**
@@ -55,7 +55,6 @@ export function mountRest(app: express.Express, deps: RestDependencies): RestApi
   ];
   const document = buildOpenApiDocument(resources, deps.schema);
   const validatorFor = createRequestValidator(document);
-  const limiter = createRateLimiter(deps.config.rest.rateLimitPerMinute, deps.config.redisUrl, deps.log);
   const idempotency = new IdempotencyStore(deps.orm, deps.config.apiKeyPepper, deps.log);
   deps.worker.register(IdempotencyJobs.purge, async ({ em }) => {
     await idempotency.purgeExpired(em);
@@ -63,7 +62,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): RestApi
 
   const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
   const router = express.Router();
-  router.use(rateLimit(limiter, deps.log));
+  router.use(rateLimitMiddleware(deps.limiter, (req) => apiKeyFrom(req.headers), (res, message) => send(res, errorResponse(new DomainError("RATE_LIMITED", message), deps.log))));
   for (const route of resources.flatMap((resource) => resource.routes)) {
     router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
   }
@@ -77,7 +76,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): RestApi
     send(res, errorResponse(known ? new ValidationError("path", `is not a valid request path (${(err as Error).message})`) : err, deps.log));
   });
   app.use(REST_BASE_PATH, router);
-  return { document, close: () => limiter.close() };
+  return { document };
 }
 
 interface Gates {
@@ -88,21 +87,6 @@ interface Gates {
 
 function send(res: express.Response, response: RestResponse): void {
   res.status(response.status).json(response.body);
-}
-
-function rateLimit(limiter: RateLimiter, log: Logger): express.RequestHandler {
-  return async (req, res, next) => {
-    const decision = await limiter.check(apiKeyFrom(req.headers), req.ip ?? req.socket.remoteAddress ?? "unknown");
-    res.set({
-      "X-RateLimit-Limit": String(decision.limit),
-      "X-RateLimit-Remaining": String(decision.remaining),
-      "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
-    });
-    if (decision.allowed) return next();
-    const retryAfter = Math.max(1, Math.ceil((decision.resetAt - Date.now()) / 1000));
-    res.set("Retry-After", String(retryAfter));
-    send(res, errorResponse(new DomainError("RATE_LIMITED", `rate limit of ${decision.limit} requests per minute exceeded; retry after ${retryAfter} s`), log));
-  };
 }
 
 function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): express.RequestHandler {

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import ts from "typescript";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient } from "../support/rest-client";
+import { RestClient } from "../support/rest-client";
 
 /**
  * The product brief's REST examples, copied verbatim into test/rest/brief/,
@@ -66,7 +66,7 @@ for (const db of testDatabases()) {
     let dir: string;
 
     before(async () => {
-      server = await startServer(db, REST_ENV);
+      server = await startServer(db);
       rest = await RestClient.connect(server.url);
       agent = await rest.registerAgent("brief");
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-brief-"));

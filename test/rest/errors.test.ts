@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient, proofForm, restTaskBody, type RestResult } from "../support/rest-client";
+import { RestClient, proofForm, restTaskBody, type RestResult } from "../support/rest-client";
 import { generatePhoto } from "../../server/guardian/image";
 import { Task } from "../../server/tasks/task.entity";
 
 /** Small limits so that "too large" and "too many" are cheap to reach. */
-const LIMITS_ENV = { ...REST_ENV, REST_MAX_JSON_BODY_BYTES: "2048", MAX_PHOTO_BYTES: "4096", MAX_PHOTOS_PER_PROOF: "2" };
+const LIMITS_ENV = { REST_MAX_JSON_BODY_BYTES: "2048", MAX_PHOTO_BYTES: "4096", MAX_PHOTOS_PER_PROOF: "2" };
 
 function expectError(res: RestResult, status: number, code: string, field?: string): void {
   expect(res.status, JSON.stringify(res.body)).to.equal(status);

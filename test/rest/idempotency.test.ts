@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient, proofForm, restTaskBody } from "../support/rest-client";
+import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
 import { generatePhoto } from "../../server/guardian/image";
 import { IdempotencyRecord } from "../../server/rest/idempotency.entity";
 import { IdempotencyJobs } from "../../server/rest/idempotency.store";
@@ -16,7 +16,7 @@ for (const db of testDatabases()) {
     let agent: { apiKey: string; id: string };
 
     before(async () => {
-      server = await startServer(db, REST_ENV);
+      server = await startServer(db);
       rest = await RestClient.connect(server.url);
       agent = await rest.registerAgent("retrier");
     });

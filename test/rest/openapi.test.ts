@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient } from "../support/rest-client";
+import { RestClient } from "../support/rest-client";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -52,7 +52,7 @@ for (const db of testDatabases()) {
     let document: Record<string, any>;
 
     before(async () => {
-      server = await startServer(db, REST_ENV);
+      server = await startServer(db);
       rest = await RestClient.connect(server.url);
       document = (await rest.get("/openapi.json")).body;
     });
@@ -118,7 +118,7 @@ describe("REST API: a client generated from the OpenAPI document", () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startServer(testDatabases()[0], REST_ENV);
+    server = await startServer(testDatabases()[0]);
   });
   after(() => server.stop());
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient, proofForm, restTaskBody } from "../support/rest-client";
+import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
 import { generatePhoto } from "../../server/guardian/image";
 
 for (const db of testDatabases()) {
@@ -12,7 +12,7 @@ for (const db of testDatabases()) {
     let operator: { testApiKey: string; liveApiKey: string; id: string };
 
     before(async () => {
-      server = await startServer(db, REST_ENV);
+      server = await startServer(db);
       rest = await RestClient.connect(server.url);
       agent = await rest.registerAgent("poster");
       operator = await rest.registerOperator("walker");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient, restTaskBody } from "../support/rest-client";
+import { RestClient, restTaskBody } from "../support/rest-client";
 import { formatUsd, parseUsd } from "../../server/common/money";
 
 /** The status changes of a task's event log (its ESCROW_FUNDED entry is asserted where its place is certain). */
@@ -14,7 +14,7 @@ for (const db of testDatabases()) {
     let agent: { apiKey: string; id: string };
 
     before(async () => {
-      server = await startServer(db, REST_ENV);
+      server = await startServer(db);
       rest = await RestClient.connect(server.url);
       agent = await rest.registerAgent("rest-agent");
     });

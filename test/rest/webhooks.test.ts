@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REST_ENV, RestClient, restTaskBody } from "../support/rest-client";
+import { RestClient, restTaskBody } from "../support/rest-client";
 import { verifySignature } from "../../server/webhooks/webhook.signer";
 
 interface Received {
@@ -47,7 +47,7 @@ for (const db of testDatabases()) {
     let agent: { apiKey: string; id: string };
 
     before(async () => {
-      server = await startServer(db, { ...REST_ENV, WEBHOOK_POLL_MS: "20" });
+      server = await startServer(db, { WEBHOOK_POLL_MS: "20" });
       rest = await RestClient.connect(server.url);
       receiver = await startReceiver();
       agent = await rest.registerAgent("hooked");

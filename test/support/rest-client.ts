@@ -1,13 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { OpenApiContract } from "./openapi-contract";
 
-/** Rate limits high enough that only the rate-limit suite meets them. */
-export const REST_ENV: Record<string, string> = {
-  RATE_LIMIT_TEST_PER_MINUTE: "100000",
-  RATE_LIMIT_LIVE_PER_MINUTE: "100000",
-  RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
-};
-
 export interface RestResult<T = any> {
   status: number;
   headers: Headers;

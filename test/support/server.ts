@@ -19,6 +19,10 @@ export const FAST_ENV: Record<string, string> = {
   LOG_LEVEL: "silent",
   TEST_MODE_STEP_MS: "0",
   WORKER_POLL_MS: "20",
+  // Rate limits high enough that only the rate-limit suites meet them.
+  RATE_LIMIT_TEST_PER_MINUTE: "100000",
+  RATE_LIMIT_LIVE_PER_MINUTE: "100000",
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
 };
 
 /** Starts a real HumanOps on a free port, on a fresh database of the given kind. */

@@ -17,7 +17,7 @@ const remaining = (res: RestResult) => Number(res.headers.get("X-RateLimit-Remai
 const unknownKey = () => `ho_test_${randomBytes(32).toString("base64url")}`;
 
 for (const db of testDatabases()) {
-  describe(`REST API: rate limits per API key (${db.name})`, () => {
+  describe(`rate limits per API key across REST, GraphQL and MCP (${db.name})`, () => {
     let server: TestServer;
     let rest: RestClient;
 
@@ -43,6 +43,28 @@ for (const db of testDatabases()) {
       expect((await rest.get("/agents/balance", other.apiKey)).status, "another key has its own budget").to.equal(200);
     });
 
+    it("counts /graphql and /mcp against the same budget, each refusing in its own protocol's shape", async () => {
+      const agent = await rest.registerAgent("everywhere");
+      const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": agent.apiKey, ...headers }, body: JSON.stringify(body) });
+      const query = () => post("/graphql", { query: "{ viewerAgent { id } }" });
+      await freshWindow();
+      expect((await rest.get("/agents/balance", agent.apiKey)).status).to.equal(200);
+      const answers = [await query(), await query(), await query()];
+      expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 429]);
+      expect(answers.map((a) => a.headers.get("X-RateLimit-Remaining"))).to.deep.equal(["1", "0", "0"]);
+      const refused = (await answers[2].json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+      expect(refused.errors[0].extensions.code).to.equal("RATE_LIMITED");
+      expect(refused.errors[0].message).to.match(/rate limit of 3 requests per minute exceeded; retry after \d+ s/);
+      expect(Number(answers[2].headers.get("Retry-After"))).to.be.within(1, 60);
+
+      const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } } };
+      const mcp = await post("/mcp", initialize, { accept: "application/json, text/event-stream" });
+      expect(mcp.status).to.equal(429);
+      expect(await mcp.json()).to.deep.include({ jsonrpc: "2.0", id: null });
+      expect((await rest.get("/agents/balance", agent.apiKey)).status, "and REST is out of budget too").to.equal(429);
+    });
+
     it("limits calls without a key per client address", async () => {
       await freshWindow();
       const answers: RestResult[] = [];
@@ -59,7 +81,7 @@ for (const db of testDatabases()) {
 }
 
 const redisUrl = process.env.TEST_REDIS_URL;
-(redisUrl ? describe : describe.skip)("REST API: rate limits shared by replicas through Redis (needs TEST_REDIS_URL)", () => {
+(redisUrl ? describe : describe.skip)("rate limits shared by replicas through Redis (needs TEST_REDIS_URL)", () => {
   let replicas: TestServer[];
 
   before(async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import type express from "express";
 import Redis from "ioredis";
-import type { Logger } from "../common/logger";
+import type { Logger } from "./logger";
 
 const WINDOW_MS = 60_000;
 
@@ -68,7 +69,8 @@ export interface RateLimits {
 
 /**
  * Per-minute limits per API key (a test key's budget is lower than a live
- * key's) and per client address for calls without a key. The caller is
+ * key's) and per client address for calls without a key. One budget per
+ * caller across the GraphQL, REST and MCP endpoints. The caller is
  * identified by a hash of the key as presented, so no database lookup is
  * spent on a request that is over its limit. If the counter is unreachable
  * the request is let through and the failure logged: an outage of Redis
@@ -108,4 +110,28 @@ export class RateLimiter {
 
 export function createRateLimiter(limits: RateLimits, redisUrl: string | undefined, log: Logger): RateLimiter {
   return new RateLimiter(redisUrl ? new RedisRateLimitCounter(redisUrl, log) : new MemoryRateLimitCounter(), limits, log);
+}
+
+/**
+ * Express middleware counting each request against its caller's budget.
+ * Sets X-RateLimit-Limit / -Remaining / -Reset; over the limit it sets
+ * Retry-After and lets `refuse` answer in the endpoint's own error shape.
+ */
+export function rateLimitMiddleware(
+  limiter: RateLimiter,
+  apiKeyOf: (req: express.Request) => string | undefined,
+  refuse: (res: express.Response, message: string) => void,
+): express.RequestHandler {
+  return async (req, res, next) => {
+    const decision = await limiter.check(apiKeyOf(req), req.ip ?? req.socket.remoteAddress ?? "unknown");
+    res.set({
+      "X-RateLimit-Limit": String(decision.limit),
+      "X-RateLimit-Remaining": String(decision.remaining),
+      "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
+    });
+    if (decision.allowed) return next();
+    const retryAfter = Math.max(1, Math.ceil((decision.resetAt - Date.now()) / 1000));
+    res.set("Retry-After", String(retryAfter));
+    refuse(res, `rate limit of ${decision.limit} requests per minute exceeded; retry after ${retryAfter} s`);
+  };
 }

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { createLogger } from "../../server/common/logger";
-import { MemoryRateLimitCounter, RateLimiter, RedisRateLimitCounter, type RateLimitCounter } from "../../server/rest/rate-limit";
+import { MemoryRateLimitCounter, RateLimiter, RedisRateLimitCounter, type RateLimitCounter } from "../../server/common/rate-limit";
 
 const TEST_KEY = `ho_test_${"a".repeat(43)}`;
 const LIVE_KEY = `ho_live_${"a".repeat(43)}`;
 const MINUTE = 60_000;
 const T0 = 1_800_000_000_000; // on a minute boundary
 
-describe("REST rate limiter", () => {
+describe("rate limiter", () => {
   const log = createLogger("silent");
   const limiter = () => new RateLimiter(new MemoryRateLimitCounter(), { test: 3, live: 5, anonymous: 2 }, log);
 

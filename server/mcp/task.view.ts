@@ -1,12 +1,14 @@
 import { z } from "zod";
 import type { Mode } from "../common/mode";
 import { ActorType, TaskEventKind, TaskStatus, TaskType, TestScenario } from "../tasks/task.enums";
+import { EscrowViewStatus } from "../escrow/escrow.service";
+import { presentTask, restMode, type GqlTask } from "../rest/task.presenter";
 
 /**
- * The task as the MCP tools show it: the same fields and names as the REST
- * API (server/rest/task.presenter.ts), so an agent sees one shape whichever
- * way it connects, plus a `next_step` that names the tool that moves the
- * task on.
+ * The task as the MCP tools show it: the REST API's own presentation
+ * (server/rest/task.presenter.ts), so an agent sees one shape whichever way
+ * it connects, described here for MCP hosts, plus a `next_step` that names
+ * the tool that moves the task on.
  */
 
 /** What the agent can do about a task in each status; a new status fails to compile until it has a line here. */
@@ -23,14 +25,7 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   [TaskStatus.EXPIRED]: "Expired without verified proof: the reward and fee went back to your balance.",
 };
 
-export const TASK_SUMMARY_FIELDS = `id status mode title description taskType deadline proofRequirements attempts maxAttempts testScenario createdAt updatedAt
-  location { lat lng address } reward { usd } fee { usd } total { usd }`;
-
-export const TASK_FIELDS = `${TASK_SUMMARY_FIELDS}
-  operator { id }
-  events { id kind fromStatus toStatus actorType actorId reason createdAt }
-  proofs { attempt notes createdAt photos { contentType byteSize sha256 } }
-  verification { score verdict reasons createdAt }`;
+export { TASK_SELECTION, TASK_SUMMARY_SELECTION, presentTaskSummary, type GqlTask, type GqlTaskSummary } from "../rest/task.presenter";
 
 const usd = (what: string) => z.string().describe(`${what}, in USD (USDC) as an exact decimal string, e.g. "15.00"`);
 const status = z.enum(TaskStatus);
@@ -38,7 +33,7 @@ const at = (what: string) => z.string().describe(`${what} (ISO-8601)`);
 
 /** "test" or "live", as the REST API writes a key's mode. */
 export const ModeSchema = z.enum(["test", "live"]).describe("test: test USDC and mock operators; live: real USDC and real people");
-export const modeOf = (mode: Mode): z.infer<typeof ModeSchema> => (mode === "LIVE" ? "live" : "test");
+export const modeOf = (mode: Mode): z.infer<typeof ModeSchema> => restMode(mode);
 
 export const TaskSummarySchema = z.object({
   task_id: z.string(),
@@ -60,7 +55,6 @@ export const TaskSummarySchema = z.object({
   created_at: at("When it was posted"),
   updated_at: at("When it last changed"),
 });
-export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
 export const TaskSchema = TaskSummarySchema.extend({
   operator_id: z.string().nullable().describe("The operator holding the task, once accepted"),
@@ -91,87 +85,29 @@ export const TaskSchema = TaskSummarySchema.extend({
     .object({ score: z.number().int().describe("0-100"), verdict: z.string(), reasons: z.array(z.string()), scored_at: at("When it was scored") })
     .nullable()
     .describe("The AI Guardian's latest score of the proof: 90+ verifies, below 50 rejects, in between waits for review_proof"),
+  escrow: z
+    .object({
+      status: z.enum(EscrowViewStatus).describe("FUNDING → FUNDED → RELEASING → RELEASED, or → REFUNDING → REFUNDED; UNFUNDED: ended before its funding"),
+      chain_id: z.number().int().describe("8453 Base, 84532 Base Sepolia, 31337 a local development chain"),
+      network: z.string(),
+      contract: z.string().describe("The TaskEscrow contract"),
+      chain_task_id: z.string().describe("The task's bytes32 id in TaskEscrow"),
+      amount_usd: usd("reward + fee, held by the contract"),
+      funder: z.string(),
+      payee: z.string().nullable().describe("Who the release paid: the operator's payout address"),
+      fund_tx_hash: z.string().nullable(),
+      release_tx_hash: z.string().nullable(),
+      refund_tx_hash: z.string().nullable(),
+      basescan_url: z.string().nullable().describe("The latest transaction on basescan.org; null on a local chain"),
+      reclaimable_at: at("From then on anyone can return the money to the funder"),
+    })
+    .nullable()
+    .describe("The task's USDC escrow on chain: where the money is, with transaction hashes"),
   next_step: z.string().describe("What to do next"),
 });
 export type TaskView = z.infer<typeof TaskSchema>;
 
-/** A task as TASK_SUMMARY_FIELDS selects it. */
-export interface TaskSummaryData {
-  id: string;
-  status: TaskStatus;
-  mode: Mode;
-  title: string;
-  description: string;
-  taskType: TaskType;
-  deadline: string;
-  proofRequirements: string[];
-  attempts: number;
-  maxAttempts: number;
-  testScenario: TestScenario | null;
-  createdAt: string;
-  updatedAt: string;
-  location: { lat: number; lng: number; address: string | null };
-  reward: { usd: string };
-  fee: { usd: string };
-  total: { usd: string };
-}
-
-/** A task as TASK_FIELDS selects it. */
-export interface TaskData extends TaskSummaryData {
-  operator: { id: string } | null;
-  events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
-  proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: Array<{ contentType: string; byteSize: number; sha256: string }> }>;
-  verification: { score: number; verdict: string; reasons: string[]; createdAt: string } | null;
-}
-
-export function toTaskSummary(task: TaskSummaryData): TaskSummary {
-  return {
-    task_id: task.id,
-    status: task.status,
-    mode: modeOf(task.mode),
-    title: task.title,
-    description: task.description,
-    task_type: task.taskType,
-    location: task.location,
-    reward_usd: task.reward.usd,
-    fee_usd: task.fee.usd,
-    total_usd: task.total.usd,
-    currency: "USDC",
-    deadline: task.deadline,
-    proof_requirements: task.proofRequirements,
-    attempts: task.attempts,
-    max_attempts: task.maxAttempts,
-    test_scenario: task.testScenario,
-    created_at: task.createdAt,
-    updated_at: task.updatedAt,
-  };
-}
-
-export function toTaskView(task: TaskData): TaskView {
-  const proof = task.proofs.at(-1);
-  const { verification } = task;
-  return {
-    ...toTaskSummary(task),
-    operator_id: task.operator?.id ?? null,
-    events: task.events.map((event) => ({
-      event_id: event.id,
-      kind: event.kind,
-      from_status: event.fromStatus,
-      to_status: event.toStatus,
-      actor_type: event.actorType,
-      actor_id: event.actorId,
-      reason: event.reason,
-      created_at: event.createdAt,
-    })),
-    proof: proof
-      ? {
-          attempt: proof.attempt,
-          notes: proof.notes,
-          submitted_at: proof.createdAt,
-          photos: proof.photos.map((photo) => ({ content_type: photo.contentType, byte_size: photo.byteSize, sha256: photo.sha256 })),
-        }
-      : null,
-    verification: verification ? { score: verification.score, verdict: verification.verdict, reasons: verification.reasons, scored_at: verification.createdAt } : null,
-    next_step: NEXT_STEP[task.status],
-  };
+/** A task as TASK_SELECTION selects it, with the tool's next step. */
+export function toTaskView(task: GqlTask): TaskView {
+  return { ...presentTask(task), next_step: NEXT_STEP[task.status] };
 }

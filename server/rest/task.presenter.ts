@@ -1,12 +1,15 @@
 import { TaskEventKind, TaskStatus, TaskType, TestScenario, ActorType } from "../tasks/task.enums";
 import { Verdict } from "../guardian/verification.entity";
+import { EscrowViewStatus } from "../escrow/escrow.service";
 import { dateTime, nullable, object, ref, type JsonSchema } from "./rest.route";
 
 /**
- * How a task looks over REST: snake_case, money as exact decimal strings,
- * the latest proof and Guardian verification as summaries. The GraphQL
- * selections, the mapping and the JSON Schemas sit together so they change
- * together; the REST suites check every response against the schemas.
+ * How a task looks over REST and MCP: snake_case, money as exact decimal
+ * strings, the latest proof and Guardian verification as summaries, the
+ * on-chain escrow. The GraphQL selections, the mapping and the JSON Schemas
+ * sit together so they change together; the REST suites check every
+ * response against the schemas, and server/mcp/task.view.ts describes the
+ * same shape to MCP hosts.
  */
 export const TASK_SUMMARY_SELECTION = `
   id status mode title description taskType deadline proofRequirements attempts maxAttempts testScenario createdAt updatedAt
@@ -17,7 +20,8 @@ export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
   operator { id }
   events { id kind fromStatus toStatus actorType actorId reason createdAt }
   proofs { attempt notes createdAt photos { contentType byteSize sha256 } }
-  verification { score verdict reasons createdAt }`;
+  verification { score verdict reasons createdAt }
+  escrow { status chainId network contract chainTaskId amount { usd } funder payee fundTxHash releaseTxHash refundTxHash basescanUrl reclaimableAt }`;
 
 export interface GqlTaskSummary {
   id: string;
@@ -44,6 +48,41 @@ export interface GqlTask extends GqlTaskSummary {
   events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
   proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: Array<{ contentType: string; byteSize: number; sha256: string }> }>;
   verification: { score: number; verdict: Verdict; reasons: string[]; createdAt: string } | null;
+  escrow: GqlEscrow | null;
+}
+
+export interface GqlEscrow {
+  status: EscrowViewStatus;
+  chainId: number;
+  network: string;
+  contract: string;
+  chainTaskId: string;
+  amount: { usd: string };
+  funder: string;
+  payee: string | null;
+  fundTxHash: string | null;
+  releaseTxHash: string | null;
+  refundTxHash: string | null;
+  basescanUrl: string | null;
+  reclaimableAt: string;
+}
+
+export function presentEscrow(escrow: GqlEscrow) {
+  return {
+    status: escrow.status,
+    chain_id: escrow.chainId,
+    network: escrow.network,
+    contract: escrow.contract,
+    chain_task_id: escrow.chainTaskId,
+    amount_usd: escrow.amount.usd,
+    funder: escrow.funder,
+    payee: escrow.payee,
+    fund_tx_hash: escrow.fundTxHash,
+    release_tx_hash: escrow.releaseTxHash,
+    refund_tx_hash: escrow.refundTxHash,
+    basescan_url: escrow.basescanUrl,
+    reclaimable_at: escrow.reclaimableAt,
+  };
 }
 
 export function restMode(mode: "TEST" | "LIVE"): "test" | "live" {
@@ -62,7 +101,7 @@ export function presentTaskSummary(task: GqlTaskSummary) {
     reward_usd: task.reward.usd,
     fee_usd: task.fee.usd,
     total_usd: task.total.usd,
-    currency: "USDC",
+    currency: "USDC" as const,
     deadline: task.deadline,
     proof_requirements: task.proofRequirements,
     attempts: task.attempts,
@@ -103,8 +142,7 @@ export function presentTask(task: GqlTask) {
     verification: task.verification
       ? { score: task.verification.score, verdict: task.verification.verdict, reasons: task.verification.reasons, scored_at: task.verification.createdAt }
       : null,
-    // The GraphQL API exposes no on-chain escrow yet; until it does, no task has one to report.
-    escrow: null,
+    escrow: task.escrow ? presentEscrow(task.escrow) : null,
   };
 }
 
@@ -180,12 +218,25 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
   ),
   Escrow: object(
     {
-      fund_tx_hash: nullable({ type: "string" }),
-      release_tx_hash: nullable({ type: "string" }),
-      refund_tx_hash: nullable({ type: "string" }),
-      basescan_url: nullable({ type: "string", format: "uri" }),
+      status: {
+        type: "string",
+        enum: Object.values(EscrowViewStatus),
+        description: "FUNDING (funding queued or in flight) → FUNDED → RELEASING → RELEASED, or → REFUNDING → REFUNDED; UNFUNDED: the task ended before its funding, nothing moved",
+      },
+      chain_id: { type: "integer", description: "8453 Base, 84532 Base Sepolia, 31337 a local development chain" },
+      network: { type: "string", examples: ["base", "base-sepolia", "local"] },
+      contract: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "The TaskEscrow contract" },
+      chain_task_id: { type: "string", pattern: "^0x[0-9a-f]{64}$", description: "The task's bytes32 id in TaskEscrow" },
+      amount_usd: usd("reward + fee, held by the contract"),
+      funder: { type: "string", description: "The platform funding wallet: refunds return there (and to the agent's balance)" },
+      payee: nullable({ type: "string", description: "Who the release paid: the operator's payout address" }),
+      fund_tx_hash: nullable({ type: "string", pattern: "^0x[0-9a-f]{64}$" }),
+      release_tx_hash: nullable({ type: "string", pattern: "^0x[0-9a-f]{64}$" }),
+      refund_tx_hash: nullable({ type: "string", pattern: "^0x[0-9a-f]{64}$" }),
+      basescan_url: nullable({ type: "string", format: "uri", description: "The latest transaction on basescan.org; null on a local chain" }),
+      reclaimable_at: { ...dateTime, description: "deadline + grace: from then on anyone can return the money to the funder" },
     },
-    "The task's on-chain USDC escrow on Base",
+    "The task's USDC escrow in the TaskEscrow contract (Base; a local chain in test mode)",
   ),
   Task: object(
     {
@@ -194,7 +245,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
       events: { type: "array", items: ref("TaskEvent"), description: "Every transition, and the escrow being funded on chain, oldest first" },
       proof: nullable(ref("ProofSummary")),
       verification: nullable(ref("VerificationSummary")),
-      escrow: { ...nullable(ref("Escrow")), description: "Null while the task has no on-chain escrow (test mode, or chain settlement not enabled)" },
+      escrow: { ...nullable(ref("Escrow")), description: "The task's on-chain escrow; null only for a task posted before settlement moved on chain" },
     },
     "A task with its audit log, latest proof and verification",
   ),

@@ -10,7 +10,8 @@ import { dateTime, errors, jsonResponse, nullable, object, ref, type JsonSchema,
  * delivery log, redeliver. A task's own callback_url is given on POST /tasks
  * and shows up here as an endpoint with its task_id.
  */
-const ENDPOINT_SELECTION = `id url description eventTypes status mode taskId secretFingerprint consecutiveFailures
+/** An endpoint as REST (and the MCP tools, server/mcp/webhook.view.ts) show it: the selection, its result and the mapping. */
+export const ENDPOINT_SELECTION = `id url description eventTypes status mode taskId secretFingerprint consecutiveFailures
   lastSuccessAt lastFailureAt disabledAt disabledReason createdAt updatedAt`;
 const DELIVERY_SUMMARY_SELECTION = `id endpointId eventId eventType taskId status attempts lastStatusCode lastError nextAttemptDueAt deliveredAt createdAt updatedAt`;
 const DELIVERY_SELECTION = `${DELIVERY_SUMMARY_SELECTION} payload attemptLog { attempt startedAt durationMs statusCode succeeded error responseExcerpt }`;
@@ -31,7 +32,7 @@ const GET_DELIVERY = `query WebhookDelivery($id: ID!) { webhookDelivery(id: $id)
 const REDELIVER = `mutation RedeliverWebhook($id: ID!) { redeliverWebhook(id: $id) { ${DELIVERY_SELECTION} } }`;
 const EVENT_TYPES = `query WebhookEventTypes { webhookEventTypes }`;
 
-interface GqlEndpoint {
+export interface GqlEndpoint {
   id: string;
   url: string;
   description: string | null;
@@ -70,7 +71,7 @@ interface GqlDelivery extends GqlDeliverySummary {
   attemptLog: Array<{ attempt: number; startedAt: string; durationMs: number; statusCode: number | null; succeeded: boolean; error: string | null; responseExcerpt: string | null }>;
 }
 
-function presentEndpoint(endpoint: GqlEndpoint) {
+export function presentEndpoint(endpoint: GqlEndpoint) {
   return {
     endpoint_id: endpoint.id,
     url: endpoint.url,

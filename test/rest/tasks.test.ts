@@ -35,7 +35,8 @@ for (const db of testDatabases()) {
       expect(created.body).to.include({ status: "POSTED", mode: "test", task_type: "PHOTO", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", currency: "USDC" });
       expect(created.body.task_id).to.match(/^[0-9a-f-]{36}$/);
       expect(created.body.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
-      expect(created.body.escrow, "no on-chain escrow is exposed yet").to.equal(null);
+      expect(created.body.escrow, "funded on the local chain before the answer").to.deep.include({ status: "FUNDED", chain_id: 31337, network: "local", amount_usd: "16.50", basescan_url: null, payee: null });
+      expect(created.body.escrow.fund_tx_hash).to.match(/^0x[0-9a-f]{64}$/);
 
       const paid = await rest.waitForStatus(agent.apiKey, created.body.task_id, ["PAID"]);
       expect(transitions(paid)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
@@ -43,6 +44,9 @@ for (const db of testDatabases()) {
       expect(paid.proof).to.include({ attempt: 1 });
       expect(paid.proof.photos).to.have.length(2);
       expect(paid.verification).to.include({ score: 100, verdict: "APPROVE" });
+      expect(paid.escrow, "released to the operator on chain").to.deep.include({ status: "RELEASED", fund_tx_hash: created.body.escrow.fund_tx_hash });
+      expect(paid.escrow.release_tx_hash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(paid.escrow.payee).to.match(/^0x[0-9a-fA-F]{40}$/);
     });
 
     it("lists the agent's tasks newest first, filtered by status and type, with limit/offset pagination", async () => {

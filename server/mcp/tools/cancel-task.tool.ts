@@ -3,10 +3,10 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { mutateTask } from "../task.operations";
-import { TASK_FIELDS, TaskSchema } from "../task.view";
+import { TASK_SELECTION, TaskSchema } from "../task.view";
 import { success } from "../tool-result";
 
-const CANCEL_TASK = `mutation McpCancelTask($id: ID!, $reason: String) { cancelTask(id: $id, reason: $reason) { ${TASK_FIELDS} } }`;
+const CANCEL_TASK = `mutation McpCancelTask($id: ID!, $reason: String) { cancelTask(id: $id, reason: $reason) { ${TASK_SELECTION} } }`;
 
 export function registerCancelTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(

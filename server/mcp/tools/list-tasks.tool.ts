@@ -3,14 +3,14 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { TaskStatus, TaskType } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
-import { TASK_SUMMARY_FIELDS, TaskSummarySchema, toTaskSummary, type TaskSummaryData } from "../task.view";
+import { TASK_SUMMARY_SELECTION, TaskSummarySchema, presentTaskSummary, type GqlTaskSummary } from "../task.view";
 import { success } from "../tool-result";
 
 const LIST_TASKS = `query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {
-  tasks(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${TASK_SUMMARY_FIELDS} } } }`;
+  tasks(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${TASK_SUMMARY_SELECTION} } } }`;
 
 interface TaskPage {
-  tasks: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: TaskSummaryData[] };
+  tasks: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: GqlTaskSummary[] };
 }
 
 export function registerListTasksTool(server: McpServer, backend: GraphQLBackend): void {
@@ -36,7 +36,7 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
       const variables = { filter: { status, taskType: task_type }, first: limit ?? 20, after: cursor };
       const { tasks } = await run<TaskPage>(backend, LIST_TASKS, variables, signal);
       return success({
-        tasks: tasks.nodes.map(toTaskSummary),
+        tasks: tasks.nodes.map(presentTaskSummary),
         total_count: tasks.totalCount,
         next_cursor: tasks.pageInfo.hasNextPage ? tasks.pageInfo.endCursor : null,
       });

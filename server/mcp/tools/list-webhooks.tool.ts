@@ -3,9 +3,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
 import { success } from "../tool-result";
-import { WEBHOOK_FIELDS, WebhookSchema, toWebhookView, type WebhookData } from "../webhook.view";
+import { ENDPOINT_SELECTION, WebhookSchema, presentEndpoint, type GqlEndpoint } from "../webhook.view";
 
-const LIST_WEBHOOKS = `query McpWebhooks { webhookEndpoints { ${WEBHOOK_FIELDS} } }`;
+const LIST_WEBHOOKS = `query McpWebhooks { webhookEndpoints { ${ENDPOINT_SELECTION} } }`;
 
 export function registerListWebhooksTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -18,8 +18,8 @@ export function registerListWebhooksTool(server: McpServer, backend: GraphQLBack
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (_args, { signal }) => {
-      const { webhookEndpoints } = await run<{ webhookEndpoints: WebhookData[] }>(backend, LIST_WEBHOOKS, {}, signal);
-      return success({ endpoints: webhookEndpoints.map(toWebhookView) });
+      const { webhookEndpoints } = await run<{ webhookEndpoints: GqlEndpoint[] }>(backend, LIST_WEBHOOKS, {}, signal);
+      return success({ endpoints: webhookEndpoints.map(presentEndpoint) });
     },
   );
 }

@@ -4,10 +4,10 @@ import { TaskType, TestScenario } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
 import { UsdAmount } from "../inputs";
 import { mutateTask } from "../task.operations";
-import { TASK_FIELDS, TaskSchema } from "../task.view";
+import { TASK_SELECTION, TaskSchema } from "../task.view";
 import { success } from "../tool-result";
 
-const POST_TASK = `mutation McpPostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_FIELDS} } }`;
+const POST_TASK = `mutation McpPostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SELECTION} } }`;
 
 export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(

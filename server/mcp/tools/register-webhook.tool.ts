@@ -4,13 +4,13 @@ import { WEBHOOK_EVENT_TYPES } from "../../webhooks/webhook.events";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
 import { success } from "../tool-result";
-import { WEBHOOK_FIELDS, WebhookSchema, toWebhookView, type WebhookData } from "../webhook.view";
+import { ENDPOINT_SELECTION, WebhookSchema, presentEndpoint, type GqlEndpoint } from "../webhook.view";
 
 const CREATE_WEBHOOK = `mutation McpCreateWebhook($input: CreateWebhookEndpointInput!) {
-  createWebhookEndpoint(input: $input) { secret endpoint { ${WEBHOOK_FIELDS} } } }`;
+  createWebhookEndpoint(input: $input) { secret endpoint { ${ENDPOINT_SELECTION} } } }`;
 
 interface Created {
-  createWebhookEndpoint: { secret: string; endpoint: WebhookData };
+  createWebhookEndpoint: { secret: string; endpoint: GqlEndpoint };
 }
 
 export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLBackend): void {
@@ -41,7 +41,7 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
       const input = { url: args.url, eventTypes: args.event_types, secret: args.secret, description: args.description, idempotencyKey: args.idempotency_key };
       const { createWebhookEndpoint } = await run<Created>(backend, CREATE_WEBHOOK, { input }, signal);
       return success({
-        ...toWebhookView(createWebhookEndpoint.endpoint),
+        ...presentEndpoint(createWebhookEndpoint.endpoint),
         secret: createWebhookEndpoint.secret,
         next_step: "Store secret now: it is not shown again. Verify each delivery's HumanOps-Signature header with it before trusting the event.",
       });

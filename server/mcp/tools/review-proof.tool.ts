@@ -4,11 +4,11 @@ import { ReviewDecision } from "../../tasks/task.input";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { mutateTask } from "../task.operations";
-import { TASK_FIELDS, TaskSchema } from "../task.view";
+import { TASK_SELECTION, TaskSchema } from "../task.view";
 import { success } from "../tool-result";
 
 const REVIEW_TASK = `mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {
-  reviewTask(id: $id, decision: $decision, reason: $reason) { ${TASK_FIELDS} } }`;
+  reviewTask(id: $id, decision: $decision, reason: $reason) { ${TASK_SELECTION} } }`;
 
 export function registerReviewProofTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(

@@ -106,7 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
   mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
-  const mcp = mountMcp(app, { apollo, createContext, log, jsonBodyBytes: config.limits.jsonBodyBytes });
+  const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
 
   return {
     config,

@@ -22,6 +22,13 @@ export interface GraphQLResponse<T> {
  */
 export interface GraphQLBackend {
   execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>>;
+  /**
+   * Calls `changed` whenever the task may have moved on, as HumanOps's live
+   * updates announce it: a hint that cuts a poll's wait short (the polled
+   * state stays the truth, so a lost hint only costs time). Returns the
+   * function that stops it. Absent where no push channel exists.
+   */
+  watchTask?(taskId: string, changed: () => void): () => void;
   /** How this connection's caller supplies an API key, told to a model that has none or a refused one. */
   readonly keyInstructions: string;
 }

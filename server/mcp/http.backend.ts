@@ -1,3 +1,5 @@
+import WebSocket from "ws";
+import { createClient, type Client } from "graphql-ws";
 import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
@@ -12,12 +14,31 @@ function unreachable(endpoint: URL, err: unknown): ToolError {
   return new ToolError("UNAVAILABLE", `could not reach HumanOps at ${endpoint.origin} (${cause}). Check HUMANOPS_API_URL and that the server is up, then retry.`);
 }
 
+const TASK_CHANGED = `subscription McpTaskChanged($id: ID!) { taskUpdated(taskId: $id) { eventId } }`;
+
 /**
  * The stdio server's backend: each operation is a POST to HumanOps's
- * /graphql with the configured key in X-API-Key. The key goes nowhere else.
+ * /graphql with the configured key in X-API-Key. Change notices come over
+ * graphql-ws on the same URL (ws:// or wss://), with the key in
+ * connection_init; the socket is opened on the first watch and closed after
+ * the last. The key goes nowhere else.
  */
 export function createHttpBackend(endpoint: URL, apiKey: string | undefined): GraphQLBackend {
+  let live: Client | undefined;
+  const socketUrl = new URL(endpoint);
+  socketUrl.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
   return {
+    watchTask(taskId, changed) {
+      live ??= createClient({
+        url: socketUrl.href,
+        webSocketImpl: WebSocket,
+        connectionParams: apiKey ? { "x-api-key": apiKey } : {},
+        lazy: true,
+        retryAttempts: 3,
+      });
+      // A failed subscription (no socket, a refused key) only means no notices: polling carries on.
+      return live.subscribe({ query: TASK_CHANGED, variables: { id: taskId } }, { next: changed, error: () => undefined, complete: () => undefined });
+    },
     keyInstructions: "set it as HUMANOPS_API_KEY in this MCP server's env (claude_desktop_config.json or .cursor/mcp.json) and restart the server",
     async execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>> {
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);

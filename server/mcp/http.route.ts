@@ -7,12 +7,15 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Logger } from "../common/logger";
 import type { Context } from "../graphql/context";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import type { LiveFeed } from "../subscriptions/live-feed";
 import { createInProcessBackend } from "./in-process.backend";
 import { createMcpServer } from "./server";
 
 export interface McpRouteDeps {
   apollo: ApolloServer<Context>;
   createContext: ContextFactory;
+  /** Where waits and resource subscriptions hear of task changes. */
+  live: LiveFeed;
   log: Logger;
   jsonBodyBytes: number;
 }
@@ -68,7 +71,7 @@ export function mountMcp(app: express.Express, deps: McpRouteDeps): McpEndpoint 
       if (!ctx.principal) return rpcError(res, 401, -32001, ctx.authError?.message ?? "the API key was refused");
     }
     if (sessions.size >= MAX_SESSIONS) return rpcError(res, 503, -32000, "too many open MCP sessions; retry later");
-    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey));
+    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, deps.live));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {

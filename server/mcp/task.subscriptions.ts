@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { isTerminal } from "../tasks/task.state-machine";
 import type { GraphQLBackend } from "./graphql.backend";
 import { resourceError, TASK_URI_TEMPLATE } from "./task.resource";
-import { nextDelay, POLL_MS, pulse, type TaskPulse } from "./task.watch";
+import { nextDelay, POLL_MS, pulse, TaskAlarm, type TaskPulse } from "./task.watch";
 import { ToolError } from "./tool-result";
 
 /** A client watching more tasks than this should use webhooks (register_webhook). */
@@ -15,8 +14,9 @@ const PERMANENT = new Set(["NOT_FOUND", "UNAUTHENTICATED", "FORBIDDEN"]);
 
 /**
  * resources/subscribe for task resources: each subscribed task is polled
- * (see POLL_MS) and notifications/resources/updated is sent when it changes,
- * until the client unsubscribes, the task is final, or the session closes.
+ * (see POLL_MS; a change notice from the backend polls at once) and
+ * notifications/resources/updated is sent when it changes, until the client
+ * unsubscribes, the task is final, or the session closes.
  */
 export class TaskSubscriptions {
   private readonly template = new UriTemplate(TASK_URI_TEMPLATE);
@@ -63,20 +63,25 @@ export class TaskSubscriptions {
   }
 
   private async watch(uri: string, taskId: string, first: TaskPulse, signal: AbortSignal): Promise<void> {
+    const alarm = new TaskAlarm(this.backend, taskId);
     let last = first;
     let delay: number = POLL_MS.first;
-    while (!signal.aborted && !isTerminal(last.status)) {
-      try {
-        await sleep(delay, undefined, { signal });
-        const now = await pulse(this.backend, taskId, signal);
-        const changed = now.updatedAt !== last.updatedAt;
-        if (changed) await this.server.server.sendResourceUpdated({ uri });
-        delay = nextDelay(delay, changed);
-        last = now;
-      } catch (err) {
-        if (signal.aborted || (err instanceof ToolError && PERMANENT.has(err.code))) return;
-        delay = POLL_MS.max;
+    try {
+      while (!signal.aborted && !isTerminal(last.status)) {
+        try {
+          await alarm.pause(delay, signal);
+          const now = await pulse(this.backend, taskId, signal);
+          const changed = now.updatedAt !== last.updatedAt;
+          if (changed) await this.server.server.sendResourceUpdated({ uri });
+          delay = nextDelay(delay, changed, alarm.maxPauseMs);
+          last = now;
+        } catch (err) {
+          if (signal.aborted || (err instanceof ToolError && PERMANENT.has(err.code))) return;
+          delay = POLL_MS.max;
+        }
       }
+    } finally {
+      alarm.close();
     }
   }
 }

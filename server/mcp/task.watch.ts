@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { TaskStatus } from "../tasks/task.enums";
 import { isTerminal } from "../tasks/task.state-machine";
 import type { GraphQLBackend } from "./graphql.backend";
@@ -15,14 +14,68 @@ export interface TaskPulse {
 }
 
 /**
- * Poll pacing. There is no push channel to the stdio server (it only has the
- * HTTP API), so watching is polling: quick right after a change, when the
- * next step often follows, then backing off while nothing happens.
+ * Poll pacing: quick right after a change, when the next step often follows,
+ * then backing off while nothing happens. Where the backend pushes change
+ * notices (HumanOps's taskUpdated subscription) a notice ends the wait at
+ * once and polling is only the safety net, so it backs off further.
  */
-export const POLL_MS = { first: 100, max: 5_000, growth: 1.5 } as const;
+export const POLL_MS = { first: 100, max: 5_000, maxWithPush: 30_000, growth: 1.5 } as const;
 
-export function nextDelay(previousMs: number, changed: boolean): number {
-  return changed ? POLL_MS.first : Math.min(Math.ceil(previousMs * POLL_MS.growth), POLL_MS.max);
+export function nextDelay(previousMs: number, changed: boolean, maxMs: number = POLL_MS.max): number {
+  return changed ? POLL_MS.first : Math.min(Math.ceil(previousMs * POLL_MS.growth), maxMs);
+}
+
+/**
+ * A poll loop's pause between polls of one task, ended early when the
+ * backend hears the task change. A notice heard while no pause is running
+ * ends the next pause at once, so none is lost between two polls.
+ */
+export class TaskAlarm {
+  private heard = false;
+  private wake?: () => void;
+  private readonly stop?: () => void;
+  /** The longest pause: long when notices come, short when polling is all there is. */
+  readonly maxPauseMs: number;
+
+  constructor(backend: GraphQLBackend, taskId: string) {
+    this.stop = backend.watchTask?.(taskId, () => {
+      this.heard = true;
+      this.wake?.();
+    });
+    this.maxPauseMs = this.stop ? POLL_MS.maxWithPush : POLL_MS.max;
+  }
+
+  /** Waits `ms`, or less if a change is heard; rejects with the signal's reason when it aborts. */
+  pause(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.heard) {
+      this.heard = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", aborted);
+        this.wake = undefined;
+      };
+      const done = () => {
+        settle();
+        this.heard = false;
+        resolve();
+      };
+      const aborted = () => {
+        settle();
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", aborted, { once: true });
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.stop?.();
+  }
 }
 
 export async function pulse(backend: GraphQLBackend, taskId: string, signal?: AbortSignal): Promise<TaskPulse> {
@@ -64,19 +117,26 @@ export interface WaitOutcome {
  */
 export async function waitForTask(backend: GraphQLBackend, request: WaitRequest, hooks: WaitHooks = {}): Promise<WaitOutcome> {
   const started = Date.now();
-  let current = await pulse(backend, request.taskId, hooks.signal);
-  const baseline = request.knownStatus ?? current.status;
-  const reached = (status: TaskStatus) => (request.until ? request.until.includes(status) : status !== baseline);
-  let delay: number = POLL_MS.first;
-  await hooks.onPoll?.(current.status, 0);
-  while (!reached(current.status) && !waitsOnAgent(current.status)) {
-    const left = started + request.timeoutMs - Date.now();
-    if (left <= 0) break;
-    await sleep(Math.min(delay, left), undefined, { signal: hooks.signal });
-    const previous = current;
-    current = await pulse(backend, request.taskId, hooks.signal);
-    delay = nextDelay(delay, current.updatedAt !== previous.updatedAt);
-    await hooks.onPoll?.(current.status, Date.now() - started);
+  // Listening before the first poll: a change between the two is not missed.
+  const alarm = new TaskAlarm(backend, request.taskId);
+  let reached: (status: TaskStatus) => boolean;
+  try {
+    let current = await pulse(backend, request.taskId, hooks.signal);
+    const baseline = request.knownStatus ?? current.status;
+    reached = (status) => (request.until ? request.until.includes(status) : status !== baseline);
+    let delay: number = POLL_MS.first;
+    await hooks.onPoll?.(current.status, 0);
+    while (!reached(current.status) && !waitsOnAgent(current.status)) {
+      const left = started + request.timeoutMs - Date.now();
+      if (left <= 0) break;
+      await alarm.pause(Math.min(delay, left), hooks.signal);
+      const previous = current;
+      current = await pulse(backend, request.taskId, hooks.signal);
+      delay = nextDelay(delay, current.updatedAt !== previous.updatedAt, alarm.maxPauseMs);
+      await hooks.onPoll?.(current.status, Date.now() - started);
+    }
+  } finally {
+    alarm.close();
   }
   const task = await getTask(backend, request.taskId, hooks.signal);
   const done = reached(task.status);

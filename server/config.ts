@@ -22,9 +22,17 @@ export interface Config {
   /**
    * Guardian: a score >= approveAt verifies, < rejectBelow rejects, in
    * between goes to manual review. Photos are decoded on decodeThreads
-   * worker threads and refused above maxMegapixels.
+   * worker threads and refused above maxMegapixels. With `vision` set, a
+   * vision model (the Anthropic Messages API) also scores proof that passes
+   * the offline checks.
    */
-  guardian: { approveAt: number; rejectBelow: number; decodeThreads: number; maxMegapixels: number };
+  guardian: {
+    approveAt: number;
+    rejectBelow: number;
+    decodeThreads: number;
+    maxMegapixels: number;
+    vision?: { apiKey: string; url: string; model: string; timeoutMs: number };
+  };
   /** Platform fee charged on top of the reward, in basis points. */
   feeBps: number;
   tasks: {
@@ -110,6 +118,10 @@ const EnvSchema = z
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
     GUARDIAN_DECODE_THREADS: int(1, 64).default(defaultDecodeThreads()),
     GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
+    GUARDIAN_VISION_API_KEY: z.string().min(1, "must not be empty (unset it to score offline only)").optional(),
+    GUARDIAN_VISION_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL").default("https://api.anthropic.com"),
+    GUARDIAN_VISION_MODEL: z.string().regex(/^[\w.:@-]{1,64}$/, "must be a model id of at most 64 letters, digits and . _ - : @").default("claude-sonnet-4-5"),
+    GUARDIAN_VISION_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
     // TaskEscrow caps the fee at 20% of what it holds (reward + fee): 2500 bps of the reward.
     PLATFORM_FEE_BPS: int(0, 2_500).default(1_000),
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
@@ -196,7 +208,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: parseDatabase(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
-    guardian: { approveAt: e.GUARDIAN_APPROVE_AT, rejectBelow: e.GUARDIAN_REJECT_BELOW, decodeThreads: e.GUARDIAN_DECODE_THREADS, maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS },
+    guardian: {
+      approveAt: e.GUARDIAN_APPROVE_AT,
+      rejectBelow: e.GUARDIAN_REJECT_BELOW,
+      decodeThreads: e.GUARDIAN_DECODE_THREADS,
+      maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS,
+      vision: e.GUARDIAN_VISION_API_KEY
+        ? { apiKey: e.GUARDIAN_VISION_API_KEY, url: e.GUARDIAN_VISION_URL, model: e.GUARDIAN_VISION_MODEL, timeoutMs: e.GUARDIAN_VISION_TIMEOUT_MS }
+        : undefined,
+    },
     feeBps: e.PLATFORM_FEE_BPS,
     tasks: {
       minRewardUnits: e.TASK_MIN_REWARD_USD,

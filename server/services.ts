@@ -5,6 +5,7 @@ import { OperatorService } from "./operators/operator.service";
 import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
 import { ImageDecoderPool } from "./guardian/image-decoder";
+import { AnthropicVisionClient } from "./guardian/vision.client";
 import { TaskService, type CommitSignals } from "./tasks/task.service";
 import { ProofService } from "./proofs/proof.service";
 import { WebhookService } from "./webhooks/webhook.service";
@@ -38,6 +39,12 @@ export interface Services {
   wallets: WalletService;
 }
 
+/** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
+function visionModel(config: Config): AnthropicVisionClient | undefined {
+  const vision = config.guardian.vision;
+  return vision && new AnthropicVisionClient({ apiKey: vision.apiKey, baseUrl: vision.url, model: vision.model, timeoutMs: vision.timeoutMs });
+}
+
 export function createServices(config: Config, signals: CommitSignals, chains: Chains): Services {
   const keys = new ApiKeyService(config.apiKeyPepper);
   const ledger = new LedgerService();
@@ -51,7 +58,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     ledger,
     agents: new AgentService(config, keys, ledger, escrow),
     operators: new OperatorService(keys, ledger),
-    guardian: new GuardianService(config.guardian, new ImageDecoderPool(config.guardian.decodeThreads, config.guardian.maxMegapixels)),
+    guardian: new GuardianService(config.guardian, new ImageDecoderPool(config.guardian.decodeThreads, config.guardian.maxMegapixels), visionModel(config)),
     tasks,
     proofs: new ProofService(config, tasks),
     webhooks,

@@ -9,6 +9,8 @@ import pino, { type Logger } from "pino";
 export const REDACTED_PATHS = [
   "apiKey",
   "*.apiKey",
+  "guardian.vision.apiKey",
+  "*.guardian.vision.apiKey",
   "key",
   "*.key",
   "secret",

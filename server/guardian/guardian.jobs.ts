@@ -1,5 +1,6 @@
 import type { Em } from "../db/orm";
 import type { JobWorker } from "../jobs/job.queue";
+import type { Job } from "../jobs/job.entity";
 import type { Task } from "../tasks/task.entity";
 import { Proof } from "../proofs/proof.entity";
 import { ProofJobs } from "../proofs/proof.service";
@@ -22,16 +23,21 @@ async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
 
 /**
  * Scores submitted proof and moves the task on by the verdict. The scoring
- * (decoding every photo, on worker threads) runs before the job's
- * transaction; the verdict is applied in it, after checking again that the
- * proof still waits for it.
+ * (decoding every photo, on worker threads, then asking the vision model)
+ * runs before the job's transaction; the verdict is applied in it, after
+ * checking again that the proof still waits for it. A vision model that is
+ * overloaded fails the job, which retries with backoff; on its final
+ * attempt the Guardian gives up on the model and asks for a manual review.
  */
 export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, followUps: GuardianFollowUps = {}): void {
-  const prepare = async (em: Em, payload: Record<string, unknown>): Promise<GuardianResult | undefined> => {
+  const prepare = async (em: Em, payload: Record<string, unknown>, job: Job): Promise<GuardianResult | undefined> => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos", "photos.data"] });
     if (!(await awaitingScore(em, proof))) return undefined;
     const task = proof.task;
-    return guardian.score({ proofRequirements: task.proofRequirements, photos: proof.photos.getItems().map((photo) => photo.data), notes: proof.notes });
+    return guardian.score(
+      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: proof.photos.getItems().map((photo) => photo.data), notes: proof.notes },
+      { finalAttempt: job.attempts >= job.maxAttempts },
+    );
   };
   worker.register<GuardianResult | undefined>(ProofJobs.score, async ({ em, prepared: result }, payload) => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task"] });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ImageDecoder } from "./image-decoder";
 import { Verdict } from "./verification.entity";
+import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
 
 export interface GuardianThresholds {
   approveAt: number;
@@ -11,6 +12,14 @@ export interface ProofForScoring {
   proofRequirements: string[];
   photos: Buffer[];
   notes?: string;
+  /** The task's terms, shown to the vision model. */
+  title?: string;
+  description?: string;
+}
+
+export interface ScoreOptions {
+  /** The job's last try: a vision check that still fails sends the proof to manual review instead of throwing. */
+  finalAttempt?: boolean;
 }
 
 export interface GuardianResult {
@@ -25,6 +34,8 @@ const MIN_WIDTH = 320;
 const MIN_HEIGHT = 240;
 const LOW_RESOLUTION_CREDIT = 0.6;
 const MISSING_NOTES_FACTOR = 0.8;
+/** The model's own words are clipped: they end up in reasons and in the task's event log. */
+const MAX_MODEL_TEXT = 300;
 const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
 
 /**
@@ -47,11 +58,16 @@ export function notesRequired(requirements: string[]): boolean {
   return requirements.some((requirement) => /\b(note|notes|describe|description|explain|comment)\b/i.test(requirement));
 }
 
+const clip = (text: string) => (text.length > MAX_MODEL_TEXT ? `${text.slice(0, MAX_MODEL_TEXT - 1)}…` : text);
+
 /**
- * The offline Guardian: checks what can be checked without a vision model,
- * honestly. Every photo must decode as a real PNG or JPEG; duplicates count
- * once; low-resolution photos count partly; the number of good photos is
- * compared with what the requirements ask for; notes must be there when asked.
+ * The Guardian. First the offline checks, honestly what can be checked
+ * without a vision model: every photo must decode as a real PNG or JPEG;
+ * duplicates count once; low-resolution photos count partly; the number of
+ * good photos is compared with what the requirements ask for; notes must be
+ * there when asked. Then, when a vision model is configured and the offline
+ * checks have not already rejected the proof, the model looks at the usable
+ * photos against the requirements; the lower of the two scores stands.
  */
 export class GuardianService {
   static readonly SCORER = "offline-v1";
@@ -59,6 +75,7 @@ export class GuardianService {
   constructor(
     private readonly thresholds: GuardianThresholds,
     private readonly decoder: ImageDecoder,
+    private readonly vision?: VisionModel,
   ) {}
 
   /** Ends the decoding threads. */
@@ -72,9 +89,62 @@ export class GuardianService {
     return Verdict.REVIEW;
   }
 
-  /** Scores proof; the photos are decoded side by side off the event loop. */
-  async score(proof: ProofForScoring): Promise<GuardianResult> {
+  /**
+   * Scores proof. A retryable vision failure (overload, timeout) is thrown for
+   * the job to retry later, except on its final attempt; that, or a failure
+   * that will not go away (a bad key), sends the proof to manual review: with
+   * a model configured nothing is approved without it.
+   */
+  async score(proof: ProofForScoring, options: ScoreOptions = {}): Promise<GuardianResult> {
+    const offline = await this.scoreOffline(proof);
+    if (!this.vision || offline.result.verdict === Verdict.REJECT || offline.usable.length === 0) return offline.result;
+    let assessment: VisionAssessment;
+    try {
+      assessment = await this.vision.assess({
+        title: proof.title ?? "",
+        description: proof.description ?? "",
+        proofRequirements: proof.proofRequirements,
+        notes: proof.notes,
+        photos: offline.usable,
+      });
+    } catch (err) {
+      if (!(err instanceof VisionError) || (err.retryable && !options.finalAttempt)) throw err;
+      return this.withoutVision(offline.result, err);
+    }
+    return this.combine(offline.result, assessment, this.vision.model);
+  }
+
+  /** The model's score can only lower the offline one; it cannot approve while it says a requirement is unmet. */
+  private combine(offline: GuardianResult, assessment: VisionAssessment, model: string): GuardianResult {
+    const reasons = [
+      ...offline.reasons,
+      ...assessment.requirements.map((r) => `vision: ${r.met ? "met" : "not met"}: ${clip(r.requirement)} (${clip(r.reason)})`),
+      `vision score ${assessment.score}: ${clip(assessment.summary)}`,
+    ];
+    let modelScore = assessment.score;
+    const unmet = assessment.requirements.filter((r) => !r.met).length;
+    if (unmet > 0 && modelScore >= this.thresholds.approveAt) {
+      modelScore = this.thresholds.approveAt - 1;
+      reasons.push(`vision score capped at ${modelScore}: the model found ${unmet} requirement(s) not met`);
+    }
+    const score = Math.min(offline.score, modelScore);
+    return { score, verdict: this.verdictFor(score), reasons, scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
+  }
+
+  /** Offline checks passed but the model could not be asked: a person decides. */
+  private withoutVision(offline: GuardianResult, err: VisionError): GuardianResult {
+    return {
+      score: Math.min(offline.score, Math.max(0, this.thresholds.approveAt - 1)),
+      verdict: Verdict.REVIEW,
+      reasons: [...offline.reasons, `the vision check was unavailable (${err.message}); a person must review this proof`],
+      scorer: GuardianService.SCORER,
+    };
+  }
+
+  /** The offline checks, and the photos fit to show a model; the photos are decoded side by side off the event loop. */
+  private async scoreOffline(proof: ProofForScoring): Promise<{ result: GuardianResult; usable: VisionPhoto[] }> {
     const reasons: string[] = [];
+    const usable: VisionPhoto[] = [];
     const expected = expectedPhotoCount(proof.proofRequirements);
     const seen = new Set<string>();
     const distinct = proof.photos.map((photo) => {
@@ -92,11 +162,11 @@ export class GuardianService {
         reasons.push(`${label} is a duplicate of an earlier photo`);
       } else if (!image) {
         reasons.push(`${label} is not a decodable PNG or JPEG image (of at most ${this.decoder.maxMegapixels} megapixels)`);
-      } else if (image.width < MIN_WIDTH || image.height < MIN_HEIGHT) {
-        reasons.push(`${label} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
-        credit += LOW_RESOLUTION_CREDIT;
       } else {
-        credit += 1;
+        usable.push({ label, mediaType: image.format, data: photo });
+        const lowResolution = image.width < MIN_WIDTH || image.height < MIN_HEIGHT;
+        if (lowResolution) reasons.push(`${label} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
+        credit += lowResolution ? LOW_RESOLUTION_CREDIT : 1;
       }
     });
     if (credit < expected) {
@@ -109,6 +179,6 @@ export class GuardianService {
     }
     const rounded = Math.round(score);
     if (reasons.length === 0) reasons.push(`all ${expected} required photo(s) present and decodable`);
-    return { score: rounded, verdict: this.verdictFor(rounded), reasons, scorer: GuardianService.SCORER };
+    return { result: { score: rounded, verdict: this.verdictFor(rounded), reasons, scorer: GuardianService.SCORER }, usable };
   }
 }

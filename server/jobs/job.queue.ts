@@ -16,8 +16,9 @@ export type JobHandler<P = undefined> = (ctx: JobContext<P>, payload: Record<str
  * Slow work a job needs before it writes (CPU on another thread, a remote
  * call), run outside the job's transaction so no database lock is held
  * meanwhile. It must only read: it may run again if the job is retried.
+ * It sees the job, so it can tell its final attempt (attempts >= maxAttempts).
  */
-export type JobPrepare<P> = (em: Em, payload: Record<string, unknown>) => Promise<P>;
+export type JobPrepare<P> = (em: Em, payload: Record<string, unknown>, job: Job) => Promise<P>;
 
 interface Registered {
   handler: JobHandler<unknown>;
@@ -93,7 +94,7 @@ export class JobWorker {
     const log = this.log.child({ jobId: id, jobKind: job.kind, attempt: job.attempts });
     try {
       if (!registered) throw new Error(`no handler registered for job kind ${job.kind}`);
-      const prepared = await registered.prepare?.(this.orm.em.fork(), job.payload);
+      const prepared = await registered.prepare?.(this.orm.em.fork(), job.payload, job);
       await em.transactional(async (tx) => {
         await registered.handler({ em: tx, job, prepared }, job.payload);
         await tx.nativeUpdate(Job, { id }, { status: JobStatus.DONE, lockedUntil: null, lastError: null });

@@ -22,6 +22,7 @@ import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
 import { Chains } from "./chain/chains";
 import { EscrowWorkers } from "./escrow/escrow.workers";
+import { mountSumsubWebhook } from "./kyc/sumsub.route";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -105,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
   const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
   mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
+  mountSumsubWebhook(app, { orm, services, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
 

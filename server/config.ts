@@ -3,6 +3,7 @@ import { z } from "zod";
 import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
 import { defaultDecodeThreads } from "./guardian/image-decoder";
+import { parseKycSettings, type KycSettings } from "./kyc/kyc.config";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -81,6 +82,8 @@ export interface Config {
   chain: ChainSettings;
   /** Caps on the live money an agent may commit. */
   spendCaps: SpendCapsConfig;
+  /** Operator KYC through Sumsub (server/kyc/kyc.config.ts); undefined: not configured. */
+  kyc?: KycSettings;
 }
 
 class ConfigError extends Error {
@@ -199,8 +202,9 @@ const DEVELOPMENT_PEPPER = "humanops-development-pepper";
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const chain = parseChainSettings(env);
-  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)), ...chain.problems];
-  if (!parsed.success || !chain.settings) throw new ConfigError(problems);
+  const kyc = parseKycSettings(env);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)), ...chain.problems, ...kyc.problems];
+  if (!parsed.success || !chain.settings || kyc.problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
@@ -257,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       newAccountPerTaskUnits: e.NEW_ACCOUNT_SPEND_CAP_TASK_USD,
       newAccountPerDayUnits: e.NEW_ACCOUNT_SPEND_CAP_DAY_USD,
     },
+    kyc: kyc.settings,
   };
 }
 

@@ -15,6 +15,7 @@ import type { Chains } from "./chain/chains";
 import { EscrowService } from "./escrow/escrow.service";
 import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
+import { KycService } from "./kyc/kyc.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   escrow: EscrowService;
   deposits: DepositService;
   wallets: WalletService;
+  /** Operator identity verification with Sumsub (live mode). */
+  kyc: KycService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -68,5 +71,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     escrow,
     deposits: new DepositService(chains, ledger),
     wallets: new WalletService(keys),
+    kyc: new KycService(config.kyc),
   };
 }

@@ -11,6 +11,7 @@ import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/we
 import { EscrowResolver } from "../escrow/escrow.resolver";
 import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
+import { KycResolver } from "../kyc/kyc.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -24,6 +25,7 @@ export const RESOLVERS = [
   EscrowResolver,
   DepositResolver,
   LedgerResolver,
+  KycResolver,
 ] as const;
 
 /**

@@ -4,6 +4,7 @@ import { Migration20261129110000LiveUpdates } from "./Migration20261129110000Liv
 import { Migration20261129130000ChainSettlement } from "./Migration20261129130000ChainSettlement";
 import { Migration20261129130100ChainInstances } from "./Migration20261129130100ChainInstances";
 import { Migration20261130000000TaskEventKind } from "./Migration20261130000000TaskEventKind";
+import { Migration20261130010000KycApplicants } from "./Migration20261130010000KycApplicants";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   { name: "Migration20261129130000ChainSettlement", class: Migration20261129130000ChainSettlement },
   { name: "Migration20261129130100ChainInstances", class: Migration20261129130100ChainInstances },
   { name: "Migration20261130000000TaskEventKind", class: Migration20261130000000TaskEventKind },
+  { name: "Migration20261130010000KycApplicants", class: Migration20261130010000KycApplicants },
 ];

@@ -1,0 +1,117 @@
+import { UniqueConstraintViolationException } from "@mikro-orm/core";
+import type { Em } from "../db/orm";
+import { lockForUpdate } from "../db/dialect";
+import { ConflictError, ForbiddenError } from "../common/errors";
+import { Mode } from "../common/mode";
+import { KycStatus, Operator } from "../operators/operator.entity";
+import type { OperatorPrincipal } from "../tasks/task.service";
+import type { KycSettings } from "./kyc.config";
+import { KycApplicant } from "./kyc-applicant.entity";
+import { SumsubClient, SumsubError } from "./sumsub.client";
+import type { SumsubEvent } from "./sumsub.webhook";
+
+export interface StartedKyc {
+  applicant: KycApplicant;
+  /** For Sumsub's WebSDK; a fresh one on every call. */
+  accessToken: string;
+  expiresAt: Date;
+  kycStatus: KycStatus;
+}
+
+/** What a webhook did: applied, older than (or the same as) what is already applied, or about an applicant HumanOps did not create. */
+export type KycEventOutcome = { outcome: "applied"; kycStatus: KycStatus } | { outcome: "stale" } | { outcome: "unknown-applicant" };
+
+/**
+ * Live operators verify their identity with Sumsub: startKyc creates their
+ * applicant once and hands out WebSDK tokens; Sumsub's signed webhooks then
+ * move Operator.kycStatus. Test mode never needs any of this.
+ */
+export class KycService {
+  private readonly client?: SumsubClient;
+
+  constructor(private readonly settings: KycSettings | undefined) {
+    this.client = settings && new SumsubClient(settings);
+  }
+
+  async start(em: Em, principal: OperatorPrincipal): Promise<StartedKyc> {
+    if (principal.mode !== Mode.LIVE) {
+      throw new ForbiddenError("test mode needs no KYC: test tasks are accepted without identity verification; call startKyc with your live key (ho_live_...) to verify for live tasks");
+    }
+    const { settings, client } = this.configured();
+    const operator = await em.findOneOrFail(Operator, principal.operatorId);
+    const applicant = (await em.findOne(KycApplicant, { operator: operator.id })) ?? (await this.register(em, operator, settings, client));
+    const issuedAt = Date.now();
+    const { token } = await client.accessToken(operator.id, applicant.levelName, settings.tokenTtlSeconds);
+    return { applicant, accessToken: token, expiresAt: new Date(issuedAt + settings.tokenTtlSeconds * 1000), kycStatus: operator.kycStatus };
+  }
+
+  async applicantOf(em: Em, operatorId: string): Promise<KycApplicant | null> {
+    return em.findOne(KycApplicant, { operator: operatorId });
+  }
+
+  /**
+   * Applies one verified webhook in one transaction with the operator's
+   * kycStatus. Only events newer than the last one applied count, so Sumsub's
+   * retries and late deliveries change nothing.
+   */
+  async applyEvent(em: Em, event: SumsubEvent): Promise<KycEventOutcome> {
+    return em.transactional(async (tx): Promise<KycEventOutcome> => {
+      const applicant = await tx.findOne(KycApplicant, { applicantId: event.applicantId }, lockForUpdate(tx));
+      if (!applicant) return { outcome: "unknown-applicant" };
+      if (applicant.operator.id !== event.externalUserId) {
+        throw new ConflictError(`externalUserId: applicant ${event.applicantId} belongs to another operator than ${event.externalUserId}`);
+      }
+      if (applicant.lastEventAtMs !== undefined && event.createdAtMs <= applicant.lastEventAtMs) return { outcome: "stale" };
+      const operator = await tx.findOneOrFail(Operator, applicant.operator.id, lockForUpdate(tx));
+      applicant.lastEventAtMs = event.createdAtMs;
+      applicant.lastEventType = event.type;
+      applicant.reviewStatus = event.reviewStatus ?? applicant.reviewStatus;
+      if (event.type === "applicantReviewed") {
+        const red = event.reviewAnswer === "RED";
+        applicant.reviewAnswer = event.reviewAnswer;
+        applicant.rejectType = red ? event.rejectType : undefined;
+        applicant.reason = red ? event.reason : undefined;
+        operator.kycStatus = decision(event);
+      } else if (event.type === "applicantReset") {
+        // Sumsub wiped the applicant's documents: a new review is needed.
+        applicant.reviewAnswer = applicant.rejectType = applicant.reason = undefined;
+        operator.kycStatus = KycStatus.PENDING;
+      }
+      return { outcome: "applied", kycStatus: operator.kycStatus };
+    });
+  }
+
+  private configured(): { settings: KycSettings; client: SumsubClient } {
+    if (!this.settings || !this.client) throw new ForbiddenError("KYC is not configured on this server (SUMSUB_APP_TOKEN, SUMSUB_SECRET_KEY, SUMSUB_WEBHOOK_SECRET)");
+    return { settings: this.settings, client: this.client };
+  }
+
+  /**
+   * Creates the Sumsub applicant, outside any transaction (a slow outside
+   * call). Sumsub keeps one applicant per externalUserId, so two racing
+   * calls end with the same applicant, and the unique operator_id keeps one row.
+   */
+  private async register(em: Em, operator: Operator, settings: KycSettings, client: SumsubClient): Promise<KycApplicant> {
+    const remote = await client.ensureApplicant(operator.id, settings.levelName);
+    if (remote.externalUserId && remote.externalUserId !== operator.id) {
+      throw new SumsubError("create applicant", undefined, `applicant ${remote.id} is for another externalUserId`);
+    }
+    try {
+      return await em.transactional(async (tx) => {
+        const applicant = new KycApplicant(tx.getReference(Operator, operator.id), remote.id, remote.levelName ?? settings.levelName);
+        tx.persist(applicant);
+        return applicant;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) return em.fork().findOneOrFail(KycApplicant, { operator: operator.id });
+      throw err;
+    }
+  }
+}
+
+/** GREEN approves; RED FINAL rejects for good; RED RETRY (or anything unclear) leaves the operator PENDING so they may resubmit. */
+function decision(event: SumsubEvent): KycStatus {
+  if (event.reviewAnswer === "GREEN") return KycStatus.APPROVED;
+  if (event.reviewAnswer === "RED" && event.rejectType === "FINAL") return KycStatus.REJECTED;
+  return KycStatus.PENDING;
+}

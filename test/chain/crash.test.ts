@@ -45,7 +45,8 @@ for (const db of testDatabases()) {
 
     it("kill -9 in the middle of a batch, restart: every task is settled exactly once and the ledger equals the chain", async function () {
       this.timeout(180_000);
-      const env = { ...owned.env("TEST_CHAIN_"), DATABASE_URL: database.url, CHAIN_POLL_MS: "20", CHAIN_LEASE_MS: "500", CHAIN_FUNDING_WAIT_MS: "0" };
+      // Short leases: the killed process's claimed outbox rows and jobs (a Guardian score, a mock operator's step) are taken over soon after the restart.
+      const env = { ...owned.env("TEST_CHAIN_"), DATABASE_URL: database.url, CHAIN_POLL_MS: "20", CHAIN_LEASE_MS: "500", WORKER_LOCK_MS: "2000", CHAIN_FUNDING_WAIT_MS: "0" };
       server = await spawnServer(env);
       let client = new GraphQLClient(`${server.url}/graphql`);
       const agent = await registerAgent(client, "crash");

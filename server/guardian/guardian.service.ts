@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ImageDecoder } from "./image-decoder";
+import type { ImageDecoder, ModelFit } from "./image-decoder";
 import { Verdict } from "./verification.entity";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
 
@@ -57,6 +57,14 @@ export function expectedPhotoCount(requirements: string[]): number {
 export function notesRequired(requirements: string[]): boolean {
   return requirements.some((requirement) => /\b(note|notes|describe|description|explain|comment)\b/i.test(requirement));
 }
+
+/**
+ * What a photo may be to go to the model as it is. The Messages API takes at
+ * most 5 MB per image and scales anything with a long edge over 1568 px down
+ * itself (slower, and billed for the upload), so larger photos go as a JPEG
+ * of that size.
+ */
+const MODEL_FIT: ModelFit = { maxEdge: 1568, maxBytes: 3_750_000 };
 
 const clip = (text: string) => (text.length > MAX_MODEL_TEXT ? `${text.slice(0, MAX_MODEL_TEXT - 1)}…` : text);
 
@@ -153,7 +161,9 @@ export class GuardianService {
       seen.add(digest);
       return duplicate ? undefined : photo;
     });
-    const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo) : undefined)));
+    // With a model to ask, large photos also get a smaller copy for it, made on the decoding thread.
+    const fit = this.vision ? MODEL_FIT : undefined;
+    const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo, fit) : undefined)));
     let credit = 0;
     distinct.forEach((photo, index) => {
       const label = `photo ${index + 1}`;
@@ -163,7 +173,7 @@ export class GuardianService {
       } else if (!image) {
         reasons.push(`${label} is not a decodable PNG or JPEG image (of at most ${this.decoder.maxMegapixels} megapixels)`);
       } else {
-        usable.push({ label, mediaType: image.format, data: photo });
+        usable.push({ label, mediaType: image.model?.mediaType ?? image.format, data: image.model?.data ?? photo });
         const lowResolution = image.width < MIN_WIDTH || image.height < MIN_HEIGHT;
         if (lowResolution) reasons.push(`${label} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
         credit += lowResolution ? LOW_RESOLUTION_CREDIT : 1;

@@ -1,19 +1,31 @@
 import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { DecodedImage } from "./image";
+import type { DecodedImage, ModelImage } from "./image";
+
+/** How large a photo a vision model is sent as it is; larger ones go as a smaller JPEG. */
+export interface ModelFit {
+  /** Pixels on the long edge. */
+  maxEdge: number;
+  maxBytes: number;
+}
+
+/** A decoded photo, and the copy to show a vision model when `fit` was asked for and the photo is larger. */
+export interface Decoded extends DecodedImage {
+  model?: ModelImage;
+}
 
 /** Decodes images for the Guardian. */
 export interface ImageDecoder {
   /** The decoded size, or undefined when the bytes are not a whole PNG or JPEG within the pixel bound. */
-  decode(data: Buffer): Promise<DecodedImage | undefined>;
+  decode(data: Buffer, fit?: ModelFit): Promise<Decoded | undefined>;
   /** Larger images are refused undecoded. */
   readonly maxMegapixels: number;
   close(): Promise<void>;
 }
 
 interface Pending {
-  resolve(image: DecodedImage | undefined): void;
+  resolve(image: Decoded | undefined): void;
   reject(err: Error): void;
 }
 
@@ -44,13 +56,13 @@ export class ImageDecoderPool implements ImageDecoder {
     readonly maxMegapixels: number,
   ) {}
 
-  decode(data: Buffer): Promise<DecodedImage | undefined> {
+  decode(data: Buffer, fit?: ModelFit): Promise<Decoded | undefined> {
     if (this.closed) return Promise.reject(new Error("the image decoder is closed"));
     const thread = this.pick();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, data, maxMegapixels: this.maxMegapixels });
+      thread.worker.postMessage({ id, data, maxMegapixels: this.maxMegapixels, fit });
     });
   }
 
@@ -73,8 +85,8 @@ export class ImageDecoderPool implements ImageDecoder {
     });
     worker.unref();
     const thread: Thread = { worker, pending: new Map() };
-    worker.on("message", ({ id, image }: { id: number; image?: DecodedImage }) => {
-      thread.pending.get(id)?.resolve(image);
+    worker.on("message", ({ id, image, model }: { id: number; image?: DecodedImage; model?: { mediaType: ModelImage["mediaType"]; data: Uint8Array } }) => {
+      thread.pending.get(id)?.resolve(image && { ...image, ...(model ? { model: { mediaType: model.mediaType, data: Buffer.from(model.data.buffer, model.data.byteOffset, model.data.byteLength) } } : {}) });
       thread.pending.delete(id);
     });
     const fail = (err: Error) => {

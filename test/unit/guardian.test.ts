@@ -74,6 +74,18 @@ describe("offline Guardian", () => {
     expect(ticks, "timers ran during the decodes").to.be.greaterThan(0);
   });
 
+  it("gives a vision model a smaller JPEG of a large photo, made on the decoding thread, and small photos as they are", async () => {
+    const fit = { maxEdge: 1568, maxBytes: 3_750_000 };
+    const large = await decoder.decode(generatePhoto(21, 3_000, 2_000), fit);
+    expect(large).to.deep.include({ format: "image/png", width: 3_000, height: 2_000 });
+    expect(large!.model!.mediaType).to.equal("image/jpeg");
+    expect(decodeImage(large!.model!.data), "the copy decodes, long edge 1568").to.deep.equal({ format: "image/jpeg", width: 1_568, height: 1_045 });
+    const small = await decoder.decode(generatePhoto(22), fit);
+    expect(small).to.deep.include({ width: 640, height: 480 });
+    expect(small!.model, "already small enough").to.equal(undefined);
+    expect((await decoder.decode(generatePhoto(23, 3_000, 2_000)))!.model, "no copy unless asked").to.equal(undefined);
+  });
+
   it("follows configured thresholds", () => {
     const strict = new GuardianService({ approveAt: 100, rejectBelow: 60 }, decoder);
     expect(strict.verdictFor(99)).to.equal(Verdict.REVIEW);

@@ -13,6 +13,7 @@ const REGISTER_OPERATOR = `mutation RegisterOperator($input: RegisterOperatorInp
 const AVAILABLE_TASKS = `query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {
   availableTasks(near: $near, radiusKm: $radiusKm, taskType: $taskType, first: $first) { distanceKm task { ${TASK_SUMMARY_SELECTION} } }
 }`;
+const START_KYC = `mutation StartKyc { startKyc { applicantId accessToken expiresAt levelName kycStatus } }`;
 const ACCEPT_TASK = `mutation AcceptTask($id: ID!) { acceptTask(id: $id) { ${TASK_SELECTION} } }`;
 const SUBMIT_PROOF = `mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) { submitProof(taskId: $taskId, input: $input) { ${TASK_SELECTION} } }`;
 
@@ -27,10 +28,15 @@ interface RegisterOperatorData {
 /** A UTF-8 character takes at most 4 bytes. */
 const NOTES_BYTES = LIMITS.notesChars * 4;
 
-/** The operator's routes: register, find open tasks nearby, accept one, upload photo proof. */
+interface StartKycData {
+  startKyc: { applicantId: string; accessToken: string; expiresAt: string; levelName: string; kycStatus: string };
+}
+
+/** The operator's routes: register, verify identity (live), find open tasks nearby, accept one, upload photo proof. */
 export function operatorsResource(graphql: GraphQLRunner, config: Config): RestResource {
   const registerOperator = graphql.operation<RegisterOperatorData>(REGISTER_OPERATOR);
   const availableTasks = graphql.operation<{ availableTasks: Array<{ distanceKm: number; task: GqlTaskSummary }> }>(AVAILABLE_TASKS);
+  const startKyc = graphql.operation<StartKycData>(START_KYC);
   const acceptTask = graphql.operation<{ acceptTask: GqlTask }>(ACCEPT_TASK);
   const submitProof = graphql.operation<{ submitProof: GqlTask }>(SUBMIT_PROOF);
   return {
@@ -48,6 +54,18 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
           test_api_key: { type: "string", pattern: "^ho_test_", description: "For test tasks. Shown once." },
           live_api_key: { type: "string", pattern: "^ho_live_", description: "For live tasks. Shown once." },
           created_at: { type: "string", format: "date-time" },
+        },
+      },
+      KycSession: {
+        type: "object",
+        additionalProperties: false,
+        required: ["applicant_id", "access_token", "expires_at", "level_name", "kyc_status"],
+        properties: {
+          applicant_id: { type: "string", description: "The operator's Sumsub applicant (one per operator)" },
+          access_token: { type: "string", description: "Opens Sumsub's WebSDK for this applicant; a fresh one on every call" },
+          expires_at: { type: "string", format: "date-time" },
+          level_name: { type: "string", description: "The Sumsub verification level" },
+          kyc_status: { type: "string", enum: ["PENDING", "APPROVED", "REJECTED"] },
         },
       },
       AvailableTaskList: { type: "object", additionalProperties: false, required: ["tasks"], properties: { tasks: { type: "array", items: ref("AvailableTask") } } },
@@ -92,6 +110,32 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
               test_api_key: result.testApiKey,
               live_api_key: result.liveApiKey,
               created_at: operator.createdAt,
+            },
+          };
+        },
+      },
+      {
+        method: "post",
+        path: "/operators/kyc",
+        operation: {
+          operationId: "startKyc",
+          summary: "Start or resume identity verification (KYC) with Sumsub",
+          description:
+            "Live key only (test tasks need no KYC: 403). Creates the operator's Sumsub applicant once and returns a fresh WebSDK access token; Sumsub's review then sets kyc_status (APPROVED lets the operator accept live tasks).",
+          tags: ["Operators"],
+          requestBody: { required: false, content: { "application/json": { schema: { type: "object", additionalProperties: false, properties: {} } } } },
+          responses: { "200": jsonResponse("The applicant and a WebSDK access token", ref("KycSession")), ...errors(403) },
+        },
+        async handle({ ctx }) {
+          const { startKyc: session } = await startKyc(ctx, {});
+          return {
+            status: 200,
+            body: {
+              applicant_id: session.applicantId,
+              access_token: session.accessToken,
+              expires_at: session.expiresAt,
+              level_name: session.levelName,
+              kyc_status: session.kycStatus,
             },
           };
         },

@@ -4,6 +4,7 @@ import { FAST_ENV, startServer } from "../support/server";
 import { GraphQLClient } from "../support/graphql-client";
 import { registerAgent, registerOperator } from "../support/fixtures";
 import { FakeSumsub, type SentWebhook } from "../support/fake-sumsub";
+import { RestClient } from "../support/rest-client";
 import { LogCapture } from "../live/support/live";
 import { loadConfig } from "../../server/config";
 import { createApp, type HumanOps } from "../../server/app";
@@ -137,6 +138,18 @@ for (const db of testDatabases()) {
       expect(refused.extensions?.code).to.equal("FORBIDDEN");
       expect(refused.message).to.match(/test mode needs no KYC/);
       expect(fake.applicantFor(operator.id)).to.equal(undefined);
+    });
+
+    it("over REST too: POST /api/v1/operators/kyc starts KYC with the live key (200) and refuses a test key (403)", async () => {
+      const rest = await RestClient.connect(server.url);
+      const operator = await registerOperator(server.client, "rest-kyc");
+      const started = await rest.request("POST", "/operators/kyc", { apiKey: operator.liveApiKey });
+      expect(started.status).to.equal(200);
+      expect(started.body).to.include({ level_name: fake.levelName, kyc_status: "PENDING", applicant_id: fake.applicantFor(operator.id)!.id });
+      expect(started.body.access_token).to.be.a("string").and.not.equal("");
+      const refused = await rest.request("POST", "/operators/kyc", { apiKey: operator.testApiKey });
+      expect(refused.status).to.equal(403);
+      expect(refused.body.error.message).to.match(/test mode needs no KYC/);
     });
 
     it("a PENDING operator cannot accept a live task; a GREEN review approves them and the KYC gate opens", async () => {

@@ -77,6 +77,7 @@ for (const db of testDatabases()) {
         "GET /tasks listTasks",
         "GET /tasks/{id} getTask",
         "POST /agents/register registerAgent",
+        "POST /operators/kyc startKyc",
         "POST /operators/register registerOperator",
         "POST /tasks postTask",
         "POST /tasks/{id}/accept acceptTask",

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { envInt as int } from "./common/env";
 import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
 import { defaultDecodeThreads } from "./guardian/image-decoder";
@@ -93,12 +94,6 @@ class ConfigError extends Error {
   }
 }
 
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
 const usd = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "must be a USD amount with at most 6 decimals")

@@ -3,6 +3,7 @@ import path from "node:path";
 import { inspect } from "node:util";
 import { getAddress, isAddress, Wallet } from "ethers";
 import { z } from "zod";
+import { envInt as int } from "../common/env";
 
 /**
  * Where each mode's money settles. Test mode always settles on a local
@@ -77,12 +78,6 @@ export interface ChainKeys {
 }
 
 const BOOL = z.enum(["true", "false"], { error: "must be true or false" });
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
 const KEY = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 const URL_ = z.string().regex(/^(https?|wss?):\/\//, "must be an http(s):// or ws(s):// URL");
 

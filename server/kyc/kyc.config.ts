@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { z } from "zod";
+import { envInt as int } from "../common/env";
 
 /**
  * Operator identity verification through Sumsub. Off unless the three
@@ -47,12 +48,6 @@ export class Secret {
   }
 }
 
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
 const secret = z.string().min(8, "must be at least 8 characters").optional();
 
 const KycEnv = z.object({

@@ -1,13 +1,11 @@
 import { expect } from "chai";
 import { testDatabases, type TestDatabase } from "../support/databases";
-import { FAST_ENV, startServer } from "../support/server";
-import { GraphQLClient } from "../support/graphql-client";
+import { startServer, type TestServer } from "../support/server";
 import { registerAgent, registerOperator } from "../support/fixtures";
 import { FakeSumsub, type SentWebhook } from "../support/fake-sumsub";
 import { RestClient } from "../support/rest-client";
 import { LogCapture } from "../live/support/live";
 import { loadConfig } from "../../server/config";
-import { createApp, type HumanOps } from "../../server/app";
 import { createLogger } from "../../server/common/logger";
 import { Mode } from "../../server/common/mode";
 import { Agent } from "../../server/agents/agent.entity";
@@ -21,31 +19,12 @@ const START_KYC = `mutation { startKyc { applicantId accessToken expiresAt level
 const VIEWER = `{ viewerOperator { id kycStatus kyc { applicantId levelName reviewStatus reviewAnswer rejectType reason } } }`;
 const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
 
-interface KycServer {
-  app: HumanOps;
-  client: GraphQLClient;
-  logs: LogCapture;
-  url: string;
-  stop(): Promise<void>;
-}
+type KycServer = TestServer & { logs: LogCapture };
 
 /** A HumanOps pointed at the fake Sumsub, keeping every log line (trace level) to show no secret reaches them. */
 async function startKycServer(db: TestDatabase, env: Record<string, string>): Promise<KycServer> {
-  const { database, drop } = await db.create();
-  const config = { ...loadConfig({ ...FAST_ENV, ...env }), database };
   const logs = new LogCapture();
-  const app = await createApp(config, { log: createLogger("trace", logs) });
-  const url = await app.listen();
-  return {
-    app,
-    client: new GraphQLClient(`${url}/graphql`),
-    logs,
-    url,
-    async stop() {
-      await app.stop();
-      await drop();
-    },
-  };
+  return { ...(await startServer(db, env, createLogger("trace", logs))), logs };
 }
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);

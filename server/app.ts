@@ -73,7 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       escrow?.wake();
     },
   };
-  const services = createServices(config, signals, chains);
+  const services = createServices(config, signals, chains, log);
   worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log);
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });

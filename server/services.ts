@@ -12,6 +12,7 @@ import { WebhookService } from "./webhooks/webhook.service";
 import { SecretBox } from "./webhooks/webhook.secrets";
 import { LiveFeed } from "./subscriptions/live-feed";
 import type { Chains } from "./chain/chains";
+import type { Logger } from "./common/logger";
 import { EscrowService } from "./escrow/escrow.service";
 import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
@@ -48,7 +49,7 @@ function visionModel(config: Config): AnthropicVisionClient | undefined {
   return vision && new AnthropicVisionClient({ apiKey: vision.apiKey, baseUrl: vision.url, model: vision.model, timeoutMs: vision.timeoutMs });
 }
 
-export function createServices(config: Config, signals: CommitSignals, chains: Chains): Services {
+export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger): Services {
   const keys = new ApiKeyService(config.apiKeyPepper);
   const ledger = new LedgerService();
   const secrets = new SecretBox(config.apiKeyPepper);
@@ -71,6 +72,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     escrow,
     deposits: new DepositService(chains, ledger),
     wallets: new WalletService(keys),
-    kyc: new KycService(config.kyc),
+    kyc: new KycService(config.kyc, log),
   };
 }

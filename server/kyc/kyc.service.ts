@@ -8,7 +8,8 @@ import type { OperatorPrincipal } from "../tasks/task.service";
 import type { KycSettings } from "./kyc.config";
 import { KycApplicant } from "./kyc-applicant.entity";
 import { SumsubClient, SumsubError } from "./sumsub.client";
-import type { SumsubEvent } from "./sumsub.webhook";
+import { parseSumsubTime, type SumsubEvent } from "./sumsub.webhook";
+import type { Logger } from "../common/logger";
 
 export interface StartedKyc {
   applicant: KycApplicant;
@@ -29,7 +30,10 @@ export type KycEventOutcome = { outcome: "applied"; kycStatus: KycStatus } | { o
 export class KycService {
   private readonly client?: SumsubClient;
 
-  constructor(private readonly settings: KycSettings | undefined) {
+  constructor(
+    private readonly settings: KycSettings | undefined,
+    private readonly log: Logger,
+  ) {
     this.client = settings && new SumsubClient(settings);
   }
 
@@ -39,10 +43,42 @@ export class KycService {
     }
     const { settings, client } = this.configured();
     const operator = await em.findOneOrFail(Operator, principal.operatorId);
-    const applicant = (await em.findOne(KycApplicant, { operator: operator.id })) ?? (await this.register(em, operator, settings, client));
+    const known = await em.findOne(KycApplicant, { operator: operator.id });
+    const applicant = known ?? (await this.register(em, operator, settings, client));
+    const kycStatus = known && operator.kycStatus === KycStatus.PENDING ? await this.catchUp(em, client, known, operator) : operator.kycStatus;
     const issuedAt = Date.now();
     const { token } = await client.accessToken(operator.id, applicant.levelName, settings.tokenTtlSeconds);
-    return { applicant, accessToken: token, expiresAt: new Date(issuedAt + settings.tokenTtlSeconds * 1000), kycStatus: operator.kycStatus };
+    return { applicant, accessToken: token, expiresAt: new Date(issuedAt + settings.tokenTtlSeconds * 1000), kycStatus };
+  }
+
+  /**
+   * A PENDING operator coming back to KYC: asks Sumsub for the applicant's
+   * review, so a decision whose webhook was lost still lands. It is applied
+   * as that webhook would have been, ordered by its review date; an answer
+   * without one, or a failed call, leaves things to the webhooks.
+   */
+  private async catchUp(em: Em, client: SumsubClient, applicant: KycApplicant, operator: Operator): Promise<KycStatus> {
+    try {
+      const status = await client.reviewStatus(applicant.applicantId);
+      const reviewedAt = status.reviewDate ? parseSumsubTime(status.reviewDate) : undefined;
+      const answer = status.reviewResult?.reviewAnswer;
+      if (status.reviewStatus !== "completed" || !answer || reviewedAt === undefined) return operator.kycStatus;
+      const applied = await this.applyEvent(em.fork(), {
+        type: "applicantReviewed",
+        applicantId: applicant.applicantId,
+        externalUserId: operator.id,
+        createdAtMs: reviewedAt,
+        reviewStatus: status.reviewStatus,
+        reviewAnswer: answer,
+        rejectType: status.reviewResult?.reviewRejectType,
+        reason: status.reviewResult?.moderationComment,
+      });
+      return applied.outcome === "applied" ? applied.kycStatus : operator.kycStatus;
+    } catch (err) {
+      if (!(err instanceof SumsubError)) throw err;
+      this.log.warn({ applicantId: applicant.applicantId, err: err.message }, "could not read the Sumsub review status; waiting for its webhook");
+      return operator.kycStatus;
+    }
   }
 
   async applicantOf(em: Em, operatorId: string): Promise<KycApplicant | null> {

@@ -48,6 +48,8 @@ export interface SumsubAccessToken {
 
 export interface SumsubReviewStatus {
   reviewStatus?: string;
+  /** When the check was completed (UTC, "yyyy-MM-dd HH:mm:ss"). */
+  reviewDate?: string;
   reviewResult?: { reviewAnswer?: string; reviewRejectType?: string; moderationComment?: string; rejectLabels?: string[] };
 }
 

@@ -67,7 +67,7 @@ export function parseSumsubEvent(rawBody: Buffer): SumsubEvent {
     type: text("type"),
     applicantId: text("applicantId"),
     externalUserId: text("externalUserId"),
-    createdAtMs: parseCreatedAt(text("createdAtMs")),
+    createdAtMs: requireTime("createdAtMs", text("createdAtMs")),
     reviewStatus: optional(body.reviewStatus),
     reviewAnswer: optional(review.reviewAnswer),
     rejectType: optional(review.reviewRejectType),
@@ -75,10 +75,15 @@ export function parseSumsubEvent(rawBody: Buffer): SumsubEvent {
   };
 }
 
-/** "2024-05-14 16:00:25.032" (UTC) → epoch ms. */
-function parseCreatedAt(value: string): number {
-  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)Z?$/.exec(value);
+/** Sumsub's UTC times, "2024-05-14 16:00:25.032" (also "…T…", "…Z", "…+0000") → epoch ms; undefined when it is not one. */
+export function parseSumsubTime(value: string): number | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(?:Z|\+00:?00)?$/.exec(value);
   const ms = match ? Date.parse(`${match[1]}T${match[2]}Z`) : NaN;
-  if (!Number.isFinite(ms)) throw new Error("createdAtMs: must be a UTC time as yyyy-MM-dd HH:mm:ss.SSS");
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function requireTime(field: string, value: string): number {
+  const ms = parseSumsubTime(value);
+  if (ms === undefined) throw new Error(`${field}: must be a UTC time as yyyy-MM-dd HH:mm:ss.SSS`);
   return ms;
 }

@@ -98,7 +98,11 @@ for (const db of testDatabases()) {
       const second = (await server.client.ok(START_KYC, {}, operator.liveApiKey)).startKyc;
       expect(second.applicantId, "the applicant is reused").to.equal(first.applicantId);
       expect(second.accessToken, "a fresh token").to.not.equal(first.accessToken);
-      expect(fake.requests.slice(before).filter((r) => r.path.startsWith("/resources/applicants")).length, "one applicant creation").to.equal(1);
+      const again = fake.requests.slice(before + 2).map((r) => `${r.method} ${r.path}`);
+      expect(again, "the second call reads the review (a lost webhook is caught up), creates nothing").to.deep.equal([
+        `GET /resources/applicants/${first.applicantId}/status`,
+        "POST /resources/accessTokens/sdk",
+      ]);
       expect((await viewer(operator.liveApiKey)).kyc).to.deep.include({ applicantId: first.applicantId, reviewAnswer: null });
     });
 
@@ -147,6 +151,19 @@ for (const db of testDatabases()) {
       const next = await server.client.fails(ACCEPT, { id: taskId }, operator.liveApiKey);
       expect(next.extensions?.code).to.equal("CONFLICT");
       expect(next.message).to.match(/escrow is not funded/);
+    });
+
+    it("a decision whose webhook was lost lands when the operator comes back to startKyc; an older event arriving after it changes nothing", async () => {
+      const operator = await verifyingOperator("lost-webhook");
+      const reviewedAt = new Date(Date.now() - 60_000);
+      fake.decide(operator.applicantId, "GREEN", reviewedAt);
+      expect((await viewer(operator.liveApiKey)).kycStatus, "no webhook came").to.equal("PENDING");
+      const { startKyc } = await server.client.ok(START_KYC, {}, operator.liveApiKey);
+      expect(startKyc.kycStatus).to.equal("APPROVED");
+      expect((await viewer(operator.liveApiKey)).kycStatus).to.equal("APPROVED");
+      const older = await fake.event(operator.applicantId, "applicantReset", "init", { at: new Date(reviewedAt.getTime() - 30_000) });
+      expect(JSON.parse(older.body)).to.deep.equal({ status: "stale" });
+      expect((await viewer(operator.liveApiKey)).kycStatus).to.equal("APPROVED");
     });
 
     it("RED FINAL rejects the operator; RED RETRY keeps them PENDING with the reason they may act on", async () => {

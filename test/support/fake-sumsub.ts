@@ -28,6 +28,8 @@ interface FakeApplicant {
   createdAt: string;
   reviewStatus: string;
   reviewResult?: Record<string, unknown>;
+  /** When the review was completed, as Sumsub writes it ("yyyy-MM-dd HH:mm:ss", UTC). */
+  reviewDate?: string;
 }
 
 export type ReviewDecision = "GREEN" | { answer: "RED"; rejectType: "FINAL" | "RETRY"; comment?: string; labels?: string[] };
@@ -87,6 +89,12 @@ export class FakeSumsub {
    * X-Payload-Digest over the exact bytes sent.
    */
   async review(applicantId: string, decision: ReviewDecision, options: { at?: Date; algorithm?: DigestAlgorithm } = {}): Promise<SentWebhook> {
+    const { applicant, reviewResult } = this.decide(applicantId, decision, options.at);
+    return this.sendEvent(applicant, "applicantReviewed", { reviewResult, reviewStatus: "completed" }, options);
+  }
+
+  /** Decides an applicant's review without delivering the webhook (as if it were lost): only the status API tells. */
+  decide(applicantId: string, decision: ReviewDecision, at = new Date()): { applicant: FakeApplicant; reviewResult: Record<string, unknown> } {
     const applicant = this.applicants.get(applicantId);
     if (!applicant) throw new Error(`the fake has no applicant ${applicantId}`);
     const reviewResult =
@@ -101,7 +109,8 @@ export class FakeSumsub {
           };
     applicant.reviewStatus = "completed";
     applicant.reviewResult = reviewResult;
-    return this.sendEvent(applicant, "applicantReviewed", { reviewResult, reviewStatus: "completed" }, options);
+    applicant.reviewDate = at.toISOString().slice(0, 19).replace("T", " ");
+    return { applicant, reviewResult };
   }
 
   /** Any other applicant event (applicantPending, applicantOnHold, ...). */
@@ -181,7 +190,13 @@ export class FakeSumsub {
     if (req.method === "GET" && status) {
       const applicant = this.applicants.get(status[1]);
       if (!applicant) return fail(404, "Applicant not found");
-      return send(200, { levelName: applicant.levelName, createDate: applicant.createdAt, reviewStatus: applicant.reviewStatus, ...(applicant.reviewResult ? { reviewResult: applicant.reviewResult } : {}) });
+      return send(200, {
+        levelName: applicant.levelName,
+        createDate: applicant.createdAt,
+        reviewStatus: applicant.reviewStatus,
+        ...(applicant.reviewDate ? { reviewDate: applicant.reviewDate } : {}),
+        ...(applicant.reviewResult ? { reviewResult: applicant.reviewResult } : {}),
+      });
     }
     fail(404, `no such resource: ${req.method} ${url.pathname}`);
   }

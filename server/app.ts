@@ -9,6 +9,7 @@ import { initORM, type Orm } from "./db/orm";
 import { createServices, type Services } from "./services";
 import { JobWorker } from "./jobs/job.queue";
 import { registerTaskJobs } from "./tasks/task.jobs";
+import { registerKycJobs } from "./kyc/kyc.jobs";
 import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
@@ -80,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
+  registerKycJobs(worker, services.kyc);
   const testMode = registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
   registerGuardianJobs(worker, services.guardian, services.tasks, testMode);
 

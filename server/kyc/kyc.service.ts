@@ -10,6 +10,17 @@ import { KycApplicant } from "./kyc-applicant.entity";
 import { SumsubClient, SumsubError } from "./sumsub.client";
 import { parseSumsubTime, type SumsubEvent } from "./sumsub.webhook";
 import type { Logger } from "../common/logger";
+import { enqueue } from "../jobs/job.queue";
+import type { SumsubReviewStatus } from "./sumsub.client";
+
+export const KycJobs = { recheck: "kyc.recheck" } as const;
+
+/**
+ * When to ask Sumsub again about an applicant still undecided here, after it
+ * was created: its webhook may have been lost. Most reviews finish within
+ * minutes; manual ones can take days.
+ */
+export const RECHECK_AFTER_MS = [15 * 60_000, 60 * 60_000, 6 * 3_600_000, 24 * 3_600_000, 72 * 3_600_000] as const;
 
 export interface StartedKyc {
   applicant: KycApplicant;
@@ -59,20 +70,9 @@ export class KycService {
    */
   private async catchUp(em: Em, client: SumsubClient, applicant: KycApplicant, operator: Operator): Promise<KycStatus> {
     try {
-      const status = await client.reviewStatus(applicant.applicantId);
-      const reviewedAt = status.reviewDate ? parseSumsubTime(status.reviewDate) : undefined;
-      const answer = status.reviewResult?.reviewAnswer;
-      if (status.reviewStatus !== "completed" || !answer || reviewedAt === undefined) return operator.kycStatus;
-      const applied = await this.applyEvent(em.fork(), {
-        type: "applicantReviewed",
-        applicantId: applicant.applicantId,
-        externalUserId: operator.id,
-        createdAtMs: reviewedAt,
-        reviewStatus: status.reviewStatus,
-        reviewAnswer: answer,
-        rejectType: status.reviewResult?.reviewRejectType,
-        reason: status.reviewResult?.moderationComment,
-      });
+      const event = reviewEvent(applicant.applicantId, operator.id, await client.reviewStatus(applicant.applicantId));
+      if (!event) return operator.kycStatus;
+      const applied = await this.applyEvent(em.fork(), event);
       return applied.outcome === "applied" ? applied.kycStatus : operator.kycStatus;
     } catch (err) {
       if (!(err instanceof SumsubError)) throw err;
@@ -117,6 +117,25 @@ export class KycService {
     });
   }
 
+  /** Queues the `attempt`-th check of an applicant's review with Sumsub (none after the last delay). */
+  scheduleRecheck(em: Em, applicantId: string, attempt: number): void {
+    const delay = RECHECK_AFTER_MS[attempt];
+    if (delay === undefined) return;
+    enqueue(em, KycJobs.recheck, { applicantId, attempt }, { runAt: Date.now() + delay, dedupeKey: `${KycJobs.recheck}:${applicantId}:${attempt}` });
+  }
+
+  /**
+   * The review Sumsub holds for an applicant still PENDING here, as the
+   * webhook it would have sent; undefined when there is nothing to ask
+   * (decided here already, or KYC no longer configured). Reads only.
+   */
+  async pendingReview(em: Em, applicantId: string): Promise<{ event?: SumsubEvent } | undefined> {
+    if (!this.client) return undefined;
+    const applicant = await em.findOne(KycApplicant, { applicantId }, { populate: ["operator"] });
+    if (!applicant || applicant.operator.kycStatus !== KycStatus.PENDING) return undefined;
+    return { event: reviewEvent(applicantId, applicant.operator.id, await this.client.reviewStatus(applicantId)) };
+  }
+
   private configured(): { settings: KycSettings; client: SumsubClient } {
     if (!this.settings || !this.client) throw new ForbiddenError("KYC is not configured on this server (SUMSUB_APP_TOKEN, SUMSUB_SECRET_KEY, SUMSUB_WEBHOOK_SECRET)");
     return { settings: this.settings, client: this.client };
@@ -136,6 +155,7 @@ export class KycService {
       return await em.transactional(async (tx) => {
         const applicant = new KycApplicant(tx.getReference(Operator, operator.id), remote.id, remote.levelName ?? settings.levelName);
         tx.persist(applicant);
+        this.scheduleRecheck(tx, remote.id, 0);
         return applicant;
       });
     } catch (err) {
@@ -143,6 +163,23 @@ export class KycService {
       throw err;
     }
   }
+}
+
+/** A completed review read from Sumsub's status API, as the applicantReviewed webhook would carry it; undefined while not completed or undated. */
+function reviewEvent(applicantId: string, operatorId: string, status: SumsubReviewStatus): SumsubEvent | undefined {
+  const reviewedAt = status.reviewDate ? parseSumsubTime(status.reviewDate) : undefined;
+  const answer = status.reviewResult?.reviewAnswer;
+  if (status.reviewStatus !== "completed" || !answer || reviewedAt === undefined) return undefined;
+  return {
+    type: "applicantReviewed",
+    applicantId,
+    externalUserId: operatorId,
+    createdAtMs: reviewedAt,
+    reviewStatus: status.reviewStatus,
+    reviewAnswer: answer,
+    rejectType: status.reviewResult?.reviewRejectType,
+    reason: status.reviewResult?.moderationComment,
+  };
 }
 
 /** GREEN approves; RED FINAL rejects for good; RED RETRY (or anything unclear) leaves the operator PENDING so they may resubmit. */

@@ -4,6 +4,9 @@ import { startServer, type TestServer } from "../support/server";
 import { registerAgent, registerOperator } from "../support/fixtures";
 import { FakeSumsub, type SentWebhook } from "../support/fake-sumsub";
 import { RestClient } from "../support/rest-client";
+import { eventually } from "../live/support/live";
+import { Job, JobStatus } from "../../server/jobs/job.entity";
+import { KycJobs, RECHECK_AFTER_MS } from "../../server/kyc/kyc.service";
 import { LogCapture } from "../live/support/live";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/common/logger";
@@ -164,6 +167,29 @@ for (const db of testDatabases()) {
       const older = await fake.event(operator.applicantId, "applicantReset", "init", { at: new Date(reviewedAt.getTime() - 30_000) });
       expect(JSON.parse(older.body)).to.deep.equal({ status: "stale" });
       expect((await viewer(operator.liveApiKey)).kycStatus).to.equal("APPROVED");
+    });
+
+    it("without the operator coming back, a durable recheck asks Sumsub later and applies the decision; while undecided it asks again, further out", async () => {
+      const operator = await verifyingOperator("recheck");
+      const em = () => server.app.orm.em.fork();
+      const rechecks = () => em().find(Job, { kind: KycJobs.recheck, dedupeKey: { $like: `${KycJobs.recheck}:${operator.applicantId}:%` } }, { orderBy: { id: "asc" } });
+      const [first] = await rechecks();
+      expect(first.status).to.equal(JobStatus.PENDING);
+      expect(first.runAt - Date.now(), "the first check is 15 minutes out").to.be.within(RECHECK_AFTER_MS[0] - 60_000, RECHECK_AFTER_MS[0]);
+      const runNow = () => em().nativeUpdate(Job, { kind: KycJobs.recheck, status: JobStatus.PENDING, dedupeKey: { $like: `${KycJobs.recheck}:${operator.applicantId}:%` } }, { runAt: Date.now() });
+
+      // Still undecided at Sumsub: the next check is queued an hour out.
+      await runNow();
+      await eventually(async () => (await rechecks()).length === 2, "a second check to be queued");
+      const [, second] = await rechecks();
+      expect(second.runAt - Date.now()).to.be.within(RECHECK_AFTER_MS[1] - 60_000, RECHECK_AFTER_MS[1]);
+
+      // Decided, but the webhook was lost: the check applies it and asks no more.
+      fake.decide(operator.applicantId, "GREEN", new Date(Date.now() - 1_000));
+      await runNow();
+      await eventually(async () => (await viewer(operator.liveApiKey)).kycStatus === "APPROVED", "the recheck to approve the operator");
+      await eventually(async () => (await rechecks()).every((job) => job.status === JobStatus.DONE), "the checks to finish");
+      expect(await rechecks()).to.have.length(2);
     });
 
     it("RED FINAL rejects the operator; RED RETRY keeps them PENDING with the reason they may act on", async () => {

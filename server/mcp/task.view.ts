@@ -33,7 +33,7 @@ const at = (what: string) => z.string().describe(`${what} (ISO-8601)`);
 
 /** "test" or "live", as the REST API writes a key's mode. */
 export const ModeSchema = z.enum(["test", "live"]).describe("test: test USDC and mock operators; live: real USDC and real people");
-export const modeOf = (mode: Mode): z.infer<typeof ModeSchema> => restMode(mode);
+export const modeOf: (mode: Mode) => z.infer<typeof ModeSchema> = restMode;
 
 export const TaskSummarySchema = z.object({
   task_id: z.string(),

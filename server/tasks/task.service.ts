@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { LockMode, raw, OptimisticLockError, UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm/core";
+import { raw, OptimisticLockError, UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
-import { dialectOf } from "../db/dialect";
+import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
 import { Mode } from "../common/mode";
 import { formatUsd, feeFor } from "../common/money";
@@ -158,7 +158,7 @@ export class TaskService {
     const attachCallback = await this.callbacks?.prepare(request, principal.mode);
     try {
       const task = await em.transactional(async (tx) => {
-        const agent = await tx.findOneOrFail(Agent, principal.agentId, this.lockForUpdate(tx));
+        const agent = await tx.findOneOrFail(Agent, principal.agentId, lockForUpdate(tx));
         const { idempotencyKey, ...terms } = valid;
         const task = new Task({
           ...terms,
@@ -429,11 +429,6 @@ export class TaskService {
   private assertOwner(task: Task, principal: AgentPrincipal): void {
     // Someone else's task is reported as missing, so ids cannot be probed.
     if (task.agent.id !== principal.agentId || task.mode !== principal.mode) throw new NotFoundError("task", task.id);
-  }
-
-  private lockForUpdate(em: Em): { lockMode?: LockMode } {
-    // SQLite serialises writers itself; PostgreSQL takes a row lock.
-    return dialectOf(em.getPlatform()) === "postgresql" ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
   }
 
   private async findIdempotent(em: Em, principal: AgentPrincipal, key: string, hash: string): Promise<Task | null> {

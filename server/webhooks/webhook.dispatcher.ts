@@ -1,6 +1,5 @@
-import { LockMode } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
-import { dialectOf } from "../db/dialect";
+import { lockForUpdate } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import { Task } from "../tasks/task.entity";
 import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../subscriptions/live-event";
@@ -78,7 +77,7 @@ export class WebhookDispatcher {
   private async dispatchBatch(upTo: string): Promise<boolean> {
     let written = 0;
     const more = await this.orm.em.fork().transactional(async (tx) => {
-      const cursor = await tx.findOneOrFail(EventCursor, { name: WEBHOOK_CURSOR }, this.lockForUpdate(tx));
+      const cursor = await tx.findOneOrFail(EventCursor, { name: WEBHOOK_CURSOR }, lockForUpdate(tx));
       const from = String(cursor.position);
       if (compareEventIds(from, upTo) >= 0) return false;
       const events = await readEvents(tx, { id: { $gt: from, $lte: upTo } }, BATCH);
@@ -116,10 +115,5 @@ export class WebhookDispatcher {
   private receives(endpoint: WebhookEndpoint, event: LiveTaskEvent, type: string): boolean {
     if (endpoint.agent.id !== event.agentId || endpoint.mode !== event.mode || !wantsEvent(endpoint.eventTypes, type)) return false;
     return endpoint.task ? endpoint.task.id === event.taskId : endpoint.createdAt <= event.createdAt;
-  }
-
-  private lockForUpdate(em: Em): { lockMode?: LockMode } {
-    // SQLite serialises writers itself; PostgreSQL takes a row lock.
-    return dialectOf(em.getPlatform()) === "postgresql" ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
   }
 }

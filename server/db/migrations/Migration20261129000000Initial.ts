@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /**
  * The initial schema. The statements come from MikroORM's schema generator
@@ -82,9 +81,6 @@ const POSTGRESQL = [
   "alter table \"verifications\" add constraint \"verifications_proof_id_foreign\" foreign key (\"proof_id\") references \"proofs\" (\"id\") on update cascade;",
 ];
 
-export class Migration20261129000000Initial extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261129000000Initial extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /** The REST API's idempotency keys (server/rest/idempotency.entity.ts); statements from `npm run migration:sql`. */
 const SQLITE = [
@@ -14,9 +13,6 @@ const POSTGRESQL = [
   "alter table \"idempotency_keys\" add constraint \"idempotency_keys_scope_key_hash_unique\" unique (\"scope\", \"key_hash\");",
 ];
 
-export class Migration20261129100000RestIdempotency extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261129100000RestIdempotency extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

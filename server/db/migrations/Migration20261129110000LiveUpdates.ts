@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /**
  * Webhook endpoints, deliveries and their attempt log, and the durable
@@ -46,9 +45,6 @@ const POSTGRESQL = [
   "insert into \"event_cursors\" (\"name\", \"position\", \"updated_at\") select 'webhooks', coalesce(max(\"id\"), 0), now() from \"task_events\";",
 ];
 
-export class Migration20261129110000LiveUpdates extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261129110000LiveUpdates extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

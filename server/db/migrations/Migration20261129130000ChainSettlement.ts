@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /**
  * On-chain settlement (server/chain, server/escrow, server/deposits): tasks'
@@ -70,9 +69,6 @@ const POSTGRESQL = [
   "alter table \"wallet_challenges\" add constraint \"wallet_challenges_agent_id_foreign\" foreign key (\"agent_id\") references \"agents\" (\"id\") on update cascade;",
 ];
 
-export class Migration20261129130000ChainSettlement extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261129130000ChainSettlement extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

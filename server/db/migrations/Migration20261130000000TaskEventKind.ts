@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /**
  * task_events.kind: the log also records a task's escrow being funded on
@@ -21,9 +20,6 @@ const SQLITE = [
 
 const POSTGRESQL = [`alter table "task_events" add column "kind" text check ("kind" in ('STATUS_CHANGED', 'ESCROW_FUNDED')) not null default 'STATUS_CHANGED';`];
 
-export class Migration20261130000000TaskEventKind extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261130000000TaskEventKind extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import { dialectOf } from "../dialect";
+import { DialectMigration } from "./dialect-migration";
 
 /** Operators' Sumsub applicants and their latest review (server/kyc/kyc-applicant.entity.ts); statements from `npm run migration:sql`. */
 const SQLITE = [
@@ -15,9 +14,6 @@ const POSTGRESQL = [
   "alter table \"kyc_applicants\" add constraint \"kyc_applicants_operator_id_foreign\" foreign key (\"operator_id\") references \"operators\" (\"id\") on update cascade;",
 ];
 
-export class Migration20261130010000KycApplicants extends Migration {
-  override async up(): Promise<void> {
-    const statements = dialectOf(this.driver.getPlatform()) === "postgresql" ? POSTGRESQL : SQLITE;
-    for (const sql of statements) this.addSql(sql);
-  }
+export class Migration20261130010000KycApplicants extends DialectMigration {
+  protected readonly statements = { sqlite: SQLITE, postgresql: POSTGRESQL };
 }

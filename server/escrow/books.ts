@@ -5,6 +5,7 @@ import { TaskEscrowContract } from "../chain/contracts";
 import { toHex } from "../chain/rpc";
 import { LedgerKind } from "../ledger/ledger-entry.entity";
 import { Accounts } from "../ledger/ledger.service";
+import { ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { EscrowStatus } from "./escrow.entity";
 
 /** One total as the ledger has it and as the chain has it. */
@@ -62,6 +63,52 @@ export async function compareBooks(em: Em, chain: Chain, options: CompareOptions
     payouts: { ledger: await paid(LedgerKind.PAYOUT), chain: released.payouts },
     fees: { ledger: await paid(LedgerKind.FEE), chain: released.fees },
   };
+}
+
+/** A chain's outbox and the books at one moment: open and in-flight rows, mints to the funding wallet still to come, the newest posting and row. */
+export interface Activity {
+  open: number;
+  inFlight: number;
+  queuedMints: bigint;
+  lastEntry: string;
+  lastTx: string;
+}
+
+export async function activityOf(em: Em, chain: Chain): Promise<Activity> {
+  const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "last_entry" | "last_tx", number | string | null>>>(
+    `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
+            (select count(*) from chain_txs where chain_key = ? and status in (?, ?)) as in_flight,
+            (select coalesce(sum(amount), 0) from chain_txs where chain_key = ? and kind = ? and recipient = ? and status in (?, ?, ?)) as queued_mints,
+            (select max(id) from ledger_entries) as last_entry,
+            (select max(id) from chain_txs) as last_tx`,
+    [chain.key, ...OPEN_TX_STATUSES, chain.key, ChainTxStatus.SIGNED, ChainTxStatus.SENT, chain.key, ChainTxKind.MINT, chain.funder.address, ...OPEN_TX_STATUSES],
+  );
+  return {
+    open: Number(row.open),
+    inFlight: Number(row.in_flight),
+    queuedMints: BigInt(row.queued_mints ?? 0),
+    lastEntry: String(row.last_entry ?? 0),
+    lastTx: String(row.last_tx ?? 0),
+  };
+}
+
+function sameActivity(a: Activity, b: Activity): boolean {
+  return a.open === b.open && a.inFlight === b.inFlight && a.queuedMints === b.queuedMints && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
+}
+
+/**
+ * The books beside the chain, read while nothing moved: null when a
+ * transaction was in flight (signed, not yet recorded as mined) or when the
+ * outbox or the ledger changed while the two sides were read, since a
+ * transfer could then be on one side and not yet on the other. The two sides
+ * cannot be read atomically; reading the outbox and the ledger before and
+ * after is what makes the comparison mean something while HumanOps runs.
+ */
+export async function compareBooksAtRest(em: Em, chain: Chain, options: CompareOptions = {}): Promise<{ books: Books; activity: Activity } | null> {
+  const activity = await activityOf(em, chain);
+  if (activity.inFlight) return null;
+  const books = await compareBooks(em, chain, options);
+  return sameActivity(activity, await activityOf(em, chain)) ? { books, activity } : null;
 }
 
 async function releasedIndexed(em: Em, chain: Chain): Promise<{ payouts: bigint; fees: bigint }> {

@@ -12,7 +12,7 @@ import { ChainInstance, ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } 
 import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 import { Intents, type EscrowService } from "./escrow.service";
 import type { ChainLogHandlers, IndexedLog } from "./indexer";
-import { compareBooks } from "./books";
+import { compareBooksAtRest } from "./books";
 import type { SettlementOutcomes } from "./settlement";
 
 /**
@@ -149,9 +149,7 @@ export class Reconciler implements ChainLogHandlers {
   }
 
   /**
-   * Compares the totals with the chain. Nothing may be in flight (signed but
-   * not recorded as mined), and nothing may change while the two sides are
-   * read, else a transfer could be on one side and not yet on the other.
+   * Compares the totals with the chain while nothing moves (compareBooksAtRest).
    * A test chain's funding wallet holding less than the balances it backs
    * (test money credited before this chain existed, e.g. after the
    * in-process chain restarted) is topped up by minting, net of mints
@@ -159,10 +157,9 @@ export class Reconciler implements ChainLogHandlers {
    */
   private async checkTotals(chain: Chain): Promise<void> {
     const em = this.orm.em.fork();
-    const before = await this.activity(em, chain);
-    if (before.inFlight) return;
-    const books = await compareBooks(em, chain);
-    if (!sameActivity(before, await this.activity(em, chain))) return;
+    const atRest = await compareBooksAtRest(em, chain);
+    if (!atRest) return;
+    const { books, activity: before } = atRest;
     const shortfall = books.wallet.ledger - books.wallet.chain - before.queuedMints;
     if (shortfall > 0n && chain.mintable) {
       await em.fork().transactional(async (tx) => {
@@ -181,35 +178,4 @@ export class Reconciler implements ChainLogHandlers {
       });
     }
   }
-
-  /** The chain's outbox and the books right now: open and in-flight rows, mints to the funding wallet still to come, the last posting and row. */
-  private async activity(em: Em, chain: Chain): Promise<Activity> {
-    const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "last_entry" | "last_tx", number | string | null>>>(
-      `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
-              (select count(*) from chain_txs where chain_key = ? and status in (?, ?)) as in_flight,
-              (select coalesce(sum(amount), 0) from chain_txs where chain_key = ? and kind = ? and recipient = ? and status in (?, ?, ?)) as queued_mints,
-              (select max(id) from ledger_entries) as last_entry,
-              (select max(id) from chain_txs) as last_tx`,
-      [chain.key, ...OPEN_TX_STATUSES, chain.key, ChainTxStatus.SIGNED, ChainTxStatus.SENT, chain.key, ChainTxKind.MINT, chain.funder.address, ...OPEN_TX_STATUSES],
-    );
-    return {
-      open: Number(row.open),
-      inFlight: Number(row.in_flight),
-      queuedMints: BigInt(row.queued_mints ?? 0),
-      lastEntry: String(row.last_entry ?? 0),
-      lastTx: String(row.last_tx ?? 0),
-    };
-  }
-}
-
-interface Activity {
-  open: number;
-  inFlight: number;
-  queuedMints: bigint;
-  lastEntry: string;
-  lastTx: string;
-}
-
-function sameActivity(a: Activity, b: Activity): boolean {
-  return a.open === b.open && a.inFlight === b.inFlight && a.queuedMints === b.queuedMints && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
 }

@@ -13,7 +13,7 @@ import { TaskEscrowContract, UsdcContract, type Log } from "../../../server/chai
 import { devAccounts, deployLocalEscrow, startLocalChain, type LocalChain } from "../../../server/chain/local-chain";
 import { toHex, type Rpc } from "../../../server/chain/rpc";
 import { sendAndConfirm } from "../../../server/chain/transactions";
-import { compareBooks } from "../../../server/escrow/books";
+import { compareBooksAtRest } from "../../../server/escrow/books";
 import { Mode } from "../../../server/common/mode";
 import type { GraphQLClient } from "../../support/graphql-client";
 import { REGISTER_OPERATOR } from "../../support/fixtures";
@@ -33,13 +33,23 @@ export function testChain(app: HumanOps): Chain {
  * the books to the chain: every total the ledger keeps for each chain (escrow,
  * funding wallet, operator payouts, treasury fees) equals the chain's own,
  * payouts and fees summed from TaskReleased logs read afresh from the chain.
+ * The two sides are compared at rest: a test-mode task the mock operator is
+ * still working on may queue its release while they are read, and then the
+ * comparison is made again once that has settled.
  */
-export async function expectBooksMatchChain(app: HumanOps): Promise<void> {
-  await app.escrow.idle();
-  for (const chain of app.chains.all()) {
-    const books = await compareBooks(app.orm.em.fork(), chain, { scanChain: true });
-    for (const [name, line] of Object.entries(books)) {
-      expect(line.ledger, `${chain.mode} chain, ${name}: the ledger's total against the chain's`).to.equal(line.chain);
+export async function expectBooksMatchChain(app: HumanOps, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    await app.escrow.idle();
+    const compared = await Promise.all(app.chains.all().map(async (chain) => ({ chain, atRest: await compareBooksAtRest(app.orm.em.fork(), chain, { scanChain: true }) })));
+    if (compared.every(({ atRest }) => atRest) || Date.now() > until) {
+      for (const { chain, atRest } of compared) {
+        expect(atRest, `${chain.mode} chain: settlement kept moving for ${timeoutMs} ms`).to.not.equal(null);
+        for (const [name, line] of Object.entries(atRest!.books)) {
+          expect(line.ledger, `${chain.mode} chain, ${name}: the ledger's total against the chain's`).to.equal(line.chain);
+        }
+      }
+      return;
     }
   }
 }

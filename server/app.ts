@@ -6,6 +6,7 @@ import type { ApolloServer } from "@apollo/server";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./common/logger";
 import { initORM, type Orm } from "./db/orm";
+import { deploymentIdOf } from "./db/deployment.entity";
 import { createServices, type Services } from "./services";
 import { JobWorker } from "./jobs/job.queue";
 import { registerTaskJobs } from "./tasks/task.jobs";
@@ -63,6 +64,7 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<HumanOps> {
   const log = options.log ?? createLogger(config.logLevel);
   const orm = await initORM(config.database);
+  const deploymentId = await deploymentIdOf(orm);
   const chains = await Chains.start(config.chain, log);
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
@@ -101,7 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
   // One budget per caller across the three HTTP APIs (WebSocket subscriptions are long-lived and not counted).
-  const limiter = createRateLimiter(config.rateLimitPerMinute, config.redisUrl, log);
+  const limiter = createRateLimiter(config.rateLimitPerMinute, config.redisUrl, deploymentId, log);
   const keyOf = (req: express.Request) => apiKeyFrom(req.headers);
   app.use("/graphql", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ errors: [{ message, extensions: { code: "RATE_LIMITED" } }] })));
   app.use("/mcp", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null })));
@@ -109,7 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
   mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
   mountSumsubWebhook(app, { orm, services, log });
-  const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, log });
+  const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
 
   return {

@@ -42,14 +42,19 @@ export class MemoryRateLimitCounter implements RateLimitCounter {
 export class RedisRateLimitCounter implements RateLimitCounter {
   private readonly redis: Redis;
 
-  constructor(url: string, log: Logger) {
+  constructor(
+    url: string,
+    /** Keys are this deployment's (server/db/deployment.entity.ts): deployments sharing a Redis keep separate budgets. */
+    private readonly deploymentId: string,
+    log: Logger,
+  ) {
     // Fail fast while disconnected: the limiter then lets requests through instead of making them wait.
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
     this.redis.on("error", (err: Error) => log.warn({ err: err.message }, "rate limit Redis connection failed"));
   }
 
   async increment(caller: string, windowStart: number): Promise<number> {
-    const key = `humanops:rate-limit:${caller}:${windowStart}`;
+    const key = `humanops:${this.deploymentId}:rate-limit:${caller}:${windowStart}`;
     const results = await this.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
     const [error, count] = results?.[0] ?? [new Error("the Redis transaction was discarded"), 0];
     if (error) throw error;
@@ -108,8 +113,8 @@ export class RateLimiter {
   }
 }
 
-export function createRateLimiter(limits: RateLimits, redisUrl: string | undefined, log: Logger): RateLimiter {
-  return new RateLimiter(redisUrl ? new RedisRateLimitCounter(redisUrl, log) : new MemoryRateLimitCounter(), limits, log);
+export function createRateLimiter(limits: RateLimits, redisUrl: string | undefined, deploymentId: string, log: Logger): RateLimiter {
+  return new RateLimiter(redisUrl ? new RedisRateLimitCounter(redisUrl, deploymentId, log) : new MemoryRateLimitCounter(), limits, log);
 }
 
 /**

@@ -12,9 +12,10 @@ import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery } from "../webhooks/webhook-delivery.entity";
 import { EventCursor } from "../webhooks/event-cursor.entity";
 import { Escrow, EscrowDiscrepancy } from "../escrow/escrow.entity";
+import { Deployment } from "./deployment.entity";
 import { ChainEvent, ChainInstance, ChainSigner, ChainTx } from "../escrow/chain-tx.entity";
 import { AgentWallet, Deposit, WalletChallenge } from "../deposits/deposit.entity";
 import { KycApplicant } from "../kyc/kyc-applicant.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment];

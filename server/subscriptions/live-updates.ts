@@ -26,10 +26,11 @@ export async function createLiveUpdates(deps: {
   schema: GraphQLSchema;
   createContext: ContextFactory;
   httpServer: http.Server;
+  deploymentId: string;
   log: Logger;
 }): Promise<LiveUpdates> {
   const { orm, config, services, log } = deps;
-  const bus = await createClusterBus(config.redisUrl, log);
+  const bus = await createClusterBus(config.redisUrl, deps.deploymentId, log);
   const relay = new EventRelay(orm, services.live, bus, config.live, log);
   orm.em.getEventManager().registerSubscriber(relay.commitHook());
   const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, keyRecheckMs: config.live.keyRecheckMs });

@@ -3,9 +3,10 @@ import { createPubSub, SlidingBuffer } from "@graphql-yoga/subscription";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { Logger } from "../common/logger";
 
-const LOG_ADVANCED = "humanops:task-events:advanced";
+/** The channel for one deployment (server/db/deployment.entity.ts): deployments sharing a Redis never hear each other. */
+const logAdvanced = (deploymentId: string) => `humanops:${deploymentId}:task-events:advanced` as const;
 
-type BusTopics = { [LOG_ADVANCED]: [{ position: string }] };
+type BusTopics = Record<string, [{ position: string }]>;
 
 /**
  * Carries "the task event log has advanced to id N" between replicas: over
@@ -42,7 +43,8 @@ function redisClient(url: string, log: Logger): Redis {
   return client;
 }
 
-export async function createClusterBus(redisUrl: string | undefined, log: Logger): Promise<ClusterBus> {
+export async function createClusterBus(redisUrl: string | undefined, deploymentId: string, log: Logger): Promise<ClusterBus> {
+  const channel = logAdvanced(deploymentId);
   const clients = redisUrl ? [redisClient(redisUrl, log), redisClient(redisUrl, log)] : [];
   const [publishClient, subscribeClient] = clients;
   const pubSub = createPubSub<BusTopics>({
@@ -50,20 +52,28 @@ export async function createClusterBus(redisUrl: string | undefined, log: Logger
     // One consumer per process that only needs the newest notice: older ones are dropped, never queued without bound.
     repeaterBuffer: new SlidingBuffer(1),
   });
-  const subscription = pubSub.subscribe(LOG_ADVANCED);
+  const subscription = pubSub.subscribe(channel);
   const listeners: Array<(position: string) => void> = [];
-  const consuming = (async () => {
-    for await (const notice of subscription) for (const listener of listeners) listener(notice.position);
-  })();
-  // The first pull registers the listener; confirming the SUBSCRIBE means no notice sent after start-up is missed.
-  await new Promise((resolve) => setImmediate(resolve));
-  if (subscribeClient) await subscribedWithin(subscribeClient, log);
+  let consuming: Promise<void> | undefined;
+  // The first pull registers the event target's listener (over Redis, it sends SUBSCRIBE).
+  const consume = () => {
+    consuming ??= (async () => {
+      for await (const notice of subscription) for (const listener of listeners) listener(notice.position);
+    })();
+  };
+  if (subscribeClient) {
+    // Confirming a SUBSCRIBE of our own means no notice sent after start-up is missed.
+    await subscribedWithin(subscribeClient, channel, consume, log);
+  } else {
+    consume();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 
   return {
     announce(position) {
       // Over Redis it goes straight to the client, in the event target's wire format (JSON), so a publish that fails during an outage is caught.
-      if (publishClient) publishClient.publish(LOG_ADVANCED, JSON.stringify({ position })).catch(() => undefined);
-      else pubSub.publish(LOG_ADVANCED, { position });
+      if (publishClient) publishClient.publish(channel, JSON.stringify({ position })).catch(() => undefined);
+      else pubSub.publish(channel, { position });
     },
     onAnnouncement(listener) {
       listeners.push(listener);
@@ -77,12 +87,26 @@ export async function createClusterBus(redisUrl: string | undefined, log: Logger
   };
 }
 
-async function subscribedWithin(client: Redis, log: Logger): Promise<void> {
+/**
+ * Runs `work` once the connection is ready. ioredis writes a SUBSCRIBE at
+ * once on a connection still in its ready check, which then fails (the INFO
+ * it sends is refused in subscriber mode) and takes the connection down;
+ * while not yet connected, commands wait in the offline queue and are sent
+ * after the check, and ioredis subscribes again by itself after a reconnect.
+ */
+function whenReady(client: Redis, work: () => void): void {
+  if (client.status === "ready") work();
+  else client.once("ready", work);
+}
+
+async function subscribedWithin(client: Redis, channel: string, consume: () => void, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STARTUP_WAIT_MS)));
-  const subscribed = client.subscribe(LOG_ADVANCED).then(
-    () => "subscribed" as const,
-    () => "late" as const,
+  const subscribed = new Promise<"subscribed">((resolve) =>
+    whenReady(client, () => {
+      consume();
+      setImmediate(() => client.subscribe(channel).then(() => resolve("subscribed"), () => undefined));
+    }),
   );
   const outcome = await Promise.race([subscribed, late]);
   clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
-import { testDatabases } from "../support/databases";
+import { postgresUrl, testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, type RestResult } from "../support/rest-client";
 
@@ -81,22 +81,34 @@ for (const db of testDatabases()) {
 }
 
 const redisUrl = process.env.TEST_REDIS_URL;
-(redisUrl ? describe : describe.skip)("rate limits shared by replicas through Redis (needs TEST_REDIS_URL)", () => {
+(redisUrl && postgresUrl() ? describe : describe.skip)("rate limits shared by replicas through Redis (needs TEST_POSTGRES_URL and TEST_REDIS_URL)", () => {
   let replicas: TestServer[];
+  let other: TestServer;
+  let drop: () => Promise<void>;
 
   before(async () => {
-    const [db] = testDatabases();
-    replicas = await Promise.all([startServer(db, { ...LOW_LIMITS, REDIS_URL: redisUrl! }), startServer(db, { ...LOW_LIMITS, REDIS_URL: redisUrl! })]);
+    const pg = testDatabases().find((db) => db.name === "postgresql")!;
+    const shared = await pg.create();
+    drop = shared.drop;
+    // Two replicas of one deployment (one database), and another deployment on the same Redis.
+    replicas = [await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! })];
+    replicas.push(await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! }));
+    other = await startServer(pg, { ...LOW_LIMITS, REDIS_URL: redisUrl! });
   });
-  after(() => Promise.all(replicas.map((replica) => replica.stop())));
+  after(async () => {
+    await Promise.all([...replicas, other].map((server) => server.stop()));
+    await drop();
+  });
 
-  it("counts a key's requests on every replica against one budget", async () => {
-    const [a, b] = await Promise.all(replicas.map((replica) => RestClient.connect(replica.url)));
+  it("counts a key's requests on every replica against one budget, apart from another deployment's", async () => {
+    const [a, b, elsewhere] = await Promise.all([...replicas, other].map((server) => RestClient.connect(server.url)));
     const key = unknownKey();
     await freshWindow();
     const answers: RestResult[] = [];
     for (const client of [a, b, a, b, a]) answers.push(await client.get("/agents/balance", key));
     expect(answers.map((r) => r.status)).to.deep.equal([401, 401, 401, 429, 429]);
     expect(answers.map(remaining)).to.deep.equal([2, 1, 0, 0, 0]);
+    const apart = await elsewhere.get("/agents/balance", key);
+    expect([apart.status, remaining(apart)], "another deployment on the same Redis keeps its own budget").to.deep.equal([401, 2]);
   });
 });

@@ -39,7 +39,7 @@ describe("rate limiter", () => {
   });
 
   it("lets requests through when Redis is unreachable", async () => {
-    const counter = new RedisRateLimitCounter("redis://127.0.0.1:1", log);
+    const counter = new RedisRateLimitCounter("redis://127.0.0.1:1", "a-deployment", log);
     try {
       const rl = new RateLimiter(counter, { test: 1, live: 1, anonymous: 1 }, log);
       const decisions = await Promise.all([1, 2, 3].map(() => rl.check(TEST_KEY, "10.0.0.1", T0)));

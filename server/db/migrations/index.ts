@@ -5,6 +5,7 @@ import { Migration20261129130000ChainSettlement } from "./Migration2026112913000
 import { Migration20261129130100ChainInstances } from "./Migration20261129130100ChainInstances";
 import { Migration20261130000000TaskEventKind } from "./Migration20261130000000TaskEventKind";
 import { Migration20261130010000KycApplicants } from "./Migration20261130010000KycApplicants";
+import { Migration20261130020000Deployment } from "./Migration20261130020000Deployment";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   { name: "Migration20261129130100ChainInstances", class: Migration20261129130100ChainInstances },
   { name: "Migration20261130000000TaskEventKind", class: Migration20261130000000TaskEventKind },
   { name: "Migration20261130010000KycApplicants", class: Migration20261130010000KycApplicants },
+  { name: "Migration20261130020000Deployment", class: Migration20261130020000Deployment },
 ];

@@ -28,6 +28,8 @@ export interface SignedTx {
 export interface Fees {
   maxFeePerGas: bigint;
   maxPriorityFeePerGas: bigint;
+  /** The latest block's base fee, which these were priced from (not signed). */
+  baseFeePerGas: bigint;
 }
 
 /** EIP-1559 fees that survive a doubling of the base fee before the transaction is mined. */
@@ -38,7 +40,7 @@ export async function currentFees(rpc: Rpc): Promise<Fees> {
   ]);
   const base = BigInt(block.baseFeePerGas ?? "0x0");
   const maxPriorityFeePerGas = BigInt(tip);
-  return { maxFeePerGas: base * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
+  return { maxFeePerGas: base * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas, baseFeePerGas: base };
 }
 
 /**
@@ -65,9 +67,10 @@ export async function signCall(
   call: Call,
   gas: { gasLimit: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
 ): Promise<SignedTx> {
-  const tx = Transaction.from({ type: 2, chainId, nonce, to: call.to ?? null, data: call.data, value: 0n, ...gas });
+  const { gasLimit, maxFeePerGas, maxPriorityFeePerGas } = gas;
+  const tx = Transaction.from({ type: 2, chainId, nonce, to: call.to ?? null, data: call.data, value: 0n, gasLimit, maxFeePerGas, maxPriorityFeePerGas });
   const raw = await wallet.signTransaction(tx);
-  return { raw, hash: Transaction.from(raw).hash!, ...gas };
+  return { raw, hash: Transaction.from(raw).hash!, gasLimit, maxFeePerGas, maxPriorityFeePerGas };
 }
 
 export async function receiptOf(rpc: Rpc, hash: string): Promise<Receipt | null> {

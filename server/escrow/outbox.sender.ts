@@ -4,7 +4,8 @@ import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
 import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
-import { receiptOf, signCall, simulate, type Call, type Receipt } from "../chain/transactions";
+import { Transaction } from "ethers";
+import { receiptOf, signCall, simulate, type Call, type Fees, type Receipt } from "../chain/transactions";
 import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
 import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
 
@@ -37,7 +38,9 @@ interface ClaimedRow {
  * same bytes are broadcast again (harmless if already mined) or the receipt
  * found. A different transaction for the same intent is signed only once the
  * first provably cannot land: its nonce is used in a confirmed block by a
- * transaction that is not it. Every step is a compare-and-set on the row's
+ * transaction that is not it. A transaction priced under the base fee is
+ * replaced at its own nonce with higher fees; whichever of the two is mined
+ * settles the row. Every step is a compare-and-set on the row's
  * status, so two senders holding the same row cannot both sign or both apply.
  */
 export class ChainSender {
@@ -212,11 +215,15 @@ export class ChainSender {
   /** A SIGNED or SENT row: broadcast (again) until a receipt with enough confirmations settles it. */
   private async track(chain: Chain, row: ChainTx, justSigned: boolean): Promise<void> {
     // A row signed in this pass cannot have been mined; one signed before may have been broadcast before a crash.
-    let receipt = justSigned ? null : await receiptOf(chain.rpc, row.txHash!);
+    let receipt = justSigned ? null : await this.minedAtNonce(chain, row);
+    if (!receipt && !justSigned) {
+      const underpriced = await this.underpriced(chain, row);
+      if (underpriced) return this.replace(chain, row, underpriced);
+    }
     if (!receipt) {
       const outcome = await this.broadcast(chain, row);
       if (row.status === ChainTxStatus.SIGNED) await this.update(row.id, { status: ChainTxStatus.SENT });
-      receipt = await receiptOf(chain.rpc, row.txHash!);
+      receipt = await this.minedAtNonce(chain, row);
       if (!receipt && outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
         await this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`);
         return;
@@ -227,6 +234,61 @@ export class ChainSender {
       return;
     }
     await this.finalize(chain, row, receipt);
+  }
+
+  /**
+   * The receipt of whichever signing of the row at its nonce was mined: the
+   * latest, or one it replaced (a replacement can lose the race to the
+   * transaction it replaced). Earlier signings at other nonces (reverted, or
+   * proven unable to land) are not this nonce's.
+   */
+  private async minedAtNonce(chain: Chain, row: ChainTx): Promise<Receipt | null> {
+    const latest = await receiptOf(chain.rpc, row.txHash!);
+    if (latest) return latest;
+    for (const hash of row.previousHashes) {
+      const tx = await chain.rpc.request<{ nonce: string; blockNumber: string | null } | null>("eth_getTransactionByHash", [hash]);
+      if (tx?.blockNumber && Number(BigInt(tx.nonce)) === row.nonce) return receiptOf(chain.rpc, hash);
+    }
+    return null;
+  }
+
+  /**
+   * Fees to replace the row's transaction with when its fee cap is below the
+   * latest block's base fee (it cannot be included while that lasts, and every
+   * later nonce of the key waits behind it): today's fees, and at least 1/8
+   * above the old ones, which nodes require of a replacement.
+   */
+  private async underpriced(chain: Chain, row: ChainTx): Promise<Fees | undefined> {
+    const sent = Transaction.from(row.raw!);
+    const now = await chain.fees();
+    if (sent.maxFeePerGas! >= now.baseFeePerGas) return undefined;
+    const bumped = (old: bigint, fresh: bigint) => (fresh > old + old / 8n ? fresh : old + old / 8n + 1n);
+    const maxPriorityFeePerGas = bumped(sent.maxPriorityFeePerGas!, now.maxPriorityFeePerGas);
+    const maxFeePerGas = bumped(sent.maxFeePerGas!, now.maxFeePerGas);
+    return { maxFeePerGas: maxFeePerGas > maxPriorityFeePerGas ? maxFeePerGas : maxPriorityFeePerGas, maxPriorityFeePerGas, baseFeePerGas: now.baseFeePerGas };
+  }
+
+  /**
+   * Signs the same call again at the same nonce with `fees`, keeping the old
+   * hash: one of the two can be mined, never both, and whichever is settles
+   * the row (minedAtNonce). Stored before it is broadcast, like any signing.
+   */
+  private async replace(chain: Chain, row: ChainTx, fees: Fees): Promise<void> {
+    const sent = Transaction.from(row.raw!);
+    const replacement = await signCall(chain.signer(row.signer), chain.id, row.nonce!, { to: row.toAddress!, data: row.data! }, { gasLimit: sent.gasLimit, ...fees });
+    const changed = await this.orm.em
+      .fork()
+      .nativeUpdate(
+        ChainTx,
+        { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+        { raw: replacement.raw, txHash: replacement.hash, previousHashes: row.hashes, status: ChainTxStatus.SIGNED, lockedUntil: null, nextAttemptAt: Date.now() },
+      );
+    if (changed === 1) {
+      this.log.warn(
+        { txId: row.id, kind: row.kind, nonce: row.nonce, replaced: row.txHash, txHash: replacement.hash, maxFeePerGas: String(fees.maxFeePerGas), baseFeePerGas: String(fees.baseFeePerGas) },
+        "chain transaction priced under the base fee; replaced at the same nonce with higher fees",
+      );
+    }
   }
 
   private async broadcast(chain: Chain, row: ChainTx): Promise<"sent" | "nonce-used"> {
@@ -242,11 +304,11 @@ export class ChainSender {
     }
   }
 
-  /** True only if the row's nonce is used in a confirmed block and the row's transaction has no receipt. */
+  /** True only if the row's nonce is used in a confirmed block and none of the row's signings at that nonce has a receipt. */
   private async cannotLand(chain: Chain, row: ChainTx): Promise<boolean> {
     const confirmed = await chain.confirmedHead();
     const usedNonces = BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [row.signer, toHex(confirmed)]));
-    return usedNonces > BigInt(row.nonce!) && !(await receiptOf(chain.rpc, row.txHash!));
+    return usedNonces > BigInt(row.nonce!) && !(await this.minedAtNonce(chain, row));
   }
 
   /** Mined: the row's status and the outcome for the books commit together. */
@@ -257,7 +319,14 @@ export class ChainSender {
       const changed = await tx.nativeUpdate(
         ChainTx,
         { id: row.id, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
-        { status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED, blockNumber: Number(BigInt(receipt.blockNumber)), lockedUntil: null, lastError: reason ?? null },
+        {
+          status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
+          blockNumber: Number(BigInt(receipt.blockNumber)),
+          lockedUntil: null,
+          lastError: reason ?? null,
+          // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
+          ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+        },
       );
       if (changed !== 1) return;
       const current = await tx.findOneOrFail(ChainTx, row.id);

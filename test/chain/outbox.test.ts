@@ -4,7 +4,7 @@ import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { registerAgent, taskInput } from "../support/fixtures";
 import type { Chain } from "../../server/chain/chains";
-import { RpcError, type Rpc } from "../../server/chain/rpc";
+import { RpcError, toHex, type Rpc } from "../../server/chain/rpc";
 import { receiptOf, signCall } from "../../server/chain/transactions";
 import { ChainTx, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
 import { escrowLogs, expectBooksMatchChain, testChain, waitForEscrow } from "./support/chain";
@@ -28,7 +28,7 @@ for (const db of testDatabases()) {
     let server: TestServer;
     let chain: Chain;
     let agent: { apiKey: string; id: string };
-    let restore: (() => void) | undefined;
+    let restore: (() => void | Promise<unknown>) | undefined;
 
     const fundingRow = (taskId: string) => server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: `fund:${taskId}` });
     const fundedOnce = async (chainTaskId: string) => {
@@ -43,7 +43,7 @@ for (const db of testDatabases()) {
       await server.app.escrow.idle();
     });
     afterEach(async () => {
-      restore?.();
+      await restore?.();
       restore = undefined;
       await expectBooksMatchChain(server.app);
     });
@@ -112,5 +112,78 @@ for (const db of testDatabases()) {
       await fundedOnce(postTask.escrow.chainTaskId);
       expect(row.nonce, "signed again with the key's next nonce").to.equal(stolenNonce! + 1);
     });
+
+    /** Stops mining on its own, posts a task, and prices its funding out: the next block's base fee is four times its fee cap. */
+    async function fundingPricedOut(): Promise<{ taskId: string; chainTaskId: string; first: ChainTx }> {
+      await chain.rpc.request("evm_setAutomine", [false]);
+      const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      const first = await eventually(async () => ((row) => (row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(postTask.id)), "the funding to be broadcast");
+      await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(Transaction.from(first.raw!).maxFeePerGas! * 4n)]);
+      await chain.rpc.request("evm_mine", []);
+      return { taskId: postTask.id, chainTaskId: postTask.escrow.chainTaskId, first };
+    }
+
+    it("a transaction priced under the base fee is signed again at its nonce with higher fees, and the replacement lands once", async () => {
+      restore = () => chain.rpc.request("evm_setAutomine", [true]);
+      const { taskId, chainTaskId, first } = await fundingPricedOut();
+      const replaced = await eventually(async () => ((row) => (row.previousHashes.includes(first.txHash!) && row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(taskId)), "the replacement to be broadcast");
+      const [before, after] = [Transaction.from(first.raw!), Transaction.from(replaced.raw!)];
+      expect(after.nonce, "the same nonce").to.equal(before.nonce);
+      expect(after.maxFeePerGas! > before.maxFeePerGas! * 4n, "a fee cap above the base fee now").to.equal(true);
+      expect(after.maxPriorityFeePerGas! >= before.maxPriorityFeePerGas! + before.maxPriorityFeePerGas! / 8n, "a tip raised as replacements must be").to.equal(true);
+      expect([after.to, after.data, after.gasLimit]).to.deep.equal([before.to, before.data, before.gasLimit]);
+
+      await chain.rpc.request("evm_setAutomine", [true]);
+      await chain.rpc.request("evm_mine", []);
+      const funded = await waitForEscrow(server.client, agent.apiKey, taskId, ["FUNDED"]);
+      await server.app.escrow.idle();
+      const row = await fundingRow(taskId);
+      expect(row).to.include({ status: ChainTxStatus.MINED, txHash: replaced.txHash, nonce: first.nonce });
+      expect(row.previousHashes).to.deep.equal([first.txHash]);
+      expect(funded.escrow.fundTxHash).to.equal(replaced.txHash);
+      expect(await receiptOf(chain.rpc, first.txHash!), "the replaced signing never landed").to.equal(null);
+      await fundedOnce(chainTaskId);
+    });
+
+    it("when the transaction it replaced is mined instead, that one settles the row and the replacement can never land", async () => {
+      let replacement: string | undefined;
+      const unbroadcast = withBroadcast(chain, async (raw, real) => {
+        // The node never hears of the replacement (its answer lost), so the first signing is what it can mine.
+        if (first && Transaction.from(raw).nonce === first.nonce && Transaction.from(raw).hash !== first.txHash) {
+          replacement = Transaction.from(raw).hash!;
+          throw new RpcError("socket hang up");
+        }
+        return real.request("eth_sendRawTransaction", [raw]);
+      });
+      restore = async () => {
+        unbroadcast();
+        await chain.rpc.request("evm_setAutomine", [true]);
+      };
+      let first: ChainTx | undefined;
+      const priced = await fundingPricedOut();
+      first = priced.first;
+      await eventually(async () => replacement, "a replacement to be tried");
+      // The base fee falls back before the replacement reaches the node: the first signing is mined.
+      await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(1n)]);
+      await chain.rpc.request("evm_mine", []);
+      expect(await receiptOf(chain.rpc, first.txHash!)).to.include({ status: "0x1" });
+      expect(await receiptOf(chain.rpc, replacement!), "the replacement can never land").to.equal(null);
+
+      const funded = await waitForEscrow(server.client, agent.apiKey, priced.taskId, ["FUNDED"]);
+      await server.app.escrow.idle();
+      const row = await fundingRow(priced.taskId);
+      expect(row).to.include({ status: ChainTxStatus.MINED, txHash: first.txHash, nonce: first.nonce });
+      expect(row.previousHashes).to.deep.equal([replacement]);
+      expect(funded.escrow.fundTxHash).to.equal(first.txHash);
+      await fundedOnce(priced.chainTaskId);
+    });
   });
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
 }

@@ -24,6 +24,8 @@ export interface ChainSettings {
   reconcileMs: number;
   /** How long a sender holds a claimed outbox row before another may take it (after a crash, the wait before it is resumed). */
   leaseMs: number;
+  /** The most HumanOps pays per unit of gas, in gwei (CHAIN_MAX_FEE_GWEI; gweiToWei): above it, transactions wait for the base fee to fall. */
+  maxFeeGwei: string;
 }
 
 export interface EmbeddedChainSettings {
@@ -79,6 +81,11 @@ export interface ChainKeys {
 
 const BOOL = z.enum(["true", "false"], { error: "must be true or false" });
 const KEY = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+const GWEI_FORMAT = /^(0|[1-9]\d{0,5})(\.\d{1,9})?$/;
+const GWEI = z
+  .string()
+  .regex(GWEI_FORMAT, "must be a number of gwei below 1,000,000 with at most 9 decimals, e.g. 0.5")
+  .refine((value) => !GWEI_FORMAT.test(value) || gweiToWei(value) > 0n, "must be above 0");
 const URL_ = z.string().regex(/^(https?|wss?):\/\//, "must be an http(s):// or ws(s):// URL");
 
 /** The variables for one RPC chain, under a prefix: CHAIN_ (live) or TEST_CHAIN_ (test). */
@@ -103,10 +110,17 @@ const ChainEnv = z.object({
   CHAIN_GRACE_DAYS: int(1, 30).default(7),
   CHAIN_RECONCILE_MS: int(100, 3_600_000).default(30_000),
   CHAIN_LEASE_MS: int(100, 600_000).default(15_000),
+  CHAIN_MAX_FEE_GWEI: GWEI.default("10"),
   CHAIN_ALLOW_LOCAL_LIVE: BOOL.default("false"),
   NODE_ENV: z.string().optional(),
 });
 type ChainEnv = z.infer<typeof ChainEnv>;
+
+/** "0.25" gwei → 250000000n wei (the string is checked by GWEI_FORMAT). */
+export function gweiToWei(gwei: string): bigint {
+  const [whole, fraction = ""] = gwei.split(".");
+  return BigInt(whole) * 1_000_000_000n + BigInt(fraction.padEnd(9, "0"));
+}
 
 /** Hardhat's chain id: a development chain, never one with real money. */
 export const LOCAL_CHAIN_ID = 31337;
@@ -145,6 +159,7 @@ export function parseChainSettings(env: NodeJS.ProcessEnv): { settings?: ChainSe
       gracePeriodSeconds: e.CHAIN_GRACE_DAYS * 86_400,
       reconcileMs: e.CHAIN_RECONCILE_MS,
       leaseMs: e.CHAIN_LEASE_MS,
+      maxFeeGwei: e.CHAIN_MAX_FEE_GWEI,
     },
   };
 }

@@ -2,7 +2,7 @@ import { Wallet, getAddress } from "ethers";
 import type { Logger } from "../common/logger";
 import { ForbiddenError } from "../common/errors";
 import { Mode } from "../common/mode";
-import { LOCAL_CHAIN_ID, type ChainDeployment, type ChainSettings, type RpcChainSettings } from "./chain.config";
+import { gweiToWei, LOCAL_CHAIN_ID, type ChainDeployment, type ChainSettings, type RpcChainSettings } from "./chain.config";
 import { TaskEscrowContract, UsdcContract } from "./contracts";
 import { deployLocalEscrow, startLocalChain, type LocalChain } from "./local-chain";
 import { HttpRpc, type Rpc } from "./rpc";
@@ -23,6 +23,8 @@ interface ChainParts {
   treasury: string;
   confirmations: number;
   pollMs: number;
+  /** The most HumanOps pays per gas (CHAIN_MAX_FEE_GWEI). */
+  maxFeePerGas: bigint;
   /** The funding wallet owns the token and may mint it (TestUSDC on a local chain). */
   mintable: boolean;
   /** An RPC URL others can use, when there is one to tell. */
@@ -49,6 +51,7 @@ export class Chain {
   readonly deployBlock: number;
   readonly confirmations: number;
   readonly pollMs: number;
+  readonly maxFeePerGas: bigint;
   readonly mintable: boolean;
   readonly rpcUrl?: string;
   readonly inProcess: boolean;
@@ -66,6 +69,7 @@ export class Chain {
     this.deployBlock = parts.deployment.deployBlock;
     this.confirmations = parts.confirmations;
     this.pollMs = parts.pollMs;
+    this.maxFeePerGas = parts.maxFeePerGas;
     this.mintable = parts.mintable;
     this.rpcUrl = parts.rpcUrl;
     this.inProcess = parts.inProcess ?? false;
@@ -103,10 +107,16 @@ export class Chain {
     return this.confirmations <= 1 || block <= (await this.confirmedHead());
   }
 
-  /** Current EIP-1559 fees, asked of the node at most once a second. */
+  /**
+   * Current EIP-1559 fees, asked of the node at most once a second, capped
+   * at `maxFeePerGas`. While the base fee is above the cap nothing can be
+   * included at a price HumanOps pays: callers check `baseFeePerGas`.
+   */
   async fees(): Promise<Fees> {
     if (!this.feeCache || this.feeCache.at < Date.now() - 1_000) this.feeCache = { at: Date.now(), fees: currentFees(this.rpc) };
-    return this.feeCache.fees;
+    const fees = await this.feeCache.fees;
+    const cap = (fee: bigint) => (fee < this.maxFeePerGas ? fee : this.maxFeePerGas);
+    return { maxFeePerGas: cap(fees.maxFeePerGas), maxPriorityFeePerGas: cap(fees.maxPriorityFeePerGas), baseFeePerGas: fees.baseFeePerGas };
   }
 
   private feeCache?: { at: number; fees: Promise<Fees> };
@@ -123,13 +133,13 @@ export class Chains {
     const byMode = new Map<Mode, Chain>();
     let local: LocalChain | undefined;
     if (settings.test.kind === "embedded") {
-      const started = await startEmbedded(settings.test.port);
+      const started = await startEmbedded(settings.test.port, gweiToWei(settings.maxFeeGwei));
       local = started.local;
       byMode.set(Mode.TEST, started.chain);
     } else {
-      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test));
+      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test, gweiToWei(settings.maxFeeGwei)));
     }
-    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live));
+    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live, gweiToWei(settings.maxFeeGwei)));
     for (const chain of byMode.values()) {
       log.info(
         { mode: chain.mode, chainId: chain.id, network: chain.network, taskEscrow: chain.escrow.address, usdc: chain.usdc.address, funder: chain.funder.address, guardian: chain.guardian.address, rpc: chain.rpcUrl ? new URL(chain.rpcUrl).host : "in-process" },
@@ -167,7 +177,7 @@ export class Chains {
  * A fresh local chain for test mode with fresh platform keys (random, never
  * stored or logged: the chain lives as long as this process).
  */
-async function startEmbedded(port: number | undefined): Promise<{ chain: Chain; local: LocalChain }> {
+async function startEmbedded(port: number | undefined, maxFeePerGas: bigint): Promise<{ chain: Chain; local: LocalChain }> {
   const funder = Wallet.createRandom();
   const guardian = Wallet.createRandom();
   const treasury = Wallet.createRandom().address;
@@ -183,6 +193,7 @@ async function startEmbedded(port: number | undefined): Promise<{ chain: Chain; 
     treasury,
     confirmations: 1,
     pollMs: 25,
+    maxFeePerGas,
     mintable: true,
     rpcUrl: local.url,
     inProcess: true,
@@ -191,7 +202,7 @@ async function startEmbedded(port: number | undefined): Promise<{ chain: Chain; 
 }
 
 /** Connects to a configured chain and checks it is the one described, before anything is sent to it. */
-async function connect(mode: Mode, settings: RpcChainSettings): Promise<Chain> {
+async function connect(mode: Mode, settings: RpcChainSettings, maxFeePerGas: bigint): Promise<Chain> {
   const rpc = new HttpRpc(settings.rpcUrl);
   const prefix = mode === Mode.TEST ? "TEST_CHAIN_" : "CHAIN_";
   const chainId = Number(BigInt(await rpc.request<string>("eth_chainId")));
@@ -220,6 +231,7 @@ async function connect(mode: Mode, settings: RpcChainSettings): Promise<Chain> {
     treasury: await escrow.treasury(rpc),
     confirmations: settings.confirmations,
     pollMs: settings.pollMs,
+    maxFeePerGas,
     mintable,
     rpcUrl: settings.rpcUrl,
   });

@@ -4,7 +4,7 @@ import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
 import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
-import { Transaction } from "ethers";
+import { formatUnits, Transaction } from "ethers";
 import { receiptOf, signCall, simulate, type Call, type Fees, type Receipt } from "../chain/transactions";
 import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
 import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
@@ -161,6 +161,13 @@ export class ChainSender {
     if (ready.length === 0) return [];
     ready.sort((a, b) => Number(a.row.id) - Number(b.row.id));
     const fees = await chain.fees();
+    if (fees.baseFeePerGas > chain.maxFeePerGas) {
+      // Nothing could be included at a price HumanOps pays: no nonce is spent until the base fee falls.
+      const reason = `the base fee (${formatGwei(fees.baseFeePerGas)} gwei) is above CHAIN_MAX_FEE_GWEI (${formatGwei(chain.maxFeePerGas)} gwei); waiting for it to fall`;
+      for (const { row } of ready) await this.update(row.id, { nextAttemptAt: Date.now() + this.backoffMs(row.failures + 1, chain), lastError: reason, lockedUntil: null });
+      this.log.warn({ chainKey: chain.key, rows: ready.length, baseFeePerGas: String(fees.baseFeePerGas), maxFeePerGas: String(chain.maxFeePerGas) }, "chain transactions held back: the base fee is above the cap");
+      return [];
+    }
     const wallet = chain.signer(ready[0].row.signer);
     return this.orm.em.fork().transactional(async (tx) => {
       const signed: ChainTx[] = [];
@@ -261,11 +268,13 @@ export class ChainSender {
   private async underpriced(chain: Chain, row: ChainTx): Promise<Fees | undefined> {
     const sent = Transaction.from(row.raw!);
     const now = await chain.fees();
-    if (sent.maxFeePerGas! >= now.baseFeePerGas) return undefined;
+    // Above the cap a replacement could not be included either: the old one waits, rebroadcast, for the base fee to fall.
+    if (sent.maxFeePerGas! >= now.baseFeePerGas || now.baseFeePerGas > chain.maxFeePerGas) return undefined;
     const bumped = (old: bigint, fresh: bigint) => (fresh > old + old / 8n ? fresh : old + old / 8n + 1n);
     const maxPriorityFeePerGas = bumped(sent.maxPriorityFeePerGas!, now.maxPriorityFeePerGas);
     const maxFeePerGas = bumped(sent.maxFeePerGas!, now.maxFeePerGas);
-    return { maxFeePerGas: maxFeePerGas > maxPriorityFeePerGas ? maxFeePerGas : maxPriorityFeePerGas, maxPriorityFeePerGas, baseFeePerGas: now.baseFeePerGas };
+    if (maxFeePerGas > chain.maxFeePerGas || maxPriorityFeePerGas > maxFeePerGas) return undefined;
+    return { maxFeePerGas, maxPriorityFeePerGas, baseFeePerGas: now.baseFeePerGas };
   }
 
   /**
@@ -426,4 +435,8 @@ export class ChainSender {
   private async update(id: string, values: Partial<ChainTx>): Promise<void> {
     await this.orm.em.fork().nativeUpdate(ChainTx, { id }, values);
   }
+}
+
+function formatGwei(wei: bigint): string {
+  return formatUnits(wei, "gwei").replace(/\.0$/, "");
 }

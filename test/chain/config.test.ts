@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../../server/config";
 import { Chain } from "../../server/chain/chains";
 import { Mode } from "../../server/common/mode";
 import { HttpRpc } from "../../server/chain/rpc";
+import { gweiToWei } from "../../server/chain/chain.config";
 
 const KEY_A = `0x${"11".repeat(32)}`;
 const KEY_B = `0x${"22".repeat(32)}`;
@@ -33,6 +34,16 @@ describe("chain configuration", () => {
     expect(chain.test).to.deep.equal({ kind: "embedded", port: undefined });
     expect(chain.live).to.equal(undefined);
     expect(chain.gracePeriodSeconds).to.equal(7 * 86_400);
+    expect(chain.maxFeeGwei, "10 gwei at most per gas").to.equal("10");
+  });
+
+  it("caps what HumanOps pays per gas at CHAIN_MAX_FEE_GWEI, in gwei with up to 9 decimals", () => {
+    expect(gweiToWei(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.25" }).chain.maxFeeGwei)).to.equal(250_000_000n);
+    expect(gweiToWei(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.000000001" }).chain.maxFeeGwei)).to.equal(1n);
+    expect(gweiToWei("120")).to.equal(120_000_000_000n);
+    for (const bad of ["0", "-1", "1e3", "0.0000000001", "abc", "1000000"]) {
+      expect(problems({ CHAIN_MAX_FEE_GWEI: bad }), bad).to.match(/CHAIN_MAX_FEE_GWEI: must be (a number of gwei below 1,000,000 with at most 9 decimals, e\.g\. 0\.5|above 0)/);
+    }
   });
 
   it("takes Base Sepolia from CHAIN_RPC_URL, CHAIN_ID, a deployment record and two keys; never prints a key", () => {
@@ -86,6 +97,7 @@ describe("chain configuration", () => {
         treasury: Wallet.createRandom().address,
         confirmations: 1,
         pollMs: 1_000,
+        maxFeePerGas: 10n ** 10n,
         mintable: false,
       });
     const hash = `0x${"ab".repeat(32)}`;

@@ -92,6 +92,7 @@ for (const db of testDatabases()) {
           treasury: owned.treasury,
           confirmations: 1,
           pollMs: 20,
+          maxFeePerGas: 10n ** 10n,
           mintable: true,
         });
         const chainTaskIds = (await em.find(Escrow, {})).map((e) => e.chainTaskId);

@@ -37,7 +37,7 @@ for (const db of testDatabases()) {
     };
 
     before(async () => {
-      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "0" });
+      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "0", CHAIN_MAX_FEE_GWEI: "50" });
       chain = testChain(server.app);
       agent = await registerAgent(server.client, "faulted");
       await server.app.escrow.idle();
@@ -113,8 +113,17 @@ for (const db of testDatabases()) {
       expect(row.nonce, "signed again with the key's next nonce").to.equal(stolenNonce! + 1);
     });
 
-    /** Stops mining on its own, posts a task, and prices its funding out: the next block's base fee is four times its fee cap. */
+    const gwei = 10n ** 9n;
+    /** Mines a block with this base fee, and waits out the sender's cache of the fees (asked of the node at most once a second). */
+    async function setBaseFee(fee: bigint): Promise<void> {
+      await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(fee)]);
+      await chain.rpc.request("evm_mine", []);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+
+    /** From a 1 gwei base fee, stops mining on its own, posts a task, and prices its funding out: the base fee becomes four times its fee cap. */
     async function fundingPricedOut(): Promise<{ taskId: string; chainTaskId: string; first: ChainTx }> {
+      await setBaseFee(gwei);
       await chain.rpc.request("evm_setAutomine", [false]);
       const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
       const first = await eventually(async () => ((row) => (row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(postTask.id)), "the funding to be broadcast");
@@ -176,6 +185,24 @@ for (const db of testDatabases()) {
       expect(row.previousHashes).to.deep.equal([replacement]);
       expect(funded.escrow.fundTxHash).to.equal(first.txHash);
       await fundedOnce(priced.chainTaskId);
+    });
+
+    it("holds transactions back while the base fee is above CHAIN_MAX_FEE_GWEI, spending no nonce, and sends them once it falls", async () => {
+      restore = () => setBaseFee(gwei);
+      const nonceOf = async () => Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [chain.funder.address, "latest"])));
+      const nonceBefore = await nonceOf();
+      await setBaseFee(60n * gwei);
+      const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      const held = await eventually(async () => ((row) => (row.lastError ? row : undefined))(await fundingRow(postTask.id)), "the funding to be held back");
+      expect(held).to.include({ status: ChainTxStatus.PENDING, nonce: null, lastError: "the base fee (60 gwei) is above CHAIN_MAX_FEE_GWEI (50 gwei); waiting for it to fall" });
+      expect(await nonceOf(), "no transaction was sent").to.equal(nonceBefore);
+
+      await setBaseFee(gwei);
+      const funded = await waitForEscrow(server.client, agent.apiKey, postTask.id, ["FUNDED"]);
+      const row = await fundingRow(postTask.id);
+      expect(row).to.include({ status: ChainTxStatus.MINED, nonce: nonceBefore, txHash: funded.escrow.fundTxHash });
+      expect(Transaction.from(row.raw!).maxFeePerGas! <= 50n * gwei, "never priced above the cap").to.equal(true);
+      await fundedOnce(postTask.escrow.chainTaskId);
     });
   });
 }

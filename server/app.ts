@@ -64,7 +64,7 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<HumanOps> {
   const log = options.log ?? createLogger(config.logLevel);
   const orm = await initORM(config.database);
-  const deploymentId = await deploymentIdOf(orm);
+  const deploymentId = config.deploymentId ?? (await deploymentIdOf(orm));
   const chains = await Chains.start(config.chain, log);
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;

@@ -20,6 +20,8 @@ export interface Config {
   host: string;
   database: DatabaseConfig;
   redisUrl?: string;
+  /** Names this deployment in Redis instead of the id its database holds (a database restored from another deployment's backup carries that one's id). */
+  deploymentId?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /**
    * Guardian: a score >= approveAt verifies, < rejectBelow rejects, in
@@ -110,6 +112,10 @@ const EnvSchema = z
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+    DEPLOYMENT_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, - or _")
       .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
@@ -206,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database: parseDatabase(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
+    deploymentId: e.DEPLOYMENT_ID,
     logLevel: e.LOG_LEVEL,
     guardian: {
       approveAt: e.GUARDIAN_APPROVE_AT,

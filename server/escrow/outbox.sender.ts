@@ -229,7 +229,7 @@ export class ChainSender {
     }
     if (!receipt) {
       const outcome = await this.broadcast(chain, row);
-      if (row.status === ChainTxStatus.SIGNED) await this.update(row.id, { status: ChainTxStatus.SENT });
+      if (row.status === ChainTxStatus.SIGNED) await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT });
       receipt = await this.minedAtNonce(chain, row);
       if (!receipt && outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
         await this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`);
@@ -325,16 +325,19 @@ export class ChainSender {
     const succeeded = receipt.status === "0x1";
     const reason = succeeded ? undefined : await this.revertReason(chain, row, receipt);
     await this.settle(row, async (tx) => {
+      // Read afresh: another sender may have replaced the signing since this one loaded the row.
+      const stored = await tx.findOneOrFail(ChainTx, row.id, { disableIdentityMap: true });
+      if (!stored.hashes.includes(receipt.transactionHash)) throw new LostRace();
       const changed = await tx.nativeUpdate(
         ChainTx,
-        { id: row.id, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+        { id: row.id, txHash: stored.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
         {
           status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
           blockNumber: Number(BigInt(receipt.blockNumber)),
           lockedUntil: null,
           lastError: reason ?? null,
           // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
-          ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+          ...(receipt.transactionHash === stored.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: stored.hashes.filter((hash) => hash !== receipt.transactionHash) }),
         },
       );
       if (changed !== 1) return;
@@ -350,7 +353,7 @@ export class ChainSender {
 
   /** Back to PENDING for a new nonce; the old hash is kept in the row's history. */
   private async resign(row: ChainTx, reason: string): Promise<void> {
-    await this.update(row.id, { ...this.unsigned(row), lastError: reason });
+    await this.compareAndSet(row, [ChainTxStatus.SIGNED, ChainTxStatus.SENT], { ...this.unsigned(row), lastError: reason });
     this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash }, reason);
   }
 
@@ -430,6 +433,12 @@ export class ChainSender {
 
   private async load(id: string): Promise<ChainTx> {
     return this.orm.em.fork().findOneOrFail(ChainTx, id);
+  }
+
+  /** Changes a signed row only if it still holds the signing this sender knows of (else LostRace: another sender moved it on). */
+  private async compareAndSet(row: ChainTx, statuses: ChainTxStatus[], values: Partial<ChainTx>): Promise<void> {
+    const changed = await this.orm.em.fork().nativeUpdate(ChainTx, { id: row.id, txHash: row.txHash, status: { $in: statuses } }, values);
+    if (changed !== 1) throw new LostRace();
   }
 
   private async update(id: string, values: Partial<ChainTx>): Promise<void> {

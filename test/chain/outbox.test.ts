@@ -7,20 +7,26 @@ import type { Chain } from "../../server/chain/chains";
 import { RpcError, toHex, type Rpc } from "../../server/chain/rpc";
 import { receiptOf, signCall } from "../../server/chain/transactions";
 import { ChainTx, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
+import { EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
 import { escrowLogs, expectBooksMatchChain, testChain, waitForEscrow } from "./support/chain";
 
 const POST = `mutation($input: PostTaskInput!) { postTask(input: $input) { id escrow { status chainTaskId } } }`;
 
-/** The node's answers, with `eth_sendRawTransaction` routed through `send` for this test's faults. */
-function withBroadcast(chain: Chain, send: (raw: string, real: Rpc) => Promise<unknown>): () => void {
+/** The node's answers, with the calls `handle` answers (it returns undefined for the rest) faulted as a test needs. */
+function withRpc(chain: Chain, handle: (method: string, params: unknown[], real: Rpc) => Promise<unknown> | undefined): () => void {
   const real = chain.rpc;
   const faulty: Rpc = {
-    request: <T>(method: string, params: unknown[] = []) => (method === "eth_sendRawTransaction" ? (send(params[0] as string, real) as Promise<T>) : real.request<T>(method, params)),
+    request: <T>(method: string, params: unknown[] = []) => (handle(method, params, real) ?? real.request<T>(method, params)) as Promise<T>,
   };
   (chain as { rpc: Rpc }).rpc = faulty;
   return () => {
     (chain as { rpc: Rpc }).rpc = real;
   };
+}
+
+/** The node's answers, with `eth_sendRawTransaction` routed through `send` for this test's faults. */
+function withBroadcast(chain: Chain, send: (raw: string, real: Rpc) => Promise<unknown>): () => void {
+  return withRpc(chain, (method, params, real) => (method === "eth_sendRawTransaction" ? send(params[0] as string, real) : undefined));
 }
 
 for (const db of testDatabases()) {
@@ -155,36 +161,45 @@ for (const db of testDatabases()) {
     });
 
     it("when the transaction it replaced is mined instead, that one settles the row and the replacement can never land", async () => {
+      let first: ChainTx | undefined;
       let replacement: string | undefined;
-      const unbroadcast = withBroadcast(chain, async (raw, real) => {
+      let receiptHidden = true;
+      const unfault = withRpc(chain, (method, params, real) => {
+        const raw = method === "eth_sendRawTransaction" ? Transaction.from(params[0] as string) : undefined;
         // The node never hears of the replacement (its answer lost), so the first signing is what it can mine.
-        if (first && Transaction.from(raw).nonce === first.nonce && Transaction.from(raw).hash !== first.txHash) {
-          replacement = Transaction.from(raw).hash!;
-          throw new RpcError("socket hang up");
+        if (first && raw && raw.nonce === first.nonce && raw.hash !== first.txHash) {
+          replacement = raw.hash!;
+          return Promise.reject(new RpcError("socket hang up"));
         }
-        return real.request("eth_sendRawTransaction", [raw]);
+        // Until the indexer has read the block, the sender is not told of the receipt: the indexer learns of the mined signing first.
+        if (method === "eth_getTransactionReceipt" && receiptHidden && params[0] === first?.txHash) return Promise.resolve(null);
+        return undefined;
       });
       restore = async () => {
-        unbroadcast();
+        unfault();
         await chain.rpc.request("evm_setAutomine", [true]);
       };
-      let first: ChainTx | undefined;
       const priced = await fundingPricedOut();
       first = priced.first;
       await eventually(async () => replacement, "a replacement to be tried");
       // The base fee falls back before the replacement reaches the node: the first signing is mined.
       await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(1n)]);
       await chain.rpc.request("evm_mine", []);
-      expect(await receiptOf(chain.rpc, first.txHash!)).to.include({ status: "0x1" });
-      expect(await receiptOf(chain.rpc, replacement!), "the replacement can never land").to.equal(null);
+      const indexed = await waitForEscrow(server.client, agent.apiKey, priced.taskId, ["FUNDED"]);
+      expect(indexed.escrow.fundTxHash, "funded from the chain's event").to.equal(first.txHash);
+      const fundingRowNow = await fundingRow(priced.taskId);
+      expect(fundingRowNow.status, "the sender has not settled the row yet").to.not.equal(ChainTxStatus.MINED);
+      receiptHidden = false;
 
-      const funded = await waitForEscrow(server.client, agent.apiKey, priced.taskId, ["FUNDED"]);
       await server.app.escrow.idle();
       const row = await fundingRow(priced.taskId);
       expect(row).to.include({ status: ChainTxStatus.MINED, txHash: first.txHash, nonce: first.nonce });
       expect(row.previousHashes).to.deep.equal([replacement]);
-      expect(funded.escrow.fundTxHash).to.equal(first.txHash);
+      expect(await receiptOf(chain.rpc, first.txHash!)).to.include({ status: "0x1" });
+      expect(await receiptOf(chain.rpc, replacement!), "the replacement can never land").to.equal(null);
       await fundedOnce(priced.chainTaskId);
+      const findings = await server.app.orm.em.fork().find(EscrowDiscrepancy, { task: priced.taskId });
+      expect(findings.map((finding) => finding.kind), "the indexer knows the replaced signing as HumanOps's own").to.deep.equal([]);
     });
 
     it("holds transactions back while the base fee is above CHAIN_MAX_FEE_GWEI, spending no nonce, and sends them once it falls", async () => {
@@ -194,7 +209,8 @@ for (const db of testDatabases()) {
       await setBaseFee(60n * gwei);
       const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
       const held = await eventually(async () => ((row) => (row.lastError ? row : undefined))(await fundingRow(postTask.id)), "the funding to be held back");
-      expect(held).to.include({ status: ChainTxStatus.PENDING, nonce: null, lastError: "the base fee (60 gwei) is above CHAIN_MAX_FEE_GWEI (50 gwei); waiting for it to fall" });
+      expect(held).to.include({ status: ChainTxStatus.PENDING, nonce: null });
+      expect(held.lastError).to.match(/^the base fee \([\d.]+ gwei\) is above CHAIN_MAX_FEE_GWEI \(50 gwei\); waiting for it to fall$/);
       expect(await nonceOf(), "no transaction was sent").to.equal(nonceBefore);
 
       await setBaseFee(gwei);

@@ -19,7 +19,7 @@ describe("configuration", () => {
   it("names every bad variable and its rule at once", () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: "http", WORKER_CONCURRENCY: "0", REDIS_URL: "localhost:6379", TASK_MAX_REWARD_USD: "1.1234567" });
+      loadConfig({ PORT: "http", WORKER_CONCURRENCY: "0", REDIS_URL: "localhost:6379", DEPLOYMENT_ID: "prod:1", TASK_MAX_REWARD_USD: "1.1234567" });
     } catch (err) {
       error = err as ConfigError;
     }
@@ -28,6 +28,7 @@ describe("configuration", () => {
     expect(text).to.match(/PORT: must be a whole number/);
     expect(text).to.match(/WORKER_CONCURRENCY: must be at least 1/);
     expect(text).to.match(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(text).to.match(/DEPLOYMENT_ID: must be 1 to 64 letters, digits, - or _/);
     expect(text).to.match(/TASK_MAX_REWARD_USD: must be a USD amount with at most 6 decimals/);
   });
 

@@ -37,7 +37,7 @@ export function testChain(app: HumanOps): Chain {
  * still working on may queue its release while they are read, and then the
  * comparison is made again once that has settled.
  */
-export async function expectBooksMatchChain(app: HumanOps, timeoutMs = 30_000): Promise<void> {
+export async function expectBooksMatchChain(app: HumanOps, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     await app.escrow.idle();

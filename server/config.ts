@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { envInt as int } from "./common/env";
+import { envInt as int, envProblems } from "./common/env";
 import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
 import { defaultDecodeThreads } from "./guardian/image-decoder";
@@ -204,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const chain = parseChainSettings(env);
   const kyc = parseKycSettings(env);
-  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)), ...chain.problems, ...kyc.problems];
+  const problems = [...(parsed.success ? [] : envProblems(parsed.error)), ...chain.problems, ...kyc.problems];
   if (!parsed.success || !chain.settings || kyc.problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   return {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { getAddress, isAddress, Wallet } from "ethers";
+import { getAddress, isAddress, parseUnits, Wallet } from "ethers";
 import { z } from "zod";
-import { envInt as int } from "../common/env";
+import { envInt as int, envProblems } from "../common/env";
 
 /**
  * Where each mode's money settles. Test mode always settles on a local
@@ -24,7 +24,7 @@ export interface ChainSettings {
   reconcileMs: number;
   /** How long a sender holds a claimed outbox row before another may take it (after a crash, the wait before it is resumed). */
   leaseMs: number;
-  /** The most HumanOps pays per unit of gas, in gwei (CHAIN_MAX_FEE_GWEI; gweiToWei): above it, transactions wait for the base fee to fall. */
+  /** The most HumanOps pays per unit of gas, in gwei (CHAIN_MAX_FEE_GWEI; ethers' parseUnits(…, "gwei") gives wei): above it, transactions wait for the base fee to fall. */
   maxFeeGwei: string;
 }
 
@@ -85,7 +85,7 @@ const GWEI_FORMAT = /^(0|[1-9]\d{0,5})(\.\d{1,9})?$/;
 const GWEI = z
   .string()
   .regex(GWEI_FORMAT, "must be a number of gwei below 1,000,000 with at most 9 decimals, e.g. 0.5")
-  .refine((value) => !GWEI_FORMAT.test(value) || gweiToWei(value) > 0n, "must be above 0");
+  .refine((value) => !GWEI_FORMAT.test(value) || parseUnits(value, "gwei") > 0n, "must be above 0");
 const URL_ = z.string().regex(/^(https?|wss?):\/\//, "must be an http(s):// or ws(s):// URL");
 
 /** The variables for one RPC chain, under a prefix: CHAIN_ (live) or TEST_CHAIN_ (test). */
@@ -116,12 +116,6 @@ const ChainEnv = z.object({
 });
 type ChainEnv = z.infer<typeof ChainEnv>;
 
-/** "0.25" gwei → 250000000n wei (the string is checked by GWEI_FORMAT). */
-export function gweiToWei(gwei: string): bigint {
-  const [whole, fraction = ""] = gwei.split(".");
-  return BigInt(whole) * 1_000_000_000n + BigInt(fraction.padEnd(9, "0"));
-}
-
 /** Hardhat's chain id: a development chain, never one with real money. */
 export const LOCAL_CHAIN_ID = 31337;
 const DEFAULT_CONFIRMATIONS: Record<number, number> = { 8453: 3, 84532: 2 };
@@ -133,7 +127,7 @@ const DEFAULT_CONFIRMATIONS: Record<number, number> = { 8453: 3, 84532: 2 };
  */
 export function parseChainSettings(env: NodeJS.ProcessEnv): { settings?: ChainSettings; problems: string[] } {
   const parsed = ChainEnv.safeParse(env);
-  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) };
+  if (!parsed.success) return { problems: envProblems(parsed.error) };
   const e = parsed.data;
   const problems: string[] = [];
   const pollMs = e.CHAIN_POLL_MS;
@@ -194,7 +188,7 @@ function readDeployment(variable: string, file: string, chainId: number, problem
   }
   const parsed = DeploymentFile.safeParse(json);
   if (!parsed.success) {
-    problems.push(`${variable}: ${resolved} is not a deployment record (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})`);
+    problems.push(`${variable}: ${resolved} is not a deployment record (${envProblems(parsed.error).join("; ")})`);
     return undefined;
   }
   if (chainId && parsed.data.chainId !== chainId) {

@@ -1,8 +1,8 @@
-import { Wallet, getAddress } from "ethers";
+import { Wallet, getAddress, parseUnits } from "ethers";
 import type { Logger } from "../common/logger";
 import { ForbiddenError } from "../common/errors";
 import { Mode } from "../common/mode";
-import { gweiToWei, LOCAL_CHAIN_ID, type ChainDeployment, type ChainSettings, type RpcChainSettings } from "./chain.config";
+import { LOCAL_CHAIN_ID, type ChainDeployment, type ChainSettings, type RpcChainSettings } from "./chain.config";
 import { TaskEscrowContract, UsdcContract } from "./contracts";
 import { deployLocalEscrow, startLocalChain, type LocalChain } from "./local-chain";
 import { HttpRpc, type Rpc } from "./rpc";
@@ -131,15 +131,16 @@ export class Chains {
 
   static async start(settings: ChainSettings, log: Logger): Promise<Chains> {
     const byMode = new Map<Mode, Chain>();
+    const maxFeePerGas = parseUnits(settings.maxFeeGwei, "gwei");
     let local: LocalChain | undefined;
     if (settings.test.kind === "embedded") {
-      const started = await startEmbedded(settings.test.port, gweiToWei(settings.maxFeeGwei));
+      const started = await startEmbedded(settings.test.port, maxFeePerGas);
       local = started.local;
       byMode.set(Mode.TEST, started.chain);
     } else {
-      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test, gweiToWei(settings.maxFeeGwei)));
+      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test, maxFeePerGas));
     }
-    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live, gweiToWei(settings.maxFeeGwei)));
+    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live, maxFeePerGas));
     for (const chain of byMode.values()) {
       log.info(
         { mode: chain.mode, chainId: chain.id, network: chain.network, taskEscrow: chain.escrow.address, usdc: chain.usdc.address, funder: chain.funder.address, guardian: chain.guardian.address, rpc: chain.rpcUrl ? new URL(chain.rpcUrl).host : "in-process" },

@@ -10,3 +10,8 @@ export const envInt = (min: number, max: number) =>
     .int({ error: "must be a whole number" })
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
+
+/** One "VARIABLE: rule" line per problem zod found in the environment (or in a file's fields). */
+export function envProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+}

@@ -66,7 +66,7 @@ export async function compareBooks(em: Em, chain: Chain, options: CompareOptions
 }
 
 /** A chain's outbox and the books at one moment: open and in-flight rows, mints to the funding wallet still to come, the newest posting and row. */
-export interface Activity {
+interface Activity {
   open: number;
   inFlight: number;
   queuedMints: bigint;
@@ -74,7 +74,7 @@ export interface Activity {
   lastTx: string;
 }
 
-export async function activityOf(em: Em, chain: Chain): Promise<Activity> {
+async function activityOf(em: Em, chain: Chain): Promise<Activity> {
   const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "last_entry" | "last_tx", number | string | null>>>(
     `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
             (select count(*) from chain_txs where chain_key = ? and status in (?, ?)) as in_flight,

@@ -60,20 +60,23 @@ export class Reconciler implements ChainLogHandlers {
         await this.outcomes.refunded(em, escrow, { ...tx, reclaimed: event.name === "TaskReclaimed" });
         break;
     }
-    const ours = await this.sentByHumanOps(em, chain.key, log.txHash);
-    if (!ours && escrow.status !== before) {
+    if (escrow.status !== before && !(await this.sentByHumanOps(em, chain.key, log.txHash))) {
       this.outcomes.report(em, chain.key, "RECORDED_FROM_CHAIN", `${event.name} of task ${escrow.task.id} (${log.txHash}) was not sent by this HumanOps; recorded from the chain`, true, escrow.task, dedupeKey);
     }
   }
 
   /** Whether the outbox signed this transaction: a row's latest signing, or one its replacement took the place of (either may be mined). */
   private async sentByHumanOps(em: Em, chainKey: string, txHash: string): Promise<boolean> {
-    if ((await em.count(ChainTx, { chainKey, txHash })) > 0) return true;
     // Hashes are 66 fixed characters, so finding one in the JSON list's text is exact.
     const list = dialectOf(em.getPlatform()) === "postgresql" ? "previous_hashes::text" : "previous_hashes";
     const [row] = await em
       .getConnection()
-      .execute<Array<{ n: number | string }>>(`select count(*) as n from chain_txs where chain_key = ? and ${list} like ?`, [chainKey, `%${txHash}%`], "all", em.getTransactionContext());
+      .execute<Array<{ n: number | string }>>(
+        `select count(*) as n from chain_txs where chain_key = ? and (tx_hash = ? or ${list} like ?)`,
+        [chainKey, txHash, `%${txHash}%`],
+        "all",
+        em.getTransactionContext(),
+      );
     return Number(row.n) > 0;
   }
 

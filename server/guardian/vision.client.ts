@@ -20,6 +20,7 @@
  */
 import { z } from "zod";
 import type { ImageFormat } from "./image";
+import { parseJsonOrUndefined } from "../common/json";
 
 /** The tool the model must call to answer. */
 export const SCORE_TOOL = "score_proof";
@@ -203,7 +204,7 @@ export class AnthropicVisionClient implements VisionModel {
       throw new VisionError(timedOut ? `the vision API did not answer within ${this.timeoutMs} ms` : `the vision API could not be reached${cause}`, true);
     }
     const text = await response.text().catch(() => "");
-    const json = safeJson(text);
+    const json = parseJsonOrUndefined(text);
     if (!response.ok) {
       const error = ErrorResponse.safeParse(json);
       const detail = error.success ? `${error.data.error.type}: ${error.data.error.message.slice(0, 300)}` : `HTTP ${response.status}`;
@@ -224,13 +225,5 @@ export class AnthropicVisionClient implements VisionModel {
       throw new VisionError(`the vision model's ${SCORE_TOOL} input is malformed (${issue.path.join(".") || "input"}: ${issue.message})`, false);
     }
     return input.data;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { z } from "zod";
-import { envInt as int } from "../common/env";
+import { envInt as int, envProblems } from "../common/env";
 
 /**
  * Operator identity verification through Sumsub. Off unless the three
@@ -65,7 +65,7 @@ const SECRETS = ["SUMSUB_APP_TOKEN", "SUMSUB_SECRET_KEY", "SUMSUB_WEBHOOK_SECRET
 /** Parses the SUMSUB_* variables; every problem is "VARIABLE: rule", never the value. */
 export function parseKycSettings(env: NodeJS.ProcessEnv): { settings?: KycSettings; problems: string[] } {
   const parsed = KycEnv.safeParse(env);
-  if (!parsed.success) return { problems: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) };
+  if (!parsed.success) return { problems: envProblems(parsed.error) };
   const e = parsed.data;
   const missing = SECRETS.filter((name) => !e[name]);
   if (missing.length === SECRETS.length) return { problems: [] };

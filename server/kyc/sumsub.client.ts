@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { KycSettings } from "./kyc.config";
+import { parseJsonOrUndefined } from "../common/json";
 
 /*
  * A client for the few Sumsub API calls HumanOps needs, written against
@@ -113,18 +114,10 @@ export class SumsubClient {
       throw new SumsubError(operation, undefined, timedOut ? `no answer within ${this.settings.timeoutMs} ms` : (err as Error).message);
     }
     const text = await res.text();
-    const parsed = parseJson(text) as (T & { description?: unknown; correlationId?: unknown }) | undefined;
+    const parsed = parseJsonOrUndefined(text) as (T & { description?: unknown; correlationId?: unknown }) | undefined;
     if (res.ok || acceptedErrors.includes(res.status)) return { status: res.status, body: parsed };
     const description = typeof parsed?.description === "string" ? parsed.description : text.slice(0, 200) || res.statusText;
     throw new SumsubError(operation, res.status, description, typeof parsed?.correlationId === "string" ? parsed.correlationId : undefined);
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

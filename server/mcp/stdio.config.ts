@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../config";
+import { envProblems } from "../common/env";
 import { graphqlEndpoint } from "./api-url";
 
 /** The stdio MCP server's settings, from the env an MCP host (Claude Desktop, Cursor) gives it. */
@@ -23,7 +24,7 @@ const EnvSchema = z.object({
 
 export function loadStdioConfig(env: NodeJS.ProcessEnv): StdioConfig {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  if (!parsed.success) throw new ConfigError(envProblems(parsed.error));
   try {
     return { endpoint: graphqlEndpoint(parsed.data.HUMANOPS_API_URL), apiKey: parsed.data.HUMANOPS_API_KEY, logLevel: parsed.data.HUMANOPS_LOG_LEVEL };
   } catch (err) {

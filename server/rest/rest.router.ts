@@ -8,7 +8,7 @@ import { DomainError, UnauthenticatedError, ValidationError } from "../common/er
 import type { JobWorker } from "../jobs/job.queue";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import { createGraphQLRunner } from "./graphql.executor";
-import { buildOpenApiDocument, openApiResource, type OpenApiDocument } from "./openapi";
+import { buildOpenApiDocument, openApiResource } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
 import { rateLimitMiddleware, type RateLimiter } from "../common/rate-limit";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
@@ -33,10 +33,6 @@ export interface RestDependencies {
   log: Logger;
 }
 
-export interface RestApi {
-  document: OpenApiDocument;
-}
-
 /**
  * Mounts the REST API v1 at /api/v1: a thin adapter whose every route runs a
  * GraphQL operation against the one schema. Each request passes the same
@@ -44,7 +40,7 @@ export interface RestApi {
  * Idempotency-Key, then the operation; every failure leaves as
  * `{ error: { code, message, field? } }` with its HTTP status.
  */
-export function mountRest(app: express.Express, deps: RestDependencies): RestApi {
+export function mountRest(app: express.Express, deps: RestDependencies): void {
   const graphql = createGraphQLRunner(deps.schema, deps.log);
   const resources = [
     agentsResource(graphql),
@@ -76,7 +72,6 @@ export function mountRest(app: express.Express, deps: RestDependencies): RestApi
     send(res, errorResponse(known ? new ValidationError("path", `is not a valid request path (${(err as Error).message})`) : err, deps.log));
   });
   app.use(REST_BASE_PATH, router);
-  return { document };
 }
 
 interface Gates {

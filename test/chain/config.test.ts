@@ -3,12 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { parseUnits, Wallet } from "ethers";
 import { ConfigError, loadConfig } from "../../server/config";
 import { Chain } from "../../server/chain/chains";
 import { Mode } from "../../server/common/mode";
 import { HttpRpc } from "../../server/chain/rpc";
-import { gweiToWei } from "../../server/chain/chain.config";
 
 const KEY_A = `0x${"11".repeat(32)}`;
 const KEY_B = `0x${"22".repeat(32)}`;
@@ -38,9 +37,9 @@ describe("chain configuration", () => {
   });
 
   it("caps what HumanOps pays per gas at CHAIN_MAX_FEE_GWEI, in gwei with up to 9 decimals", () => {
-    expect(gweiToWei(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.25" }).chain.maxFeeGwei)).to.equal(250_000_000n);
-    expect(gweiToWei(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.000000001" }).chain.maxFeeGwei)).to.equal(1n);
-    expect(gweiToWei("120")).to.equal(120_000_000_000n);
+    expect(parseUnits(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.25" }).chain.maxFeeGwei, "gwei")).to.equal(250_000_000n);
+    expect(parseUnits(loadConfig({ CHAIN_MAX_FEE_GWEI: "0.000000001" }).chain.maxFeeGwei, "gwei")).to.equal(1n);
+    expect(parseUnits("120", "gwei")).to.equal(120_000_000_000n);
     for (const bad of ["0", "-1", "1e3", "0.0000000001", "abc", "1000000"]) {
       expect(problems({ CHAIN_MAX_FEE_GWEI: bad }), bad).to.match(/CHAIN_MAX_FEE_GWEI: must be (a number of gwei below 1,000,000 with at most 9 decimals, e\.g\. 0\.5|above 0)/);
     }

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Transaction } from "ethers";
 import { testDatabases } from "../support/databases";
+import { until } from "../support/until";
 import { startServer, type TestServer } from "../support/server";
 import { registerAgent, taskInput } from "../support/fixtures";
 import type { Chain } from "../../server/chain/chains";
@@ -132,7 +133,7 @@ for (const db of testDatabases()) {
       await setBaseFee(gwei);
       await chain.rpc.request("evm_setAutomine", [false]);
       const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
-      const first = await eventually(async () => ((row) => (row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(postTask.id)), "the funding to be broadcast");
+      const first = await until(async () => ((row) => (row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(postTask.id)), "the funding to be broadcast");
       await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(Transaction.from(first.raw!).maxFeePerGas! * 4n)]);
       await chain.rpc.request("evm_mine", []);
       return { taskId: postTask.id, chainTaskId: postTask.escrow.chainTaskId, first };
@@ -141,7 +142,7 @@ for (const db of testDatabases()) {
     it("a transaction priced under the base fee is signed again at its nonce with higher fees, and the replacement lands once", async () => {
       restore = () => chain.rpc.request("evm_setAutomine", [true]);
       const { taskId, chainTaskId, first } = await fundingPricedOut();
-      const replaced = await eventually(async () => ((row) => (row.previousHashes.includes(first.txHash!) && row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(taskId)), "the replacement to be broadcast");
+      const replaced = await until(async () => ((row) => (row.previousHashes.includes(first.txHash!) && row.status === ChainTxStatus.SENT ? row : undefined))(await fundingRow(taskId)), "the replacement to be broadcast");
       const [before, after] = [Transaction.from(first.raw!), Transaction.from(replaced.raw!)];
       expect(after.nonce, "the same nonce").to.equal(before.nonce);
       expect(after.maxFeePerGas! > before.maxFeePerGas! * 4n, "a fee cap above the base fee now").to.equal(true);
@@ -181,7 +182,7 @@ for (const db of testDatabases()) {
       };
       const priced = await fundingPricedOut();
       first = priced.first;
-      await eventually(async () => replacement, "a replacement to be tried");
+      await until(async () => replacement, "a replacement to be tried");
       // The base fee falls back before the replacement reaches the node: the first signing is mined.
       await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(1n)]);
       await chain.rpc.request("evm_mine", []);
@@ -208,7 +209,7 @@ for (const db of testDatabases()) {
       const nonceBefore = await nonceOf();
       await setBaseFee(60n * gwei);
       const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
-      const held = await eventually(async () => ((row) => (row.lastError ? row : undefined))(await fundingRow(postTask.id)), "the funding to be held back");
+      const held = await until(async () => ((row) => (row.lastError ? row : undefined))(await fundingRow(postTask.id)), "the funding to be held back");
       expect(held).to.include({ status: ChainTxStatus.PENDING, nonce: null });
       expect(held.lastError).to.match(/^the base fee \([\d.]+ gwei\) is above CHAIN_MAX_FEE_GWEI \(50 gwei\); waiting for it to fall$/);
       expect(await nonceOf(), "no transaction was sent").to.equal(nonceBefore);
@@ -221,12 +222,4 @@ for (const db of testDatabases()) {
       await fundedOnce(postTask.escrow.chainTaskId);
     });
   });
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
 }

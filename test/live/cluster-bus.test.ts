@@ -3,6 +3,7 @@ import net from "node:net";
 import { expect } from "chai";
 import { createClusterBus, type ClusterBus } from "../../server/subscriptions/pubsub";
 import { createLogger } from "../../server/common/logger";
+import { eventually } from "./support/live";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -14,11 +15,7 @@ async function listening(deploymentId: string, url = redisUrl): Promise<{ bus: C
   return {
     bus,
     heard,
-    async until(position) {
-      for (const deadline = Date.now() + 5_000; !heard.includes(position); await new Promise((resolve) => setTimeout(resolve, 5))) {
-        if (Date.now() > deadline) throw new Error(`never heard ${position}; heard ${heard.join(", ") || "nothing"}`);
-      }
-    },
+    until: (position) => eventually(() => heard.includes(position), `hearing ${position}`, 5_000),
   };
 }
 
@@ -106,9 +103,10 @@ class RedisProxy {
 
 /** Announces `position` until `follower` hears it: a notice published before the follower has subscribed (again) is gone, as with any Redis pub/sub. */
 async function heardEventually(announcer: { bus: ClusterBus }, follower: { heard: string[] }, position: string): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !follower.heard.includes(position); await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if (Date.now() > deadline) throw new Error(`the follower never heard ${position}; heard ${follower.heard.join(", ") || "nothing"}`);
+  await eventually(() => {
+    if (follower.heard.includes(position)) return true;
     announcer.bus.announce(position);
-  }
+    return false;
+  }, `the follower to hear ${position}`);
 }
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
 import { startServer, type TestServer } from "../support/server";
+import { subscribersReach } from "../live/support/live";
 import type { GraphQLBackend } from "../../server/mcp/graphql.backend";
 import { createHttpBackend } from "../../server/mcp/http.backend";
 import { POLL_MS, TaskAlarm } from "../../server/mcp/task.watch";
@@ -71,7 +72,7 @@ describe("MCP: waiting on a task is woken by change notices", () => {
         while ((await status()) !== "ACCEPTED");
       })();
       // The subscription is open once the server counts it; then the change is made.
-      while (server.app.services.live.subscriberCount === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await subscribersReach(server, 1);
       await server.client.ok(`mutation($id: ID!) { acceptTask(id: $id) { status } }`, { id: postTask.id }, operator.testApiKey);
       await woken;
       alarm.close();

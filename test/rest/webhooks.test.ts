@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
+import { until } from "../support/until";
 import { RestClient, restTaskBody } from "../support/rest-client";
 import { verifySignature } from "../../server/webhooks/webhook.signer";
 
@@ -27,16 +28,6 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; clo
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 for (const db of testDatabases()) {

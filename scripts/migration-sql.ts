@@ -1,7 +1,9 @@
 /**
  * Prints the SQL that would bring a fully migrated database in line with the
  * entities, for one dialect: the body of the next migration. Empty output
- * means the migrations and the entities agree.
+ * means the migrations and the entities agree. MikroORM's SQLite diff
+ * rebuilds tables it cannot compare column by column, so there the check is
+ * test/server/migrations.test.ts (the migrated schema equals the entities').
  *
  *   npm run migration:sql                      # SQLite (in memory)
  *   DATABASE_URL=postgres://... npm run migration:sql

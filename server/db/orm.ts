@@ -32,7 +32,9 @@ const common = {
   // An entity that is not found is our NOT_FOUND, thrown by the services with a clear message.
   forceUtcTimezone: true,
   allowGlobalContext: false,
-  discovery: { warnWhenNoEntities: true, requireEntitiesArray: true },
+  // Column defaults are declared, never inferred from initializers: MikroORM infers one by building two entities and
+  // comparing a property, so an initializer like `Date.now()` became a default whenever both fell in one millisecond.
+  discovery: { warnWhenNoEntities: true, requireEntitiesArray: true, inferDefaultValues: false },
 };
 
 /**

@@ -73,7 +73,7 @@ export class ChainTx {
   @Property({ type: new BigIntType("bigint"), nullable: true })
   amount?: bigint;
 
-  @Enum({ items: () => ChainTxStatus })
+  @Enum({ items: () => ChainTxStatus, default: ChainTxStatus.PENDING })
   status: ChainTxStatus = ChainTxStatus.PENDING;
 
   @Property({ type: "integer", nullable: true })
@@ -100,11 +100,11 @@ export class ChainTx {
   blockNumber?: number;
 
   /** Send attempts (a new nonce after a revert counts as one). */
-  @Property({ type: "integer" })
+  @Property({ type: "integer", default: 0 })
   attempts: number = 0;
 
   /** Consecutive failed steps (RPC errors, failed simulations), for the backoff; reset by progress. */
-  @Property({ type: "integer" })
+  @Property({ type: "integer", default: 0 })
   failures: number = 0;
 
   @Property({ type: new BigIntType("number") })

@@ -22,13 +22,13 @@ export class Job {
   @Property({ type: JsonType })
   payload: Record<string, unknown>;
 
-  @Enum({ items: () => JobStatus })
+  @Enum({ items: () => JobStatus, default: JobStatus.PENDING })
   status: JobStatus = JobStatus.PENDING;
 
   @Property({ type: new BigIntType("number") })
   runAt: number;
 
-  @Property({ type: "integer" })
+  @Property({ type: "integer", default: 0 })
   attempts: number = 0;
 
   @Property({ type: "integer" })

@@ -26,11 +26,11 @@ export class Operator extends BaseEntity {
   payoutAddress: string;
 
   @Field(() => KycStatus)
-  @Enum({ items: () => KycStatus })
+  @Enum({ items: () => KycStatus, default: KycStatus.PENDING })
   kycStatus: KycStatus = KycStatus.PENDING;
 
   /** The built-in operator that completes test-mode tasks. */
-  @Property({ type: "boolean" })
+  @Property({ type: "boolean", default: false })
   isMock: boolean = false;
 
   constructor(name: string, email: string, payoutAddress: string) {

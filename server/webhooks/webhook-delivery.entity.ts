@@ -47,11 +47,11 @@ export class WebhookDelivery extends BaseEntity {
   payload: string;
 
   @Field(() => WebhookDeliveryStatus)
-  @Enum({ items: () => WebhookDeliveryStatus })
+  @Enum({ items: () => WebhookDeliveryStatus, default: WebhookDeliveryStatus.PENDING })
   status: WebhookDeliveryStatus = WebhookDeliveryStatus.PENDING;
 
   @Field(() => Int)
-  @Property({ type: "integer" })
+  @Property({ type: "integer", default: 0 })
   attempts: number = 0;
 
   @Property({ type: new BigIntType("number") })

@@ -1,6 +1,4 @@
 import { expect } from "chai";
-import { MikroORM as SqliteORM } from "@mikro-orm/better-sqlite";
-import { ENTITIES } from "../../server/db/entities";
 import { initORM } from "../../server/db/orm";
 import { postgresUrl, testDatabases } from "../support/databases";
 
@@ -9,7 +7,8 @@ type SchemaRow = { type: string; name: string; sql: string | null };
 describe("migrations", () => {
   it("build on SQLite exactly the schema the entities describe", async () => {
     const migrated = await initORM({ kind: "sqlite", path: ":memory:" });
-    const generated = await SqliteORM.init({ entities: ENTITIES, dbName: ":memory:" });
+    // The entities' own schema, read with the server's metadata options (column defaults are declared, not inferred).
+    const generated = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
     try {
       await generated.schema.createSchema();
       const read = async (orm: { em: { getConnection(): { execute<T>(sql: string): Promise<T> } } }) =>

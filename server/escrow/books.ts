@@ -65,35 +65,50 @@ export async function compareBooks(em: Em, chain: Chain, options: CompareOptions
   };
 }
 
-/** A chain's outbox and the books at one moment: open and in-flight rows, mints to the funding wallet still to come, the newest posting and row. */
+/**
+ * A chain's outbox and the books at one moment: open and in-flight rows, the
+ * newest posting and row, and what the funding wallet will receive once the
+ * outbox has run: mints still to come, and escrows still to be refunded (a
+ * cancelled or expired task's agent is refunded in the books at once, while
+ * the chain returns the money only when the refund is mined).
+ */
 interface Activity {
   open: number;
   inFlight: number;
   queuedMints: bigint;
+  queuedRefunds: bigint;
   lastEntry: string;
   lastTx: string;
 }
 
 async function activityOf(em: Em, chain: Chain): Promise<Activity> {
-  const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "last_entry" | "last_tx", number | string | null>>>(
+  const [row] = await em.getConnection().execute<Array<Record<"open" | "in_flight" | "queued_mints" | "queued_refunds" | "last_entry" | "last_tx", number | string | null>>>(
     `select (select count(*) from chain_txs where chain_key = ? and status in (?, ?, ?)) as open,
             (select count(*) from chain_txs where chain_key = ? and status in (?, ?)) as in_flight,
             (select coalesce(sum(amount), 0) from chain_txs where chain_key = ? and kind = ? and recipient = ? and status in (?, ?, ?)) as queued_mints,
+            (select coalesce(sum(e.amount), 0) from chain_txs c join escrows e on e.task_id = c.task_id and e.chain_key = c.chain_key
+              where c.chain_key = ? and c.kind = ? and c.status in (?, ?, ?) and e.status = ?) as queued_refunds,
             (select max(id) from ledger_entries) as last_entry,
             (select max(id) from chain_txs) as last_tx`,
-    [chain.key, ...OPEN_TX_STATUSES, chain.key, ChainTxStatus.SIGNED, ChainTxStatus.SENT, chain.key, ChainTxKind.MINT, chain.funder.address, ...OPEN_TX_STATUSES],
+    [
+      ...[chain.key, ...OPEN_TX_STATUSES],
+      ...[chain.key, ChainTxStatus.SIGNED, ChainTxStatus.SENT],
+      ...[chain.key, ChainTxKind.MINT, chain.funder.address, ...OPEN_TX_STATUSES],
+      ...[chain.key, ChainTxKind.REFUND, ...OPEN_TX_STATUSES, EscrowStatus.FUNDED],
+    ],
   );
   return {
     open: Number(row.open),
     inFlight: Number(row.in_flight),
     queuedMints: BigInt(row.queued_mints ?? 0),
+    queuedRefunds: BigInt(row.queued_refunds ?? 0),
     lastEntry: String(row.last_entry ?? 0),
     lastTx: String(row.last_tx ?? 0),
   };
 }
 
 function sameActivity(a: Activity, b: Activity): boolean {
-  return a.open === b.open && a.inFlight === b.inFlight && a.queuedMints === b.queuedMints && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
+  return a.open === b.open && a.inFlight === b.inFlight && a.queuedMints === b.queuedMints && a.queuedRefunds === b.queuedRefunds && a.lastEntry === b.lastEntry && a.lastTx === b.lastTx;
 }
 
 /**

@@ -167,15 +167,16 @@ export class Reconciler implements ChainLogHandlers {
    * Compares the totals with the chain while nothing moves (compareBooksAtRest).
    * A test chain's funding wallet holding less than the balances it backs
    * (test money credited before this chain existed, e.g. after the
-   * in-process chain restarted) is topped up by minting, net of mints
-   * already queued; differences are reported once the outbox is idle.
+   * in-process chain restarted) is topped up by minting, net of what the
+   * outbox will still bring it (mints and refunds queued); differences are
+   * reported once the outbox is idle.
    */
   private async checkTotals(chain: Chain): Promise<void> {
     const em = this.orm.em.fork();
     const atRest = await compareBooksAtRest(em, chain);
     if (!atRest) return;
     const { books, activity: before } = atRest;
-    const shortfall = books.wallet.ledger - books.wallet.chain - before.queuedMints;
+    const shortfall = books.wallet.ledger - books.wallet.chain - before.queuedMints - before.queuedRefunds;
     if (shortfall > 0n && chain.mintable) {
       await em.fork().transactional(async (tx) => {
         tx.persist(new ChainTx(chain.key, ChainTxKind.MINT, `mint:${chain.key}:backing:${before.lastEntry}:${before.lastTx}`, chain.funder.address, { recipient: chain.funder.address, amount: shortfall }));

@@ -6,8 +6,9 @@ import { generatePhoto } from "../../server/guardian/image";
 import type { Chain } from "../../server/chain/chains";
 import { devAccounts } from "../../server/chain/local-chain";
 import { sendAndConfirm } from "../../server/chain/transactions";
-import { ChainTx, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
+import { ChainTx, ChainTxKind, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
 import { Escrow, EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
+import { compareBooksAtRest } from "../../server/escrow/books";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, testChain, usdcBalance, waitForEscrow } from "./support/chain";
 
 const BALANCE = `{ viewerAgent { balance { units } } }`;
@@ -55,6 +56,25 @@ for (const db of testDatabases()) {
       expect(release.txHash).to.equal(null);
       expect((await escrowOf(postTask.id)).releaseTxHash).to.equal(manual.transactionHash);
       expect(await usdcBalance(chain, payout)).to.equal(15_000_000n);
+    });
+
+    it("a refund still queued is money on its way back to the funding wallet: the sweep mints no test USDC for it", async () => {
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await waitForEscrow(server.client, agent.apiKey, postTask.id, ["FUNDED"]);
+      await server.app.escrow.idle();
+      await server.app.escrow.sender.stop();
+      // Cancelled: the agent's balance is refunded at once, the escrow on chain still holds the money until the refund is sent.
+      await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: postTask.id }, agent.apiKey);
+      const atRest = (await compareBooksAtRest(server.app.orm.em.fork(), chain))!;
+      expect(atRest.activity.queuedRefunds, "the escrow's reward and fee, on their way back").to.equal(16_500_000n);
+      expect(atRest.books.wallet.ledger - atRest.books.wallet.chain, "what the books already credited the agent").to.equal(16_500_000n);
+      await server.app.escrow.reconciler.sweep(chain, async () => true);
+      const queued = await server.app.orm.em.fork().find(ChainTx, { chainKey: chain.key, kind: ChainTxKind.MINT, intentKey: { $like: "%:backing:%" } });
+      expect(queued.map((row) => row.amount), "nothing minted to back balances the chain will return").to.deep.equal([]);
+      expect((await server.app.orm.em.fork().find(EscrowDiscrepancy, { chainKey: chain.key })).map((f) => f.kind)).to.deep.equal([]);
+
+      await server.app.escrow.sender.start();
+      await waitForEscrow(server.client, agent.apiKey, postTask.id, ["REFUNDED"]);
     });
 
     it("a reclaim by anyone after deadline + grace is recorded: the open task expires and its agent is refunded", async () => {

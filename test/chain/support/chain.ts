@@ -33,15 +33,20 @@ export function testChain(app: HumanOps): Chain {
  * the books to the chain: every total the ledger keeps for each chain (escrow,
  * funding wallet, operator payouts, treasury fees) equals the chain's own,
  * payouts and fees summed from TaskReleased logs read afresh from the chain.
- * The two sides are compared at rest: a test-mode task the mock operator is
- * still working on may queue its release while they are read, and then the
- * comparison is made again once that has settled.
+ * The two sides are compared at rest, with nothing queued: a test-mode task
+ * the mock operator is still working on may queue its release while they are
+ * read, and then the comparison is made again once that has settled.
  */
 export async function expectBooksMatchChain(app: HumanOps, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     await app.escrow.idle();
-    const compared = await Promise.all(app.chains.all().map(async (chain) => ({ chain, atRest: await compareBooksAtRest(app.orm.em.fork(), chain, { scanChain: true }) })));
+    // At rest with nothing queued either: a queued refund is money the books have returned to an agent and the chain not yet.
+    const quiet = async (chain: Chain) => {
+      const atRest = await compareBooksAtRest(app.orm.em.fork(), chain, { scanChain: true });
+      return atRest && atRest.activity.open === 0 ? atRest : null;
+    };
+    const compared = await Promise.all(app.chains.all().map(async (chain) => ({ chain, atRest: await quiet(chain) })));
     if (compared.every(({ atRest }) => atRest) || Date.now() > until) {
       for (const { chain, atRest } of compared) {
         expect(atRest, `${chain.mode} chain: settlement kept moving for ${timeoutMs} ms`).to.not.equal(null);

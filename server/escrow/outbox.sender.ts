@@ -265,7 +265,7 @@ export class ChainSender {
    * later nonce of the key waits behind it): today's fees, and at least 1/8
    * above the old ones, which nodes require of a replacement.
    */
-  private async underpriced(chain: Chain, row: ChainTx): Promise<Fees | undefined> {
+  private async underpriced(chain: Chain, row: ChainTx): Promise<(Fees & { gasLimit: bigint }) | undefined> {
     const sent = Transaction.from(row.raw!);
     const now = await chain.fees();
     // Above the cap a replacement could not be included either: the old one waits, rebroadcast, for the base fee to fall.
@@ -274,7 +274,7 @@ export class ChainSender {
     const maxPriorityFeePerGas = bumped(sent.maxPriorityFeePerGas!, now.maxPriorityFeePerGas);
     const maxFeePerGas = bumped(sent.maxFeePerGas!, now.maxFeePerGas);
     if (maxFeePerGas > chain.maxFeePerGas || maxPriorityFeePerGas > maxFeePerGas) return undefined;
-    return { maxFeePerGas, maxPriorityFeePerGas, baseFeePerGas: now.baseFeePerGas };
+    return { maxFeePerGas, maxPriorityFeePerGas, baseFeePerGas: now.baseFeePerGas, gasLimit: sent.gasLimit };
   }
 
   /**
@@ -282,22 +282,20 @@ export class ChainSender {
    * hash: one of the two can be mined, never both, and whichever is settles
    * the row (minedAtNonce). Stored before it is broadcast, like any signing.
    */
-  private async replace(chain: Chain, row: ChainTx, fees: Fees): Promise<void> {
-    const sent = Transaction.from(row.raw!);
-    const replacement = await signCall(chain.signer(row.signer), chain.id, row.nonce!, { to: row.toAddress!, data: row.data! }, { gasLimit: sent.gasLimit, ...fees });
-    const changed = await this.orm.em
-      .fork()
-      .nativeUpdate(
-        ChainTx,
-        { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
-        { raw: replacement.raw, txHash: replacement.hash, previousHashes: row.hashes, status: ChainTxStatus.SIGNED, lockedUntil: null, nextAttemptAt: Date.now() },
-      );
-    if (changed === 1) {
-      this.log.warn(
-        { txId: row.id, kind: row.kind, nonce: row.nonce, replaced: row.txHash, txHash: replacement.hash, maxFeePerGas: String(fees.maxFeePerGas), baseFeePerGas: String(fees.baseFeePerGas) },
-        "chain transaction priced under the base fee; replaced at the same nonce with higher fees",
-      );
-    }
+  private async replace(chain: Chain, row: ChainTx, fees: Fees & { gasLimit: bigint }): Promise<void> {
+    const replacement = await signCall(chain.signer(row.signer), chain.id, row.nonce!, { to: row.toAddress!, data: row.data! }, fees);
+    await this.compareAndSet(row, [ChainTxStatus.SIGNED, ChainTxStatus.SENT], {
+      raw: replacement.raw,
+      txHash: replacement.hash,
+      previousHashes: row.hashes,
+      status: ChainTxStatus.SIGNED,
+      lockedUntil: null,
+      nextAttemptAt: Date.now(),
+    });
+    this.log.warn(
+      { txId: row.id, kind: row.kind, nonce: row.nonce, replaced: row.txHash, txHash: replacement.hash, maxFeePerGas: String(fees.maxFeePerGas), baseFeePerGas: String(fees.baseFeePerGas) },
+      "chain transaction priced under the base fee; replaced at the same nonce with higher fees",
+    );
   }
 
   private async broadcast(chain: Chain, row: ChainTx): Promise<"sent" | "nonce-used"> {

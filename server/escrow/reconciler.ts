@@ -1,7 +1,6 @@
 import { hexlify, randomBytes } from "ethers";
 import type { Em, Orm } from "../db/orm";
 import { Mode } from "../common/mode";
-import { dialectOf } from "../db/dialect";
 import { formatUsd } from "../common/money";
 import type { Chain } from "../chain/chains";
 import type { EscrowEvent, Transfer } from "../chain/contracts";
@@ -60,24 +59,15 @@ export class Reconciler implements ChainLogHandlers {
         await this.outcomes.refunded(em, escrow, { ...tx, reclaimed: event.name === "TaskReclaimed" });
         break;
     }
-    if (escrow.status !== before && !(await this.sentByHumanOps(em, chain.key, log.txHash))) {
+    if (escrow.status !== before && !(await this.sentByHumanOps(em, chain.key, escrow, log.txHash))) {
       this.outcomes.report(em, chain.key, "RECORDED_FROM_CHAIN", `${event.name} of task ${escrow.task.id} (${log.txHash}) was not sent by this HumanOps; recorded from the chain`, true, escrow.task, dedupeKey);
     }
   }
 
-  /** Whether the outbox signed this transaction: a row's latest signing, or one its replacement took the place of (either may be mined). */
-  private async sentByHumanOps(em: Em, chainKey: string, txHash: string): Promise<boolean> {
-    // Hashes are 66 fixed characters, so finding one in the JSON list's text is exact.
-    const list = dialectOf(em.getPlatform()) === "postgresql" ? "previous_hashes::text" : "previous_hashes";
-    const [row] = await em
-      .getConnection()
-      .execute<Array<{ n: number | string }>>(
-        `select count(*) as n from chain_txs where chain_key = ? and (tx_hash = ? or ${list} like ?)`,
-        [chainKey, txHash, `%${txHash}%`],
-        "all",
-        em.getTransactionContext(),
-      );
-    return Number(row.n) > 0;
+  /** Whether the outbox signed this transaction: any signing of one of the task's rows (a replaced one may be the one mined). */
+  private async sentByHumanOps(em: Em, chainKey: string, escrow: Escrow, txHash: string): Promise<boolean> {
+    const rows = await em.find(ChainTx, { chainKey, task: escrow.task });
+    return rows.some((row) => row.hashes.includes(txHash));
   }
 
   async transferIn(em: Em, chain: Chain, transfer: Transfer, log: IndexedLog): Promise<void> {

@@ -8,3 +8,8 @@ export async function until<T>(probe: () => T | undefined | Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Polls `condition` until it holds, or fails naming `what` after `timeoutMs`. */
+export async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  await until(async () => ((await condition()) ? true : undefined), what, timeoutMs);
+}

@@ -1,13 +1,7 @@
 import type { TestServer } from "../../support/server";
+import { eventually } from "../../support/until";
 
-/** Polls a condition (test mode moves in milliseconds); fails with `what` after the timeout. */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually };
 
 /** Resolves once the server has `count` live subscriptions, so a test acts only after its subscriber listens. */
 export function subscribersReach(server: TestServer, count: number): Promise<void> {

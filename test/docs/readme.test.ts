@@ -83,20 +83,24 @@ function hasPython(): boolean {
   }
 }
 
+/** Blocks that are neither run as they are nor marked: an unknown language, a Python or TypeScript file never saved, an unknown note. */
+function unaccounted(blocks: readonly ReadmeBlock[]): ReadmeBlock[] {
+  return blocks.filter((block) => {
+    if (notRun(block)) return false;
+    if (SHELL.has(block.lang)) return block.note !== undefined && !photosOf(block);
+    if (block.lang === "js") return block.note !== undefined;
+    if (SAVED.has(block.lang)) return savedAs(block) === undefined;
+    return true;
+  });
+}
+
 describe("README.md", () => {
   const blocks = readmeBlocks(fs.readFileSync(README, "utf8"));
 
   it("marks every block it does not run, and saves every Python and TypeScript file a shell block runs", () => {
     expect(blocks.length).to.be.above(10);
-    const unaccounted = blocks.filter((block) => {
-      if (notRun(block)) return false;
-      if (SHELL.has(block.lang)) return block.note !== undefined && !photosOf(block);
-      if (block.lang === "js") return block.note !== undefined;
-      if (SAVED.has(block.lang)) return savedAs(block) === undefined;
-      return true;
-    });
     expect(
-      unaccounted.map((block) => `README.md:${block.line} (${block.lang || "no language"})${block.note ? `: unknown note "${block.note}"` : ""}`),
+      unaccounted(blocks).map((block) => `README.md:${block.line} (${block.lang || "no language"})${block.note ? `: unknown note "${block.note}"` : ""}`),
       "blocks that are neither run nor marked `<!-- readme-test: not run: why -->`",
     ).to.deep.equal([]);
     const saved = blocks.flatMap((block) => savedAs(block) ?? []);
@@ -109,7 +113,9 @@ describe("README.md", () => {
     let dir: string;
     let env: NodeJS.ProcessEnv;
 
-    before(async () => {
+    before(async function () {
+      // Until every block is accounted for (the test above), one of them may be `npm ci` or `npm start`: nothing runs.
+      if (unaccounted(blocks).length) this.skip();
       server = await startServer(testDatabases()[0]);
       // Inside the checkout, as the README says to save its files there: npx finds the project's own tools.
       dir = fs.mkdtempSync(path.join(REPO, ".readme-run-"));
@@ -117,8 +123,8 @@ describe("README.md", () => {
       env = { ...inherited, HUMANOPS_API_URL: server.url, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" };
     });
     after(async () => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      await server.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await server?.stop();
     });
 
     it("the shell blocks, in order in one bash, with the files they run saved as the README says", async function () {
@@ -134,7 +140,7 @@ describe("README.md", () => {
       if (skipped.length) console.warn(`python3 is not installed: not running README.md:${skipped.map((block) => block.line).join(", ")}`);
       const script = ["set -eo pipefail", ...shellBlocks.filter((block) => !skipped.includes(block)).flatMap((block) => [`printf '\\n%s\\n' '${marker(block)}'`, block.code])].join("\n");
 
-      const outcome = await run("bash", ["-c", script], { cwd: dir, env, maxBuffer: 16 << 20 }).then(
+      const outcome = await run("bash", ["-c", script], { cwd: dir, env, maxBuffer: 16 << 20, timeout: 150_000 }).then(
         ({ stdout }) => ({ failed: false, stdout, stderr: "" }),
         (err: { stdout: string; stderr: string }) => ({ failed: true, stdout: err.stdout, stderr: err.stderr }),
       );
@@ -148,7 +154,6 @@ describe("README.md", () => {
       for (const { block, output } of outputs) expect(output, `README.md:${block.line} answered with an error`).to.not.match(ERROR_ANSWER);
 
       const text = outcome.stdout;
-      if (process.env.SHOW_README_RUN) console.log(text);
       expect(text, "the walkthrough registered an agent and posted a task").to.match(/"apiKey":"ho_test_/).and.to.match(/"postTask":\{"id":"[0-9a-f-]{36}","status":"POSTED"/);
       expect(text, "the REST quick start posted a task").to.match(/"task_id":\s*"[0-9a-f-]{36}".*"status":\s*"POSTED"/);
       const answerOf = (route: string) => outputs.find(({ block }) => block.code.includes(route))?.output;

@@ -31,4 +31,11 @@ export interface GraphQLBackend {
   watchTask?(taskId: string, changed: () => void): () => void;
   /** How this connection's caller supplies an API key, told to a model that has none or a refused one. */
   readonly keyInstructions: string;
+  /**
+   * Where the connection started without a key and can take one for itself
+   * (stdio: one host, one process), makes every later call use `apiKey` and
+   * returns how to keep it for later sessions. Absent, or undefined, where
+   * the key belongs to the connection (/mcp sessions are bound to theirs).
+   */
+  adoptKey?(apiKey: string): string | undefined;
 }

@@ -13,12 +13,27 @@ export function argumentName(graphqlField: string): string {
     .join(".");
 }
 
-function badInput(error: GraphQLErrorShape): string {
+/** One broken rule of a tool's arguments; `example` is a valid value, where one can be given. */
+export interface ArgumentProblem {
+  argument: string;
+  rule: string;
+  example?: string;
+}
+
+const clause = ({ argument, rule, example }: ArgumentProblem) => `\`${argument}\`: ${rule}${example ? `, e.g. ${example}` : ""}`;
+
+/** BAD_USER_INPUT for arguments that break their rules, in one wording whichever layer found them. */
+export function invalidArguments(problems: readonly ArgumentProblem[]): ToolError {
+  const names = [...new Set(problems.map((problem) => `\`${problem.argument}\``))].join(", ");
+  const what = problems.length === 1 ? `invalid argument ${clause(problems[0])}` : `invalid arguments: ${problems.map(clause).join("; ")}`;
+  return new ToolError("BAD_USER_INPUT", `${what}. Correct ${names} and call the tool again.`);
+}
+
+function badInput(error: GraphQLErrorShape): ToolError {
   const field = error.extensions?.field;
-  if (!field) return `${error.message}. Correct the arguments and call the tool again.`;
-  const argument = argumentName(field);
+  if (!field) return new ToolError("BAD_USER_INPUT", `${error.message}. Correct the arguments and call the tool again.`);
   const rule = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
-  return `invalid argument \`${argument}\`: ${rule}. Correct \`${argument}\` and call the tool again.`;
+  return invalidArguments([{ argument: argumentName(field), rule }]);
 }
 
 function insufficientFunds(error: GraphQLErrorShape): string {
@@ -40,7 +55,7 @@ export function explain(error: GraphQLErrorShape, keyInstructions: string): Tool
   const code = error.extensions?.code ?? "INTERNAL_SERVER_ERROR";
   switch (code) {
     case "BAD_USER_INPUT":
-      return new ToolError(code, badInput(error));
+      return badInput(error);
     case "INSUFFICIENT_FUNDS":
       return new ToolError(code, insufficientFunds(error));
     case "UNAUTHENTICATED":

@@ -14,6 +14,9 @@ function unreachable(endpoint: URL, err: unknown): ToolError {
   return new ToolError("UNAVAILABLE", `could not reach HumanOps at ${endpoint.origin} (${cause}). Check HUMANOPS_API_URL and that the server is up, then retry.`);
 }
 
+/** Where an MCP host keeps a stdio server's key. */
+const PERSIST_KEY = 'set it as "HUMANOPS_API_KEY" in the "env" of this MCP server in the host\'s config (claude_desktop_config.json or .cursor/mcp.json)';
+
 const TASK_CHANGED = `subscription McpTaskChanged($id: ID!) { taskUpdated(taskId: $id) { eventId } }`;
 
 /**
@@ -23,7 +26,8 @@ const TASK_CHANGED = `subscription McpTaskChanged($id: ID!) { taskUpdated(taskId
  * connection_init; the socket is opened on the first watch and closed after
  * the last. The key goes nowhere else.
  */
-export function createHttpBackend(endpoint: URL, apiKey: string | undefined): GraphQLBackend {
+export function createHttpBackend(endpoint: URL, configuredKey: string | undefined): GraphQLBackend {
+  let apiKey = configuredKey;
   let live: Client | undefined;
   const socketUrl = new URL(endpoint);
   socketUrl.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
@@ -32,14 +36,21 @@ export function createHttpBackend(endpoint: URL, apiKey: string | undefined): Gr
       live ??= createClient({
         url: socketUrl.href,
         webSocketImpl: WebSocket,
-        connectionParams: apiKey ? { "x-api-key": apiKey } : {},
+        connectionParams: () => (apiKey ? { "x-api-key": apiKey } : {}),
         lazy: true,
         retryAttempts: 3,
       });
       // A failed subscription (no socket, a refused key) only means no notices: polling carries on.
       return live.subscribe({ query: TASK_CHANGED, variables: { id: taskId } }, { next: changed, error: () => undefined, complete: () => undefined });
     },
-    keyInstructions: "set it as HUMANOPS_API_KEY in this MCP server's env (claude_desktop_config.json or .cursor/mcp.json) and restart the server",
+    get keyInstructions() {
+      return apiKey ? `${PERSIST_KEY} and restart the server` : "this session uses it at once";
+    },
+    adoptKey(newKey) {
+      if (apiKey) return undefined;
+      apiKey = newKey;
+      return PERSIST_KEY;
+    },
     async execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>> {
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
       let response: Response;

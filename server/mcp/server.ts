@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
 import { version } from "../../package.json";
 import type { GraphQLBackend } from "./graphql.backend";
+import { answerArgumentErrorsAsTools } from "./argument-errors";
 import { registerTaskResource } from "./task.resource";
 import { TaskSubscriptions } from "./task.subscriptions";
 import { registerRegisterAgentTool } from "./tools/register-agent.tool";
@@ -38,6 +39,8 @@ const TOOLS = [
 const INSTRUCTIONS = `HumanOps lets you hire verified humans for tasks in the physical world (photos, deliveries, inspections) and pay them in USDC.
 Flow: estimate_cost → post_task → wait_for_task (until PAID) → done. If a task reaches MANUAL_REVIEW, read its verification with check_status and call review_proof.
 Money is held in escrow when you post and refunded if the task is cancelled or expires. Every result has a next_step; errors say what to fix.
+Amounts are USD paid in USDC, as exact decimal strings ("15.00"); total_usd = reward_usd + fee_usd, held in escrow. Times are ISO-8601 UTC.
+Tools that post, change, list or wait for tasks answer with the task in brief; check_status shows it in full (event log, proof, the Guardian's verification, escrow).
 Each task is also a resource (humanops://tasks/{task_id}) you can subscribe to.`;
 
 /**
@@ -60,6 +63,7 @@ export function createMcpServer(backend: GraphQLBackend): McpServer {
     },
   );
   for (const register of TOOLS) register(server, backend);
+  answerArgumentErrorsAsTools(server);
   registerTaskResource(server, backend);
   const subscriptions = new TaskSubscriptions(server, backend);
   subscriptions.install();

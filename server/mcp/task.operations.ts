@@ -1,6 +1,6 @@
 import type { GraphQLBackend } from "./graphql.backend";
 import { run } from "./operation";
-import { TASK_SELECTION, toTaskView, type GqlTask, type TaskView } from "./task.view";
+import { TASK_SELECTION, toTaskStep, toTaskView, type GqlTask, type GqlTaskSummary, type TaskStep, type TaskView } from "./task.view";
 
 const GET_TASK = `query McpTask($id: ID!) { task(id: $id) { ${TASK_SELECTION} } }`;
 
@@ -10,8 +10,8 @@ export async function getTask(backend: GraphQLBackend, taskId: string, signal?: 
   return toTaskView(task);
 }
 
-/** Runs a mutation that answers with a task, and returns that task as the tools show it. */
-export async function mutateTask(backend: GraphQLBackend, mutation: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<TaskView> {
-  const data = await run<Record<string, GqlTask>>(backend, mutation, variables, signal);
-  return toTaskView(Object.values(data)[0]);
+/** Runs a mutation that answers with a task (TASK_SUMMARY_SELECTION), and returns it in brief with its next step. */
+export async function mutateTask(backend: GraphQLBackend, mutation: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<TaskStep> {
+  const data = await run<Record<string, GqlTaskSummary>>(backend, mutation, variables, signal);
+  return toTaskStep(Object.values(data)[0]);
 }

@@ -45,7 +45,12 @@ export function registerTaskResource(server: McpServer, backend: GraphQLBackend)
         throw resourceError(err);
       });
       return {
-        resources: tasks.nodes.map((task) => ({ uri: taskUri(task.id), name: task.id, title: `${task.title} (${task.status})`, mimeType: "application/json" })),
+        resources: tasks.nodes.map((task) => ({
+          uri: taskUri(task.id),
+          name: `${task.title} · task ${task.id.slice(0, 8)}`,
+          title: `${task.title} (${task.status})`,
+          mimeType: "application/json",
+        })),
       };
     },
   });

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Mode } from "../common/mode";
-import { ActorType, TaskEventKind, TaskStatus, TaskType, TestScenario } from "../tasks/task.enums";
-import { EscrowViewStatus } from "../escrow/escrow.service";
-import { presentTask, restMode, type GqlTask } from "../rest/task.presenter";
+import { TaskStatus } from "../tasks/task.enums";
+import { presentTask, presentTaskSummary, restMode, type GqlTask, type GqlTaskSummary } from "../rest/task.presenter";
+import { LIMITS } from "../tasks/task.validation";
 
 /**
  * The task as the MCP tools show it: the REST API's own presentation
@@ -17,7 +17,7 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   [TaskStatus.ACCEPTED]: "An operator accepted it and is on the way. Call wait_for_task to be told when proof arrives.",
   [TaskStatus.SUBMITTED]: "Proof arrived and the AI Guardian is scoring it. Call wait_for_task.",
   [TaskStatus.MANUAL_REVIEW]:
-    "The Guardian was unsure about the proof and nothing moves until you decide: read `verification` and `proof`, then call review_proof with APPROVE (pays the operator) or REJECT (the operator may resubmit).",
+    "The Guardian was unsure about the proof and nothing moves until you decide: read its `verification` and `proof` with check_status, then call review_proof with APPROVE (pays the operator) or REJECT (the operator may resubmit).",
   [TaskStatus.REJECTED]: "The proof was rejected; the operator may resubmit while attempts and time remain. Call wait_for_task.",
   [TaskStatus.VERIFIED]: "The proof is verified and the payout is settling. Call wait_for_task to see it PAID.",
   [TaskStatus.PAID]: "Done: the proof was verified and the operator paid. Nothing left to do.",
@@ -25,89 +25,74 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   [TaskStatus.EXPIRED]: "Expired without verified proof: the reward and fee went back to your balance.",
 };
 
-export { TASK_SELECTION, TASK_SUMMARY_SELECTION, presentTaskSummary, type GqlTask, type GqlTaskSummary } from "../rest/task.presenter";
+export { TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlTask, type GqlTaskSummary } from "../rest/task.presenter";
 
-const usd = (what: string) => z.string().describe(`${what}, in USD (USDC) as an exact decimal string, e.g. "15.00"`);
-const status = z.enum(TaskStatus);
-const at = (what: string) => z.string().describe(`${what} (ISO-8601)`);
+const text = z.string();
+const maybeText = z.string().nullable();
+/** An object whose fields a description names: their types are the REST API's (see its OpenAPI document). */
+const fields = (names: string) => z.record(z.string(), z.unknown()).describe(names);
 
 /** "test" or "live", as the REST API writes a key's mode. */
-export const ModeSchema = z.enum(["test", "live"]).describe("test: test USDC and mock operators; live: real USDC and real people");
+export const ModeSchema = z.enum(["test", "live"]);
 export const modeOf: (mode: Mode) => z.infer<typeof ModeSchema> = restMode;
 
-export const TaskSummarySchema = z.object({
-  task_id: z.string(),
-  status,
-  mode: ModeSchema,
-  title: z.string(),
-  description: z.string(),
-  task_type: z.enum(TaskType),
-  location: z.object({ lat: z.number(), lng: z.number(), address: z.string().nullable() }),
-  reward_usd: usd("Paid to the operator"),
-  fee_usd: usd("Platform fee, on top of the reward"),
-  total_usd: usd("reward + fee, held in escrow"),
-  currency: z.literal("USDC"),
-  deadline: at("When the task expires"),
-  proof_requirements: z.array(z.string()),
-  attempts: z.number().int().describe("Proof submissions so far"),
-  max_attempts: z.number().int(),
-  test_scenario: z.enum(TestScenario).nullable(),
-  created_at: at("When it was posted"),
-  updated_at: at("When it last changed"),
+/**
+ * A task in brief: what the tools that change, list or wait for tasks answer
+ * with; check_status has it in full (event log, proof, verification,
+ * escrow). Outputs carry no per-field descriptions or enums (the statuses
+ * are listed once, in wait_for_task's and list_tasks' arguments), nested
+ * objects name their fields, and the conventions (money as exact USD decimal
+ * strings, ISO-8601 times) are said once, in the server's instructions: so
+ * tools/list stays small in a model's context (test/mcp/tools-list.test.ts).
+ */
+export const TaskBriefSchema = z.object({
+  task_id: text,
+  status: text,
+  title: text,
+  reward_usd: text,
+  fee_usd: text,
+  total_usd: text,
+  deadline: text,
 });
 
-export const TaskSchema = TaskSummarySchema.extend({
-  operator_id: z.string().nullable().describe("The operator holding the task, once accepted"),
+export const TaskSchema = TaskBriefSchema.extend({
+  mode: ModeSchema,
+  description: text,
+  task_type: text,
+  location: fields("lat, lng, address"),
+  currency: z.literal("USDC"),
+  proof_requirements: z.array(text),
+  attempts: z.int().min(0).max(LIMITS.maxAttempts),
+  max_attempts: z.int().min(1).max(LIMITS.maxAttempts),
+  test_scenario: maybeText,
+  created_at: text,
+  updated_at: text,
+  operator_id: maybeText,
   events: z
-    .array(
-      z.object({
-        event_id: z.string(),
-        kind: z.enum(TaskEventKind).describe("STATUS_CHANGED, or ESCROW_FUNDED: the reward is locked on chain and humans may accept (the status stays POSTED)"),
-        from_status: status.nullable().describe("Null for the event that created the task"),
-        to_status: status,
-        actor_type: z.enum(ActorType),
-        actor_id: z.string().nullable(),
-        reason: z.string().nullable(),
-        created_at: at("When it happened"),
-      }),
-    )
-    .describe("Every status change, and the escrow being funded on chain, oldest first"),
-  proof: z
-    .object({
-      attempt: z.number().int(),
-      notes: z.string().nullable(),
-      submitted_at: at("When it was submitted"),
-      photos: z.array(z.object({ content_type: z.string(), byte_size: z.number().int(), sha256: z.string() })),
-    })
-    .nullable()
-    .describe("The latest proof submission"),
-  verification: z
-    .object({ score: z.number().int().describe("0-100"), verdict: z.string(), reasons: z.array(z.string()), scored_at: at("When it was scored") })
-    .nullable()
-    .describe("The AI Guardian's latest score of the proof: 90+ verifies, below 50 rejects, in between waits for review_proof"),
-  escrow: z
-    .object({
-      status: z.enum(EscrowViewStatus).describe("FUNDING → FUNDED → RELEASING → RELEASED, or → REFUNDING → REFUNDED; UNFUNDED: ended before its funding"),
-      chain_id: z.number().int().describe("8453 Base, 84532 Base Sepolia, 31337 a local development chain"),
-      network: z.string(),
-      contract: z.string().describe("The TaskEscrow contract"),
-      chain_task_id: z.string().describe("The task's bytes32 id in TaskEscrow"),
-      amount_usd: usd("reward + fee, held by the contract"),
-      funder: z.string(),
-      payee: z.string().nullable().describe("Who the release paid: the operator's payout address"),
-      fund_tx_hash: z.string().nullable(),
-      release_tx_hash: z.string().nullable(),
-      refund_tx_hash: z.string().nullable(),
-      basescan_url: z.string().nullable().describe("The latest transaction on basescan.org; null on a local chain"),
-      reclaimable_at: at("From then on anyone can return the money to the funder"),
-    })
-    .nullable()
-    .describe("The task's USDC escrow on chain: where the money is, with transaction hashes"),
-  next_step: z.string().describe("What to do next"),
+    .array(fields("event_id, kind, from_status, to_status, actor_type, actor_id, reason, created_at"))
+    .describe("Oldest first; kind ESCROW_FUNDED: the reward is locked on chain and humans may accept"),
+  proof: fields("The latest: attempt, notes, submitted_at, photos").nullable(),
+  verification: fields("The AI Guardian's: score (90+ verifies, below 50 rejects), verdict, reasons, scored_at").nullable(),
+  escrow: fields("The USDC escrow on chain: status, network, amount_usd, fund_/release_/refund_tx_hash, basescan_url, reclaimable_at, ...").nullable(),
+  next_step: text,
 });
-export type TaskView = z.infer<typeof TaskSchema>;
+
+/** A task as a tool that changes one answers: in brief, with the tool that moves it on. */
+export const TaskStepSchema = TaskBriefSchema.extend({ next_step: text });
+export type TaskStep = z.infer<typeof TaskStepSchema>;
+export type TaskView = ReturnType<typeof toTaskView>;
+
+/** A task as TASK_SUMMARY_SELECTION selects it, in brief (zod drops what the brief leaves out). */
+export function toTaskBrief(task: GqlTaskSummary): z.infer<typeof TaskBriefSchema> {
+  return TaskBriefSchema.parse(presentTaskSummary(task));
+}
+
+/** The brief of a task with its next step. */
+export function toTaskStep(task: GqlTaskSummary): TaskStep {
+  return { ...toTaskBrief(task), next_step: NEXT_STEP[task.status] };
+}
 
 /** A task as TASK_SELECTION selects it, with the tool's next step. */
-export function toTaskView(task: GqlTask): TaskView {
+export function toTaskView(task: GqlTask) {
   return { ...presentTask(task), next_step: NEXT_STEP[task.status] };
 }

@@ -40,6 +40,8 @@ export const LIMITS = {
   requirementChars: 500,
   notesChars: 5_000,
   idempotencyKeyChars: 255,
+  /** Proof submissions a task may allow. */
+  maxAttempts: 10,
   /** A deadline must leave the operator at least this long. */
   minLeadMs: 60_000,
 } as const;
@@ -110,8 +112,8 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   const proofRequirements = requirements.map((item, i) => text(item, `proofRequirements[${i}]`, LIMITS.requirementChars, true)!);
 
   const maxAttempts = request.maxAttempts ?? config.tasks.defaultMaxAttempts;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-    throw new ValidationError("maxAttempts", "must be a whole number from 1 to 10");
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
+    throw new ValidationError("maxAttempts", `must be a whole number from 1 to ${LIMITS.maxAttempts}`);
   }
   if (request.testScenario != null && !Object.values(TestScenario).includes(request.testScenario)) {
     throw new ValidationError("testScenario", `must be one of ${Object.values(TestScenario).join(", ")}`);

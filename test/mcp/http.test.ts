@@ -33,7 +33,7 @@ async function rpc(url: string, body: unknown, headers: Record<string, string> =
     after(() => server.stop());
 
     describe("every tool and resource", () => {
-      toolScenarios(() => ({ server, connect: httpConnector(server.url), logs: () => logLines.join("") }));
+      toolScenarios(() => ({ server, connect: httpConnector(server.url), logs: () => logLines.join(""), adoptsRegisteredKey: false }));
     });
 
     describe("sessions and keys", () => {

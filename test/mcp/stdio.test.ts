@@ -33,7 +33,7 @@ describe("MCP over stdio: the built packages/mcp-server/dist/index.js, spawned a
     });
     after(() => server.stop());
 
-    toolScenarios(() => ({ server, connect: stdioConnector(entry, server.url), logs: () => "" }));
+    toolScenarios(() => ({ server, connect: stdioConnector(entry, server.url), logs: () => "", adoptsRegisteredKey: true }));
   });
 
   it("refuses to start on a plain-http URL that is not loopback, naming the variable and the rule (exit 78)", async () => {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
 import { createMcpServer } from "../../server/mcp/server";
 import type { GraphQLBackend } from "../../server/mcp/graphql.backend";
 
@@ -14,15 +15,65 @@ const unusedBackend: GraphQLBackend = {
   execute: () => Promise.reject(new Error("tools/list must not call the API")),
 };
 
-describe("MCP tools/list", () => {
-  it("matches the checked-in snapshot, so a change to a tool's contract shows in review (UPDATE_MCP_SNAPSHOT=1 rewrites it)", async () => {
-    const server = createMcpServer(unusedBackend);
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: "snapshot", version: "1.0.0" });
-    await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-    const listed = `${JSON.stringify(await client.listTools(), null, 2)}\n`;
+/** What a host puts in its model's context: every tool's name, description and schemas, as compact JSON. */
+const BUDGET = { totalBytes: 20_000, averageBytesPerTool: 1_500 } as const;
+
+/** The example deadline is computed when the server starts (a week ahead), so the snapshot holds a placeholder for it. */
+const EXAMPLE_DEADLINE = /\b(\d{4}-\d{2}-\d{2})T18:00:00Z\b/g;
+
+async function listTools(): Promise<ListToolsResult> {
+  const server = createMcpServer(unusedBackend);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "snapshot", version: "1.0.0" });
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  try {
+    return await client.listTools();
+  } finally {
     await client.close();
-    if (process.env.UPDATE_MCP_SNAPSHOT === "1") fs.writeFileSync(SNAPSHOT, listed);
-    expect(listed).to.equal(fs.readFileSync(SNAPSHOT, "utf8"));
+  }
+}
+
+describe("MCP tools/list", () => {
+  let listed: ListToolsResult;
+  before(async () => {
+    listed = await listTools();
+  });
+
+  it("matches the checked-in snapshot, so a change to a tool's contract shows in review (UPDATE_MCP_SNAPSHOT=1 rewrites it)", () => {
+    const text = `${JSON.stringify(listed, null, 2)}\n`.replace(EXAMPLE_DEADLINE, "<a week ahead>T18:00:00Z");
+    if (process.env.UPDATE_MCP_SNAPSHOT === "1") fs.writeFileSync(SNAPSHOT, text);
+    expect(text).to.equal(fs.readFileSync(SNAPSHOT, "utf8"));
+  });
+
+  it(`fits a model's context: under ${BUDGET.totalBytes} bytes in all and ${BUDGET.averageBytesPerTool} per tool on average`, () => {
+    const total = Buffer.byteLength(JSON.stringify(listed));
+    const sizes = Object.fromEntries(listed.tools.map((tool) => [tool.name, Buffer.byteLength(JSON.stringify(tool))]));
+    expect(total, JSON.stringify(sizes)).to.be.below(BUDGET.totalBytes);
+    expect(total / listed.tools.length, JSON.stringify(sizes)).to.be.below(BUDGET.averageBytesPerTool);
+  });
+
+  it("integer arguments carry their real bounds, not the platform's safe-integer range", () => {
+    const integers = listed.tools.flatMap((tool) =>
+      Object.entries(tool.inputSchema.properties ?? {})
+        .filter(([, schema]) => (schema as { type?: string }).type === "integer")
+        .map(([name, schema]) => ({ argument: `${tool.name}.${name}`, ...(schema as { minimum?: number; maximum?: number }) })),
+    );
+    expect(integers.map(({ argument, minimum, maximum }) => ({ argument, minimum, maximum }))).to.deep.equal([
+      { argument: "post_task.max_attempts", minimum: 1, maximum: 10 },
+      { argument: "wait_for_task.timeout_seconds", minimum: 1, maximum: 3600 },
+      { argument: "list_tasks.limit", minimum: 1, maximum: 100 },
+    ]);
+    expect(JSON.stringify(listed)).to.not.contain(String(Number.MAX_SAFE_INTEGER));
+  });
+
+  it("every date in a description or example is in the future", () => {
+    const dates = [...JSON.stringify(listed).matchAll(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g)].map((match) => match[0]);
+    expect(dates).to.not.be.empty;
+    for (const date of dates) expect(Date.parse(date), date).to.be.above(Date.now());
+  });
+
+  it("every argument is described where its name does not say it all", () => {
+    const registerWebhook = listed.tools.find((tool) => tool.name === "register_webhook")!;
+    expect((registerWebhook.inputSchema.properties?.description as { description?: string }).description).to.match(/\w{3,}.*list_webhooks/);
   });
 });

@@ -11,8 +11,7 @@ export function registerCheckStatusTool(server: McpServer, backend: GraphQLBacke
     {
       title: "Check a task",
       description:
-        "A task's current status, terms, the AI Guardian's verification of the proof and its full event log, with the next step. " +
-        "To wait for a change, call wait_for_task instead of calling this repeatedly.",
+        "A task in full: terms, event log, latest proof, the AI Guardian's verification, escrow and next step. To wait for a change, use wait_for_task.",
       inputSchema: { task_id: TaskId },
       outputSchema: TaskSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

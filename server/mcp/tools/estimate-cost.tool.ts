@@ -20,16 +20,15 @@ export function registerEstimateCostTool(server: McpServer, backend: GraphQLBack
     {
       title: "Estimate what a task costs",
       description:
-        "What post_task would take from your balance for a reward: the reward, the platform fee on top, and the total held in escrow, " +
-        "checked against your balance. Nothing is reserved; the same rules as post_task apply to reward_usd.",
-      inputSchema: { reward_usd: UsdAmount.describe("The reward you would pay the operator, in USD (USDC), e.g. 15") },
+        "What post_task would take for a reward: the reward, the fee on top and the total held in escrow, checked against your balance. Nothing is reserved.",
+      inputSchema: { reward_usd: UsdAmount },
       outputSchema: {
         reward_usd: z.string(),
         fee_usd: z.string(),
-        total_usd: z.string().describe("reward + fee: what posting moves into escrow"),
-        fee_bps: z.number().int().describe("The platform fee rate in basis points (100 = 1%)"),
-        balance_usd: z.string().describe("Your spendable balance now"),
-        affordable: z.boolean().describe("Whether the balance covers total_usd"),
+        total_usd: z.string(),
+        fee_bps: z.int().min(0).max(10_000).describe("100 = 1%"),
+        balance_usd: z.string(),
+        affordable: z.boolean(),
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },

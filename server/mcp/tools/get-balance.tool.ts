@@ -17,12 +17,12 @@ export function registerGetBalanceTool(server: McpServer, backend: GraphQLBacken
     "get_balance",
     {
       title: "Get your balance",
-      description: "Your spendable balance in this key's mode (test or live). Money held in escrow for open tasks is not included.",
+      description: "Your spendable balance in this key's mode (test or live), escrowed money not included.",
       inputSchema: {},
       outputSchema: {
         agent_id: z.string(),
         mode: ModeSchema,
-        balance_usd: z.string().describe('Spendable balance, an exact decimal string, e.g. "9983.50"'),
+        balance_usd: z.string(),
         balance_units: z.string().describe("The same in USDC base units (1 USDC = 1000000)"),
         currency: z.string(),
       },

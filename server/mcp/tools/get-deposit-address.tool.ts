@@ -20,15 +20,15 @@ export function registerGetDepositAddressTool(server: McpServer, backend: GraphQ
     {
       title: "Get your USDC deposit address",
       description:
-        "Where to send USDC to top up this key's balance, on which chain and token. Only transfers from a wallet linked to your account are credited, after the stated confirmations. Test-mode keys come with test USDC and need no deposit.",
+        "Where to send USDC to top up this key's balance. Only transfers from your linked wallets are credited, after the confirmations. Test keys need none.",
       inputSchema: {},
       outputSchema: {
-        address: z.string().describe("Send USDC here"),
-        chain_id: z.number().int(),
-        network: z.string().describe("base, base-sepolia or local"),
-        usdc_contract: z.string().describe("The USDC token contract; other tokens sent to the address are not credited"),
-        confirmations: z.number().int().describe("Blocks a deposit waits for before it is credited"),
-        linked_wallets: z.array(z.string()).describe("Your wallets whose transfers are credited; none yet means link one first"),
+        address: z.string(),
+        chain_id: z.number(),
+        network: z.string(),
+        usdc_contract: z.string().describe("Only this token is credited"),
+        confirmations: z.number(),
+        linked_wallets: z.array(z.string()),
         mode: ModeSchema,
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

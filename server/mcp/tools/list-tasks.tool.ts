@@ -3,7 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { TaskStatus, TaskType } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
-import { TASK_SUMMARY_SELECTION, TaskSummarySchema, presentTaskSummary, type GqlTaskSummary } from "../task.view";
+import { TASK_SUMMARY_SELECTION, TaskBriefSchema, toTaskBrief, type GqlTaskSummary } from "../task.view";
 import { success } from "../tool-result";
 
 const LIST_TASKS = `query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {
@@ -18,17 +18,18 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
     "list_tasks",
     {
       title: "List your tasks",
-      description: "Your tasks in this key's mode (test or live), newest first, optionally filtered by status or type. Pass next_cursor as cursor for the next page.",
+      description:
+        "Your tasks in this key's mode, newest first, by status or type. Pass next_cursor as cursor for the next page.",
       inputSchema: {
-        status: z.enum(TaskStatus).optional().describe("Only tasks in this status"),
-        task_type: z.enum(TaskType).optional().describe("Only tasks of this type"),
-        limit: z.number().int().optional().describe("Tasks per page, 1-100 (default 20)"),
+        status: z.enum(TaskStatus).optional(),
+        task_type: z.enum(TaskType).optional(),
+        limit: z.int().min(1).max(100).optional().describe("Tasks per page (default 20)"),
         cursor: z.string().optional().describe("next_cursor from the previous page"),
       },
       outputSchema: {
-        tasks: z.array(TaskSummarySchema),
-        total_count: z.number().int().describe("Tasks matching the filter, over all pages"),
-        next_cursor: z.string().nullable().describe("Pass as cursor for the next page; null on the last page"),
+        tasks: z.array(TaskBriefSchema),
+        total_count: z.number().describe("Over all pages"),
+        next_cursor: z.string().nullable().describe("null on the last page"),
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
@@ -36,7 +37,7 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
       const variables = { filter: { status, taskType: task_type }, first: limit ?? 20, after: cursor };
       const { tasks } = await run<TaskPage>(backend, LIST_TASKS, variables, signal);
       return success({
-        tasks: tasks.nodes.map(presentTaskSummary),
+        tasks: tasks.nodes.map(toTaskBrief),
         total_count: tasks.totalCount,
         next_cursor: tasks.pageInfo.hasNextPage ? tasks.pageInfo.endCursor : null,
       });

@@ -3,7 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
 import { success } from "../tool-result";
-import { ENDPOINT_SELECTION, WebhookSchema, presentEndpoint, type GqlEndpoint } from "../webhook.view";
+import { ENDPOINT_SELECTION, WebhookSchema, toWebhookView, type GqlEndpoint } from "../webhook.view";
 
 const LIST_WEBHOOKS = `query McpWebhooks { webhookEndpoints { ${ENDPOINT_SELECTION} } }`;
 
@@ -12,14 +12,14 @@ export function registerListWebhooksTool(server: McpServer, backend: GraphQLBack
     "list_webhooks",
     {
       title: "List your webhooks",
-      description: "Your webhook endpoints in this key's mode, newest first, with their delivery health (a persistently failing endpoint is disabled).",
+      description: "Your webhook endpoints in this key's mode, newest first.",
       inputSchema: {},
       outputSchema: { endpoints: z.array(WebhookSchema) },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (_args, { signal }) => {
       const { webhookEndpoints } = await run<{ webhookEndpoints: GqlEndpoint[] }>(backend, LIST_WEBHOOKS, {}, signal);
-      return success({ endpoints: webhookEndpoints.map(presentEndpoint) });
+      return success({ endpoints: webhookEndpoints.map(toWebhookView) });
     },
   );
 }

@@ -2,12 +2,13 @@ import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { TaskType, TestScenario } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
-import { UsdAmount } from "../inputs";
+import { IsoDateTime, UsdAmount, exampleDeadline } from "../inputs";
+import { LIMITS } from "../../tasks/task.validation";
 import { mutateTask } from "../task.operations";
-import { TASK_SELECTION, TaskSchema } from "../task.view";
+import { TASK_SUMMARY_SELECTION, TaskStepSchema } from "../task.view";
 import { success } from "../tool-result";
 
-const POST_TASK = `mutation McpPostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SELECTION} } }`;
+const POST_TASK = `mutation McpPostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SUMMARY_SELECTION} } }`;
 
 export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -15,34 +16,31 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
     {
       title: "Post a task for a human",
       description:
-        "Ask a KYC-verified human operator to do something in the physical world (take photos, confirm a delivery, inspect a site). " +
-        "reward_usd plus the platform fee move from your balance into escrow now; the operator is paid only after the AI Guardian verifies their photo proof, " +
-        "and you get everything back if the task is cancelled or expires. Returns the task in status POSTED; then call wait_for_task. " +
-        "Use estimate_cost first to see the fee. Pass idempotency_key to retry safely without posting twice.",
+        "Ask a verified human to do something in the physical world (photos, a delivery, an inspection). " +
+        "reward_usd plus the fee go into escrow now; the operator is paid once the AI Guardian verifies their photo proof; " +
+        "all comes back if the task is cancelled or expires. Then call wait_for_task.",
       inputSchema: {
-        title: z.string().describe('Short title, at most 200 characters, e.g. "Photo of storefront"'),
-        description: z.string().describe("Exactly what the operator must do and capture, at most 5000 characters"),
-        task_type: z.enum(TaskType).describe("PHOTO, DELIVERY (confirm a delivery), INSPECTION, VERIFICATION or CUSTOM"),
-        location: z
-          .object({
-            lat: z.number().min(-90).max(90).describe("Latitude"),
-            lng: z.number().min(-180).max(180).describe("Longitude"),
-            address: z.string().optional().describe("Street address, shown to the operator"),
-          })
-          .describe("Where the task happens"),
-        reward_usd: UsdAmount.describe("What the operator is paid, in USD (USDC), e.g. 15; the platform fee is added on top"),
-        deadline: z.iso.datetime({ offset: true }).describe("When the task expires, ISO-8601 with a time zone, e.g. 2026-02-07T18:00:00Z; at least a minute ahead"),
-        proof_requirements: z.array(z.string()).optional().describe('What the proof must show, e.g. ["Full facade photo", "Close-up of signage"]'),
-        max_attempts: z.number().int().optional().describe("Proof submissions allowed, 1-10 (default 3)"),
+        title: z.string().describe('At most 200 characters, e.g. "Photo of storefront"'),
+        description: z.string().describe("What the operator must do and capture, at most 5000 characters"),
+        task_type: z.enum(TaskType),
+        location: z.object({
+          lat: z.number().min(-90).max(90),
+          lng: z.number().min(-180).max(180),
+          address: z.string().optional().describe("Shown to the operator"),
+        }),
+        reward_usd: UsdAmount.describe("Paid to the operator, e.g. 15 or \"12.50\"; the fee is added on top"),
+        deadline: IsoDateTime.describe(`When the task expires: ISO-8601 with a time zone, at least a minute ahead, e.g. ${exampleDeadline()}`),
+        proof_requirements: z.array(z.string()).optional().describe('e.g. ["Full facade photo", "Close-up of signage"]'),
+        max_attempts: z.int().min(1).max(LIMITS.maxAttempts).optional().describe("Proof submissions allowed (default 3)"),
         test_scenario: z
           .enum(TestScenario)
           .optional()
-          .describe("Test-mode keys only: APPROVE (default: verified and paid), REVIEW (lands in MANUAL_REVIEW for review_proof), REJECT, EXPIRE, or MANUAL (no mock operator)"),
-        idempotency_key: z.string().optional().describe("Any unique string; calling again with the same key and arguments returns the first task instead of posting twice"),
-        callback_url: z.string().optional().describe("A URL of your backend that receives this task's events as signed webhooks (https; live mode needs a public address)"),
-        callback_secret: z.string().optional().describe("Required with callback_url: the secret its deliveries are signed with, 24-256 characters"),
+          .describe("Test keys only: the branch the mock operator walks (MANUAL: none)"),
+        idempotency_key: z.string().optional().describe("Retrying with the same key returns the first task instead of posting twice"),
+        callback_url: z.string().optional().describe("Gets this task's events as signed webhooks"),
+        callback_secret: z.string().optional().describe("Required with callback_url: its signing secret, 24-256 characters"),
       },
-      outputSchema: TaskSchema,
+      outputSchema: TaskStepSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     async (args, { signal }) => {

@@ -16,30 +16,31 @@ export function registerRegisterAgentTool(server: McpServer, backend: GraphQLBac
     {
       title: "Register an agent account",
       description:
-        "Create a HumanOps agent account and get its API key. Works without a key. The key is a test-mode key (ho_test_...) " +
-        "funded with test USDC: tasks posted with it are completed by mock operators in seconds, so the whole lifecycle can be tried for free. " +
-        "The key is shown only in this result.",
+        "Create an agent account and get its API key (needs no key): a test key with test USDC, whose tasks mock operators complete in seconds. The key is shown only here.",
       inputSchema: {
-        name: z.string().describe("A name for the account, e.g. the agent's or product's name"),
-        email: z.string().describe("Contact email of whoever runs the agent"),
+        name: z.string().describe("e.g. the agent's or product's name"),
+        email: z.string().describe("Of whoever runs the agent"),
       },
       outputSchema: {
         agent_id: z.string(),
         name: z.string(),
         email: z.string(),
-        api_key: z.string().describe("The new test-mode API key; shown once"),
+        api_key: z.string(),
         next_step: z.string(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async ({ name, email }, { signal }) => {
       const { registerAgent } = await run<Registration>(backend, REGISTER_AGENT, { input: { name, email } }, signal);
+      const persist = backend.adoptKey?.(registerAgent.apiKey);
       return success({
         agent_id: registerAgent.agent.id,
         name: registerAgent.agent.name,
         email: registerAgent.agent.email,
         api_key: registerAgent.apiKey,
-        next_step: `Store api_key now: it is not shown again. To act as this agent, ${backend.keyInstructions}.`,
+        next_step: persist
+          ? `This session now acts as this agent: call the other tools right away, no restart needed. api_key is not shown again; to keep using it in later sessions, ${persist}.`
+          : `Store api_key now: it is not shown again. To act as this agent, ${backend.keyInstructions}.`,
       });
     },
   );

@@ -7,7 +7,7 @@ import { TaskStatus } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { waitForTask, type WaitRequest } from "../task.watch";
-import { TaskSchema } from "../task.view";
+import { TaskStepSchema } from "../task.view";
 import { failure, success, ToolError } from "../tool-result";
 
 const WAIT_LIMITS = { defaultSeconds: 50, maxSeconds: 3_600 } as const;
@@ -24,26 +24,26 @@ const inputSchema = {
     .array(z.enum(TaskStatus))
     .min(1)
     .optional()
-    .describe('Return once the task is in one of these statuses, e.g. ["PAID"]. By default: as soon as its status changes'),
+    .describe('e.g. ["PAID"]; by default any change'),
   known_status: z
     .enum(TaskStatus)
     .optional()
-    .describe("The status you last saw (from post_task or check_status): if the task has already left it, the call returns at once. By default: its status when the call starts"),
+    .describe("The status you last saw; returns at once if the task left it"),
   timeout_seconds: z
     .number()
     .int()
     .min(1)
     .max(WAIT_LIMITS.maxSeconds)
     .default(WAIT_LIMITS.defaultSeconds)
-    .describe(`The longest to wait, 1-${WAIT_LIMITS.maxSeconds} seconds. Keep the default where the host cuts tool calls at 60 s; called as an MCP task it can be longer`),
+    .describe("Keep the default where the host cuts calls at 60 s"),
 };
 
 type WaitArgs = z.infer<z.ZodObject<typeof inputSchema>>;
 
 const outputSchema = {
-  task: TaskSchema,
-  reached: z.boolean().describe("Whether the task got where you waited for it to go"),
-  timed_out: z.boolean().describe("Whether the wait ended because timeout_seconds passed"),
+  task: TaskStepSchema,
+  reached: z.boolean(),
+  timed_out: z.boolean(),
   waited_seconds: z.number(),
 };
 
@@ -88,7 +88,7 @@ async function runWait(server: McpServer, backend: GraphQLBackend, args: WaitArg
         await reportProgress(status, elapsedMs);
       },
     });
-    result = success({ task: outcome.task, reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+    result = success({ task: TaskStepSchema.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
   } catch (err) {
     result = failure(err);
   }
@@ -102,9 +102,8 @@ export function registerWaitForTaskTool(server: McpServer, backend: GraphQLBacke
     {
       title: "Wait for a task to move on",
       description:
-        "Block until a task's status changes (or reaches until_status), sending progress notifications while waiting, instead of calling check_status over and over. " +
-        "Returns early when the task is final (PAID, CANCELLED, EXPIRED) or waits for your review_proof (MANUAL_REVIEW), and after timeout_seconds at the latest. " +
-        "Hosts that support MCP tasks can call it task-augmented to be told when the human has finished without holding a request open.",
+        "Block until a task's status changes (or reaches until_status), with progress notifications, instead of polling check_status. " +
+        "Returns early when the task is final or waits for your review_proof (MANUAL_REVIEW). Supports MCP tasks.",
       inputSchema,
       outputSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -11,6 +11,8 @@ export interface ScenarioContext {
   connect: Connect;
   /** Everything the MCP server logged: the stdio process's stderr, or the app's log for /mcp. */
   logs(): string;
+  /** Whether a connection opened without a key acts with the key register_agent gives it (stdio: one host, one process). */
+  adoptsRegisteredKey: boolean;
 }
 
 export const TOOL_NAMES = [
@@ -91,8 +93,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(estimate).to.deep.equal({ reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", fee_bps: 1000, balance_usd: before, affordable: true });
 
     const posted = await post();
-    expect(posted).to.include({ status: "POSTED", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50", currency: "USDC", mode: "test", task_type: "PHOTO" });
-    expect(posted.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
+    expect(posted).to.include({ status: "POSTED", title: "Photo of storefront", reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50" });
     expect(posted.next_step).to.contain("wait_for_task");
 
     const progress: Progress[] = [];
@@ -104,17 +105,19 @@ export function toolScenarios(context: () => ScenarioContext): void {
     mcp.transcript.push(JSON.stringify(waited), JSON.stringify(progress));
     const { task, reached, timed_out } = ok(waited);
     expect({ status: task.status, reached, timed_out }).to.deep.equal({ status: "PAID", reached: true, timed_out: false });
-    expect(transitions(task)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
-    expect(task.verification).to.include({ score: 100, verdict: "APPROVE" });
-    expect(task.proof.photos).to.have.length(2);
-    expect(task.operator_id).to.be.a("string");
     expect(progress, "progress notifications while waiting").to.not.be.empty;
     expect(progress.every((p) => p.total === 50 && typeof p.message === "string")).to.equal(true);
     expect(progress.map((p) => p.progress)).to.deep.equal([...progress.map((p) => p.progress)].sort((a, b) => a - b));
 
     const checked = ok(await mcp.call("check_status", { task_id: posted.task_id }));
-    expect(checked).to.deep.equal(task);
+    expect(Object.fromEntries(Object.keys(task).map((key) => [key, checked[key]])), "the brief is the full task's own fields").to.deep.equal(task);
     expect(checked.next_step).to.match(/^Done/);
+    expect(checked).to.include({ mode: "test", task_type: "PHOTO", currency: "USDC" });
+    expect(checked.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
+    expect(transitions(checked)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
+    expect(checked.verification).to.include({ score: 100, verdict: "APPROVE" });
+    expect(checked.proof.photos).to.have.length(2);
+    expect(checked.operator_id).to.be.a("string");
     const { next_step: _nextStep, ...shown } = checked;
     const rest = await fetch(`${context().server.url}/api/v1/tasks/${posted.task_id}`, { headers: { "X-API-Key": configuredKeys[0] } });
     expect(shown, "the same task over MCP as over REST").to.deep.equal(await rest.json());
@@ -155,14 +158,15 @@ export function toolScenarios(context: () => ScenarioContext): void {
     const review = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, until_status: ["PAID"] }));
     expect(review, "stops early: nothing moves until the agent decides").to.include({ reached: false, timed_out: false });
     expect(review.task.status).to.equal("MANUAL_REVIEW");
-    expect(review.task.verification.verdict).to.equal("REVIEW");
-    expect(review.task.next_step).to.contain("review_proof");
+    expect(review.task.next_step).to.contain("check_status").and.to.contain("review_proof");
+    expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).verification.verdict).to.equal("REVIEW");
 
     const approved = ok(await mcp.call("review_proof", { task_id: posted.task_id, decision: "APPROVE", reason: "the facade is visible" }));
     expect(approved.status).to.be.oneOf(["VERIFIED", "PAID"]);
     const paid = ok(await mcp.call("wait_for_task", { task_id: posted.task_id, until_status: ["PAID"] }));
     expect(paid.task.status).to.equal("PAID");
-    expect(paid.task.events.find((e: any) => e.to_status === "VERIFIED")).to.include({ actor_type: "AGENT", reason: "the facade is visible" });
+    const { events } = ok(await mcp.call("check_status", { task_id: posted.task_id }));
+    expect(events.find((e: any) => e.to_status === "VERIFIED")).to.include({ actor_type: "AGENT", reason: "the facade is visible" });
 
     const again = failed(await mcp.call("review_proof", { task_id: posted.task_id, decision: "REJECT" }));
     expect(again).to.match(/^CONFLICT: only a MANUAL_REVIEW task can be reviewed; this task is PAID\. Call check_status/);
@@ -174,16 +178,15 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(ok(await mcp.call("get_balance")).balance_usd).to.not.equal(before);
     const cancelled = ok(await mcp.call("cancel_task", { task_id: posted.task_id, reason: "no longer needed" }));
     expect(cancelled.status).to.equal("CANCELLED");
-    expect(cancelled.events.at(-1)).to.include({ from_status: "POSTED", to_status: "CANCELLED", reason: "no longer needed" });
+    expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).events.at(-1)).to.include({ from_status: "POSTED", to_status: "CANCELLED", reason: "no longer needed" });
     expect(ok(await mcp.call("get_balance")).balance_usd).to.equal(before);
     expect(failed(await mcp.call("cancel_task", { task_id: posted.task_id }))).to.match(/^CONFLICT: .*CANCELLED.*check_status/);
   });
 
   it("bad arguments are answered with isError naming the argument and the rule", async () => {
-    expect(failed(await mcp.call("post_task", restTaskBody({ title: undefined })))).to.match(/title/);
-    expect(failed(await mcp.call("post_task", restTaskBody({ task_type: "DANCE" })))).to.match(/task_type/);
-    expect(failed(await mcp.call("post_task", restTaskBody({ location: { lat: 91, lng: 0 } })))).to.match(/location\.lat/);
-    expect(failed(await mcp.call("post_task", restTaskBody({ deadline: "next tuesday" })))).to.match(/deadline/);
+    expect(failed(await mcp.call("post_task", restTaskBody({ title: undefined })))).to.match(/^BAD_USER_INPUT: invalid argument `title`: is required, e\.g\. "Photo of storefront"\./);
+    expect(failed(await mcp.call("post_task", restTaskBody({ task_type: "DANCE" })))).to.match(/`task_type`: must be one of PHOTO, DELIVERY, .*, e\.g\. PHOTO\./);
+    expect(failed(await mcp.call("post_task", restTaskBody({ location: { lat: 91, lng: 0 } })))).to.match(/`location\.lat`: must be a number from -90 to 90, e\.g\. 0\./);
     expect(failed(await mcp.call("post_task", restTaskBody({ deadline: new Date(Date.now() - 60_000).toISOString() })))).to.equal(
       "BAD_USER_INPUT: invalid argument `deadline`: must be in the future. Correct `deadline` and call the tool again.",
     );
@@ -191,11 +194,23 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(failed(await mcp.call("post_task", restTaskBody({ proof_requirements: ["ok", " "] })))).to.match(/`proof_requirements\[1\]`: must not be empty/);
     expect(failed(await mcp.call("post_task", restTaskBody({ max_attempts: 11 })))).to.match(/`max_attempts`: must be a whole number from 1 to 10/);
     expect(failed(await mcp.call("estimate_cost", { reward_usd: "abc" }))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`/);
-    expect(failed(await mcp.call("list_tasks", { limit: 0 }))).to.match(/`limit`: must be from 1 to 100/);
+    expect(failed(await mcp.call("list_tasks", { limit: 0 }))).to.match(/`limit`: must be a whole number from 1 to 100, e\.g\. 1\./);
     expect(failed(await mcp.call("list_tasks", { cursor: "not-a-cursor" }))).to.match(/`cursor`/);
-    expect(failed(await mcp.call("wait_for_task", { task_id: "x", timeout_seconds: 0 }))).to.match(/timeout_seconds/);
-    expect(failed(await mcp.call("review_proof", { task_id: "x", decision: "MAYBE" }))).to.match(/decision/);
-    expect(failed(await mcp.call("check_status", {}))).to.match(/task_id/);
+    expect(failed(await mcp.call("wait_for_task", { task_id: "x", timeout_seconds: 0 }))).to.match(/`timeout_seconds`: must be a whole number from 1 to 3600/);
+    expect(failed(await mcp.call("review_proof", { task_id: "x", decision: "MAYBE" }))).to.match(/`decision`: must be one of APPROVE, REJECT/);
+    expect(failed(await mcp.call("check_status", {}))).to.equal("BAD_USER_INPUT: invalid argument `task_id`: is required. Correct `task_id` and call the tool again.");
+  });
+
+  it("arguments the tool's schema refuses come back in the same style, with a valid value that works", async () => {
+    const message = failed(await mcp.call("post_task", restTaskBody({ deadline: "next tuesday" })));
+    const [, example] = /^BAD_USER_INPUT: invalid argument `deadline`: must be an ISO-8601 date-time with a time zone, e\.g\. (\S+)\. Correct `deadline` and call the tool again\.$/.exec(message) ?? [];
+    expect(example, message).to.be.a("string");
+    expect(ok(await mcp.call("post_task", restTaskBody({ deadline: example, test_scenario: "MANUAL" }))).deadline, "the example is accepted").to.equal(new Date(example).toISOString());
+    expect(failed(await mcp.call("post_task", restTaskBody({ reward_usd: true, title: 7 })))).to.equal(
+      'BAD_USER_INPUT: invalid arguments: `title`: must be a string, e.g. "Photo of storefront"; `reward_usd`: must be a number or a decimal string, e.g. 15 or "12.50". ' +
+        "Correct `title`, `reward_usd` and call the tool again.",
+    );
+    expect(failed(await mcp.call("register_webhook", { url: "http://127.0.0.1:9/x", event_types: ["task.exploded"] }))).to.match(/^BAD_USER_INPUT: invalid argument `event_types\[0\]`: must be one of task\.status_changed, .*, e\.g\. task\.status_changed\./);
   });
 
   it("a task too expensive for the balance: INSUFFICIENT_FUNDS with the amounts, the shortfall and what to do", async () => {
@@ -221,15 +236,24 @@ export function toolScenarios(context: () => ScenarioContext): void {
 
   it("register_agent needs no key; without a key the other tools say how to get and give one", async () => {
     const anonymous = await open();
+    expect(failed(await anonymous.call("get_balance"))).to.match(/^UNAUTHENTICATED: HumanOps needs a valid API key: .*Get one with register_agent, then /);
+    expect(failed(await anonymous.call("register_agent", { name: "Scout", email: "not-an-email" }))).to.match(/^BAD_USER_INPUT: invalid argument `email`: must be an email address/);
     const registered = ok(await anonymous.call("register_agent", { name: "Scout", email: "scout@agents.test" }));
     expect(registered).to.include({ name: "Scout", email: "scout@agents.test" });
     expect(registered.api_key).to.match(/^ho_test_/);
     expect(registered.next_step).to.contain("not shown again");
-    expect(failed(await anonymous.call("register_agent", { name: "Scout", email: "not-an-email" }))).to.match(/^BAD_USER_INPUT: invalid argument `email`: must be an email address/);
-    expect(failed(await anonymous.call("get_balance"))).to.match(/^UNAUTHENTICATED: HumanOps needs a valid API key: .*Get one with register_agent, then /);
 
-    const newcomer = await open(registered.api_key);
-    expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "test" });
+    if (context().adoptsRegisteredKey) {
+      expect(registered.next_step).to.contain("This session now acts as this agent").and.to.contain('"HUMANOPS_API_KEY"');
+      expect(ok(await anonymous.call("get_balance")), "the same session, no restart").to.include({ balance_usd: "10000.00", mode: "test" });
+      const again = ok(await anonymous.call("register_agent", { name: "Scout 2", email: "scout2@agents.test" }));
+      expect(again.next_step, "a session with a key keeps it").to.not.contain("This session now acts");
+      expect(ok(await anonymous.call("get_balance")).agent_id).to.equal(registered.agent_id);
+    } else {
+      expect(failed(await anonymous.call("get_balance")), "the session stays bound to the key it was opened with").to.match(/^UNAUTHENTICATED: /);
+      const newcomer = await open(registered.api_key);
+      expect(ok(await newcomer.call("get_balance"))).to.include({ balance_usd: "10000.00", mode: "test" });
+    }
   });
 
   it("get_deposit_address names the address, chain and token deposits are credited from", async () => {
@@ -245,14 +269,13 @@ export function toolScenarios(context: () => ScenarioContext): void {
   it("webhooks: register (secret shown once), list, delete", async () => {
     const owner = await open(await newAgentKey("webhook-agent"));
     const created = ok(await owner.call("register_webhook", { url: "http://127.0.0.1:9/humanops", event_types: ["task.paid"], description: "payouts" }));
-    expect(created).to.include({ url: "http://127.0.0.1:9/humanops", status: "ACTIVE", mode: "test", description: "payouts" });
+    expect(created).to.include({ url: "http://127.0.0.1:9/humanops", status: "ACTIVE", description: "payouts" });
     expect(created.event_types).to.deep.equal(["task.paid"]);
     expect(created.secret).to.be.a("string").with.length.above(23);
     expect(created.secret_fingerprint).to.have.length(12);
     const listed = ok(await owner.call("list_webhooks"));
     expect(JSON.stringify(listed)).to.not.contain(created.secret);
     expect(listed.endpoints.map((endpoint: any) => endpoint.endpoint_id)).to.deep.equal([created.endpoint_id]);
-    expect(failed(await owner.call("register_webhook", { url: "http://127.0.0.1:9/x", event_types: ["task.exploded"] }))).to.match(/event_types/);
     expect(ok(await owner.call("delete_webhook", { endpoint_id: created.endpoint_id }))).to.deep.equal({ endpoint_id: created.endpoint_id, deleted: true });
     expect(ok(await owner.call("list_webhooks")).endpoints).to.deep.equal([]);
     expect(failed(await owner.call("delete_webhook", { endpoint_id: created.endpoint_id }))).to.match(/^NOT_FOUND: webhook endpoint \S+ not found\. .*list_webhooks/);
@@ -284,7 +307,8 @@ export function toolScenarios(context: () => ScenarioContext): void {
     const { resourceTemplates } = await mcp.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).to.deep.equal(["humanops://tasks/{task_id}"]);
     const { resources } = await mcp.client.listResources();
-    expect(resources.map((r) => r.uri)).to.include(uri);
+    const listed = resources.find((r) => r.uri === uri);
+    expect(listed?.name, "a readable name, not the bare id").to.equal(`Photo of storefront · task ${posted.task_id.slice(0, 8)}`);
 
     const read = await mcp.client.readResource({ uri });
     const task = resourceJson(read);

@@ -25,6 +25,7 @@ import { mountMcp } from "./mcp/http.route";
 import { Chains } from "./chain/chains";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
+import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -85,7 +86,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerTaskJobs(worker, services.tasks);
   registerKycJobs(worker, services.kyc);
   const testMode = registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
-  registerGuardianJobs(worker, services.guardian, services.tasks, testMode);
+  registerGuardianJobs(worker, services.guardian, services.tasks, services.photos, testMode);
+  registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
+  await scheduleLegacyPhotoMove(orm.em.fork(), log);
 
   const schema = await createSchema();
   const createContext = createContextFactory(orm, services, log);
@@ -156,7 +159,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await limiter.close();
       await escrow.stop();
       await worker.stop();
-      await services.guardian.close();
       await webhooks.stop();
       await live.stop();
       await orm.close();

@@ -144,6 +144,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ready = true;
       const { port } = httpServer.address() as AddressInfo;
       const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+      services.photos.links.listeningAt(url);
       log.info({ url: `${url}/graphql`, database: config.database.kind }, "HumanOps is listening");
       return url;
     },

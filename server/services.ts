@@ -6,6 +6,7 @@ import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
 import { PhotoDecoder } from "./photos/photo.decoder";
 import { PhotoService } from "./photos/photo.service";
+import { PhotoLinks } from "./photos/photo.links";
 import { createPhotoStore } from "./photos/photo-store.factory";
 import { AnthropicVisionClient } from "./guardian/vision.client";
 import { TaskService, type CommitSignals } from "./tasks/task.service";
@@ -62,7 +63,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const tasks = new TaskService(config, ledger, signals, escrow, webhooks);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
-  const photos = new PhotoService(createPhotoStore(config.photos), decoder);
+  const photos = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
   return {
     config,
     keys,

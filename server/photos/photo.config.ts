@@ -19,6 +19,8 @@ export interface PhotoSettings {
   urlTtlSeconds: number;
   /** Legacy photos moved per job by the background move into the store. */
   moveBatch: number;
+  /** The origin clients reach this server at (photo URLs are built on it); unset: the address it listens on. */
+  publicUrl?: string;
 }
 
 const flag = z.enum(["true", "false"], { error: "must be true or false" });
@@ -36,6 +38,7 @@ const PhotoEnv = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: flag.default("false"),
+  PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "must be an http(s):// URL without a query, e.g. https://api.humanops.io").optional(),
   REDIS_URL: z.string().optional(),
 });
 
@@ -72,6 +75,7 @@ export function parsePhotoSettings(env: NodeJS.ProcessEnv): { settings?: PhotoSe
       decodeBudgetMegapixels: e.PHOTO_DECODE_BUDGET_MEGAPIXELS,
       urlTtlSeconds: e.PHOTO_URL_TTL_SECONDS,
       moveBatch: e.PHOTO_MOVE_BATCH,
+      publicUrl: e.PUBLIC_URL,
     },
   };
 }

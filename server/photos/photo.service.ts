@@ -1,5 +1,9 @@
 import type { Em } from "../db/orm";
-import { ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
+import type { Principal } from "../agents/api-key.service";
+import { NotFoundError } from "../common/errors";
+import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
+import type { Task } from "../tasks/task.entity";
+import { PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
 import type { PhotoDecoder } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 
@@ -22,7 +26,36 @@ export class PhotoService {
   constructor(
     readonly store: PhotoStore,
     private readonly decoder: PhotoDecoder,
+    readonly links: PhotoLinks,
   ) {}
+
+  /** Only the task's agent and the operator who submitted the proof see its photos. */
+  static mayView(principal: Principal | undefined, task: Task, proof: Proof): boolean {
+    if (!principal || principal.mode !== task.mode) return false;
+    if (principal.kind === "agent") return principal.agentId === task.agent.id;
+    return principal.operatorId === proof.operator.id;
+  }
+
+  /**
+   * The photo at an address, for a caller who may see it (`principal`) or
+   * who holds a verified signed URL (`signed`); anyone else gets NOT_FOUND,
+   * as for a photo that does not exist.
+   */
+  async find(em: Em, viewer: { principal?: Principal; signed?: boolean }, address: PhotoAddress): Promise<ProofPhoto> {
+    const missing = new NotFoundError("photo", `${address.position} of proof ${address.attempt} of task ${address.taskId}`);
+    const proof = await em.findOne(Proof, { task: address.taskId, attempt: address.attempt }, { populate: ["task"] });
+    if (!proof || !(viewer.signed || PhotoService.mayView(viewer.principal, proof.task, proof))) throw missing;
+    const photo = await em.findOne(ProofPhoto, { proof, position: address.position });
+    if (!photo) throw missing;
+    return photo;
+  }
+
+  /** A short-lived URL of one size of a photo: presigned by the bucket when the store is S3, else a signed API URL. Null when that size does not exist. */
+  async url(photo: ProofPhoto, address: PhotoAddress, size: PhotoSize): Promise<string | null> {
+    const variant = VARIANT_OF[size];
+    if (variant !== "original" && !photo.hasCopies) return null;
+    return (await this.presign(photo, variant, this.links.ttlSeconds)) ?? this.links.signed(address, size);
+  }
 
   /**
    * Writes a photo's original, exactly as given, and (when it decodes) its
@@ -62,7 +95,7 @@ export class PhotoService {
   }
 
   /** A URL served by the store itself (presigned S3), when the store can serve one. */
-  presign(photo: ProofPhoto, variant: PhotoVariant, ttlSeconds: number): Promise<string> | undefined {
+  private presign(photo: ProofPhoto, variant: PhotoVariant, ttlSeconds: number): Promise<string> | undefined {
     if (!photo.stored || !this.store.presign || (variant !== "original" && !photo.hasCopies)) return undefined;
     return this.store.presign(photoKey(photo.id, variant), variant === "original" ? photo.contentType : "image/jpeg", ttlSeconds);
   }

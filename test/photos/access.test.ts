@@ -1,0 +1,119 @@
+import { expect } from "chai";
+import sharp from "sharp";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { RestClient, restTaskBody } from "../support/rest-client";
+import { generatePhoto } from "../../server/photos/photo.samples";
+import { cameraJpeg } from "../support/photos";
+
+const PHOTOS = `query($id: ID!) { task(id: $id) { proofs { attempt photos { position width height takenAt distanceFromTaskM
+  original: url(size: ORIGINAL) display: url(size: DISPLAY) thumbnail: url(size: THUMBNAIL) } } } }`;
+
+async function fetchBytes(url: string, apiKey?: string): Promise<{ status: number; type: string | null; data: Buffer }> {
+  const res = await fetch(url, { headers: apiKey ? { "X-API-Key": apiKey } : {} });
+  return { status: res.status, type: res.headers.get("content-type"), data: Buffer.from(await res.arrayBuffer()) };
+}
+
+for (const db of testDatabases()) {
+  describe(`the agent sees its proof photos (${db.name})`, () => {
+    let server: TestServer;
+    let rest: RestClient;
+    let agent: { apiKey: string };
+    let stranger: { apiKey: string };
+    let operator: { testApiKey: string };
+    let otherOperator: { testApiKey: string };
+    let taskId: string;
+    let jpeg: Buffer;
+    const png = generatePhoto(41);
+
+    before(async () => {
+      server = await startServer(db, { PHOTO_URL_TTL_SECONDS: "60" });
+      rest = await RestClient.connect(server.url);
+      agent = await rest.registerAgent("buyer");
+      stranger = await rest.registerAgent("stranger");
+      operator = await rest.registerOperator("shooter");
+      otherOperator = await rest.registerOperator("bystander");
+      jpeg = await cameraJpeg(40);
+      // The camera's GPS (30.27, -97.74) is about 56 m from the task's point.
+      const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL", location: { lat: 30.2695, lng: -97.7400 }, proof_requirements: ["2 photos"] }), agent.apiKey);
+      taskId = created.body.task_id;
+      await rest.request("POST", `/tasks/${taskId}/accept`, { apiKey: operator.testApiKey });
+      const body = new FormData();
+      body.append("photos", new Blob([jpeg], { type: "image/jpeg" }), "front.jpg");
+      body.append("photos", new Blob([png], { type: "image/png" }), "sign.png");
+      expect((await rest.request("POST", `/tasks/${taskId}/proof`, { apiKey: operator.testApiKey, form: body })).status).to.equal(202);
+    });
+    after(() => server.stop());
+
+    it("GraphQL: sizes, capture time, distance from the task and three signed URLs that open without a key", async () => {
+      const { task } = await server.client.ok(PHOTOS, { id: taskId }, agent.apiKey);
+      const [front, sign] = task.proofs[0].photos;
+      expect(front).to.include({ position: 0, width: 480, height: 640, takenAt: "2026-12-01T10:00:00.000Z" });
+      expect(front.distanceFromTaskM).to.be.within(50, 60);
+      expect(sign).to.include({ width: 640, height: 480, takenAt: null, distanceFromTaskM: null });
+      const original = await fetchBytes(front.original);
+      expect(original.status).to.equal(200);
+      expect(original.type).to.equal("image/jpeg");
+      expect(original.data.equals(jpeg), "the original, EXIF and all").to.equal(true);
+      const display = await fetchBytes(front.display);
+      expect((await sharp(display.data).metadata())).to.include({ format: "jpeg", width: 480, height: 640 });
+      expect((await sharp(display.data).metadata()).exif).to.equal(undefined);
+      expect((await sharp((await fetchBytes(sign.thumbnail)).data).metadata())).to.include({ width: 320, height: 240 });
+      expect(new URL(front.original).searchParams.get("expires")).to.match(/^\d+$/);
+      expect(Number(new URL(front.original).searchParams.get("expires")) * 1000 - Date.now()).to.be.within(0, 61_000);
+    });
+
+    it("GraphQL: the submitting operator gets the URLs too; another agent or operator sees no photos and no URLs", async () => {
+      const mine = await server.client.ok(PHOTOS, { id: taskId }, operator.testApiKey);
+      expect(mine.task.proofs[0].photos[1].original).to.be.a("string");
+      for (const key of [stranger.apiKey, otherOperator.testApiKey]) {
+        const seen = await server.client.request(PHOTOS, { id: taskId }, key);
+        expect(seen.data?.task?.proofs ?? [], "nothing of the proof").to.deep.equal([]);
+      }
+    });
+
+    it("REST: the task body carries url, display_url and thumbnail_url; the route serves each size to the agent's key", async () => {
+      const { body } = await rest.get(`/tasks/${taskId}`, agent.apiKey);
+      const [front] = body.proof.photos;
+      expect(front).to.include({ position: 0, content_type: "image/jpeg", width: 480, height: 640, taken_at: "2026-12-01T10:00:00.000Z" });
+      for (const field of ["url", "display_url", "thumbnail_url"]) expect((await fetchBytes(front[field])).status, field).to.equal(200);
+      const route = `${rest.base}/tasks/${taskId}/proof/photos/0`;
+      expect((await fetchBytes(`${route}?size=ORIGINAL`, agent.apiKey)).data.equals(jpeg)).to.equal(true);
+      expect((await fetchBytes(`${route}?size=ORIGINAL`, operator.testApiKey)).data.equals(jpeg), "and to the operator who submitted it").to.equal(true);
+      const thumbnail = await fetchBytes(`${route}?size=THUMBNAIL`, agent.apiKey);
+      expect(thumbnail.type).to.equal("image/jpeg");
+      expect((await sharp(thumbnail.data).metadata()).height).to.equal(320);
+      expect((await fetchBytes(`${rest.base}/tasks/${taskId}/proof/photos/1?size=ORIGINAL&attempt=1`, agent.apiKey)).data.equals(png)).to.equal(true);
+    });
+
+    it("REST: another agent, another operator, no key, a tampered or an expired signature are refused", async () => {
+      const route = `${rest.base}/tasks/${taskId}/proof/photos/0?size=ORIGINAL`;
+      for (const key of [stranger.apiKey, otherOperator.testApiKey]) {
+        const res = await fetch(route, { headers: { "X-API-Key": key } });
+        expect(res.status).to.equal(404);
+        expect(((await res.json()) as any).error.code).to.equal("NOT_FOUND");
+      }
+      expect((await fetch(route)).status, "no key").to.equal(401);
+      expect((await fetch(`${rest.base}/tasks/${taskId}/proof/photos/7?size=ORIGINAL`, { headers: { "X-API-Key": agent.apiKey } })).status).to.equal(404);
+
+      const { body } = await rest.get(`/tasks/${taskId}`, agent.apiKey);
+      const signed = new URL(body.proof.photos[0].url);
+      const tampered = new URL(signed);
+      tampered.searchParams.set("size", "DISPLAY");
+      expect((await fetch(tampered)).status, "a signature for ORIGINAL does not open DISPLAY").to.equal(403);
+      const otherPhoto = new URL(signed.toString().replace("/photos/0?", "/photos/1?"));
+      expect((await fetch(otherPhoto)).status, "nor another photo").to.equal(403);
+      const extended = new URL(signed);
+      extended.searchParams.set("expires", String(Number(signed.searchParams.get("expires")) + 3_600));
+      expect((await fetch(extended)).status, "nor a later expiry").to.equal(403);
+
+      const links = server.app.services.photos.links;
+      const address = { taskId, attempt: 1, position: 0 };
+      const expired = links.signed(address, "ORIGINAL" as never, Date.now() - 61_000);
+      const res = await fetch(expired);
+      expect(res.status).to.equal(403);
+      expect(((await res.json()) as any).error.message).to.match(/expired/);
+      expect((await fetch(links.signed(address, "ORIGINAL" as never))).status, "a fresh one opens").to.equal(200);
+    });
+  });
+}

@@ -77,7 +77,23 @@ export const TaskSchema = TaskSummarySchema.extend({
       attempt: z.number().int(),
       notes: z.string().nullable(),
       submitted_at: at("When it was submitted"),
-      photos: z.array(z.object({ content_type: z.string(), byte_size: z.number().int(), sha256: z.string() })),
+      photos: z
+        .array(
+          z.object({
+            position: z.number().int(),
+            content_type: z.string(),
+            byte_size: z.number().int(),
+            sha256: z.string(),
+            width: z.number().int().nullable(),
+            height: z.number().int().nullable(),
+            taken_at: z.string().nullable(),
+            distance_from_task_m: z.number().nullable(),
+            url: z.string().nullable(),
+            display_url: z.string().nullable(),
+            thumbnail_url: z.string().nullable(),
+          }),
+        )
+        .describe("Also in this result as images; taken_at and distance_from_task_m come from EXIF; the URLs are signed and expire within minutes"),
     })
     .nullable()
     .describe("The latest proof submission"),

@@ -79,7 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   const services = createServices(config, signals, chains, log);
   worker = new JobWorker(orm, log, config.worker);
-  webhooks = new WebhookWorkers(orm, config, services.secrets, log);
+  webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
 
   const mockOperator = await ensureMockOperator(orm.em.fork());

@@ -5,6 +5,8 @@ import { startServer, type TestServer } from "../support/server";
 import { RestClient, restTaskBody } from "../support/rest-client";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { cameraJpeg } from "../support/photos";
+import { until } from "../support/until";
+import { Receiver } from "../live/support/receiver";
 
 const PHOTOS = `query($id: ID!) { task(id: $id) { proofs { attempt photos { position width height takenAt distanceFromTaskM
   original: url(size: ORIGINAL) display: url(size: DISPLAY) thumbnail: url(size: THUMBNAIL) } } } }`;
@@ -25,11 +27,14 @@ for (const db of testDatabases()) {
     let taskId: string;
     let jpeg: Buffer;
     const png = generatePhoto(41);
+    let receiver: Receiver;
 
     before(async () => {
-      server = await startServer(db, { PHOTO_URL_TTL_SECONDS: "60" });
+      server = await startServer(db, { PHOTO_URL_TTL_SECONDS: "60", WEBHOOK_POLL_MS: "20" });
       rest = await RestClient.connect(server.url);
+      receiver = await new Receiver().start();
       agent = await rest.registerAgent("buyer");
+      expect((await rest.post("/webhooks/endpoints", { url: `${receiver.url}/hooks`, event_types: ["task.accepted", "task.proof_submitted"] }, agent.apiKey)).status).to.equal(201);
       stranger = await rest.registerAgent("stranger");
       operator = await rest.registerOperator("shooter");
       otherOperator = await rest.registerOperator("bystander");
@@ -43,7 +48,10 @@ for (const db of testDatabases()) {
       body.append("photos", new Blob([png], { type: "image/png" }), "sign.png");
       expect((await rest.request("POST", `/tasks/${taskId}/proof`, { apiKey: operator.testApiKey, form: body })).status).to.equal(202);
     });
-    after(() => server.stop());
+    after(async () => {
+      await server.stop();
+      await receiver.close();
+    });
 
     it("GraphQL: sizes, capture time, distance from the task and three signed URLs that open without a key", async () => {
       const { task } = await server.client.ok(PHOTOS, { id: taskId }, agent.apiKey);
@@ -114,6 +122,25 @@ for (const db of testDatabases()) {
       expect(res.status).to.equal(403);
       expect(((await res.json()) as any).error.message).to.match(/expired/);
       expect((await fetch(links.signed(address, "ORIGINAL" as never))).status, "a fresh one opens").to.equal(200);
+    });
+
+    it("webhooks: proof_submitted carries the photos' stable API routes (the agent's key opens them), never an expiring URL", async () => {
+      const delivered = await until(() => receiver.requests.find((r) => r.headers["humanops-event-type"] === "task.proof_submitted"), "the task.proof_submitted delivery");
+      const { data } = JSON.parse(delivered.body);
+      expect(data.proof.attempt).to.equal(1);
+      const [front, sign] = data.proof.photos;
+      expect(front).to.deep.equal({
+        position: 0,
+        content_type: "image/jpeg",
+        url: `${server.url}/api/v1/tasks/${taskId}/proof/photos/0?attempt=1&size=ORIGINAL`,
+        display_url: `${server.url}/api/v1/tasks/${taskId}/proof/photos/0?attempt=1&size=DISPLAY`,
+        thumbnail_url: `${server.url}/api/v1/tasks/${taskId}/proof/photos/0?attempt=1&size=THUMBNAIL`,
+      });
+      expect((await fetchBytes(sign.url, agent.apiKey)).data.equals(png)).to.equal(true);
+      expect((await fetch(sign.url)).status, "not without the key").to.equal(401);
+      expect((await fetch(sign.url, { headers: { "X-API-Key": stranger.apiKey } })).status).to.equal(404);
+      const accepted = receiver.requests.find((r) => r.headers["humanops-event-type"] === "task.accepted");
+      expect(JSON.parse(accepted!.body).data, "no proof before it is submitted").not.to.have.property("proof");
     });
   });
 }

@@ -161,6 +161,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await escrow.stop();
       await worker.stop();
       await webhooks.stop();
+      services.photos.store.close?.();
       await live.stop();
       await orm.close();
       await chains.stop();

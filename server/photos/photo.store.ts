@@ -23,6 +23,8 @@ export interface PhotoStore {
   delete(em: Em, keys: string[]): Promise<void>;
   /** A URL the client fetches from the store itself, valid for `ttlSeconds`; undefined when the store cannot serve the bytes (they go through the API). */
   presign?(key: string, contentType: string, ttlSeconds: number): Promise<string>;
+  /** Releases connections, at shutdown. */
+  close?(): void;
 }
 
 export type PhotoStoreKind = "database" | "directory" | "s3";

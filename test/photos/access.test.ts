@@ -7,6 +7,7 @@ import { generatePhoto } from "../../server/photos/photo.samples";
 import { cameraJpeg } from "../support/photos";
 import { until } from "../support/until";
 import { Receiver } from "../live/support/receiver";
+import { startS3, type TestS3 } from "../support/s3-server";
 
 const PHOTOS = `query($id: ID!) { task(id: $id) { proofs { attempt photos { position width height takenAt distanceFromTaskM
   original: url(size: ORIGINAL) display: url(size: DISPLAY) thumbnail: url(size: THUMBNAIL) } } } }`;
@@ -144,3 +145,39 @@ for (const db of testDatabases()) {
     });
   });
 }
+
+describe("photo URLs with PHOTO_STORE=s3 (a real S3-compatible server on loopback)", () => {
+  let s3: TestS3;
+  let server: TestServer;
+  before(async () => {
+    s3 = await startS3();
+    server = await startServer(testDatabases()[0], { ...s3.env, PHOTO_URL_TTL_SECONDS: "120" });
+  });
+  after(async () => {
+    await server.stop();
+    await s3.stop();
+  });
+
+  it("hands the agent URLs presigned by the bucket, which serve the original and the copies", async () => {
+    const rest = await RestClient.connect(server.url);
+    const agent = await rest.registerAgent("bucket-buyer");
+    const operator = await rest.registerOperator("bucket-shooter");
+    const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+    await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey });
+    const photo = generatePhoto(51);
+    const body = new FormData();
+    body.append("photos", new Blob([photo], { type: "image/png" }), "front.png");
+    expect((await rest.request("POST", `/tasks/${created.body.task_id}/proof`, { apiKey: operator.testApiKey, form: body })).status).to.equal(202);
+
+    const { task } = await server.client.ok(PHOTOS, { id: created.body.task_id }, agent.apiKey);
+    const [shown] = task.proofs[0].photos;
+    expect(shown.original.startsWith(`${s3.env.S3_ENDPOINT}/${s3.env.S3_BUCKET}/proof-photos/`)).to.equal(true);
+    expect(new URL(shown.original).searchParams.get("X-Amz-Expires")).to.equal("120");
+    const original = await fetchBytes(shown.original);
+    expect(original.type).to.equal("image/png");
+    expect(original.data.equals(photo)).to.equal(true);
+    expect((await sharp((await fetchBytes(shown.thumbnail)).data).metadata())).to.include({ format: "jpeg", width: 320, height: 240 });
+    const route = `${rest.base}/tasks/${created.body.task_id}/proof/photos/0?size=ORIGINAL`;
+    expect((await fetchBytes(route, agent.apiKey)).data.equals(photo), "the API route reads the bucket too").to.equal(true);
+  });
+});

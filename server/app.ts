@@ -25,6 +25,7 @@ import { mountMcp } from "./mcp/http.route";
 import { Chains } from "./chain/chains";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
+import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -78,14 +79,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   const services = createServices(config, signals, chains, log);
   worker = new JobWorker(orm, log, config.worker);
-  webhooks = new WebhookWorkers(orm, config, services.secrets, log);
+  webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
   registerKycJobs(worker, services.kyc);
   const testMode = registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
-  registerGuardianJobs(worker, services.guardian, services.tasks, testMode);
+  registerGuardianJobs(worker, services.guardian, services.tasks, services.photos, testMode);
+  registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
+  await scheduleLegacyPhotoMove(orm.em.fork(), log);
 
   const schema = await createSchema();
   const createContext = createContextFactory(orm, services, log);
@@ -141,6 +144,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ready = true;
       const { port } = httpServer.address() as AddressInfo;
       const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+      services.photos.links.listeningAt(url);
       log.info({ url: `${url}/graphql`, database: config.database.kind }, "HumanOps is listening");
       return url;
     },
@@ -156,8 +160,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await limiter.close();
       await escrow.stop();
       await worker.stop();
-      await services.guardian.close();
       await webhooks.stop();
+      services.photos.store.close?.();
       await live.stop();
       await orm.close();
       await chains.stop();

@@ -3,8 +3,9 @@ import { z } from "zod";
 import { envInt as int, envProblems } from "./common/env";
 import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
-import { defaultDecodeThreads } from "./guardian/image-decoder";
+import os from "node:os";
 import { parseKycSettings, type KycSettings } from "./kyc/kyc.config";
+import { parsePhotoSettings, type PhotoSettings } from "./photos/photo.config";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -25,8 +26,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /**
    * Guardian: a score >= approveAt verifies, < rejectBelow rejects, in
-   * between goes to manual review. Photos are decoded on decodeThreads
-   * worker threads and refused above maxMegapixels. With `vision` set, a
+   * between goes to manual review. Photos are decoded by sharp, at most
+   * decodeThreads at once, and refused above maxMegapixels. With `vision` set, a
    * vision model (the Anthropic Messages API) also scores proof that passes
    * the offline checks.
    */
@@ -87,6 +88,8 @@ export interface Config {
   spendCaps: SpendCapsConfig;
   /** Operator KYC through Sumsub (server/kyc/kyc.config.ts); undefined: not configured. */
   kyc?: KycSettings;
+  /** Where proof photos live, the decode budget and photo URL lifetime (server/photos/photo.config.ts). */
+  photos: PhotoSettings;
 }
 
 class ConfigError extends Error {
@@ -120,7 +123,7 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
-    GUARDIAN_DECODE_THREADS: int(1, 64).default(defaultDecodeThreads()),
+    GUARDIAN_DECODE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
     GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
     GUARDIAN_VISION_API_KEY: z.string().min(1, "must not be empty (unset it to score offline only)").optional(),
     GUARDIAN_VISION_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL").default("https://api.anthropic.com"),
@@ -204,8 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const chain = parseChainSettings(env);
   const kyc = parseKycSettings(env);
-  const problems = [...(parsed.success ? [] : envProblems(parsed.error)), ...chain.problems, ...kyc.problems];
-  if (!parsed.success || !chain.settings || kyc.problems.length) throw new ConfigError(problems);
+  const photos = parsePhotoSettings(env);
+  const problems = [...(parsed.success ? [] : envProblems(parsed.error)), ...chain.problems, ...kyc.problems, ...photos.problems];
+  if (!parsed.success || !chain.settings || kyc.problems.length || !photos.settings) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
@@ -264,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       newAccountPerDayUnits: e.NEW_ACCOUNT_SPEND_CAP_DAY_USD,
     },
     kyc: kyc.settings,
+    photos: photos.settings,
   };
 }
 

@@ -4,7 +4,10 @@ import { AgentService } from "./agents/agent.service";
 import { OperatorService } from "./operators/operator.service";
 import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
-import { ImageDecoderPool } from "./guardian/image-decoder";
+import { PhotoDecoder } from "./photos/photo.decoder";
+import { PhotoService } from "./photos/photo.service";
+import { PhotoLinks } from "./photos/photo.links";
+import { createPhotoStore } from "./photos/photo-store.factory";
 import { AnthropicVisionClient } from "./guardian/vision.client";
 import { TaskService, type CommitSignals } from "./tasks/task.service";
 import { ProofService } from "./proofs/proof.service";
@@ -28,6 +31,8 @@ export interface Services {
   guardian: GuardianService;
   tasks: TaskService;
   proofs: ProofService;
+  /** Proof photos' bytes in the configured store (database, directory or S3). */
+  photos: PhotoService;
   webhooks: WebhookService;
   /** This process's fan-out of committed task events to its WebSocket subscribers. */
   live: LiveFeed;
@@ -56,15 +61,19 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
   const tasks = new TaskService(config, ledger, signals, escrow, webhooks);
+  // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
+  const decoder = new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
+  const photos = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
   return {
     config,
     keys,
     ledger,
     agents: new AgentService(config, keys, ledger, escrow),
     operators: new OperatorService(keys, ledger),
-    guardian: new GuardianService(config.guardian, new ImageDecoderPool(config.guardian.decodeThreads, config.guardian.maxMegapixels), visionModel(config)),
+    guardian: new GuardianService(config.guardian, decoder, visionModel(config)),
     tasks,
-    proofs: new ProofService(config, tasks),
+    proofs: new ProofService(config, tasks, photos),
+    photos,
     webhooks,
     live: new LiveFeed(config.live.maxQueuedEvents),
     secrets,

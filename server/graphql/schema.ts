@@ -4,7 +4,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { AgentResolver } from "../agents/agent.resolver";
 import { OperatorResolver } from "../operators/operator.resolver";
 import { TaskResolver } from "../tasks/task.resolver";
-import { ProofResolver } from "../proofs/proof.resolver";
+import { ProofPhotoResolver, ProofResolver } from "../proofs/proof.resolver";
 import { CostResolver } from "../tasks/cost.resolver";
 import { TaskUpdateResolver } from "../subscriptions/task-update.resolver";
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
@@ -18,6 +18,7 @@ export const RESOLVERS = [
   OperatorResolver,
   TaskResolver,
   ProofResolver,
+  ProofPhotoResolver,
   CostResolver,
   TaskUpdateResolver,
   WebhookEndpointResolver,

@@ -9,6 +9,7 @@ import { TaskStatus } from "../tasks/task.enums";
 import { GUARDIAN, transition } from "../tasks/task.transition";
 import { Verification, Verdict } from "./verification.entity";
 import type { GuardianResult, GuardianService } from "./guardian.service";
+import type { PhotoService } from "../photos/photo.service";
 
 export interface GuardianFollowUps {
   /** Called in the scoring transaction when a task was rejected and may be resubmitted. */
@@ -29,13 +30,14 @@ async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
  * overloaded fails the job, which retries with backoff; on its final
  * attempt the Guardian gives up on the model and asks for a manual review.
  */
-export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, followUps: GuardianFollowUps = {}): void {
+export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, photos: PhotoService, followUps: GuardianFollowUps = {}): void {
   const prepare = async (em: Em, payload: Record<string, unknown>, job: Job): Promise<GuardianResult | undefined> => {
-    const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos", "photos.data"] });
+    const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos"] });
     if (!(await awaitingScore(em, proof))) return undefined;
     const task = proof.task;
+    const originals = await Promise.all(proof.photos.getItems().map(async (photo) => (await photos.read(em, photo, "original"))!.data));
     return guardian.score(
-      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: proof.photos.getItems().map((photo) => photo.data), notes: proof.notes },
+      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes },
       { finalAttempt: job.attempts >= job.maxAttempts },
     );
   };

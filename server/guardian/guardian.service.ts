@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ImageDecoder, ModelFit } from "./image-decoder";
+import type { ModelFit, PhotoDecoder } from "../photos/photo.decoder";
 import { Verdict } from "./verification.entity";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
 
@@ -70,7 +70,7 @@ const clip = (text: string) => (text.length > MAX_MODEL_TEXT ? `${text.slice(0, 
 
 /**
  * The Guardian. First the offline checks, honestly what can be checked
- * without a vision model: every photo must decode as a real PNG or JPEG;
+ * without a vision model: every photo must decode as a real JPEG, PNG or WebP;
  * duplicates count once; low-resolution photos count partly; the number of
  * good photos is compared with what the requirements ask for; notes must be
  * there when asked. Then, when a vision model is configured and the offline
@@ -82,14 +82,9 @@ export class GuardianService {
 
   constructor(
     private readonly thresholds: GuardianThresholds,
-    private readonly decoder: ImageDecoder,
+    private readonly decoder: PhotoDecoder,
     private readonly vision?: VisionModel,
   ) {}
-
-  /** Ends the decoding threads. */
-  close(): Promise<void> {
-    return this.decoder.close();
-  }
 
   verdictFor(score: number): Verdict {
     if (score >= this.thresholds.approveAt) return Verdict.APPROVE;
@@ -149,7 +144,7 @@ export class GuardianService {
     };
   }
 
-  /** The offline checks, and the photos fit to show a model; the photos are decoded side by side off the event loop. */
+  /** The offline checks, and the photos fit to show a model; the photos are decoded side by side by sharp, off the event loop. */
   private async scoreOffline(proof: ProofForScoring): Promise<{ result: GuardianResult; usable: VisionPhoto[] }> {
     const reasons: string[] = [];
     const usable: VisionPhoto[] = [];
@@ -161,7 +156,7 @@ export class GuardianService {
       seen.add(digest);
       return duplicate ? undefined : photo;
     });
-    // With a model to ask, large photos also get a smaller copy for it, made on the decoding thread.
+    // With a model to ask, large photos also get a smaller copy for it, made in the same decode.
     const fit = this.vision ? MODEL_FIT : undefined;
     const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo, fit) : undefined)));
     let credit = 0;
@@ -171,7 +166,7 @@ export class GuardianService {
       if (!photo) {
         reasons.push(`${label} is a duplicate of an earlier photo`);
       } else if (!image) {
-        reasons.push(`${label} is not a decodable PNG or JPEG image (of at most ${this.decoder.maxMegapixels} megapixels)`);
+        reasons.push(`${label} is not a decodable JPEG, PNG or WebP image (of at most ${this.decoder.maxMegapixels} megapixels)`);
       } else {
         usable.push({ label, mediaType: image.model?.mediaType ?? image.format, data: image.model?.data ?? photo });
         const lowResolution = image.width < MIN_WIDTH || image.height < MIN_HEIGHT;

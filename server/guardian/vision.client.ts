@@ -19,7 +19,7 @@
  *   the newest do not take sampling controls such as `temperature`, so none is sent.
  */
 import { z } from "zod";
-import type { ImageFormat } from "./image";
+import type { PhotoFormat } from "../photos/photo.decoder";
 import { parseJsonOrUndefined } from "../common/json";
 
 /** The tool the model must call to answer. */
@@ -29,7 +29,7 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 /** One photo as the model sees it, labelled like the offline reasons ("photo 2"). */
 export interface VisionPhoto {
   label: string;
-  mediaType: ImageFormat;
+  mediaType: PhotoFormat;
   data: Buffer;
 }
 

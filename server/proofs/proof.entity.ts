@@ -35,10 +35,26 @@ export class Proof extends BaseEntity {
   }
 }
 
-/** A photo of a proof. The bytes live in the database so every replica sees them. */
-@ObjectType()
+/** What the pipeline learned of a stored photo: its upright size and the camera's EXIF capture facts. */
+export interface PhotoFacts {
+  width?: number;
+  height?: number;
+  hasCopies: boolean;
+  takenAt?: Date;
+  latitude?: number;
+  longitude?: number;
+}
+
+/**
+ * A photo of a proof. The bytes are exactly as uploaded (the evidence, EXIF
+ * included) and live in the configured photo store with a display copy and
+ * a thumbnail; photos from before the store kept their bytes in `data` until
+ * the background move (server/photos/photo.jobs.ts) takes them there.
+ */
+@ObjectType({ description: "A photo of a proof, as uploaded, with a display copy and thumbnail (JPEG, no metadata)" })
 @Entity({ tableName: "proof_photos" })
 @Index({ properties: ["proof"] })
+@Index({ properties: ["stored"] })
 export class ProofPhoto extends BaseEntity {
   @ManyToOne(() => Proof)
   proof: Proof;
@@ -47,28 +63,63 @@ export class ProofPhoto extends BaseEntity {
   @Property({ type: "integer" })
   position: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: "The original's type, by what its bytes show: image/jpeg, image/png or image/webp" })
   @Property({ type: "string", length: 100 })
   contentType: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Size of the original in bytes" })
   @Property({ type: "integer" })
   byteSize: number;
 
-  @Field(() => String, { description: "Hex SHA-256 of the bytes" })
+  @Field(() => String, { description: "Hex SHA-256 of the original's bytes" })
   @Property({ type: "string", length: 64 })
   sha256: string;
 
-  @Property({ type: BlobType, lazy: true })
-  data: Buffer;
+  /** The bytes of a photo from before the photo store; null once moved there. */
+  @Property({ type: BlobType, lazy: true, nullable: true })
+  data?: Buffer | null;
 
-  constructor(proof: Proof, position: number, contentType: string, data: Buffer, sha256: string) {
+  /** The original (and its copies, when it decoded) are in the photo store. */
+  @Property({ type: "boolean", default: false })
+  stored: boolean = false;
+
+  /** A display copy and thumbnail were made (false for a photo that does not decode). */
+  @Property({ type: "boolean", default: false })
+  hasCopies: boolean = false;
+
+  @Field(() => Int, { nullable: true, description: "Width in pixels, upright (EXIF orientation applied); null when the photo does not decode" })
+  @Property({ type: "integer", nullable: true })
+  width?: number;
+
+  @Field(() => Int, { nullable: true, description: "Height in pixels, upright; null when the photo does not decode" })
+  @Property({ type: "integer", nullable: true })
+  height?: number;
+
+  @Field(() => Date, { nullable: true, description: "When the camera says the photo was taken (EXIF DateTimeOriginal, read as UTC); null without EXIF" })
+  @Property({ type: "datetime", nullable: true })
+  takenAt?: Date;
+
+  /** EXIF GPS position, when the photo has one. */
+  @Property({ type: "double", nullable: true })
+  latitude?: number;
+
+  @Property({ type: "double", nullable: true })
+  longitude?: number;
+
+  constructor(proof: Proof, position: number, contentType: string, byteSize: number, sha256: string) {
     super();
     this.proof = proof;
     this.position = position;
     this.contentType = contentType;
-    this.data = data;
-    this.byteSize = data.length;
+    this.byteSize = byteSize;
     this.sha256 = sha256;
+  }
+
+  /** Records where the photo now lives and what decoding it showed. */
+  storedWith(facts: PhotoFacts): this {
+    this.stored = true;
+    this.data = null;
+    Object.assign(this, facts);
+    return this;
   }
 }

@@ -1,6 +1,8 @@
-import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, Float, FieldResolver, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
 import { Verification } from "../guardian/verification.entity";
+import { PhotoSize } from "../photos/photo.links";
+import { PhotoService } from "../photos/photo.service";
 import { Proof, ProofPhoto } from "./proof.entity";
 
 @Resolver(() => Proof)
@@ -13,5 +15,33 @@ export class ProofResolver {
   @FieldResolver(() => Verification, { nullable: true, description: "The Guardian's score of this submission" })
   async verification(@Root() proof: Proof, @Ctx() ctx: Context): Promise<Verification | null> {
     return ctx.em.findOne(Verification, { proof: proof.id });
+  }
+}
+
+const EARTH_RADIUS_M = 6_371_008.8;
+
+@Resolver(() => ProofPhoto)
+export class ProofPhotoResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "A short-lived URL of the photo in this size (a signed capability, valid for PHOTO_URL_TTL_SECONDS, at most 15 minutes; presigned by the bucket when photos are in S3), " +
+      "for clients that cannot send a key. Only the task's agent and the operator who submitted the proof get one; null for anyone else, and for DISPLAY/THUMBNAIL of a photo that does not decode",
+  })
+  async url(@Root() photo: ProofPhoto, @Arg("size", () => PhotoSize, { defaultValue: PhotoSize.DISPLAY }) size: PhotoSize, @Ctx() ctx: Context): Promise<string | null> {
+    const proof = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
+    if (!PhotoService.mayView(ctx.principal, proof.task, proof)) return null;
+    return ctx.services.photos.url(photo, { taskId: proof.task.id, attempt: proof.attempt, position: photo.position }, size);
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: "Metres from the task's location to where the photo's EXIF GPS says it was taken; null without GPS" })
+  async distanceFromTaskM(@Root() photo: ProofPhoto, @Ctx() ctx: Context): Promise<number | null> {
+    if (photo.latitude == null || photo.longitude == null) return null;
+    const { task } = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
+    const rad = Math.PI / 180;
+    const dLat = (photo.latitude - task.lat) * rad;
+    const dLng = (photo.longitude - task.lng) * rad;
+    const h = Math.sin(dLat / 2) ** 2 + Math.cos(task.lat * rad) * Math.cos(photo.latitude * rad) * Math.sin(dLng / 2) ** 2;
+    return Math.round(2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h)));
   }
 }

@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Em } from "../db/orm";
 import type { Config } from "../config";
 import { DomainError, ValidationError } from "../common/errors";
 import { Operator } from "../operators/operator.entity";
 import { enqueue } from "../jobs/job.queue";
-import { sniffImageFormat } from "../guardian/image";
+import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
+import type { PhotoService } from "../photos/photo.service";
 import type { Task } from "../tasks/task.entity";
 import { ActorType, TaskStatus } from "../tasks/task.enums";
 import { transition } from "../tasks/task.transition";
@@ -21,49 +22,88 @@ export interface PhotoUpload {
   filename?: string;
 }
 
+interface CheckedPhoto extends PhotoUpload {
+  format: PhotoFormat;
+}
+
 /** Proof submission: the operator's photos and notes for one attempt. */
 export class ProofService {
   constructor(
     private readonly config: Config,
     private readonly tasks: TaskService,
+    private readonly photos: PhotoService,
   ) {}
 
-  validatePhotos(photos: PhotoUpload[]): Array<PhotoUpload & { format: string }> {
+  /**
+   * Checks the photos before anything is stored or decoded: their number,
+   * sizes and types (by their bytes: JPEG, PNG or WebP; HEIC and anything
+   * else are 415), and the proof's decode budget: the pixels all photos add
+   * up to, read from their headers, so a few small files that claim huge
+   * canvases cannot cost minutes of decoding.
+   */
+  async validatePhotos(photos: PhotoUpload[]): Promise<CheckedPhoto[]> {
     if (!Array.isArray(photos) || photos.length === 0) throw new ValidationError("photos", "at least one photo is required");
     if (photos.length > this.config.limits.photosPerProof) {
       throw new ValidationError("photos", `at most ${this.config.limits.photosPerProof} photos per submission`);
     }
-    return photos.map((photo, i) => {
+    const checked = photos.map((photo, i) => {
       if (photo.data.length === 0) throw new ValidationError(`photos[${i}]`, "is empty");
       if (photo.data.length > this.config.limits.photoBytes) {
         throw new DomainError("PAYLOAD_TOO_LARGE", `photos[${i}]: must be at most ${this.config.limits.photoBytes} bytes (got ${photo.data.length})`, `photos[${i}]`);
       }
-      const format = sniffImageFormat(photo.data);
+      const format = sniffPhotoFormat(photo.data);
       if (!format) {
-        throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `photos[${i}]: must be a JPEG or PNG image`, `photos[${i}]`);
+        throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `photos[${i}]: must be one of ${ACCEPTED_PHOTO_TYPES.join(", ")} (HEIC and other types are not accepted)`, `photos[${i}]`, {
+          accepted: [...ACCEPTED_PHOTO_TYPES],
+        });
       }
       return { ...photo, format };
     });
+    const headers = await Promise.all(checked.map((photo) => readPhotoHeader(photo.data)));
+    // A photo whose header does not read decodes to nothing; the Guardian scores it as undecodable.
+    const pixels = headers.reduce((sum, header) => sum + (header ? header.width * header.height : 0), 0);
+    const budget = this.config.photos.decodeBudgetMegapixels;
+    if (pixels > budget * 1_000_000) {
+      throw new DomainError(
+        "PAYLOAD_TOO_LARGE",
+        `photos: together they are ${(pixels / 1_000_000).toFixed(1)} megapixels, over the limit of ${budget} megapixels per proof (send smaller or fewer photos)`,
+        "photos",
+        { megapixels: Math.round(pixels / 1_000) / 1_000, limitMegapixels: budget },
+      );
+    }
+    return checked;
   }
 
   async submit(em: Em, principal: OperatorPrincipal, taskId: string, photos: PhotoUpload[], notes?: string | null): Promise<Task> {
-    const checked = this.validatePhotos(photos);
+    const checked = await this.validatePhotos(photos);
     const trimmedNotes = notes?.trim() || undefined;
     if (trimmedNotes && trimmedNotes.length > LIMITS.notesChars) {
       throw new ValidationError("notes", `must be at most ${LIMITS.notesChars} characters (got ${trimmedNotes.length})`);
     }
-    return this.tasks.command(em, taskId, async (tx, task) => {
-      this.tasks.assertCanSubmit(task, principal);
-      const operator = tx.getReference(Operator, principal.operatorId);
-      task.attempts += 1;
-      const proof = new Proof(task, operator, task.attempts, trimmedNotes);
-      checked.forEach((photo, position) => {
-        const sha256 = createHash("sha256").update(photo.data).digest("hex");
-        proof.photos.add(new ProofPhoto(proof, position, photo.format, photo.data, sha256));
+    // Refused before any decoding or storing when the task cannot take proof from this operator now (checked again in the transaction).
+    this.tasks.assertCanSubmit(await this.tasks.find(em, taskId), principal);
+    // The bytes go to the photo store first, outside the transaction; a submission that then fails removes them.
+    const ids = checked.map(() => randomUUID());
+    const facts = await Promise.all(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format)));
+    try {
+      return await this.tasks.command(em, taskId, async (tx, task) => {
+        this.tasks.assertCanSubmit(task, principal);
+        const operator = tx.getReference(Operator, principal.operatorId);
+        task.attempts += 1;
+        const proof = new Proof(task, operator, task.attempts, trimmedNotes);
+        checked.forEach((photo, position) => {
+          const sha256 = createHash("sha256").update(photo.data).digest("hex");
+          const row = new ProofPhoto(proof, position, photo.format, photo.data.length, sha256).storedWith(facts[position]);
+          row.id = ids[position];
+          proof.photos.add(row);
+        });
+        tx.persist(proof);
+        transition(tx, task, TaskStatus.SUBMITTED, { type: ActorType.OPERATOR, id: operator.id }, `proof attempt ${task.attempts} of ${task.maxAttempts}`);
+        enqueue(tx, ProofJobs.score, { proofId: proof.id }, { dedupeKey: `score:${proof.id}` });
       });
-      tx.persist(proof);
-      transition(tx, task, TaskStatus.SUBMITTED, { type: ActorType.OPERATOR, id: operator.id }, `proof attempt ${task.attempts} of ${task.maxAttempts}`);
-      enqueue(tx, ProofJobs.score, { proofId: proof.id }, { dedupeKey: `score:${proof.id}` });
-    });
+    } catch (err) {
+      await this.photos.discard(em, ids);
+      throw err;
+    }
   }
 }

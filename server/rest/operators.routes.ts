@@ -78,7 +78,7 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
             items: { type: "string", format: "binary" },
             minItems: 1,
             maxItems: config.limits.photosPerProof,
-            description: `JPEG or PNG photos, each at most ${config.limits.photoBytes} bytes; repeat the "photos" part once per photo`,
+            description: `JPEG, PNG or WebP photos (HEIC and other types are 415), each at most ${config.limits.photoBytes} bytes, together at most ${config.photos.decodeBudgetMegapixels} megapixels; repeat the "photos" part once per photo`,
           },
           notes: { type: "string", maxLength: LIMITS.notesChars, description: "What the photos show, where the package was left, ..." },
         },
@@ -193,8 +193,10 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
         },
         async handle({ ctx, params, body }) {
           const { fields, files } = body as MultipartBody;
-          const photos = files.map((file) => ({ dataBase64: file.data.toString("base64"), contentType: file.contentType, filename: file.filename }));
-          const { submitProof: task } = await submitProof(ctx, { taskId: params.id, input: { photos, notes: fields.notes } });
+          // The files reach the resolver as bytes, by name (PhotoInput.upload): no base64 round trip.
+          const uploads = new Map(files.map((file, i) => [`photos.${i}`, file]));
+          const photos = [...uploads.keys()].map((upload) => ({ upload }));
+          const { submitProof: task } = await submitProof({ ...ctx, uploads }, { taskId: params.id, input: { photos, notes: fields.notes } });
           return { status: 202, body: presentTask(task) };
         },
       },

@@ -18,7 +18,7 @@ export interface Operation {
   summary: string;
   description?: string;
   tags: string[];
-  /** `[]` for calls that need no API key; omitted means the document's default (X-API-Key). */
+  /** `[]` for calls that need no API key, an empty option (`{}`) among others for a key-optional call (the route checks); omitted means the document's default (X-API-Key). */
   security?: Array<Record<string, string[]>>;
   parameters?: Parameter[];
   requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
@@ -43,6 +43,8 @@ export interface MultipartBody {
 export interface RestResponse {
   status: number;
   body: unknown;
+  /** A binary answer instead of JSON (a photo). */
+  file?: { data: Buffer; contentType: string; cacheSeconds: number };
 }
 
 export interface RestRequest {

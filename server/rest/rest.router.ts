@@ -19,6 +19,7 @@ import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
 import { webhooksResource } from "./webhooks.routes";
+import { photosResource } from "./photos.routes";
 
 export const REST_BASE_PATH = "/api/v1";
 
@@ -47,6 +48,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     tasksResource(graphql),
     operatorsResource(graphql, deps.config),
     webhooksResource(graphql),
+    photosResource(),
     openApiResource(() => document),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);
@@ -81,12 +83,18 @@ interface Gates {
 }
 
 function send(res: express.Response, response: RestResponse): void {
-  res.status(response.status).json(response.body);
+  if (!response.file) {
+    res.status(response.status).json(response.body);
+    return;
+  }
+  // Private: a photo is evidence for its task's agent and operator, never for a shared cache.
+  res.status(response.status).type(response.file.contentType).set({ "Cache-Control": `private, max-age=${response.file.cacheSeconds}`, "X-Content-Type-Options": "nosniff" }).send(response.file.data);
 }
 
 function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): express.RequestHandler {
   const { deps, idempotency } = gates;
-  const secured = route.operation.security === undefined || route.operation.security.length > 0;
+  const keyOptional = route.operation.security?.some((option) => Object.keys(option).length === 0) ?? false;
+  const secured = !keyOptional && (route.operation.security === undefined || route.operation.security.length > 0);
   return async (req, res) => {
     let response: RestResponse;
     try {

@@ -19,7 +19,7 @@ export const TASK_SUMMARY_SELECTION = `
 export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
   operator { id }
   events { id kind fromStatus toStatus actorType actorId reason createdAt }
-  proofs { attempt notes createdAt photos { contentType byteSize sha256 } }
+  proofs { attempt notes createdAt photos { position contentType byteSize sha256 width height takenAt distanceFromTaskM url(size: ORIGINAL) displayUrl: url(size: DISPLAY) thumbnailUrl: url(size: THUMBNAIL) } }
   verification { score verdict reasons createdAt }
   escrow { status chainId network contract chainTaskId amount { usd } funder payee fundTxHash releaseTxHash refundTxHash basescanUrl reclaimableAt }`;
 
@@ -43,10 +43,24 @@ export interface GqlTaskSummary {
   total: { usd: string };
 }
 
+export interface GqlProofPhoto {
+  position: number;
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  takenAt: string | null;
+  distanceFromTaskM: number | null;
+  url: string | null;
+  displayUrl: string | null;
+  thumbnailUrl: string | null;
+}
+
 export interface GqlTask extends GqlTaskSummary {
   operator: { id: string } | null;
   events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
-  proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: Array<{ contentType: string; byteSize: number; sha256: string }> }>;
+  proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: GqlProofPhoto[] }>;
   verification: { score: number; verdict: Verdict; reasons: string[]; createdAt: string } | null;
   escrow: GqlEscrow | null;
 }
@@ -136,7 +150,19 @@ export function presentTask(task: GqlTask) {
           attempt: proof.attempt,
           notes: proof.notes,
           submitted_at: proof.createdAt,
-          photos: proof.photos.map((photo) => ({ content_type: photo.contentType, byte_size: photo.byteSize, sha256: photo.sha256 })),
+          photos: proof.photos.map((photo) => ({
+            position: photo.position,
+            content_type: photo.contentType,
+            byte_size: photo.byteSize,
+            sha256: photo.sha256,
+            width: photo.width,
+            height: photo.height,
+            taken_at: photo.takenAt,
+            distance_from_task_m: photo.distanceFromTaskM,
+            url: photo.url,
+            display_url: photo.displayUrl,
+            thumbnail_url: photo.thumbnailUrl,
+          })),
         }
       : null,
     verification: task.verification
@@ -202,7 +228,19 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
       submitted_at: dateTime,
       photos: {
         type: "array",
-        items: object({ content_type: { type: "string" }, byte_size: { type: "integer", minimum: 1 }, sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } }),
+        items: object({
+          position: { type: "integer", minimum: 0, description: "n in GET /tasks/{id}/proof/photos/{n}" },
+          content_type: { type: "string", enum: ["image/jpeg", "image/png", "image/webp"] },
+          byte_size: { type: "integer", minimum: 1 },
+          sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          width: nullable({ type: "integer", minimum: 1, description: "Upright (EXIF orientation applied); null when the photo does not decode" }),
+          height: nullable({ type: "integer", minimum: 1 }),
+          taken_at: nullable({ ...dateTime, description: "EXIF capture time" }),
+          distance_from_task_m: nullable({ type: "number", minimum: 0, description: "From the task's location to the photo's EXIF GPS position" }),
+          url: nullable({ type: "string", format: "uri", description: "The original as uploaded: a signed URL valid for minutes (PHOTO_URL_TTL_SECONDS), no key needed" }),
+          display_url: nullable({ type: "string", format: "uri", description: "JPEG, long edge ≤ 1600 px, no metadata; null when the photo does not decode" }),
+          thumbnail_url: nullable({ type: "string", format: "uri", description: "JPEG, ≤ 320 px, no metadata" }),
+        }),
       },
     },
     "The latest proof submission (visible to the task's agent and to the operator holding it)",

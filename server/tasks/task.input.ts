@@ -71,10 +71,13 @@ export class GeoPointInput {
   lng!: number;
 }
 
-@InputType({ description: "A photo sent inline as base64" })
+@InputType({ description: "A photo: inline as base64, or a file part of the same request (REST multipart uploads); exactly one of the two" })
 export class PhotoInput {
-  @Field(() => String, { description: "The image bytes (JPEG or PNG), base64-encoded" })
-  dataBase64!: string;
+  @Field(() => String, { nullable: true, description: "The image bytes (JPEG, PNG or WebP), base64-encoded" })
+  dataBase64?: string;
+
+  @Field(() => String, { nullable: true, description: "The name of a file the transport received with this request (REST multipart: photos.0, photos.1, ...), sent without base64" })
+  upload?: string;
 
   @Field(() => String, { nullable: true })
   contentType?: string;

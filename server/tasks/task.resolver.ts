@@ -112,11 +112,16 @@ export class TaskResolver {
     @Ctx() ctx: Context,
   ): Promise<Task> {
     const principal = requireOperator(ctx);
-    const photos = (input.photos ?? []).map((photo, i) => ({
-      data: decodeBase64(photo.dataBase64, `photos[${i}].dataBase64`),
-      contentType: photo.contentType ?? undefined,
-      filename: photo.filename ?? undefined,
-    }));
+    const photos = (input.photos ?? []).map((photo, i) => {
+      if ((photo.dataBase64 == null) === (photo.upload == null)) throw new ValidationError(`photos[${i}]`, "give exactly one of dataBase64 and upload");
+      const uploaded = photo.upload != null ? ctx.uploads?.get(photo.upload) : undefined;
+      if (photo.upload != null && !uploaded) throw new ValidationError(`photos[${i}].upload`, "names no file of this request");
+      return {
+        data: uploaded?.data ?? decodeBase64(photo.dataBase64!, `photos[${i}].dataBase64`),
+        contentType: photo.contentType ?? uploaded?.contentType,
+        filename: photo.filename ?? uploaded?.filename,
+      };
+    });
     return ctx.services.proofs.submit(ctx.em, principal, taskId, photos, input.notes);
   }
 

@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { Mode } from "../common/mode";
 import { enqueue, type JobWorker } from "../jobs/job.queue";
 import { Operator, KycStatus } from "../operators/operator.entity";
-import { generatePhoto } from "../guardian/image";
+import { generatePhoto } from "../photos/photo.samples";
 import { expectedPhotoCount } from "../guardian/guardian.service";
 import type { GuardianFollowUps } from "../guardian/guardian.jobs";
 import type { ProofService, PhotoUpload } from "../proofs/proof.service";

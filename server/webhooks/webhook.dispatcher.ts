@@ -6,7 +6,13 @@ import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../
 import { EventCursor } from "./event-cursor.entity";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
-import { taskEventBody, wantsEvent, webhookEventId } from "./webhook.events";
+import { taskEventBody, wantsEvent, webhookEventId, type ProofReference } from "./webhook.events";
+import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import { Proof } from "../proofs/proof.entity";
+import { PhotoSize, type PhotoLinks } from "../photos/photo.links";
+
+/** The statuses a task reaches with proof in hand: their events carry it. */
+const WITH_PROOF: ReadonlySet<TaskStatus> = new Set([TaskStatus.SUBMITTED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID]);
 
 export const WEBHOOK_CURSOR = "webhooks";
 const BATCH = 500;
@@ -35,6 +41,7 @@ export class WebhookDispatcher {
     private readonly retryWindowMs: number,
     private readonly log: Logger,
     private readonly onDeliveriesWritten: () => void,
+    private readonly links: PhotoLinks,
   ) {}
 
   /** Where the durable cursor stands: every event up to it has its deliveries. */
@@ -95,9 +102,10 @@ export class WebhookDispatcher {
     const agentIds = [...new Set(events.map((event) => event.agentId))];
     const endpoints = await em.find(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE });
     const retryUntil = Date.now() + this.retryWindowMs;
+    const proofs = await this.proofsFor(em, events);
     let written = 0;
     for (const event of events) {
-      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt });
+      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, proofs(event));
       for (const endpoint of endpoints) {
         if (!this.receives(endpoint, event, type)) continue;
         em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
@@ -105,6 +113,26 @@ export class WebhookDispatcher {
       }
     }
     return written;
+  }
+
+  /** For each status change from SUBMITTED on: the task's latest proof submitted by then, its photos by their stable routes. */
+  private async proofsFor(em: Em, events: LiveTaskEvent[]): Promise<(event: LiveTaskEvent) => ProofReference | undefined> {
+    const about = (event: LiveTaskEvent) => event.kind === TaskEventKind.STATUS_CHANGED && WITH_PROOF.has(event.toStatus);
+    const taskIds = [...new Set(events.filter(about).map((event) => event.taskId))];
+    const proofs = taskIds.length ? await em.find(Proof, { task: { $in: taskIds } }, { populate: ["photos"], orderBy: { attempt: "desc" } }) : [];
+    return (event) => {
+      if (!about(event)) return undefined;
+      const proof = proofs.find((p) => p.task.id === event.taskId && p.createdAt <= event.createdAt);
+      if (!proof) return undefined;
+      return {
+        attempt: proof.attempt,
+        photos: proof.photos.getItems().map((photo) => {
+          const address = { taskId: event.taskId, attempt: proof.attempt, position: photo.position };
+          const copy = (size: PhotoSize) => (photo.hasCopies ? this.links.stable(address, size) : null);
+          return { position: photo.position, content_type: photo.contentType, url: this.links.stable(address, PhotoSize.ORIGINAL), display_url: copy(PhotoSize.DISPLAY), thumbnail_url: copy(PhotoSize.THUMBNAIL) };
+        }),
+      };
+    };
   }
 
   /**

@@ -47,8 +47,14 @@ export function webhookEventId(taskEventId: string): string {
   return `evt_${taskEventId}`;
 }
 
-/** The JSON body of a task event delivery (snake_case, like the REST API). */
-export function taskEventBody(event: TaskTransition): { type: string; body: string } {
+/** The proof a delivery points at: its photos by their stable API routes, which the agent's key opens (a payload is retried for a day, so it carries no expiring URL). */
+export interface ProofReference {
+  attempt: number;
+  photos: Array<{ position: number; content_type: string; url: string; display_url: string | null; thumbnail_url: string | null }>;
+}
+
+/** The JSON body of a task event delivery (snake_case, like the REST API); events from SUBMITTED on carry the proof they are about. */
+export function taskEventBody(event: TaskTransition, proof?: ProofReference): { type: string; body: string } {
   const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
@@ -64,6 +70,7 @@ export function taskEventBody(event: TaskTransition): { type: string; body: stri
       actor_type: event.actorType,
       reason: event.reason ?? null,
       occurred_at: event.occurredAt.toISOString(),
+      ...(proof ? { proof } : {}),
     },
   };
   return { type, body: JSON.stringify(body) };

@@ -5,15 +5,16 @@ import type { EventRelay } from "../subscriptions/event-relay";
 import { WebhookDispatcher } from "./webhook.dispatcher";
 import { WebhookSender } from "./webhook.sender";
 import type { SecretBox } from "./webhook.secrets";
+import type { PhotoLinks } from "../photos/photo.links";
 
 /** The background half of webhooks: the dispatcher turns settled task events into deliveries, the sender sends them. */
 export class WebhookWorkers {
   readonly dispatcher: WebhookDispatcher;
   readonly sender: WebhookSender;
 
-  constructor(orm: Orm, config: Config, secrets: SecretBox, log: Logger) {
+  constructor(orm: Orm, config: Config, secrets: SecretBox, log: Logger, links: PhotoLinks) {
     this.sender = new WebhookSender(orm, config.webhooks, secrets, log);
-    this.dispatcher = new WebhookDispatcher(orm, config.webhooks.retryWindowMs, log, () => this.sender.wake());
+    this.dispatcher = new WebhookDispatcher(orm, config.webhooks.retryWindowMs, log, () => this.sender.wake(), links);
   }
 
   /** The durable dispatcher cursor: every event up to it already has its deliveries. */

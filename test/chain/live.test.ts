@@ -3,7 +3,7 @@ import type { Wallet } from "ethers";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { REGISTER_OPERATOR, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import { Mode } from "../../server/common/mode";
 import { KycStatus, Operator } from "../../server/operators/operator.entity";
 import type { Chain } from "../../server/chain/chains";

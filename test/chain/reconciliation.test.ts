@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { registerAgent, taskInput, waitForStatus, POST_TASK } from "../support/fixtures";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import type { Chain } from "../../server/chain/chains";
 import { devAccounts } from "../../server/chain/local-chain";
 import { sendAndConfirm } from "../../server/chain/transactions";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import { EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
 import { eventually } from "../live/support/live";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, sharedDatabase, testChain, usdcBalance, type SharedDatabase } from "./support/chain";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { Task } from "../../server/tasks/task.entity";

@@ -3,8 +3,8 @@ import path from "node:path";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import jpeg from "jpeg-js";
 import { testDatabases } from "../support/databases";
+import { cameraJpeg } from "../support/photos";
 import { startServer, type TestServer } from "../support/server";
 
 /**
@@ -55,18 +55,6 @@ const notRun = (block: ReadmeBlock) => /^not run: \S/.test(block.note ?? "");
 const savedAs = (block: ReadmeBlock) => /^save (\S+)$/.exec(block.note ?? "")?.[1];
 const photosOf = (block: ReadmeBlock) => /^photos (\S+(?: \S+)*)$/.exec(block.note ?? "")?.[1].split(" ");
 
-/** A distinct JPEG per seed, the size a phone's photo is scaled to at least. */
-function jpegPhoto(seed: number): Buffer {
-  const width = 640;
-  const height = 480;
-  const data = Buffer.alloc(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    const x = i % width;
-    const y = Math.floor(i / width);
-    data.set([(seed * 53 + x) % 256, (seed * 97 + y) % 256, (seed * 193 + x + y) % 256, 255], i * 4);
-  }
-  return Buffer.from(jpeg.encode({ data, width, height }, 85).data);
-}
 
 /** An error answer of the REST API ({"error": {...}}) or of GraphQL ({"errors": [...]}). */
 const ERROR_ANSWER = /"errors?"\s*:\s*[[{]/;
@@ -133,7 +121,7 @@ describe("README.md", () => {
       for (const block of blocks) {
         const file = savedAs(block);
         if (file) fs.writeFileSync(path.join(dir, file), `${block.code}\n`);
-        photosOf(block)?.forEach((photo, seed) => fs.writeFileSync(path.join(dir, photo), jpegPhoto(seed + 1)));
+        for (const [seed, photo] of (photosOf(block) ?? []).entries()) fs.writeFileSync(path.join(dir, photo), await cameraJpeg(seed + 1));
       }
       const shellBlocks = blocks.filter((block) => SHELL.has(block.lang) && !notRun(block));
       const skipped = python ? [] : shellBlocks.filter((block) => /\bpython3\b/.test(block.code));

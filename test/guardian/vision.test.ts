@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import jpeg from "jpeg-js";
+import sharp from "sharp";
 import { GuardianService, type ProofForScoring } from "../../server/guardian/guardian.service";
-import { generatePhoto } from "../../server/guardian/image";
-import { ImageDecoderPool } from "../../server/guardian/image-decoder";
+import { generatePhoto } from "../../server/photos/photo.samples";
+import { PhotoDecoder } from "../../server/photos/photo.decoder";
 import { AnthropicVisionClient, VisionError } from "../../server/guardian/vision.client";
 import { Verdict } from "../../server/guardian/verification.entity";
 import { ConfigError, loadConfig } from "../../server/config";
@@ -10,10 +10,9 @@ import { FakeVision } from "../support/fake-vision";
 
 const MODEL = "claude-sonnet-4-5";
 
-function jpegPhoto(width = 640, height = 480): Buffer {
-  const data = Buffer.alloc(width * height * 4, 0x80);
-  return jpeg.encode({ data, width, height }, 80).data;
-}
+/** A plain grey 640x480 JPEG, made once before the tests. */
+let grey: Buffer;
+const jpegPhoto = () => grey;
 
 function proof(overrides: Partial<ProofForScoring> = {}): ProofForScoring {
   return {
@@ -38,13 +37,13 @@ async function visionFailure(promise: Promise<unknown>): Promise<VisionError> {
 
 describe("Guardian vision model (Anthropic Messages API, against a local fake)", () => {
   let fake: FakeVision;
-  let decoder: ImageDecoderPool;
+  const decoder = new PhotoDecoder(50, 2);
   let guardian: GuardianService;
   const client = (apiKey = fake.apiKey, timeoutMs = 2_000) => new AnthropicVisionClient({ apiKey, baseUrl: fake.url, model: MODEL, timeoutMs });
 
   before(async () => {
     fake = await FakeVision.start();
-    decoder = new ImageDecoderPool(2, 50);
+    grey = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg({ quality: 80 }).toBuffer();
   });
   beforeEach(() => {
     fake.requests.length = 0;
@@ -52,7 +51,6 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     guardian = new GuardianService({ approveAt: 90, rejectBelow: 50 }, decoder, client());
   });
   after(async () => {
-    await decoder.close();
     await fake.stop();
   });
 
@@ -105,7 +103,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     await guardian.score(proof({ photos: [large, jpegPhoto()] }));
     const [request] = fake.requests;
     expect(request.images.map((image) => image.mediaType)).to.deep.equal(["image/jpeg", "image/jpeg"]);
-    const sent = jpeg.decode(request.images[0].bytes);
+    const sent = await sharp(request.images[0].bytes).metadata();
     expect([sent.width, sent.height]).to.deep.equal([1_568, 1_176]);
     expect(request.images[1].bytes.equals(jpegPhoto())).to.equal(true);
   });

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody, type RestResult } from "../support/rest-client";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import { Task } from "../../server/tasks/task.entity";
 
 /** Small limits so that "too large" and "too many" are cheap to reach. */

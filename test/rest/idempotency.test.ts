@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 import { IdempotencyRecord } from "../../server/rest/idempotency.entity";
 import { IdempotencyJobs } from "../../server/rest/idempotency.store";
 import { enqueue } from "../../server/jobs/job.queue";

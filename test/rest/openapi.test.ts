@@ -76,6 +76,7 @@ for (const db of testDatabases()) {
         "GET /operators/tasks/available listAvailableTasks",
         "GET /tasks listTasks",
         "GET /tasks/{id} getTask",
+        "GET /tasks/{id}/proof/photos/{n} getProofPhoto",
         "POST /agents/register registerAgent",
         "POST /operators/kyc startKyc",
         "POST /operators/register registerOperator",

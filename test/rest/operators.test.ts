@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 
 for (const db of testDatabases()) {
   describe(`REST API: operators (${db.name})`, () => {

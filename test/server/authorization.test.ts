@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
-import { generatePhoto } from "../../server/guardian/image";
+import { generatePhoto } from "../../server/photos/photo.samples";
 
 const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
 const photo = (seed: number) => ({ dataBase64: generatePhoto(seed).toString("base64"), contentType: "image/png" });

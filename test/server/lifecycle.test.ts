@@ -101,7 +101,7 @@ for (const db of testDatabases()) {
       expect(found.distanceKm).to.be.within(0, 1);
 
       await server.client.ok(`mutation($id: ID!) { acceptTask(id: $id) { status } }`, { id: postTask.id }, operator.testApiKey);
-      const { generatePhoto } = await import("../../server/guardian/image");
+      const { generatePhoto } = await import("../../server/photos/photo.samples");
       const photo = generatePhoto(7).toString("base64");
       const { submitProof } = await server.client.ok(
         `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status attempts } }`,

@@ -17,6 +17,8 @@ export const FAST_ENV: Record<string, string> = {
   PORT: "0",
   HOST: "127.0.0.1",
   LOG_LEVEL: "silent",
+  // Photos in the test database, which each test drops, rather than files under ./data/photos.
+  PHOTO_STORE: "database",
   TEST_MODE_STEP_MS: "0",
   WORKER_POLL_MS: "20",
   // Rate limits high enough that only the rate-limit suites meet them.

@@ -4,6 +4,7 @@ import { TaskId } from "../inputs";
 import { getTask } from "../task.operations";
 import { TaskSchema } from "../task.view";
 import { success } from "../tool-result";
+import { proofImages } from "../proof-images";
 
 export function registerCheckStatusTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -11,11 +12,15 @@ export function registerCheckStatusTool(server: McpServer, backend: GraphQLBacke
     {
       title: "Check a task",
       description:
-        "A task in full: terms, event log, latest proof, the AI Guardian's verification, escrow and next step. To wait for a change, use wait_for_task.",
+        "A task in full: terms, event log, latest proof, the AI Guardian's verification, escrow and next step; once proof exists, its photos as images. To wait for a change, use wait_for_task.",
       inputSchema: { task_id: TaskId },
       outputSchema: TaskSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async ({ task_id }, { signal }) => success(await getTask(backend, task_id, signal)),
+    async ({ task_id }, { signal }) => {
+      const task = await getTask(backend, task_id, signal);
+      const result = success(task);
+      return { ...result, content: [...result.content, ...(await proofImages(task, signal))] };
+    },
   );
 }

@@ -9,6 +9,7 @@ import { TaskId } from "../inputs";
 import { waitForTask, type WaitRequest } from "../task.watch";
 import { TaskStepSchema } from "../task.view";
 import { failure, success, ToolError } from "../tool-result";
+import { proofImages } from "../proof-images";
 
 const WAIT_LIMITS = { defaultSeconds: 50, maxSeconds: 3_600 } as const;
 /** How long a finished wait's result stays readable through tasks/result. */
@@ -88,7 +89,8 @@ async function runWait(server: McpServer, backend: GraphQLBackend, args: WaitArg
         await reportProgress(status, elapsedMs);
       },
     });
-    result = success({ task: TaskStepSchema.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+    const done = success({ task: TaskStepSchema.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+    result = { ...done, content: [...done.content, ...(await proofImages(outcome.task, extra.signal))] };
   } catch (err) {
     result = failure(err);
   }

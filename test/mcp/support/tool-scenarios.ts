@@ -48,6 +48,9 @@ function resourceJson(read: ReadResourceResult): Record<string, any> {
   return JSON.parse("text" in content ? content.text : "");
 }
 
+/** A task with its photo URLs' expiry and signature left out: each read signs them afresh. */
+const unsigned = (task: Record<string, any>) => JSON.parse(JSON.stringify(task).replace(/&expires=\d+&signature=[0-9a-f]+/g, ""));
+
 /** The status changes of a task's event log (its ESCROW_FUNDED entry is asserted where its place is certain). */
 const transitions = (task: Record<string, any>) => task.events.filter((e: any) => e.kind === "STATUS_CHANGED").map((e: any) => `${e.from_status ?? "∅"}→${e.to_status}`);
 
@@ -105,12 +108,23 @@ export function toolScenarios(context: () => ScenarioContext): void {
     mcp.transcript.push(JSON.stringify(waited), JSON.stringify(progress));
     const { task, reached, timed_out } = ok(waited);
     expect({ status: task.status, reached, timed_out }).to.deep.equal({ status: "PAID", reached: true, timed_out: false });
+    // The model sees what it bought: each photo's display copy as an image, and a link to the original.
+    const images = waited.content.filter((block) => block.type === "image");
+    expect(images.map((image) => image.mimeType)).to.deep.equal(["image/jpeg", "image/jpeg"]);
+    expect(Buffer.from((images[0] as { data: string }).data, "base64").subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).to.equal(true);
+    const links = waited.content.filter((block) => block.type === "resource_link") as Array<{ uri: string; mimeType?: string }>;
+    expect(links.map((link) => link.mimeType)).to.deep.equal(["image/png", "image/png"]);
+    const original = await fetch(links[0].uri);
+    expect(original.status, "the original opens from its link without a key").to.equal(200);
+    expect(original.headers.get("content-type")).to.equal("image/png");
     expect(progress, "progress notifications while waiting").to.not.be.empty;
     expect(progress.every((p) => p.total === 50 && typeof p.message === "string")).to.equal(true);
     expect(progress.map((p) => p.progress)).to.deep.equal([...progress.map((p) => p.progress)].sort((a, b) => a - b));
 
-    const checked = ok(await mcp.call("check_status", { task_id: posted.task_id }));
+    const checkedResult = await mcp.call("check_status", { task_id: posted.task_id });
+    const checked = ok(checkedResult);
     expect(Object.fromEntries(Object.keys(task).map((key) => [key, checked[key]])), "the brief is the full task's own fields").to.deep.equal(task);
+    expect(checkedResult.content.filter((block) => block.type === "image"), "check_status shows the photos too").to.have.length(2);
     expect(checked.next_step).to.match(/^Done/);
     expect(checked).to.include({ mode: "test", task_type: "PHOTO", currency: "USDC" });
     expect(checked.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
@@ -120,7 +134,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(checked.operator_id).to.be.a("string");
     const { next_step: _nextStep, ...shown } = checked;
     const rest = await fetch(`${context().server.url}/api/v1/tasks/${posted.task_id}`, { headers: { "X-API-Key": configuredKeys[0] } });
-    expect(shown, "the same task over MCP as over REST").to.deep.equal(await rest.json());
+    expect(unsigned(shown), "the same task over MCP as over REST").to.deep.equal(unsigned((await rest.json()) as Record<string, any>));
     expect(shown.escrow, "with its escrow released on chain").to.deep.include({ status: "RELEASED", network: "local" });
 
     const listed = ok(await mcp.call("list_tasks", { status: "PAID" }));

@@ -1,0 +1,35 @@
+import type { Em } from "../db/orm";
+
+/**
+ * Where proof photos' bytes live. Every replica of a deployment must see
+ * every photo: the database and an S3 bucket are shared by nature; a
+ * directory only when it is a shared mount (config.ts refuses one with
+ * REDIS_URL set, which means replicas, unless PHOTO_DIRECTORY_SHARED says so).
+ */
+export interface PhotoStore {
+  /** The backend's name, for logs: database, directory or s3. */
+  readonly kind: PhotoStoreKind;
+  /**
+   * Writes (or overwrites) an object: the same key always gets the same
+   * bytes, so a retried write is harmless. Every method takes the caller's
+   * EntityManager: the database store works through it, inside the caller's
+   * transaction when there is one (SQLite has one connection, so a second
+   * one would wait on it for ever); the others ignore it.
+   */
+  put(em: Em, key: string, data: Buffer, contentType: string): Promise<void>;
+  /** The object's bytes, or undefined when there is none under the key. */
+  get(em: Em, key: string): Promise<Buffer | undefined>;
+  /** Removes the objects; keys that do not exist are skipped. */
+  delete(em: Em, keys: string[]): Promise<void>;
+  /** A URL the client fetches from the store itself, valid for `ttlSeconds`; undefined when the store cannot serve the bytes (they go through the API). */
+  presign?(key: string, contentType: string, ttlSeconds: number): Promise<string>;
+  /** Releases connections, at shutdown. */
+  close?(): void;
+}
+
+export type PhotoStoreKind = "database" | "directory" | "s3";
+
+/** The object names of a stored photo's original and its two shown copies. */
+export function photoKey(photoId: string, variant: "original" | "display" | "thumbnail"): string {
+  return `proof-photos/${photoId}/${variant}`;
+}

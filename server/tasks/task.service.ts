@@ -5,6 +5,7 @@ import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
 import { Mode } from "../common/mode";
 import { formatUsd, feeFor } from "../common/money";
+import { requiredText } from "../common/validate";
 import {
   ConflictError,
   DeadlinePassedError,
@@ -26,7 +27,7 @@ import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
-import { parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
+import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 
 export const TaskJobs = {
   expire: "task.expire",
@@ -318,13 +319,14 @@ export class TaskService {
    * operator.
    */
   async release(em: Em, principal: OperatorPrincipal, taskId: string, reason?: string): Promise<Task> {
+    const why = reason?.trim() ? requiredText(reason, "reason", LIMITS.reasonChars) : "released by the operator";
     return this.command(em, taskId, async (tx, task) => {
       if (task.operator?.id !== principal.operatorId || task.mode !== principal.mode) throw new NotFoundError("task", taskId);
       if (task.status !== TaskStatus.ACCEPTED) {
         throw new ConflictError(`only an ACCEPTED task can be released; this task is ${task.status}`, { from: task.status, to: TaskStatus.POSTED });
       }
       const operator = await tx.findOneOrFail(Operator, principal.operatorId);
-      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, reason?.trim() || "released by the operator");
+      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why);
     });
   }
 
@@ -334,7 +336,7 @@ export class TaskService {
    * else ends a reservation; a task past its deadline expires at once.
    */
   reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string): void {
-    transition(em, task, TaskStatus.POSTED, actor, reason.slice(0, 1000));
+    transition(em, task, TaskStatus.POSTED, actor, reason);
     task.operator = undefined;
     operator.tasksReleased += 1;
     if (task.deadline.getTime() <= Date.now()) {

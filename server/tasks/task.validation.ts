@@ -40,6 +40,8 @@ export const LIMITS = {
   requirementChars: 500,
   notesChars: 5_000,
   idempotencyKeyChars: 255,
+  /** A reason given for a transition (the length of task_events.reason). */
+  reasonChars: 1_000,
   /** A deadline must leave the operator at least this long. */
   minLeadMs: 60_000,
 } as const;

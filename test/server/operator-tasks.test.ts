@@ -56,6 +56,9 @@ for (const db of testDatabases()) {
       const notYet = await server.client.fails(RELEASE, { id }, holder.testApiKey);
       expect(notYet.extensions?.code, "a task the operator does not hold is not theirs to release").to.equal("NOT_FOUND");
       await server.client.ok(ACCEPT, { id }, holder.testApiKey);
+      const tooLong = await server.client.fails(`mutation($id: ID!, $reason: String) { releaseTask(id: $id, reason: $reason) { status } }`, { id, reason: "x".repeat(1001) }, holder.testApiKey);
+      expect(tooLong.extensions).to.include({ code: "BAD_USER_INPUT", field: "reason" });
+      expect(tooLong.message).to.match(/at most 1000 characters/);
       const { releaseTask } = await server.client.ok(RELEASE, { id }, holder.testApiKey);
       expect(releaseTask.status).to.equal("POSTED");
       expect(releaseTask.operator).to.equal(null);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_COMPILE_SOLIDITY_LOG_COMPILATION_ERRORS } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-ethers";
 import "@nomicfoundation/hardhat-chai-matchers";
@@ -25,6 +25,30 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersi
     version: SOLC_VERSION,
     longVersion: require("solc").version() as string,
   };
+});
+
+/**
+ * solc warns (code 2394) wherever `tstore` appears that transient storage
+ * lives until the end of the transaction, not of the call. TaskEscrow uses it
+ * on purpose and only through OpenZeppelin's ReentrancyGuardTransient, whose
+ * TransientSlot sets the guard on entry and clears it before returning: the
+ * use solc's own message calls safe ("reentrancy guards that are cleared at
+ * the end of the call"). That one warning, at that one place, is dropped;
+ * any other use of transient storage still warns.
+ */
+const TRANSIENT_STORAGE_WARNING = "2394";
+const REENTRANCY_GUARD_SLOT = "@openzeppelin/contracts/utils/TransientSlot.sol";
+
+interface SolcMessage {
+  errorCode?: string;
+  severity: string;
+  sourceLocation?: { file: string };
+}
+
+subtask(TASK_COMPILE_SOLIDITY_LOG_COMPILATION_ERRORS).setAction(async (args: { output?: { errors?: SolcMessage[] } }, _hre, runSuper) => {
+  const isGuardWarning = (m: SolcMessage) => m.severity === "warning" && m.errorCode === TRANSIENT_STORAGE_WARNING && m.sourceLocation?.file === REENTRANCY_GUARD_SLOT;
+  const errors = args.output?.errors?.filter((message) => !isGuardWarning(message));
+  return runSuper({ ...args, output: args.output && { ...args.output, errors } });
 });
 
 function accountsFromEnv(): string[] {

@@ -10,6 +10,7 @@ import { deploymentIdOf } from "./db/deployment.entity";
 import { createServices, type Services } from "./services";
 import { JobWorker } from "./jobs/job.queue";
 import { registerTaskJobs } from "./tasks/task.jobs";
+import { TransitionLog } from "./tasks/transition.log";
 import { registerKycJobs } from "./kyc/kyc.jobs";
 import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
@@ -65,6 +66,7 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<HumanOps> {
   const log = options.log ?? createLogger(config.logLevel);
   const orm = await initORM(config.database);
+  orm.em.getEventManager().registerSubscriber(new TransitionLog(log));
   const deploymentId = config.deploymentId ?? (await deploymentIdOf(orm));
   const chains = await Chains.start(config.chain, log);
   let worker: JobWorker | undefined;
@@ -85,8 +87,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
   registerKycJobs(worker, services.kyc);
-  const testMode = registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
-  registerGuardianJobs(worker, services.guardian, services.tasks, services.photos, testMode);
+  registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
+  registerGuardianJobs(worker, services.guardian, services.tasks, services.photos);
   registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
   await scheduleLegacyPhotoMove(orm.em.fork(), log);
 

@@ -11,6 +11,9 @@ import { ChainSender } from "./outbox.sender";
 import { Reconciler } from "./reconciler";
 import { SettlementOutcomes } from "./settlement";
 
+/** How long a start waits for a fresh in-process chain to be set up (it takes milliseconds; this bounds a stuck one). */
+const START_SETTLE_MS = 30_000;
+
 export interface EscrowWorkerOptions {
   /** Lease on a claimed outbox row (CHAIN_LEASE_MS). */
   leaseMs: number;
@@ -48,25 +51,37 @@ export class EscrowWorkers {
     this.indexers = chains.all().map((chain) => new ChainIndexer(orm, chain, this.reconciler, log));
   }
 
+  /**
+   * Starts settlement. A chain started by this process begins empty: before
+   * this resolves (and so before the server says it is ready) open test
+   * tasks' escrows are moved to it and funded again and the funding wallet
+   * is minted what the books hold, so a task posted at once can be funded
+   * and accepted at once instead of after the first periodic sweep.
+   */
   async start(): Promise<void> {
     for (const chain of this.chains.all()) {
       await this.vouch(chain, Date.now());
       await this.queueApproval(chain);
     }
+    const fresh = this.indexers.filter((indexer) => indexer.chain.inProcess);
+    for (const indexer of fresh) {
+      while (await indexer.step());
+      await this.reconciler.sweep(indexer.chain, () => this.caughtUp(indexer));
+    }
     await this.sender.start();
     this.running = true;
     for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, 250), () => this.catchUp(indexer));
     for (const indexer of this.indexers) {
-      const caughtUp = async () => (await indexer.position()) >= (await indexer.chain.confirmedHead());
       this.every(
         this.options.reconcileMs,
         async () => {
           await this.vouch(indexer.chain, Date.now());
-          await this.reconciler.sweep(indexer.chain, caughtUp);
+          await this.reconciler.sweep(indexer.chain, () => this.caughtUp(indexer));
         },
         true,
       );
     }
+    if (fresh.length) await this.settled(fresh.map((indexer) => indexer.chain.key), START_SETTLE_MS);
   }
 
   wake(): void {
@@ -89,16 +104,31 @@ export class EscrowWorkers {
    * books with the chain).
    */
   async idle(timeoutMs = 30_000): Promise<void> {
+    if (!(await this.settled(this.indexers.map((indexer) => indexer.chain.key), timeoutMs))) {
+      throw new Error(`chain settlement still busy after ${timeoutMs} ms`);
+    }
+  }
+
+  /** Waits (bounded) until these chains' outbox rows are all done and their indexers have read up to the head; false on timeout. */
+  private async settled(chainKeys: string[], timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     const em = this.orm.em.fork();
+    const indexers = this.indexers.filter((indexer) => chainKeys.includes(indexer.chain.key));
     for (;;) {
-      const open = await em.count(ChainTx, { status: { $in: [...OPEN_TX_STATUSES] } });
-      const behind = open ? [] : await Promise.all(this.indexers.map(async (i) => (await i.position()) < (await i.chain.confirmedHead())));
-      if (!open && !behind.some(Boolean)) return;
-      if (Date.now() > until) throw new Error(`chain settlement still busy after ${timeoutMs} ms (${open} outbox row(s) open)`);
+      const open = await em.count(ChainTx, { chainKey: { $in: chainKeys }, status: { $in: [...OPEN_TX_STATUSES] } });
+      const behind = open ? [] : await Promise.all(indexers.map(async (indexer) => !(await this.caughtUp(indexer))));
+      if (!open && !behind.some(Boolean)) return true;
+      if (Date.now() > until) {
+        this.log.warn({ chains: chainKeys, open }, `chain settlement still busy after ${timeoutMs} ms`);
+        return false;
+      }
       this.sender.wake();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  private async caughtUp(indexer: ChainIndexer): Promise<boolean> {
+    return (await indexer.position()) >= (await indexer.chain.confirmedHead());
   }
 
   private async catchUp(indexer: ChainIndexer): Promise<void> {

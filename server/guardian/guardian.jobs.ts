@@ -1,7 +1,6 @@
 import type { Em } from "../db/orm";
 import type { JobWorker } from "../jobs/job.queue";
 import type { Job } from "../jobs/job.entity";
-import type { Task } from "../tasks/task.entity";
 import { Proof } from "../proofs/proof.entity";
 import { ProofJobs } from "../proofs/proof.service";
 import type { TaskService } from "../tasks/task.service";
@@ -10,11 +9,6 @@ import { GUARDIAN, transition } from "../tasks/task.transition";
 import { Verification, Verdict } from "./verification.entity";
 import type { GuardianResult, GuardianService } from "./guardian.service";
 import type { PhotoService } from "../photos/photo.service";
-
-export interface GuardianFollowUps {
-  /** Called in the scoring transaction when a task was rejected and may be resubmitted. */
-  onRejected?(em: Em, task: Task): void;
-}
 
 /** Is this proof still waiting for its score (not scored yet, and its task still at this attempt)? */
 async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
@@ -30,7 +24,7 @@ async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
  * overloaded fails the job, which retries with backoff; on its final
  * attempt the Guardian gives up on the model and asks for a manual review.
  */
-export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, photos: PhotoService, followUps: GuardianFollowUps = {}): void {
+export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, photos: PhotoService): void {
   const prepare = async (em: Em, payload: Record<string, unknown>, job: Job): Promise<GuardianResult | undefined> => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos"] });
     if (!(await awaitingScore(em, proof))) return undefined;
@@ -50,9 +44,6 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     const reason = `Guardian score ${result.score}: ${result.reasons.join("; ")}`.slice(0, 1000);
     if (result.verdict === Verdict.APPROVE) tasks.verify(em, task, GUARDIAN, reason);
     else if (result.verdict === Verdict.REVIEW) transition(em, task, TaskStatus.MANUAL_REVIEW, GUARDIAN, reason);
-    else {
-      tasks.reject(em, task, GUARDIAN, reason);
-      if ((task.status as TaskStatus) === TaskStatus.REJECTED) followUps.onRejected?.(em, task);
-    }
+    else tasks.reject(em, task, GUARDIAN, reason);
   }, prepare);
 }

@@ -175,7 +175,7 @@ export class GuardianService {
       }
     });
     if (credit < expected) {
-      reasons.push(`the requirements ask for ${expected} photo(s); ${seen.size} distinct photo(s) were usable for ${credit.toFixed(1)}`);
+      reasons.push(`the requirements ask for ${expected} photo(s); ${usable.length} of ${seen.size} distinct photo(s) were usable, worth ${credit.toFixed(1)}`);
     }
     let score = (100 * Math.min(credit, expected)) / expected;
     if (notesRequired(proof.proofRequirements) && !proof.notes?.trim()) {

@@ -2,7 +2,7 @@ import { Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 
 import { ForbiddenError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import { requireOperator } from "../graphql/auth";
-import { KycStatus, Operator } from "../operators/operator.entity";
+import { KycStatus, KycView, Operator } from "../operators/operator.entity";
 import { KycApplicant } from "./kyc-applicant.entity";
 
 @ObjectType({ description: "What the operator's app needs to open Sumsub's WebSDK" })
@@ -19,7 +19,7 @@ export class StartKycPayload {
   @Field(() => String)
   levelName!: string;
 
-  @Field(() => KycStatus)
+  @Field(() => KycView)
   kycStatus!: KycStatus;
 }
 

@@ -1,13 +1,28 @@
 import { Entity, Enum, Property, Unique } from "@mikro-orm/core";
-import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 
+/** An operator's identity verification (KYC), as stored: what accepting live tasks needs. */
 export enum KycStatus {
   PENDING = "PENDING",
   APPROVED = "APPROVED",
   REJECTED = "REJECTED",
 }
-registerEnumType(KycStatus, { name: "KycStatus", description: "Identity verification state of an operator" });
+
+/** KYC as it applies to the key asking: a test key needs none, whatever the operator's verification is. */
+export const KycView = { ...KycStatus, NOT_REQUIRED: "NOT_REQUIRED" } as const;
+export type KycView = (typeof KycView)[keyof typeof KycView];
+
+registerEnumType(KycView, {
+  name: "KycStatus",
+  description: "Identity verification (KYC) as it applies to the key asking: live keys need APPROVED to accept tasks; test keys need none (NOT_REQUIRED)",
+  valuesConfig: {
+    PENDING: { description: "Not verified yet (or resubmission asked for): live tasks cannot be accepted" },
+    APPROVED: { description: "Verified: live tasks can be accepted" },
+    REJECTED: { description: "Finally rejected: live tasks cannot be accepted" },
+    NOT_REQUIRED: { description: "Test key: test tasks need no identity verification" },
+  },
+});
 
 /** A human who accepts tasks, submits proof and is paid to a Base address. */
 @ObjectType()
@@ -25,13 +40,17 @@ export class Operator extends BaseEntity {
   @Property({ type: "string", length: 42 })
   payoutAddress: string;
 
-  @Field(() => KycStatus)
+  /** Shown through OperatorResolver.kycStatus, as it applies to the key asking. */
   @Enum({ items: () => KycStatus, default: KycStatus.PENDING })
   kycStatus: KycStatus = KycStatus.PENDING;
 
   /** The built-in operator that completes test-mode tasks. */
   @Property({ type: "boolean", default: false })
   isMock: boolean = false;
+
+  @Field(() => Int, { description: "Accepted tasks this operator gave back (releaseTask) for others to take" })
+  @Property({ type: "integer", default: 0 })
+  tasksReleased: number = 0;
 
   constructor(name: string, email: string, payoutAddress: string) {
     super();

@@ -1,9 +1,10 @@
 import { Arg, Ctx, Field, FieldResolver, InputType, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { ForbiddenError } from "../common/errors";
+import { Mode } from "../common/mode";
 import type { Context } from "../graphql/context";
 import { requireOperator } from "../graphql/auth";
 import { Money } from "../graphql/money.type";
-import { Operator } from "./operator.entity";
+import { KycView, Operator } from "./operator.entity";
 
 @InputType()
 export class RegisterOperatorInput {
@@ -42,6 +43,13 @@ export class OperatorResolver {
   @Query(() => Operator, { description: "The operator whose key made this request" })
   async viewerOperator(@Ctx() ctx: Context): Promise<Operator> {
     return ctx.services.operators.get(ctx.em, requireOperator(ctx).operatorId);
+  }
+
+  @FieldResolver(() => KycView, {
+    description: "Identity verification as it applies to the key asking: NOT_REQUIRED with a test key; otherwise (and on registration, which answers for live tasks) PENDING, APPROVED or REJECTED",
+  })
+  kycStatus(@Root() operator: Operator, @Ctx() ctx: Context): KycView {
+    return ctx.principal?.mode === Mode.TEST ? KycView.NOT_REQUIRED : operator.kycStatus;
   }
 
   @FieldResolver(() => Money, { description: "Earnings paid to this operator in the key's mode" })

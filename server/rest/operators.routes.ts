@@ -5,7 +5,9 @@ import type { GraphQLRunner } from "./graphql.executor";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
 import { errors, jsonResponse, ref, type MultipartBody } from "./rest.route";
-import { presentAvailableTask, presentTask, TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlTask, type GqlTaskSummary } from "./task.presenter";
+import { TaskStatus } from "../tasks/task.enums";
+import { KycView } from "../operators/operator.entity";
+import { presentAvailableTask, presentTask, presentTaskSummary, TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlOperatorTask, type GqlTaskSummary } from "./task.presenter";
 
 const REGISTER_OPERATOR = `mutation RegisterOperator($input: RegisterOperatorInput!) {
   registerOperator(input: $input) { testApiKey liveApiKey operator { id name payoutAddress kycStatus createdAt } }
@@ -16,6 +18,11 @@ const AVAILABLE_TASKS = `query AvailableTasks($near: GeoPointInput!, $radiusKm: 
 const START_KYC = `mutation StartKyc { startKyc { applicantId accessToken expiresAt levelName kycStatus } }`;
 const ACCEPT_TASK = `mutation AcceptTask($id: ID!) { acceptTask(id: $id) { ${TASK_SELECTION} } }`;
 const SUBMIT_PROOF = `mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) { submitProof(taskId: $taskId, input: $input) { ${TASK_SELECTION} } }`;
+const MY_TASKS = `query MyTasks($filter: TaskFilter, $first: Int!, $after: String) {
+  myTasks(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${TASK_SUMMARY_SELECTION} } }
+}`;
+const RELEASE_TASK = `mutation ReleaseTask($id: ID!, $reason: String) { releaseTask(id: $id, reason: $reason) { ${TASK_SELECTION} } }`;
+const MAX_PAGE = 100;
 
 interface RegisterOperatorData {
   registerOperator: {
@@ -35,22 +42,25 @@ interface StartKycData {
 /** The operator's routes: register, verify identity (live), find open tasks nearby, accept one, upload photo proof. */
 export function operatorsResource(graphql: GraphQLRunner, config: Config): RestResource {
   const registerOperator = graphql.operation<RegisterOperatorData>(REGISTER_OPERATOR);
-  const availableTasks = graphql.operation<{ availableTasks: Array<{ distanceKm: number; task: GqlTaskSummary }> }>(AVAILABLE_TASKS);
+  const availableTasks = graphql.operation<{ availableTasks: Array<{ distanceKm: number; task: GqlTaskSummary<null> }> }>(AVAILABLE_TASKS);
   const startKyc = graphql.operation<StartKycData>(START_KYC);
-  const acceptTask = graphql.operation<{ acceptTask: GqlTask }>(ACCEPT_TASK);
-  const submitProof = graphql.operation<{ submitProof: GqlTask }>(SUBMIT_PROOF);
+  const acceptTask = graphql.operation<{ acceptTask: GqlOperatorTask }>(ACCEPT_TASK);
+  const submitProof = graphql.operation<{ submitProof: GqlOperatorTask }>(SUBMIT_PROOF);
+  const myTasks = graphql.operation<{ myTasks: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: GqlTaskSummary<null>[] } }>(MY_TASKS);
+  const releaseTask = graphql.operation<{ releaseTask: GqlOperatorTask }>(RELEASE_TASK);
   return {
     inputs: { RegisterOperatorRequest: { graphqlType: "RegisterOperatorInput" } },
     schemas: {
       OperatorRegistration: {
         type: "object",
         additionalProperties: false,
-        required: ["operator_id", "name", "payout_address", "kyc_status", "test_api_key", "live_api_key", "created_at"],
+        required: ["operator_id", "name", "payout_address", "kyc_status", "test_kyc_status", "test_api_key", "live_api_key", "created_at"],
         properties: {
           operator_id: { type: "string", format: "uuid" },
           name: { type: "string" },
           payout_address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "EIP-55 checksummed Base address the operator is paid to" },
-          kyc_status: { type: "string", enum: ["PENDING", "APPROVED", "REJECTED"], description: "Accepting live tasks needs APPROVED; test tasks need none" },
+          kyc_status: { type: "string", enum: ["PENDING", "APPROVED", "REJECTED"], description: "Identity verification for live tasks (the live key): accepting them needs APPROVED" },
+          test_kyc_status: { const: KycView.NOT_REQUIRED, description: "Test tasks (the test key) need no identity verification" },
           test_api_key: { type: "string", pattern: "^ho_test_", description: "For test tasks. Shown once." },
           live_api_key: { type: "string", pattern: "^ho_live_", description: "For live tasks. Shown once." },
           created_at: { type: "string", format: "date-time" },
@@ -67,6 +77,30 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
           level_name: { type: "string", description: "The Sumsub verification level" },
           kyc_status: { type: "string", enum: ["PENDING", "APPROVED", "REJECTED"] },
         },
+      },
+      OperatorTaskList: {
+        type: "object",
+        additionalProperties: false,
+        required: ["tasks", "pagination"],
+        properties: {
+          tasks: { type: "array", items: ref("TaskSummary"), description: "Newest first; fee_usd and total_usd are null (an operator sees its reward only)" },
+          pagination: {
+            type: "object",
+            additionalProperties: false,
+            required: ["limit", "total", "has_more", "next_cursor"],
+            properties: {
+              limit: { type: "integer" },
+              total: { type: "integer", description: "The operator's tasks matching the filter, over all pages" },
+              has_more: { type: "boolean" },
+              next_cursor: { type: ["string", "null"], description: "Pass as `after` for the next page" },
+            },
+          },
+        },
+      },
+      ReleaseTaskRequest: {
+        type: "object",
+        additionalProperties: false,
+        properties: { reason: { type: ["string", "null"], maxLength: 1000, description: "Why, for the task's events (no personal data)" } },
       },
       AvailableTaskList: { type: "object", additionalProperties: false, required: ["tasks"], properties: { tasks: { type: "array", items: ref("AvailableTask") } } },
       ProofUpload: {
@@ -107,6 +141,7 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
               name: operator.name,
               payout_address: operator.payoutAddress,
               kyc_status: operator.kycStatus,
+              test_kyc_status: KycView.NOT_REQUIRED,
               test_api_key: result.testApiKey,
               live_api_key: result.liveApiKey,
               created_at: operator.createdAt,
@@ -161,6 +196,51 @@ export function operatorsResource(graphql: GraphQLRunner, config: Config): RestR
           const variables = { near: { lat: query.lat, lng: query.lng }, radiusKm: query.radius_km, taskType: query.task_type, first: query.limit };
           const { availableTasks: found } = await availableTasks(ctx, variables);
           return { status: 200, body: { tasks: found.map(presentAvailableTask) } };
+        },
+      },
+      {
+        method: "get",
+        path: "/operators/tasks",
+        fieldAliases: { first: "limit" },
+        operation: {
+          operationId: "listMyTasks",
+          summary: "The tasks this operator holds or held (accepted, submitted, paid, ...), newest first",
+          description: "A released task is no longer the operator's. Page with `after` = the previous page's `pagination.next_cursor`.",
+          tags: ["Operators"],
+          parameters: [
+            { name: "status", in: "query", description: "Only tasks in this status", schema: { type: "string", enum: Object.values(TaskStatus) } },
+            { name: "task_type", in: "query", description: "Only tasks of this type", schema: { type: "string", enum: Object.values(TaskType) } },
+            { name: "limit", in: "query", description: `Page size, 1 to ${MAX_PAGE}`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 20 } },
+            { name: "after", in: "query", description: "The cursor of the previous page (pagination.next_cursor)", schema: { type: "string" } },
+          ],
+          responses: { "200": jsonResponse("A page of the operator's tasks", ref("OperatorTaskList")), ...errors(403) },
+        },
+        async handle({ ctx, query }) {
+          const filter = { status: query.status, taskType: query.task_type };
+          const { myTasks: page } = await myTasks(ctx, { filter, first: query.limit, after: query.after });
+          return {
+            status: 200,
+            body: {
+              tasks: page.nodes.map(presentTaskSummary),
+              pagination: { limit: query.limit, total: page.totalCount, has_more: page.pageInfo.hasNextPage, next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null },
+            },
+          };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/release",
+        operation: {
+          operationId: "releaseTask",
+          summary: "Give up an ACCEPTED task this operator holds",
+          description: "The task is POSTED again for others to take and its escrow stays funded; the release is counted on the operator's record. Only an ACCEPTED task can be released (409).",
+          tags: ["Operators"],
+          requestBody: { required: false, content: { "application/json": { schema: ref("ReleaseTaskRequest") } } },
+          responses: { "200": jsonResponse("The task, POSTED again", ref("Task")), ...errors(403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { releaseTask: task } = await releaseTask(ctx, { id: params.id, reason: body?.reason });
+          return { status: 200, body: presentTask(task) };
         },
       },
       {

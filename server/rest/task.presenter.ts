@@ -23,7 +23,10 @@ export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
   verification { score verdict reasons createdAt }
   escrow { status chainId network contract chainTaskId amount { usd } funder payee fundTxHash releaseTxHash refundTxHash basescanUrl reclaimableAt }`;
 
-export interface GqlTaskSummary {
+/** The agent's fee and total as GraphQL gives them: money for the agent, null for operators (they see only their reward). */
+export type AgentMoney = { usd: string } | null;
+
+export interface GqlTaskSummary<M extends AgentMoney = { usd: string }> {
   id: string;
   status: TaskStatus;
   mode: "TEST" | "LIVE";
@@ -39,8 +42,8 @@ export interface GqlTaskSummary {
   updatedAt: string;
   location: { lat: number; lng: number; address: string | null };
   reward: { usd: string };
-  fee: { usd: string };
-  total: { usd: string };
+  fee: M;
+  total: M;
 }
 
 export interface GqlProofPhoto {
@@ -57,7 +60,10 @@ export interface GqlProofPhoto {
   thumbnailUrl: string | null;
 }
 
-export interface GqlTask extends GqlTaskSummary {
+/** A task as an operator reads it: no fee or total. */
+export type GqlOperatorTask = GqlTask<null>;
+
+export interface GqlTask<M extends AgentMoney = { usd: string }> extends GqlTaskSummary<M> {
   operator: { id: string } | null;
   events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
   proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: GqlProofPhoto[] }>;
@@ -103,7 +109,9 @@ export function restMode(mode: "TEST" | "LIVE"): "test" | "live" {
   return mode === "LIVE" ? "live" : "test";
 }
 
-export function presentTaskSummary(task: GqlTaskSummary) {
+const usdOf = <M extends AgentMoney>(money: M) => (money?.usd ?? null) as M extends null ? null : string;
+
+export function presentTaskSummary<M extends AgentMoney>(task: GqlTaskSummary<M>) {
   return {
     task_id: task.id,
     status: task.status,
@@ -113,8 +121,8 @@ export function presentTaskSummary(task: GqlTaskSummary) {
     task_type: task.taskType,
     location: { lat: task.location.lat, lng: task.location.lng, address: task.location.address },
     reward_usd: task.reward.usd,
-    fee_usd: task.fee.usd,
-    total_usd: task.total.usd,
+    fee_usd: usdOf(task.fee),
+    total_usd: usdOf(task.total),
     currency: "USDC" as const,
     deadline: task.deadline,
     proof_requirements: task.proofRequirements,
@@ -126,11 +134,11 @@ export function presentTaskSummary(task: GqlTaskSummary) {
   };
 }
 
-export function presentAvailableTask(available: { task: GqlTaskSummary; distanceKm: number }) {
+export function presentAvailableTask(available: { task: GqlTaskSummary<null>; distanceKm: number }) {
   return { ...presentTaskSummary(available.task), distance_km: available.distanceKm };
 }
 
-export function presentTask(task: GqlTask) {
+export function presentTask<M extends AgentMoney>(task: GqlTask<M>) {
   const proof = task.proofs.at(-1);
   return {
     ...presentTaskSummary(task),
@@ -174,7 +182,8 @@ export function presentTask(task: GqlTask) {
 
 // ── JSON Schemas ──────────────────────────────────────────────────────────────
 
-const usd = (description: string): JsonSchema => ({ type: "string", pattern: "^\\d+\\.\\d{2,6}$", description, examples: ["15.00"] });
+const usdAmount: JsonSchema = { type: "string", pattern: "^\\d+\\.\\d{2,6}$", examples: ["15.00"] };
+const usd = (description: string): JsonSchema => ({ ...usdAmount, description });
 
 const TASK_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
   task_id: { type: "string", format: "uuid" },
@@ -185,8 +194,8 @@ const TASK_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
   task_type: ref("TaskType"),
   location: ref("Location"),
   reward_usd: usd("Paid to the operator, in USD (USDC), as an exact decimal string"),
-  fee_usd: usd("Platform fee, charged to the agent on top of the reward"),
-  total_usd: usd("reward_usd + fee_usd: what the agent paid into escrow"),
+  fee_usd: { ...nullable(usdAmount), description: "Platform fee, charged to the agent on top of the reward; null for operators (they see only their reward)" },
+  total_usd: { ...nullable(usdAmount), description: "reward_usd + fee_usd: what the agent paid into escrow; null for operators" },
   currency: { const: "USDC" },
   deadline: dateTime,
   proof_requirements: { type: "array", items: { type: "string" } },

@@ -4,7 +4,7 @@ import type { GraphQLRunner } from "./graphql.executor";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
 import { errors, jsonResponse, ref, type Parameter } from "./rest.route";
-import { presentTask, presentTaskSummary, TASK_SCHEMAS, TASK_SELECTION, TASK_SUMMARY_SELECTION, type GqlTask } from "./task.presenter";
+import { presentTask, presentTaskSummary, TASK_SCHEMAS, TASK_SELECTION, TASK_SUMMARY_SELECTION, type AgentMoney, type GqlTask } from "./task.presenter";
 
 const MAX_PAGE = 100;
 
@@ -32,7 +32,8 @@ const taskResponse = (status: string, description: string) => ({ [status]: jsonR
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
 export function tasksResource(graphql: GraphQLRunner): RestResource {
   const postTask = graphql.operation<{ postTask: GqlTask }>(POST_TASK);
-  const getTask = graphql.operation<{ task: GqlTask }>(GET_TASK);
+  // Read by agents and operators: an operator gets no fee or total.
+  const getTask = graphql.operation<{ task: GqlTask<AgentMoney> }>(GET_TASK);
   const listTasks = graphql.operation<{ tasks: { totalCount: number; nodes: GqlTask[] } }>(LIST_TASKS);
   const cancelTask = graphql.operation<{ cancelTask: GqlTask }>(CANCEL_TASK);
   const reviewTask = graphql.operation<{ reviewTask: GqlTask }>(REVIEW_TASK);
@@ -117,7 +118,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
         operation: {
           operationId: "getTask",
           summary: "One task with its events, latest proof and verification",
-          description: "An agent sees its own tasks; an operator sees open tasks and the tasks it holds.",
+          description: "An agent sees its own tasks; an operator sees open tasks and the tasks it holds, with fee_usd and total_usd null (an operator sees its reward only).",
           tags: ["Tasks"],
           responses: { ...taskResponse("200", "The task"), ...errors(404) },
         },
@@ -131,7 +132,8 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
         path: "/tasks/{id}/cancel",
         operation: {
           operationId: "cancelTask",
-          summary: "Cancel a POSTED or ACCEPTED task; everything in escrow goes back to the agent",
+          summary: "Cancel a POSTED, ACCEPTED or REJECTED task; everything in escrow goes back to the agent",
+          description: "Proof waiting for a decision (SUBMITTED, MANUAL_REVIEW) is decided first: 409.",
           tags: ["Tasks"],
           requestBody: { required: false, content: { "application/json": { schema: ref("CancelTaskRequest") } } },
           responses: { ...taskResponse("200", "The task, CANCELLED"), ...errors(403, 404) },

@@ -1,9 +1,21 @@
 import type { Mode } from "../common/mode";
 import { DomainError } from "../common/errors";
-import { TaskEventKind } from "../tasks/task.enums";
+import type { ObjectQuery } from "@mikro-orm/core";
+import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import type { TaskEvent } from "../tasks/task-event.entity";
 import type { LiveTaskEvent } from "./live-event";
 
-/** Where an event is published: its task, its agent, and for a task that opens (its escrow funded) the open market of its mode. */
+/** Does this event put its task on the open market: its escrow funded on chain, or an operator giving it back (ACCEPTED → POSTED)? */
+export function opensTask(event: Pick<LiveTaskEvent, "kind" | "fromStatus" | "toStatus">): boolean {
+  return event.kind === TaskEventKind.ESCROW_FUNDED || (event.fromStatus === TaskStatus.ACCEPTED && event.toStatus === TaskStatus.POSTED);
+}
+
+/** The stored events opensTask accepts, for replaying them. */
+export const OPENING_EVENTS: ObjectQuery<TaskEvent> = {
+  $or: [{ kind: TaskEventKind.ESCROW_FUNDED }, { kind: TaskEventKind.STATUS_CHANGED, fromStatus: TaskStatus.ACCEPTED, toStatus: TaskStatus.POSTED }],
+};
+
+/** Where an event is published: its task, its agent, and for a task that opens (see opensTask) the open market of its mode. */
 export const Topics = {
   task: (taskId: string) => `task:${taskId}`,
   agent: (agentId: string) => `agent:${agentId}`,
@@ -12,7 +24,7 @@ export const Topics = {
 
 function topicsOf(event: LiveTaskEvent): string[] {
   const topics = [Topics.task(event.taskId), Topics.agent(event.agentId)];
-  if (event.kind === TaskEventKind.ESCROW_FUNDED) topics.push(Topics.open(event.mode));
+  if (opensTask(event)) topics.push(Topics.open(event.mode));
   return topics;
 }
 

@@ -3,10 +3,10 @@ import { NotFoundError, UnauthenticatedError, ValidationError } from "../common/
 import type { Context } from "../graphql/context";
 import { requireAgent, requireOperator } from "../graphql/auth";
 import { Task } from "../tasks/task.entity";
-import { TaskEventKind, TaskStatus, TaskType } from "../tasks/task.enums";
+import { TaskStatus, TaskType } from "../tasks/task.enums";
 import { GeoPointInput } from "../tasks/task.input";
 import type { LiveTaskEvent } from "./live-event";
-import { Topics } from "./live-feed";
+import { OPENING_EVENTS, opensTask, Topics } from "./live-feed";
 import { TaskUpdate } from "./task-update.type";
 import { parseAfterEventId, TaskUpdateStream, type FeedSource } from "./task-update.stream";
 
@@ -60,9 +60,9 @@ function nearbySource(ctx: Context, args: NearbyArgs): FeedSource {
   const latDelta = (radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
   return {
     topic: Topics.open(principal.mode),
-    // A task is offered once its money is locked on chain (as availableTasks does), not when it is posted.
-    accepts: (e) => e.kind === TaskEventKind.ESCROW_FUNDED && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
-    replayWhere: { kind: TaskEventKind.ESCROW_FUNDED, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
+    // A task is offered once its money is locked on chain (as availableTasks does), not when it is posted; again when its operator gives it back.
+    accepts: (e) => opensTask(e) && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
+    replayWhere: { ...OPENING_EVENTS, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
   };
 }
 
@@ -102,7 +102,8 @@ export class TaskUpdateResolver {
   }
 
   @Subscription(() => TaskUpdate, {
-    description: "Operators: tasks within radiusKm of a point (in the key's mode), as they open: when their reward is locked in escrow on chain and they can be accepted (kind ESCROW_FUNDED)",
+    description:
+      "Operators: tasks within radiusKm of a point (in the key's mode), as they open: when their reward is locked in escrow on chain and they can be accepted (kind ESCROW_FUNDED), and again when the operator holding one gives it back (ACCEPTED → POSTED)",
     subscribe: ({ args, context }: SubscribeResolverData<unknown, NearbyArgs, Context>) => stream(context, nearbySource(context, args), args.afterEventId),
   })
   taskPostedNearby(

@@ -46,6 +46,7 @@ export interface TaskTerms {
 @Entity({ tableName: "tasks" })
 @Index({ properties: ["status", "lat", "lng"] })
 @Index({ properties: ["agent", "createdAt"] })
+@Index({ properties: ["operator", "createdAt"] })
 @Unique({ properties: ["agent", "idempotencyKey"] })
 export class Task extends BaseEntity {
   [OptionalProps]?: "status" | "attempts" | "version" | "createdAt" | "updatedAt";

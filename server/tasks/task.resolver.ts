@@ -11,6 +11,7 @@ import { TaskEvent } from "./task-event.entity";
 import { TaskType } from "./task.enums";
 import { GeoPointInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
 import { AvailableTask, TaskConnection } from "./task.types";
+import type { Page } from "./task.service";
 
 const MAX_PAGE = 100;
 const MAX_RADIUS_KM = 500;
@@ -18,6 +19,15 @@ const MAX_RADIUS_KM = 500;
 function pageSize(first: number): number {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new ValidationError("first", `must be from 1 to ${MAX_PAGE}`);
   return first;
+}
+
+function connection(page: Page<Task>): TaskConnection {
+  return { nodes: page.nodes, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+}
+
+/** An operator sees what it is paid, not what the agent pays on top. */
+function agentOnly(ctx: Context, money: bigint): Money | null {
+  return ctx.principal?.kind === "operator" ? null : Money.of(money);
 }
 
 function decodeBase64(value: string, field: string): Buffer {
@@ -60,11 +70,12 @@ export class TaskResolver {
     if (offset !== undefined && offset !== null && (offset < 0 || !Number.isInteger(offset))) {
       throw new ValidationError("offset", "must be a whole number >= 0");
     }
-    const page = await ctx.services.tasks.list(ctx.em, principal, filter ?? {}, pageSize(first), after ?? undefined, offset ?? undefined);
-    return { nodes: page.nodes, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+    return connection(await ctx.services.tasks.list(ctx.em, principal, filter ?? {}, pageSize(first), after ?? undefined, offset ?? undefined));
   }
 
-  @Mutation(() => Task, { description: "Cancel a POSTED or ACCEPTED task; everything in escrow goes back to the agent" })
+  @Mutation(() => Task, {
+    description: "Cancel a POSTED, ACCEPTED or REJECTED task (no proof waiting for a decision); everything in escrow goes back to the agent",
+  })
   async cancelTask(
     @Arg("id", () => ID) id: string,
     @Ctx() ctx: Context,
@@ -105,6 +116,27 @@ export class TaskResolver {
     return ctx.services.tasks.accept(ctx.em, requireOperator(ctx), id);
   }
 
+  @Query(() => TaskConnection, { description: "The tasks this operator holds or held (accepted, submitted, paid, ...), newest first" })
+  async myTasks(
+    @Ctx() ctx: Context,
+    @Arg("filter", () => TaskFilter, { nullable: true }) filter?: TaskFilter,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number = 20,
+    @Arg("after", () => String, { nullable: true, description: "Cursor from pageInfo.endCursor" }) after?: string,
+  ): Promise<TaskConnection> {
+    return connection(await ctx.services.tasks.listForOperator(ctx.em, requireOperator(ctx), filter ?? {}, pageSize(first), after ?? undefined));
+  }
+
+  @Mutation(() => Task, {
+    description: "Give up an ACCEPTED task you hold: it is POSTED again for others, its escrow stays funded, and the release is counted on your record (tasksReleased)",
+  })
+  async releaseTask(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: Context,
+    @Arg("reason", () => String, { nullable: true, description: "Why, for the task's audit log (no personal data)" }) reason?: string,
+  ): Promise<Task> {
+    return ctx.services.tasks.release(ctx.em, requireOperator(ctx), id, reason ?? undefined);
+  }
+
   @Mutation(() => Task, { description: "Submit photo proof for a task you hold; the Guardian scores it" })
   async submitProof(
     @Arg("taskId", () => ID) taskId: string,
@@ -132,14 +164,14 @@ export class TaskResolver {
     return Money.of(task.rewardUnits);
   }
 
-  @FieldResolver(() => Money, { description: "Platform fee, charged on top of the reward" })
-  fee(@Root() task: Task): Money {
-    return Money.of(task.feeUnits);
+  @FieldResolver(() => Money, { nullable: true, description: "Platform fee, charged to the agent on top of the reward; null for operators" })
+  fee(@Root() task: Task, @Ctx() ctx: Context): Money | null {
+    return agentOnly(ctx, task.feeUnits);
   }
 
-  @FieldResolver(() => Money, { description: "reward + fee: what the agent pays into escrow" })
-  total(@Root() task: Task): Money {
-    return Money.of(task.totalUnits);
+  @FieldResolver(() => Money, { nullable: true, description: "reward + fee: what the agent pays into escrow; null for operators" })
+  total(@Root() task: Task, @Ctx() ctx: Context): Money | null {
+    return agentOnly(ctx, task.totalUnits);
   }
 
   @FieldResolver(() => Location)

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { raw, OptimisticLockError, UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm/core";
+import { raw, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
 import { Mode } from "../common/mode";
 import { formatUsd, feeFor } from "../common/money";
+import { requiredText } from "../common/validate";
 import {
   ConflictError,
   DeadlinePassedError,
@@ -26,11 +27,14 @@ import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
-import { parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
+import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 
 export const TaskJobs = {
   expire: "task.expire",
 } as const;
+
+/** The built-in mock operator's steps (server/testmode), queued as its test tasks move. */
+export const TestModeJobs = { accept: "testmode.accept", submit: "testmode.submit" } as const;
 
 /** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
 export interface CommitSignals {
@@ -194,9 +198,21 @@ export class TaskService {
     }
   }
 
+  /**
+   * Calls a task off with a full refund: while it is POSTED or ACCEPTED, or
+   * REJECTED with no new proof submitted. Proof waiting for a decision
+   * (SUBMITTED, MANUAL_REVIEW) is decided first.
+   */
   async cancel(em: Em, principal: AgentPrincipal, taskId: string, reason?: string): Promise<Task> {
     return this.command(em, taskId, async (tx, task) => {
       this.assertOwner(task, principal);
+      if (task.status === TaskStatus.SUBMITTED || task.status === TaskStatus.MANUAL_REVIEW) {
+        const next = task.status === TaskStatus.SUBMITTED ? "wait for the Guardian's score" : "decide it with reviewTask first";
+        throw new ConflictError(`a ${task.status} task has proof waiting for a decision and cannot be cancelled: ${next} (a REJECTED task can be cancelled)`, {
+          from: task.status,
+          to: TaskStatus.CANCELLED,
+        });
+      }
       transition(tx, task, TaskStatus.CANCELLED, agentActor(principal), reason ?? "cancelled by the agent");
       this.refund(tx, task);
     });
@@ -221,11 +237,16 @@ export class TaskService {
   }
 
   async list(em: Em, principal: AgentPrincipal, filter: TaskListFilter, first: number, after?: string, offset?: number): Promise<Page<Task>> {
-    const where: FilterQuery<Task> = { agent: principal.agentId, mode: principal.mode };
+    return this.page(em, { agent: principal.agentId, mode: principal.mode }, filter, first, after, offset);
+  }
+
+  /** One page of `owned` tasks matching `filter`, newest first, from a cursor or an offset. */
+  private async page(em: Em, owned: ObjectQuery<Task>, filter: TaskListFilter, first: number, after?: string, offset?: number): Promise<Page<Task>> {
+    const where: ObjectQuery<Task> = { ...owned };
     if (filter.status) where.status = filter.status;
     if (filter.taskType) where.taskType = filter.taskType;
     const totalCount = await em.count(Task, where);
-    const pageWhere: FilterQuery<Task> = { ...where };
+    const pageWhere: ObjectQuery<Task> = { ...where };
     if (after) {
       const cursor = decodeCursor(after);
       pageWhere.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
@@ -291,6 +312,46 @@ export class TaskService {
     });
   }
 
+  /**
+   * The operator gives an accepted task up: it is POSTED again, open to
+   * others, its escrow still funded; the release is counted on the
+   * operator's record. A test task of a scenario goes back to the mock
+   * operator.
+   */
+  async release(em: Em, principal: OperatorPrincipal, taskId: string, reason?: string): Promise<Task> {
+    const why = reason?.trim() ? requiredText(reason, "reason", LIMITS.reasonChars) : "released by the operator";
+    return this.command(em, taskId, async (tx, task) => {
+      if (task.operator?.id !== principal.operatorId || task.mode !== principal.mode) throw new NotFoundError("task", taskId);
+      if (task.status !== TaskStatus.ACCEPTED) {
+        throw new ConflictError(`only an ACCEPTED task can be released; this task is ${task.status}`, { from: task.status, to: TaskStatus.POSTED });
+      }
+      const operator = await tx.findOneOrFail(Operator, principal.operatorId);
+      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why);
+    });
+  }
+
+  /**
+   * ACCEPTED → POSTED: the task is open again and the operator who held it
+   * has it on their record. Shared by an operator's release and whatever
+   * else ends a reservation; a task past its deadline expires at once.
+   */
+  reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string): void {
+    transition(em, task, TaskStatus.POSTED, actor, reason);
+    task.operator = undefined;
+    operator.tasksReleased += 1;
+    if (task.deadline.getTime() <= Date.now()) {
+      transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
+      this.refund(em, task);
+    } else {
+      this.offerToMockOperator(em, task);
+    }
+  }
+
+  /** The operator's own tasks (accepted, submitted, paid, ...), newest first. */
+  async listForOperator(em: Em, principal: OperatorPrincipal, filter: TaskListFilter, first: number, after?: string): Promise<Page<Task>> {
+    return this.page(em, { operator: principal.operatorId, mode: principal.mode }, filter, first, after);
+  }
+
   /** A task as an operator may see it: open tasks of its mode, and tasks it holds. */
   async getForOperator(em: Em, principal: OperatorPrincipal, taskId: string): Promise<Task> {
     const task = await this.find(em, taskId);
@@ -321,10 +382,18 @@ export class TaskService {
     if (task.status !== TaskStatus.POSTED) return;
     task.updatedAt = new Date();
     escrowFunded(em, task, txHash);
+    this.offerToMockOperator(em, task);
+  }
+
+  /** A test task walking a scenario is open: the mock operator comes to accept it. */
+  private offerToMockOperator(em: Em, task: Task): void {
+    if (this.mockWalks(task)) enqueue(em, TestModeJobs.accept, { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
+  }
+
+  /** Whether the mock operator works this test task (every scenario but MANUAL and EXPIRE). */
+  private mockWalks(task: Task): boolean {
     const scenario = task.testScenario;
-    if (scenario && scenario !== TestScenario.MANUAL && scenario !== TestScenario.EXPIRE) {
-      enqueue(em, "testmode.accept", { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
-    }
+    return task.mode === Mode.TEST && !!scenario && scenario !== TestScenario.MANUAL && scenario !== TestScenario.EXPIRE;
   }
 
   /** The escrow could not be funded on chain: a task still waiting for it is called off and the agent refunded (nothing left the funding wallet). */
@@ -360,8 +429,10 @@ export class TaskService {
   }
 
   /**
-   * REJECTED; when no attempt or no time is left the rejection is final and
-   * the task expires with a refund in the same transaction.
+   * REJECTED, by the Guardian or by the agent on review; when no attempt or
+   * no time is left the rejection is final and the task expires with a
+   * refund in the same transaction. Otherwise the operator may resubmit (the
+   * mock operator does, for a test task it holds) or the agent may cancel.
    */
   reject(em: Em, task: Task, actor: Actor, reason: string): void {
     transition(em, task, TaskStatus.REJECTED, actor, reason);
@@ -371,6 +442,8 @@ export class TaskService {
     } else if (task.deadline.getTime() <= Date.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "final rejection: the deadline has passed");
       this.refund(em, task);
+    } else if (this.mockWalks(task)) {
+      enqueue(em, TestModeJobs.submit, { taskId: task.id }, { runAt: Date.now() + this.config.testMode.stepDelayMs });
     }
   }
 

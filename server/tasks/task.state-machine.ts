@@ -6,20 +6,26 @@ import { TaskStatus } from "./task.enums";
  * through `assertTransition`; anything not listed here is a CONFLICT.
  *
  *   POSTED ──accept──▶ ACCEPTED ──submit──▶ SUBMITTED ──score ≥ approve──▶ VERIFIED ──settle──▶ PAID
- *     │                   │                    ├──score in between──▶ MANUAL_REVIEW ──approve──▶ VERIFIED
+ *     ▲ ◀───release────┘  │                    ├──score in between──▶ MANUAL_REVIEW ──approve──▶ VERIFIED
  *     │                   │                    └──score < reject──▶ REJECTED ◀──reject──┘
  *     │                   │                                            │ resubmit ─▶ SUBMITTED
- *     ├─cancel/expire─────┴──▶ CANCELLED / EXPIRED ◀── no attempts or time left ─┘
+ *     ├─cancel/expire─────┴──▶ CANCELLED / EXPIRED ◀── cancel, or no attempts or time left ─┘
+ *
+ * The agent can end every state that holds money and waits on someone else
+ * with a full refund (cancel POSTED, ACCEPTED, REJECTED; reject in
+ * MANUAL_REVIEW, then cancel); SUBMITTED waits only for the Guardian's
+ * score and VERIFIED only for the release. ACCEPTED → POSTED is the one way
+ * back: an operator giving the task up (releaseTask).
  *
  * SUBMITTED and MANUAL_REVIEW do not expire: proof that arrived in time is
  * judged, and the deadline is checked again if it is rejected.
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   [TaskStatus.POSTED]: [TaskStatus.ACCEPTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
-  [TaskStatus.ACCEPTED]: [TaskStatus.SUBMITTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
+  [TaskStatus.ACCEPTED]: [TaskStatus.SUBMITTED, TaskStatus.POSTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
   [TaskStatus.SUBMITTED]: [TaskStatus.VERIFIED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED],
   [TaskStatus.MANUAL_REVIEW]: [TaskStatus.VERIFIED, TaskStatus.REJECTED],
-  [TaskStatus.REJECTED]: [TaskStatus.SUBMITTED, TaskStatus.EXPIRED],
+  [TaskStatus.REJECTED]: [TaskStatus.SUBMITTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
   [TaskStatus.VERIFIED]: [TaskStatus.PAID],
   [TaskStatus.PAID]: [],
   [TaskStatus.CANCELLED]: [],

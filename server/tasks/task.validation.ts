@@ -42,6 +42,8 @@ export const LIMITS = {
   idempotencyKeyChars: 255,
   /** Proof submissions a task may allow. */
   maxAttempts: 10,
+  /** A reason given for a transition (the length of task_events.reason). */
+  reasonChars: 1_000,
   /** A deadline must leave the operator at least this long. */
   minLeadMs: 60_000,
 } as const;

@@ -6,17 +6,14 @@ import { enqueue, type JobWorker } from "../jobs/job.queue";
 import { Operator, KycStatus } from "../operators/operator.entity";
 import { generatePhoto } from "../photos/photo.samples";
 import { expectedPhotoCount } from "../guardian/guardian.service";
-import type { GuardianFollowUps } from "../guardian/guardian.jobs";
 import type { ProofService, PhotoUpload } from "../proofs/proof.service";
-import type { OperatorPrincipal, TaskService } from "../tasks/task.service";
+import { TestModeJobs, type OperatorPrincipal, type TaskService } from "../tasks/task.service";
 import type { Task } from "../tasks/task.entity";
 import { TaskStatus, TestScenario } from "../tasks/task.enums";
 
 export const MOCK_OPERATOR_EMAIL = "mock-operator@humanops.test";
 /** Hardhat's well-known account #9: a valid address that holds nothing of value. */
 export const MOCK_OPERATOR_PAYOUT = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
-
-export const TestModeJobs = { accept: "testmode.accept", submit: "testmode.submit" } as const;
 
 /** The built-in operator of test mode, created once per database (replicas starting together agree on one). */
 export async function ensureMockOperator(em: Em): Promise<Operator> {
@@ -60,10 +57,12 @@ export function scenarioProof(task: Task): { photos: PhotoUpload[]; notes: strin
 
 /**
  * Test mode: a mock operator accepts each test task and submits proof shaped
- * by its scenario, through the same services a real operator uses. Each step
- * is a durable job, so a restart picks up where it left off.
+ * by its scenario, through the same services a real operator uses, and
+ * submits again after every rejection (the Guardian's or the agent's) while
+ * attempts remain: TaskService queues each step as a durable job, so a
+ * restart picks up where it left off.
  */
-export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskService, proofs: ProofService, mockOperatorId: string): GuardianFollowUps {
+export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskService, proofs: ProofService, mockOperatorId: string): void {
   const principal: OperatorPrincipal = { kind: "operator", operatorId: mockOperatorId, mode: Mode.TEST, keyId: "test-mode" };
   const nextStep = () => Date.now() + config.testMode.stepDelayMs;
 
@@ -81,12 +80,4 @@ export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskS
     const { photos, notes } = scenarioProof(task);
     await proofs.submit(em, principal, task.id, photos, notes);
   });
-
-  return {
-    onRejected(em, task) {
-      if (task.mode === Mode.TEST && task.operator?.id === mockOperatorId) {
-        enqueue(em, TestModeJobs.submit, { taskId: task.id }, { runAt: nextStep() });
-      }
-    },
-  };
 }

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { Wallet } from "ethers";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { REGISTER_OPERATOR, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
@@ -7,11 +6,10 @@ import { generatePhoto } from "../../server/photos/photo.samples";
 import { Mode } from "../../server/common/mode";
 import { KycStatus, Operator } from "../../server/operators/operator.entity";
 import type { Chain } from "../../server/chain/chains";
-import { expectBooksMatchChain, freshAddress, gasFundedWallet, linkWallet, ownedChain, transferUsdc, usdcBalance, USDC, type OwnedChain } from "./support/chain";
+import { agentWithLiveDeposit, expectBooksMatchChain, freshAddress, ownedChain, usdcBalance, USDC, type OwnedChain } from "./support/chain";
 
 const POST = `mutation($input: PostTaskInput!) { postTask(input: $input) { id status mode escrow { status chainId fundTxHash } } }`;
 const TASKS = `{ tasks { totalCount } viewerAgent { balance { units } } }`;
-const CREDIT = `mutation($txHash: String!) { creditDeposit(txHash: $txHash) { amount { units } mode } }`;
 const proof = { photos: [1, 2].map((seed) => ({ dataBase64: generatePhoto(seed).toString("base64"), contentType: "image/png" })) };
 
 for (const db of testDatabases()) {
@@ -20,20 +18,7 @@ for (const db of testDatabases()) {
     let server: TestServer;
     let live: Chain;
 
-    /** A registered agent with a linked wallet and `deposit` USDC credited to its live balance. */
-    async function liveAgent(name: string, deposit: bigint): Promise<{ testKey: string; liveKey: string; wallet: Wallet }> {
-      const agent = await registerAgent(server.client, name);
-      const wallet = await gasFundedWallet(owned.rpc);
-      const liveKey = await linkWallet(server.client, agent.apiKey, wallet);
-      await owned.mint(wallet.address, deposit);
-      const txHash = await transferUsdc({ rpc: owned.rpc, usdc: owned.usdc }, wallet, live.funder.address, deposit);
-      await server.app.escrow.idle();
-      const { viewerAgent } = await server.client.ok(`{ viewerAgent { balance { units } } }`, {}, liveKey!);
-      expect(BigInt(viewerAgent.balance.units), "the deposit is credited to the live balance").to.equal(deposit);
-      const claimed = await server.client.fails(CREDIT, { txHash }, liveKey!);
-      expect(claimed.extensions?.code, "the indexer credited it already").to.equal("CONFLICT");
-      return { testKey: agent.apiKey, liveKey: liveKey!, wallet };
-    }
+    const liveAgent = (name: string, deposit: bigint) => agentWithLiveDeposit(server, owned, name, deposit);
 
     before(async () => {
       owned = await ownedChain();

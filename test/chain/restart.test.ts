@@ -59,5 +59,27 @@ for (const db of testDatabases()) {
       await expectBooksMatchChain(server.app);
       expect(await usdcBalance(chain, payout)).to.equal(15_000_000n);
     });
+
+    it("a test task posted as soon as a restarted server is ready can be accepted at once: the new chain is set up before /readyz says 200", async () => {
+      await server?.stop();
+      // The periodic sweep is far away: only what the server does before it is ready counts.
+      const env = { CHAIN_RECONCILE_MS: "600000" };
+      server = await startServer({ database: database.config }, env);
+      const agent = await registerAgent(server.client, "returning");
+      const { postTask: open } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.stop();
+
+      server = await startServer({ database: database.config }, env);
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).to.equal(200);
+      const { postTask: fresh } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      expect((await server.client.ok(ESCROW, { id: fresh.id }, agent.apiKey)).task.escrow.status, "funded while posting").to.equal("FUNDED");
+      const operator = await operatorPaidTo(server.client, freshAddress());
+      for (const id of [fresh.id, open.id]) {
+        const { acceptTask } = await server.client.ok(`mutation($id: ID!) { acceptTask(id: $id) { status escrow { status contract } } }`, { id }, operator.testApiKey);
+        expect(acceptTask).to.deep.equal({ status: "ACCEPTED", escrow: { status: "FUNDED", contract: testChain(server.app).escrow.address } });
+      }
+      await expectBooksMatchChain(server.app);
+    });
   });
 }

@@ -153,6 +153,29 @@ for (const db of testDatabases()) {
       expect(nearby.results[0].taskPostedNearby.task).to.deep.equal({ id: austin.id, title: "Austin" });
     });
 
+    it("an operator's nearby feed offers a task again when the operator holding it gives it back, and replays that on resume", async () => {
+      const agent = await registerAgent(server.client);
+      const holder = await registerOperator(server.client, "holder");
+      const watcher = await registerOperator(server.client, "watcher");
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", title: "Released", location: { lat: 47.6062, lng: -122.3321 } }) }, agent.apiKey);
+      await server.client.ok(ACCEPT, { id: postTask.id }, holder.testApiKey);
+      const before = server.app.services.live.subscriberCount;
+      const near = { near: { lat: 47.6, lng: -122.33 }, radiusKm: 5 };
+      const nearby = subscribe(open({ "x-api-key": watcher.testApiKey }), NEARBY_FEED, near);
+      await subscribersReach(server, before + 1);
+
+      await server.client.ok(`mutation($id: ID!) { releaseTask(id: $id) { status } }`, { id: postTask.id }, holder.testApiKey);
+      await nearby.until((r) => r.results.length > 0);
+      const offered = updates(nearby, "taskPostedNearby");
+      expect(offered.map((u) => [u.taskId, u.kind, u.previousStatus, u.status])).to.deep.equal([[postTask.id, "STATUS_CHANGED", "ACCEPTED", "POSTED"]]);
+      await server.client.ok(ACCEPT, { id: postTask.id }, watcher.testApiKey);
+
+      const replay = subscribe(open({ "x-api-key": watcher.testApiKey }), `subscription($near: GeoPointInput!, $radiusKm: Float!, $after: ID) {
+        taskPostedNearby(near: $near, radiusKm: $radiusKm, afterEventId: $after) { ${UPDATE_FIELDS} } }`, { ...near, after: "0" });
+      await replay.until((r) => updates(r, "taskPostedNearby", postTask.id).length === 2);
+      expect(updates(replay, "taskPostedNearby", postTask.id).map((u) => u.kind)).to.deep.equal(["ESCROW_FUNDED", "STATUS_CHANGED"]);
+    });
+
     it("closing the connection ends its subscriptions; revoking its key closes the connection", async () => {
       const agent = await registerAgent(server.client);
       const before = server.app.services.live.subscriberCount;

@@ -73,6 +73,7 @@ for (const db of testDatabases()) {
       expect(operations.sort()).to.deep.equal([
         "GET /agents/balance getAgentBalance",
         "GET /openapi.json getOpenApiDocument",
+        "GET /operators/tasks listMyTasks",
         "GET /operators/tasks/available listAvailableTasks",
         "GET /tasks listTasks",
         "GET /tasks/{id} getTask",
@@ -84,6 +85,7 @@ for (const db of testDatabases()) {
         "POST /tasks/{id}/accept acceptTask",
         "POST /tasks/{id}/cancel cancelTask",
         "POST /tasks/{id}/proof submitProof",
+        "POST /tasks/{id}/release releaseTask",
         "POST /tasks/{id}/review reviewTask",
         "GET /webhooks/endpoints listWebhookEndpoints",
         "POST /webhooks/endpoints createWebhookEndpoint",

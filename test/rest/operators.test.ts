@@ -19,10 +19,10 @@ for (const db of testDatabases()) {
     });
     after(() => server.stop());
 
-    it("registers an operator with a test key and a live key, KYC pending", async () => {
+    it("registers an operator with a test key and a live key: KYC pending for live tasks, not required for test tasks", async () => {
       const res = await rest.post("/operators/register", { name: "Dana", email: "dana@operators.test", payout_address: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" });
       expect(res.status).to.equal(201);
-      expect(res.body).to.include({ name: "Dana", kyc_status: "PENDING", payout_address: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" });
+      expect(res.body).to.include({ name: "Dana", kyc_status: "PENDING", test_kyc_status: "NOT_REQUIRED", payout_address: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" });
       expect(res.body.test_api_key).to.match(/^ho_test_/);
       expect(res.body.live_api_key).to.match(/^ho_live_/);
     });
@@ -66,6 +66,48 @@ for (const db of testDatabases()) {
       expect(far.body.tasks.map((t: any) => t.task_id)).not.to.include(created.body.task_id);
       const live = await rest.get("/operators/tasks/available?lat=39.74&lng=-104.99", operator.liveApiKey);
       expect(live.body.tasks.map((t: any) => t.task_id), "a live key sees no test tasks").not.to.include(created.body.task_id);
+    });
+
+    it("shows an operator its reward and never the agent's fee or total, on every route it uses", async () => {
+      const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+      expect(created.body).to.include({ reward_usd: "15.00", fee_usd: "1.50", total_usd: "16.50" });
+      const hidden = { reward_usd: "15.00", fee_usd: null, total_usd: null };
+      const nearby = await rest.get("/operators/tasks/available?lat=30.27&lng=-97.74", operator.testApiKey);
+      expect(nearby.body.tasks.find((t: any) => t.task_id === created.body.task_id)).to.include(hidden);
+      expect((await rest.get(`/tasks/${created.body.task_id}`, operator.testApiKey)).body).to.include(hidden);
+      expect((await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey })).body).to.include(hidden);
+      const mine = await rest.get("/operators/tasks", operator.testApiKey);
+      expect(mine.body.tasks.find((t: any) => t.task_id === created.body.task_id)).to.include(hidden);
+      expect((await rest.get(`/tasks/${created.body.task_id}`, agent.apiKey)).body, "the agent still sees them").to.include({ fee_usd: "1.50", total_usd: "16.50" });
+    });
+
+    it("lists the operator's own tasks by status, page by page with a cursor; a released task is POSTED again and no longer theirs", async () => {
+      const holder = await rest.registerOperator("holder");
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+        expect((await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: holder.testApiKey })).status).to.equal(200);
+        ids.unshift(created.body.task_id);
+      }
+      const first = await rest.get("/operators/tasks?limit=2", holder.testApiKey);
+      expect(first.status).to.equal(200);
+      expect(first.body.tasks.map((t: any) => t.task_id)).to.deep.equal(ids.slice(0, 2));
+      expect(first.body.pagination).to.include({ limit: 2, total: 3, has_more: true });
+      const second = await rest.get(`/operators/tasks?limit=2&after=${encodeURIComponent(first.body.pagination.next_cursor)}`, holder.testApiKey);
+      expect(second.body.tasks.map((t: any) => t.task_id)).to.deep.equal(ids.slice(2));
+      expect(second.body.pagination).to.include({ has_more: false, next_cursor: null });
+
+      const released = await rest.post(`/tasks/${ids[0]}/release`, { reason: "cannot get there today" }, holder.testApiKey);
+      expect(released.status).to.equal(200);
+      expect(released.body).to.include({ status: "POSTED", operator_id: null });
+      expect(released.body.events.at(-1)).to.include({ from_status: "ACCEPTED", to_status: "POSTED", actor_type: "OPERATOR", actor_id: holder.id, reason: "cannot get there today" });
+      const accepted = await rest.get("/operators/tasks?status=ACCEPTED", holder.testApiKey);
+      expect(accepted.body.tasks.map((t: any) => t.task_id)).to.deep.equal(ids.slice(1));
+      expect((await rest.request("POST", `/tasks/${ids[0]}/accept`, { apiKey: operator.testApiKey })).status, "open to others again").to.equal(200);
+      const again = await rest.post(`/tasks/${ids[0]}/release`, {}, holder.testApiKey);
+      expect(again.status, "no longer theirs to release").to.equal(404);
+      const agentTries = await rest.get("/operators/tasks", agent.apiKey);
+      expect(agentTries.status).to.equal(403);
     });
 
     it("lets exactly one of two racing operators accept a task; the other gets 409", async () => {

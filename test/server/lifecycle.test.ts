@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { until } from "../support/until";
+import { createLogger } from "../../server/common/logger";
 
 /** The status changes of a task's event log (its ESCROW_FUNDED entry is asserted where its place is certain). */
 const transitions = (task: Record<string, any>) => task.events.filter((e: any) => e.kind === "STATUS_CHANGED").map((e: any) => `${e.fromStatus ?? "∅"}→${e.toStatus}`);
@@ -10,9 +12,10 @@ for (const db of testDatabases()) {
   describe(`task lifecycle in test mode (${db.name})`, () => {
     let server: TestServer;
     let agent: { apiKey: string; id: string };
+    const logged: Array<Record<string, any>> = [];
 
     before(async () => {
-      server = await startServer(db);
+      server = await startServer(db, {}, createLogger("info", { write: (line: string) => void logged.push(JSON.parse(line)) }));
       agent = await registerAgent(server.client);
     });
     after(() => server.stop());
@@ -53,13 +56,42 @@ for (const db of testDatabases()) {
       expect(paid.events.find((e: any) => e.toStatus === "VERIFIED").actorType).to.equal("AGENT");
     });
 
-    it("REVIEW rejected by the agent: the mock operator resubmits until attempts run out, then the task expires", async () => {
-      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REVIEW", maxAttempts: 1 }) }, agent.apiKey);
-      await waitForStatus(server.client, agent.apiKey, postTask.id, ["MANUAL_REVIEW"]);
-      const { reviewTask } = await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: REJECT) { status } }`, { id: postTask.id }, agent.apiKey);
-      expect(reviewTask.status).to.equal("EXPIRED");
+    it("REVIEW rejected by the agent: the mock operator resubmits until attempts run out, then the task expires and is refunded", async () => {
+      const before = await balance(server, agent.apiKey);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REVIEW", maxAttempts: 3 }) }, agent.apiKey);
+      for (const attempt of [1, 2, 3]) {
+        await until(async () => {
+          const { task } = await server.client.ok(GET_TASK, { id: postTask.id }, agent.apiKey);
+          return task.status === "MANUAL_REVIEW" && task.attempts === attempt ? task : undefined;
+        }, `attempt ${attempt} in MANUAL_REVIEW`);
+        const { reviewTask } = await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: REJECT) { status attempts } }`, { id: postTask.id }, agent.apiKey);
+        expect(reviewTask).to.deep.equal({ status: attempt < 3 ? "REJECTED" : "EXPIRED", attempts: attempt });
+      }
       const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
-      expect(transitions(task).slice(-2)).to.deep.equal(["MANUAL_REVIEW→REJECTED", "REJECTED→EXPIRED"]);
+      expect(task.proofs.map((p: any) => p.attempt), "a new proof for every attempt").to.deep.equal([1, 2, 3]);
+      expect(transitions(task).slice(2)).to.deep.equal([
+        "ACCEPTED→SUBMITTED",
+        "SUBMITTED→MANUAL_REVIEW",
+        "MANUAL_REVIEW→REJECTED",
+        "REJECTED→SUBMITTED",
+        "SUBMITTED→MANUAL_REVIEW",
+        "MANUAL_REVIEW→REJECTED",
+        "REJECTED→SUBMITTED",
+        "SUBMITTED→MANUAL_REVIEW",
+        "MANUAL_REVIEW→REJECTED",
+        "REJECTED→EXPIRED",
+      ]);
+      expect(task.events.filter((e: any) => e.toStatus === "REJECTED").map((e: any) => e.actorType)).to.deep.equal(["AGENT", "AGENT", "AGENT"]);
+      expect(await balance(server, agent.apiKey)).to.equal(before);
+    });
+
+    it("logs every status transition at info with the task id, and no reason or actor id", async () => {
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id, reason: "private note from the agent") { status } }`, { id: postTask.id }, agent.apiKey);
+      const lines = logged.filter((line) => line.msg === "task status changed" && line.taskId === postTask.id);
+      expect(lines.map((line) => `${line.from}→${line.to}`)).to.deep.equal(["null→POSTED", "POSTED→CANCELLED"]);
+      expect(lines.every((line) => line.level === "info" && line.actor && typeof line.eventId === "string")).to.equal(true);
+      expect(JSON.stringify(lines)).not.to.include("private note").and.not.to.include(agent.id);
     });
 
     it("REJECT: corrupt proof is rejected on every attempt, then the task expires and is refunded", async () => {

@@ -48,6 +48,14 @@ describe("offline Guardian", () => {
     expect(result.reasons[0]).to.match(/photo 1 is not a decodable JPEG, PNG or WebP/);
   });
 
+  it("counts in its reason the photos that were usable, not only the distinct ones", async () => {
+    const corrupt = (seed: number) => generatePhoto(seed).subarray(0, 100);
+    const none = await guardian.score({ proofRequirements: ["2 photos"], photos: [corrupt(7), corrupt(8)] });
+    expect(none.reasons).to.include("the requirements ask for 2 photo(s); 0 of 2 distinct photo(s) were usable, worth 0.0");
+    const one = await guardian.score({ proofRequirements: ["2 photos"], photos: [generatePhoto(9, 160, 120), corrupt(10), generatePhoto(9, 160, 120)] });
+    expect(one.reasons).to.include("the requirements ask for 2 photo(s); 1 of 2 distinct photo(s) were usable, worth 0.6");
+  });
+
   it("refuses, from its header, a small PNG that would decode to more pixels than allowed", async () => {
     const bomb = await sharp({ create: { width: 2_000, height: 1_000, channels: 3, background: "black" } }).png({ compressionLevel: 9 }).toBuffer();
     expect(bomb.length, "a few KB on the wire").to.be.below(50_000);

@@ -12,6 +12,7 @@ const LEGAL = new Set([
   `${S.POSTED}>${S.CANCELLED}`,
   `${S.POSTED}>${S.EXPIRED}`,
   `${S.ACCEPTED}>${S.SUBMITTED}`,
+  `${S.ACCEPTED}>${S.POSTED}`,
   `${S.ACCEPTED}>${S.CANCELLED}`,
   `${S.ACCEPTED}>${S.EXPIRED}`,
   `${S.SUBMITTED}>${S.VERIFIED}`,
@@ -20,9 +21,50 @@ const LEGAL = new Set([
   `${S.MANUAL_REVIEW}>${S.VERIFIED}`,
   `${S.MANUAL_REVIEW}>${S.REJECTED}`,
   `${S.REJECTED}>${S.SUBMITTED}`,
+  `${S.REJECTED}>${S.CANCELLED}`,
   `${S.REJECTED}>${S.EXPIRED}`,
   `${S.VERIFIED}>${S.PAID}`,
 ]);
+
+type Trigger = "agent" | "operator" | "guardian" | "settlement" | "deadline";
+
+/**
+ * Who moves a task along each transition (what TaskService, ProofService,
+ * the Guardian's jobs and the chain outcomes do). The agent's money is out
+ * of reach only while someone else holds the next step; the deadline is
+ * the last resort, never the only way out.
+ */
+const TRIGGERS: Record<string, Trigger[]> = {
+  [`${S.POSTED}>${S.ACCEPTED}`]: ["operator"],
+  [`${S.POSTED}>${S.CANCELLED}`]: ["agent", "settlement"],
+  [`${S.POSTED}>${S.EXPIRED}`]: ["deadline"],
+  [`${S.ACCEPTED}>${S.SUBMITTED}`]: ["operator"],
+  [`${S.ACCEPTED}>${S.POSTED}`]: ["operator"],
+  [`${S.ACCEPTED}>${S.CANCELLED}`]: ["agent"],
+  [`${S.ACCEPTED}>${S.EXPIRED}`]: ["deadline"],
+  [`${S.SUBMITTED}>${S.VERIFIED}`]: ["guardian"],
+  [`${S.SUBMITTED}>${S.MANUAL_REVIEW}`]: ["guardian"],
+  [`${S.SUBMITTED}>${S.REJECTED}`]: ["guardian"],
+  [`${S.MANUAL_REVIEW}>${S.VERIFIED}`]: ["agent"],
+  [`${S.MANUAL_REVIEW}>${S.REJECTED}`]: ["agent"],
+  [`${S.REJECTED}>${S.SUBMITTED}`]: ["operator"],
+  [`${S.REJECTED}>${S.CANCELLED}`]: ["agent"],
+  [`${S.REJECTED}>${S.EXPIRED}`]: ["deadline", "agent", "guardian"],
+  [`${S.VERIFIED}>${S.PAID}`]: ["settlement"],
+};
+
+/** States from which `by` alone (without the deadline or anyone else) can bring the task to an end. */
+function endableBy(by: readonly Trigger[]): Set<TaskStatus> {
+  const ended = new Set<TaskStatus>(ALL.filter(isTerminal));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const from of ALL) {
+      if (ended.has(from)) continue;
+      if (TRANSITIONS[from].some((to) => ended.has(to) && TRIGGERS[`${from}>${to}`].some((t) => by.includes(t)))) ended.add(from), (changed = true);
+    }
+  }
+  return ended;
+}
 
 describe("task state machine", () => {
   for (const from of ALL) {
@@ -49,5 +91,24 @@ describe("task state machine", () => {
     }
     expect([...reachable]).to.have.members(ALL);
     expect(TRANSITIONS[S.VERIFIED]).to.deep.equal([S.PAID]);
+  });
+
+  it("knows who triggers every legal transition", () => {
+    expect(Object.keys(TRIGGERS)).to.have.members([...LEGAL]);
+  });
+
+  it("holds no money with only the deadline as a way out: the agent, with the Guardian and settlement doing their part, can end every state without the operator", () => {
+    const waiting = ALL.filter((status) => !endableBy(["agent", "guardian", "settlement"]).has(status));
+    expect(waiting, "states only the deadline or the operator can end").to.deep.equal([]);
+  });
+
+  it("lets the agent alone end every state where no proof waits for the Guardian and nothing waits for settlement", () => {
+    const byAgent = endableBy(["agent"]);
+    expect(ALL.filter((status) => !byAgent.has(status))).to.have.members([S.SUBMITTED, S.VERIFIED]);
+  });
+
+  it("has one way back, ACCEPTED → POSTED (an operator giving the task up)", () => {
+    const backwards = [...LEGAL].filter((edge) => edge.endsWith(`>${S.POSTED}`));
+    expect(backwards).to.deep.equal([`${S.ACCEPTED}>${S.POSTED}`]);
   });
 });

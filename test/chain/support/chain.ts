@@ -16,7 +16,8 @@ import { sendAndConfirm } from "../../../server/chain/transactions";
 import { compareBooksAtRest } from "../../../server/escrow/books";
 import { Mode } from "../../../server/common/mode";
 import type { GraphQLClient } from "../../support/graphql-client";
-import { REGISTER_OPERATOR } from "../../support/fixtures";
+import { REGISTER_OPERATOR, registerAgent } from "../../support/fixtures";
+import type { TestServer } from "../../support/server";
 
 export const USDC = (amount: number | string): bigint => {
   const [whole, fraction = ""] = String(amount).split(".");
@@ -91,6 +92,23 @@ export async function linkWallet(client: GraphQLClient, apiKey: string, wallet: 
   );
   expect(linkWallet.wallet.address).to.equal(getAddress(wallet.address));
   return linkWallet.liveApiKey;
+}
+
+const CREDIT = `mutation($txHash: String!) { creditDeposit(txHash: $txHash) { amount { units } mode } }`;
+
+/** A registered agent with a linked wallet and `deposit` USDC sent from it and credited to its live balance (by the indexer). */
+export async function agentWithLiveDeposit(server: TestServer, owned: OwnedChain, name: string, deposit: bigint): Promise<{ testKey: string; liveKey: string; wallet: Wallet }> {
+  const agent = await registerAgent(server.client, name);
+  const wallet = await gasFundedWallet(owned.rpc);
+  const liveKey = await linkWallet(server.client, agent.apiKey, wallet);
+  await owned.mint(wallet.address, deposit);
+  const txHash = await transferUsdc({ rpc: owned.rpc, usdc: owned.usdc }, wallet, server.app.chains.require(Mode.LIVE).funder.address, deposit);
+  await server.app.escrow.idle();
+  const { viewerAgent } = await server.client.ok(`{ viewerAgent { balance { units } } }`, {}, liveKey!);
+  expect(BigInt(viewerAgent.balance.units), "the deposit is credited to the live balance").to.equal(deposit);
+  const claimed = await server.client.fails(CREDIT, { txHash }, liveKey!);
+  expect(claimed.extensions?.code, "the indexer credited it already").to.equal("CONFLICT");
+  return { testKey: agent.apiKey, liveKey: liveKey!, wallet };
 }
 
 /** A database that outlives one server: a file for SQLite, a fresh database for PostgreSQL. */

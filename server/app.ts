@@ -15,6 +15,7 @@ import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
 import { drainHttpServer } from "./common/http-drain";
+import { mountFallbacks } from "./common/http-errors";
 import { apiKeyFrom, createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
 import { createRateLimiter, rateLimitMiddleware } from "./common/rate-limit";
 import type { Context } from "./graphql/context";
@@ -107,12 +108,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const keyOf = (req: express.Request) => apiKeyFrom(req.headers);
   app.use("/graphql", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ errors: [{ message, extensions: { code: "RATE_LIMITED" } }] })));
   app.use("/mcp", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null })));
-  app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
-  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
+  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log, config.limits.jsonBodyBytes);
   mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
   mountSumsubWebhook(app, { orm, services, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
+  mountFallbacks(app, log, config.limits.jsonBodyBytes);
 
   return {
     config,

@@ -1,15 +1,16 @@
 import type http from "node:http";
-import type express from "express";
+import express from "express";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import type { GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
-import type { DomainError } from "../common/errors";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
+import { DomainError } from "../common/errors";
+import { answerableError, graphqlErrorBody } from "../common/http-errors";
 
 /** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */
 export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefined {
@@ -41,11 +42,18 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger):
   };
 }
 
+/**
+ * GraphQL over HTTP at /graphql. Everything that fails before an operation
+ * runs (a body that is not JSON, too large, of another Content-Type)
+ * answers in GraphQL's error shape with its HTTP status, like the
+ * operations' own errors.
+ */
 export async function mountGraphQL(
   app: express.Express,
   schema: GraphQLSchema,
   createContext: ContextFactory,
   log: Logger,
+  jsonBodyBytes: number,
 ): Promise<ApolloServer<Context>> {
   const apollo = new ApolloServer<Context>({
     schema,
@@ -55,6 +63,20 @@ export async function mountGraphQL(
     stopOnTerminationSignals: false,
   });
   await apollo.start();
-  app.use("/graphql", expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }));
+  const refuse = (res: express.Response, err: DomainError) => void res.status(err.httpStatus).json(graphqlErrorBody(err));
+  app.use(
+    "/graphql",
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      // Only JSON is read; this also turns away the simple requests a browser sends cross-site (text/plain, forms).
+      if (req.method !== "POST" || !req.headers["content-type"] || req.is("application/json")) return next();
+      refuse(res, new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got ${req.get("Content-Type")})`));
+    },
+    express.json({ limit: jsonBodyBytes }),
+    expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }),
+    (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      if (res.headersSent) return void res.end();
+      refuse(res, answerableError(err, log, jsonBodyBytes));
+    },
+  );
   return apollo;
 }

@@ -14,6 +14,7 @@ import { rateLimitMiddleware, type RateLimiter } from "../common/rate-limit";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
 import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
+import { requestBodyError } from "../common/http-errors";
 import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
 import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
@@ -149,17 +150,7 @@ async function readBody(req: express.Request, res: express.Response, route: Rest
 /** express.json, with its failures turned into the API's errors. */
 function parseJson(req: express.Request, res: express.Response, gates: Gates): Promise<void> {
   return new Promise((resolve, reject) => {
-    gates.parseJson(req, res, (err?: unknown) => {
-      if (!err) return resolve();
-      const failure = err as { type?: string; message?: string };
-      if (failure.type === "entity.too.large") {
-        return reject(new DomainError("PAYLOAD_TOO_LARGE", `the JSON body must be at most ${gates.deps.config.rest.jsonBodyBytes} bytes`));
-      }
-      if (failure.type === "charset.unsupported" || failure.type === "encoding.unsupported") {
-        return reject(new DomainError("UNSUPPORTED_MEDIA_TYPE", failure.message ?? "unsupported body encoding"));
-      }
-      reject(new ValidationError("body", `is not valid JSON (${failure.message ?? "unreadable"})`));
-    });
+    gates.parseJson(req, res, (err?: unknown) => (err ? reject(requestBodyError(err, gates.deps.config.rest.jsonBodyBytes) ?? err) : resolve()));
   });
 }
 

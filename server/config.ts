@@ -5,6 +5,7 @@ import { parseChainSettings, type ChainSettings } from "./chain/chain.config";
 import type { SpendCapsConfig } from "./agents/spend-caps";
 import { defaultDecodeThreads } from "./guardian/image-decoder";
 import { parseKycSettings, type KycSettings } from "./kyc/kyc.config";
+import { MAX_PHOTOS_PER_PROOF, MAX_PROOF_ATTEMPTS } from "./tasks/task.limits";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -131,7 +132,7 @@ const EnvSchema = z
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
     TASK_MAX_REWARD_USD: usd.prefault("10000"),
     TASK_MAX_DEADLINE_DAYS: int(1, 365).default(90),
-    TASK_MAX_ATTEMPTS: int(1, 10).default(3),
+    TASK_MAX_ATTEMPTS: int(1, MAX_PROOF_ATTEMPTS).default(3),
     TEST_MODE_STEP_MS: int(0, 60_000).default(1_000),
     TEST_MODE_STARTING_BALANCE_USD: usd.prefault("10000"),
     WORKER_POLL_MS: int(5, 60_000).default(250),
@@ -139,7 +140,7 @@ const EnvSchema = z
     WORKER_LOCK_MS: int(1_000, 3_600_000).default(60_000),
     MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
     MAX_PHOTO_BYTES: int(1_024, 50 * 1024 * 1024).default(8 * 1024 * 1024),
-    MAX_PHOTOS_PER_PROOF: int(1, 50).default(10),
+    MAX_PHOTOS_PER_PROOF: int(1, MAX_PHOTOS_PER_PROOF).default(10),
     REST_MAX_JSON_BODY_BYTES: int(1_024, 10 * 1024 * 1024).default(64 * 1024),
     RATE_LIMIT_TEST_PER_MINUTE: int(1, 1_000_000).default(120),
     RATE_LIMIT_LIVE_PER_MINUTE: int(1, 1_000_000).default(600),

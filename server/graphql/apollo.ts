@@ -1,6 +1,6 @@
 import type http from "node:http";
 import express from "express";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import type { GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
@@ -9,6 +9,7 @@ import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
+import { checkOperation, QUERY_BUDGET, toRequestError } from "./query-budget";
 import { DomainError } from "../common/errors";
 import { answerableError, graphqlErrorBody } from "../common/http-errors";
 
@@ -48,6 +49,23 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger):
  * answers in GraphQL's error shape with its HTTP status, like the
  * operations' own errors.
  */
+/** Refuses an operation over the query budget, or with text inputs that are not clean text, before it runs (over HTTP and for MCP's executeOperation alike). */
+function queryBudgetPlugin(schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          try {
+            checkOperation(schema, document, request.operationName, request.variables);
+          } catch (err) {
+            throw err instanceof DomainError ? toRequestError(err) : err;
+          }
+        },
+      };
+    },
+  };
+}
+
 export async function mountGraphQL(
   app: express.Express,
   schema: GraphQLSchema,
@@ -59,6 +77,8 @@ export async function mountGraphQL(
     schema,
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: QUERY_BUDGET.tokens },
+    plugins: [queryBudgetPlugin(schema)],
     // server/index.ts owns SIGTERM/SIGINT and stops every part in order; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
   });

@@ -38,7 +38,13 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   500: "Internal error; the message carries a reference to quote to support",
 };
 
-const STATUS_CODES = Object.fromEntries(Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode])) as Record<number, ErrorCode>;
+/** REST runs fixed documents that stay within the GraphQL query budget, so it never answers QUERY_TOO_COMPLEX. */
+const GRAPHQL_ONLY = new Set<string>(["QUERY_TOO_COMPLEX"]);
+const STATUS_CODES = Object.fromEntries(
+  Object.entries(HTTP_STATUS)
+    .filter(([code]) => !GRAPHQL_ONLY.has(code))
+    .map(([code, status]) => [status, code as ErrorCode]),
+) as Record<number, ErrorCode>;
 
 const RATE_LIMIT_HEADERS = {
   "X-RateLimit-Limit": { $ref: "#/components/headers/X-RateLimit-Limit" },

@@ -10,6 +10,8 @@ import type { Services } from "../services";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
 import { checkOperation, QUERY_BUDGET, toRequestError } from "./query-budget";
+import { RequestBudget, type Caller, type RateLimiter } from "../common/rate-limit";
+import { admittedContext } from "./admission";
 import { DomainError } from "../common/errors";
 import { answerableError, graphqlErrorBody } from "../common/http-errors";
 
@@ -23,12 +25,13 @@ export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefine
 }
 
 export interface ContextFactory {
-  (apiKey: string | undefined): Promise<Context>;
+  /** `clientAddress`: where a request without a key came from, for its rate budget. */
+  (apiKey: string | undefined, clientAddress?: string): Promise<Context>;
 }
 
-/** Builds a Context with its own EntityManager fork and the caller resolved from the key. */
-export function createContextFactory(orm: Orm, services: Services, log: Logger): ContextFactory {
-  return async (apiKey) => {
+/** Builds a Context with its own EntityManager fork, the caller resolved from the key, and the rate budgets it spends from. */
+export function createContextFactory(orm: Orm, services: Services, log: Logger, limiter?: RateLimiter): ContextFactory {
+  return async (apiKey, clientAddress) => {
     const em = orm.em.fork();
     let principal: Principal | undefined;
     let authError: DomainError | undefined;
@@ -39,7 +42,9 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger):
         authError = err as DomainError;
       }
     }
-    return { em, services, log, principal, authError } satisfies Context;
+    const caller: Caller | undefined = principal ? { key: { id: principal.keyId, mode: principal.mode } } : clientAddress ? { address: clientAddress } : undefined;
+    const budget = limiter && caller ? new RequestBudget(limiter, caller, clientAddress ? { address: clientAddress } : caller) : undefined;
+    return { em, services, log, principal, authError, budget } satisfies Context;
   };
 }
 
@@ -66,13 +71,7 @@ function queryBudgetPlugin(schema: GraphQLSchema): ApolloServerPlugin<Context> {
   };
 }
 
-export async function mountGraphQL(
-  app: express.Express,
-  schema: GraphQLSchema,
-  createContext: ContextFactory,
-  log: Logger,
-  jsonBodyBytes: number,
-): Promise<ApolloServer<Context>> {
+export async function mountGraphQL(app: express.Express, schema: GraphQLSchema, log: Logger, jsonBodyBytes: number): Promise<ApolloServer<Context>> {
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),
@@ -92,7 +91,7 @@ export async function mountGraphQL(
       refuse(res, new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got ${req.get("Content-Type")})`));
     },
     express.json({ limit: jsonBodyBytes }),
-    expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }),
+    expressMiddleware(apollo, { context: async ({ res }) => admittedContext(res) }),
     (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       if (res.headersSent) return void res.end();
       refuse(res, answerableError(err, log, jsonBodyBytes));

@@ -3,6 +3,7 @@ import type { Logger } from "../common/logger";
 import type { DomainError } from "../common/errors";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
+import type { RequestBudget } from "../common/rate-limit";
 
 /** Everything a resolver may use, built per request (or per WebSocket operation, MCP call, job). */
 export interface Context {
@@ -12,4 +13,6 @@ export interface Context {
   principal?: Principal;
   /** Why a key that was presented was refused; raised only when a resolver needs a caller. */
   authError?: DomainError;
+  /** The rate budgets this request's mutations spend from; absent for the server's own work (jobs, tests' direct calls). */
+  budget?: RequestBudget;
 }

@@ -66,13 +66,10 @@ export function mountMcp(app: express.Express, deps: McpRouteDeps): McpEndpoint 
   }
 
   async function openSession(req: express.Request, res: express.Response): Promise<void> {
+    // admission (app.ts) has refused a key that is not valid.
     const apiKey = apiKeyFrom(req.headers);
-    if (apiKey) {
-      const ctx = await deps.createContext(apiKey);
-      if (!ctx.principal) return rpcError(res, 401, -32001, ctx.authError?.message ?? "the API key was refused");
-    }
     if (sessions.size >= MAX_SESSIONS) return rpcError(res, 503, -32000, "too many open MCP sessions; retry later");
-    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, deps.live));
+    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, req.ip ?? "unknown", deps.live));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {

@@ -43,6 +43,7 @@ export interface MultipartBody {
 export interface RestResponse {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface RestRequest {

@@ -6,11 +6,11 @@ import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError, UnauthenticatedError, ValidationError } from "../common/errors";
 import type { JobWorker } from "../jobs/job.queue";
-import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/apollo";
+import { admission, admittedContext } from "../graphql/admission";
 import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
-import { rateLimitMiddleware, type RateLimiter } from "../common/rate-limit";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
 import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
@@ -29,8 +29,6 @@ export interface RestDependencies {
   createContext: ContextFactory;
   orm: Orm;
   worker: JobWorker;
-  /** The per-caller budget shared with /graphql and /mcp. */
-  limiter: RateLimiter;
   log: Logger;
 }
 
@@ -59,7 +57,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
 
   const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
   const router = express.Router();
-  router.use(rateLimitMiddleware(deps.limiter, (req) => apiKeyFrom(req.headers), (res, message) => send(res, errorResponse(new DomainError("RATE_LIMITED", message), deps.log))));
+  router.use(admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log))));
   for (const route of resources.flatMap((resource) => resource.routes)) {
     router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
   }
@@ -82,6 +80,7 @@ interface Gates {
 }
 
 function send(res: express.Response, response: RestResponse): void {
+  if (response.headers) res.set(response.headers);
   res.status(response.status).json(response.body);
 }
 
@@ -91,7 +90,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
   return async (req, res) => {
     let response: RestResponse;
     try {
-      const ctx = await deps.createContext(apiKeyFrom(req.headers));
+      const ctx = admittedContext(res);
       if (secured && !ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
       const query = validator.query(req.query);
       const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;

@@ -45,7 +45,8 @@ export function answerableError(err: unknown, log: Logger, maxBodyBytes: number)
 
 /** GraphQL's error shape, `{ errors: [{ message, extensions: { code, field? } }] }`, for failures before an operation runs. */
 export function graphqlErrorBody(err: DomainError): { errors: Array<{ message: string; extensions: Record<string, unknown> }> } {
-  return { errors: [{ message: err.message, extensions: { code: err.code, ...(err.field ? { field: err.field } : {}) } }] };
+  const extensions = { code: err.code, ...(err.field ? { field: err.field } : {}), ...(err.details ? { details: err.details } : {}) };
+  return { errors: [{ message: err.message, extensions }] };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
-import { checkOperation, QUERY_BUDGET, toRequestError } from "./query-budget";
+import { checkOperation, checkSource, QUERY_BUDGET, toRequestError } from "./query-budget";
 import { RequestBudget, type Caller, type RateLimiter } from "../common/rate-limit";
 import { admittedContext } from "./admission";
 import { DomainError } from "../common/errors";
@@ -91,6 +91,15 @@ export async function mountGraphQL(app: express.Express, schema: GraphQLSchema, 
       refuse(res, new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got ${req.get("Content-Type")})`));
     },
     express.json({ limit: jsonBodyBytes }),
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      const query: unknown = req.method === "GET" ? req.query.query : req.body?.query;
+      try {
+        if (typeof query === "string") checkSource(query);
+      } catch (err) {
+        return err instanceof DomainError ? refuse(res, err) : next(err);
+      }
+      next();
+    },
     expressMiddleware(apollo, { context: async ({ res }) => admittedContext(res) }),
     (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       if (res.headersSent) return void res.end();

@@ -1,6 +1,7 @@
 import {
   GraphQLError,
   Kind,
+  parse,
   visit,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -13,9 +14,10 @@ import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type Complexi
 import { DomainError, ValidationError } from "../common/errors";
 
 /**
- * What one GraphQL request may ask for, checked after validation and before
- * anything runs (no resolver, no database work), on every transport:
- * /graphql, the REST and MCP documents, and WebSocket subscriptions.
+ * What one GraphQL request may ask for, checked before anything runs (no
+ * resolver, no database work), on every transport: /graphql, the REST and
+ * MCP documents, and WebSocket operations. The document's shape is checked
+ * before validation too, where validating it could be slow.
  *
  * Cost: every field is 1 point plus what it selects; a paged field
  * (`first`) multiplies what it selects by its page size; a list that is not
@@ -28,10 +30,12 @@ export const QUERY_BUDGET = {
   depth: 15,
   /** Fields selected in all, fragments counted where they are spread. */
   fields: 500,
+  /** Fields written in one selection set (no type of ours has half as many). */
+  fieldsPerSelection: 100,
   /** Fields asked for under another name (`a: tasks`, `b: tasks`, ...). */
   aliases: 30,
-  /** Lexical tokens in the document: bounds the work of parsing and validating it. */
-  tokens: 5_000,
+  /** Lexical tokens in the document (the largest of HumanOps's own documents has a few hundred). */
+  tokens: 3_000,
 } as const;
 
 /** The sentence the schema's descriptions end with where a field's cost is set by its size. */
@@ -69,10 +73,9 @@ export class QueryTooComplexError extends DomainError {
  * BAD_USER_INPUT naming the field, or QUERY_TOO_COMPLEX naming the budget.
  */
 export function checkOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): void {
-  const operation = selectedOperation(document, operationName);
-  if (!operation) return;
+  if (!selectedOperation(document, operationName)) return;
+  checkDocument(document);
   checkTextInputs(document, variables ?? {});
-  checkShape(document, operation);
   let cost: number;
   try {
     cost = getComplexity({
@@ -145,15 +148,26 @@ interface Shape {
 }
 
 /**
- * Depth, fields and aliases with fragments counted where they are spread.
- * Each fragment is measured once (validation has ruled out cycles), so a
- * document that spreads fragments inside fragments costs linear time to
- * measure however large it would grow.
+ * Depth, fields and aliases of every operation in the document, fragments
+ * counted where they are spread, and fields per selection set. Each
+ * fragment is measured once, so a document that spreads fragments inside
+ * fragments costs linear time to measure however large it would grow; a
+ * cycle of fragments is left for validation to refuse.
  */
-function checkShape(document: DocumentNode, operation: OperationDefinitionNode): void {
+export function checkDocument(document: DocumentNode): void {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const measured = new Map<string, Shape>();
+  const none: Shape = { depth: 0, fields: 0, aliases: 0 };
+  const fragmentShape = (name: string): Shape => {
+    const known = measured.get(name);
+    if (known) return known;
+    measured.set(name, none);
+    const fragment = fragments.get(name);
+    const shape = fragment ? measure(fragment.selectionSet) : none;
+    measured.set(name, shape);
+    return shape;
+  };
   const measure = (selectionSet: SelectionSetNode): Shape => {
     const shape: Shape = { depth: 0, fields: 0, aliases: 0 };
     const add = (inner: Shape, depthOffset: number) => {
@@ -161,6 +175,9 @@ function checkShape(document: DocumentNode, operation: OperationDefinitionNode):
       shape.fields += inner.fields;
       shape.aliases += inner.aliases;
     };
+    const selected = fieldsIn(selectionSet);
+    // graphql-js compares the fields of one selection set pairwise while validating: many of them cost quadratic time.
+    if (selected > QUERY_BUDGET.fieldsPerSelection) throw new QueryTooComplexError("selects % fields in one selection set", selected, QUERY_BUDGET.fieldsPerSelection);
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         add({ depth: 1, fields: 1, aliases: selection.alias ? 1 : 0 }, 0);
@@ -168,20 +185,42 @@ function checkShape(document: DocumentNode, operation: OperationDefinitionNode):
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         add(measure(selection.selectionSet), 0);
       } else {
-        const name = selection.name.value;
-        let inner = measured.get(name);
-        if (!inner) {
-          const fragment = fragments.get(name);
-          inner = fragment ? measure(fragment.selectionSet) : { depth: 0, fields: 0, aliases: 0 };
-          measured.set(name, inner);
-        }
-        add(inner, 0);
+        add(fragmentShape(selection.name.value), 0);
       }
     }
     return shape;
   };
-  const shape = measure(operation.selectionSet);
-  if (shape.depth > QUERY_BUDGET.depth) throw new QueryTooComplexError("nests fields % deep", shape.depth, QUERY_BUDGET.depth);
-  if (shape.aliases > QUERY_BUDGET.aliases) throw new QueryTooComplexError("uses % aliases", shape.aliases, QUERY_BUDGET.aliases);
-  if (shape.fields > QUERY_BUDGET.fields) throw new QueryTooComplexError("selects % fields", shape.fields, QUERY_BUDGET.fields);
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const shape = measure(definition.selectionSet);
+    if (shape.depth > QUERY_BUDGET.depth) throw new QueryTooComplexError("nests fields % deep", shape.depth, QUERY_BUDGET.depth);
+    if (shape.aliases > QUERY_BUDGET.aliases) throw new QueryTooComplexError("uses % aliases", shape.aliases, QUERY_BUDGET.aliases);
+    if (shape.fields > QUERY_BUDGET.fields) throw new QueryTooComplexError("selects % fields", shape.fields, QUERY_BUDGET.fields);
+  }
+}
+
+/** Fields written in a selection set itself, those of its inline fragments included. */
+function fieldsIn(selectionSet: SelectionSetNode): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) count += 1;
+    else if (selection.kind === Kind.INLINE_FRAGMENT) count += fieldsIn(selection.selectionSet);
+  }
+  return count;
+}
+
+/**
+ * For a GraphQL source about to be validated: parses it within the token
+ * budget and checks its shape, so a document that would be slow to
+ * validate is refused first. A syntax error is left for the caller's own
+ * parse to report.
+ */
+export function checkSource(source: string): void {
+  let document: DocumentNode;
+  try {
+    document = parse(source, { maxTokens: QUERY_BUDGET.tokens });
+  } catch {
+    return;
+  }
+  checkDocument(document);
 }

@@ -11,7 +11,7 @@ import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import { createErrorFormatter } from "../graphql/error-formatter";
-import { checkOperation, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
+import { checkDocument, checkOperation, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
 
 export const GRAPHQL_PATH = "/graphql";
 const RECHECK_CHUNK = 500;
@@ -154,6 +154,7 @@ export function mountSubscriptions(options: {
 function prepare(schema: GraphQLSchema, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | readonly GraphQLError[] {
   try {
     const document = parse(payload.query, { maxTokens: QUERY_BUDGET.tokens });
+    checkDocument(document);
     const problems = validate(schema, document);
     if (problems.length) return problems;
     checkOperation(schema, document, payload.operationName, payload.variables);

@@ -5,6 +5,7 @@ import { startServer, type TestServer } from "../support/server";
 import { RestClient } from "../support/rest-client";
 import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
 import { QUERY_BUDGET } from "../../server/graphql/query-budget";
+import { connect } from "../live/support/ws-client";
 
 const HEAVY_PAGE = "tasks(first: 100) { nodes { id events { id kind reason createdAt } proofs { attempt photos { sha256 } } } }";
 
@@ -51,6 +52,12 @@ for (const db of testDatabases()) {
       expect(error.message).to.match(new RegExp(`selects \\d+ fields, over the budget of ${QUERY_BUDGET.fields}`));
     });
 
+    it("limits the fields of one selection set, which validation compares pairwise", async () => {
+      const repeated = "tasks { totalCount } ".repeat(QUERY_BUDGET.fieldsPerSelection + 1);
+      const error = await refused(`{ ${repeated} }`);
+      expect(error.message).to.include(`selects ${QUERY_BUDGET.fieldsPerSelection + 1} fields in one selection set, over the budget of ${QUERY_BUDGET.fieldsPerSelection}`);
+    });
+
     it("limits nesting depth and document size", async () => {
       const nested = (depth: number) => `{ __schema { types { ${"ofType { ".repeat(depth)}name${" }".repeat(depth)} } } }`;
       expect((await refused(nested(QUERY_BUDGET.depth))).message).to.match(/nests fields \d+ deep/);
@@ -66,6 +73,26 @@ for (const db of testDatabases()) {
       expect(res.errors![0].extensions?.code).to.equal("QUERY_TOO_COMPLEX");
       const listed = await server.client.ok(`{ tasks { totalCount } }`, {}, agent.apiKey);
       expect(listed.tasks.totalCount, "no task was posted").to.equal(0);
+    });
+
+    it("holds operations sent over the WebSocket to the same budget and text rules", async () => {
+      const client = connect(server.url, { "x-api-key": agent.apiKey });
+      try {
+        const errorsOf = async (query: string, variables: Record<string, unknown> = {}) => {
+          const result = await client.iterate({ query, variables }).next().then(
+            (step) => step.value as { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> },
+            (errors: unknown) => ({ errors: errors as Array<{ message: string; extensions?: Record<string, unknown> }> }),
+          );
+          return result.errors ?? [];
+        };
+        const aliases = Array.from({ length: 40 }, (_, i) => `t${i}: ${HEAVY_PAGE}`).join("\n");
+        expect((await errorsOf(`{ ${aliases} }`))[0].extensions?.code).to.equal("QUERY_TOO_COMPLEX");
+        const nul = await errorsOf(POST_TASK, { input: taskInput({ title: "a\u0000" }) });
+        expect(nul[0].extensions).to.include({ code: "BAD_USER_INPUT", field: "title" });
+        expect(await errorsOf("{ viewerAgent { id } }")).to.deep.equal([]);
+      } finally {
+        await client.dispose();
+      }
     });
 
     it("lets normal queries through: introspection, a task with its proofs, a page of 20 with events, REST's largest page", async () => {

@@ -114,7 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountSumsubWebhook(app, { orm, services, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
-  mountFallbacks(app, log, config.limits.jsonBodyBytes);
+  mountFallbacks(app, log);
 
   return {
     config,

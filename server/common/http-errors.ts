@@ -8,11 +8,11 @@ import type { Logger } from "./logger";
  * API's error, or undefined for anything else. The messages never quote the
  * body: a JSON syntax error from Node carries an excerpt of it.
  */
-export function requestBodyError(err: unknown, maxBytes: number): DomainError | undefined {
+export function requestBodyError(err: unknown, maxBytes?: number): DomainError | undefined {
   const failure = err as { type?: unknown; status?: unknown; charset?: unknown; encoding?: unknown };
   switch (failure.type) {
     case "entity.too.large":
-      return new DomainError("PAYLOAD_TOO_LARGE", `the JSON body must be at most ${maxBytes} bytes`);
+      return new DomainError("PAYLOAD_TOO_LARGE", maxBytes === undefined ? "the body is larger than this route accepts" : `the JSON body must be at most ${maxBytes} bytes`);
     case "charset.unsupported":
       return new DomainError("UNSUPPORTED_MEDIA_TYPE", `the body's charset ${JSON.stringify(String(failure.charset ?? "")).slice(0, 40)} is not supported; send UTF-8`);
     case "encoding.unsupported":
@@ -31,7 +31,7 @@ const isClientStatus = (status: unknown) => typeof status === "number" && status
  * or, for anything else, an internal error with a reference that is logged
  * once (without any request body the error may carry).
  */
-export function answerableError(err: unknown, log: Logger, maxBodyBytes: number): DomainError {
+export function answerableError(err: unknown, log: Logger, maxBodyBytes?: number): DomainError {
   if (err instanceof DomainError) return err;
   const bodyError = requestBodyError(err, maxBodyBytes);
   if (bodyError) return bodyError;
@@ -54,12 +54,12 @@ export function graphqlErrorBody(err: DomainError): { errors: Array<{ message: s
  * route answered with a JSON error (never express's HTML page with a stack
  * trace), in the REST shape `{ error: { code, message } }`. Mounted last.
  */
-export function mountFallbacks(app: express.Express, log: Logger, maxBodyBytes: number): void {
+export function mountFallbacks(app: express.Express, log: Logger): void {
   app.use((req, res) => {
     res.status(404).json({ error: { code: "NOT_FOUND", message: `there is no route ${req.method} ${req.path}` } });
   });
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const error = answerableError(err, log, maxBodyBytes);
+    const error = answerableError(err, log);
     if (res.headersSent) return void res.end();
     res.status(error.httpStatus).json({ error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
   });

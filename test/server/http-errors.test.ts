@@ -29,6 +29,17 @@ function expectGraphQLError(answer: Answer, status: number, code: string): void 
   expect(answer.body.errors[0].message).to.be.a("string").and.not.empty;
 }
 
+describe("the log never holds a request body", () => {
+  it("redacts the raw body express's body parsers keep on their errors", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", { write: (line: string) => void lines.push(line) });
+    log.error({ err: Object.assign(new SyntaxError("Unexpected token"), { body: SECRET, type: "entity.parse.failed" }) }, "failed");
+    log.warn({ body: SECRET }, "a body");
+    expect(lines).to.have.length(2);
+    expect(lines.join("\n")).not.to.include(SECRET);
+  });
+});
+
 for (const nodeEnv of ["development", "production"]) {
   const [db] = testDatabases();
   describe(`every route answers errors as JSON, with nothing from the request or the server's insides (NODE_ENV=${nodeEnv})`, () => {

@@ -48,12 +48,6 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
   };
 }
 
-/**
- * GraphQL over HTTP at /graphql. Everything that fails before an operation
- * runs (a body that is not JSON, too large, of another Content-Type)
- * answers in GraphQL's error shape with its HTTP status, like the
- * operations' own errors.
- */
 /** Refuses an operation over the query budget, or with text inputs that are not clean text, before it runs (over HTTP and for MCP's executeOperation alike). */
 function queryBudgetPlugin(schema: GraphQLSchema): ApolloServerPlugin<Context> {
   return {
@@ -71,6 +65,13 @@ function queryBudgetPlugin(schema: GraphQLSchema): ApolloServerPlugin<Context> {
   };
 }
 
+/**
+ * GraphQL over HTTP at /graphql, behind admission() (mounted in front by
+ * app.ts). Everything that fails before an operation runs (a body that is
+ * not JSON, too large, of another Content-Type, a document over the query
+ * budget) answers in GraphQL's error shape with its HTTP status, like the
+ * operations' own errors.
+ */
 export async function mountGraphQL(app: express.Express, schema: GraphQLSchema, log: Logger, jsonBodyBytes: number): Promise<ApolloServer<Context>> {
   const apollo = new ApolloServer<Context>({
     schema,

@@ -16,8 +16,10 @@ import { registerGuardianJobs } from "./guardian/guardian.jobs";
 import { ensureMockOperator, registerTestMode } from "./testmode/mock-operator";
 import { createSchema } from "./graphql/schema";
 import { drainHttpServer } from "./common/http-drain";
-import { apiKeyFrom, createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
-import { createRateLimiter, rateLimitMiddleware } from "./common/rate-limit";
+import { graphqlErrorBody, mountFallbacks } from "./common/http-errors";
+import { createContextFactory, mountGraphQL, type ContextFactory } from "./graphql/apollo";
+import { admission } from "./graphql/admission";
+import { createRateLimiter } from "./common/rate-limit";
 import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
@@ -93,9 +95,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await scheduleLegacyPhotoMove(orm.em.fork(), log);
 
   const schema = await createSchema();
-  const createContext = createContextFactory(orm, services, log);
+  // One budget per caller across the three HTTP APIs; WebSocket operations spend from their key's too (mutations only).
+  const limiter = createRateLimiter(config.rateLimits, config.redisUrl, deploymentId, log);
+  const createContext = createContextFactory(orm, services, log, limiter);
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", config.trustProxy);
   const httpServer = http.createServer(app);
   let ready = false;
 
@@ -107,17 +112,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
-  // One budget per caller across the three HTTP APIs (WebSocket subscriptions are long-lived and not counted).
-  const limiter = createRateLimiter(config.rateLimitPerMinute, config.redisUrl, deploymentId, log);
-  const keyOf = (req: express.Request) => apiKeyFrom(req.headers);
-  app.use("/graphql", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ errors: [{ message, extensions: { code: "RATE_LIMITED" } }] })));
-  app.use("/mcp", rateLimitMiddleware(limiter, keyOf, (res, message) => res.status(429).json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null })));
-  app.use("/graphql", express.json({ limit: config.limits.jsonBodyBytes }));
-  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, createContext, log);
-  mountRest(app, { config, schema, createContext, orm, worker, limiter, log });
+  app.use("/graphql", admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err))));
+  app.use("/mcp", admission(createContext, (res, err) => res.status(err.httpStatus).json({ jsonrpc: "2.0", error: { code: err.code === "RATE_LIMITED" ? -32000 : -32001, message: err.message }, id: null })));
+  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, log, config.limits.jsonBodyBytes);
+  mountRest(app, { config, schema, createContext, orm, worker, log });
   mountSumsubWebhook(app, { orm, services, log });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
+  mountFallbacks(app, log);
 
   return {
     config,

@@ -6,6 +6,8 @@ import type { SpendCapsConfig } from "./agents/spend-caps";
 import os from "node:os";
 import { parseKycSettings, type KycSettings } from "./kyc/kyc.config";
 import { parsePhotoSettings, type PhotoSettings } from "./photos/photo.config";
+import { MAX_PHOTOS_PER_PROOF, MAX_PROOF_ATTEMPTS } from "./tasks/task.limits";
+import type { RateLimits } from "./common/rate-limit";
 
 /**
  * All configuration comes from environment variables, validated once at
@@ -56,8 +58,14 @@ export interface Config {
   limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
   /** The REST API's JSON body limit. */
   rest: { jsonBodyBytes: number };
-  /** Requests per minute per API key (per client address without a key), one budget across /graphql, /api/v1 and /mcp. */
-  rateLimitPerMinute: { test: number; live: number; anonymous: number };
+  /**
+   * Points per minute per API key (per client address without a key), one
+   * budget across /graphql, /api/v1 and /mcp: a request is 1 point and each
+   * mutation it executes 1 more. Accounts created per client address and hour.
+   */
+  rateLimits: RateLimits;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address (false: none). */
+  trustProxy: boolean | number | string;
   /** Live updates: how each replica follows the task event log and feeds its WebSocket subscribers. */
   live: {
     /** Read the log at least this often, for changes made on other replicas when no notice arrives. */
@@ -99,6 +107,14 @@ class ConfigError extends Error {
   }
 }
 
+/** false | true | hops | "loopback, 10.0.0.0/8, ..." (Express's `trust proxy` values). */
+const TRUST_PROXY = /^(false|true|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/;
+
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === "true" || value === "false") return value === "true";
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 const usd = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "must be a USD amount with at most 6 decimals")
@@ -134,7 +150,7 @@ const EnvSchema = z
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
     TASK_MAX_REWARD_USD: usd.prefault("10000"),
     TASK_MAX_DEADLINE_DAYS: int(1, 365).default(90),
-    TASK_MAX_ATTEMPTS: int(1, 10).default(3),
+    TASK_MAX_ATTEMPTS: int(1, MAX_PROOF_ATTEMPTS).default(3),
     TEST_MODE_STEP_MS: int(0, 60_000).default(1_000),
     TEST_MODE_STARTING_BALANCE_USD: usd.prefault("10000"),
     WORKER_POLL_MS: int(5, 60_000).default(250),
@@ -142,11 +158,17 @@ const EnvSchema = z
     WORKER_LOCK_MS: int(1_000, 3_600_000).default(60_000),
     MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
     MAX_PHOTO_BYTES: int(1_024, 50 * 1024 * 1024).default(8 * 1024 * 1024),
-    MAX_PHOTOS_PER_PROOF: int(1, 50).default(10),
+    MAX_PHOTOS_PER_PROOF: int(1, MAX_PHOTOS_PER_PROOF).default(10),
     REST_MAX_JSON_BODY_BYTES: int(1_024, 10 * 1024 * 1024).default(64 * 1024),
     RATE_LIMIT_TEST_PER_MINUTE: int(1, 1_000_000).default(120),
     RATE_LIMIT_LIVE_PER_MINUTE: int(1, 1_000_000).default(600),
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(1, 1_000_000).default(30),
+    RATE_LIMIT_REGISTRATIONS_PER_HOUR: int(1, 1_000_000).default(10),
+    TRUST_PROXY: z
+      .string()
+      .regex(TRUST_PROXY, "must be false, true, a number of proxy hops, or a comma-separated list of addresses, subnets (CIDR) or loopback / linklocal / uniquelocal")
+      .default("false")
+      .transform(trustProxySetting),
     LIVE_POLL_MS: int(10, 60_000).default(1_000),
     LIVE_GAP_MAX_HOLD_MS: int(0, 600_000).default(10_000),
     LIVE_KEY_RECHECK_MS: int(10, 3_600_000).default(5_000),
@@ -242,7 +264,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       photosPerProof: e.MAX_PHOTOS_PER_PROOF,
     },
     rest: { jsonBodyBytes: e.REST_MAX_JSON_BODY_BYTES },
-    rateLimitPerMinute: { test: e.RATE_LIMIT_TEST_PER_MINUTE, live: e.RATE_LIMIT_LIVE_PER_MINUTE, anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    rateLimits: {
+      test: e.RATE_LIMIT_TEST_PER_MINUTE,
+      live: e.RATE_LIMIT_LIVE_PER_MINUTE,
+      anonymous: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      registrationsPerHour: e.RATE_LIMIT_REGISTRATIONS_PER_HOUR,
+    },
+    trustProxy: e.TRUST_PROXY,
     live: {
       pollMs: e.LIVE_POLL_MS,
       gapMaxHoldMs: e.LIVE_GAP_MAX_HOLD_MS,

@@ -30,6 +30,11 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
   "headers.authorization",
   "headers[\"x-api-key\"]",
+  // express's body parsers keep the raw request body on their errors.
+  "err.body",
+  "*.err.body",
+  "req.body",
+  "body",
 ];
 
 export function createLogger(level: string, destination: pino.DestinationStream = pino.destination(1)): Logger {

@@ -1,142 +1,144 @@
-import { createHash } from "node:crypto";
-import type express from "express";
 import Redis from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { DomainError } from "./errors";
 import type { Logger } from "./logger";
+import { Mode } from "./mode";
 
-const WINDOW_MS = 60_000;
-
-/** Requests counted in the current window for one caller. */
-export interface RateLimitCounter {
-  /** Counts one request in the window starting at `windowStart`; resolves with the count so far, this one included. */
-  increment(caller: string, windowStart: number): Promise<number>;
-  close(): Promise<void>;
+export interface RateLimits {
+  /** Points per minute for a test key, a live key, and a client address without a key. */
+  test: number;
+  live: number;
+  anonymous: number;
+  /** Accounts (registerAgent, registerOperator) one client address may create per hour. */
+  registrationsPerHour: number;
 }
+
+/** Whose budget a request draws on: an authenticated key (by its id), or a client address without a key. */
+export type Caller = { key: { id: string; mode: Mode } } | { address: string };
 
 export interface RateLimitDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Epoch milliseconds at which the window resets. */
+  /** Epoch milliseconds at which the budget is whole again. */
   resetAt: number;
 }
 
-/** In-process fixed windows; every caller's count lives until its window ends. */
-export class MemoryRateLimitCounter implements RateLimitCounter {
-  private window = 0;
-  private counts = new Map<string, number>();
-
-  async increment(caller: string, windowStart: number): Promise<number> {
-    if (windowStart !== this.window) {
-      this.window = windowStart;
-      this.counts = new Map();
-    }
-    const count = (this.counts.get(caller) ?? 0) + 1;
-    this.counts.set(caller, count);
-    return count;
+export class RateLimitedError extends DomainError {
+  constructor(decision: RateLimitDecision, what: string) {
+    const retryAfter = retryAfterSeconds(decision);
+    super("RATE_LIMITED", `rate limit of ${decision.limit} ${what} exceeded; retry after ${retryAfter} s`, undefined, { retryAfterSeconds: retryAfter });
   }
-
-  async close(): Promise<void> {}
 }
 
-/** Fixed windows in Redis (INCR + PEXPIRE), so every replica draws on one budget per caller. */
-export class RedisRateLimitCounter implements RateLimitCounter {
-  private readonly redis: Redis;
+export function retryAfterSeconds(decision: RateLimitDecision): number {
+  return Math.max(1, Math.ceil((decision.resetAt - Date.now()) / 1000));
+}
+
+interface Budget {
+  limiter: RateLimiterAbstract;
+  limit: number;
+}
+
+/**
+ * Per-caller budgets (rate-limiter-flexible), in this process's memory or,
+ * with Redis, shared by every replica of the deployment (keys are
+ * namespaced under its id, server/db/deployment.entity.ts). A request costs
+ * 1 point and every mutation field it executes 1 more, so aliases cannot
+ * multiply what one request does. Registrations draw on their own,
+ * stricter, hourly budget per client address. While Redis is unreachable
+ * each replica keeps counting alone (an outage of Redis is not an outage
+ * of the API, nor the end of the limits).
+ */
+export class RateLimiter {
+  private readonly perMinute: Record<"test" | "live" | "anonymous", Budget>;
+  private readonly registrations: Budget;
 
   constructor(
-    url: string,
-    /** Keys are this deployment's (server/db/deployment.entity.ts): deployments sharing a Redis keep separate budgets. */
-    private readonly deploymentId: string,
-    log: Logger,
+    limits: RateLimits,
+    private readonly log: Logger,
+    private readonly store?: { redis: Redis; deploymentId: string },
   ) {
-    // Fail fast while disconnected: the limiter then lets requests through instead of making them wait.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-    this.redis.on("error", (err: Error) => log.warn({ err: err.message }, "rate limit Redis connection failed"));
+    this.perMinute = {
+      test: this.budget("rate-limit", limits.test, 60),
+      live: this.budget("rate-limit", limits.live, 60),
+      anonymous: this.budget("rate-limit", limits.anonymous, 60),
+    };
+    this.registrations = this.budget("registrations", limits.registrationsPerHour, 3_600);
   }
 
-  async increment(caller: string, windowStart: number): Promise<number> {
-    const key = `humanops:${this.deploymentId}:rate-limit:${caller}:${windowStart}`;
-    const results = await this.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
-    const [error, count] = results?.[0] ?? [new Error("the Redis transaction was discarded"), 0];
-    if (error) throw error;
-    return Number(count);
+  /** Spends `points` of the caller's per-minute budget; not allowed (and nothing spent beyond it) once it is used up. */
+  spend(caller: Caller, points = 1): Promise<RateLimitDecision> {
+    const budget = "key" in caller ? this.perMinute[caller.key.mode === Mode.LIVE ? "live" : "test"] : this.perMinute.anonymous;
+    return this.consume(budget, callerId(caller), points);
+  }
+
+  /** Spends one account creation from the hourly budget of `caller` (its client address, when known). */
+  spendRegistration(caller: Caller): Promise<RateLimitDecision> {
+    return this.consume(this.registrations, callerId(caller), 1);
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.store?.redis.quit().catch(() => this.store?.redis.disconnect());
   }
-}
 
-export interface RateLimits {
-  test: number;
-  live: number;
-  anonymous: number;
-}
+  private budget(name: string, points: number, duration: number): Budget {
+    if (!this.store) return { limiter: new RateLimiterMemory({ keyPrefix: name, points, duration }), limit: points };
+    const limiter = new RateLimiterRedis({
+      storeClient: this.store.redis,
+      keyPrefix: `humanops:${this.store.deploymentId}:${name}`,
+      points,
+      duration,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+    });
+    return { limiter, limit: points };
+  }
 
-/**
- * Per-minute limits per API key (a test key's budget is lower than a live
- * key's) and per client address for calls without a key. One budget per
- * caller across the GraphQL, REST and MCP endpoints. The caller is
- * identified by a hash of the key as presented, so no database lookup is
- * spent on a request that is over its limit. If the counter is unreachable
- * the request is let through and the failure logged: an outage of Redis
- * must not become an outage of the API.
- */
-export class RateLimiter {
-  constructor(
-    private readonly counter: RateLimitCounter,
-    private readonly limits: RateLimits,
-    private readonly log: Logger,
-  ) {}
-
-  async check(apiKey: string | undefined, clientAddress: string, now = Date.now()): Promise<RateLimitDecision> {
-    const { caller, limit } = this.callerOf(apiKey, clientAddress);
-    const windowStart = now - (now % WINDOW_MS);
-    const resetAt = windowStart + WINDOW_MS;
-    let count: number;
+  private async consume(budget: Budget, key: string, points: number): Promise<RateLimitDecision> {
+    const decide = (res: RateLimiterRes, allowed: boolean) => ({ allowed, limit: budget.limit, remaining: Math.max(0, res.remainingPoints), resetAt: Date.now() + res.msBeforeNext });
     try {
-      count = await this.counter.increment(caller, windowStart);
-    } catch (err) {
-      this.log.warn({ err }, "rate limit counter unavailable; request allowed");
-      return { allowed: true, limit, remaining: limit, resetAt };
+      return decide(await budget.limiter.consume(key, points), true);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return decide(rejection, false);
+      // Only reached if the insurance limiter itself failed.
+      this.log.warn({ err: rejection }, "rate limit budget unavailable; request allowed");
+      return { allowed: true, limit: budget.limit, remaining: budget.limit, resetAt: Date.now() + 60_000 };
     }
-    return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetAt };
   }
+}
 
-  close(): Promise<void> {
-    return this.counter.close();
-  }
-
-  private callerOf(apiKey: string | undefined, clientAddress: string): { caller: string; limit: number } {
-    if (!apiKey) return { caller: `address:${clientAddress}`, limit: this.limits.anonymous };
-    const caller = `key:${createHash("sha256").update(apiKey).digest("hex").slice(0, 32)}`;
-    return { caller, limit: apiKey.startsWith("ho_live_") ? this.limits.live : this.limits.test };
-  }
+function callerId(caller: Caller): string {
+  return "key" in caller ? `key:${caller.key.id}` : `address:${caller.address}`;
 }
 
 export function createRateLimiter(limits: RateLimits, redisUrl: string | undefined, deploymentId: string, log: Logger): RateLimiter {
-  return new RateLimiter(redisUrl ? new RedisRateLimitCounter(redisUrl, deploymentId, log) : new MemoryRateLimitCounter(), limits, log);
+  if (!redisUrl) return new RateLimiter(limits, log);
+  // Fail fast while disconnected: the in-memory insurance budget then counts instead of requests waiting.
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  redis.on("error", (err: Error) => log.warn({ err: err.message }, "rate limit Redis connection failed"));
+  return new RateLimiter(limits, log, { redis, deploymentId });
 }
 
 /**
- * Express middleware counting each request against its caller's budget.
- * Sets X-RateLimit-Limit / -Remaining / -Reset; over the limit it sets
- * Retry-After and lets `refuse` answer in the endpoint's own error shape.
+ * The budgets one request draws on: its caller's per-minute points and, for
+ * an account creation, the registration budget of the client address.
  */
-export function rateLimitMiddleware(
-  limiter: RateLimiter,
-  apiKeyOf: (req: express.Request) => string | undefined,
-  refuse: (res: express.Response, message: string) => void,
-): express.RequestHandler {
-  return async (req, res, next) => {
-    const decision = await limiter.check(apiKeyOf(req), req.ip ?? req.socket.remoteAddress ?? "unknown");
-    res.set({
-      "X-RateLimit-Limit": String(decision.limit),
-      "X-RateLimit-Remaining": String(decision.remaining),
-      "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
-    });
-    if (decision.allowed) return next();
-    const retryAfter = Math.max(1, Math.ceil((decision.resetAt - Date.now()) / 1000));
-    res.set("Retry-After", String(retryAfter));
-    refuse(res, `rate limit of ${decision.limit} requests per minute exceeded; retry after ${retryAfter} s`);
-  };
+export class RequestBudget {
+  constructor(
+    private readonly limiter: RateLimiter,
+    readonly caller: Caller,
+    /** Whose registration budget an account creation draws on: the client address when known. */
+    private readonly registrant: Caller,
+  ) {}
+
+  /** Spends the request's own point; the transport refuses it (429) when not allowed. */
+  admit(): Promise<RateLimitDecision> {
+    return this.limiter.spend(this.caller, 1);
+  }
+
+  /** Spends one point for an executed mutation field (an account creation from the registration budget); throws RATE_LIMITED when spent out. */
+  async spendMutation(isRegistration: boolean): Promise<void> {
+    const decision = isRegistration ? await this.limiter.spendRegistration(this.registrant) : await this.limiter.spend(this.caller, 1);
+    if (!decision.allowed) throw new RateLimitedError(decision, isRegistration ? "accounts per hour from one address" : "requests per minute (every mutation counts as one more)");
+  }
 }

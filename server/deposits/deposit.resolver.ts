@@ -6,6 +6,10 @@ import { requireAgent } from "../graphql/auth";
 import { Money } from "../graphql/money.type";
 import { Agent } from "../agents/agent.entity";
 import { AgentWallet, type Deposit } from "./deposit.entity";
+import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
+
+/** What the query budget counts an agent's wallet list as: few agents link more than a handful. */
+const WALLETS_COSTED = 10;
 
 @ObjectType()
 export class WalletLinkChallenge {
@@ -117,13 +121,13 @@ export class DepositResolver {
     return CreditedDeposit.of(await ctx.services.deposits.claim(ctx.em, requireAgent(ctx), txHash));
   }
 
-  @FieldResolver(() => [AgentWallet], { description: "Wallets linked to this agent" })
+  @FieldResolver(() => [AgentWallet], { description: `Wallets linked to this agent (the query budget counts ${WALLETS_COSTED})`, complexity: listOf(WALLETS_COSTED) })
   async wallets(@Root() agent: Agent, @Ctx() ctx: Context): Promise<AgentWallet[]> {
     if (requireAgent(ctx).agentId !== agent.id) throw new ForbiddenError("an agent's wallets are visible to that agent only");
     return ctx.services.wallets.wallets(ctx.em, agent.id);
   }
 
-  @FieldResolver(() => [CreditedDeposit], { description: "Deposits credited to this agent in the key's mode, newest first" })
+  @FieldResolver(() => [CreditedDeposit], { description: `Deposits credited to this agent in the key's mode, newest first, at most \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
   async deposits(@Root() agent: Agent, @Ctx() ctx: Context, @Arg("first", () => Int, { defaultValue: 20 }) first: number = 20): Promise<CreditedDeposit[]> {
     const principal = requireAgent(ctx);
     if (principal.agentId !== agent.id) throw new ForbiddenError("an agent's deposits are visible to that agent only");

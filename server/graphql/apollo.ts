@@ -1,15 +1,19 @@
 import type http from "node:http";
-import type express from "express";
-import { ApolloServer } from "@apollo/server";
+import express from "express";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import type { GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
-import type { DomainError } from "../common/errors";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
+import { checkOperation, checkSource, QUERY_BUDGET, toRequestError } from "./query-budget";
+import { RequestBudget, type Caller, type RateLimiter } from "../common/rate-limit";
+import { admittedContext } from "./admission";
+import { DomainError } from "../common/errors";
+import { answerableError, graphqlErrorBody } from "../common/http-errors";
 
 /** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */
 export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefined {
@@ -21,12 +25,13 @@ export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefine
 }
 
 export interface ContextFactory {
-  (apiKey: string | undefined): Promise<Context>;
+  /** `clientAddress`: where a request without a key came from, for its rate budget. */
+  (apiKey: string | undefined, clientAddress?: string): Promise<Context>;
 }
 
-/** Builds a Context with its own EntityManager fork and the caller resolved from the key. */
-export function createContextFactory(orm: Orm, services: Services, log: Logger): ContextFactory {
-  return async (apiKey) => {
+/** Builds a Context with its own EntityManager fork, the caller resolved from the key, and the rate budgets it spends from. */
+export function createContextFactory(orm: Orm, services: Services, log: Logger, limiter?: RateLimiter): ContextFactory {
+  return async (apiKey, clientAddress) => {
     const em = orm.em.fork();
     let principal: Principal | undefined;
     let authError: DomainError | undefined;
@@ -37,24 +42,70 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger):
         authError = err as DomainError;
       }
     }
-    return { em, services, log, principal, authError } satisfies Context;
+    const caller: Caller | undefined = principal ? { key: { id: principal.keyId, mode: principal.mode } } : clientAddress ? { address: clientAddress } : undefined;
+    const budget = limiter && caller ? new RequestBudget(limiter, caller, clientAddress ? { address: clientAddress } : caller) : undefined;
+    return { em, services, log, principal, authError, budget } satisfies Context;
   };
 }
 
-export async function mountGraphQL(
-  app: express.Express,
-  schema: GraphQLSchema,
-  createContext: ContextFactory,
-  log: Logger,
-): Promise<ApolloServer<Context>> {
+/** Refuses an operation over the query budget, or with text inputs that are not clean text, before it runs (over HTTP and for MCP's executeOperation alike). */
+function queryBudgetPlugin(schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          try {
+            checkOperation(schema, document, request.operationName, request.variables);
+          } catch (err) {
+            throw err instanceof DomainError ? toRequestError(err) : err;
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * GraphQL over HTTP at /graphql, behind admission() (mounted in front by
+ * app.ts). Everything that fails before an operation runs (a body that is
+ * not JSON, too large, of another Content-Type, a document over the query
+ * budget) answers in GraphQL's error shape with its HTTP status, like the
+ * operations' own errors.
+ */
+export async function mountGraphQL(app: express.Express, schema: GraphQLSchema, log: Logger, jsonBodyBytes: number): Promise<ApolloServer<Context>> {
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: QUERY_BUDGET.tokens },
+    plugins: [queryBudgetPlugin(schema)],
     // server/index.ts owns SIGTERM/SIGINT and stops every part in order; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
   });
   await apollo.start();
-  app.use("/graphql", expressMiddleware(apollo, { context: async ({ req }) => createContext(apiKeyFrom(req.headers)) }));
+  const refuse = (res: express.Response, err: DomainError) => void res.status(err.httpStatus).json(graphqlErrorBody(err));
+  app.use(
+    "/graphql",
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      // Only JSON is read; this also turns away the simple requests a browser sends cross-site (text/plain, forms).
+      if (req.method !== "POST" || !req.headers["content-type"] || req.is("application/json")) return next();
+      refuse(res, new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got ${req.get("Content-Type")})`));
+    },
+    express.json({ limit: jsonBodyBytes }),
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      const query: unknown = req.method === "GET" ? req.query.query : req.body?.query;
+      try {
+        if (typeof query === "string") checkSource(query);
+      } catch (err) {
+        return err instanceof DomainError ? refuse(res, err) : next(err);
+      }
+      next();
+    },
+    expressMiddleware(apollo, { context: async ({ res }) => admittedContext(res) }),
+    (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      if (res.headersSent) return void res.end();
+      refuse(res, answerableError(err, log, jsonBodyBytes));
+    },
+  );
   return apollo;
 }

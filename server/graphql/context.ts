@@ -4,6 +4,7 @@ import type { DomainError } from "../common/errors";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { PhotoUpload } from "../proofs/proof.service";
+import type { RequestBudget } from "../common/rate-limit";
 
 /** Everything a resolver may use, built per request (or per WebSocket operation, MCP call, job). */
 export interface Context {
@@ -15,4 +16,6 @@ export interface Context {
   authError?: DomainError;
   /** Files that came with this request as raw bytes (a REST multipart upload), by name, for PhotoInput.upload. */
   uploads?: ReadonlyMap<string, PhotoUpload>;
+  /** The rate budgets this request's mutations spend from; absent for the server's own work (jobs, tests' direct calls). */
+  budget?: RequestBudget;
 }

@@ -36,7 +36,8 @@ export function createErrorFormatter(log: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && INPUT_CODES.has(code)) {
-      const field = inputField(formatted.message);
+      const named = formatted.extensions?.field;
+      const field = typeof named === "string" ? named : inputField(formatted.message);
       const isInput = code !== "GRAPHQL_PARSE_FAILED" && code !== "GRAPHQL_VALIDATION_FAILED";
       return {
         message: formatted.message,

@@ -12,6 +12,7 @@ import { EscrowResolver } from "../escrow/escrow.resolver";
 import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
+import { chargeMutations } from "./admission";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -33,10 +34,11 @@ export const RESOLVERS = [
  * The single API surface: REST and MCP run operations against this same
  * schema. type-graphql insists on a PubSub once there are subscriptions;
  * ours stream from the task event log (server/subscriptions) and publish
- * nothing through it, so an in-process one is all it needs.
+ * nothing through it, so an in-process one is all it needs. Every mutation
+ * field spends from the caller's rate budget (admission.ts).
  */
 export async function createSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], validate: false, emitSchemaFile: false, pubSub: createPubSub() });
+  return chargeMutations(await buildSchema({ resolvers: [...RESOLVERS], validate: false, emitSchemaFile: false, pubSub: createPubSub() }));
 }
 
 /** The checked-in schema.graphql text: sorted, so it changes only when the API does. */

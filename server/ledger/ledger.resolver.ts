@@ -7,6 +7,7 @@ import { Agent } from "../agents/agent.entity";
 import { PageInfo } from "../tasks/task.types";
 import { LedgerKind, type LedgerEntry } from "./ledger-entry.entity";
 import { Accounts } from "./ledger.service";
+import { BUDGET_NOTE, pagedCost } from "../graphql/query-budget";
 
 registerEnumType(LedgerKind, {
   name: "LedgerKind",
@@ -54,7 +55,10 @@ const MAX_PAGE = 100;
 
 @Resolver(() => Agent)
 export class LedgerResolver {
-  @FieldResolver(() => LedgerTransactionConnection, { description: "Postings to and from the balance of the key's mode, newest first" })
+  @FieldResolver(() => LedgerTransactionConnection, {
+    description: `Postings to and from the balance of the key's mode, newest first, in pages of \`first\` (1 to 100). ${BUDGET_NOTE}`,
+    complexity: pagedCost,
+  })
   async ledgerTransactions(
     @Root() agent: Agent,
     @Ctx() ctx: Context,

@@ -5,6 +5,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Logger } from "../common/logger";
+import { requestBodyError } from "../common/http-errors";
 import type { Context } from "../graphql/context";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import type { LiveFeed } from "../subscriptions/live-feed";
@@ -65,13 +66,10 @@ export function mountMcp(app: express.Express, deps: McpRouteDeps): McpEndpoint 
   }
 
   async function openSession(req: express.Request, res: express.Response): Promise<void> {
+    // admission (app.ts) has refused a key that is not valid.
     const apiKey = apiKeyFrom(req.headers);
-    if (apiKey) {
-      const ctx = await deps.createContext(apiKey);
-      if (!ctx.principal) return rpcError(res, 401, -32001, ctx.authError?.message ?? "the API key was refused");
-    }
     if (sessions.size >= MAX_SESSIONS) return rpcError(res, 503, -32000, "too many open MCP sessions; retry later");
-    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, deps.live));
+    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, req.ip ?? "unknown", deps.live));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
@@ -136,10 +134,11 @@ export function mountMcp(app: express.Express, deps: McpRouteDeps): McpEndpoint 
   });
   app.get("/mcp", existing);
   app.delete("/mcp", existing);
-  app.use("/mcp", (err: { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (err.type === "entity.parse.failed") return rpcError(res, 400, -32700, "parse error: the body is not JSON");
-    if (err.type === "entity.too.large") return rpcError(res, 413, -32600, `request too large: at most ${deps.jsonBodyBytes} bytes`);
-    next(err);
+  app.use("/mcp", (err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const failure = requestBodyError(err, deps.jsonBodyBytes);
+    if (!failure) return next(err);
+    // JSON-RPC's own codes: -32700 for a body that is not JSON, -32600 for a request that cannot be read as one.
+    rpcError(res, failure.httpStatus, (err as { type?: unknown }).type === "entity.parse.failed" ? -32700 : -32600, failure.message);
   });
 
   const closeSession = (session: Session) => session.transport.close().catch((err: unknown) => deps.log.warn({ err }, "closing an MCP session failed"));

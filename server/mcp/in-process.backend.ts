@@ -12,7 +12,14 @@ import { Topics } from "../subscriptions/live-feed";
  * Change notices come straight from this process's live feed, the one
  * graphql-ws subscribers read, filtered to the key's own tasks.
  */
-export function createInProcessBackend(apollo: ApolloServer<Context>, createContext: ContextFactory, apiKey: string | undefined, live: LiveFeed): GraphQLBackend {
+export function createInProcessBackend(
+  apollo: ApolloServer<Context>,
+  createContext: ContextFactory,
+  apiKey: string | undefined,
+  /** Where the session was opened from: a session without a key spends that address's budgets. */
+  clientAddress: string,
+  live: LiveFeed,
+): GraphQLBackend {
   return {
     watchTask(taskId, changed) {
       let queue: LiveQueue | undefined;
@@ -33,7 +40,7 @@ export function createInProcessBackend(apollo: ApolloServer<Context>, createCont
     },
     keyInstructions: "open a new MCP connection to /mcp that sends it in the X-API-Key header (or Authorization: Bearer)",
     async execute<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLResponse<T>> {
-      const response = await apollo.executeOperation<T>({ query, variables }, { contextValue: await createContext(apiKey) });
+      const response = await apollo.executeOperation<T>({ query, variables }, { contextValue: await createContext(apiKey, clientAddress) });
       if (response.body.kind !== "single") throw new Error("MCP operations never use incremental delivery");
       return { data: response.body.singleResult.data, errors: response.body.singleResult.errors };
     },

@@ -4,10 +4,12 @@ import { Verification } from "../guardian/verification.entity";
 import { PhotoSize } from "../photos/photo.links";
 import { PhotoService } from "../photos/photo.service";
 import { Proof, ProofPhoto } from "./proof.entity";
+import { listOf } from "../graphql/query-budget";
+import { MAX_PHOTOS_PER_PROOF } from "../tasks/task.limits";
 
 @Resolver(() => Proof)
 export class ProofResolver {
-  @FieldResolver(() => [ProofPhoto])
+  @FieldResolver(() => [ProofPhoto], { description: `The photos, in upload order: at most MAX_PHOTOS_PER_PROOF (${MAX_PHOTOS_PER_PROOF} at most).`, complexity: listOf(MAX_PHOTOS_PER_PROOF) })
   async photos(@Root() proof: Proof, @Ctx() ctx: Context): Promise<ProofPhoto[]> {
     return ctx.em.find(ProofPhoto, { proof: proof.id }, { orderBy: { position: "asc" } });
   }

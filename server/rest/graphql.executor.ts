@@ -3,6 +3,7 @@ import { DomainError, HTTP_STATUS, type ErrorCode } from "../common/errors";
 import type { Logger } from "../common/logger";
 import type { Context } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/error-formatter";
+import { checkOperation } from "../graphql/query-budget";
 
 /** A prepared GraphQL operation: run it with the caller's context and its variables; resolves with `data`. */
 export type GraphQLOperation<TData> = (ctx: Context, variables?: Record<string, unknown>) => Promise<TData>;
@@ -26,6 +27,7 @@ export function createGraphQLRunner(schema: GraphQLSchema, log: Logger): GraphQL
       const problems = validate(schema, document);
       if (problems.length) throw new Error(`REST operation does not fit the schema: ${problems.map((p) => p.message).join("; ")}\n${source}`);
       return async (ctx, variables = {}) => {
+        checkOperation(schema, document, undefined, variables);
         const result = await execute({ schema, document, variableValues: variables, contextValue: ctx });
         if (result.errors?.length) throw toDomainError(formatError(describe(result.errors[0]), result.errors[0]));
         return result.data as TData;

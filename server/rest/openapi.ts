@@ -25,7 +25,7 @@ export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, 
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input: `error.field` names the field (as sent) and `error.message` the rule it broke",
-  401: "No API key, or a key that is malformed, unknown or revoked",
+  401: "No API key where one is needed, or a key that is malformed, unknown or revoked (on every route, before any rate budget is spent)",
   402: "The agent's balance does not cover reward + fee",
   403: "This key may not do this: an operator key on an agent route (or the reverse), or KYC not approved",
   404: "No such object, or not one this key may see",
@@ -38,7 +38,13 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   500: "Internal error; the message carries a reference to quote to support",
 };
 
-const STATUS_CODES = Object.fromEntries(Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode])) as Record<number, ErrorCode>;
+/** REST runs fixed documents that stay within the GraphQL query budget, so it never answers QUERY_TOO_COMPLEX. */
+const GRAPHQL_ONLY = new Set<string>(["QUERY_TOO_COMPLEX"]);
+const STATUS_CODES = Object.fromEntries(
+  Object.entries(HTTP_STATUS)
+    .filter(([code]) => !GRAPHQL_ONLY.has(code))
+    .map(([code, status]) => [status, code as ErrorCode]),
+) as Record<number, ErrorCode>;
 
 const RATE_LIMIT_HEADERS = {
   "X-RateLimit-Limit": { $ref: "#/components/headers/X-RateLimit-Limit" },
@@ -150,11 +156,11 @@ export function openApiResource(document: () => OpenApiDocument): RestResource {
 
 function completeOperation(route: RestRoute): Operation & Record<string, unknown> {
   const operation = route.operation;
-  const secured = operation.security === undefined || operation.security.length > 0;
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: "path", required: true, schema: { type: "string" } }));
   const isPost = route.method === "post";
   const takesBody = operation.requestBody !== undefined;
-  const common = [400, ...(secured ? [401] : []), ...(isPost ? [409] : []), ...(takesBody ? [413, 415] : []), 429, 500];
+  // 401 everywhere: a key that is presented must be valid even where none is needed.
+  const common = [400, 401, ...(isPost ? [409] : []), ...(takesBody ? [413, 415] : []), 429, 500];
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
     responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: RATE_LIMIT_HEADERS };
@@ -188,7 +194,8 @@ function errorSchema(codes: ErrorCode[]): JsonSchema {
 }
 
 function errorResponse(status: number): Record<string, unknown> {
-  const headers = status === 429 ? { ...RATE_LIMIT_HEADERS, "Retry-After": { $ref: "#/components/headers/Retry-After" } } : RATE_LIMIT_HEADERS;
+  // A key that is not valid is refused before any budget is looked at, so a 401 may come without the budget's headers.
+  const headers = status === 429 ? { ...RATE_LIMIT_HEADERS, "Retry-After": { $ref: "#/components/headers/Retry-After" } } : status === 401 ? {} : RATE_LIMIT_HEADERS;
   return { description: ERROR_DESCRIPTIONS[status], headers, content: { "application/json": { schema: errorSchema([STATUS_CODES[status]]) } } };
 }
 

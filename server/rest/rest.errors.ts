@@ -35,7 +35,7 @@ export function errorResponse(err: unknown, log: Logger, naming: ErrorNaming = {
   }
   if (!err.field || !naming.graphqlAliases) return toResponse(err);
   const field = restFieldName(err.field, naming.graphqlAliases);
-  return toResponse(new DomainError(err.code, restMessage(err, field), field));
+  return toResponse(new DomainError(err.code, restMessage(err, field), field, err.details));
 }
 
 function restMessage(err: DomainError, field: string): string {
@@ -48,5 +48,7 @@ function restMessage(err: DomainError, field: string): string {
 function toResponse(err: DomainError): RestResponse {
   const error: RestErrorBody["error"] = { code: err.code, message: err.message };
   if (err.field) error.field = err.field;
-  return { status: err.httpStatus, body: { error } };
+  // A mutation refused for the rate budget (server/graphql/admission.ts) says when to retry, like a refused request.
+  const retryAfter = err.details?.retryAfterSeconds;
+  return { status: err.httpStatus, body: { error }, ...(typeof retryAfter === "number" ? { headers: { "Retry-After": String(retryAfter) } } : {}) };
 }

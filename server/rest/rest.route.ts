@@ -45,6 +45,7 @@ export interface RestResponse {
   body: unknown;
   /** A binary answer instead of JSON (a photo). */
   file?: { data: Buffer; contentType: string; cacheSeconds: number };
+  headers?: Record<string, string>;
 }
 
 export interface RestRequest {

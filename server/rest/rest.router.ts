@@ -6,14 +6,15 @@ import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError, UnauthenticatedError, ValidationError } from "../common/errors";
 import type { JobWorker } from "../jobs/job.queue";
-import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/apollo";
+import { admission, admittedContext } from "../graphql/admission";
 import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
-import { rateLimitMiddleware, type RateLimiter } from "../common/rate-limit";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
 import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
+import { requestBodyError } from "../common/http-errors";
 import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
 import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
@@ -29,8 +30,6 @@ export interface RestDependencies {
   createContext: ContextFactory;
   orm: Orm;
   worker: JobWorker;
-  /** The per-caller budget shared with /graphql and /mcp. */
-  limiter: RateLimiter;
   log: Logger;
 }
 
@@ -60,7 +59,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
 
   const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
   const router = express.Router();
-  router.use(rateLimitMiddleware(deps.limiter, (req) => apiKeyFrom(req.headers), (res, message) => send(res, errorResponse(new DomainError("RATE_LIMITED", message), deps.log))));
+  router.use(admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log))));
   for (const route of resources.flatMap((resource) => resource.routes)) {
     router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
   }
@@ -83,6 +82,7 @@ interface Gates {
 }
 
 function send(res: express.Response, response: RestResponse): void {
+  if (response.headers) res.set(response.headers);
   if (!response.file) {
     res.status(response.status).json(response.body);
     return;
@@ -98,7 +98,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
   return async (req, res) => {
     let response: RestResponse;
     try {
-      const ctx = await deps.createContext(apiKeyFrom(req.headers));
+      const ctx = admittedContext(res);
       if (secured && !ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
       const query = validator.query(req.query);
       const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;
@@ -157,17 +157,7 @@ async function readBody(req: express.Request, res: express.Response, route: Rest
 /** express.json, with its failures turned into the API's errors. */
 function parseJson(req: express.Request, res: express.Response, gates: Gates): Promise<void> {
   return new Promise((resolve, reject) => {
-    gates.parseJson(req, res, (err?: unknown) => {
-      if (!err) return resolve();
-      const failure = err as { type?: string; message?: string };
-      if (failure.type === "entity.too.large") {
-        return reject(new DomainError("PAYLOAD_TOO_LARGE", `the JSON body must be at most ${gates.deps.config.rest.jsonBodyBytes} bytes`));
-      }
-      if (failure.type === "charset.unsupported" || failure.type === "encoding.unsupported") {
-        return reject(new DomainError("UNSUPPORTED_MEDIA_TYPE", failure.message ?? "unsupported body encoding"));
-      }
-      reject(new ValidationError("body", `is not valid JSON (${failure.message ?? "unreadable"})`));
-    });
+    gates.parseJson(req, res, (err?: unknown) => (err ? reject(requestBodyError(err, gates.deps.config.rest.jsonBodyBytes) ?? err) : resolve()));
   });
 }
 

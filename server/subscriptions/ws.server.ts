@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import { CloseCode, type Context as WsContext } from "graphql-ws";
-import type { GraphQLError, GraphQLSchema } from "graphql";
+import { GraphQLError, parse, validate, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError } from "../common/errors";
@@ -11,6 +11,7 @@ import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import { createErrorFormatter } from "../graphql/error-formatter";
+import { checkDocument, checkOperation, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
 
 export const GRAPHQL_PATH = "/graphql";
 const RECHECK_CHUNK = 500;
@@ -111,6 +112,7 @@ export function mountSubscriptions(options: {
         }
       },
       onClose: untrack,
+      onSubscribe: (_ctx, _id, payload) => prepare(schema, payload),
       context: (ctx) => createContext(ctx.extra.apiKey),
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : result),
       onError: (_ctx, _id, _payload, errors) => format(errors),
@@ -146,4 +148,20 @@ export function mountSubscriptions(options: {
       await cleanup.dispose();
     },
   };
+}
+
+/** Parses and validates an operation as /graphql does, and holds it to the same query budget, before anything runs. */
+function prepare(schema: GraphQLSchema, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | readonly GraphQLError[] {
+  try {
+    const document = parse(payload.query, { maxTokens: QUERY_BUDGET.tokens });
+    checkDocument(document);
+    const problems = validate(schema, document);
+    if (problems.length) return problems;
+    checkOperation(schema, document, payload.operationName, payload.variables);
+    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  } catch (err) {
+    if (err instanceof GraphQLError) return [err];
+    if (err instanceof DomainError) return [toRequestError(err)];
+    throw err;
+  }
 }

@@ -12,6 +12,8 @@ import { TaskType } from "./task.enums";
 import { GeoPointInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
 import { AvailableTask, TaskConnection } from "./task.types";
 import type { Page } from "./task.service";
+import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
+import { MAX_PROOF_ATTEMPTS, MAX_TASK_EVENTS } from "./task.limits";
 
 const MAX_PAGE = 100;
 const MAX_RADIUS_KM = 500;
@@ -58,7 +60,7 @@ export class TaskResolver {
     return ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id);
   }
 
-  @Query(() => TaskConnection, { description: "The agent's tasks, newest first" })
+  @Query(() => TaskConnection, { description: `The agent's tasks, newest first, in pages of \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
   async tasks(
     @Ctx() ctx: Context,
     @Arg("filter", () => TaskFilter, { nullable: true }) filter?: TaskFilter,
@@ -96,7 +98,7 @@ export class TaskResolver {
 
   // ── operators ──
 
-  @Query(() => [AvailableTask], { description: "Open tasks near a point, nearest first" })
+  @Query(() => [AvailableTask], { description: `Open tasks near a point, nearest first, at most \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
   async availableTasks(
     @Arg("near", () => GeoPointInput) near: GeoPointInput,
     @Arg("radiusKm", () => Float) radiusKm: number,
@@ -116,7 +118,7 @@ export class TaskResolver {
     return ctx.services.tasks.accept(ctx.em, requireOperator(ctx), id);
   }
 
-  @Query(() => TaskConnection, { description: "The tasks this operator holds or held (accepted, submitted, paid, ...), newest first" })
+  @Query(() => TaskConnection, { description: `The tasks this operator holds or held (accepted, submitted, paid, ...), newest first, in pages of \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
   async myTasks(
     @Ctx() ctx: Context,
     @Arg("filter", () => TaskFilter, { nullable: true }) filter?: TaskFilter,
@@ -184,12 +186,18 @@ export class TaskResolver {
     return task.operator ? ctx.em.findOneOrFail(Operator, task.operator.id) : null;
   }
 
-  @FieldResolver(() => [TaskEvent], { description: "Every transition, and the escrow being funded on chain, oldest first: the audit log" })
+  @FieldResolver(() => [TaskEvent], {
+    description: `Every transition, and the escrow being funded on chain, oldest first: the audit log. Costed as ${MAX_TASK_EVENTS} events (what the most proof attempts can produce).`,
+    complexity: listOf(MAX_TASK_EVENTS),
+  })
   async events(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEvent[]> {
     return ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
   }
 
-  @FieldResolver(() => [Proof], { description: "Proof submissions, oldest first (the task's agent and operator only)" })
+  @FieldResolver(() => [Proof], {
+    description: `Proof submissions, oldest first (the task's agent and operator only): one per attempt, at most ${MAX_PROOF_ATTEMPTS}.`,
+    complexity: listOf(MAX_PROOF_ATTEMPTS),
+  })
   async proofs(@Root() task: Task, @Ctx() ctx: Context): Promise<Proof[]> {
     if (!mayReadProof(ctx, task)) return [];
     return ctx.em.find(Proof, { task: task.id }, { orderBy: { attempt: "asc" } });

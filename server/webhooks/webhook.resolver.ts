@@ -7,8 +7,11 @@ import { WebhookAttempt, WebhookDelivery } from "./webhook-delivery.entity";
 import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryFilter } from "./webhook.input";
 import { CreateWebhookEndpointPayload, WebhookDeliveryConnection } from "./webhook.types";
 import { WEBHOOK_EVENT_TYPES } from "./webhook.events";
+import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
 
 const MAX_PAGE = 100;
+/** A delivery retried for days, and redelivered, can gather many attempts; a page of deliveries shows this many of each. */
+const MAX_ATTEMPTS_SHOWN = 50;
 
 @Resolver(() => WebhookEndpoint)
 export class WebhookEndpointResolver {
@@ -52,7 +55,7 @@ export class WebhookEndpointResolver {
 
 @Resolver(() => WebhookDelivery)
 export class WebhookDeliveryResolver {
-  @Query(() => WebhookDeliveryConnection, { description: "The delivery log, newest first" })
+  @Query(() => WebhookDeliveryConnection, { description: `The delivery log, newest first, in pages of \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
   async webhookDeliveries(
     @Ctx() ctx: Context,
     @Arg("filter", () => WebhookDeliveryFilter, { nullable: true }) filter?: WebhookDeliveryFilter,
@@ -76,8 +79,8 @@ export class WebhookDeliveryResolver {
     return ctx.services.webhooks.redeliver(ctx.em, requireAgent(ctx), id);
   }
 
-  @FieldResolver(() => [WebhookAttempt], { description: "Every HTTP attempt, oldest first" })
+  @FieldResolver(() => [WebhookAttempt], { description: `The latest ${MAX_ATTEMPTS_SHOWN} HTTP attempts, oldest first`, complexity: listOf(MAX_ATTEMPTS_SHOWN) })
   async attemptLog(@Root() delivery: WebhookDelivery, @Ctx() ctx: Context): Promise<WebhookAttempt[]> {
-    return ctx.services.webhooks.attempts(ctx.em, delivery.id);
+    return ctx.services.webhooks.attempts(ctx.em, delivery.id, MAX_ATTEMPTS_SHOWN);
   }
 }

@@ -195,8 +195,10 @@ export class WebhookService implements TaskCallbacks {
     return delivery;
   }
 
-  async attempts(em: Em, deliveryId: string): Promise<WebhookAttempt[]> {
-    return em.find(WebhookAttempt, { delivery: deliveryId }, { orderBy: { id: "asc" } });
+  /** A delivery's attempts, oldest first; with `latest`, only that many of the newest. */
+  async attempts(em: Em, deliveryId: string, latest?: number): Promise<WebhookAttempt[]> {
+    if (latest === undefined) return em.find(WebhookAttempt, { delivery: deliveryId }, { orderBy: { id: "asc" } });
+    return (await em.find(WebhookAttempt, { delivery: deliveryId }, { orderBy: { id: "desc" }, limit: latest })).reverse();
   }
 
   /** Sends a delivery again, now, under its original event id, with a fresh retry window. */

@@ -25,6 +25,7 @@ export const FAST_ENV: Record<string, string> = {
   RATE_LIMIT_TEST_PER_MINUTE: "100000",
   RATE_LIMIT_LIVE_PER_MINUTE: "100000",
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
+  RATE_LIMIT_REGISTRATIONS_PER_HOUR: "100000",
 };
 
 /** Starts a real HumanOps on a free port, on a fresh database of the given kind. */

@@ -12,6 +12,15 @@ describe("configuration", () => {
     expect(config.redisUrl).to.be.undefined;
   });
 
+  it("reads TRUST_PROXY as Express's trust proxy setting, off by default", () => {
+    expect(loadConfig({}).trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).to.equal(true);
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).to.equal(2);
+    expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).to.equal("loopback, 10.0.0.0/8");
+    expect(loadConfig({}).rateLimits).to.deep.equal({ test: 120, live: 600, anonymous: 30, registrationsPerHour: 10 });
+    expect(() => loadConfig({ TRUST_PROXY: "everyone" })).to.throw(/TRUST_PROXY: must be false, true, a number of proxy hops/);
+  });
+
   it("takes PostgreSQL from a postgres:// DATABASE_URL", () => {
     expect(loadConfig({ DATABASE_URL: "postgres://u@db:5432/humanops" }).database).to.deep.equal({ kind: "postgresql", url: "postgres://u@db:5432/humanops" });
   });

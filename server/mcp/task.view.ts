@@ -18,7 +18,7 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   [TaskStatus.SUBMITTED]: "Proof arrived and the AI Guardian is scoring it. Call wait_for_task.",
   [TaskStatus.MANUAL_REVIEW]:
     "The Guardian was unsure about the proof and nothing moves until you decide: read its `verification` and `proof` with check_status, then call review_proof with APPROVE (pays the operator) or REJECT (the operator may resubmit).",
-  [TaskStatus.REJECTED]: "The proof was rejected; the operator may resubmit while attempts and time remain. Call wait_for_task.",
+  [TaskStatus.REJECTED]: "The proof was rejected; the operator may resubmit while attempts and time remain. Call wait_for_task, or cancel_task for a full refund.",
   [TaskStatus.VERIFIED]: "The proof is verified and the payout is settling. Call wait_for_task to see it PAID.",
   [TaskStatus.PAID]: "Done: the proof was verified and the operator paid. Nothing left to do.",
   [TaskStatus.CANCELLED]: "Cancelled: the reward and fee went back to your balance.",

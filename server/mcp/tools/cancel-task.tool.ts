@@ -14,7 +14,7 @@ export function registerCancelTaskTool(server: McpServer, backend: GraphQLBacken
     {
       title: "Cancel a task",
       description:
-        "Cancel a POSTED or ACCEPTED task: the reward and fee go back to your balance in full. Cannot be undone.",
+        "Cancel a POSTED, ACCEPTED or REJECTED task: the reward and fee go back to your balance in full. Cannot be undone.",
       inputSchema: { task_id: TaskId, reason: z.string().optional().describe("Kept in the event log") },
       outputSchema: TaskStepSchema,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

@@ -23,6 +23,7 @@ import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-update
 import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
 import { Chains } from "./chain/chains";
+import { ChainBindings } from "./chain/chain-binding";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
 
@@ -66,6 +67,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await initORM(config.database);
   const deploymentId = config.deploymentId ?? (await deploymentIdOf(orm));
   const chains = await Chains.start(config.chain, log);
+  const bindings = new ChainBindings(orm, chains, log);
+  await bindings.claim().catch(async (err: unknown) => {
+    await chains.stop();
+    await orm.close();
+    throw err;
+  });
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
   let escrow: EscrowWorkers | undefined;
@@ -159,6 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await services.guardian.close();
       await webhooks.stop();
       await live.stop();
+      await bindings.release();
       await orm.close();
       await chains.stop();
       log.info("HumanOps stopped");

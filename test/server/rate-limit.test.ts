@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { postgresUrl, testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, type RestResult } from "../support/rest-client";
+import { ownedChain, type OwnedChain } from "../chain/support/chain";
 
 const LOW_LIMITS = { RATE_LIMIT_TEST_PER_MINUTE: "3", RATE_LIMIT_LIVE_PER_MINUTE: "1000", RATE_LIMIT_ANONYMOUS_PER_MINUTE: "6" };
 
@@ -85,19 +86,23 @@ const redisUrl = process.env.TEST_REDIS_URL;
   let replicas: TestServer[];
   let other: TestServer;
   let drop: () => Promise<void>;
+  let chain: OwnedChain;
 
   before(async () => {
     const pg = testDatabases().find((db) => db.name === "postgresql")!;
     const shared = await pg.create();
     drop = shared.drop;
-    // Two replicas of one deployment (one database), and another deployment on the same Redis.
-    replicas = [await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! })];
-    replicas.push(await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! }));
+    // Two replicas of one deployment (one database, so one shared chain), and another deployment on the same Redis.
+    chain = await ownedChain({ funderOwnsUsdc: true });
+    const replicaEnv = { ...LOW_LIMITS, ...chain.env("TEST_CHAIN_"), REDIS_URL: redisUrl! };
+    replicas = [await startServer({ database: shared.database }, replicaEnv)];
+    replicas.push(await startServer({ database: shared.database }, replicaEnv));
     other = await startServer(pg, { ...LOW_LIMITS, REDIS_URL: redisUrl! });
   });
   after(async () => {
     await Promise.all([...replicas, other].map((server) => server.stop()));
     await drop();
+    await chain.stop();
   });
 
   it("counts a key's requests on every replica against one budget, apart from another deployment's", async () => {

@@ -6,6 +6,7 @@ import { Migration20261129130100ChainInstances } from "./Migration20261129130100
 import { Migration20261130000000TaskEventKind } from "./Migration20261130000000TaskEventKind";
 import { Migration20261130010000KycApplicants } from "./Migration20261130010000KycApplicants";
 import { Migration20261130020000Deployment } from "./Migration20261130020000Deployment";
+import { Migration20261202030000ChainBindings } from "./Migration20261202030000ChainBindings";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   { name: "Migration20261130000000TaskEventKind", class: Migration20261130000000TaskEventKind },
   { name: "Migration20261130010000KycApplicants", class: Migration20261130010000KycApplicants },
   { name: "Migration20261130020000Deployment", class: Migration20261130020000Deployment },
+  { name: "Migration20261202030000ChainBindings", class: Migration20261202030000ChainBindings },
 ];

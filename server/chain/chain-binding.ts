@@ -32,6 +32,7 @@ const RPC_SETTING: Record<Mode, string> = { [Mode.TEST]: "TEST_CHAIN_RPC_URL", [
 
 export class ChainBindings {
   private timer?: NodeJS.Timeout;
+  private beating?: Promise<void>;
   private readonly lost = new Set<string>();
   private readonly self = `${os.hostname()} pid ${process.pid}`;
 
@@ -45,13 +46,16 @@ export class ChainBindings {
   /** Binds each of this process's chains to its mode, or throws a ConfigError naming the setting to use; then keeps the bindings' heartbeat. */
   async claim(): Promise<void> {
     for (const chain of this.chains.all()) await this.claimOne(chain);
-    this.timer = setInterval(() => void this.beat(), this.timing.beatMs);
+    this.timer = setInterval(() => {
+      this.beating ??= this.beat().finally(() => (this.beating = undefined));
+    }, this.timing.beatMs);
     this.timer.unref();
   }
 
   /** Stops the heartbeat; an in-process chain ends with this process, so its binding is released for the next one at once. */
   async release(): Promise<void> {
     clearInterval(this.timer);
+    await this.beating;
     for (const chain of this.chains.all()) {
       if (chain.inProcess) await this.orm.em.fork().nativeUpdate(ChainBinding, { mode: chain.mode, chainKey: chain.key }, { beatAt: 0 });
     }

@@ -26,6 +26,7 @@ import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-update
 import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
 import { Chains } from "./chain/chains";
+import { ChainBindings } from "./chain/chain-binding";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
 import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
@@ -71,6 +72,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   orm.em.getEventManager().registerSubscriber(new TransitionLog(log));
   const deploymentId = config.deploymentId ?? (await deploymentIdOf(orm));
   const chains = await Chains.start(config.chain, log);
+  const bindings = new ChainBindings(orm, chains, log);
+  await bindings.claim().catch(async (err: unknown) => {
+    await chains.stop();
+    await orm.close();
+    throw err;
+  });
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
   let escrow: EscrowWorkers | undefined;
@@ -167,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await webhooks.stop();
       services.photos.store.close?.();
       await live.stop();
+      await bindings.release();
       await orm.close();
       await chains.stop();
       log.info("HumanOps stopped");

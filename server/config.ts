@@ -85,7 +85,7 @@ export interface Config {
     retryWindowMs: number;
     concurrency: number;
     pollMs: number;
-    /** Test-mode endpoints may be http://127.0.0.1 (a local receiver); live mode is always https to public addresses. */
+    /** Test-mode endpoints may be http://127.0.0.1 (a local receiver; off by default with NODE_ENV=production); live mode is always https to public addresses. */
     allowLoopbackInTestMode: boolean;
   };
   /** Server-side secret mixed into API key hashes; keys are unusable without it. */
@@ -179,7 +179,7 @@ const EnvSchema = z
     WEBHOOK_RETRY_WINDOW_MS: int(0, 7 * 86_400_000).default(86_400_000),
     WEBHOOK_CONCURRENCY: int(1, 256).default(8),
     WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
-    WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
+    WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
     SPEND_CAP_TASK_USD: usd.prefault("1000"),
     SPEND_CAP_DAY_USD: usd.prefault("5000"),
@@ -284,7 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryWindowMs: e.WEBHOOK_RETRY_WINDOW_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollMs: e.WEBHOOK_POLL_MS,
-      allowLoopbackInTestMode: e.WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE === "true",
+      // Anyone can get a test key: in production a test endpoint on 127.0.0.1 would let it reach the server's own ports.
+      allowLoopbackInTestMode: (e.WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE ?? String(e.NODE_ENV !== "production")) === "true",
     },
     apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
     chain: chain.settings,

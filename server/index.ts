@@ -3,9 +3,10 @@ import { loadConfig, ConfigError } from "./config";
 import { createApp } from "./app";
 
 async function main(): Promise<void> {
-  let config;
+  let humanops;
   try {
-    config = loadConfig();
+    // A setting at odds with the database (another chain bound to it) is a configuration error too.
+    humanops = await createApp(loadConfig());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -13,7 +14,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const humanops = await createApp(config);
   await humanops.listen();
 
   let stopping = false;

@@ -14,9 +14,10 @@ import { EventCursor } from "../webhooks/event-cursor.entity";
 import { Escrow, EscrowDiscrepancy } from "../escrow/escrow.entity";
 import { Deployment } from "./deployment.entity";
 import { PhotoBlob } from "../photos/photo-blob.entity";
+import { ChainBinding } from "../chain/chain-binding.entity";
 import { ChainEvent, ChainInstance, ChainSigner, ChainTx } from "../escrow/chain-tx.entity";
 import { AgentWallet, Deposit, WalletChallenge } from "../deposits/deposit.entity";
 import { KycApplicant } from "../kyc/kyc-applicant.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding];

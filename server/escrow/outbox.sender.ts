@@ -23,6 +23,14 @@ const NONCE_USED = /nonce too low|nonce has already been used|nonce is too low|i
 /** A lower nonce of the same key has not reached the node yet (automining nodes refuse to queue). */
 const NONCE_GAP = /nonce too high|can't be queued|cannot be queued|nonce gap/i;
 
+/** A broadcast refused because a lower nonce of the key has not reached the node: a short wait, not a failure to back off from. */
+class WaitingForLowerNonce extends Error {
+  constructor(signer: string) {
+    super(`waiting for a lower nonce of ${signer} to reach the chain`);
+    this.name = "WaitingForLowerNonce";
+  }
+}
+
 interface ClaimedRow {
   id: string | number;
 }
@@ -59,7 +67,10 @@ export class ChainSender {
   ) {}
 
   async start(): Promise<void> {
-    for (const chain of this.chains.all()) await this.syncNonces(chain);
+    for (const chain of this.chains.all()) {
+      await this.syncNonces(chain);
+      await this.rebroadcastSigned(chain);
+    }
     this.running = true;
     this.schedule(0);
   }
@@ -306,7 +317,7 @@ export class ChainSender {
       const message = err instanceof Error ? err.message : String(err);
       if (ALREADY_KNOWN.test(message)) return "sent";
       if (NONCE_USED.test(message)) return "nonce-used";
-      if (NONCE_GAP.test(message)) throw new RpcError(`waiting for a lower nonce of ${row.signer} to reach the chain`);
+      if (NONCE_GAP.test(message)) throw new WaitingForLowerNonce(row.signer);
       throw err;
     }
   }
@@ -413,10 +424,37 @@ export class ChainSender {
     }
   }
 
+  /**
+   * After a crash the dead process's signed transactions may never have
+   * reached the node, and every later nonce of their keys waits behind them;
+   * their rows stay leased to the dead process until the lease runs out. Their
+   * stored bytes are broadcast again at start, in nonce order, without taking
+   * the rows (the same bytes: harmless if known or mined), so the chain moves
+   * at once and the indexer books what is mined.
+   */
+  private async rebroadcastSigned(chain: Chain): Promise<void> {
+    const rows = await this.orm.em
+      .fork()
+      .find(ChainTx, { chainKey: chain.key, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] }, raw: { $ne: null } }, { orderBy: { signer: "asc", nonce: "asc" } });
+    const mined = new Map<string, number>();
+    for (const row of rows) {
+      if (!mined.has(row.signer)) mined.set(row.signer, Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [row.signer, "latest"]))));
+      if (row.nonce! < mined.get(row.signer)!) continue;
+      try {
+        await chain.rpc.request("eth_sendRawTransaction", [row.raw]);
+      } catch {
+        // Known already, its nonce used, or priced out: the row's own steps deal with it once it is claimed.
+      }
+    }
+    if (rows.length) this.log.info({ chainKey: chain.key, rows: rows.length }, "signed chain transactions broadcast again at start");
+  }
+
   private async recordFailure(id: string, err: unknown): Promise<void> {
     if (err instanceof LostRace) return this.update(id, { lockedUntil: null });
     const row = await this.load(id);
     const chain = this.chains.byKey(row.chainKey);
+    // Soon tried again, and without counting as a failure: the lower nonce is usually a moment away (a row another sender is broadcasting).
+    if (err instanceof WaitingForLowerNonce) return this.update(id, { nextAttemptAt: Date.now() + (chain?.pollMs ?? 1_000), lastError: err.message, lockedUntil: null });
     const message = err instanceof RpcError ? (describeRevert(err.revertData) ?? err.message) : err instanceof Error ? err.message : String(err);
     const failures = row.failures + 1;
     await this.update(id, { failures, nextAttemptAt: Date.now() + this.backoffMs(failures, chain), lastError: message.slice(0, 2_000), lockedUntil: null });

@@ -14,11 +14,13 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     const fields: Record<string, string> = {};
     const files: MultipartBody["files"] = [];
     let failed = false;
+    const maxParts = limits.files + limits.fields.length;
     let parser: busboy.Busboy;
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fileSize: limits.fileBytes, files: limits.files, fields: limits.fields.length, fieldSize: limits.fieldBytes, parts: limits.files + limits.fields.length },
+        // busboy signals partsLimit on *reaching* its limit (filesLimit and fieldsLimit on going past theirs): one more than allowed.
+        limits: { fileSize: limits.fileBytes, files: limits.files, fields: limits.fields.length, fieldSize: limits.fieldBytes, parts: maxParts + 1 },
       });
     } catch (err) {
       return reject(new ValidationError("body", `is not a readable multipart/form-data body (${(err as Error).message})`));
@@ -52,7 +54,7 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     });
     parser.on("filesLimit", () => fail(new LimitExceededError(`${limits.fileField}: at most ${limits.files} files per request`, limits.fileField)));
     parser.on("fieldsLimit", () => fail(new ValidationError("body", `has too many fields (known fields: ${limits.fields.join(", ")})`)));
-    parser.on("partsLimit", () => fail(new LimitExceededError(`the form has more than ${limits.files + limits.fields.length} parts`)));
+    parser.on("partsLimit", () => fail(new LimitExceededError(`the form has more than ${maxParts} parts`)));
     parser.on("error", (err: Error) => fail(new ValidationError("body", `is not a readable multipart/form-data body (${err.message})`)));
     parser.on("close", () => {
       if (!failed) resolve({ fields, files });

@@ -53,12 +53,18 @@ function embeddedIpv4(address: string): string | undefined {
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
 }
 
+/** 127.0.0.0/8 or ::1, also spelled as an IPv4-mapped IPv6 address. */
+export function isLoopbackAddress(address: string): boolean {
+  const v4 = net.isIPv4(address) ? address : embeddedIpv4(address);
+  return v4 ? LOOPBACK.v4.check(v4, "ipv4") : net.isIPv6(address) && LOOPBACK.v6.check(address, "ipv6");
+}
+
 /** Why an address may not receive webhooks, or undefined if it may. */
 export function forbiddenAddressReason(address: string, allowLoopback: boolean): string | undefined {
   const v4 = net.isIPv4(address) ? address : embeddedIpv4(address);
   const check = (entry: { v4: net.BlockList; v6: net.BlockList }) => (v4 ? entry.v4.check(v4, "ipv4") : entry.v6.check(address, "ipv6"));
   if (!v4 && !net.isIPv6(address)) return "not an IP address";
-  if (check(LOOPBACK)) return allowLoopback ? undefined : LOOPBACK.label;
+  if (isLoopbackAddress(address)) return allowLoopback ? undefined : LOOPBACK.label;
   return FORBIDDEN.find(check)?.label;
 }
 

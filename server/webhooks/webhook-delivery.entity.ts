@@ -139,7 +139,7 @@ export class WebhookAttempt {
   @Property({ type: "string", length: 500, nullable: true })
   error?: string;
 
-  @Field(() => String, { nullable: true, description: "At most the first 512 bytes of the response body" })
+  @Field(() => String, { nullable: true, description: "At most the first 512 bytes of the response body; never kept from a loopback address" })
   @Property({ type: "string", length: 600, nullable: true })
   responseExcerpt?: string;
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { computeSignature, signatureHeader, verifySignature } from "../../server/webhooks/webhook.signer";
 import { generateSigningSecret, SecretBox } from "../../server/webhooks/webhook.secrets";
 import { retryDelayMs } from "../../server/webhooks/webhook.sender";
-import { postJson, RESPONSE_EXCERPT_BYTES } from "../../server/webhooks/webhook.http";
+import { postJson, readExcerpt, RESPONSE_EXCERPT_BYTES } from "../../server/webhooks/webhook.http";
 import { Mode } from "../../server/common/mode";
 import { Receiver } from "./support/receiver";
 import http from "node:http";
@@ -46,15 +46,20 @@ describe("webhook signing, secrets and retries", () => {
     expect(spread.size, "jittered").to.be.greaterThan(1);
   });
 
-  it("keeps at most a short excerpt of a receiver's answer and gives up after the timeout", async () => {
+  it("keeps at most a short excerpt of a receiver's answer, none from a loopback address, and gives up after the timeout", async () => {
     const chatty = http.createServer((_req, res) => res.writeHead(500).end("x".repeat(10_000)));
     const silent = await new Receiver(() => "hold").start();
     await new Promise<void>((resolve) => chatty.listen(0, "127.0.0.1", resolve));
     try {
+      const url = new URL(`http://127.0.0.1:${(chatty.address() as AddressInfo).port}/`);
       const policy = { mode: Mode.TEST, allowLoopbackInTestMode: true };
-      const long = await postJson(new URL(`http://127.0.0.1:${(chatty.address() as AddressInfo).port}/`), {}, "{}", policy, 2_000);
-      expect(long).to.deep.include({ succeeded: false, statusCode: 500, error: "HTTP 500" });
-      expect(long.responseExcerpt).to.have.length(RESPONSE_EXCERPT_BYTES);
+      const loopback = await postJson(url, {}, "{}", policy, 2_000);
+      expect(loopback).to.deep.include({ succeeded: false, statusCode: 500, error: "HTTP 500" });
+      expect(loopback, "a loopback target's answer is never kept").not.to.have.property("responseExcerpt");
+      const excerpt = await new Promise<string | undefined>((resolve, reject) =>
+        http.get(url, (response) => readExcerpt(response, resolve)).on("error", reject),
+      );
+      expect(excerpt).to.equal("x".repeat(RESPONSE_EXCERPT_BYTES));
       const timedOut = await postJson(new URL(silent.url), {}, "{}", policy, 200);
       expect(timedOut).to.deep.include({ succeeded: false, error: "no answer within 200 ms" });
     } finally {

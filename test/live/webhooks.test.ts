@@ -119,7 +119,7 @@ for (const db of testDatabases()) {
         [3, false, 500],
         [4, true, 200],
       ]);
-      expect(delivery.attemptLog[0].responseExcerpt).to.equal("failing on purpose (500)");
+      expect(delivery.attemptLog.map((a: any) => a.responseExcerpt), "a loopback receiver's answers are never kept").to.deep.equal([null, null, null, null]);
       expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"]))).to.deep.equal(new Set([delivery.eventId]));
       // Each wait is at least half the exponential step (base 50 ms: 50, 100, 200) — the jitter only adds.
       const gaps = receiver.requests.slice(1).map((r, i) => r.at - receiver.requests[i].at);

@@ -56,6 +56,25 @@ for (const db of testDatabases()) {
       expect(seen.body.proof.attempt, "the operator holding the task sees its proof").to.equal(1);
     });
 
+    it("takes the documented maximum of 10 photos with notes in one upload, and refuses an 11th photo naming the limit", async () => {
+      const acceptedTask = async () => {
+        const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+        await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey });
+        return created.body.task_id as string;
+      };
+      const photos = Array.from({ length: 11 }, (_, i) => generatePhoto(40 + i, 32, 32));
+      const tooMany = await acceptedTask();
+      const refused = await rest.request("POST", `/tasks/${tooMany}/proof`, { apiKey: operator.testApiKey, form: proofForm(photos, "one photo too many") });
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
+      expect(refused.body.error).to.include({ code: "LIMIT_EXCEEDED", field: "photos", message: "photos: at most 10 files per request" });
+
+      const taskId = await acceptedTask();
+      const upload = await rest.request("POST", `/tasks/${taskId}/proof`, { apiKey: operator.testApiKey, form: proofForm(photos.slice(0, 10), "all four corners, twice") });
+      expect(upload.status, JSON.stringify(upload.body)).to.equal(202);
+      expect(upload.body.proof.photos).to.have.length(10);
+      expect(upload.body.proof.notes).to.equal("all four corners, twice");
+    });
+
     it("offers only open tasks of the key's mode within the radius, filtered by type", async () => {
       const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL", task_type: "INSPECTION", location: { lat: 39.7392, lng: -104.9903 } }), agent.apiKey);
       const near = await rest.get("/operators/tasks/available?lat=39.74&lng=-104.99&task_type=INSPECTION", operator.testApiKey);

@@ -6,6 +6,7 @@ import { RestClient, restTaskBody, type RestResult } from "../support/rest-clien
 import { REGISTER_AGENT, taskInput } from "../support/fixtures";
 import { Task } from "../../server/tasks/task.entity";
 import { Agent } from "../../server/agents/agent.entity";
+import { ownedChain, type OwnedChain } from "../chain/support/chain";
 
 const MCP_INITIALIZE = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } } };
 
@@ -141,19 +142,23 @@ const redisUrl = process.env.TEST_REDIS_URL;
   let replicas: TestServer[];
   let other: TestServer;
   let drop: () => Promise<void>;
+  let chain: OwnedChain;
 
   before(async () => {
     const pg = testDatabases().find((db) => db.name === "postgresql")!;
     const shared = await pg.create();
     drop = shared.drop;
-    // Two replicas of one deployment (one database), and another deployment on the same Redis.
-    replicas = [await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! })];
-    replicas.push(await startServer({ database: shared.database }, { ...LOW_LIMITS, REDIS_URL: redisUrl! }));
+    // Two replicas of one deployment (one database, so one shared chain), and another deployment on the same Redis.
+    chain = await ownedChain({ funderOwnsUsdc: true });
+    const replicaEnv = { ...LOW_LIMITS, ...chain.env("TEST_CHAIN_"), REDIS_URL: redisUrl! };
+    replicas = [await startServer({ database: shared.database }, replicaEnv)];
+    replicas.push(await startServer({ database: shared.database }, replicaEnv));
     other = await startServer(pg, { ...LOW_LIMITS, REDIS_URL: redisUrl! });
   });
   after(async () => {
     await Promise.all([...replicas, other].map((server) => server.stop()));
     await drop();
+    await chain.stop();
   });
 
   it("counts a key's and an address's requests on every replica against one budget, apart from another deployment's", async () => {

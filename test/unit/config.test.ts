@@ -49,4 +49,12 @@ describe("configuration", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).to.throw(ConfigError, /DATABASE_URL: must be a postgres:\/\/ URL or a SQLite file path/);
     expect(() => loadConfig({ NODE_ENV: "production" })).to.throw(ConfigError, /API_KEY_PEPPER: is required when NODE_ENV=production/);
   });
+
+  it("lets test-mode webhooks reach loopback only outside production, unless set", () => {
+    const pepper = { API_KEY_PEPPER: "a-production-pepper-0123456789" };
+    expect(loadConfig({}).webhooks.allowLoopbackInTestMode).to.equal(true);
+    expect(loadConfig({ NODE_ENV: "production", ...pepper }).webhooks.allowLoopbackInTestMode).to.equal(false);
+    expect(loadConfig({ NODE_ENV: "production", WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: "true", ...pepper }).webhooks.allowLoopbackInTestMode).to.equal(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: "false" }).webhooks.allowLoopbackInTestMode).to.equal(false);
+  });
 });

@@ -7,6 +7,7 @@ import { Migration20261130000000TaskEventKind } from "./Migration20261130000000T
 import { Migration20261130010000KycApplicants } from "./Migration20261130010000KycApplicants";
 import { Migration20261130020000Deployment } from "./Migration20261130020000Deployment";
 import { Migration20261202010000OperatorTasks } from "./Migration20261202010000OperatorTasks";
+import { Migration20261202030000ChainBindings } from "./Migration20261202030000ChainBindings";
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   { name: "Migration20261130010000KycApplicants", class: Migration20261130010000KycApplicants },
   { name: "Migration20261130020000Deployment", class: Migration20261130020000Deployment },
   { name: "Migration20261202010000OperatorTasks", class: Migration20261202010000OperatorTasks },
+  { name: "Migration20261202030000ChainBindings", class: Migration20261202030000ChainBindings },
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
 ];

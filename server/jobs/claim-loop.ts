@@ -54,6 +54,7 @@ export class ClaimLoop<T> {
   private timer?: NodeJS.Timeout;
   private running = false;
   private polling = false;
+  private again = false;
   /** When work this process knows of falls due (sooner than the next poll). */
   private dues: number[] = [];
 
@@ -76,7 +77,10 @@ export class ClaimLoop<T> {
   }
 
   wake(): void {
-    if (this.running && !this.polling) this.schedule(0);
+    if (!this.running) return;
+    // Woken during a poll: the poll may have looked before the work committed, so another follows at once.
+    if (this.polling) this.again = true;
+    else this.schedule(0);
   }
 
   /** Work falls due at `at` (epoch ms): claimed then rather than at the next poll. */
@@ -123,7 +127,9 @@ export class ClaimLoop<T> {
       this.log.error({ err }, `claiming ${this.what} failed`);
     } finally {
       this.polling = false;
-      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());
+      const again = this.again;
+      this.again = false;
+      if (this.running) this.schedule((claimed > 0 || again) && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());
     }
   }
 

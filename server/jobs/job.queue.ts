@@ -90,19 +90,19 @@ export class JobWorker {
    */
   commitHook(): EventSubscriber<Job> {
     // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
-    const due = new WeakMap<object, number>();
+    const due = new WeakMap<object, number[]>();
     return {
       getSubscribedEntities: () => [Job],
       afterCreate: ({ em, entity }) => {
         const key = em.getTransactionContext() ?? em;
-        due.set(key, Math.min(due.get(key) ?? Infinity, entity.runAt));
+        due.set(key, [...(due.get(key) ?? []), entity.runAt]);
       },
       afterTransactionCommit: ({ em, transaction }) => {
         const key = transaction && due.has(transaction as object) ? (transaction as object) : due.has(em) ? em : undefined;
         if (!key) return;
-        const at = due.get(key)!;
+        const times = due.get(key)!;
         due.delete(key);
-        this.loop.dueAt(at);
+        for (const at of new Set(times)) this.loop.dueAt(at);
       },
     };
   }

@@ -76,6 +76,8 @@ interface Settled {
   perSecond: number;
   seconds: number;
   chainTxPerSecond: number;
+  /** SQL statements the server sent while the tasks were posted and settled, per task (the benchmark's own counts included). */
+  statementsPerTask: number;
 }
 
 async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
@@ -96,6 +98,11 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     deadline: new Date(Date.now() + 86_400_000).toISOString(),
     proofRequirements: ["Full facade photo", "Close-up of signage"],
   });
+  let statements = 0;
+  app.orm.config.set("onQuery", (sql: string) => {
+    statements++;
+    return sql;
+  });
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -111,8 +118,9 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
+  app.orm.config.set("onQuery", (sql: string) => sql);
   const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
-  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds };
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -169,6 +177,7 @@ async function main(): Promise<void> {
     ];
     console.log(`\n| measure | rate | × baseline |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`);
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
+    console.log(`\nSQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
     if (!balanced) process.exitCode = 1;
   } finally {

@@ -92,6 +92,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
+  orm.em.getEventManager().registerSubscriber(worker.commitHook());
+  orm.em.getEventManager().registerSubscriber(escrow.commitHook());
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);

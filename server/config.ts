@@ -153,7 +153,7 @@ const EnvSchema = z
     TASK_MAX_ATTEMPTS: int(1, MAX_PROOF_ATTEMPTS).default(3),
     TEST_MODE_STEP_MS: int(0, 60_000).default(1_000),
     TEST_MODE_STARTING_BALANCE_USD: usd.prefault("10000"),
-    WORKER_POLL_MS: int(5, 60_000).default(250),
+    WORKER_POLL_MS: int(5, 60_000).default(1_000),
     WORKER_CONCURRENCY: int(1, 64).default(4),
     WORKER_LOCK_MS: int(1_000, 3_600_000).default(60_000),
     MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),

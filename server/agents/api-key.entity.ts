@@ -29,7 +29,7 @@ export class ApiKey extends BaseEntity {
   @ManyToOne(() => Operator, { nullable: true })
   operator?: Operator;
 
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   revokedAt?: Date;
 
   constructor(hash: string, prefix: string, mode: Mode, owner: { agent: Agent } | { operator: Operator }) {

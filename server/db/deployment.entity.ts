@@ -18,7 +18,7 @@ export class Deployment {
   @Property({ type: "string", length: 32 })
   deploymentId!: string;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 }
 

@@ -34,10 +34,10 @@ export class WalletChallenge extends BaseEntity {
   @Property({ type: "text" })
   message: string;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   expiresAt: Date;
 
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   usedAt?: Date;
 
   constructor(agent: Agent, message: string, expiresAt: Date) {

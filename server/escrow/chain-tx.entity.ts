@@ -117,10 +117,10 @@ export class ChainTx {
   @Property({ type: "text", nullable: true })
   lastError?: string | null;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 
-  @Property({ type: "datetime", onUpdate: () => new Date() })
+  @Property({ type: "Date", onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
   constructor(chainKey: string, kind: ChainTxKind, intentKey: string, signer: string, target: { task?: Task; recipient?: string; amount?: bigint } = {}) {
@@ -189,7 +189,7 @@ export class ChainEvent {
   @Property({ type: JsonType })
   args: Record<string, string>;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 
   constructor(chainKey: string, log: { txHash: string; logIndex: number; blockNumber: number }, name: string, args: Record<string, string>, chainTaskId?: string) {

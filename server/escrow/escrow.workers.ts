@@ -1,4 +1,5 @@
 import { MaxUint256 } from "ethers";
+import type { EventSubscriber } from "@mikro-orm/core";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
@@ -10,6 +11,13 @@ import { OutboxEffects } from "./outbox.effects";
 import { ChainSender } from "./outbox.sender";
 import { Reconciler } from "./reconciler";
 import { SettlementOutcomes } from "./settlement";
+
+/**
+ * The longest the outbox sleeps with nothing to do (it is woken by this
+ * process's commits and by new blocks): the pace at which it finds rows
+ * another replica queued, or a lease a dead process left behind.
+ */
+const OUTBOX_IDLE_MS = 1_000;
 
 /** How long a start waits for a fresh in-process chain to be set up (it takes milliseconds; this bounds a stuck one). */
 const START_SETTLE_MS = 30_000;
@@ -32,6 +40,7 @@ export class EscrowWorkers {
   readonly indexers: ChainIndexer[];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly loops = new Set<Promise<void>>();
+  private readonly catching = new Map<ChainIndexer, Promise<void>>();
   private running = false;
 
   constructor(
@@ -42,7 +51,7 @@ export class EscrowWorkers {
     private readonly options: EscrowWorkerOptions,
   ) {
     const outcomes = new SettlementOutcomes(services.tasks, services.ledger, log);
-    this.sender = new ChainSender(orm, chains, new OutboxEffects(outcomes), log, { leaseMs: options.leaseMs, batch: 64 }, (row) => {
+    this.sender = new ChainSender(orm, chains, new OutboxEffects(outcomes), log, { leaseMs: options.leaseMs, batch: 64, idleMs: Math.max(OUTBOX_IDLE_MS, ...chains.all().map((chain) => chain.pollMs)) }, (row) => {
       if (row.task) services.escrow.fundingSettled(row.task.id);
       options.committed();
     });
@@ -70,7 +79,9 @@ export class EscrowWorkers {
     }
     await this.sender.start();
     this.running = true;
-    for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, 250), () => this.catchUp(indexer));
+    // New blocks of an in-process chain are this process's own transactions (the outbox learns of them itself) or
+    // a test's: a second is soon enough to index them, and costs an idle server little.
+    for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, indexer.chain.inProcess ? 1_000 : 250), () => this.catchUp(indexer));
     for (const indexer of this.indexers) {
       this.every(
         this.options.reconcileMs,
@@ -86,6 +97,24 @@ export class EscrowWorkers {
 
   wake(): void {
     this.sender.wake();
+  }
+
+  /** A MikroORM subscriber that wakes the outbox when a transaction of this process that queued a chain transaction commits. */
+  commitHook(): EventSubscriber<ChainTx> {
+    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
+    const queued = new WeakSet<object>();
+    return {
+      getSubscribedEntities: () => [ChainTx],
+      afterCreate: ({ em }) => {
+        queued.add(em.getTransactionContext() ?? em);
+      },
+      afterTransactionCommit: ({ em, transaction }) => {
+        const key = transaction && queued.has(transaction as object) ? (transaction as object) : queued.has(em) ? em : undefined;
+        if (!key) return;
+        queued.delete(key);
+        this.wake();
+      },
+    };
   }
 
   async stop(): Promise<void> {
@@ -118,6 +147,8 @@ export class EscrowWorkers {
       const open = await em.count(ChainTx, { chainKey: { $in: chainKeys }, status: { $in: [...OPEN_TX_STATUSES] } });
       const behind = open ? [] : await Promise.all(indexers.map(async (indexer) => !(await this.caughtUp(indexer))));
       if (!open && !behind.some(Boolean)) return true;
+      // Read the new blocks now rather than at the indexer's next tick.
+      await Promise.all(indexers.filter((_indexer, i) => behind[i]).map((indexer) => this.catchUp(indexer)));
       if (Date.now() > until) {
         this.log.warn({ chains: chainKeys, open }, `chain settlement still busy after ${timeoutMs} ms`);
         return false;
@@ -131,8 +162,21 @@ export class EscrowWorkers {
     return (await indexer.position()) >= (await indexer.chain.confirmedHead());
   }
 
-  private async catchUp(indexer: ChainIndexer): Promise<void> {
-    while (this.running && (await indexer.step()));
+  /**
+   * Indexes what the chain has added, one run per indexer at a time (a call
+   * during a run joins it); new blocks may hold receipts the outbox waits
+   * for, so it is told.
+   */
+  private catchUp(indexer: ChainIndexer): Promise<void> {
+    const running = this.catching.get(indexer);
+    if (running) return running;
+    const run = (async () => {
+      const before = indexer.known;
+      while (this.running && (await indexer.step()));
+      if (indexer.known !== before) this.sender.newBlocks();
+    })().finally(() => this.catching.delete(indexer));
+    this.catching.set(indexer, run);
+    return run;
   }
 
   /** Runs `work` every `ms` (first run at once when `now`), one run at a time; a failure is logged and retried next time. */

@@ -29,6 +29,8 @@ export interface IndexedLog {
  */
 export class ChainIndexer {
   private readonly cursorName: string;
+  /** The cursor as this process last saw it: blocks up to it are handled, so an idle chain costs a head check and no SQL. */
+  known?: number;
 
   constructor(
     private readonly orm: Orm,
@@ -41,10 +43,12 @@ export class ChainIndexer {
 
   /** Handles the next range of confirmed blocks; true if more remain. */
   async step(): Promise<boolean> {
+    const safe = await this.chain.confirmedHead();
+    if (this.known !== undefined && safe <= this.known) return false;
     const em = this.orm.em.fork();
     const cursor = await em.findOne(EventCursor, { name: this.cursorName });
     const from = cursor ? Number(cursor.position) + 1 : this.chain.deployBlock;
-    const safe = await this.chain.confirmedHead();
+    this.known = from - 1;
     if (safe < from) return false;
     const to = Math.min(safe, from + MAX_RANGE - 1);
     const logs = await this.logs(from, to);
@@ -56,6 +60,7 @@ export class ChainIndexer {
       for (const log of logs) await this.handle(tx, log);
       return true;
     });
+    if (moved) this.known = to;
     return moved && to < safe;
   }
 

@@ -14,6 +14,13 @@ export interface SenderOptions {
   leaseMs: number;
   /** Rows claimed per pass. */
   batch: number;
+  /**
+   * The longest the sender sleeps with nothing to do. It is woken when this
+   * process commits a new row and when a chain has new blocks, and wakes
+   * itself when a row it put off falls due; this pass finds rows written by
+   * other replicas.
+   */
+  idleMs: number;
 }
 
 /** Messages nodes answer a re-broadcast with when they already have the transaction. */
@@ -56,6 +63,10 @@ export class ChainSender {
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private rerun = false;
+  /** When rows this sender put off (waiting, backing off, not yet confirmed) fall due. */
+  private dues: number[] = [];
+  /** A row waits for its transaction to be mined or confirmed: new blocks wake the sender. */
+  private awaitingBlocks = false;
 
   constructor(
     private readonly orm: Orm,
@@ -81,6 +92,13 @@ export class ChainSender {
     else this.schedule(0);
   }
 
+  /** A chain has new blocks: a row waiting for its receipt or confirmations is looked at now. */
+  newBlocks(): void {
+    if (!this.awaitingBlocks) return;
+    this.awaitingBlocks = false;
+    this.wake();
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
@@ -101,13 +119,22 @@ export class ChainSender {
           if (!this.running) return;
           const again = claimed > 0 || this.rerun;
           this.rerun = false;
-          this.schedule(again ? 0 : Math.min(...this.chains.all().map((c) => c.pollMs)));
+          this.schedule(again ? 0 : this.sleepMs());
         });
     }, delayMs);
     this.timer.unref();
   }
 
+  /** Until the earliest row this sender put off falls due, at most `idleMs`. */
+  private sleepMs(): number {
+    const now = Date.now();
+    return Math.max(0, this.dues.reduce((soonest, at) => Math.min(soonest, at - now), this.options.idleMs));
+  }
+
   private async runPass(): Promise<number> {
+    // Rows due by now are this pass's to claim; later ones keep their wake-up.
+    const now = Date.now();
+    this.dues = this.dues.filter((at) => at > now);
     const rows = await this.claim();
     const byKey = new Map<string, ChainTx[]>();
     for (const row of rows) byKey.set(`${row.chainKey}|${row.signer}`, [...(byKey.get(`${row.chainKey}|${row.signer}`) ?? []), row]);
@@ -249,6 +276,7 @@ export class ChainSender {
     }
     if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) {
       await this.update(row.id, { nextAttemptAt: Date.now() + chain.pollMs, lockedUntil: null });
+      this.awaitingBlocks = true;
       return;
     }
     await this.finalize(chain, row, receipt);
@@ -354,7 +382,9 @@ export class ChainSender {
       if (succeeded) {
         await this.effects.mined(tx, chain, current, receipt);
       } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
-        await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt: Date.now() + this.backoffMs(current.attempts, chain) });
+        const nextAttemptAt = Date.now() + this.backoffMs(current.attempts, chain);
+        await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt });
+        this.dueAt(nextAttemptAt);
       }
     });
     if (!succeeded) this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash, reason }, "chain transaction reverted");
@@ -475,10 +505,16 @@ export class ChainSender {
   private async compareAndSet(row: ChainTx, statuses: ChainTxStatus[], values: Partial<ChainTx>): Promise<void> {
     const changed = await this.orm.em.fork().nativeUpdate(ChainTx, { id: row.id, txHash: row.txHash, status: { $in: statuses } }, values);
     if (changed !== 1) throw new LostRace();
+    if (values.nextAttemptAt !== undefined) this.dueAt(values.nextAttemptAt);
   }
 
   private async update(id: string, values: Partial<ChainTx>): Promise<void> {
     await this.orm.em.fork().nativeUpdate(ChainTx, { id }, values);
+    if (values.nextAttemptAt !== undefined) this.dueAt(values.nextAttemptAt);
+  }
+
+  private dueAt(at: number): void {
+    this.dues.push(at);
   }
 }
 

@@ -40,17 +40,23 @@ export async function claimLeases(em: Em, spec: LeaseSpec, limit: number): Promi
   return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts) }));
 }
 
+/** How far ahead a loop keeps wake-ups for work it was told of (later work is found by polling). */
+const DUE_HORIZON_MS = 60_000;
+
 /**
  * Claims work and runs up to `concurrency` items at once: polls every
  * `pollMs`, at once when woken (after a commit that added work) or when a
- * full batch suggests more is waiting. `stop()` claims nothing more and waits
- * for what is in flight.
+ * full batch suggests more is waiting, and when work it was told of falls
+ * due (`dueAt`). `stop()` claims nothing more and waits for what is in flight.
  */
 export class ClaimLoop<T> {
   private readonly inFlight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private polling = false;
+  private again = false;
+  /** When work this process knows of falls due (sooner than the next poll). */
+  private dues: number[] = [];
 
   constructor(
     private readonly what: string,
@@ -71,13 +77,30 @@ export class ClaimLoop<T> {
   }
 
   wake(): void {
-    if (this.running && !this.polling) this.schedule(0);
+    if (!this.running) return;
+    // Woken during a poll: the poll may have looked before the work committed, so another follows at once.
+    if (this.polling) this.again = true;
+    else this.schedule(0);
+  }
+
+  /** Work falls due at `at` (epoch ms): claimed then rather than at the next poll. */
+  dueAt(at: number): void {
+    if (at <= Date.now()) return this.wake();
+    // Work due beyond the horizon is found by a poll in time; what is kept stays small.
+    if (at - Date.now() > DUE_HORIZON_MS) return;
+    this.dues.push(at);
+    if (this.running && !this.polling) this.schedule(this.sleepMs());
   }
 
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private sleepMs(): number {
+    const now = Date.now();
+    return Math.max(0, this.dues.reduce((soonest, at) => Math.min(soonest, at - now), this.options.pollMs));
   }
 
   private schedule(delayMs: number): void {
@@ -89,6 +112,9 @@ export class ClaimLoop<T> {
   private async poll(): Promise<void> {
     if (!this.running || this.polling) return;
     this.polling = true;
+    // Work due by now is this poll's to claim; later work keeps its wake-up.
+    const now = Date.now();
+    this.dues = this.dues.filter((at) => at > now);
     let claimed = 0;
     try {
       const free = this.options.concurrency - this.inFlight.size;
@@ -101,7 +127,9 @@ export class ClaimLoop<T> {
       this.log.error({ err }, `claiming ${this.what} failed`);
     } finally {
       this.polling = false;
-      if (this.running) this.schedule(claimed > 0 && this.inFlight.size < this.options.concurrency ? 0 : this.options.pollMs);
+      const again = this.again;
+      this.again = false;
+      if (this.running) this.schedule((claimed > 0 || again) && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());
     }
   }
 

@@ -1,3 +1,4 @@
+import type { EventSubscriber } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
@@ -82,6 +83,30 @@ export class JobWorker {
     this.loop.wake();
   }
 
+  /**
+   * A MikroORM subscriber that tells the worker, once a transaction of this
+   * process that enqueued jobs commits, when the earliest of them is due: run
+   * then, not at the next poll.
+   */
+  commitHook(): EventSubscriber<Job> {
+    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
+    const due = new WeakMap<object, number[]>();
+    return {
+      getSubscribedEntities: () => [Job],
+      afterCreate: ({ em, entity }) => {
+        const key = em.getTransactionContext() ?? em;
+        due.set(key, [...(due.get(key) ?? []), entity.runAt]);
+      },
+      afterTransactionCommit: ({ em, transaction }) => {
+        const key = transaction && due.has(transaction as object) ? (transaction as object) : due.has(em) ? em : undefined;
+        if (!key) return;
+        const times = due.get(key)!;
+        due.delete(key);
+        for (const at of new Set(times)) this.loop.dueAt(at);
+      },
+    };
+  }
+
   /** Stops claiming new jobs and waits for the ones in flight to finish. */
   stop(): Promise<void> {
     return this.loop.stop();
@@ -110,16 +135,18 @@ export class JobWorker {
     const finalAttempt = job.attempts >= job.maxAttempts;
     // Exponential backoff with full jitter, capped at ten minutes.
     const backoffMs = Math.min(600_000, 1_000 * 2 ** Math.min(job.attempts, 20)) * (0.5 + Math.random() / 2);
+    const runAt = Date.now() + Math.round(backoffMs);
     await this.orm.em.fork().nativeUpdate(
       Job,
       { id: job.id },
       {
         status: finalAttempt ? JobStatus.FAILED : JobStatus.PENDING,
-        runAt: Date.now() + Math.round(backoffMs),
+        runAt,
         lockedUntil: null,
         lastError: message.slice(0, 2_000),
       },
     );
+    if (!finalAttempt) this.loop.dueAt(runAt);
     if (finalAttempt) log.error({ err }, "job failed for good");
     else log.warn({ err: message }, "job failed; will retry");
   }

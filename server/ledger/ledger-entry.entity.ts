@@ -46,7 +46,7 @@ export class LedgerEntry {
   @ManyToOne(() => Task, { nullable: true })
   task?: Task;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 
   constructor(mode: Mode, kind: LedgerKind, fromAccount: string, toAccount: string, amount: bigint, task?: Task) {

@@ -12,7 +12,7 @@ export class PhotoBlob {
   @Property({ type: BlobType })
   data: Buffer;
 
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 
   constructor(key: string, contentType: string, data: Buffer) {

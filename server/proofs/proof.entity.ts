@@ -96,7 +96,7 @@ export class ProofPhoto extends BaseEntity {
   height?: number;
 
   @Field(() => Date, { nullable: true, description: "When the camera says the photo was taken (EXIF DateTimeOriginal, read as UTC); null without EXIF" })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   takenAt?: Date;
 
   /** EXIF GPS position, when the photo has one. */

@@ -41,7 +41,7 @@ export class TaskEvent {
   reason?: string;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   createdAt: Date = new Date();
 
   @Field(() => TaskEventKind)

@@ -90,7 +90,7 @@ export class Task extends BaseEntity {
   feeUnits: bigint;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   deadline: Date;
 
   @Field(() => [String])

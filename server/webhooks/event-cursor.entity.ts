@@ -13,7 +13,7 @@ export class EventCursor {
   @Property({ type: "bigint" })
   position: string;
 
-  @Property({ type: "datetime", onUpdate: () => new Date() })
+  @Property({ type: "Date", onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
   constructor(name: string, position: string) {

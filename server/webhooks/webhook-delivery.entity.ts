@@ -66,7 +66,7 @@ export class WebhookDelivery extends BaseEntity {
   retryUntil: number;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   deliveredAt?: Date;
 
   @Field(() => Int, { nullable: true })
@@ -120,7 +120,7 @@ export class WebhookAttempt {
   attempt: number;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: "Date" })
   startedAt: Date;
 
   @Field(() => Int)

@@ -72,7 +72,7 @@ export class WebhookEndpoint extends BaseEntity {
   status: WebhookEndpointStatus = WebhookEndpointStatus.ACTIVE;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   disabledAt?: Date;
 
   @Field(() => String, { nullable: true })
@@ -84,11 +84,11 @@ export class WebhookEndpoint extends BaseEntity {
   consecutiveFailures: number = 0;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   lastSuccessAt?: Date;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: "Date", nullable: true })
   lastFailureAt?: Date;
 
   @Property({ type: "string", length: 255, nullable: true })

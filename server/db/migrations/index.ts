@@ -8,6 +8,7 @@ import { Migration20261130010000KycApplicants } from "./Migration20261130010000K
 import { Migration20261130020000Deployment } from "./Migration20261130020000Deployment";
 import { Migration20261202010000OperatorTasks } from "./Migration20261202010000OperatorTasks";
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
+import { Migration20261202050000GuardianChecks } from "./Migration20261202050000GuardianChecks";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   { name: "Migration20261130020000Deployment", class: Migration20261130020000Deployment },
   { name: "Migration20261202010000OperatorTasks", class: Migration20261202010000OperatorTasks },
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
+  { name: "Migration20261202050000GuardianChecks", class: Migration20261202050000GuardianChecks },
 ];

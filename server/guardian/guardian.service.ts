@@ -47,7 +47,7 @@ export interface GuardianResult {
   scorer: string;
 }
 
-/** Points each WARN of an evidence check takes off the score. */
+/** Points each kind of evidence check with a WARN (on any photo) takes off the score. */
 export const WARN_PENALTY = 5;
 
 /** Photos smaller than this still count, at a discount: details are hard to check. */
@@ -103,7 +103,8 @@ const label = (c: GuardianCheck) => `${c.name}${c.photo == null ? "" : ` (photo 
  * The Guardian weighs a proof check by check (guardian.checks.ts) and
  * computes the score from the checks by the rules in the README (Guardian):
  * completeness of the photos (and notes when asked) gives the base score;
- * each WARN of the evidence checks takes WARN_PENALTY points off; any FAIL
+ * each kind of evidence check that WARNs (on any photo) takes WARN_PENALTY
+ * points off; any FAIL
  * caps the score below the reject threshold; a vision model's score, when
  * configured, can only lower it; and without a vision model a live proof is
  * never approved automatically: it is capped in the review band, so a
@@ -187,11 +188,13 @@ export class GuardianService {
     const evidenceChecks = checks.filter((c) => c.name !== CheckName.PHOTOS && c.name !== CheckName.NOTES && c.name !== CheckName.VISION);
     const warnings = evidenceChecks.filter((c) => c.outcome === CheckOutcome.WARN);
     const failures = evidenceChecks.filter((c) => c.outcome === CheckOutcome.FAIL);
-    let score = offline.completeness - WARN_PENALTY * warnings.length;
+    // A warning counts once per kind of evidence, however many photos share it (one camera without GPS is one doubt).
+    const warned = [...new Set(warnings.map((c) => c.name))];
+    let score = offline.completeness - WARN_PENALTY * warned.length;
     for (const c of checks) {
       if (c.name !== CheckName.PHOTOS && c.outcome !== CheckOutcome.PASS && c.outcome !== CheckOutcome.SKIPPED) reasons.push(`${label(c)}: ${c.detail}`);
     }
-    if (warnings.length) reasons.push(`${warnings.length} warning(s): ${WARN_PENALTY} points off each`);
+    if (warned.length) reasons.push(`warnings on ${warned.join(", ")}: ${WARN_PENALTY} points off for each`);
     if (failures.length) {
       score = Math.min(score, this.thresholds.rejectBelow - 1);
       reasons.push(`failed: ${failures.map(label).join(", ")}`);

@@ -44,6 +44,13 @@ describe("Guardian checks", () => {
     expect(outcome(noGps, "location").detail).to.match(/no GPS position/);
   });
 
+  it("a warning counts once per kind of check, however many photos share it", async () => {
+    const result = await guardian.score({ proofRequirements: ["2 photos"], photos: [generatePhoto(6), generatePhoto(7)], evidence: evidence() });
+    expect(result.checks.filter((c) => c.outcome === CheckOutcome.WARN).map((c) => `${c.name}:${c.photo}`)).to.have.members(["location:0", "location:1", "time:0", "time:1"]);
+    expect(result).to.include({ score: 100 - 2 * WARN_PENALTY, verdict: Verdict.APPROVE });
+    expect(result.reasons).to.include(`warnings on location, time: ${WARN_PENALTY} points off for each`);
+  });
+
   it("location radii are configurable", async () => {
     const strict = new GuardianService({ approveAt: 90, rejectBelow: 50, evidence: { passWithinM: 50, failBeyondM: 200, clockSkewS: 300 } }, decoder);
     const result = await strict.score({ proofRequirements: ["1 photo"], photos: [await shot("strict", { northM: 250 })], evidence: evidence() });

@@ -176,9 +176,12 @@ export class GuardianService {
       notes.push(`vision score capped at ${modelScore}: the model found ${unmet} requirement(s) not met`);
     }
     const outcome = { [Verdict.APPROVE]: CheckOutcome.PASS, [Verdict.REVIEW]: CheckOutcome.WARN, [Verdict.REJECT]: CheckOutcome.FAIL }[this.verdictFor(modelScore)];
-    const vision = check(CheckName.VISION, outcome, `score ${modelScore}: ${clip(assessment.summary)}${unmet ? `; ${unmet} requirement(s) not met` : ""}`);
+    const summary = `vision score ${assessment.score}: ${clip(assessment.summary)}`;
+    const vision = check(CheckName.VISION, outcome, `${summary}${unmet ? `; ${unmet} requirement(s) not met` : ""}`);
     const result = this.decide(offline, evidence, [vision], modelScore);
-    return { ...result, reasons: [...result.reasons, ...notes], scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
+    // The model's verdict per requirement follows; its summary is in the reasons once (a PASS check adds none).
+    const reasons = outcome === CheckOutcome.PASS ? [...result.reasons, summary] : result.reasons;
+    return { ...result, reasons: [...reasons, ...notes], scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
   }
 
   /** The score by the documented rules, from the checks (and the model's score, which can only lower it). */
@@ -192,7 +195,9 @@ export class GuardianService {
     const warned = [...new Set(warnings.map((c) => c.name))];
     let score = offline.completeness - WARN_PENALTY * warned.length;
     for (const c of checks) {
-      if (c.name !== CheckName.PHOTOS && c.outcome !== CheckOutcome.PASS && c.outcome !== CheckOutcome.SKIPPED) reasons.push(`${label(c)}: ${c.detail}`);
+      // The photos check's reasons lead the list; the vision check's detail speaks for itself.
+      if (c.name === CheckName.PHOTOS || c.outcome === CheckOutcome.PASS || c.outcome === CheckOutcome.SKIPPED) continue;
+      reasons.push(c.name === CheckName.VISION ? c.detail : `${label(c)}: ${c.detail}`);
     }
     if (warned.length) reasons.push(`warnings on ${warned.join(", ")}: ${WARN_PENALTY} points off for each`);
     if (failures.length) {

@@ -146,7 +146,7 @@ describe("README.md", () => {
       expect(text, "the REST quick start posted a task").to.match(/"task_id":\s*"[0-9a-f-]{36}".*"status":\s*"POSTED"/);
       const answerOf = (route: string) => outputs.find(({ block }) => block.code.includes(route))?.output;
       expect(answerOf("/accept"), "the operator accepted the task").to.match(/"status":\s*"ACCEPTED"/);
-      expect(answerOf("/proof"), "and uploaded the photos").to.match(/"status":\s*"SUBMITTED"/);
+      expect(answerOf("/proof\" "), "and uploaded the photos").to.match(/"status":\s*"SUBMITTED"/);
       if (python) expect(text, "humanops.py ran").to.match(/Task created: [0-9a-f-]{36}\nStatus: [A-Z_]+\n/);
       expect(text, "humanops.ts ran").to.match(/Task [0-9a-f-]{36}: POSTED, reward 50\.00 \+ fee 5\.00 USDC/);
     });

@@ -77,7 +77,7 @@ for (const db of testDatabases()) {
       const result = await verification(id);
       expect(result).to.include({ score: 95, verdict: "APPROVE", scorer: "offline-v2+claude-sonnet-4-5" });
       const request = fake.requests.find((r) => r.data.task.title === "Storefront [score 95]")!;
-      expect(request.images.map((image) => image.mediaType), "the mock operator's two photos, as PNG image blocks").to.deep.equal(["image/png", "image/png"]);
+      expect(request.images.map((image) => image.mediaType), "the mock operator's two photos, as JPEG image blocks").to.deep.equal(["image/jpeg", "image/jpeg"]);
       expect(request.data.task.proof_requirements).to.deep.equal(["Full facade photo", "Close-up of signage"]);
     });
 

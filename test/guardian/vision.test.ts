@@ -59,6 +59,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     expect(result).to.include({ score: 95, verdict: Verdict.APPROVE, scorer: `offline-v2+${MODEL}` });
     expect(result.reasons).to.include("vision: met: Full facade photo (clearly visible)");
     expect(result.reasons.some((r) => r.startsWith("vision score 95:"))).to.equal(true);
+    expect(result.checks.find((c) => c.name === "vision")).to.deep.include({ outcome: "PASS", photo: null });
   });
 
   it("sends proof the model scores 70 to manual review, with the model's reasons", async () => {

@@ -21,19 +21,34 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Brightness of a coarse 7×6 grid of random levels, smoothly interpolated: light and shade a perceptual hash can tell apart. */
-function shading(seed: number): (u: number, v: number) => number {
+/**
+ * Brightness of a coarse 7×6 grid of random levels, smoothly (bilinearly)
+ * interpolated over the canvas: light and shade a perceptual hash can tell
+ * apart. Returned as one value per pixel, row by row.
+ */
+function shading(seed: number, width: number, height: number): Float32Array {
   const random = seededRandom(seed);
   const [columns, rows] = [7, 6];
   const grid = Array.from({ length: columns * rows }, () => random() * 160 - 80);
-  return (u, v) => {
-    const x = u * (columns - 1);
-    const y = v * (rows - 1);
-    const [x0, y0] = [Math.min(Math.floor(x), columns - 2), Math.min(Math.floor(y), rows - 2)];
-    const [fx, fy] = [x - x0, y - y0];
-    const at = (cx: number, cy: number) => grid[cy * columns + cx];
-    return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+  const cell = (position: number, size: number, cells: number) => {
+    const at = (position / Math.max(1, size - 1)) * (cells - 1);
+    const index = Math.min(Math.floor(at), cells - 2);
+    return [index, at - index] as const;
   };
+  const xs = Array.from({ length: width }, (_, x) => cell(x, width, columns));
+  const light = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const [y0, fy] = cell(y, height, rows);
+    const top = y0 * columns;
+    const bottom = top + columns;
+    for (let x = 0; x < width; x++) {
+      const [x0, fx] = xs[x];
+      const upper = grid[top + x0] * (1 - fx) + grid[top + x0 + 1] * fx;
+      const lower = grid[bottom + x0] * (1 - fx) + grid[bottom + x0 + 1] * fx;
+      light[y * width + x] = upper * (1 - fy) + lower * fy;
+    }
+  }
+  return light;
 }
 
 /**
@@ -47,14 +62,14 @@ export function generatePhoto(seed: number, width = 640, height = 480): Buffer {
   const r0 = (seed * 53) % 256;
   const g0 = (seed * 97) % 256;
   const b0 = (seed * 193) % 256;
-  const shade = shading(seed);
+  const shade = shading(seed, width, height);
   const stride = 1 + width * 3;
   const rows = Buffer.alloc(stride * height);
   const row = Buffer.alloc(width * 3);
-  const clamp = (value: number) => Math.max(0, Math.min(255, Math.round(value)));
+  const clamp = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : Math.round(value));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const light = shade(x / Math.max(1, width - 1), y / Math.max(1, height - 1));
+      const light = shade[y * width + x];
       row[x * 3] = clamp(r0 / 2 + 64 + (64 * x) / width + light);
       row[x * 3 + 1] = clamp(g0 / 2 + 64 + (64 * y) / height + light);
       row[x * 3 + 2] = clamp(b0 / 2 + 64 + (32 * (x + y)) / (width + height) + light);

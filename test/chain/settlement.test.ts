@@ -133,8 +133,9 @@ for (const db of testDatabases()) {
             .transactional((tx) => server.app.services.tasks.expire(tx, postTask.id))
             .catch((err: Error) => expect(err.name, "the expiry that lost the race failed on the task's version").to.equal("OptimisticLockError")),
         );
+        const input = proof();
         await sleepUntil(deadline + offsetMs);
-        const submitted = await server.client.request(SUBMIT, { id: postTask.id, input: proof() }, operator.testApiKey);
+        const submitted = await server.client.request(SUBMIT, { id: postTask.id, input }, operator.testApiKey);
         await expiry;
         const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID", "EXPIRED"]);
         const settled = await waitForEscrow(server.client, agent.apiKey, postTask.id, ["RELEASED", "REFUNDED"]);

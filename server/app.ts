@@ -98,7 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
   registerKycJobs(worker, services.kyc);
-  registerTestMode(worker, config, services.tasks, services.proofs, mockOperator.id);
+  registerTestMode(worker, config, services.tasks, services.proofs, services.photos, mockOperator.id);
   registerGuardianJobs(worker, services.guardian, services.tasks, services.photos);
   registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
   await scheduleLegacyPhotoMove(orm.em.fork(), log);
@@ -159,6 +159,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
       services.photos.links.listeningAt(url);
       log.info({ url: `${url}/graphql`, database: config.database.kind }, "HumanOps is listening");
+      if (services.guardian.reviewsLiveProof) {
+        log.warn("Guardian: no vision model (GUARDIAN_VISION_API_KEY unset): live proof is never approved automatically; its best score is the review band (MANUAL_REVIEW), so a person decides. Test tasks are scored as usual");
+      }
       return url;
     },
     async stop() {

@@ -1,3 +1,4 @@
+import type { EvidenceRules } from "./guardian/guardian.checks";
 import path from "node:path";
 import { z } from "zod";
 import { envInt as int, envProblems } from "./common/env";
@@ -38,6 +39,8 @@ export interface Config {
     rejectBelow: number;
     decodeThreads: number;
     maxMegapixels: number;
+    /** The evidence checks: a photo's GPS within passWithinM of the task passes, beyond failBeyondM fails; capture times may be off by clockSkewS. */
+    evidence: EvidenceRules;
     vision?: { apiKey: string; url: string; model: string; timeoutMs: number };
   };
   /** Platform fee charged on top of the reward, in basis points. */
@@ -141,6 +144,9 @@ const EnvSchema = z
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
     GUARDIAN_DECODE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
     GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
+    GUARDIAN_LOCATION_PASS_M: int(1, 1_000_000).default(300),
+    GUARDIAN_LOCATION_FAIL_M: int(1, 20_000_000).default(2_000),
+    GUARDIAN_CLOCK_SKEW_S: int(0, 86_400).default(300),
     GUARDIAN_VISION_API_KEY: z.string().min(1, "must not be empty (unset it to score offline only)").optional(),
     GUARDIAN_VISION_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL").default("https://api.anthropic.com"),
     GUARDIAN_VISION_MODEL: z.string().regex(/^[\w.:@-]{1,64}$/, "must be a model id of at most 64 letters, digits and . _ - : @").default("claude-sonnet-4-5"),
@@ -189,6 +195,9 @@ const EnvSchema = z
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.GUARDIAN_LOCATION_PASS_M > env.GUARDIAN_LOCATION_FAIL_M) {
+      ctx.addIssue({ code: "custom", path: ["GUARDIAN_LOCATION_PASS_M"], message: "must not be more than GUARDIAN_LOCATION_FAIL_M" });
+    }
     if (env.GUARDIAN_REJECT_BELOW > env.GUARDIAN_APPROVE_AT) {
       ctx.addIssue({
         code: "custom",
@@ -245,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rejectBelow: e.GUARDIAN_REJECT_BELOW,
       decodeThreads: e.GUARDIAN_DECODE_THREADS,
       maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS,
+      evidence: { passWithinM: e.GUARDIAN_LOCATION_PASS_M, failBeyondM: e.GUARDIAN_LOCATION_FAIL_M, clockSkewS: e.GUARDIAN_CLOCK_SKEW_S },
       vision: e.GUARDIAN_VISION_API_KEY
         ? { apiKey: e.GUARDIAN_VISION_API_KEY, url: e.GUARDIAN_VISION_URL, model: e.GUARDIAN_VISION_MODEL, timeoutMs: e.GUARDIAN_VISION_TIMEOUT_MS }
         : undefined,

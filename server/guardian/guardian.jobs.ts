@@ -9,6 +9,7 @@ import { GUARDIAN, transition } from "../tasks/task.transition";
 import { Verification, Verdict } from "./verification.entity";
 import type { GuardianResult, GuardianService } from "./guardian.service";
 import type { PhotoService } from "../photos/photo.service";
+import { proofEvidence } from "./reuse.finder";
 
 /** Is this proof still waiting for its score (not scored yet, and its task still at this attempt)? */
 async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
@@ -18,7 +19,8 @@ async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
 
 /**
  * Scores submitted proof and moves the task on by the verdict. The scoring
- * (decoding every photo, on worker threads, then asking the vision model)
+ * (decoding every photo with sharp, looking up earlier near-duplicates by
+ * their hash bands, then asking the vision model)
  * runs before the job's transaction; the verdict is applied in it, after
  * checking again that the proof still waits for it. A vision model that is
  * overloaded fails the job, which retries with backoff; on its final
@@ -29,9 +31,11 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos"] });
     if (!(await awaitingScore(em, proof))) return undefined;
     const task = proof.task;
-    const originals = await Promise.all(proof.photos.getItems().map(async (photo) => (await photos.read(em, photo, "original"))!.data));
+    const rows = proof.photos.getItems();
+    const originals = await Promise.all(rows.map(async (photo) => (await photos.read(em, photo, "original"))!.data));
+    const evidence = await proofEvidence(em, proof, rows);
     return guardian.score(
-      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes },
+      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes, evidence },
       { finalAttempt: job.attempts >= job.maxAttempts },
     );
   };
@@ -40,7 +44,7 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     const task = proof.task;
     // Already scored, or the task moved on: nothing to do.
     if (!result || !(await awaitingScore(em, proof))) return;
-    em.persist(new Verification(task, proof, result.score, result.verdict, result.reasons, result.scorer));
+    em.persist(new Verification(task, proof, result.score, result.verdict, result.reasons, result.scorer, result.checks));
     const reason = `Guardian score ${result.score}: ${result.reasons.join("; ")}`.slice(0, 1000);
     if (result.verdict === Verdict.APPROVE) tasks.verify(em, task, GUARDIAN, reason);
     else if (result.verdict === Verdict.REVIEW) transition(em, task, TaskStatus.MANUAL_REVIEW, GUARDIAN, reason);

@@ -1,11 +1,26 @@
 import { createHash } from "node:crypto";
-import type { ModelFit, PhotoDecoder } from "../photos/photo.decoder";
+import type { Decoded, ModelFit, PhotoDecoder } from "../photos/photo.decoder";
 import { Verdict } from "./verification.entity";
+import { CheckName, CheckOutcome, check, DEFAULT_EVIDENCE_RULES, locationCheck, recaptureCheck, reuseCheck, timeCheck, type EvidenceRules, type GuardianCheck, type ReuseMatch } from "./guardian.checks";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
 
 export interface GuardianThresholds {
   approveAt: number;
   rejectBelow: number;
+  /** Location radii and clock skew of the evidence checks (defaults: pass within 300 m, fail beyond 2 km, 5 minutes). */
+  evidence?: EvidenceRules;
+}
+
+/** What the evidence checks weigh a proof against: the task's place and times, and earlier proofs. */
+export interface ProofEvidence {
+  point: { lat: number; lng: number };
+  /** When the operator accepted the task (the latest acceptance before this proof). */
+  acceptedAt?: Date;
+  submittedAt: Date;
+  /** Live tasks are never auto-approved without a vision model. */
+  live: boolean;
+  /** Per photo, by position: its stored perceptual hash, and an earlier proof photo of another task it nearly matches. */
+  photos: Array<{ dhash?: string; reuse?: ReuseMatch }>;
 }
 
 export interface ProofForScoring {
@@ -15,6 +30,8 @@ export interface ProofForScoring {
   /** The task's terms, shown to the vision model. */
   title?: string;
   description?: string;
+  /** Without it (scoring photos alone) the location, time and reuse checks are SKIPPED. */
+  evidence?: ProofEvidence;
 }
 
 export interface ScoreOptions {
@@ -26,8 +43,12 @@ export interface GuardianResult {
   score: number;
   verdict: Verdict;
   reasons: string[];
+  checks: GuardianCheck[];
   scorer: string;
 }
+
+/** Points each kind of evidence check with a WARN (on any photo) takes off the score. */
+export const WARN_PENALTY = 5;
 
 /** Photos smaller than this still count, at a discount: details are hard to check. */
 const MIN_WIDTH = 320;
@@ -68,23 +89,43 @@ const MODEL_FIT: ModelFit = { maxEdge: 1568, maxBytes: 3_750_000 };
 
 const clip = (text: string) => (text.length > MAX_MODEL_TEXT ? `${text.slice(0, MAX_MODEL_TEXT - 1)}…` : text);
 
+/** The offline part of a verdict: the completeness score, every check, and the photos fit to show a model. */
+interface OfflineScore {
+  completeness: number;
+  photoReasons: string[];
+  checks: GuardianCheck[];
+  usable: VisionPhoto[];
+}
+
+const label = (c: GuardianCheck) => `${c.name}${c.photo == null ? "" : ` (photo ${c.photo + 1})`}`;
+
 /**
- * The Guardian. First the offline checks, honestly what can be checked
- * without a vision model: every photo must decode as a real JPEG, PNG or WebP;
- * duplicates count once; low-resolution photos count partly; the number of
- * good photos is compared with what the requirements ask for; notes must be
- * there when asked. Then, when a vision model is configured and the offline
- * checks have not already rejected the proof, the model looks at the usable
- * photos against the requirements; the lower of the two scores stands.
+ * The Guardian weighs a proof check by check (guardian.checks.ts) and
+ * computes the score from the checks by the rules in the README (Guardian):
+ * completeness of the photos (and notes when asked) gives the base score;
+ * each kind of evidence check that WARNs (on any photo) takes WARN_PENALTY
+ * points off; any FAIL
+ * caps the score below the reject threshold; a vision model's score, when
+ * configured, can only lower it; and without a vision model a live proof is
+ * never approved automatically: it is capped in the review band, so a
+ * person decides.
  */
 export class GuardianService {
-  static readonly SCORER = "offline-v1";
+  static readonly SCORER = "offline-v2";
+  private readonly rules: EvidenceRules;
 
   constructor(
     private readonly thresholds: GuardianThresholds,
     private readonly decoder: PhotoDecoder,
     private readonly vision?: VisionModel,
-  ) {}
+  ) {
+    this.rules = thresholds.evidence ?? DEFAULT_EVIDENCE_RULES;
+  }
+
+  /** Does a live proof need a person's review whatever its checks say (no vision model)? */
+  get reviewsLiveProof(): boolean {
+    return !this.vision;
+  }
 
   verdictFor(score: number): Verdict {
     if (score >= this.thresholds.approveAt) return Verdict.APPROVE;
@@ -100,7 +141,14 @@ export class GuardianService {
    */
   async score(proof: ProofForScoring, options: ScoreOptions = {}): Promise<GuardianResult> {
     const offline = await this.scoreOffline(proof);
-    if (!this.vision || offline.result.verdict === Verdict.REJECT || offline.usable.length === 0) return offline.result;
+    const before = this.decide(offline, proof.evidence);
+    if (!this.vision) {
+      const why = proof.evidence?.live ? "no vision model is configured: a person reviews every live proof" : "no vision model is configured";
+      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, why)]);
+    }
+    if (before.verdict === Verdict.REJECT || offline.usable.length === 0) {
+      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, "the other checks already reject the proof")]);
+    }
     let assessment: VisionAssessment;
     try {
       assessment = await this.vision.assess({
@@ -112,43 +160,67 @@ export class GuardianService {
       });
     } catch (err) {
       if (!(err instanceof VisionError) || (err.retryable && !options.finalAttempt)) throw err;
-      return this.withoutVision(offline.result, err);
+      const unavailable = check(CheckName.VISION, CheckOutcome.WARN, `the vision check was unavailable (${err.message}); a person must review this proof`);
+      return { ...this.decide(offline, proof.evidence, [unavailable], this.thresholds.approveAt - 1), scorer: GuardianService.SCORER };
     }
-    return this.combine(offline.result, assessment, this.vision.model);
+    return this.withVision(offline, proof.evidence, assessment, this.vision.model);
   }
 
   /** The model's score can only lower the offline one; it cannot approve while it says a requirement is unmet. */
-  private combine(offline: GuardianResult, assessment: VisionAssessment, model: string): GuardianResult {
-    const reasons = [
-      ...offline.reasons,
-      ...assessment.requirements.map((r) => `vision: ${r.met ? "met" : "not met"}: ${clip(r.requirement)} (${clip(r.reason)})`),
-      `vision score ${assessment.score}: ${clip(assessment.summary)}`,
-    ];
+  private withVision(offline: OfflineScore, evidence: ProofEvidence | undefined, assessment: VisionAssessment, model: string): GuardianResult {
     let modelScore = assessment.score;
     const unmet = assessment.requirements.filter((r) => !r.met).length;
+    const notes = assessment.requirements.map((r) => `vision: ${r.met ? "met" : "not met"}: ${clip(r.requirement)} (${clip(r.reason)})`);
     if (unmet > 0 && modelScore >= this.thresholds.approveAt) {
       modelScore = this.thresholds.approveAt - 1;
-      reasons.push(`vision score capped at ${modelScore}: the model found ${unmet} requirement(s) not met`);
+      notes.push(`vision score capped at ${modelScore}: the model found ${unmet} requirement(s) not met`);
     }
-    const score = Math.min(offline.score, modelScore);
-    return { score, verdict: this.verdictFor(score), reasons, scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
+    const outcome = { [Verdict.APPROVE]: CheckOutcome.PASS, [Verdict.REVIEW]: CheckOutcome.WARN, [Verdict.REJECT]: CheckOutcome.FAIL }[this.verdictFor(modelScore)];
+    const summary = `vision score ${assessment.score}: ${clip(assessment.summary)}`;
+    const vision = check(CheckName.VISION, outcome, `${summary}${unmet ? `; ${unmet} requirement(s) not met` : ""}`);
+    const result = this.decide(offline, evidence, [vision], modelScore);
+    // The model's verdict per requirement follows; its summary is in the reasons once (a PASS check adds none).
+    const reasons = outcome === CheckOutcome.PASS ? [...result.reasons, summary] : result.reasons;
+    return { ...result, reasons: [...reasons, ...notes], scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
   }
 
-  /** Offline checks passed but the model could not be asked: a person decides. */
-  private withoutVision(offline: GuardianResult, err: VisionError): GuardianResult {
-    return {
-      score: Math.min(offline.score, Math.max(0, this.thresholds.approveAt - 1)),
-      verdict: Verdict.REVIEW,
-      reasons: [...offline.reasons, `the vision check was unavailable (${err.message}); a person must review this proof`],
-      scorer: GuardianService.SCORER,
-    };
+  /** The score by the documented rules, from the checks (and the model's score, which can only lower it). */
+  private decide(offline: OfflineScore, evidence: ProofEvidence | undefined, extra: GuardianCheck[] = [], ceiling = 100): GuardianResult {
+    const checks = [...offline.checks, ...extra];
+    const reasons = [...offline.photoReasons];
+    const evidenceChecks = checks.filter((c) => c.name !== CheckName.PHOTOS && c.name !== CheckName.NOTES && c.name !== CheckName.VISION);
+    const warnings = evidenceChecks.filter((c) => c.outcome === CheckOutcome.WARN);
+    const failures = evidenceChecks.filter((c) => c.outcome === CheckOutcome.FAIL);
+    // A warning counts once per kind of evidence, however many photos share it (one camera without GPS is one doubt).
+    const warned = [...new Set(warnings.map((c) => c.name))];
+    let score = offline.completeness - WARN_PENALTY * warned.length;
+    for (const c of checks) {
+      // The photos check's reasons lead the list; the vision check's detail speaks for itself.
+      if (c.name === CheckName.PHOTOS || c.outcome === CheckOutcome.PASS || c.outcome === CheckOutcome.SKIPPED) continue;
+      reasons.push(c.name === CheckName.VISION ? c.detail : `${label(c)}: ${c.detail}`);
+    }
+    if (warned.length) reasons.push(`warnings on ${warned.join(", ")}: ${WARN_PENALTY} points off for each`);
+    if (failures.length) {
+      score = Math.min(score, this.thresholds.rejectBelow - 1);
+      reasons.push(`failed: ${failures.map(label).join(", ")}`);
+    }
+    score = Math.min(score, ceiling);
+    if (evidence?.live && !this.vision && score >= this.thresholds.approveAt) {
+      score = this.thresholds.approveAt - 1;
+      reasons.push(`capped at ${score}: without a vision model a live proof is never approved automatically; a person decides`);
+    }
+    score = Math.max(0, Math.round(score));
+    if (reasons.length === 0) reasons.push(offline.checks.find((c) => c.name === CheckName.PHOTOS)!.detail);
+    return { score, verdict: this.verdictFor(score), reasons, checks, scorer: GuardianService.SCORER };
   }
 
   /** The offline checks, and the photos fit to show a model; the photos are decoded side by side by sharp, off the event loop. */
-  private async scoreOffline(proof: ProofForScoring): Promise<{ result: GuardianResult; usable: VisionPhoto[] }> {
+  private async scoreOffline(proof: ProofForScoring): Promise<OfflineScore> {
     const reasons: string[] = [];
     const usable: VisionPhoto[] = [];
+    const perPhoto: GuardianCheck[] = [];
     const expected = expectedPhotoCount(proof.proofRequirements);
+    const evidence = proof.evidence;
     const seen = new Set<string>();
     const distinct = proof.photos.map((photo) => {
       const digest = createHash("sha256").update(photo).digest("hex");
@@ -161,29 +233,48 @@ export class GuardianService {
     const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo, fit) : undefined)));
     let credit = 0;
     distinct.forEach((photo, index) => {
-      const label = `photo ${index + 1}`;
+      const name = `photo ${index + 1}`;
       const image = images[index];
       if (!photo) {
-        reasons.push(`${label} is a duplicate of an earlier photo`);
+        reasons.push(`${name} is a duplicate of an earlier photo`);
       } else if (!image) {
-        reasons.push(`${label} is not a decodable JPEG, PNG or WebP image (of at most ${this.decoder.maxMegapixels} megapixels)`);
+        reasons.push(`${name} is not a decodable JPEG, PNG or WebP image (of at most ${this.decoder.maxMegapixels} megapixels)`);
       } else {
-        usable.push({ label, mediaType: image.model?.mediaType ?? image.format, data: image.model?.data ?? photo });
+        usable.push({ label: name, mediaType: image.model?.mediaType ?? image.format, data: image.model?.data ?? photo });
         const lowResolution = image.width < MIN_WIDTH || image.height < MIN_HEIGHT;
-        if (lowResolution) reasons.push(`${label} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
+        if (lowResolution) reasons.push(`${name} is ${image.width}x${image.height}, below ${MIN_WIDTH}x${MIN_HEIGHT}`);
         credit += lowResolution ? LOW_RESOLUTION_CREDIT : 1;
+        perPhoto.push(...this.evidenceChecks(image, evidence, index));
       }
     });
     if (credit < expected) {
       reasons.push(`the requirements ask for ${expected} photo(s); ${usable.length} of ${seen.size} distinct photo(s) were usable, worth ${credit.toFixed(1)}`);
     }
-    let score = (100 * Math.min(credit, expected)) / expected;
-    if (notesRequired(proof.proofRequirements) && !proof.notes?.trim()) {
-      reasons.push("the requirements ask for notes and none were given");
-      score *= MISSING_NOTES_FACTOR;
+    const photosScore = (100 * Math.min(credit, expected)) / expected;
+    const photosOutcome = { [Verdict.APPROVE]: CheckOutcome.PASS, [Verdict.REVIEW]: CheckOutcome.WARN, [Verdict.REJECT]: CheckOutcome.FAIL }[this.verdictFor(Math.round(photosScore))];
+    const checks = [check(CheckName.PHOTOS, photosOutcome, reasons.length ? reasons.join("; ") : `all ${expected} required photo(s) present and decodable`)];
+    let completeness = photosScore;
+    if (notesRequired(proof.proofRequirements)) {
+      const given = Boolean(proof.notes?.trim());
+      checks.push(check(CheckName.NOTES, given ? CheckOutcome.PASS : CheckOutcome.WARN, given ? "notes given, as the requirements ask" : "the requirements ask for notes and none were given"));
+      if (!given) completeness *= MISSING_NOTES_FACTOR;
     }
-    const rounded = Math.round(score);
-    if (reasons.length === 0) reasons.push(`all ${expected} required photo(s) present and decodable`);
-    return { result: { score: rounded, verdict: this.verdictFor(rounded), reasons, scorer: GuardianService.SCORER }, usable };
+    return { completeness, photoReasons: reasons, checks: [...checks, ...perPhoto], usable };
+  }
+
+  /** The location, time, reuse and recapture checks of one decoded photo. */
+  private evidenceChecks(image: Decoded, evidence: ProofEvidence | undefined, index: number): GuardianCheck[] {
+    const recapture = recaptureCheck(image.capture, image, index);
+    if (!evidence) {
+      const why = "scored without the task's context";
+      return [CheckName.LOCATION, CheckName.TIME, CheckName.REUSE].map((name) => check(name, CheckOutcome.SKIPPED, why, index)).concat(recapture);
+    }
+    const stored = evidence.photos[index] ?? {};
+    return [
+      locationCheck(image.capture, evidence.point, this.rules, index),
+      timeCheck(image.capture, evidence, this.rules, index),
+      reuseCheck(stored.dhash, stored.reuse, index),
+      recapture,
+    ];
   }
 }

@@ -3,6 +3,7 @@ import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 import { Proof } from "../proofs/proof.entity";
 import { Task } from "../tasks/task.entity";
+import { GuardianCheck } from "./guardian.checks";
 
 export enum Verdict {
   APPROVE = "APPROVE",
@@ -37,7 +38,11 @@ export class Verification extends BaseEntity {
   @Property({ type: "string", length: 64 })
   scorer: string;
 
-  constructor(task: Task, proof: Proof, score: number, verdict: Verdict, reasons: string[], scorer: string) {
+  @Field(() => [GuardianCheck], { description: "The checks the score follows from (rules: README, Guardian); empty for a proof scored before checks were recorded" })
+  @Property({ type: JsonType, default: "[]" })
+  checks: GuardianCheck[];
+
+  constructor(task: Task, proof: Proof, score: number, verdict: Verdict, reasons: string[], scorer: string, checks: GuardianCheck[] = []) {
     super();
     this.task = task;
     this.proof = proof;
@@ -45,5 +50,6 @@ export class Verification extends BaseEntity {
     this.verdict = verdict;
     this.reasons = reasons;
     this.scorer = scorer;
+    this.checks = checks;
   }
 }

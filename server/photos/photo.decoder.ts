@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from "sharp";
 import exifReader from "exif-reader";
+import { differenceHash } from "./photo.hash";
 
 /** The photo types HumanOps accepts, by what the bytes show (never by what the client claims). */
 export const ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
@@ -88,6 +89,8 @@ export interface PhotoCopies {
   width: number;
   height: number;
   capture: CaptureMetadata;
+  /** The perceptual hash of the picture (server/photos/photo.hash.ts). */
+  dhash: string;
 }
 
 /** A degrees/minutes/seconds triple with its hemisphere, as EXIF stores GPS coordinates. */
@@ -96,6 +99,18 @@ function degrees(value: unknown, ref: unknown, negative: string): number | undef
   const [d, m, s] = value as number[];
   const result = (d + m / 60 + s / 3600) * (ref === negative ? -1 : 1);
   return Number.isFinite(result) ? result : undefined;
+}
+
+/**
+ * EXIF capture times are the camera's wall clock without a zone; a camera that
+ * also writes OffsetTimeOriginal ("+02:00") says which, and the time is
+ * moved to UTC by it. Without one it is read as UTC.
+ */
+function inUtc(taken: Date, offset: unknown): Date {
+  const zone = typeof offset === "string" ? /^([+-])(\d{2}):(\d{2})$/.exec(offset.trim()) : null;
+  if (!zone) return taken;
+  const minutes = (zone[1] === "-" ? -1 : 1) * (Number(zone[2]) * 60 + Number(zone[3]));
+  return new Date(taken.getTime() - minutes * 60_000);
 }
 
 const text = (value: unknown) => (typeof value === "string" && value.trim() ? value.trim().slice(0, 200) : undefined);
@@ -110,7 +125,7 @@ export function readCapture(exif: Buffer | undefined): CaptureMetadata {
     const longitude = degrees(tags.GPSInfo?.GPSLongitude, tags.GPSInfo?.GPSLongitudeRef, "W");
     const valid = latitude !== undefined && longitude !== undefined && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180;
     return {
-      ...(taken instanceof Date && !Number.isNaN(taken.getTime()) ? { takenAt: taken } : {}),
+      ...(taken instanceof Date && !Number.isNaN(taken.getTime()) ? { takenAt: inUtc(taken, tags.Photo?.OffsetTimeOriginal) } : {}),
       ...(valid ? { latitude, longitude } : {}),
       ...(text(tags.Image?.Make) ? { make: text(tags.Image?.Make) } : {}),
       ...(text(tags.Image?.Model) ? { model: text(tags.Image?.Model) } : {}),
@@ -201,8 +216,8 @@ export class PhotoDecoder {
         const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82, mozjpeg: true }).toBuffer();
         const display = await shrink(this.open(data), DISPLAY_EDGE);
         // The thumbnail comes from the display copy: one full decode per photo.
-        const thumbnail = await shrink(sharp(display), THUMBNAIL_EDGE);
-        return { display, thumbnail, width: header.width, height: header.height, capture: readCapture(header.exif) };
+        const [thumbnail, dhash] = await Promise.all([shrink(sharp(display), THUMBNAIL_EDGE), differenceHash(display)]);
+        return { display, thumbnail, width: header.width, height: header.height, capture: readCapture(header.exif), dhash };
       } catch {
         return undefined;
       }

@@ -9,24 +9,70 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
+/** A small deterministic generator (mulberry32): the same seed always paints the same scene. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 /**
- * A PNG photo made for tests and the test-mode mock operator: a smooth RGB
- * gradient whose colours come from `seed`, so every seed gives distinct
- * bytes. Written synchronously (8-bit RGB, the Sub filter, which turns a
- * gradient into runs that deflate to a few KB).
+ * Brightness of a coarse 7×6 grid of random levels, smoothly (bilinearly)
+ * interpolated over the canvas: light and shade a perceptual hash can tell
+ * apart. Returned as one value per pixel, row by row.
+ */
+function shading(seed: number, width: number, height: number): Float32Array {
+  const random = seededRandom(seed);
+  const [columns, rows] = [7, 6];
+  const grid = Array.from({ length: columns * rows }, () => random() * 160 - 80);
+  const cell = (position: number, size: number, cells: number) => {
+    const at = (position / Math.max(1, size - 1)) * (cells - 1);
+    const index = Math.min(Math.floor(at), cells - 2);
+    return [index, at - index] as const;
+  };
+  const xs = Array.from({ length: width }, (_, x) => cell(x, width, columns));
+  const light = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const [y0, fy] = cell(y, height, rows);
+    const top = y0 * columns;
+    const bottom = top + columns;
+    for (let x = 0; x < width; x++) {
+      const [x0, fx] = xs[x];
+      const upper = grid[top + x0] * (1 - fx) + grid[top + x0 + 1] * fx;
+      const lower = grid[bottom + x0] * (1 - fx) + grid[bottom + x0 + 1] * fx;
+      light[y * width + x] = upper * (1 - fy) + lower * fy;
+    }
+  }
+  return light;
+}
+
+/**
+ * A PNG photo made for tests: a smooth RGB gradient whose colours come from
+ * `seed` under a coarse pattern of light and shade also drawn from it, so
+ * every seed gives distinct bytes and a distinct perceptual hash. Written
+ * synchronously (8-bit RGB, the Sub filter, which turns smooth rows into
+ * small differences that deflate well).
  */
 export function generatePhoto(seed: number, width = 640, height = 480): Buffer {
   const r0 = (seed * 53) % 256;
   const g0 = (seed * 97) % 256;
   const b0 = (seed * 193) % 256;
+  const shade = shading(seed, width, height);
   const stride = 1 + width * 3;
   const rows = Buffer.alloc(stride * height);
   const row = Buffer.alloc(width * 3);
+  const clamp = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : Math.round(value));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      row[x * 3] = (r0 + x) % 256;
-      row[x * 3 + 1] = (g0 + y) % 256;
-      row[x * 3 + 2] = (b0 + x + y) % 256;
+      const light = shade[y * width + x];
+      row[x * 3] = clamp(r0 / 2 + 64 + (64 * x) / width + light);
+      row[x * 3 + 1] = clamp(g0 / 2 + 64 + (64 * y) / height + light);
+      row[x * 3 + 2] = clamp(b0 / 2 + 64 + (32 * (x + y)) / (width + height) + light);
     }
     // The Sub filter: each byte stored as its difference from the same channel of the pixel to its left.
     rows[y * stride] = 1;

@@ -3,6 +3,7 @@ import { Field, Int, ObjectType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 import { Task } from "../tasks/task.entity";
 import { Operator } from "../operators/operator.entity";
+import { hashBands } from "../photos/photo.hash";
 
 /** One proof submission: the photos and notes of one attempt at a task. */
 @ObjectType()
@@ -43,6 +44,8 @@ export interface PhotoFacts {
   takenAt?: Date;
   latitude?: number;
   longitude?: number;
+  /** The perceptual hash (server/photos/photo.hash.ts), when the photo decodes. */
+  dhash?: string;
 }
 
 /**
@@ -55,6 +58,10 @@ export interface PhotoFacts {
 @Entity({ tableName: "proof_photos" })
 @Index({ properties: ["proof"] })
 @Index({ properties: ["stored"] })
+@Index({ properties: ["dhashBand0"] })
+@Index({ properties: ["dhashBand1"] })
+@Index({ properties: ["dhashBand2"] })
+@Index({ properties: ["dhashBand3"] })
 export class ProofPhoto extends BaseEntity {
   @ManyToOne(() => Proof)
   proof: Proof;
@@ -95,7 +102,7 @@ export class ProofPhoto extends BaseEntity {
   @Property({ type: "integer", nullable: true })
   height?: number;
 
-  @Field(() => Date, { nullable: true, description: "When the camera says the photo was taken (EXIF DateTimeOriginal, read as UTC); null without EXIF" })
+  @Field(() => Date, { nullable: true, description: "When the camera says the photo was taken (EXIF DateTimeOriginal, moved to UTC by OffsetTimeOriginal when the camera wrote one, else read as UTC); null without EXIF" })
   @Property({ type: "Date", nullable: true })
   takenAt?: Date;
 
@@ -105,6 +112,23 @@ export class ProofPhoto extends BaseEntity {
 
   @Property({ type: "double", nullable: true })
   longitude?: number;
+
+  /** The 64-bit dHash of the photo as 16 hex digits; null when it does not decode (or was stored before hashing). */
+  @Property({ type: "string", length: 16, nullable: true })
+  dhash?: string;
+
+  /** The dHash's four 16-bit bands, indexed: a near-duplicate shares at least one (the Guardian's reuse check). */
+  @Property({ type: "integer", nullable: true })
+  dhashBand0?: number;
+
+  @Property({ type: "integer", nullable: true })
+  dhashBand1?: number;
+
+  @Property({ type: "integer", nullable: true })
+  dhashBand2?: number;
+
+  @Property({ type: "integer", nullable: true })
+  dhashBand3?: number;
 
   constructor(proof: Proof, position: number, contentType: string, byteSize: number, sha256: string) {
     super();
@@ -120,6 +144,7 @@ export class ProofPhoto extends BaseEntity {
     this.stored = true;
     this.data = null;
     Object.assign(this, facts);
+    if (facts.dhash) [this.dhashBand0, this.dhashBand1, this.dhashBand2, this.dhashBand3] = hashBands(facts.dhash);
     return this;
   }
 }

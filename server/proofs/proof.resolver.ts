@@ -1,5 +1,6 @@
 import { Arg, Ctx, Float, FieldResolver, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
+import { metresBetween } from "../common/geo";
 import { Verification } from "../guardian/verification.entity";
 import { PhotoSize } from "../photos/photo.links";
 import { PhotoService } from "../photos/photo.service";
@@ -20,8 +21,6 @@ export class ProofResolver {
   }
 }
 
-const EARTH_RADIUS_M = 6_371_008.8;
-
 @Resolver(() => ProofPhoto)
 export class ProofPhotoResolver {
   @FieldResolver(() => String, {
@@ -40,10 +39,6 @@ export class ProofPhotoResolver {
   async distanceFromTaskM(@Root() photo: ProofPhoto, @Ctx() ctx: Context): Promise<number | null> {
     if (photo.latitude == null || photo.longitude == null) return null;
     const { task } = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
-    const rad = Math.PI / 180;
-    const dLat = (photo.latitude - task.lat) * rad;
-    const dLng = (photo.longitude - task.lng) * rad;
-    const h = Math.sin(dLat / 2) ** 2 + Math.cos(task.lat * rad) * Math.cos(photo.latitude * rad) * Math.sin(dLng / 2) ** 2;
-    return Math.round(2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h)));
+    return Math.round(metresBetween(task, { lat: photo.latitude, lng: photo.longitude }));
   }
 }

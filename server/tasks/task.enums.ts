@@ -28,6 +28,8 @@ export enum TestScenario {
   REVIEW = "REVIEW",
   /** Undecodable proof on every attempt: REJECTED until attempts run out, then EXPIRED and refunded. */
   REJECT = "REJECT",
+  /** A recompressed copy of a photo of the agent's earlier test task: the Guardian's reuse check REJECTs it on every attempt. */
+  FRAUD = "FRAUD",
   /** Nobody accepts; the task expires at once and is refunded. */
   EXPIRE = "EXPIRE",
   /** No mock operator: test-mode operators accept and submit by hand. */

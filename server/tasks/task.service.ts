@@ -22,6 +22,7 @@ import { Accounts, type LedgerService } from "../ledger/ledger.service";
 import { enqueue } from "../jobs/job.queue";
 import { SpendCaps } from "../agents/spend-caps";
 import { EscrowStatus } from "../escrow/escrow.entity";
+import { fraudSource } from "../testmode/fraud.source";
 import { Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
@@ -157,6 +158,9 @@ export class TaskService {
     const testScenario = principal.mode === Mode.TEST ? (valid.testScenario ?? TestScenario.APPROVE) : undefined;
     if (principal.mode === Mode.LIVE && valid.testScenario) {
       throw new ForbiddenError("testScenario is only for test-mode keys (ho_test_...)");
+    }
+    if (testScenario === TestScenario.FRAUD && !(await fraudSource(em, principal.agentId))) {
+      throw new ValidationError("testScenario", "FRAUD reuses a photo of one of your earlier test tasks with proof: post an APPROVE test task first and let it reach PAID");
     }
     this.settlement.assertAvailable(principal.mode);
     const attachCallback = await this.callbacks?.prepare(request, principal.mode);

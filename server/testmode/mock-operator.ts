@@ -6,6 +6,9 @@ import { enqueue, type JobWorker } from "../jobs/job.queue";
 import { Operator, KycStatus } from "../operators/operator.entity";
 import { generatePhoto } from "../photos/photo.samples";
 import { expectedPhotoCount } from "../guardian/guardian.service";
+import type { PhotoService } from "../photos/photo.service";
+import { fraudSource } from "./fraud.source";
+import { mockPhoto, recompressed } from "./mock-photo";
 import type { ProofService, PhotoUpload } from "../proofs/proof.service";
 import { TestModeJobs, type OperatorPrincipal, type TaskService } from "../tasks/task.service";
 import type { Task } from "../tasks/task.entity";
@@ -31,28 +34,33 @@ export async function ensureMockOperator(em: Em): Promise<Operator> {
   }
 }
 
-/** The mock operator's photos, made once per position and size: the Guardian only requires the photos of one proof to differ. */
-const mockPhotos = new Map<string, Buffer>();
-
-function mockPhoto(position: number, width: number, height: number): Buffer {
-  const key = `${position}:${width}x${height}`;
-  let photo = mockPhotos.get(key);
-  if (!photo) mockPhotos.set(key, (photo = generatePhoto(position + 1, width, height)));
-  return photo;
+/** A PNG signature followed by noise: accepted as an upload, refused by the decoder. */
+function corruptPhoto(task: Task, position: number): PhotoUpload {
+  return { data: Buffer.concat([generatePhoto(position + 1, 8, 8).subarray(0, 16), Buffer.from(`corrupt-${task.id}-${task.attempts}-${position}`)]), contentType: "image/png" };
 }
 
-/** Proof shaped to walk the task's scenario: good, low-resolution (review) or corrupt (reject). */
-export function scenarioProof(task: Task): { photos: PhotoUpload[]; notes: string } {
+/**
+ * Proof shaped to walk the task's scenario. APPROVE: real photos taken at the
+ * task's point just now (every check passes); REVIEW: the same, too small to
+ * count in full; REJECT: files that do not decode; FRAUD: a recompressed copy
+ * of a photo of the agent's earlier test task, which the reuse check fails.
+ */
+export async function scenarioProof(em: Em, photos: PhotoService, task: Task): Promise<{ photos: PhotoUpload[]; notes: string }> {
   const count = expectedPhotoCount(task.proofRequirements);
-  const photos = Array.from({ length: count }, (_, i): PhotoUpload => {
-    if (task.testScenario === TestScenario.REJECT) {
-      // A PNG signature followed by noise: accepted as an upload, refused by the decoder.
-      return { data: Buffer.concat([mockPhoto(i, 8, 8).subarray(0, 16), Buffer.from(`corrupt-${task.id}-${task.attempts}-${i}`)]), contentType: "image/png" };
-    }
-    const [width, height] = task.testScenario === TestScenario.REVIEW ? [160, 120] : [640, 480];
-    return { data: mockPhoto(i, width, height), contentType: "image/png" };
-  });
-  return { photos, notes: `Test-mode proof for "${task.title}" (scenario ${task.testScenario}).` };
+  const notes = `Test-mode proof for "${task.title}" (scenario ${task.testScenario}).`;
+  if (task.testScenario === TestScenario.REJECT) return { photos: Array.from({ length: count }, (_, i) => corruptPhoto(task, i)), notes };
+  if (task.testScenario === TestScenario.FRAUD) {
+    const source = await fraudSource(em, task.agent.id, task.id);
+    const original = source && (await photos.read(em, source, "original"));
+    if (!original) throw new Error(`test task ${task.id}: FRAUD found no earlier test photo of the agent to reuse`);
+    return { photos: [{ data: await recompressed(original.data), contentType: "image/jpeg" }], notes };
+  }
+  const [width, height] = task.testScenario === TestScenario.REVIEW ? [160, 120] : [1280, 960];
+  const takenAt = new Date();
+  const shots = Array.from({ length: count }, (_, i) =>
+    mockPhoto({ title: task.title, seed: `${task.id}:${task.attempts}:${i}`, lat: task.lat, lng: task.lng, takenAt, width, height }),
+  );
+  return { photos: (await Promise.all(shots)).map((data) => ({ data, contentType: "image/jpeg" })), notes };
 }
 
 /**
@@ -62,7 +70,7 @@ export function scenarioProof(task: Task): { photos: PhotoUpload[]; notes: strin
  * attempts remain: TaskService queues each step as a durable job, so a
  * restart picks up where it left off.
  */
-export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskService, proofs: ProofService, mockOperatorId: string): void {
+export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskService, proofs: ProofService, photos: PhotoService, mockOperatorId: string): void {
   const principal: OperatorPrincipal = { kind: "operator", operatorId: mockOperatorId, mode: Mode.TEST, keyId: "test-mode" };
   const nextStep = () => Date.now() + config.testMode.stepDelayMs;
 
@@ -77,7 +85,7 @@ export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskS
     const task = await tasks.find(em, String(payload.taskId));
     if (task.operator?.id !== mockOperatorId) return;
     if (task.status !== TaskStatus.ACCEPTED && task.status !== TaskStatus.REJECTED) return;
-    const { photos, notes } = scenarioProof(task);
-    await proofs.submit(em, principal, task.id, photos, notes);
+    const proof = await scenarioProof(em, photos, task);
+    await proofs.submit(em, principal, task.id, proof.photos, proof.notes);
   });
 }

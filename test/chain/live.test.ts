@@ -36,7 +36,7 @@ for (const db of testDatabases()) {
       await owned.stop();
     });
 
-    it("a live task is funded from deposits, taken only by a KYC-approved operator, and paid on the live chain", async () => {
+    it("a live task is funded from deposits, taken only by a KYC-approved operator, reviewed by its agent (no vision model) and paid on the live chain", async () => {
       const agent = await liveAgent("live-payer", USDC(500));
       const payout = freshAddress();
       const { registerOperator } = await server.client.ok(REGISTER_OPERATOR, { input: { name: "live op", email: `live-${Date.now()}@operators.test`, payoutAddress: payout } });
@@ -54,6 +54,11 @@ for (const db of testDatabases()) {
       await server.app.orm.em.fork().nativeUpdate(Operator, { id: registerOperator.operator.id }, { kycStatus: KycStatus.APPROVED });
       await server.client.ok(`mutation($id: ID!) { acceptTask(id: $id) { status } }`, { id: postTask.id }, operatorKey);
       await server.client.ok(`mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`, { id: postTask.id, input: proof }, operatorKey);
+      // Without a vision model no live proof is approved automatically: the Guardian's best is the review band, and the agent decides.
+      const review = await waitForStatus(server.client, agent.liveKey, postTask.id, ["MANUAL_REVIEW"]);
+      expect(review.verification).to.include({ verdict: "REVIEW", score: 89 });
+      expect(review.verification.checks.find((c: any) => c.name === "vision")).to.include({ outcome: "SKIPPED", detail: "no vision model is configured: a person reviews every live proof" });
+      await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: APPROVE, reason: "the facade is there") { status } }`, { id: postTask.id }, agent.liveKey);
       await waitForStatus(server.client, agent.liveKey, postTask.id, ["PAID"]);
       await server.app.escrow.idle();
 

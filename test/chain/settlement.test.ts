@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
-import { generatePhoto } from "../../server/photos/photo.samples";
+import { freshPhoto } from "../support/photos";
 import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { Task } from "../../server/tasks/task.entity";
@@ -15,7 +15,8 @@ const POST = `mutation($input: PostTaskInput!) { postTask(input: $input) { id st
 const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
 const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
 const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
-const proof = { photos: [11, 12].map((seed) => ({ dataBase64: generatePhoto(seed).toString("base64"), contentType: "image/png" })), notes: "Facade and signage" };
+/** Proof photos no other task used (the Guardian's reuse check rejects a photo of another task's proof). */
+const proof = () => ({ photos: [freshPhoto(), freshPhoto()].map((photo) => ({ dataBase64: photo.toString("base64"), contentType: "image/png" })), notes: "Facade and signage" });
 
 const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
@@ -54,7 +55,7 @@ for (const db of testDatabases()) {
       expect(await usdcBalance(chain, chain.funder.address)).to.equal(walletBefore - 13_750_000n);
 
       await server.client.ok(ACCEPT, { id: postTask.id }, operator.testApiKey);
-      await server.client.ok(SUBMIT, { id: postTask.id, input: proof }, operator.testApiKey);
+      await server.client.ok(SUBMIT, { id: postTask.id, input: proof() }, operator.testApiKey);
       await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
       const { task } = await server.client.ok(TASK, { id: postTask.id }, agent.apiKey);
 
@@ -132,8 +133,9 @@ for (const db of testDatabases()) {
             .transactional((tx) => server.app.services.tasks.expire(tx, postTask.id))
             .catch((err: Error) => expect(err.name, "the expiry that lost the race failed on the task's version").to.equal("OptimisticLockError")),
         );
+        const input = proof();
         await sleepUntil(deadline + offsetMs);
-        const submitted = await server.client.request(SUBMIT, { id: postTask.id, input: proof }, operator.testApiKey);
+        const submitted = await server.client.request(SUBMIT, { id: postTask.id, input }, operator.testApiKey);
         await expiry;
         const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID", "EXPIRED"]);
         const settled = await waitForEscrow(server.client, agent.apiKey, postTask.id, ["RELEASED", "REFUNDED"]);
@@ -160,7 +162,7 @@ for (const db of testDatabases()) {
       const operator = await operatorPaidTo(server.client, payout, "earner");
       const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL", rewardUsd: 20 }) }, payer.apiKey);
       await server.client.ok(ACCEPT, { id: postTask.id }, operator.testApiKey);
-      await server.client.ok(SUBMIT, { id: postTask.id, input: proof }, operator.testApiKey);
+      await server.client.ok(SUBMIT, { id: postTask.id, input: proof() }, operator.testApiKey);
       await waitForStatus(server.client, payer.apiKey, postTask.id, ["PAID"]);
 
       const PAGE = `query($after: String) { viewerAgent { balance { units } ledgerTransactions(first: 1, after: $after) { nodes { id kind direction amount { units } taskId } pageInfo { hasNextPage endCursor } } } }`;

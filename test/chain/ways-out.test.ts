@@ -6,6 +6,7 @@ import { eventually } from "../support/until";
 import { Job, JobStatus } from "../../server/jobs/job.entity";
 import { TestModeJobs } from "../../server/tasks/task.service";
 import { generatePhoto } from "../../server/photos/photo.samples";
+import { freshPhoto } from "../support/photos";
 import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { Mode } from "../../server/common/mode";
@@ -22,11 +23,16 @@ const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!) { reviewTask(id: 
 const BALANCE = `{ viewerAgent { balance { units } } }`;
 const MY_TASKS = `{ myTasks { totalCount nodes { id } } viewerOperator { tasksReleased } }`;
 
-const photos = (width?: number, height?: number) => [21, 22].map((seed) => ({ dataBase64: generatePhoto(seed, width, height).toString("base64"), contentType: "image/png" }));
-/** Good proof, low-resolution proof (the Guardian sends it to manual review), and a PNG header over noise (it rejects it). */
+/** Two photos no other task used (the Guardian's reuse check rejects a photo of another task's proof). */
+const photos = (width?: number, height?: number) => [freshPhoto(width, height), freshPhoto(width, height)].map((photo) => ({ dataBase64: photo.toString("base64"), contentType: "image/png" }));
+/** Good proof, low-resolution proof (the Guardian sends it to manual review), and a PNG header over noise (it rejects it); new photos on every use. */
 const PROOF = {
-  good: { photos: photos() },
-  lowResolution: { photos: photos(160, 120) },
+  get good() {
+    return { photos: photos() };
+  },
+  get lowResolution() {
+    return { photos: photos(160, 120) };
+  },
   corrupt: { photos: [{ dataBase64: Buffer.concat([generatePhoto(23).subarray(0, 16), Buffer.from("not an image")]).toString("base64"), contentType: "image/png" }] },
 };
 
@@ -121,6 +127,11 @@ for (const db of testDatabases()) {
           const second = mode === Mode.TEST ? registered.testApiKey : registered.liveApiKey;
           await server.client.ok(ACCEPT, { id: task.id }, second);
           await server.client.ok(SUBMIT, { id: task.id, input: PROOF.good }, second);
+          if (mode === Mode.LIVE) {
+            // Without a vision model, live proof waits for its agent's review.
+            await status(task.id, "MANUAL_REVIEW");
+            await server.client.ok(REVIEW, { id: task.id, decision: "APPROVE" }, agentKey);
+          }
           await status(task.id, "PAID");
           await server.app.escrow.idle();
           expect(await usdcBalance(chain, payout)).to.equal(15_000_000n);

@@ -75,9 +75,9 @@ for (const db of testDatabases()) {
       const id = await post("Storefront [score 95]");
       await waitForStatus(server.client, agent.apiKey, id, ["PAID"]);
       const result = await verification(id);
-      expect(result).to.include({ score: 95, verdict: "APPROVE", scorer: "offline-v1+claude-sonnet-4-5" });
+      expect(result).to.include({ score: 95, verdict: "APPROVE", scorer: "offline-v2+claude-sonnet-4-5" });
       const request = fake.requests.find((r) => r.data.task.title === "Storefront [score 95]")!;
-      expect(request.images.map((image) => image.mediaType), "the mock operator's two photos, as PNG image blocks").to.deep.equal(["image/png", "image/png"]);
+      expect(request.images.map((image) => image.mediaType), "the mock operator's two photos, as JPEG image blocks").to.deep.equal(["image/jpeg", "image/jpeg"]);
       expect(request.data.task.proof_requirements).to.deep.equal(["Full facade photo", "Close-up of signage"]);
     });
 
@@ -85,7 +85,7 @@ for (const db of testDatabases()) {
       const id = await post("Storefront [score 70]");
       await waitForStatus(server.client, agent.apiKey, id, ["MANUAL_REVIEW"]);
       const result = await verification(id);
-      expect(result).to.include({ score: 70, verdict: "REVIEW", scorer: "offline-v1+claude-sonnet-4-5" });
+      expect(result).to.include({ score: 70, verdict: "REVIEW", scorer: "offline-v2+claude-sonnet-4-5" });
       expect(result.reasons).to.include("vision: not met: Close-up of signage (not visible in the 2 photo(s))");
     });
 
@@ -105,7 +105,7 @@ for (const db of testDatabases()) {
       await withoutBackoff(waitForStatus(server.client, agent.apiKey, id, ["MANUAL_REVIEW"]), 3);
       expect(fake.requests.filter((r) => r.data.task.title === title)).to.have.length(3);
       const result = await verification(id);
-      expect(result).to.include({ verdict: "REVIEW", score: 89, scorer: "offline-v1" });
+      expect(result).to.include({ verdict: "REVIEW", score: 89, scorer: "offline-v2" });
       expect(result.reasons.at(-1)).to.match(/^the vision check was unavailable \(the vision API refused the request \(529 overloaded_error: Overloaded/);
     });
 
@@ -115,7 +115,7 @@ for (const db of testDatabases()) {
         const id = await post("Storefront [score 99] while revoked");
         await waitForStatus(server.client, agent.apiKey, id, ["MANUAL_REVIEW"]);
         const result = await verification(id);
-        expect(result).to.include({ verdict: "REVIEW", scorer: "offline-v1" });
+        expect(result).to.include({ verdict: "REVIEW", scorer: "offline-v2" });
         expect(result.reasons.at(-1)).to.match(/^the vision check was unavailable \(the vision API refused the request \(401 authentication_error: invalid x-api-key/);
       } finally {
         fake.revoked = false;

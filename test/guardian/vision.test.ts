@@ -56,9 +56,10 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
 
   it("approves good proof the model scores 95, naming the model as a scorer and keeping its reasons", async () => {
     const result = await guardian.score(proof());
-    expect(result).to.include({ score: 95, verdict: Verdict.APPROVE, scorer: `offline-v1+${MODEL}` });
+    expect(result).to.include({ score: 95, verdict: Verdict.APPROVE, scorer: `offline-v2+${MODEL}` });
     expect(result.reasons).to.include("vision: met: Full facade photo (clearly visible)");
     expect(result.reasons.some((r) => r.startsWith("vision score 95:"))).to.equal(true);
+    expect(result.checks.find((c) => c.name === "vision")).to.deep.include({ outcome: "PASS", photo: null });
   });
 
   it("sends proof the model scores 70 to manual review, with the model's reasons", async () => {
@@ -80,7 +81,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
   it("does not call the model when the offline checks already reject the proof", async () => {
     const corrupt = Buffer.concat([generatePhoto(14).subarray(0, 40), Buffer.from("not really a png")]);
     const result = await guardian.score(proof({ photos: [corrupt] }));
-    expect(result).to.include({ verdict: Verdict.REJECT, scorer: "offline-v1" });
+    expect(result).to.include({ verdict: Verdict.REJECT, scorer: "offline-v2" });
     expect(fake.requests).to.have.length(0);
   });
 
@@ -153,7 +154,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     const err = await visionFailure(guardian.score(proof()));
     expect(err.retryable).to.equal(true);
     const final = await guardian.score(proof(), { finalAttempt: true });
-    expect(final).to.include({ verdict: Verdict.REVIEW, score: 89, scorer: "offline-v1" });
+    expect(final).to.include({ verdict: Verdict.REVIEW, score: 89, scorer: "offline-v2" });
     expect(final.reasons.at(-1)).to.match(/^the vision check was unavailable \(the vision API refused the request \(529 overloaded_error/);
 
     fake.reply = () => ({ score: 100 });

@@ -44,6 +44,11 @@ for (const db of testDatabases()) {
       expect(paid.proof).to.include({ attempt: 1 });
       expect(paid.proof.photos).to.have.length(2);
       expect(paid.verification).to.include({ score: 100, verdict: "APPROVE" });
+      const evidence = paid.verification.checks.filter((c: any) => c.photo !== null);
+      expect(evidence.map((c: any) => `${c.name}:${c.photo}:${c.outcome}`), "every evidence check of both photos, passed").to.have.members(
+        ["location", "time", "reuse", "recapture"].flatMap((name) => [0, 1].map((photo) => `${name}:${photo}:PASS`)),
+      );
+      expect(paid.verification.checks.find((c: any) => c.name === "vision")).to.deep.equal({ name: "vision", outcome: "SKIPPED", detail: "no vision model is configured", photo: null });
       expect(paid.escrow, "released to the operator on chain").to.deep.include({ status: "RELEASED", fund_tx_hash: created.body.escrow.fund_tx_hash });
       expect(paid.escrow.release_tx_hash).to.match(/^0x[0-9a-f]{64}$/);
       expect(paid.escrow.payee).to.match(/^0x[0-9a-fA-F]{40}$/);

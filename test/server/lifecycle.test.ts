@@ -41,6 +41,14 @@ for (const db of testDatabases()) {
       expect(task.verification.score).to.equal(100);
       expect(task.proofs).to.have.length(1);
       expect(task.proofs[0].photos).to.have.length(2);
+      // The mock operator's photos are real JPEGs taken at the task's point after accepting: every evidence check runs and passes.
+      const byName = (name: string) => task.verification.checks.filter((c: any) => c.name === name);
+      for (const name of ["location", "time", "reuse", "recapture"]) {
+        expect(byName(name).map((c: any) => [c.photo, c.outcome]), name).to.deep.equal([[0, "PASS"], [1, "PASS"]]);
+      }
+      expect(byName("location")[0].detail).to.match(/^taken \d+ m from the task's location \(within 300 m\)$/);
+      expect(byName("photos")[0]).to.include({ outcome: "PASS", photo: null });
+      expect(byName("vision")[0]).to.include({ outcome: "SKIPPED", detail: "no vision model is configured" });
       const ids = task.events.map((e: any) => BigInt(e.id));
       expect([...ids].sort((a, b) => (a < b ? -1 : 1))).to.deep.equal(ids);
     });
@@ -110,6 +118,26 @@ for (const db of testDatabases()) {
       expect(task.attempts).to.equal(2);
       expect(task.verification.verdict).to.equal("REJECT");
       expect(await balance(server, agent.apiKey)).to.equal(before);
+    });
+
+    it("FRAUD: a recompressed copy of an earlier task's photo fails the reuse check and is rejected on every attempt", async () => {
+      const earlier = await waitForStatus(server.client, agent.apiKey, (await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey)).postTask.id, ["PAID"]);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "FRAUD", maxAttempts: 2 }) }, agent.apiKey);
+      const task = await waitForStatus(server.client, agent.apiKey, postTask.id, ["EXPIRED"]);
+      expect(transitions(task).slice(2, 6)).to.deep.equal(["ACCEPTED→SUBMITTED", "SUBMITTED→REJECTED", "REJECTED→SUBMITTED", "SUBMITTED→REJECTED"]);
+      expect(task.proofs[0].photos[0].sha256, "not the same bytes: recompressed").not.to.be.oneOf(earlier.proofs[0].photos.map((p: any) => p.sha256));
+      expect(task.verification.verdict).to.equal("REJECT");
+      const reuse = task.verification.checks.find((c: any) => c.name === "reuse");
+      expect(reuse).to.include({ outcome: "FAIL", photo: 0 });
+      expect(reuse.detail).to.match(/as a photo of an earlier proof, for task [0-9a-f-]{36}$/);
+      expect(task.verification.reasons.join("; ")).to.include("failed: reuse (photo 1)");
+    });
+
+    it("FRAUD is refused, naming the field, to an agent without an earlier test task with proof", async () => {
+      const newcomer = await registerAgent(server.client, "newcomer");
+      const { errors } = await server.client.request(POST_TASK, { input: taskInput({ testScenario: "FRAUD" }) }, newcomer.apiKey);
+      expect(errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
+      expect(errors![0].message).to.match(/testScenario.*FRAUD reuses a photo of one of your earlier test tasks/);
     });
 
     it("EXPIRE: nobody accepts, the task expires and the agent gets everything back", async () => {

@@ -34,6 +34,31 @@ describe("migrations", () => {
     }
   });
 
+  it("rebuild SQLite's tasks table for FRAUD with every row kept and the other tables' foreign keys still on tasks", async () => {
+    const orm = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
+    try {
+      await orm.getMigrator().up({ to: "Migration20261202040000PhotoStore" });
+      const sql = (query: string) => orm.em.getConnection().execute<Array<Record<string, unknown>>>(query);
+      const now = Date.now();
+      await sql(`insert into agents (id, created_at, updated_at, name, email) values ('a1', ${now}, ${now}, 'agent', 'a@example.com')`);
+      await sql(
+        `insert into tasks (id, created_at, updated_at, agent_id, mode, status, title, description, task_type, lat, lng, reward_units, fee_units, deadline, proof_requirements, attempts, max_attempts, test_scenario) ` +
+          `values ('t1', ${now}, ${now}, 'a1', 'TEST', 'POSTED', 'Photo', 'Of the facade', 'PHOTO', 30.2, -97.7, 15000000, 1500000, ${now + 86_400_000}, '[]', 0, 3, 'REVIEW')`,
+      );
+      await sql(`insert into task_events (task_id, to_status, actor_type, created_at) values ('t1', 'POSTED', 'AGENT', ${now})`);
+      await sql(`insert into ledger_entries (mode, kind, from_account, to_account, amount, task_id, created_at) values ('TEST', 'ESCROW_FUND', 'agent:a1', 'escrow:t1', 16500000, 't1', ${now})`);
+      await orm.getMigrator().up();
+      expect(await sql("select id, test_scenario from tasks")).to.deep.equal([{ id: "t1", test_scenario: "REVIEW" }]);
+      expect(await sql("select task_id from ledger_entries"), "not nulled by the drop (on delete set null)").to.deep.equal([{ task_id: "t1" }]);
+      expect(await sql("pragma foreign_key_check")).to.deep.equal([]);
+      const [events] = await sql("select sql from sqlite_master where name = 'task_events'");
+      expect(events.sql).to.include("references `tasks`(`id`)");
+      await sql("update tasks set test_scenario = 'FRAUD' where id = 't1'");
+    } finally {
+      await orm.close();
+    }
+  });
+
   it("are idempotent: a second start applies nothing", async () => {
     const orm = await initORM({ kind: "sqlite", path: ":memory:" });
     try {

@@ -8,7 +8,7 @@ export const TASK_FIELDS = `id status title taskType mode attempts maxAttempts t
   reward { units usd } fee { units usd } total { units usd } location { lat lng address }
   events { id kind fromStatus toStatus actorType actorId reason createdAt }`;
 export const POST_TASK = `mutation($input: PostTaskInput!) { postTask(input: $input) { ${TASK_FIELDS} } }`;
-export const GET_TASK = `query($id: ID!) { task(id: $id) { ${TASK_FIELDS} verification { score verdict reasons } proofs { attempt notes photos { byteSize sha256 } } } }`;
+export const GET_TASK = `query($id: ID!) { task(id: $id) { ${TASK_FIELDS} verification { score verdict reasons checks { name outcome detail photo } } proofs { attempt notes photos { byteSize sha256 } } } }`;
 
 export async function registerAgent(client: GraphQLClient, name = "agent"): Promise<{ apiKey: string; id: string }> {
   const data = await client.ok(REGISTER_AGENT, { input: { name, email: `${name}-${randomUUID()}@agents.test` } });

@@ -13,3 +13,10 @@ export function cameraJpeg(seed = 1): Promise<Buffer> {
     .withMetadata({ orientation: 6 })
     .toBuffer();
 }
+
+let scenes = 10_000;
+
+/** A PNG of a scene no earlier call made: proof photos that the Guardian's reuse check does not match with another task's. */
+export function freshPhoto(width?: number, height?: number): Buffer {
+  return generatePhoto(scenes++, width, height);
+}

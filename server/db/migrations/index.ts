@@ -9,6 +9,7 @@ import { Migration20261130020000Deployment } from "./Migration20261130020000Depl
 import { Migration20261202010000OperatorTasks } from "./Migration20261202010000OperatorTasks";
 import { Migration20261202030000ChainBindings } from "./Migration20261202030000ChainBindings";
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
+import { Migration20261202050000GuardianChecks } from "./Migration20261202050000GuardianChecks";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202010000OperatorTasks", class: Migration20261202010000OperatorTasks },
   { name: "Migration20261202030000ChainBindings", class: Migration20261202030000ChainBindings },
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
+  { name: "Migration20261202050000GuardianChecks", class: Migration20261202050000GuardianChecks },
 ];

@@ -113,10 +113,10 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(images.map((image) => image.mimeType)).to.deep.equal(["image/jpeg", "image/jpeg"]);
     expect(Buffer.from((images[0] as { data: string }).data, "base64").subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).to.equal(true);
     const links = waited.content.filter((block) => block.type === "resource_link") as Array<{ uri: string; mimeType?: string }>;
-    expect(links.map((link) => link.mimeType)).to.deep.equal(["image/png", "image/png"]);
+    expect(links.map((link) => link.mimeType)).to.deep.equal(["image/jpeg", "image/jpeg"]);
     const original = await fetch(links[0].uri);
     expect(original.status, "the original opens from its link without a key").to.equal(200);
-    expect(original.headers.get("content-type")).to.equal("image/png");
+    expect(original.headers.get("content-type")).to.equal("image/jpeg");
     expect(progress, "progress notifications while waiting").to.not.be.empty;
     expect(progress.every((p) => p.total === 50 && typeof p.message === "string")).to.equal(true);
     expect(progress.map((p) => p.progress)).to.deep.equal([...progress.map((p) => p.progress)].sort((a, b) => a - b));
@@ -130,6 +130,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(checked.location).to.deep.equal({ lat: 30.2672, lng: -97.7431, address: "123 Main St, Austin, TX" });
     expect(transitions(checked)).to.deep.equal(["∅→POSTED", "POSTED→ACCEPTED", "ACCEPTED→SUBMITTED", "SUBMITTED→VERIFIED", "VERIFIED→PAID"]);
     expect(checked.verification).to.include({ score: 100, verdict: "APPROVE" });
+    expect(checked.verification.checks.find((c: any) => c.name === "reuse" && c.photo === 0), "the Guardian's checks, one by one").to.include({ outcome: "PASS" });
     expect(checked.proof.photos).to.have.length(2);
     expect(checked.operator_id).to.be.a("string");
     const { next_step: _nextStep, ...shown } = checked;

@@ -190,8 +190,9 @@ export class PhotoDecoder {
         const decoded = { ...header, capture: readCapture(header.exif) };
         const large = fit && (Math.max(header.width, header.height) > fit.maxEdge || data.length > fit.maxBytes);
         if (!large) {
-          // Statistics need every pixel: the whole file is decoded, nothing is encoded.
-          await this.open(data).stats();
+          // Every pixel is decoded to raw memory, nothing is encoded. Not stats(): on a truncated PNG
+          // libvips's statistics sometimes finish without raising the read error (a corrupt photo judged usable).
+          await this.open(data).raw().toBuffer();
           return decoded;
         }
         const model = await this.open(data).resize(fit.maxEdge, fit.maxEdge, { fit: "inside", withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer();

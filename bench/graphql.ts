@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import { loadConfig } from "../server/config";
 import { createApp } from "../server/app";
+import { graphqlRequest } from "./support/graphql-request";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -67,16 +68,7 @@ async function startBareServer(answer: string): Promise<{ url: string; close(): 
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function graphql(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<any> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const graphql = graphqlRequest;
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-bench-"));

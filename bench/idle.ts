@@ -19,19 +19,11 @@ import { loadConfig } from "../server/config";
 import { createApp } from "../server/app";
 import { Task } from "../server/tasks/task.entity";
 import { TaskStatus } from "../server/tasks/task.enums";
+import { graphqlRequest } from "./support/graphql-request";
 
 const SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 
-async function graphql(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<Record<string, any>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
+const graphql = (url: string, query: string, variables: Record<string, unknown>, apiKey?: string) => graphqlRequest(`${url}/graphql`, query, variables, apiKey);
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-idle-"));

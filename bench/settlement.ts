@@ -30,22 +30,14 @@ import { ChainTx, ChainTxKind, ChainTxStatus } from "../server/escrow/chain-tx.e
 import { Task } from "../server/tasks/task.entity";
 import { TaskEvent } from "../server/tasks/task-event.entity";
 import { TaskEventKind, TaskStatus } from "../server/tasks/task.enums";
+import { graphqlRequest } from "./support/graphql-request";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 500);
 const AGENTS = Math.max(1, Math.ceil(TASKS / 500));
 
-async function graphql(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<Record<string, any>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
+const graphql = (url: string, query: string, variables: Record<string, unknown>, apiKey?: string) => graphqlRequest(`${url}/graphql`, query, variables, apiKey);
 
 /** A wallet holding test USDC, minted by HumanOps's own outbox (the funding wallet owns TestUSDC on the local chain). */
 async function usdcWallet(app: HumanOps, chain: Chain, amount: bigint): Promise<Wallet> {

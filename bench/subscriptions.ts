@@ -20,6 +20,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import WebSocket, { WebSocketServer } from "ws";
 import { createClient, type Client } from "graphql-ws";
+import { graphqlRequest as request } from "./support/graphql-request";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -182,16 +183,7 @@ function perConnection(before: Memory, after: Memory): Memory {
   return { heapUsed: (after.heapUsed - before.heapUsed) / SUBSCRIBERS, rss: (after.rss - before.rss) / SUBSCRIBERS };
 }
 
-async function graphqlRequest(url: string, query: string, variables: Record<string, unknown>, apiKey?: string): Promise<Record<string, any>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
+const graphqlRequest = (url: string, query: string, variables: Record<string, unknown>, apiKey?: string) => request(`${url}/graphql`, query, variables, apiKey);
 
 const POST_TASK = `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`;
 

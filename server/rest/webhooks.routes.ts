@@ -11,8 +11,8 @@ import { dateTime, errors, jsonResponse, nullable, object, ref, type JsonSchema,
  * and shows up here as an endpoint with its task_id.
  */
 /** An endpoint as REST (and the MCP tools, server/mcp/webhook.view.ts) show it: the selection, its result and the mapping. */
-export const ENDPOINT_SELECTION = `id url description eventTypes status mode taskId secretFingerprint consecutiveFailures
-  lastSuccessAt lastFailureAt disabledAt disabledReason createdAt updatedAt`;
+export const ENDPOINT_SELECTION = `id url description eventTypes status mode taskId signatureScheme secretFingerprint previousSecretFingerprint
+  previousSecretExpiresAt consecutiveFailures lastSuccessAt lastFailureAt disabledAt disabledReason createdAt updatedAt`;
 const DELIVERY_SUMMARY_SELECTION = `id endpointId eventId eventType taskId status attempts lastStatusCode lastError nextAttemptDueAt deliveredAt createdAt updatedAt`;
 const DELIVERY_SELECTION = `${DELIVERY_SUMMARY_SELECTION} payload attemptLog { attempt startedAt durationMs statusCode succeeded error responseExcerpt }`;
 
@@ -23,6 +23,9 @@ const LIST_ENDPOINTS = `query WebhookEndpoints { webhookEndpoints { ${ENDPOINT_S
 const GET_ENDPOINT = `query WebhookEndpoint($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT_SELECTION} } }`;
 const UPDATE_ENDPOINT = `mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {
   updateWebhookEndpoint(id: $id, input: $input) { ${ENDPOINT_SELECTION} }
+}`;
+const ROTATE_SECRET = `mutation RotateWebhookEndpointSecret($id: ID!, $input: RotateWebhookEndpointSecretInput) {
+  rotateWebhookEndpointSecret(id: $id, input: $input) { secret endpoint { ${ENDPOINT_SELECTION} } }
 }`;
 const DELETE_ENDPOINT = `mutation DeleteWebhookEndpoint($id: ID!) { deleteWebhookEndpoint(id: $id) }`;
 const LIST_DELIVERIES = `query WebhookDeliveries($filter: WebhookDeliveryFilter, $first: Int!, $after: ID) {
@@ -40,7 +43,10 @@ export interface GqlEndpoint {
   status: string;
   mode: "TEST" | "LIVE";
   taskId: string | null;
+  signatureScheme: "STANDARD" | "LEGACY";
   secretFingerprint: string;
+  previousSecretFingerprint: string | null;
+  previousSecretExpiresAt: string | null;
   consecutiveFailures: number;
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
@@ -80,7 +86,10 @@ export function presentEndpoint(endpoint: GqlEndpoint) {
     status: endpoint.status,
     mode: restMode(endpoint.mode),
     task_id: endpoint.taskId,
+    signature_scheme: endpoint.signatureScheme,
     secret_fingerprint: endpoint.secretFingerprint,
+    previous_secret_fingerprint: endpoint.previousSecretFingerprint,
+    previous_secret_expires_at: endpoint.previousSecretExpiresAt,
     consecutive_failures: endpoint.consecutiveFailures,
     last_success_at: endpoint.lastSuccessAt,
     last_failure_at: endpoint.lastFailureAt,
@@ -136,7 +145,14 @@ const ENDPOINT_PROPERTIES: Record<string, JsonSchema> = {
   status: { type: "string", enum: ["ACTIVE", "DISABLED"] },
   mode: ref("Mode"),
   task_id: { ...text({ format: "uuid" }), description: "Set for a task's own callback_url: only that task's events come here" },
+  signature_scheme: {
+    type: "string",
+    enum: ["STANDARD", "LEGACY"],
+    description: "STANDARD: Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). LEGACY (deprecated, endpoints from before): HumanOps-Signature; rotating the secret moves an endpoint to STANDARD",
+  },
   secret_fingerprint: { type: "string", description: "12 hex digits of SHA-256(secret): tells secrets apart without revealing them" },
+  previous_secret_fingerprint: { ...text(), description: "After a rotation: the replaced secret's fingerprint while it still signs deliveries" },
+  previous_secret_expires_at: { ...nullable(dateTime), description: "After a rotation: until when the replaced secret also signs every delivery" },
   consecutive_failures: count,
   last_success_at: nullable(dateTime),
   last_failure_at: nullable(dateTime),
@@ -149,7 +165,7 @@ const ENDPOINT_PROPERTIES: Record<string, JsonSchema> = {
 const DELIVERY_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
   delivery_id: { type: "string" },
   endpoint_id: { type: "string", format: "uuid" },
-  event_id: { type: "string", description: "HumanOps-Event-Id: the same on every attempt, so receivers can de-duplicate" },
+  event_id: { type: "string", description: "The webhook-id header: the same on every attempt, so receivers can de-duplicate" },
   event_type: { type: "string" },
   task_id: text(),
   status: { type: "string", enum: ["PENDING", "DELIVERED", "FAILED"] },
@@ -165,8 +181,15 @@ const DELIVERY_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
 const WEBHOOK_SCHEMAS: Record<string, JsonSchema> = {
   WebhookEndpoint: object(ENDPOINT_PROPERTIES, "A URL that receives signed task events"),
   WebhookEndpointCreated: object(
-    { ...ENDPOINT_PROPERTIES, secret: { type: "string", description: "The signing secret (HumanOps-Signature). Shown once: store it now." } },
+    { ...ENDPOINT_PROPERTIES, secret: { type: "string", description: "The signing secret (whsec_… for STANDARD endpoints). Shown once: store it now." } },
     "The new endpoint and its signing secret",
+  ),
+  WebhookEndpointSecretRotated: object(
+    {
+      ...ENDPOINT_PROPERTIES,
+      secret: { type: "string", description: "The new signing secret (whsec_…). Shown once: store it now; the replaced one also signs until previous_secret_expires_at." },
+    },
+    "The endpoint, now STANDARD, and its new signing secret",
   ),
   WebhookEndpointList: object({ endpoints: { type: "array", items: ref("WebhookEndpoint") } }),
   WebhookEndpointDeleted: object({ endpoint_id: { type: "string", format: "uuid" }, deleted: { const: true } }),
@@ -218,6 +241,7 @@ export function webhooksResource(graphql: GraphQLRunner): RestResource {
   const listEndpoints = graphql.operation<{ webhookEndpoints: GqlEndpoint[] }>(LIST_ENDPOINTS);
   const getEndpoint = graphql.operation<{ webhookEndpoint: GqlEndpoint }>(GET_ENDPOINT);
   const updateEndpoint = graphql.operation<{ updateWebhookEndpoint: GqlEndpoint }>(UPDATE_ENDPOINT);
+  const rotateSecret = graphql.operation<{ rotateWebhookEndpointSecret: { secret: string; endpoint: GqlEndpoint } }>(ROTATE_SECRET);
   const deleteEndpoint = graphql.operation<{ deleteWebhookEndpoint: string }>(DELETE_ENDPOINT);
   const listDeliveries = graphql.operation<{ webhookDeliveries: { nodes: GqlDeliverySummary[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
     LIST_DELIVERIES,
@@ -230,6 +254,7 @@ export function webhooksResource(graphql: GraphQLRunner): RestResource {
     inputs: {
       CreateWebhookEndpointRequest: { graphqlType: "CreateWebhookEndpointInput", omit: ["idempotencyKey"] },
       UpdateWebhookEndpointRequest: { graphqlType: "UpdateWebhookEndpointInput" },
+      RotateWebhookEndpointSecretRequest: { graphqlType: "RotateWebhookEndpointSecretInput" },
     },
     schemas: WEBHOOK_SCHEMAS,
     routes: [
@@ -285,6 +310,23 @@ export function webhooksResource(graphql: GraphQLRunner): RestResource {
         async handle({ ctx, params, body }) {
           const { updateWebhookEndpoint } = await updateEndpoint(ctx, { id: params.id, input: camelizeKeys(body) });
           return { status: 200, body: presentEndpoint(updateWebhookEndpoint) };
+        },
+      },
+      {
+        method: "post",
+        path: "/webhooks/endpoints/{id}/rotate-secret",
+        operation: {
+          operationId: "rotateWebhookEndpointSecret",
+          summary: "Replace the signing secret; both secrets sign every delivery until previous_secret_expires_at",
+          description:
+            "The new secret is returned once and the endpoint signs with Standard Webhooks from now on (a LEGACY endpoint keeps sending HumanOps-Signature with its old secret during the overlap). The overlap lasts a day unless previous_secret_expires_at says otherwise (at most 7 days; a past time ends it at once). Send an Idempotency-Key, or your own secret, so a retry does not rotate twice.",
+          tags,
+          requestBody: { required: false, content: { "application/json": { schema: ref("RotateWebhookEndpointSecretRequest") } } },
+          responses: { "200": jsonResponse("The endpoint and its new signing secret", ref("WebhookEndpointSecretRotated")), ...errors(403, 404, 422) },
+        },
+        async handle({ ctx, params, body }) {
+          const { rotateWebhookEndpointSecret: rotated } = await rotateSecret(ctx, { id: params.id, input: camelizeKeys(body ?? {}) });
+          return { status: 200, body: { ...presentEndpoint(rotated.endpoint), secret: rotated.secret } };
         },
       },
       {

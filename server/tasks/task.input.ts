@@ -49,7 +49,11 @@ export class PostTaskInput {
   @Field(() => String, { nullable: true, description: "A webhook URL for this task's events only (https; live mode needs a public address)" })
   callbackUrl?: string;
 
-  @Field(() => String, { nullable: true, description: "Required with callbackUrl: the secret its deliveries are signed with (24-256 characters)" })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Required with callbackUrl: the secret its deliveries are signed with. whsec_ and the base64 of 24-64 random bytes signs the Standard Webhooks way; any other 24-256 characters, the deprecated HumanOps-Signature way",
+  })
   callbackSecret?: string;
 }
 

@@ -34,7 +34,7 @@ export class WebhookDelivery extends BaseEntity {
   @ManyToOne(() => Task, { nullable: true })
   task?: Task;
 
-  @Field(() => String, { description: "Unique per event (HumanOps-Event-Id): the same on every attempt, so receivers can de-duplicate" })
+  @Field(() => String, { description: "Unique per event (the webhook-id header): the same on every attempt, so receivers can de-duplicate" })
   @Property({ type: "string", length: 64 })
   eventId: string;
 

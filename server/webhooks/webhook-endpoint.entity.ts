@@ -4,6 +4,7 @@ import { BaseEntity } from "../common/base.entity";
 import { Mode } from "../common/mode";
 import { Agent } from "../agents/agent.entity";
 import { Task } from "../tasks/task.entity";
+import { WebhookSignatureScheme } from "./webhook.signer";
 
 export enum WebhookEndpointStatus {
   ACTIVE = "ACTIVE",
@@ -19,6 +20,7 @@ export interface WebhookEndpointTerms {
   eventTypes: string[];
   sealedSecret: string;
   secretFingerprint: string;
+  signatureScheme: WebhookSignatureScheme;
   description?: string;
   task?: Task;
   idempotencyKey?: string;
@@ -98,6 +100,24 @@ export class WebhookEndpoint extends BaseEntity {
   @Property({ type: "string", length: 64, nullable: true })
   requestHash?: string;
 
+  /** Rows from before Standard Webhooks keep the scheme their receivers verify (the column's default); new endpoints say theirs. */
+  @Field(() => WebhookSignatureScheme, { description: "How deliveries are signed: STANDARD (webhook-signature) or the deprecated LEGACY (HumanOps-Signature)" })
+  @Enum({ items: () => WebhookSignatureScheme, default: WebhookSignatureScheme.LEGACY })
+  signatureScheme: WebhookSignatureScheme;
+
+  /** The secret a rotation replaced, still signing (beside the new one) until previousSecretExpiresAt. */
+  @Property({ type: "text", nullable: true })
+  previousSealedSecret?: string;
+
+  @Property({ type: "string", length: 16, nullable: true })
+  previousFingerprint?: string;
+
+  @Enum({ items: () => WebhookSignatureScheme, nullable: true })
+  previousScheme?: WebhookSignatureScheme;
+
+  @Property({ type: "Date", nullable: true })
+  previousExpiresAt?: Date;
+
   constructor(terms: WebhookEndpointTerms) {
     super();
     this.agent = terms.agent;
@@ -106,10 +126,27 @@ export class WebhookEndpoint extends BaseEntity {
     this.eventTypes = terms.eventTypes;
     this.sealedSecret = terms.sealedSecret;
     this.secretFingerprint = terms.secretFingerprint;
+    this.signatureScheme = terms.signatureScheme;
     this.description = terms.description;
     this.task = terms.task;
     this.idempotencyKey = terms.idempotencyKey;
     this.requestHash = terms.requestHash;
+  }
+
+  /** The replaced secret while it still signs; undefined once its overlap is over. */
+  previousSecret(now = new Date()): { sealedSecret: string; scheme: WebhookSignatureScheme } | undefined {
+    if (!this.previousSealedSecret || !this.previousScheme || !this.previousExpiresAt || this.previousExpiresAt <= now) return undefined;
+    return { sealedSecret: this.previousSealedSecret, scheme: this.previousScheme };
+  }
+
+  @Field(() => String, { nullable: true, description: "After a rotation: the fingerprint of the replaced secret while it still signs deliveries (null once it has expired)" })
+  get previousSecretFingerprint(): string | undefined {
+    return this.previousSecret() ? this.previousFingerprint : undefined;
+  }
+
+  @Field(() => Date, { nullable: true, description: "After a rotation: until when the replaced secret also signs every delivery (null once it has expired)" })
+  get previousSecretExpiresAt(): Date | undefined {
+    return this.previousSecret() ? this.previousExpiresAt : undefined;
   }
 
   @Field(() => ID, { nullable: true, description: "Set for a task's own callback_url: only that task's events come here" })

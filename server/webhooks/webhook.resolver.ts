@@ -4,8 +4,8 @@ import type { Context } from "../graphql/context";
 import { requireAgent } from "../graphql/auth";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery } from "./webhook-delivery.entity";
-import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryFilter } from "./webhook.input";
-import { CreateWebhookEndpointPayload, WebhookDeliveryConnection } from "./webhook.types";
+import { CreateWebhookEndpointInput, RotateWebhookEndpointSecretInput, UpdateWebhookEndpointInput, WebhookDeliveryFilter } from "./webhook.input";
+import { CreateWebhookEndpointPayload, RotateWebhookEndpointSecretPayload, WebhookDeliveryConnection } from "./webhook.types";
 import { WEBHOOK_EVENT_TYPES } from "./webhook.events";
 import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
 
@@ -45,6 +45,18 @@ export class WebhookEndpointResolver {
     @Ctx() ctx: Context,
   ): Promise<WebhookEndpoint> {
     return ctx.services.webhooks.update(ctx.em, requireAgent(ctx), id, input);
+  }
+
+  @Mutation(() => RotateWebhookEndpointSecretPayload, {
+    description:
+      "Replace an endpoint's signing secret (the new one is returned once) and move it to STANDARD signatures; until previousSecretExpiresAt every delivery is signed with both secrets",
+  })
+  async rotateWebhookEndpointSecret(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => RotateWebhookEndpointSecretInput, { nullable: true }) input: RotateWebhookEndpointSecretInput | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<RotateWebhookEndpointSecretPayload> {
+    return ctx.services.webhooks.rotateSecret(ctx.em, requireAgent(ctx), id, input ?? {});
   }
 
   @Mutation(() => ID, { description: "Delete an endpoint and its delivery log; returns its id" })

@@ -4,9 +4,9 @@ const SEALED_PREFIX = "v1.";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** A new signing secret, Stripe-style: a recognisable prefix and 256 random bits. */
+/** A new signing secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes (the HMAC key). */
 export function generateSigningSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64url")}`;
+  return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
 /**

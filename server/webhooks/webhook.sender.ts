@@ -7,7 +7,7 @@ import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entit
 import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { ENDPOINT_DISABLED, endpointDisabledBody, wantsEvent } from "./webhook.events";
 import { checkWebhookUrl, type UrlPolicy } from "./ssrf.guard";
-import { signatureHeader, WebhookHeaders } from "./webhook.signer";
+import { deliveryHeaders, type SigningSecret } from "./webhook.signer";
 import { postJson, type PostOutcome } from "./webhook.http";
 import type { SecretBox } from "./webhook.secrets";
 
@@ -24,7 +24,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
  * claim sets a lease (`locked_until`, with `FOR UPDATE SKIP LOCKED` on
  * PostgreSQL) so one replica sends it at a time, and a delivery whose
  * process died mid-request is claimed again once the lease runs out
- * (at-least-once; receivers de-duplicate by HumanOps-Event-Id).
+ * (at-least-once; receivers de-duplicate by webhook-id, the event id).
  *
  * Not a JobWorker job: job handlers run inside a database transaction, and
  * waiting seconds on someone else's server must not hold one open (on
@@ -79,15 +79,13 @@ export class WebhookSender {
     const policy: UrlPolicy = { mode: endpoint.mode, allowLoopbackInTestMode: this.config.allowLoopbackInTestMode };
     try {
       const url = checkWebhookUrl(endpoint.url, policy);
-      const timestamp = Math.floor(Date.now() / 1000);
-      const headers = {
-        "user-agent": USER_AGENT,
-        [WebhookHeaders.eventId]: delivery.eventId,
-        [WebhookHeaders.eventType]: delivery.eventType,
-        [WebhookHeaders.deliveryId]: delivery.id,
-        [WebhookHeaders.timestamp]: String(timestamp),
-        [WebhookHeaders.signature]: signatureHeader(this.secrets.open(endpoint.sealedSecret), timestamp, delivery.payload),
-      };
+      const now = new Date();
+      const secrets: SigningSecret[] = [{ scheme: endpoint.signatureScheme, secret: this.secrets.open(endpoint.sealedSecret) }];
+      const previous = endpoint.previousSecret(now);
+      if (previous) secrets.push({ scheme: previous.scheme, secret: this.secrets.open(previous.sealedSecret) });
+      // The stored payload goes out byte for byte: only the headers are made afresh per attempt.
+      const signed = { eventId: delivery.eventId, eventType: delivery.eventType, deliveryId: delivery.id, timestamp: Math.floor(now.getTime() / 1000), body: delivery.payload };
+      const headers = { "user-agent": USER_AGENT, ...deliveryHeaders(signed, secrets) };
       return await postJson(url, headers, delivery.payload, policy, this.config.timeoutMs);
     } catch (err) {
       return { succeeded: false, error: err instanceof Error ? err.message : String(err), durationMs: 0 };

@@ -12,13 +12,20 @@ import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhoo
 import { TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "./webhook.events";
 import { assertResolvesToAllowed, checkWebhookUrl, type UrlPolicy } from "./ssrf.guard";
 import { generateSigningSecret, type SecretBox } from "./webhook.secrets";
+import { STANDARD_SECRET_BYTES, standardSecretKey, WebhookSignatureScheme } from "./webhook.signer";
 
 export interface CreateEndpointRequest {
   url: string;
   eventTypes?: string[] | null;
   secret?: string | null;
+  signatureScheme?: WebhookSignatureScheme | null;
   description?: string | null;
   idempotencyKey?: string | null;
+}
+
+export interface RotateSecretRequest {
+  secret?: string | null;
+  previousSecretExpiresAt?: Date | null;
 }
 
 export interface UpdateEndpointRequest {
@@ -43,6 +50,9 @@ export const WEBHOOK_LIMITS = {
   idempotencyKeyChars: 255,
 } as const;
 
+/** A rotation keeps the replaced secret signing for a day unless told otherwise, and for a week at most. */
+export const WEBHOOK_ROTATION = { defaultOverlapMs: 24 * 3_600_000, maxOverlapMs: 7 * 24 * 3_600_000 } as const;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function optionalText(value: string | null | undefined, field: string, max: number): string | undefined {
@@ -61,7 +71,17 @@ function eventTypesOf(value: string[] | null | undefined): string[] {
   return [...new Set(value)];
 }
 
-function signingSecretOf(value: string | null | undefined, field: string): string | undefined {
+/** A secret given for a STANDARD endpoint must be in the spec's form, so every Standard Webhooks library can verify with it. */
+function standardSecretOf(value: string | null | undefined, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!standardSecretKey(value)) {
+    throw new ValidationError(field, `must be whsec_ followed by the base64 (with padding) of ${STANDARD_SECRET_BYTES.min} to ${STANDARD_SECRET_BYTES.max} random bytes, as the Standard Webhooks specification asks; leave it out to have one generated`);
+  }
+  return value;
+}
+
+/** LEGACY (deprecated) secrets are any text of 24-256 visible characters, used as the HMAC key as they are. */
+function legacySecretOf(value: string | null | undefined, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (!/^\S+$/.test(value)) throw new ValidationError(field, "must not be empty or contain whitespace");
   if (value.length < WEBHOOK_LIMITS.secretMinChars || value.length > WEBHOOK_LIMITS.secretMaxChars) {
@@ -71,7 +91,7 @@ function signingSecretOf(value: string | null | undefined, field: string): strin
 }
 
 function requestHash(request: CreateEndpointRequest, url: string, eventTypes: string[]): string {
-  const canonical = JSON.stringify({ url, eventTypes, secret: request.secret ?? null, description: request.description ?? null });
+  const canonical = JSON.stringify({ url, eventTypes, secret: request.secret ?? null, description: request.description ?? null, signatureScheme: request.signatureScheme ?? null });
   return createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -102,7 +122,9 @@ export class WebhookService implements TaskCallbacks {
       const replay = await this.findIdempotent(em, principal, idempotencyKey, hash);
       if (replay) return replay;
     }
-    const secret = signingSecretOf(request.secret, "secret") ?? generateSigningSecret();
+    const signatureScheme = request.signatureScheme ?? WebhookSignatureScheme.STANDARD;
+    const given = signatureScheme === WebhookSignatureScheme.STANDARD ? standardSecretOf(request.secret, "secret") : legacySecretOf(request.secret, "secret");
+    const secret = given ?? generateSigningSecret();
     const existing = await em.count(WebhookEndpoint, { agent: principal.agentId, mode: principal.mode, task: null });
     if (existing >= WEBHOOK_LIMITS.endpointsPerAgent) {
       throw new LimitExceededError(`an agent may have at most ${WEBHOOK_LIMITS.endpointsPerAgent} webhook endpoints per mode; delete one first`);
@@ -114,6 +136,7 @@ export class WebhookService implements TaskCallbacks {
       eventTypes,
       description,
       ...this.secrets.sealWithFingerprint(secret),
+      signatureScheme,
       idempotencyKey,
       requestHash: hash,
     });
@@ -157,6 +180,41 @@ export class WebhookService implements TaskCallbacks {
     }
     await em.flush();
     return endpoint;
+  }
+
+  /**
+   * Replaces the endpoint's secret with a new one (generated, or the
+   * caller's, in the Standard Webhooks form) and moves the endpoint to
+   * STANDARD. The replaced secret keeps signing every delivery beside the new
+   * one until `previousSecretExpiresAt` (default a day; at most a week; a
+   * moment in the past ends it at once, e.g. for a leaked secret), so the
+   * receiver can switch at any time in between. A LEGACY secret goes on
+   * signing in HumanOps-Signature over that overlap. Rotating again during an
+   * overlap drops the older secret. Repeating a rotation with the secret it
+   * set changes nothing, so a caller that lost the answer can retry.
+   */
+  async rotateSecret(em: Em, principal: AgentPrincipal, id: string, request: RotateSecretRequest): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const endpoint = await this.get(em, principal, id);
+    const given = standardSecretOf(request.secret, "secret");
+    if (given && endpoint.signatureScheme === WebhookSignatureScheme.STANDARD && this.secrets.open(endpoint.sealedSecret) === given) return { endpoint, secret: given };
+    const now = Date.now();
+    const expiresAt = request.previousSecretExpiresAt ?? new Date(now + WEBHOOK_ROTATION.defaultOverlapMs);
+    if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw new ValidationError("previousSecretExpiresAt", "must be a date-time");
+    if (expiresAt.getTime() > now + WEBHOOK_ROTATION.maxOverlapMs) {
+      throw new ValidationError("previousSecretExpiresAt", `must be at most ${WEBHOOK_ROTATION.maxOverlapMs / 86_400_000} days from now`);
+    }
+    const secret = given ?? generateSigningSecret();
+    const overlaps = expiresAt.getTime() > now;
+    endpoint.previousSealedSecret = overlaps ? endpoint.sealedSecret : undefined;
+    endpoint.previousFingerprint = overlaps ? endpoint.secretFingerprint : undefined;
+    endpoint.previousScheme = overlaps ? endpoint.signatureScheme : undefined;
+    endpoint.previousExpiresAt = overlaps ? expiresAt : undefined;
+    const sealed = this.secrets.sealWithFingerprint(secret);
+    endpoint.sealedSecret = sealed.sealedSecret;
+    endpoint.secretFingerprint = sealed.secretFingerprint;
+    endpoint.signatureScheme = WebhookSignatureScheme.STANDARD;
+    await em.flush();
+    return { endpoint, secret };
   }
 
   /** Removes the endpoint with its delivery log, in one transaction. */
@@ -227,8 +285,12 @@ export class WebhookService implements TaskCallbacks {
       return undefined;
     }
     const url = await this.checkedUrl(request.callbackUrl, mode, "callbackUrl");
-    const secret = signingSecretOf(request.callbackSecret, "callbackSecret");
-    if (!secret) throw new ValidationError("callbackSecret", "is required with callbackUrl: deliveries are signed with it");
+    if (request.callbackSecret === undefined || request.callbackSecret === null) {
+      throw new ValidationError("callbackSecret", "is required with callbackUrl: deliveries are signed with it");
+    }
+    // A secret in the Standard Webhooks form signs the standard way; any other text keeps the first release's (deprecated) scheme, so existing callers keep working.
+    const signatureScheme = standardSecretKey(request.callbackSecret) ? WebhookSignatureScheme.STANDARD : WebhookSignatureScheme.LEGACY;
+    const secret = legacySecretOf(request.callbackSecret, "callbackSecret")!;
     return (em, task) => {
       em.persist(
         new WebhookEndpoint({
@@ -239,6 +301,7 @@ export class WebhookService implements TaskCallbacks {
           eventTypes: [TASK_STATUS_CHANGED],
           description: "the task's callback_url",
           ...this.secrets.sealWithFingerprint(secret),
+          signatureScheme,
         }),
       );
     };

@@ -8,7 +8,16 @@ export class CreateWebhookEndpointPayload {
   @Field(() => WebhookEndpoint)
   endpoint!: WebhookEndpoint;
 
-  @Field(() => String, { description: "The signing secret. Shown once: store it now (HumanOps-Signature is computed with it)." })
+  @Field(() => String, { description: "The signing secret. Shown once: store it now (deliveries' signatures are computed with it)." })
+  secret!: string;
+}
+
+@ObjectType()
+export class RotateWebhookEndpointSecretPayload {
+  @Field(() => WebhookEndpoint)
+  endpoint!: WebhookEndpoint;
+
+  @Field(() => String, { description: "The new signing secret. Shown once: store it now; the replaced one signs too until endpoint.previousSecretExpiresAt." })
   secret!: string;
 }
 

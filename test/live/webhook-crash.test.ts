@@ -53,12 +53,12 @@ for (const db of testDatabases()) {
       }
 
       await receiver.until((r) => r.requests.length >= 1);
-      const held = String(receiver.requests[0].headers["humanops-event-id"]);
+      const held = String(receiver.requests[0].headers["webhook-id"]);
       await server.kill();
 
       server = await spawnServer(env);
       const restarted = new GraphQLClient(`${server.url}/graphql`);
-      const eventIds = () => receiver.requests.map((r) => String(r.headers["humanops-event-id"]));
+      const eventIds = () => receiver.requests.map((r) => String(r.headers["webhook-id"]));
       await receiver.until(() => new Set(eventIds()).size === 3 && eventIds().filter((id) => id === held).length >= 2, 60_000);
 
       expect(new Set(receiver.events.map((e) => e.data.task_id))).to.deep.equal(new Set(taskIds));

@@ -1,6 +1,9 @@
+import { createHmac } from "node:crypto";
 import { expect } from "chai";
-import { computeSignature, signatureHeader, verifySignature } from "../../server/webhooks/webhook.signer";
+import { Webhook } from "standardwebhooks";
+import { deliveryHeaders, standardSecretKey, standardSignature, WebhookSignatureScheme } from "../../server/webhooks/webhook.signer";
 import { generateSigningSecret, SecretBox } from "../../server/webhooks/webhook.secrets";
+import { WebhookEndpoint } from "../../server/webhooks/webhook-endpoint.entity";
 import { retryDelayMs } from "../../server/webhooks/webhook.sender";
 import { postJson, readExcerpt, RESPONSE_EXCERPT_BYTES } from "../../server/webhooks/webhook.http";
 import { Mode } from "../../server/common/mode";
@@ -8,18 +11,68 @@ import { Receiver } from "./support/receiver";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
+const STANDARD = WebhookSignatureScheme.STANDARD;
+const LEGACY = WebhookSignatureScheme.LEGACY;
+
 describe("webhook signing, secrets and retries", () => {
-  it("signs timestamp and body together, and a receiver can verify within the tolerance only", () => {
-    const secret = generateSigningSecret();
+  it("signs as the Standard Webhooks specification's own example does", () => {
+    // The example in the specification and its reference libraries' tests.
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const body = '{"test": 2432232314}';
+    expect(standardSignature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)).to.equal("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  });
+
+  it("makes headers the standardwebhooks library verifies, for every active secret, and it refuses any change", () => {
+    const [current, previous] = [generateSigningSecret(), generateSigningSecret()];
     const body = JSON.stringify({ id: "evt_1", type: "task.paid" });
-    const header = signatureHeader(secret, 1_700_000_000, body);
-    expect(header).to.equal(`t=1700000000,v1=${computeSignature(secret, 1_700_000_000, body)}`);
-    expect(verifySignature(secret, header, body, { now: 1_700_000_100 })).to.equal(true);
-    expect(verifySignature(secret, header, body, { now: 1_700_000_301 }), "too old").to.equal(false);
-    expect(verifySignature(secret, header, `${body} `, { now: 1_700_000_000 }), "body changed").to.equal(false);
-    expect(verifySignature(secret, header.replace("t=1700000000", "t=1700000001"), body, { now: 1_700_000_000 }), "timestamp changed").to.equal(false);
-    expect(verifySignature(generateSigningSecret(), header, body, { now: 1_700_000_000 }), "another secret").to.equal(false);
-    expect(verifySignature(secret, undefined, body)).to.equal(false);
+    const delivery = { eventId: "evt_1", eventType: "task.paid", deliveryId: "d-1", timestamp: Math.floor(Date.now() / 1000), body };
+    const headers = deliveryHeaders(delivery, [{ scheme: STANDARD, secret: current }, { scheme: STANDARD, secret: previous }]);
+    expect(headers).to.include({ "webhook-id": "evt_1", "webhook-timestamp": String(delivery.timestamp), "HumanOps-Event-Type": "task.paid" });
+    expect(headers["webhook-signature"].split(" ")).to.have.length(2);
+    for (const secret of [current, previous]) expect(new Webhook(secret).verify(body, headers)).to.deep.equal(JSON.parse(body));
+    expect(() => new Webhook(generateSigningSecret()).verify(body, headers), "another secret").to.throw(/No matching signature/);
+    expect(() => new Webhook(current).verify(`${body} `, headers), "body changed").to.throw(/No matching signature/);
+    expect(() => new Webhook(current).verify(body, { ...headers, "webhook-id": "evt_2" }), "event id changed").to.throw(/No matching signature/);
+    const stale = deliveryHeaders({ ...delivery, timestamp: delivery.timestamp - 301 }, [{ scheme: STANDARD, secret: current }]);
+    expect(() => new Webhook(current).verify(body, stale), "older than the tolerance").to.throw(/too old/);
+    expect(headers, "no deprecated header without a LEGACY secret").not.to.have.property("HumanOps-Signature");
+  });
+
+  it("signs a LEGACY secret in HumanOps-Signature, beside a STANDARD one while a rotation from LEGACY overlaps", () => {
+    const [legacy, standard] = ["an-old-style-secret-of-any-text-42", generateSigningSecret()];
+    const body = '{"id":"evt_9"}';
+    const timestamp = 1_700_000_000;
+    const headers = deliveryHeaders({ eventId: "evt_9", eventType: "task.posted", deliveryId: "d-9", timestamp, body }, [{ scheme: STANDARD, secret: standard }, { scheme: LEGACY, secret: legacy }]);
+    const hex = createHmac("sha256", legacy).update(`${timestamp}.${body}`).digest("hex");
+    expect(headers).to.include({ "HumanOps-Signature": `t=${timestamp},v1=${hex}`, "HumanOps-Timestamp": String(timestamp), "HumanOps-Event-Id": "evt_9" });
+    expect(headers["webhook-signature"]).to.equal(new Webhook(standard).sign("evt_9", new Date(timestamp * 1000), body));
+  });
+
+  it("takes secrets in the spec's whsec_<base64> form only, of 24 to 64 bytes", () => {
+    expect(standardSecretKey(generateSigningSecret())).to.have.length(32);
+    expect(standardSecretKey(`whsec_${Buffer.alloc(24, 1).toString("base64")}`)).to.have.length(24);
+    expect(standardSecretKey(`whsec_${Buffer.alloc(64, 1).toString("base64")}`)).to.have.length(64);
+    for (const bad of [
+      `whsec_${Buffer.alloc(23, 1).toString("base64")}`,
+      `whsec_${Buffer.alloc(65, 1).toString("base64")}`,
+      `whsec_${Buffer.alloc(32, 251).toString("base64url")}`,
+      `whsec_${Buffer.alloc(32, 1).toString("base64").replace("=", "")}`,
+      Buffer.alloc(32, 1).toString("base64"),
+      "cb-secret-for-one-task-0123456789",
+    ]) {
+      expect(standardSecretKey(bad), bad).to.equal(undefined);
+    }
+  });
+
+  it("lets a replaced secret sign until the stated time only", () => {
+    const endpoint = Object.assign(Object.create(WebhookEndpoint.prototype) as WebhookEndpoint, {
+      previousSealedSecret: "v1.sealed",
+      previousScheme: STANDARD,
+      previousFingerprint: "abcdef012345",
+      previousExpiresAt: new Date("2026-12-02T12:00:00Z"),
+    });
+    expect(endpoint.previousSecret(new Date("2026-12-02T11:59:59Z"))).to.deep.equal({ sealedSecret: "v1.sealed", scheme: STANDARD });
+    expect(endpoint.previousSecret(new Date("2026-12-02T12:00:00Z"))).to.equal(undefined);
   });
 
   it("seals secrets so the stored form reveals nothing and cannot be altered", () => {

@@ -8,10 +8,10 @@ import { createApp, type HumanOps } from "../../server/app";
 import { createLogger } from "../../server/common/logger";
 import { Mode } from "../../server/common/mode";
 import { Agent } from "../../server/agents/agent.entity";
-import { verifySignature } from "../../server/webhooks/webhook.signer";
+import { generateSigningSecret } from "../../server/webhooks/webhook.secrets";
 import { Receiver } from "./support/receiver";
 import { eventually, LogCapture } from "./support/live";
-import { CREATE_ENDPOINT, DELIVERIES, ENDPOINT, REDELIVER, signatureValid, UPDATE_ENDPOINT } from "./support/webhook-ops";
+import { CREATE_ENDPOINT, DELIVERIES, ENDPOINT, legacySignatureValid, REDELIVER, ROTATE_SECRET, standardSignatureValid, UPDATE_ENDPOINT } from "./support/webhook-ops";
 
 const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
 const LIFECYCLE_TYPES = ["task.posted", "task.accepted", "task.proof_submitted", "task.verified", "task.paid"];
@@ -67,11 +67,11 @@ for (const db of testDatabases()) {
       return webhookDeliveries.nodes;
     }
 
-    it("delivers every transition of a test task to the agent's endpoint, signed, once per event id", async () => {
+    it("delivers every transition of a test task to the agent's endpoint, signed the Standard Webhooks way, once per event id", async () => {
       const agent = await registerAgent(server.client);
       const { secret, endpoint } = await createEndpoint(agent.apiKey, {});
-      expect(endpoint).to.deep.include({ eventTypes: ["task.status_changed"], status: "ACTIVE", mode: "TEST", taskId: null });
-      expect(secret).to.match(/^whsec_[A-Za-z0-9_-]{43}$/);
+      expect(endpoint).to.deep.include({ eventTypes: ["task.status_changed"], status: "ACTIVE", mode: "TEST", taskId: null, signatureScheme: "STANDARD" });
+      expect(secret, "whsec_ and the base64 of 32 bytes").to.match(/^whsec_[A-Za-z0-9+/]{43}=$/);
 
       const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
       await receiver.until((r) => r.requests.length >= 5);
@@ -82,14 +82,18 @@ for (const db of testDatabases()) {
       expect(byEvent.every((e) => e.data.task_id === postTask.id && e.livemode === false)).to.equal(true);
       for (const request of receiver.requests) {
         const body = JSON.parse(request.body);
-        expect(signatureValid(secret, request), "the receiver's own HMAC check").to.equal(true);
-        expect(verifySignature(secret, String(request.headers["humanops-signature"]), request.body)).to.equal(true);
-        expect(verifySignature(secret, String(request.headers["humanops-signature"]), `${request.body} `)).to.equal(false);
-        expect(request.headers["humanops-event-id"]).to.equal(body.id).and.equal(`evt_${body.data.event_id}`);
+        expect(standardSignatureValid(secret, request), "verified by the standardwebhooks library").to.equal(true);
+        expect(standardSignatureValid(secret, { ...request, body: `${request.body} ` }), "a changed body").to.equal(false);
+        expect(standardSignatureValid(secret, { ...request, headers: { ...request.headers, "webhook-id": `${body.id}0` } }), "another event id").to.equal(false);
+        expect(standardSignatureValid(generateSigningSecret(), request), "another secret").to.equal(false);
+        expect(request.headers["webhook-signature"], "one secret, one signature").to.match(/^v1,[A-Za-z0-9+/]{43}=$/);
+        expect(request.headers["webhook-id"]).to.equal(body.id).and.equal(`evt_${body.data.event_id}`);
+        expect(Number(request.headers["webhook-timestamp"])).to.be.closeTo(request.at / 1000, 5);
+        expect(request.headers, "no deprecated signature for a STANDARD endpoint").not.to.have.property("humanops-signature");
         expect(request.headers["humanops-event-type"]).to.equal(body.type);
         expect(request.headers["content-type"]).to.equal("application/json");
       }
-      expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"])).size).to.equal(5);
+      expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size).to.equal(5);
     });
 
     it("delivers task.funded, when the escrow is locked on chain, to endpoints that ask for it (it is not a status change)", async () => {
@@ -120,7 +124,8 @@ for (const db of testDatabases()) {
         [4, true, 200],
       ]);
       expect(delivery.attemptLog.map((a: any) => a.responseExcerpt), "a loopback receiver's answers are never kept").to.deep.equal([null, null, null, null]);
-      expect(new Set(receiver.requests.map((r) => r.headers["humanops-event-id"]))).to.deep.equal(new Set([delivery.eventId]));
+      expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"]))).to.deep.equal(new Set([delivery.eventId]));
+      expect(new Set(receiver.requests.map((r) => r.body)), "every attempt sends the stored payload byte for byte").to.deep.equal(new Set([delivery.payload]));
       // Each wait is at least half the exponential step (base 50 ms: 50, 100, 200) — the jitter only adds.
       const gaps = receiver.requests.slice(1).map((r, i) => r.at - receiver.requests[i].at);
       gaps.forEach((gap, i) => expect(gap, `wait before attempt ${i + 2}`).to.be.at.least((50 * 2 ** i) / 2));
@@ -149,13 +154,13 @@ for (const db of testDatabases()) {
       expect(redeliverWebhook.status).to.equal("PENDING");
       await receiver.until((r) => r.requests.length === 3);
       const again = receiver.requests[2];
-      expect(again.headers["humanops-event-id"]).to.equal(cancelled.eventId);
+      expect(again.headers["webhook-id"]).to.equal(cancelled.eventId);
       expect(again.body).to.equal(cancelled.payload);
-      expect(signatureValid(secret, again)).to.equal(true);
+      expect(standardSignatureValid(secret, again)).to.equal(true);
       await eventually(async () => (await deliveries(agent.apiKey, { status: "DELIVERED", taskId: postTask.id })).some((d) => d.attemptLog.length === 2), "the redelivery logged");
     });
 
-    it("a task's callback_url receives that task's events only, signed with its callback_secret", async () => {
+    it("a task's callback_url receives that task's events only, signed with its callback_secret (any text: the deprecated scheme, kept for existing callers)", async () => {
       const agent = await registerAgent(server.client);
       const callbackSecret = "cb-secret-for-one-task-0123456789";
       secrets.push(callbackSecret);
@@ -166,12 +171,90 @@ for (const db of testDatabases()) {
 
       expect(receiver.events.map((e) => e.type)).to.have.members(LIFECYCLE_TYPES);
       expect(receiver.events.every((e) => e.data.task_id === postTask.id)).to.equal(true);
-      expect(receiver.requests.every((request) => signatureValid(callbackSecret, request))).to.equal(true);
+      expect(receiver.requests.every((request) => legacySignatureValid(callbackSecret, request))).to.equal(true);
+      expect(receiver.requests.every((request) => request.headers["humanops-event-id"] === request.headers["webhook-id"])).to.equal(true);
+      expect(receiver.requests.some((request) => "webhook-signature" in request.headers)).to.equal(false);
 
       const missingSecret = await server.client.fails(POST_TASK, { input: taskInput({ callbackUrl: receiver.url }) }, agent.apiKey);
       expect(missingSecret.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "callbackSecret" });
       const privateUrl = await server.client.fails(POST_TASK, { input: taskInput({ callbackUrl: "http://10.0.0.7/hook", callbackSecret }) }, agent.apiKey);
       expect(privateUrl.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "callbackUrl" });
+    });
+
+    it("a callback_secret in the whsec_ form signs that task's events the Standard Webhooks way", async () => {
+      const agent = await registerAgent(server.client);
+      const callbackSecret = generateSigningSecret();
+      secrets.push(callbackSecret);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", callbackUrl: receiver.url, callbackSecret }) }, agent.apiKey);
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+      await receiver.until((r) => r.events.some((e) => e.type === "task.cancelled"));
+      expect(receiver.requests.every((request) => standardSignatureValid(callbackSecret, request))).to.equal(true);
+      expect(receiver.requests.some((request) => "humanops-signature" in request.headers)).to.equal(false);
+    });
+
+    it("rotates a secret: both secrets sign every delivery until the stated time, then only the new one", async () => {
+      const agent = await registerAgent(server.client);
+      const { secret: oldSecret, endpoint } = await createEndpoint(agent.apiKey, { eventTypes: ["task.posted"] });
+      const until = new Date(Date.now() + 3_600_000).toISOString();
+      const { rotateWebhookEndpointSecret: rotated } = await server.client.ok(ROTATE_SECRET, { id: endpoint.id, input: { previousSecretExpiresAt: until } }, agent.apiKey);
+      secrets.push(rotated.secret);
+      expect(rotated.secret).to.match(/^whsec_/).and.not.equal(oldSecret);
+      expect(rotated.endpoint).to.deep.include({ signatureScheme: "STANDARD", previousSecretFingerprint: endpoint.secretFingerprint, previousSecretExpiresAt: until });
+      expect(rotated.endpoint.secretFingerprint).not.to.equal(endpoint.secretFingerprint);
+
+      await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length === 1);
+      const [during] = receiver.requests;
+      expect(String(during.headers["webhook-signature"]).split(" "), "two signatures in one header").to.have.length(2);
+      expect(standardSignatureValid(rotated.secret, during), "a receiver already on the new secret").to.equal(true);
+      expect(standardSignatureValid(oldSecret, during), "a receiver still on the old secret").to.equal(true);
+
+      // Ending the overlap now (a leaked secret): the old one stops signing at once.
+      const { rotateWebhookEndpointSecret: again } = await server.client.ok(
+        ROTATE_SECRET,
+        { id: endpoint.id, input: { previousSecretExpiresAt: new Date(Date.now() - 1_000).toISOString() } },
+        agent.apiKey,
+      );
+      secrets.push(again.secret);
+      expect(again.endpoint).to.deep.include({ previousSecretFingerprint: null, previousSecretExpiresAt: null });
+      await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length === 2);
+      const after = receiver.requests[1];
+      expect(String(after.headers["webhook-signature"]).split(" ")).to.have.length(1);
+      expect(standardSignatureValid(again.secret, after)).to.equal(true);
+      expect(standardSignatureValid(rotated.secret, after)).to.equal(false);
+      expect(standardSignatureValid(oldSecret, after)).to.equal(false);
+
+      // Retrying a rotation with the secret it set changes nothing (the answer may have been lost).
+      const { rotateWebhookEndpointSecret: retried } = await server.client.ok(ROTATE_SECRET, { id: endpoint.id, input: { secret: again.secret } }, agent.apiKey);
+      expect(retried).to.deep.equal(again);
+
+      const tooLong = await server.client.fails(ROTATE_SECRET, { id: endpoint.id, input: { previousSecretExpiresAt: new Date(Date.now() + 8 * 86_400_000).toISOString() } }, agent.apiKey);
+      expect(tooLong.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "previousSecretExpiresAt" });
+      const badSecret = await server.client.fails(ROTATE_SECRET, { id: endpoint.id, input: { secret: "not-a-standard-secret-0123456789" } }, agent.apiKey);
+      expect(badSecret.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "secret" });
+      expect(badSecret.message).to.match(/whsec_ followed by the base64/);
+    });
+
+    it("keeps a LEGACY endpoint on HumanOps-Signature, and rotating it moves it to Standard Webhooks with the old signature kept over the overlap", async () => {
+      const agent = await registerAgent(server.client);
+      const legacySecret = "an-old-style-secret-of-any-text-42";
+      const { endpoint } = await createEndpoint(agent.apiKey, { eventTypes: ["task.posted"], signatureScheme: "LEGACY", secret: legacySecret });
+      expect(endpoint.signatureScheme).to.equal("LEGACY");
+      await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length === 1);
+      expect(legacySignatureValid(legacySecret, receiver.requests[0])).to.equal(true);
+      expect(receiver.requests[0].headers).not.to.have.property("webhook-signature");
+
+      const { rotateWebhookEndpointSecret: rotated } = await server.client.ok(ROTATE_SECRET, { id: endpoint.id }, agent.apiKey);
+      secrets.push(rotated.secret);
+      expect(rotated.endpoint.signatureScheme).to.equal("STANDARD");
+      expect(Date.parse(rotated.endpoint.previousSecretExpiresAt) - Date.now(), "a day by default").to.be.closeTo(86_400_000, 60_000);
+      await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length === 2);
+      const during = receiver.requests[1];
+      expect(standardSignatureValid(rotated.secret, during), "the new secret, Standard Webhooks").to.equal(true);
+      expect(legacySignatureValid(legacySecret, during), "the old secret, as the receiver checks today").to.equal(true);
     });
 
     it("refuses endpoint URLs that could reach private networks: https and public addresses in live mode, loopback in test mode only", async () => {
@@ -214,6 +297,13 @@ for (const db of testDatabases()) {
       expect(badType.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "eventTypes[0]" });
       const shortSecret = await server.client.fails(CREATE_ENDPOINT, { input: { url: receiver.url, secret: "short" } }, agent.apiKey);
       expect(shortSecret.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "secret" });
+      const shortKey = await server.client.fails(CREATE_ENDPOINT, { input: { url: receiver.url, secret: `whsec_${Buffer.alloc(16, 7).toString("base64")}` } }, agent.apiKey);
+      expect(shortKey.extensions, "16 bytes is below the spec's 24").to.deep.include({ code: "BAD_USER_INPUT", field: "secret" });
+      const urlSafe = await server.client.fails(CREATE_ENDPOINT, { input: { url: receiver.url, secret: `whsec_${Buffer.alloc(32, 251).toString("base64url")}` } }, agent.apiKey);
+      expect(urlSafe.extensions, "base64url is not the spec's base64").to.deep.include({ code: "BAD_USER_INPUT", field: "secret" });
+      const own = generateSigningSecret();
+      secrets.push(own);
+      expect((await createEndpoint(agent.apiKey, { secret: own })).secret, "a secret of the caller's own in the spec's form").to.equal(own);
       const notUrl = await server.client.fails(CREATE_ENDPOINT, { input: { url: "not a url" } }, agent.apiKey);
       expect(notUrl.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "url" });
 
@@ -274,7 +364,7 @@ for (const db of testDatabases()) {
       const [notice] = watcher.events;
       expect(notice.type).to.equal("webhook_endpoint.disabled");
       expect(notice.data).to.deep.include({ endpoint_id: bad.endpoint.id, url: failing.url });
-      expect(signatureValid(notices.secret, watcher.requests[0])).to.equal(true);
+      expect(standardSignatureValid(notices.secret, watcher.requests[0])).to.equal(true);
 
       const { webhookEndpoint } = await server.client.ok(ENDPOINT, { id: bad.endpoint.id }, agent.apiKey);
       expect(webhookEndpoint.status).to.equal("DISABLED");

@@ -6,7 +6,9 @@ import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { until } from "../support/until";
 import { RestClient, restTaskBody } from "../support/rest-client";
-import { verifySignature } from "../../server/webhooks/webhook.signer";
+import { Webhook } from "standardwebhooks";
+import { generateSigningSecret } from "../../server/webhooks/webhook.secrets";
+import { legacySignatureValid } from "../live/support/webhook-ops";
 
 interface Received {
   path: string;
@@ -54,7 +56,7 @@ for (const db of testDatabases()) {
 
       const created = await rest.post("/webhooks/endpoints", { url: `${receiver.url}/all`, description: "every transition" }, agent.apiKey);
       expect(created.status).to.equal(201);
-      expect(created.body).to.include({ url: `${receiver.url}/all`, status: "ACTIVE", mode: "test", task_id: null });
+      expect(created.body).to.include({ url: `${receiver.url}/all`, status: "ACTIVE", mode: "test", task_id: null, signature_scheme: "STANDARD", previous_secret_fingerprint: null });
       expect(created.body.secret).to.be.a("string");
       const fetched = await rest.get(`/webhooks/endpoints/${created.body.endpoint_id}`, agent.apiKey);
       expect(fetched.body).not.to.have.property("secret");
@@ -65,8 +67,8 @@ for (const db of testDatabases()) {
         () => receiver.received.find((r) => r.path === "/all" && r.headers["humanops-event-type"] === "task.paid"),
         "the task.paid delivery",
       );
-      expect(verifySignature(created.body.secret, paid.headers["humanops-signature"] as string, paid.body)).to.equal(true);
-      expect(JSON.parse(paid.body)).to.be.an("object");
+      // The receiver's check, with the Standard Webhooks reference library.
+      expect(new Webhook(created.body.secret).verify(paid.body, paid.headers as Record<string, string>)).to.deep.include({ type: "task.paid" });
 
       const log = await until(async () => {
         const page = await rest.get(`/webhooks/deliveries?task_id=${task.body.task_id}&status=DELIVERED`, agent.apiKey);
@@ -80,8 +82,9 @@ for (const db of testDatabases()) {
       const before = receiver.received.length;
       const again = await rest.request("POST", `/webhooks/deliveries/${one.body.delivery_id}/redeliver`, { apiKey: agent.apiKey });
       expect(again.status).to.equal(200);
-      const redelivered = await until(() => receiver.received.slice(before).find((r) => r.headers["humanops-event-id"] === one.body.event_id), "the redelivery");
-      expect(redelivered.headers["humanops-event-id"], "the same event id on redelivery").to.equal(one.body.event_id);
+      const redelivered = await until(() => receiver.received.slice(before).find((r) => r.headers["webhook-id"] === one.body.event_id), "the redelivery");
+      expect(redelivered.body, "the stored payload, byte for byte").to.equal(one.body.payload);
+      expect(() => new Webhook(created.body.secret).verify(redelivered.body, redelivered.headers as Record<string, string>)).not.to.throw();
     });
 
     it("pages through the delivery log with limit and next_cursor", async () => {
@@ -102,7 +105,8 @@ for (const db of testDatabases()) {
       const own = endpoints.body.endpoints.find((e: any) => e.task_id === task.body.task_id);
       expect(own).to.include({ url: `${receiver.url}/task` });
       const delivery = await until(() => receiver.received.find((r) => r.path === "/task"), "a delivery to the task's callback_url");
-      expect(verifySignature(secret, delivery.headers["humanops-signature"] as string, delivery.body)).to.equal(true);
+      expect(own.signature_scheme, "a callback_secret of any text keeps the deprecated scheme").to.equal("LEGACY");
+      expect(legacySignatureValid(secret, { ...delivery, at: Date.now() })).to.equal(true);
 
       const missing = await rest.post("/tasks", restTaskBody({ callback_url: `${receiver.url}/task` }), agent.apiKey);
       expect(missing.status).to.equal(400);
@@ -125,6 +129,34 @@ for (const db of testDatabases()) {
       const deleted = await rest.request("DELETE", `/webhooks/endpoints/${created.body.endpoint_id}`, { apiKey: agent.apiKey });
       expect(deleted.body).to.deep.equal({ endpoint_id: created.body.endpoint_id, deleted: true });
       expect((await rest.get(`/webhooks/endpoints/${created.body.endpoint_id}`, agent.apiKey)).status).to.equal(404);
+    });
+
+    it("rotates an endpoint's secret: both sign until previous_secret_expires_at, and a retry under the same Idempotency-Key rotates once", async () => {
+      const created = await rest.post("/webhooks/endpoints", { url: `${receiver.url}/rotated`, event_types: ["task.posted"] }, agent.apiKey);
+      const until_ = new Date(Date.now() + 2 * 3_600_000).toISOString();
+      const key = randomUUID();
+      const rotated = await rest.post(`/webhooks/endpoints/${created.body.endpoint_id}/rotate-secret`, { previous_secret_expires_at: until_ }, agent.apiKey, { "Idempotency-Key": key });
+      expect(rotated.status).to.equal(200);
+      expect(rotated.body).to.include({ signature_scheme: "STANDARD", previous_secret_fingerprint: created.body.secret_fingerprint, previous_secret_expires_at: until_ });
+      expect(rotated.body.secret).to.match(/^whsec_/).and.not.equal(created.body.secret);
+      const retried = await rest.post(`/webhooks/endpoints/${created.body.endpoint_id}/rotate-secret`, { previous_secret_expires_at: until_ }, agent.apiKey, { "Idempotency-Key": key });
+      expect(retried.body).to.deep.equal(rotated.body);
+
+      await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+      const delivery = await until(() => receiver.received.find((r) => r.path === "/rotated"), "a delivery during the overlap");
+      for (const secret of [created.body.secret, rotated.body.secret]) {
+        expect(() => new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>)).not.to.throw();
+      }
+
+      const own = generateSigningSecret();
+      const bare = await rest.request("POST", `/webhooks/endpoints/${created.body.endpoint_id}/rotate-secret`, { apiKey: agent.apiKey, json: { secret: own } });
+      expect(bare.status).to.equal(200);
+      expect(bare.body.secret).to.equal(own);
+      const tooLong = await rest.post(`/webhooks/endpoints/${created.body.endpoint_id}/rotate-secret`, { previous_secret_expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString() }, agent.apiKey);
+      expect(tooLong.status).to.equal(400);
+      expect(tooLong.body.error.field).to.equal("previous_secret_expires_at");
+      const stranger = await rest.registerAgent("rotator");
+      expect((await rest.post(`/webhooks/endpoints/${created.body.endpoint_id}/rotate-secret`, {}, stranger.apiKey)).status).to.equal(404);
     });
 
     it("replays endpoint creation under the same Idempotency-Key instead of registering twice", async () => {

@@ -1,8 +1,12 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { Webhook } from "standardwebhooks";
 import type { ReceivedRequest } from "./receiver";
 
 export const CREATE_ENDPOINT = `mutation($input: CreateWebhookEndpointInput!) {
-  createWebhookEndpoint(input: $input) { secret endpoint { id url eventTypes status secretFingerprint mode taskId } } }`;
+  createWebhookEndpoint(input: $input) { secret endpoint { id url eventTypes status signatureScheme secretFingerprint mode taskId } } }`;
+export const ROTATE_SECRET = `mutation($id: ID!, $input: RotateWebhookEndpointSecretInput) {
+  rotateWebhookEndpointSecret(id: $id, input: $input) {
+    secret endpoint { id signatureScheme secretFingerprint previousSecretFingerprint previousSecretExpiresAt } } }`;
 export const UPDATE_ENDPOINT = `mutation($id: ID!, $input: UpdateWebhookEndpointInput!) {
   updateWebhookEndpoint(id: $id, input: $input) { id url eventTypes status disabledAt disabledReason consecutiveFailures } }`;
 export const ENDPOINT = `query($id: ID!) { webhookEndpoint(id: $id) { id status disabledAt disabledReason consecutiveFailures lastSuccessAt lastFailureAt } }`;
@@ -13,11 +17,26 @@ export const DELIVERIES = `query($filter: WebhookDeliveryFilter, $first: Int! = 
 export const REDELIVER = `mutation($id: ID!) { redeliverWebhook(id: $id) { ${DELIVERY_FIELDS} } }`;
 
 /**
- * The receiver's side of HumanOps-Signature, written out as the README tells
- * a receiver to (independently of the server's own signer): HMAC-SHA256 of
- * "<t>.<raw body>" with the endpoint's secret, compared in constant time.
+ * A receiver's check of a Standard Webhooks delivery, made with the spec's
+ * own library (not HumanOps' signer): the webhook-id, webhook-timestamp and
+ * webhook-signature headers against the raw body, within its 5-minute tolerance.
  */
-export function signatureValid(secret: string, request: ReceivedRequest): boolean {
+export function standardSignatureValid(secret: string, request: ReceivedRequest): boolean {
+  try {
+    new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The receiver's side of the deprecated HumanOps-Signature (LEGACY
+ * endpoints), written out as the README tells a receiver to (independently
+ * of the server's own signer): HMAC-SHA256 of "<t>.<raw body>" with the
+ * endpoint's secret, compared in constant time.
+ */
+export function legacySignatureValid(secret: string, request: ReceivedRequest): boolean {
   const header = String(request.headers["humanops-signature"] ?? "");
   const { t, v1 } = Object.fromEntries(header.split(",").map((part) => part.split("=")));
   if (!t || !v1 || t !== request.headers["humanops-timestamp"]) return false;

@@ -89,6 +89,7 @@ for (const db of testDatabases()) {
         "POST /tasks/{id}/review reviewTask",
         "GET /webhooks/endpoints listWebhookEndpoints",
         "POST /webhooks/endpoints createWebhookEndpoint",
+        "POST /webhooks/endpoints/{id}/rotate-secret rotateWebhookEndpointSecret",
         "GET /webhooks/endpoints/{id} getWebhookEndpoint",
         "PATCH /webhooks/endpoints/{id} updateWebhookEndpoint",
         "DELETE /webhooks/endpoints/{id} deleteWebhookEndpoint",

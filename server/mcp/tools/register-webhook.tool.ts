@@ -19,14 +19,14 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
     {
       title: "Register a webhook",
       description:
-        "Have HumanOps POST task events to your backend, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature headers; verify with the standardwebhooks library) with the secret returned here, once. Live keys need a public https URL.",
+        "Have HumanOps POST task events to your backend, signed per Standard Webhooks (webhook-signature header) with the secret returned here, once. Live keys need a public https URL.",
       inputSchema: {
         url: z.string().describe("e.g. https://example.com/humanops/events"),
         event_types: z
           .array(z.enum(WEBHOOK_EVENT_TYPES as [string, ...string[]]))
           .optional()
           .describe("Default task.status_changed: every transition"),
-        secret: z.string().optional().describe("whsec_ and the base64 of 24-64 random bytes; by default one is generated"),
+        secret: z.string().optional().describe("whsec_<base64 of 24-64 bytes>; by default one is generated"),
         description: z.string().optional().describe('What the endpoint is for, shown in list_webhooks, e.g. "payouts"; at most 500 characters'),
         idempotency_key: z.string().optional().describe("Retrying with the same key returns the first endpoint"),
       },

@@ -6,13 +6,16 @@ import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../
 import { EventCursor } from "./event-cursor.entity";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
-import { taskEventBody, wantsEvent, webhookEventId, type ProofReference } from "./webhook.events";
+import { taskEventBody, wantsEvent, webhookEventId, type EvidenceReference, type VerificationReference } from "./webhook.events";
 import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import { Proof } from "../proofs/proof.entity";
+import { Verification } from "../guardian/verification.entity";
 import { PhotoSize, type PhotoLinks } from "../photos/photo.links";
 
 /** The statuses a task reaches with proof in hand: their events carry it. */
 const WITH_PROOF: ReadonlySet<TaskStatus> = new Set([TaskStatus.SUBMITTED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID]);
+/** The statuses a task reaches only after the Guardian scored its proof: their events carry the verification too. */
+const WITH_VERIFICATION: ReadonlySet<TaskStatus> = new Set([TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID]);
 
 export const WEBHOOK_CURSOR = "webhooks";
 const BATCH = 500;
@@ -102,10 +105,10 @@ export class WebhookDispatcher {
     const agentIds = [...new Set(events.map((event) => event.agentId))];
     const endpoints = await em.find(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE });
     const retryUntil = Date.now() + this.retryWindowMs;
-    const proofs = await this.proofsFor(em, events);
+    const evidence = await this.evidenceFor(em, events);
     let written = 0;
     for (const event of events) {
-      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, proofs(event));
+      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event));
       for (const endpoint of endpoints) {
         if (!this.receives(endpoint, event, type)) continue;
         em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
@@ -115,23 +118,44 @@ export class WebhookDispatcher {
     return written;
   }
 
-  /** For each status change from SUBMITTED on: the task's latest proof submitted by then, its photos by their stable routes. */
-  private async proofsFor(em: Em, events: LiveTaskEvent[]): Promise<(event: LiveTaskEvent) => ProofReference | undefined> {
+  /**
+   * For each status change from SUBMITTED on: the task's latest proof
+   * submitted by then, its photos by their stable routes (a payload is
+   * stored and retried verbatim for a day, so it carries no expiring URL),
+   * and from the Guardian's decision on, that proof's verification.
+   */
+  private async evidenceFor(em: Em, events: LiveTaskEvent[]): Promise<(event: LiveTaskEvent) => EvidenceReference | undefined> {
     const about = (event: LiveTaskEvent) => event.kind === TaskEventKind.STATUS_CHANGED && WITH_PROOF.has(event.toStatus);
     const taskIds = [...new Set(events.filter(about).map((event) => event.taskId))];
     const proofs = taskIds.length ? await em.find(Proof, { task: { $in: taskIds } }, { populate: ["photos"], orderBy: { attempt: "desc" } }) : [];
+    const verifications = proofs.length ? await em.find(Verification, { proof: { $in: proofs.map((p) => p.id) } }) : [];
+    const verificationOf = new Map(verifications.map((v) => [v.proof.id, v]));
     return (event) => {
       if (!about(event)) return undefined;
       const proof = proofs.find((p) => p.task.id === event.taskId && p.createdAt <= event.createdAt);
       if (!proof) return undefined;
-      return {
-        attempt: proof.attempt,
-        photos: proof.photos.getItems().map((photo) => {
+      const photos = proof.photos
+        .getItems()
+        .sort((a, b) => a.position - b.position)
+        .map((photo) => {
           const address = { taskId: event.taskId, attempt: proof.attempt, position: photo.position };
           const copy = (size: PhotoSize) => (photo.hasCopies ? this.links.stable(address, size) : null);
-          return { position: photo.position, content_type: photo.contentType, url: this.links.stable(address, PhotoSize.ORIGINAL), display_url: copy(PhotoSize.DISPLAY), thumbnail_url: copy(PhotoSize.THUMBNAIL) };
-        }),
-      };
+          return {
+            position: photo.position,
+            content_type: photo.contentType,
+            byte_size: photo.byteSize,
+            sha256: photo.sha256,
+            width: photo.width ?? null,
+            height: photo.height ?? null,
+            taken_at: photo.takenAt?.toISOString() ?? null,
+            url: this.links.stable(address, PhotoSize.ORIGINAL),
+            display_url: copy(PhotoSize.DISPLAY),
+            thumbnail_url: copy(PhotoSize.THUMBNAIL),
+          };
+        });
+      const evidence: EvidenceReference = { proof: { attempt: proof.attempt, submitted_at: proof.createdAt.toISOString(), photos } };
+      if (WITH_VERIFICATION.has(event.toStatus)) evidence.verification = present(verificationOf.get(proof.id));
+      return evidence;
     };
   }
 
@@ -144,4 +168,15 @@ export class WebhookDispatcher {
     if (endpoint.agent.id !== event.agentId || endpoint.mode !== event.mode || !wantsEvent(endpoint.eventTypes, type)) return false;
     return endpoint.task ? endpoint.task.id === event.taskId : endpoint.createdAt <= event.createdAt;
   }
+}
+
+function present(verification: Verification | undefined): VerificationReference | null {
+  if (!verification) return null;
+  return {
+    score: verification.score,
+    verdict: verification.verdict,
+    reasons: verification.reasons,
+    checks: verification.checks.map((c) => ({ name: c.name, outcome: c.outcome, detail: c.detail, photo: c.photo ?? null })),
+    scored_at: verification.createdAt.toISOString(),
+  };
 }

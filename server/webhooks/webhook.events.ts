@@ -1,5 +1,7 @@
 import { Mode } from "../common/mode";
 import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import type { Verdict } from "../guardian/verification.entity";
+import type { GuardianCheck } from "../guardian/guardian.checks";
 
 /** Subscribing to this type means every task transition (status change), whatever its specific type. */
 export const TASK_STATUS_CHANGED = "task.status_changed";
@@ -50,11 +52,43 @@ export function webhookEventId(taskEventId: string): string {
 /** The proof a delivery points at: its photos by their stable API routes, which the agent's key opens (a payload is retried for a day, so it carries no expiring URL). */
 export interface ProofReference {
   attempt: number;
-  photos: Array<{ position: number; content_type: string; url: string; display_url: string | null; thumbnail_url: string | null }>;
+  submitted_at: string;
+  photos: Array<{
+    position: number;
+    content_type: string;
+    byte_size: number;
+    sha256: string;
+    width: number | null;
+    height: number | null;
+    taken_at: string | null;
+    url: string;
+    display_url: string | null;
+    thumbnail_url: string | null;
+  }>;
 }
 
-/** The JSON body of a task event delivery (snake_case, like the REST API); events from SUBMITTED on carry the proof they are about. */
-export function taskEventBody(event: TaskTransition, proof?: ProofReference): { type: string; body: string } {
+/** The Guardian's score of that proof, in the REST API's shape (VerificationSummary): its checks say why, one by one. */
+export interface VerificationReference {
+  score: number;
+  verdict: Verdict;
+  reasons: string[];
+  checks: Array<Pick<GuardianCheck, "name" | "outcome" | "detail"> & { photo: number | null }>;
+  scored_at: string;
+}
+
+/** What an event from SUBMITTED on is about: the proof, and once the Guardian has scored it, its verification. */
+export interface EvidenceReference {
+  proof: ProofReference;
+  verification?: VerificationReference | null;
+}
+
+/**
+ * The JSON body of a task event delivery (snake_case, like the REST API).
+ * Events from SUBMITTED on carry the proof they are about; from the
+ * Guardian's decision on (MANUAL_REVIEW, REJECTED, VERIFIED, PAID) also its
+ * verification, null if that proof was never scored.
+ */
+export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference): { type: string; body: string } {
   const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
@@ -70,7 +104,8 @@ export function taskEventBody(event: TaskTransition, proof?: ProofReference): { 
       actor_type: event.actorType,
       reason: event.reason ?? null,
       occurred_at: event.occurredAt.toISOString(),
-      ...(proof ? { proof } : {}),
+      ...(evidence ? { proof: evidence.proof } : {}),
+      ...(evidence && evidence.verification !== undefined ? { verification: evidence.verification } : {}),
     },
   };
   return { type, body: JSON.stringify(body) };

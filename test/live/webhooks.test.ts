@@ -14,6 +14,9 @@ import { eventually, LogCapture } from "./support/live";
 import { CREATE_ENDPOINT, DELIVERIES, ENDPOINT, legacySignatureValid, REDELIVER, ROTATE_SECRET, standardSignatureValid, UPDATE_ENDPOINT } from "./support/webhook-ops";
 
 const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
+const VERIFICATION_FIELDS = `score verdict reasons checks { name outcome detail photo } createdAt`;
+const EVIDENCE = `query($id: ID!) { task(id: $id) { status proofs { attempt createdAt photos { position contentType byteSize sha256 width height } verification { ${VERIFICATION_FIELDS} } }
+  verification { ${VERIFICATION_FIELDS} } } }`;
 const LIFECYCLE_TYPES = ["task.posted", "task.accepted", "task.proof_submitted", "task.verified", "task.paid"];
 
 interface WebhookServer {
@@ -94,6 +97,59 @@ for (const db of testDatabases()) {
         expect(request.headers["content-type"]).to.equal("application/json");
       }
       expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size).to.equal(5);
+
+      // From SUBMITTED on, the proof by its stable routes; from the Guardian's decision on, its verification check by check (REST's shape).
+      const { task } = await server.client.ok(EVIDENCE, { id: postTask.id }, agent.apiKey);
+      const [submitted, verified, paid] = byEvent.slice(2);
+      expect(byEvent[0].data, "no proof before SUBMITTED").not.to.have.property("proof");
+      expect(submitted.data.proof).to.deep.include({ attempt: 1, submitted_at: task.proofs[0].createdAt });
+      expect(submitted.data.proof.photos).to.have.length(task.proofs[0].photos.length).and.to.have.length.above(0);
+      submitted.data.proof.photos.forEach((photo: Record<string, any>, i: number) => {
+        const stored = task.proofs[0].photos[i];
+        expect(photo).to.deep.include({ position: i, content_type: stored.contentType, byte_size: stored.byteSize, sha256: stored.sha256, width: stored.width, height: stored.height });
+        expect(photo.url).to.match(new RegExp(`/api/v1/tasks/${postTask.id}/proof/photos/${i}\\?attempt=1&size=ORIGINAL$`));
+        for (const url of [photo.url, photo.display_url, photo.thumbnail_url]) expect(url, "a stable route, not an expiring signed URL").not.to.match(/expires=|signature=/);
+      });
+      expect(submitted.data, "not scored yet at SUBMITTED").not.to.have.property("verification");
+      const expected = {
+        score: task.verification.score,
+        verdict: task.verification.verdict,
+        reasons: task.verification.reasons,
+        checks: task.verification.checks,
+        scored_at: task.verification.createdAt,
+      };
+      expect(task.verification.checks.length, "the Guardian recorded its checks").to.be.above(0);
+      expect(verified.data.verification).to.deep.equal(expected);
+      expect(paid.data.verification).to.deep.equal(expected);
+      expect(paid.data.proof).to.deep.equal(submitted.data.proof);
+    });
+
+    it("task.manual_review and task.rejected carry the Guardian's verification, with the check that decided it", async () => {
+      const agent = await registerAgent(server.client);
+      await createEndpoint(agent.apiKey, { eventTypes: ["task.manual_review", "task.rejected"] });
+      const { postTask: review } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REVIEW" }) }, agent.apiKey);
+      const { postTask: reject } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "REJECT" }) }, agent.apiKey);
+      await receiver.until((r) => r.requests.length >= 2);
+      for (const [taskId, type, verdict] of [[review.id, "task.manual_review", "REVIEW"], [reject.id, "task.rejected", "REJECT"]]) {
+        const event = receiver.events.find((e) => e.data.task_id === taskId)!;
+        expect(event.type).to.equal(type);
+        // A rejected test task is tried again: the event carries the verification of the proof it is about.
+        const { task } = await server.client.ok(EVIDENCE, { id: taskId }, agent.apiKey);
+        const scored = task.proofs.find((proof: Record<string, any>) => proof.attempt === event.data.proof.attempt).verification;
+        expect(event.data.verification).to.deep.equal({
+          score: scored.score,
+          verdict: scored.verdict,
+          reasons: scored.reasons,
+          checks: scored.checks,
+          scored_at: scored.createdAt,
+        });
+        expect(event.data.verification.verdict).to.equal(verdict);
+        for (const check of event.data.verification.checks) {
+          expect(check).to.have.all.keys("name", "outcome", "detail", "photo");
+          expect(check.outcome).to.be.oneOf(["PASS", "WARN", "FAIL", "SKIPPED"]);
+        }
+        expect(event.data.proof.photos.length).to.be.above(0);
+      }
     });
 
     it("delivers task.funded, when the escrow is locked on chain, to endpoints that ask for it (it is not a status change)", async () => {

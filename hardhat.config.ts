@@ -1,7 +1,9 @@
 import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_COMPILE_SOLIDITY_LOG_COMPILATION_ERRORS } from "hardhat/builtin-tasks/task-names";
+import { TASK_VERIFY_GET_CONTRACT_INFORMATION } from "@nomicfoundation/hardhat-verify/internal/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
+import { etherscanLongVersion } from "./scripts/solc-long-version";
 import "@nomicfoundation/hardhat-ethers";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@nomicfoundation/hardhat-verify";
@@ -23,8 +25,14 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersi
     compilerPath: path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js"),
     isSolcJs: true,
     version: SOLC_VERSION,
-    longVersion: require("solc").version() as string,
+    longVersion: etherscanLongVersion(require("solc").version() as string),
   };
+});
+
+// Build info written before the line above still names the platform: hardhat-verify reads the version from there.
+subtask(TASK_VERIFY_GET_CONTRACT_INFORMATION).setAction(async (args, _hre, runSuper) => {
+  const information = (await runSuper(args)) as { solcLongVersion: string };
+  return { ...information, solcLongVersion: etherscanLongVersion(information.solcLongVersion) };
 });
 
 /**

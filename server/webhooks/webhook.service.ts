@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
+import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
 import type { Mode } from "../common/mode";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../common/errors";
@@ -194,7 +195,13 @@ export class WebhookService implements TaskCallbacks {
    * set changes nothing, so a caller that lost the answer can retry.
    */
   async rotateSecret(em: Em, principal: AgentPrincipal, id: string, request: RotateSecretRequest): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    const endpoint = await this.get(em, principal, id);
+    // Row-locked: two rotations at once must not both take the same secret as the one to keep.
+    return em.transactional((tx) => this.rotateLocked(tx, principal, id, request));
+  }
+
+  private async rotateLocked(em: Em, principal: AgentPrincipal, id: string, request: RotateSecretRequest): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const endpoint = UUID.test(id) ? await em.findOne(WebhookEndpoint, { id, agent: principal.agentId, mode: principal.mode }, lockForUpdate(em)) : null;
+    if (!endpoint) throw new NotFoundError("webhook endpoint", id);
     const given = standardSecretOf(request.secret, "secret");
     if (given && endpoint.signatureScheme === WebhookSignatureScheme.STANDARD && this.secrets.open(endpoint.sealedSecret) === given) return { endpoint, secret: given };
     const now = Date.now();

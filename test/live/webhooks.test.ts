@@ -285,6 +285,14 @@ for (const db of testDatabases()) {
       const { rotateWebhookEndpointSecret: retried } = await server.client.ok(ROTATE_SECRET, { id: endpoint.id, input: { secret: again.secret } }, agent.apiKey);
       expect(retried).to.deep.equal(again);
 
+      // Two rotations at once: one of them replaces the other's secret, never both the same one.
+      const racing = await Promise.all([1, 2].map(() => server.client.ok(ROTATE_SECRET, { id: endpoint.id }, agent.apiKey)));
+      racing.forEach(({ rotateWebhookEndpointSecret: r }) => secrets.push(r.secret));
+      const [first, second] = racing.map(({ rotateWebhookEndpointSecret: r }) => r.endpoint);
+      const [earlier, later] = first.previousSecretFingerprint === again.endpoint.secretFingerprint ? [first, second] : [second, first];
+      expect(earlier.previousSecretFingerprint, "the first took over the secret before both").to.equal(again.endpoint.secretFingerprint);
+      expect(later.previousSecretFingerprint, "the second kept the first's secret as the previous one").to.equal(earlier.secretFingerprint);
+
       const tooLong = await server.client.fails(ROTATE_SECRET, { id: endpoint.id, input: { previousSecretExpiresAt: new Date(Date.now() + 8 * 86_400_000).toISOString() } }, agent.apiKey);
       expect(tooLong.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "previousSecretExpiresAt" });
       const badSecret = await server.client.fails(ROTATE_SECRET, { id: endpoint.id, input: { secret: "not-a-standard-secret-0123456789" } }, agent.apiKey);

@@ -11,6 +11,7 @@ import { Migration20261202030000ChainBindings } from "./Migration20261202030000C
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
 import { Migration20261202050000GuardianChecks } from "./Migration20261202050000GuardianChecks";
 import { Migration20261202060000CaptureCode } from "./Migration20261202060000CaptureCode";
+import { Migration20261202060100PhotoWindowHashes } from "./Migration20261202060100PhotoWindowHashes";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
   { name: "Migration20261202050000GuardianChecks", class: Migration20261202050000GuardianChecks },
   { name: "Migration20261202060000CaptureCode", class: Migration20261202060000CaptureCode },
+  { name: "Migration20261202060100PhotoWindowHashes", class: Migration20261202060100PhotoWindowHashes },
 ];

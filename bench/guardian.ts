@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     // The lower of the two quiet p99s is the baseline: the ratio errs against the Guardian.
     const baseline = Math.min(quiet.p99, quietAfter.p99);
     console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process:`);
-    const row = (name: string, f: LoadFigures) => console.log(`  ${name.padEnd(58)}${f.requests} reads, p50 ${f.p50} ms, p99 ${f.p99} ms, errors ${f.errors}`);
+    const row = (name: string, f: LoadFigures) => console.log(`  ${name.padEnd(64)} ${f.requests} reads, p50 ${f.p50} ms, p99 ${f.p99} ms, errors ${f.errors}`);
     row(`quiet, before (${BASELINE_SECONDS} s)`, quiet);
     row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${scoredIn.toFixed(1)} s)`, loaded);
     row(`quiet, after (${BASELINE_SECONDS} s)`, quietAfter);

@@ -17,14 +17,19 @@
  *   worth retrying with backoff, the rest are not (docs.anthropic.com/en/api/errors).
  * - Current models all take images (platform.claude.com/docs/en/about-claude/models/overview);
  *   the newest do not take sampling controls such as `temperature`, so none is sent.
+ *
+ * The HTTP side is Anthropic's own SDK (`@anthropic-ai/sdk`): its headers
+ * (the key, sent as `Authorization: Bearer` by SDK 1.x, and the
+ * `anthropic-version` it was built for), its timeout, and its retries of 408/409/429/5xx and connection errors with
+ * backoff (honouring `retry-after`), `maxRetries` times; what still fails is
+ * classified below for the Guardian job, which retries later on its own.
  */
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
 import { z } from "zod";
 import type { PhotoFormat } from "../photos/photo.decoder";
-import { parseJsonOrUndefined } from "../common/json";
 
 /** The tool the model must call to answer. */
 export const SCORE_TOOL = "score_proof";
-export const ANTHROPIC_VERSION = "2023-06-01";
 
 /** One photo as the model sees it, labelled like the offline reasons ("photo 2"). */
 export interface VisionPhoto {
@@ -82,6 +87,8 @@ export interface AnthropicVisionOptions {
   model: string;
   timeoutMs: number;
   maxTokens?: number;
+  /** Quick retries inside one scoring (the SDK's backoff); the Guardian job retries later beyond them. Default 2. */
+  maxRetries?: number;
 }
 
 const SYSTEM_PROMPT = [
@@ -150,7 +157,7 @@ const MessageResponse = z.object({
   content: z.array(z.object({ type: z.string(), name: z.string().optional(), input: z.unknown().optional() }).loose()),
 });
 
-const ErrorResponse = z.object({ type: z.literal("error"), error: z.object({ type: z.string(), message: z.string() }) });
+const ErrorBody = z.object({ type: z.literal("error"), error: z.object({ type: z.string(), message: z.string() }) });
 
 /**
  * The untrusted text as one JSON value. `<`, `>` and `&` are escaped so the
@@ -185,21 +192,24 @@ function retryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-/** A client for the Anthropic Messages API, one request per proof; retries are the Guardian job's. */
+/** A client for the Anthropic Messages API, one request per proof (and the SDK's quick retries). */
 export class AnthropicVisionClient implements VisionModel {
   readonly model: string;
-  // A private field: it never shows when the client itself is logged or inspected.
-  readonly #apiKey: string;
-  private readonly url: string;
+  // A private field: the SDK client holds the key, and never shows when this client is logged or inspected.
+  readonly #sdk: Anthropic;
   private readonly timeoutMs: number;
   private readonly maxTokens: number;
 
   constructor(options: AnthropicVisionOptions) {
-    this.#apiKey = options.apiKey;
     this.model = options.model;
-    this.url = `${options.baseUrl.replace(/\/+$/, "")}/v1/messages`;
     this.timeoutMs = options.timeoutMs;
     this.maxTokens = options.maxTokens ?? 2_048;
+    this.#sdk = new Anthropic({
+      apiKey: options.apiKey,
+      baseURL: options.baseUrl.replace(/\/+$/, ""),
+      timeout: options.timeoutMs,
+      maxRetries: options.maxRetries ?? 2,
+    });
   }
 
   async assess(request: VisionRequest): Promise<VisionAssessment> {
@@ -229,28 +239,22 @@ export class AnthropicVisionClient implements VisionModel {
   }
 
   private async post(body: unknown): Promise<unknown> {
-    let response: Response;
     try {
-      response = await fetch(this.url, {
-        method: "POST",
-        headers: { "x-api-key": this.#apiKey, "anthropic-version": ANTHROPIC_VERSION, "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      // The body is built above to the API's documented shape; the SDK's types would only restate it.
+      return await this.#sdk.messages.create(body as Anthropic.MessageCreateParamsNonStreaming);
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
-      throw new VisionError(timedOut ? `the vision API did not answer within ${this.timeoutMs} ms` : `the vision API could not be reached${cause}`, true);
+      if (err instanceof APIConnectionTimeoutError) throw new VisionError(`the vision API did not answer within ${this.timeoutMs} ms`, true);
+      if (err instanceof APIConnectionError) {
+        const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+        throw new VisionError(`the vision API could not be reached${cause}`, true);
+      }
+      if (err instanceof APIError && err.status !== undefined) {
+        const error = ErrorBody.safeParse(err.error);
+        const detail = error.success ? `${error.data.error.type}: ${error.data.error.message.slice(0, 300)}` : `HTTP ${err.status}`;
+        throw new VisionError(`the vision API refused the request (${err.status} ${detail}${err.requestID ? `, request-id ${err.requestID}` : ""})`, retryableStatus(err.status), err.status);
+      }
+      throw err;
     }
-    const text = await response.text().catch(() => "");
-    const json = parseJsonOrUndefined(text);
-    if (!response.ok) {
-      const error = ErrorResponse.safeParse(json);
-      const detail = error.success ? `${error.data.error.type}: ${error.data.error.message.slice(0, 300)}` : `HTTP ${response.status}`;
-      const requestId = response.headers.get("request-id");
-      throw new VisionError(`the vision API refused the request (${response.status} ${detail}${requestId ? `, request-id ${requestId}` : ""})`, retryableStatus(response.status), response.status);
-    }
-    return json;
   }
 
   private readAnswer(json: unknown, captureCode: string | undefined): VisionAssessment {

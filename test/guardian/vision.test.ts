@@ -40,7 +40,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
   let fake: FakeVision;
   const decoder = new PhotoDecoder(50, 2);
   let guardian: GuardianService;
-  const client = (apiKey = fake.apiKey, timeoutMs = 2_000) => new AnthropicVisionClient({ apiKey, baseUrl: fake.url, model: MODEL, timeoutMs });
+  const client = (apiKey = fake.apiKey, timeoutMs = 2_000) => new AnthropicVisionClient({ apiKey, baseUrl: fake.url, model: MODEL, timeoutMs, maxRetries: 0 });
 
   before(async () => {
     fake = await FakeVision.start();
@@ -146,7 +146,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     expect(unauthorized.message).not.to.include(wrongKey);
     expect(JSON.stringify(client(wrongKey)), "the key is not an enumerable field").not.to.include(wrongKey);
 
-    const unreachable = new AnthropicVisionClient({ apiKey: "k", baseUrl: "http://127.0.0.1:1", model: MODEL, timeoutMs: 1_000 });
+    const unreachable = new AnthropicVisionClient({ apiKey: "k", baseUrl: "http://127.0.0.1:1", model: MODEL, timeoutMs: 1_000, maxRetries: 0 });
     expect(await visionFailure(unreachable.assess(request))).to.include({ retryable: true });
   });
 
@@ -218,7 +218,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
 describe("Guardian vision configuration", () => {
   it("is off without GUARDIAN_VISION_API_KEY, and otherwise defaults to Anthropic's API with a current model", () => {
     expect(loadConfig({}).guardian.vision).to.equal(undefined);
-    expect(loadConfig({ GUARDIAN_VISION_API_KEY: "sk-ant-x" }).guardian.vision).to.deep.equal({ apiKey: "sk-ant-x", url: "https://api.anthropic.com", model: MODEL, timeoutMs: 60_000 });
+    expect(loadConfig({ GUARDIAN_VISION_API_KEY: "sk-ant-x" }).guardian.vision).to.deep.equal({ apiKey: "sk-ant-x", url: "https://api.anthropic.com", model: MODEL, timeoutMs: 60_000, maxRetries: 2 });
   });
 
   it("names each bad variable and its rule", () => {

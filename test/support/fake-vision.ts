@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 /**
  * A local stand-in for the Anthropic Messages API, for tests only: a real
  * HTTP server on 127.0.0.1 that speaks the vendor's protocol. POST
- * /v1/messages with `x-api-key` and `anthropic-version` headers (401
+ * /v1/messages with the key (`x-api-key`, or `Authorization: Bearer` as the
+ * official SDK sends it) and an `anthropic-version` header (401
  * authentication_error / 400 invalid_request_error otherwise, in the API's
  * `{type:"error", error:{type, message}}` shape, with a `request-id`
  * header); image blocks must be base64 of the media type they claim; a
@@ -103,7 +104,9 @@ export class FakeVision {
     res.setHeader("request-id", `req_fake_${++this.requestCount}`);
     try {
       if (req.method !== "POST" || req.url !== "/v1/messages") throw new ApiError(404, "not_found_error", "Not found");
-      if (req.headers["x-api-key"] !== this.apiKey || this.revoked) throw new ApiError(401, "authentication_error", "invalid x-api-key");
+      // The key comes as x-api-key (the HTTP docs) or as a bearer token (what the official SDK 1.x sends).
+      const key = req.headers["x-api-key"] ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+      if (key !== this.apiKey || this.revoked) throw new ApiError(401, "authentication_error", "invalid x-api-key");
       if (!req.headers["anthropic-version"]) throw new ApiError(400, "invalid_request_error", "anthropic-version: header is required");
       if (!String(req.headers["content-type"]).startsWith("application/json")) throw new ApiError(400, "invalid_request_error", "content-type: must be application/json");
       const request = this.parse(Buffer.concat(chunks).toString("utf8"));

@@ -10,7 +10,7 @@ export enum CheckOutcome {
 }
 registerEnumType(CheckOutcome, {
   name: "CheckOutcome",
-  description: "PASS: the evidence holds. WARN: doubtful, the score drops. FAIL: the proof is rejected. SKIPPED: could not be checked (and counts for nothing)",
+  description: "PASS: the evidence holds. WARN: doubtful, the score drops. FAIL: the proof is rejected (a capture_code FAIL sends it to manual review instead). SKIPPED: could not be checked (and counts for nothing)",
 });
 
 /** The checks the Guardian runs; `photo` names the photo for the per-photo ones. */

@@ -41,7 +41,7 @@ export interface Config {
     maxMegapixels: number;
     /** The evidence checks: a photo's GPS within passWithinM of the task passes, beyond failBeyondM fails; capture times may be off by clockSkewS. */
     evidence: EvidenceRules;
-    vision?: { apiKey: string; url: string; model: string; timeoutMs: number };
+    vision?: { apiKey: string; url: string; model: string; timeoutMs: number; maxRetries: number };
   };
   /** Platform fee charged on top of the reward, in basis points. */
   feeBps: number;
@@ -179,6 +179,7 @@ const EnvSchema = z
     GUARDIAN_VISION_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL").default("https://api.anthropic.com"),
     GUARDIAN_VISION_MODEL: z.string().regex(/^[\w.:@-]{1,64}$/, "must be a model id of at most 64 letters, digits and . _ - : @").default("claude-sonnet-4-5"),
     GUARDIAN_VISION_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
+    GUARDIAN_VISION_MAX_RETRIES: int(0, 10).default(2),
     // TaskEscrow caps the fee at 20% of what it holds (reward + fee): 2500 bps of the reward.
     PLATFORM_FEE_BPS: int(0, 2_500).default(1_000),
     TASK_MIN_REWARD_USD: usd.prefault("0.01"),
@@ -293,7 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS,
       evidence: { passWithinM: e.GUARDIAN_LOCATION_PASS_M, failBeyondM: e.GUARDIAN_LOCATION_FAIL_M, clockSkewS: e.GUARDIAN_CLOCK_SKEW_S },
       vision: e.GUARDIAN_VISION_API_KEY
-        ? { apiKey: e.GUARDIAN_VISION_API_KEY, url: e.GUARDIAN_VISION_URL, model: e.GUARDIAN_VISION_MODEL, timeoutMs: e.GUARDIAN_VISION_TIMEOUT_MS }
+        ? { apiKey: e.GUARDIAN_VISION_API_KEY, url: e.GUARDIAN_VISION_URL, model: e.GUARDIAN_VISION_MODEL, timeoutMs: e.GUARDIAN_VISION_TIMEOUT_MS, maxRetries: e.GUARDIAN_VISION_MAX_RETRIES }
         : undefined,
     },
     feeBps: e.PLATFORM_FEE_BPS,

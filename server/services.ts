@@ -54,7 +54,7 @@ export interface Services {
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
 function visionModel(config: Config): AnthropicVisionClient | undefined {
   const vision = config.guardian.vision;
-  return vision && new AnthropicVisionClient({ apiKey: vision.apiKey, baseUrl: vision.url, model: vision.model, timeoutMs: vision.timeoutMs });
+  return vision && new AnthropicVisionClient({ apiKey: vision.apiKey, baseUrl: vision.url, model: vision.model, timeoutMs: vision.timeoutMs, maxRetries: vision.maxRetries });
 }
 
 export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger): Services {

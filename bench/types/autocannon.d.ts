@@ -12,6 +12,8 @@ declare module "autocannon" {
     average: number;
     p50: number;
     p99: number;
+    max: number;
+    total: number;
   }
   interface Result {
     requests: Histogram;
@@ -19,6 +21,11 @@ declare module "autocannon" {
     errors: number;
     non2xx: number;
   }
+  /** A running load; stop() ends it early and its callback gets the figures so far. */
+  interface Instance {
+    stop(): void;
+  }
   function autocannon(options: Options): Promise<Result>;
+  function autocannon(options: Options, done: (err: Error | null, result: Result) => void): Instance;
   export = autocannon;
 }

@@ -4,6 +4,7 @@ import { Operator } from "../operators/operator.entity";
 import { Task } from "../tasks/task.entity";
 import { TaskEvent } from "../tasks/task-event.entity";
 import { Proof, ProofPhoto } from "../proofs/proof.entity";
+import { ProofPhotoHash } from "../photos/photo-hash.entity";
 import { Verification } from "../guardian/verification.entity";
 import { LedgerEntry } from "../ledger/ledger-entry.entity";
 import { Job } from "../jobs/job.entity";
@@ -21,4 +22,4 @@ import { KycApplicant } from "../kyc/kyc-applicant.entity";
 import { BrowserSession } from "../sessions/browser-session.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash];

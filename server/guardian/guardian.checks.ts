@@ -10,7 +10,7 @@ export enum CheckOutcome {
 }
 registerEnumType(CheckOutcome, {
   name: "CheckOutcome",
-  description: "PASS: the evidence holds. WARN: doubtful, the score drops. FAIL: the proof is rejected. SKIPPED: could not be checked (and counts for nothing)",
+  description: "PASS: the evidence holds. WARN: doubtful, the score drops. FAIL: the proof is rejected (a capture_code FAIL sends it to manual review instead). SKIPPED: could not be checked (and counts for nothing)",
 });
 
 /** The checks the Guardian runs; `photo` names the photo for the per-photo ones. */
@@ -22,12 +22,13 @@ export enum CheckName {
   REUSE = "reuse",
   RECAPTURE = "recapture",
   VISION = "vision",
+  CAPTURE_CODE = "capture_code",
 }
 
 /** One piece of the Guardian's evidence: what was checked, how it came out and why. */
 @ObjectType({ description: "One check of the Guardian's verification: the score follows from these by the rules in the README (Guardian)" })
 export class GuardianCheck {
-  @Field(() => String, { description: "photos, notes, location, time, reuse, recapture or vision" })
+  @Field(() => String, { description: "photos, notes, location, time, reuse, recapture, vision or capture_code" })
   name!: string;
 
   @Field(() => CheckOutcome)
@@ -94,6 +95,14 @@ export function reuseCheck(dhash: string | undefined, match: ReuseMatch | undefi
     return check(CheckName.REUSE, CheckOutcome.FAIL, `${how} as a photo of an earlier proof, for task ${match.taskId}`, photo);
   }
   return check(CheckName.REUSE, CheckOutcome.PASS, "not like any earlier proof photo", photo);
+}
+
+/** Was the task's capture code seen by the vision model? (Without a model, or without a code, it is SKIPPED by the caller.) */
+export function captureCodeCheck(code: string, seen: { visible: boolean; photo?: number | null; reason: string } | undefined): GuardianCheck {
+  if (!seen) return check(CheckName.CAPTURE_CODE, CheckOutcome.SKIPPED, `the vision model gave no answer on capture code ${code}`);
+  const photo = seen.visible && seen.photo ? seen.photo - 1 : undefined;
+  if (seen.visible) return check(CheckName.CAPTURE_CODE, CheckOutcome.PASS, `capture code ${code} is visible and legible${photo === undefined ? "" : ` in photo ${photo + 1}`} (${seen.reason.slice(0, 200)})`, photo);
+  return check(CheckName.CAPTURE_CODE, CheckOutcome.FAIL, `capture code ${code} is not visible or not legible in any photo (${seen.reason.slice(0, 200)}): nothing ties the photos to this task, so a person decides`);
 }
 
 /** Editing programs as they name themselves in EXIF Software; phones and cameras write a firmware version there. */

@@ -35,7 +35,7 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     const originals = await Promise.all(rows.map(async (photo) => (await photos.read(em, photo, "original"))!.data));
     const evidence = await proofEvidence(em, proof, rows);
     return guardian.score(
-      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes, evidence },
+      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes, evidence, captureCode: task.captureCode },
       { finalAttempt: job.attempts >= job.maxAttempts },
     );
   };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Decoded, ModelFit, PhotoDecoder } from "../photos/photo.decoder";
 import { Verdict } from "./verification.entity";
-import { CheckName, CheckOutcome, check, DEFAULT_EVIDENCE_RULES, locationCheck, recaptureCheck, reuseCheck, timeCheck, type EvidenceRules, type GuardianCheck, type ReuseMatch } from "./guardian.checks";
+import { captureCodeCheck, CheckName, CheckOutcome, check, DEFAULT_EVIDENCE_RULES, locationCheck, recaptureCheck, reuseCheck, timeCheck, type EvidenceRules, type GuardianCheck, type ReuseMatch } from "./guardian.checks";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
 
 export interface GuardianThresholds {
@@ -32,6 +32,8 @@ export interface ProofForScoring {
   description?: string;
   /** Without it (scoring photos alone) the location, time and reuse checks are SKIPPED. */
   evidence?: ProofEvidence;
+  /** The code the operator was given on accepting (null for tasks accepted before codes were issued). */
+  captureCode?: string | null;
 }
 
 export interface ScoreOptions {
@@ -106,7 +108,8 @@ const label = (c: GuardianCheck) => `${c.name}${c.photo == null ? "" : ` (photo 
  * each kind of evidence check that WARNs (on any photo) takes WARN_PENALTY
  * points off; any FAIL
  * caps the score below the reject threshold; a vision model's score, when
- * configured, can only lower it; and without a vision model a live proof is
+ * configured, can only lower it; a capture code the model does not see
+ * caps the score in the review band; and without a vision model a live proof is
  * never approved automatically: it is capped in the review band, so a
  * person decides.
  */
@@ -142,12 +145,16 @@ export class GuardianService {
   async score(proof: ProofForScoring, options: ScoreOptions = {}): Promise<GuardianResult> {
     const offline = await this.scoreOffline(proof);
     const before = this.decide(offline, proof.evidence);
+    const code = proof.captureCode ?? undefined;
+    /** The capture_code check when the model is not asked (the reason is the vision check's). */
+    const codeSkipped = (why: string) => check(CheckName.CAPTURE_CODE, CheckOutcome.SKIPPED, code ? `capture code ${code} not checked: ${why}` : "the task has no capture code (it was accepted before codes were issued)");
     if (!this.vision) {
       const why = proof.evidence?.live ? "no vision model is configured: a person reviews every live proof" : "no vision model is configured";
-      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, why)]);
+      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, why), codeSkipped("no vision model is configured to read it")]);
     }
     if (before.verdict === Verdict.REJECT || offline.usable.length === 0) {
-      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, "the other checks already reject the proof")]);
+      const why = "the other checks already reject the proof";
+      return this.decide(offline, proof.evidence, [check(CheckName.VISION, CheckOutcome.SKIPPED, why), codeSkipped(why)]);
     }
     let assessment: VisionAssessment;
     try {
@@ -157,17 +164,19 @@ export class GuardianService {
         proofRequirements: proof.proofRequirements,
         notes: proof.notes,
         photos: offline.usable,
+        captureCode: code,
       });
     } catch (err) {
       if (!(err instanceof VisionError) || (err.retryable && !options.finalAttempt)) throw err;
       const unavailable = check(CheckName.VISION, CheckOutcome.WARN, `the vision check was unavailable (${err.message}); a person must review this proof`);
-      return { ...this.decide(offline, proof.evidence, [unavailable], this.thresholds.approveAt - 1), scorer: GuardianService.SCORER };
+      return { ...this.decide(offline, proof.evidence, [unavailable, codeSkipped("the vision check was unavailable")], this.thresholds.approveAt - 1), scorer: GuardianService.SCORER };
     }
-    return this.withVision(offline, proof.evidence, assessment, this.vision.model);
+    const codeCheck = code ? captureCodeCheck(code, assessment.captureCode) : codeSkipped("");
+    return this.withVision(offline, proof.evidence, assessment, this.vision.model, codeCheck);
   }
 
   /** The model's score can only lower the offline one; it cannot approve while it says a requirement is unmet. */
-  private withVision(offline: OfflineScore, evidence: ProofEvidence | undefined, assessment: VisionAssessment, model: string): GuardianResult {
+  private withVision(offline: OfflineScore, evidence: ProofEvidence | undefined, assessment: VisionAssessment, model: string, codeCheck: GuardianCheck): GuardianResult {
     let modelScore = assessment.score;
     const unmet = assessment.requirements.filter((r) => !r.met).length;
     const notes = assessment.requirements.map((r) => `vision: ${r.met ? "met" : "not met"}: ${clip(r.requirement)} (${clip(r.reason)})`);
@@ -178,7 +187,7 @@ export class GuardianService {
     const outcome = { [Verdict.APPROVE]: CheckOutcome.PASS, [Verdict.REVIEW]: CheckOutcome.WARN, [Verdict.REJECT]: CheckOutcome.FAIL }[this.verdictFor(modelScore)];
     const summary = `vision score ${assessment.score}: ${clip(assessment.summary)}`;
     const vision = check(CheckName.VISION, outcome, `${summary}${unmet ? `; ${unmet} requirement(s) not met` : ""}`);
-    const result = this.decide(offline, evidence, [vision], modelScore);
+    const result = this.decide(offline, evidence, [vision, codeCheck], modelScore);
     // The model's verdict per requirement follows; its summary is in the reasons once (a PASS check adds none).
     const reasons = outcome === CheckOutcome.PASS ? [...result.reasons, summary] : result.reasons;
     return { ...result, reasons: [...reasons, ...notes], scorer: `${GuardianService.SCORER}+${model}`.slice(0, 64) };
@@ -188,7 +197,8 @@ export class GuardianService {
   private decide(offline: OfflineScore, evidence: ProofEvidence | undefined, extra: GuardianCheck[] = [], ceiling = 100): GuardianResult {
     const checks = [...offline.checks, ...extra];
     const reasons = [...offline.photoReasons];
-    const evidenceChecks = checks.filter((c) => c.name !== CheckName.PHOTOS && c.name !== CheckName.NOTES && c.name !== CheckName.VISION);
+    const ownRules = new Set<string>([CheckName.PHOTOS, CheckName.NOTES, CheckName.VISION, CheckName.CAPTURE_CODE]);
+    const evidenceChecks = checks.filter((c) => !ownRules.has(c.name));
     const warnings = evidenceChecks.filter((c) => c.outcome === CheckOutcome.WARN);
     const failures = evidenceChecks.filter((c) => c.outcome === CheckOutcome.FAIL);
     // A warning counts once per kind of evidence, however many photos share it (one camera without GPS is one doubt).
@@ -205,6 +215,11 @@ export class GuardianService {
       reasons.push(`failed: ${failures.map(label).join(", ")}`);
     }
     score = Math.min(score, ceiling);
+    // The model's reading of a hand-held code is the least certain check: a code it cannot find sends the proof to a person, it does not reject it.
+    if (checks.some((c) => c.name === CheckName.CAPTURE_CODE && c.outcome === CheckOutcome.FAIL) && score >= this.thresholds.approveAt) {
+      score = this.thresholds.approveAt - 1;
+      reasons.push(`capped at ${score}: the capture code was not seen, so nothing ties the photos to this task; a person decides`);
+    }
     if (evidence?.live && !this.vision && score >= this.thresholds.approveAt) {
       score = this.thresholds.approveAt - 1;
       reasons.push(`capped at ${score}: without a vision model a live proof is never approved automatically; a person decides`);

@@ -67,6 +67,7 @@ export const TaskSchema = TaskBriefSchema.extend({
   test_scenario: maybeText,
   created_at: text,
   updated_at: text,
+  capture_code: maybeText.describe("The operator must show it in one photo"),
   operator_id: maybeText,
   events: z
     .array(fields("event_id, kind, from_status, to_status, actor_type, actor_id, reason, created_at"))

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from "sharp";
 import exifReader from "exif-reader";
-import { differenceHash } from "./photo.hash";
+import { windowHashes } from "./photo.hash";
 
 /** The photo types HumanOps accepts, by what the bytes show (never by what the client claims). */
 export const ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
@@ -89,8 +89,8 @@ export interface PhotoCopies {
   width: number;
   height: number;
   capture: CaptureMetadata;
-  /** The perceptual hash of the picture (server/photos/photo.hash.ts). */
-  dhash: string;
+  /** The perceptual hashes of the picture's windows, the whole frame's first (server/photos/photo.hash.ts). */
+  hashes: string[];
 }
 
 /** A degrees/minutes/seconds triple with its hemisphere, as EXIF stores GPS coordinates. */
@@ -217,8 +217,8 @@ export class PhotoDecoder {
         const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82, mozjpeg: true }).toBuffer();
         const display = await shrink(this.open(data), DISPLAY_EDGE);
         // The thumbnail comes from the display copy: one full decode per photo.
-        const [thumbnail, dhash] = await Promise.all([shrink(sharp(display), THUMBNAIL_EDGE), differenceHash(display)]);
-        return { display, thumbnail, width: header.width, height: header.height, capture: readCapture(header.exif), dhash };
+        const [thumbnail, hashes] = await Promise.all([shrink(sharp(display), THUMBNAIL_EDGE), windowHashes(display)]);
+        return { display, thumbnail, width: header.width, height: header.height, capture: readCapture(header.exif), hashes };
       } catch {
         return undefined;
       }

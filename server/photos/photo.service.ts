@@ -71,7 +71,7 @@ export class PhotoService {
       this.store.put(em, photoKey(photoId, "thumbnail"), copies.thumbnail, "image/jpeg"),
     ]);
     const { takenAt, latitude, longitude } = copies.capture;
-    return { hasCopies: true, width: copies.width, height: copies.height, takenAt, latitude, longitude, dhash: copies.dhash };
+    return { hasCopies: true, width: copies.width, height: copies.height, takenAt, latitude, longitude, hashes: copies.hashes };
   }
 
   /** Removes what save() wrote for photos whose submission did not commit. */

@@ -3,7 +3,7 @@ import { Field, Int, ObjectType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 import { Task } from "../tasks/task.entity";
 import { Operator } from "../operators/operator.entity";
-import { hashBands } from "../photos/photo.hash";
+import { ProofPhotoHash } from "../photos/photo-hash.entity";
 
 /** One proof submission: the photos and notes of one attempt at a task. */
 @ObjectType()
@@ -44,8 +44,8 @@ export interface PhotoFacts {
   takenAt?: Date;
   latitude?: number;
   longitude?: number;
-  /** The perceptual hash (server/photos/photo.hash.ts), when the photo decodes. */
-  dhash?: string;
+  /** The perceptual hashes of the photo's windows (server/photos/photo.hash.ts; the first is the whole frame's), when it decodes. */
+  hashes?: string[];
 }
 
 /**
@@ -58,10 +58,6 @@ export interface PhotoFacts {
 @Entity({ tableName: "proof_photos" })
 @Index({ properties: ["proof"] })
 @Index({ properties: ["stored"] })
-@Index({ properties: ["dhashBand0"] })
-@Index({ properties: ["dhashBand1"] })
-@Index({ properties: ["dhashBand2"] })
-@Index({ properties: ["dhashBand3"] })
 export class ProofPhoto extends BaseEntity {
   @ManyToOne(() => Proof)
   proof: Proof;
@@ -113,22 +109,13 @@ export class ProofPhoto extends BaseEntity {
   @Property({ type: "double", nullable: true })
   longitude?: number;
 
-  /** The 64-bit dHash of the photo as 16 hex digits; null when it does not decode (or was stored before hashing). */
+  /** The 64-bit dHash of the whole photo as 16 hex digits; null when it does not decode (or was stored before hashing). */
   @Property({ type: "string", length: 16, nullable: true })
   dhash?: string;
 
-  /** The dHash's four 16-bit bands, indexed: a near-duplicate shares at least one (the Guardian's reuse check). */
-  @Property({ type: "integer", nullable: true })
-  dhashBand0?: number;
-
-  @Property({ type: "integer", nullable: true })
-  dhashBand1?: number;
-
-  @Property({ type: "integer", nullable: true })
-  dhashBand2?: number;
-
-  @Property({ type: "integer", nullable: true })
-  dhashBand3?: number;
+  /** Every window's hash, with its indexed bands (the Guardian's reuse check). */
+  @OneToMany(() => ProofPhotoHash, (hash) => hash.photo, { cascade: [Cascade.PERSIST] })
+  windowHashes = new Collection<ProofPhotoHash>(this);
 
   constructor(proof: Proof, position: number, contentType: string, byteSize: number, sha256: string) {
     super();
@@ -143,8 +130,12 @@ export class ProofPhoto extends BaseEntity {
   storedWith(facts: PhotoFacts): this {
     this.stored = true;
     this.data = null;
-    Object.assign(this, facts);
-    if (facts.dhash) [this.dhashBand0, this.dhashBand1, this.dhashBand2, this.dhashBand3] = hashBands(facts.dhash);
+    const { hashes, ...rest } = facts;
+    Object.assign(this, rest);
+    if (hashes?.length) {
+      this.dhash = hashes[0];
+      hashes.forEach((hash, window) => this.windowHashes.add(new ProofPhotoHash(this, window, hash)));
+    }
     return this;
   }
 }

@@ -18,6 +18,7 @@ export const TASK_SUMMARY_SELECTION = `
   reward { usd } fee { usd } total { usd }`;
 
 export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
+  captureCode
   operator { id }
   events { id kind fromStatus toStatus actorType actorId reason createdAt }
   proofs { attempt notes createdAt photos { position contentType byteSize sha256 width height takenAt distanceFromTaskM url(size: ORIGINAL) displayUrl: url(size: DISPLAY) thumbnailUrl: url(size: THUMBNAIL) } }
@@ -72,6 +73,7 @@ export interface GqlCheck {
 export type GqlOperatorTask = GqlTask<null>;
 
 export interface GqlTask<M extends AgentMoney = { usd: string }> extends GqlTaskSummary<M> {
+  captureCode: string | null;
   operator: { id: string } | null;
   events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
   proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: GqlProofPhoto[] }>;
@@ -150,6 +152,7 @@ export function presentTask<M extends AgentMoney>(task: GqlTask<M>) {
   const proof = task.proofs.at(-1);
   return {
     ...presentTaskSummary(task),
+    capture_code: task.captureCode,
     operator_id: task.operator?.id ?? null,
     events: task.events.map((event) => ({
       event_id: event.id,
@@ -284,7 +287,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
   ),
   GuardianCheck: object(
     {
-      name: { type: "string", enum: Object.values(CheckName), description: "What was checked: photos (enough, decodable), notes, location (EXIF GPS vs the task), time (EXIF capture vs acceptance and submission), reuse (perceptual hash vs every earlier proof), recapture (screenshot or editing signs), vision" },
+      name: { type: "string", enum: Object.values(CheckName), description: "What was checked: photos (enough, decodable), notes, location (EXIF GPS vs the task), time (EXIF capture vs acceptance and submission), reuse (perceptual hash vs every earlier proof), recapture (screenshot or editing signs), vision, capture_code (the code issued on acceptance, legible in a photo; read by the vision model)" },
       outcome: { type: "string", enum: Object.values(CheckOutcome) },
       detail: { type: "string" },
       photo: nullable({ type: "integer", minimum: 0, description: "The photo checked (its position); null for a check of the whole proof" }),
@@ -316,6 +319,11 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
   Task: object(
     {
       ...TASK_SUMMARY_PROPERTIES,
+      capture_code: {
+        ...nullable({ type: "string", pattern: "^[A-Z]{2}-\\d{4}$", examples: ["HX-4821"] }),
+        description:
+          "Issued on acceptance: the operator shows it (on paper or a screen) in one photo, binding the proof to this task, and a vision model checks it is legible. Only the task's agent and the operator holding it see it; null before acceptance",
+      },
       operator_id: nullable({ type: "string", format: "uuid" }),
       events: { type: "array", items: ref("TaskEvent"), description: "Every transition, and the escrow being funded on chain, oldest first" },
       proof: nullable(ref("ProofSummary")),

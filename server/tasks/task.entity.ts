@@ -122,6 +122,11 @@ export class Task extends BaseEntity {
   @Property({ type: "integer", version: true })
   version: number = 1;
 
+  /** Issued on each acceptance (capture-code.ts), shown to the task's agent and the operator holding it; null while open. */
+  @Index()
+  @Property({ type: "string", length: 16, nullable: true })
+  captureCode?: string | null;
+
   constructor(terms: TaskTerms) {
     super();
     this.agent = terms.agent;

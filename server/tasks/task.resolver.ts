@@ -9,6 +9,7 @@ import { Verification } from "../guardian/verification.entity";
 import { Location, Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
 import { TaskType } from "./task.enums";
+import { captureCodeRequirement } from "./capture-code";
 import { GeoPointInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
 import { AvailableTask, TaskConnection } from "./task.types";
 import type { Page } from "./task.service";
@@ -174,6 +175,21 @@ export class TaskResolver {
   @FieldResolver(() => Money, { nullable: true, description: "reward + fee: what the agent pays into escrow; null for operators" })
   total(@Root() task: Task, @Ctx() ctx: Context): Money | null {
     return agentOnly(ctx, task.totalUnits);
+  }
+
+  @FieldResolver(() => [String], { description: "What the proof must show; the operator holding the task also reads the capture code line (captureCode)" })
+  proofRequirements(@Root() task: Task, @Ctx() ctx: Context): string[] {
+    const code = mayReadProof(ctx, task) && ctx.principal?.kind === "operator" ? task.captureCode : null;
+    return code ? [...task.proofRequirements, captureCodeRequirement(code)] : task.proofRequirements;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Issued on acceptance, e.g. HX-4821: the operator shows it (on paper or a screen) in one photo, binding the proof to this task; a vision model checks it is legible. Only the task's agent and the operator holding it see it; null before acceptance",
+  })
+  captureCode(@Root() task: Task, @Ctx() ctx: Context): string | null {
+    return mayReadProof(ctx, task) ? (task.captureCode ?? null) : null;
   }
 
   @FieldResolver(() => Location)

@@ -24,6 +24,7 @@ import { SpendCaps } from "../agents/spend-caps";
 import { EscrowStatus } from "../escrow/escrow.entity";
 import { fraudSource } from "../testmode/fraud.source";
 import { Task } from "./task.entity";
+import { issueCaptureCode } from "./capture-code";
 import { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
@@ -313,6 +314,8 @@ export class TaskService {
       if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
+      // A new code on every acceptance: a photo showing an earlier holder's code is not this operator's.
+      task.captureCode = await issueCaptureCode(tx, task);
     });
   }
 
@@ -342,6 +345,7 @@ export class TaskService {
   reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string): void {
     transition(em, task, TaskStatus.POSTED, actor, reason);
     task.operator = undefined;
+    task.captureCode = null;
     operator.tasksReleased += 1;
     if (task.deadline.getTime() <= Date.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");

@@ -58,7 +58,8 @@ export async function scenarioProof(em: Em, photos: PhotoService, task: Task): P
   const [width, height] = task.testScenario === TestScenario.REVIEW ? [160, 120] : [1280, 960];
   const takenAt = new Date();
   const shots = Array.from({ length: count }, (_, i) =>
-    mockPhoto({ title: task.title, seed: `${task.id}:${task.attempts}:${i}`, lat: task.lat, lng: task.lng, takenAt, width, height }),
+    // The capture code is held up in the first photo, as the operator's requirements say.
+    mockPhoto({ title: task.title, seed: `${task.id}:${task.attempts}:${i}`, lat: task.lat, lng: task.lng, takenAt, width, height, captureCode: i === 0 ? (task.captureCode ?? undefined) : undefined }),
   );
   return { photos: (await Promise.all(shots)).map((data) => ({ data, contentType: "image/jpeg" })), notes };
 }

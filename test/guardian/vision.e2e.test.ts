@@ -32,7 +32,7 @@ for (const db of testDatabases()) {
         const score = Number(/\[score (\d+)\]/.exec(title)?.[1] ?? 95);
         return { score, met: score >= 90 };
       };
-      const env = { GUARDIAN_VISION_API_KEY: fake.apiKey, GUARDIAN_VISION_URL: fake.url, GUARDIAN_VISION_TIMEOUT_MS: "5000", LOG_LEVEL: "trace" };
+      const env = { GUARDIAN_VISION_API_KEY: fake.apiKey, GUARDIAN_VISION_URL: fake.url, GUARDIAN_VISION_TIMEOUT_MS: "5000", GUARDIAN_VISION_MAX_RETRIES: "0", LOG_LEVEL: "trace" };
       server = await startServer(db, env, createLogger("trace", logs));
       agent = await registerAgent(server.client);
     });

@@ -7,6 +7,7 @@ import { AnthropicVisionClient, VisionError } from "../../server/guardian/vision
 import { Verdict } from "../../server/guardian/verification.entity";
 import { ConfigError, loadConfig } from "../../server/config";
 import { FakeVision } from "../support/fake-vision";
+import { mockPhoto } from "../../server/testmode/mock-photo";
 
 const MODEL = "claude-sonnet-4-5";
 
@@ -39,7 +40,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
   let fake: FakeVision;
   const decoder = new PhotoDecoder(50, 2);
   let guardian: GuardianService;
-  const client = (apiKey = fake.apiKey, timeoutMs = 2_000) => new AnthropicVisionClient({ apiKey, baseUrl: fake.url, model: MODEL, timeoutMs });
+  const client = (apiKey = fake.apiKey, timeoutMs = 2_000) => new AnthropicVisionClient({ apiKey, baseUrl: fake.url, model: MODEL, timeoutMs, maxRetries: 0 });
 
   before(async () => {
     fake = await FakeVision.start();
@@ -145,7 +146,7 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     expect(unauthorized.message).not.to.include(wrongKey);
     expect(JSON.stringify(client(wrongKey)), "the key is not an enumerable field").not.to.include(wrongKey);
 
-    const unreachable = new AnthropicVisionClient({ apiKey: "k", baseUrl: "http://127.0.0.1:1", model: MODEL, timeoutMs: 1_000 });
+    const unreachable = new AnthropicVisionClient({ apiKey: "k", baseUrl: "http://127.0.0.1:1", model: MODEL, timeoutMs: 1_000, maxRetries: 0 });
     expect(await visionFailure(unreachable.assess(request))).to.include({ retryable: true });
   });
 
@@ -163,12 +164,61 @@ describe("Guardian vision model (Anthropic Messages API, against a local fake)",
     expect(result).to.include({ verdict: Verdict.REVIEW });
     expect(result.reasons.at(-1)).to.match(/vision check was unavailable .*401 authentication_error: invalid x-api-key.*a person must review this proof$/);
   });
+
+  describe("capture code", () => {
+    const CODE = "HX-4821";
+    const shot = (seed: string, captureCode?: string) => mockPhoto({ title: "Storefront", seed, lat: 30.2672, lng: -97.7431, takenAt: new Date(), captureCode });
+    const codeCheck = (result: { checks: Array<{ name: string; outcome: string; detail: string; photo?: number | null }> }) => result.checks.find((c) => c.name === "capture_code")!;
+
+    it("asks the model for the code in the platform's own words, with capture_code required by the forced tool's schema", async () => {
+      await guardian.score(proof({ photos: [await shot("asked", CODE)], proofRequirements: ["1 photo"], captureCode: CODE, notes: 'The capture code "ZZ-0000" is on the sign' }));
+      const [request] = fake.requests;
+      expect(request.captureCode, "named outside <untrusted_proof_data>, not the one in the notes").to.equal(CODE);
+      expect(request.body.tools[0].input_schema.required).to.include("capture_code");
+      expect(request.body.tools[0].input_schema.properties.capture_code.required).to.deep.equal(["visible", "photo", "reason"]);
+    });
+
+    it("passes when the model reads the code in a photo, and the proof is approved", async () => {
+      const result = await guardian.score(proof({ photos: [await shot("plain"), await shot("with code", CODE)], proofRequirements: ["2 photos"], captureCode: CODE }));
+      expect(codeCheck(result)).to.include({ outcome: "PASS", photo: 1 });
+      expect(codeCheck(result).detail).to.match(/^capture code HX-4821 is visible and legible in photo 2/);
+      expect(result).to.include({ verdict: Verdict.APPROVE, score: 95 });
+    });
+
+    it("fails when no photo shows it (or shows another task's code): the model's 95 is held at 89, so a person decides", async () => {
+      for (const photos of [[await shot("no code")], [await shot("other code", "AC-1234")]]) {
+        const result = await guardian.score(proof({ photos, proofRequirements: ["1 photo"], captureCode: CODE }));
+        expect(codeCheck(result).outcome).to.equal("FAIL");
+        expect(result).to.include({ verdict: Verdict.REVIEW, score: 89 });
+        expect(result.reasons).to.include("capped at 89: the capture code was not seen, so nothing ties the photos to this task; a person decides");
+      }
+    });
+
+    it("reads what the test told the fake a photo shows (by its bytes); an answer outside the schema sends the proof to review, the code unchecked", async () => {
+      const photo = jpegPhoto();
+      fake.showCode(photo, CODE);
+      expect(codeCheck(await guardian.score(proof({ photos: [photo], proofRequirements: ["1 photo"], captureCode: CODE }))).outcome).to.equal("PASS");
+      fake.reply = () => ({ malformed: true });
+      const result = await guardian.score(proof({ photos: [photo], proofRequirements: ["1 photo"], captureCode: CODE }));
+      expect(result.verdict).to.equal(Verdict.REVIEW);
+      expect(codeCheck(result)).to.include({ outcome: "SKIPPED", detail: "capture code HX-4821 not checked: the vision check was unavailable" });
+    });
+
+    it("is SKIPPED, saying why, without a vision model or without a code", async () => {
+      const offline = new GuardianService({ approveAt: 90, rejectBelow: 50 }, decoder);
+      const result = await offline.score(proof({ photos: [await shot("offline", CODE)], proofRequirements: ["1 photo"], captureCode: CODE }));
+      expect(codeCheck(result)).to.include({ outcome: "SKIPPED", detail: "capture code HX-4821 not checked: no vision model is configured to read it" });
+      const legacy = await guardian.score(proof({ photos: [await shot("legacy")], proofRequirements: ["1 photo"] }));
+      expect(codeCheck(legacy)).to.include({ outcome: "SKIPPED", detail: "the task has no capture code (it was accepted before codes were issued)" });
+      expect(legacy.verdict).to.equal(Verdict.APPROVE);
+    });
+  });
 });
 
 describe("Guardian vision configuration", () => {
   it("is off without GUARDIAN_VISION_API_KEY, and otherwise defaults to Anthropic's API with a current model", () => {
     expect(loadConfig({}).guardian.vision).to.equal(undefined);
-    expect(loadConfig({ GUARDIAN_VISION_API_KEY: "sk-ant-x" }).guardian.vision).to.deep.equal({ apiKey: "sk-ant-x", url: "https://api.anthropic.com", model: MODEL, timeoutMs: 60_000 });
+    expect(loadConfig({ GUARDIAN_VISION_API_KEY: "sk-ant-x" }).guardian.vision).to.deep.equal({ apiKey: "sk-ant-x", url: "https://api.anthropic.com", model: MODEL, timeoutMs: 60_000, maxRetries: 2 });
   });
 
   it("names each bad variable and its rule", () => {

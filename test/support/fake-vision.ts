@@ -1,20 +1,29 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
 /**
  * A local stand-in for the Anthropic Messages API, for tests only: a real
  * HTTP server on 127.0.0.1 that speaks the vendor's protocol. POST
- * /v1/messages with `x-api-key` and `anthropic-version` headers (401
+ * /v1/messages with the key (`x-api-key`, or `Authorization: Bearer` as the
+ * official SDK sends it) and an `anthropic-version` header (401
  * authentication_error / 400 invalid_request_error otherwise, in the API's
  * `{type:"error", error:{type, message}}` shape, with a `request-id`
  * header); image blocks must be base64 of the media type they claim; a
  * forced `tool_choice` must name a defined tool. It answers a `tool_use`
  * block of that tool with `stop_reason: "tool_use"`, or a scripted failure.
+ *
+ * It cannot read pixels, so what it "sees" of a capture code is told to it:
+ * a photo shows a code when the test registered its bytes (`showCode`, by
+ * SHA-256 of the image block as sent), or when the image carries the marker
+ * the mock operator's camera writes in EXIF ImageDescription ("Shows capture
+ * code HX-4821 on paper", server/testmode/mock-photo.ts). The code looked
+ * for is the one the request's instructions name; when the tool's schema
+ * asks for `capture_code`, the answer has it.
  */
 export type FakeVisionReply =
-  /** A score_proof call: every requirement of the request, met unless `met` says otherwise. */
-  | { score: number; met?: boolean; summary?: string }
+  /** A score_proof call: every requirement of the request, met unless `met` says otherwise; `codeVisible` overrides what the fake sees of the capture code. */
+  | { score: number; met?: boolean; summary?: string; codeVisible?: boolean }
   /** 529 overloaded_error, 500 api_error, 429 rate_limit_error. */
   | { error: "overloaded" | "server" | "rate_limited" }
   /** Never answers: the client's timeout must end the request. */
@@ -30,7 +39,13 @@ export interface ReceivedVisionRequest {
   text: string;
   /** The JSON inside <untrusted_proof_data>, parsed. */
   data: any;
+  /** The capture code the instructions (outside the untrusted block) ask the model to look for. */
+  captureCode?: string;
+  /** Per image block, the capture code it shows (see FakeVision.showCode), if any. */
+  codesShown: Array<string | undefined>;
 }
+
+const CODE_MARKER = /Shows capture code ([A-Z]{2}-\d{4})/;
 
 const MEDIA_SIGNATURES: Record<string, (b: Buffer) => boolean> = {
   "image/png": (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
@@ -57,6 +72,7 @@ export class FakeVision {
   /** How to answer a valid request (default: score 95). */
   reply: (request: ReceivedVisionRequest) => FakeVisionReply = () => ({ score: 95 });
   private requestCount = 0;
+  private readonly codes = new Map<string, string>();
 
   private constructor(private readonly server: http.Server) {}
 
@@ -66,6 +82,11 @@ export class FakeVision {
     server.on("request", (req, res) => void fake.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return fake;
+  }
+
+  /** From now on, an image block with exactly these bytes shows `code` legibly. */
+  showCode(image: Buffer, code: string): void {
+    this.codes.set(createHash("sha256").update(image).digest("hex"), code);
   }
 
   get url(): string {
@@ -83,7 +104,9 @@ export class FakeVision {
     res.setHeader("request-id", `req_fake_${++this.requestCount}`);
     try {
       if (req.method !== "POST" || req.url !== "/v1/messages") throw new ApiError(404, "not_found_error", "Not found");
-      if (req.headers["x-api-key"] !== this.apiKey || this.revoked) throw new ApiError(401, "authentication_error", "invalid x-api-key");
+      // The key comes as x-api-key (the HTTP docs) or as a bearer token (what the official SDK 1.x sends).
+      const key = req.headers["x-api-key"] ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+      if (key !== this.apiKey || this.revoked) throw new ApiError(401, "authentication_error", "invalid x-api-key");
       if (!req.headers["anthropic-version"]) throw new ApiError(400, "invalid_request_error", "anthropic-version: header is required");
       if (!String(req.headers["content-type"]).startsWith("application/json")) throw new ApiError(400, "invalid_request_error", "content-type: must be application/json");
       const request = this.parse(Buffer.concat(chunks).toString("utf8"));
@@ -146,16 +169,28 @@ export class FakeVision {
     }
     const text = texts.join("\n");
     const match = /<untrusted_proof_data>\n([\s\S]*?)\n<\/untrusted_proof_data>/.exec(text);
-    return { body, images, text, data: match ? JSON.parse(match[1]) : undefined };
+    const outside = match ? text.replace(match[0], "") : text;
+    const captureCode = /capture code "([^"]+)"/.exec(outside)?.[1];
+    const codesShown = images.map(({ bytes }) => this.codes.get(createHash("sha256").update(bytes).digest("hex")) ?? CODE_MARKER.exec(bytes.toString("latin1"))?.[1]);
+    return { body, images, text, data: match ? JSON.parse(match[1]) : undefined, captureCode, codesShown };
   }
 
-  private scoreInput(request: ReceivedVisionRequest, reply: { score: number; met?: boolean; summary?: string }) {
+  private scoreInput(request: ReceivedVisionRequest, reply: { score: number; met?: boolean; summary?: string; codeVisible?: boolean }) {
     const requirements: string[] = request.data?.task?.proof_requirements ?? [];
-    return {
+    const input: Record<string, unknown> = {
       requirements: requirements.map((requirement) => ({ requirement, met: reply.met ?? true, reason: reply.met === false ? `not visible in the ${request.images.length} photo(s)` : "clearly visible" })),
       score: reply.score,
       summary: reply.summary ?? `The fake model scored ${request.images.length} photo(s) at ${reply.score}.`,
     };
+    const tool = (request.body.tools as any[]).find((t) => t.name === request.body.tool_choice?.name);
+    if (tool?.input_schema?.properties?.capture_code) {
+      const index = request.codesShown.findIndex((code) => code !== undefined && code === request.captureCode);
+      const visible = reply.codeVisible ?? index >= 0;
+      input.capture_code = visible
+        ? { visible: true, photo: index >= 0 ? index + 1 : 1, reason: `read "${request.captureCode}" on a sheet of paper` }
+        : { visible: false, photo: null, reason: request.codesShown.some(Boolean) ? `a code reads "${request.codesShown.find(Boolean)}", not "${request.captureCode}"` : "no code is visible in any photo" };
+    }
+    return input;
   }
 
   private send(res: http.ServerResponse, status: number, body: unknown): void {

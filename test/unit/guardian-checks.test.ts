@@ -27,7 +27,7 @@ describe("Guardian checks", () => {
   it("passes a photo taken at the task's point between acceptance and submission, every check recorded", async () => {
     const result = await score([await shot("good")]);
     expect(result).to.include({ score: 100, verdict: Verdict.APPROVE });
-    expect(result.checks.map((c) => `${c.name}:${c.outcome}`)).to.deep.equal(["photos:PASS", "location:PASS", "time:PASS", "reuse:SKIPPED", "recapture:PASS", "vision:SKIPPED"]);
+    expect(result.checks.map((c) => `${c.name}:${c.outcome}`)).to.deep.equal(["photos:PASS", "location:PASS", "time:PASS", "reuse:SKIPPED", "recapture:PASS", "vision:SKIPPED", "capture_code:SKIPPED"]);
     expect(outcome(result, "location").detail).to.match(/^taken 0 m from the task's location/);
   });
 

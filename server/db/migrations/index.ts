@@ -10,6 +10,8 @@ import { Migration20261202010000OperatorTasks } from "./Migration20261202010000O
 import { Migration20261202030000ChainBindings } from "./Migration20261202030000ChainBindings";
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
 import { Migration20261202050000GuardianChecks } from "./Migration20261202050000GuardianChecks";
+import { Migration20261202060000CaptureCode } from "./Migration20261202060000CaptureCode";
+import { Migration20261202060100PhotoWindowHashes } from "./Migration20261202060100PhotoWindowHashes";
 import { Migration20261202070000WebhookSignatureSchemes } from "./Migration20261202070000WebhookSignatureSchemes";
 import { Migration20261202080000BrowserSessions } from "./Migration20261202080000BrowserSessions";
 
@@ -27,6 +29,8 @@ export const MIGRATIONS = [
   { name: "Migration20261202030000ChainBindings", class: Migration20261202030000ChainBindings },
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
   { name: "Migration20261202050000GuardianChecks", class: Migration20261202050000GuardianChecks },
+  { name: "Migration20261202060000CaptureCode", class: Migration20261202060000CaptureCode },
+  { name: "Migration20261202060100PhotoWindowHashes", class: Migration20261202060100PhotoWindowHashes },
   { name: "Migration20261202070000WebhookSignatureSchemes", class: Migration20261202070000WebhookSignatureSchemes },
   { name: "Migration20261202080000BrowserSessions", class: Migration20261202080000BrowserSessions },
 ];

@@ -133,6 +133,7 @@ export function toolScenarios(context: () => ScenarioContext): void {
     expect(checked.verification.checks.find((c: any) => c.name === "reuse" && c.photo === 0), "the Guardian's checks, one by one").to.include({ outcome: "PASS" });
     expect(checked.proof.photos).to.have.length(2);
     expect(checked.operator_id).to.be.a("string");
+    expect(checked.capture_code, "the code the mock operator was given (and held up in its first photo)").to.match(/^[A-Z]{2}-\d{4}$/);
     const { next_step: _nextStep, ...shown } = checked;
     const rest = await fetch(`${context().server.url}/api/v1/tasks/${posted.task_id}`, { headers: { "X-API-Key": configuredKeys[0] } });
     expect(unsigned(shown), "the same task over MCP as over REST").to.deep.equal(unsigned((await rest.json()) as Record<string, any>));

@@ -13,7 +13,7 @@ export const WebhookSchema = z.object({
   event_types: z.array(z.string()),
   status: z.string().describe("ACTIVE or DISABLED"),
   task_id: z.string().nullable().describe("Set for a task's own callback URL"),
-  signature_scheme: z.string().describe("STANDARD (Standard Webhooks) or LEGACY (deprecated)"),
+  signature_scheme: z.string().describe("STANDARD or LEGACY (deprecated)"),
   secret_fingerprint: z.string(),
   disabled_reason: z.string().nullable(),
 });

@@ -38,7 +38,7 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
           .describe("Test keys only: the branch the mock operator walks (MANUAL: none)"),
         idempotency_key: z.string().optional().describe("Retrying with the same key returns the first task instead of posting twice"),
         callback_url: z.string().optional().describe("Gets this task's events as signed webhooks"),
-        callback_secret: z.string().optional().describe("Required with callback_url: its signing secret, whsec_<base64 of 24-64 bytes> (Standard Webhooks)"),
+        callback_secret: z.string().optional().describe("Required with callback_url: whsec_<base64 of 24-64 bytes>"),
       },
       outputSchema: TaskStepSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

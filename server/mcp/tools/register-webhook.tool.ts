@@ -26,7 +26,7 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
           .array(z.enum(WEBHOOK_EVENT_TYPES as [string, ...string[]]))
           .optional()
           .describe("Default task.status_changed: every transition"),
-        secret: z.string().optional().describe("whsec_<base64 of 24-64 bytes>; by default one is generated"),
+        secret: z.string().optional().describe("whsec_<base64 of 24-64 bytes>; generated if left out"),
         description: z.string().optional().describe('What the endpoint is for, shown in list_webhooks, e.g. "payouts"; at most 500 characters'),
         idempotency_key: z.string().optional().describe("Retrying with the same key returns the first endpoint"),
       },

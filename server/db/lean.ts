@@ -41,6 +41,8 @@ export function leanStatement(name: string, sql: string): LeanStatement {
  */
 export async function leanRows<T>(em: Em, statement: LeanStatement, params: unknown[]): Promise<T[] | undefined> {
   if (em.getTransactionContext()) return undefined;
+  // Seen by the ORM's query hook like its own statements (what tests count; it may not rewrite a prepared statement).
+  em.config.get("onQuery")(statement.sqlite, params);
   const knex = em.getConnection().getKnex() as Knex & { client: { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> } };
   const client = knex.client;
   const connection = await client.acquireConnection();

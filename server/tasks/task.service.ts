@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { raw, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
+import { leanRows, leanStatement } from "../db/lean";
+import { raw, wrap, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
@@ -465,7 +466,7 @@ export class TaskService {
   // ── shared ────────────────────────────────────────────────────────────────
 
   async find(em: Em, taskId: string): Promise<Task> {
-    const task = /^[0-9a-f-]{36}$/i.test(taskId) ? await em.findOne(Task, taskId) : null;
+    const task = /^[0-9a-f-]{36}$/i.test(taskId) ? await findTask(em, taskId) : null;
     if (!task) throw new NotFoundError("task", taskId);
     return task;
   }
@@ -515,4 +516,15 @@ export class TaskService {
     }
     return existing;
   }
+}
+
+const TASK_BY_ID = leanStatement("task_by_id", "select * from tasks where id = ?");
+
+/** A task by id as em.findOne reads it (the identity map first), through a prepared statement outside transactions. */
+async function findTask(em: Em, taskId: string): Promise<Task | null> {
+  const known = em.getUnitOfWork().getById<Task>(Task.name, taskId);
+  if (known && wrap(known).isInitialized()) return known;
+  const rows = await leanRows<Record<string, unknown>>(em, TASK_BY_ID, [taskId]);
+  if (!rows) return em.findOne(Task, taskId);
+  return rows[0] ? em.map(Task, rows[0]) : null;
 }

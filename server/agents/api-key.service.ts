@@ -42,12 +42,13 @@ export class ApiKeyService {
   private readonly callers: CallerCache;
   private channel?: RevocationChannel;
 
-  /** `cacheMs`: how long a resolved caller is trusted without asking the database (0: never cached). */
+  /** `cacheMs`: how long a resolved caller is trusted without asking the database (0: never cached); `now`: the cache's clock. */
   constructor(
     private readonly pepper: string,
     cacheMs = 0,
+    now: () => number = Date.now,
   ) {
-    this.callers = new CallerCache(cacheMs);
+    this.callers = new CallerCache(cacheMs, now);
   }
 
   /** Revocations made here are announced on `channel`, and those heard on it end this replica's trust in the key at once. */

@@ -2,6 +2,10 @@ import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, restTaskBody } from "../support/rest-client";
+import { Mode } from "../../server/common/mode";
+import { TaskStatus } from "../../server/tasks/task.enums";
+import type { Page } from "../../server/tasks/task.service";
+import type { Task } from "../../server/tasks/task.entity";
 
 /** Everything a full read shows, but the photo URLs (signed anew on each read). */
 const FULL = `id status attempts updatedAt operator { id }
@@ -77,6 +81,30 @@ for (const db of testDatabases()) {
       const other = await rest.registerAgent("stranger");
       const res = await rest.get(`/tasks/${taskId}`, other.apiKey);
       expect(res.status).to.equal(404);
+    });
+
+    it("lists pages through prepared statements exactly as the ORM reads them: first page, cursor, offset, filters", async () => {
+      const lister = await rest.registerAgent("lister");
+      for (let i = 0; i < 3; i++) expect((await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL", title: `page ${i}` }), lister.apiKey)).status).to.equal(201);
+      const principal = { kind: "agent" as const, agentId: lister.id, mode: Mode.TEST, keyId: "unused" };
+      const tasks = server.app.services.tasks;
+      const shown = (page: Page<Task>) => ({ ids: page.nodes.map((task) => task.id), totalCount: page.totalCount, hasNextPage: page.hasNextPage, endCursor: page.endCursor });
+      // Inside a transaction the service reads through the ORM: the reference.
+      const both = async (read: (em: typeof server.app.orm.em) => Promise<Page<Task>>) => {
+        const lean = shown(await read(server.app.orm.em.fork()));
+        const orm = shown(await server.app.orm.em.fork().transactional((tx) => read(tx)));
+        expect(lean).to.deep.equal(orm);
+        return lean;
+      };
+      const first = await both((em) => tasks.list(em, principal, {}, 2));
+      expect(first.ids).to.have.length(2);
+      expect(first).to.include({ totalCount: 3, hasNextPage: true });
+      const next = await both((em) => tasks.list(em, principal, {}, 2, first.endCursor));
+      expect(next.ids).to.have.length(1);
+      expect(next.hasNextPage).to.equal(false);
+      expect(await both((em) => tasks.list(em, principal, {}, 2, undefined, 1))).to.include({ totalCount: 3 });
+      expect((await both((em) => tasks.list(em, principal, { status: TaskStatus.PAID }, 5))).totalCount).to.equal(0);
+      expect((await both((em) => tasks.list(em, principal, { status: TaskStatus.POSTED }, 5))).ids).to.have.members([...first.ids, ...next.ids]);
     });
   });
 }

@@ -23,13 +23,14 @@ for (const db of testDatabases()) {
 
     before(async () => {
       // Background work polls rarely (commits still wake it), so what is counted below is the request's own SQL.
-      server = await startServer(db, { WORKER_POLL_MS: "60000", LIVE_POLL_MS: "60000", WEBHOOK_POLL_MS: "60000", CHAIN_POLL_MS: "60000", CHAIN_RECONCILE_MS: "3600000" });
+      // The chain is still polled as usual: a receipt is only found by polling.
+      server = await startServer(db, { WORKER_POLL_MS: "60000", LIVE_POLL_MS: "60000", WEBHOOK_POLL_MS: "60000", CHAIN_RECONCILE_MS: "3600000" });
       rest = await RestClient.connect(server.url);
       agent = await rest.registerAgent("reader");
       const created = await rest.post("/tasks", restTaskBody(), agent.apiKey);
       taskId = created.body.task_id;
       // Paid: every part a read shows exists (events, proof with photos, verification, released escrow, operator).
-      await rest.waitForStatus(agent.apiKey, taskId, ["PAID"]);
+      await rest.waitForStatus(agent.apiKey, taskId, ["PAID"], 30_000);
       await server.app.escrow.idle();
     });
     after(() => server.stop());

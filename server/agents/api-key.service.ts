@@ -41,6 +41,7 @@ export interface RevocationChannel {
 export class ApiKeyService {
   private readonly callers: CallerCache;
   private channel?: RevocationChannel;
+  private readonly revocationListeners: Array<(keyId: string | null) => void> = [];
 
   /** `cacheMs`: how long a resolved caller is trusted without asking the database (0: never cached); `now`: the cache's clock. */
   constructor(
@@ -54,7 +55,20 @@ export class ApiKeyService {
   /** Revocations made here are announced on `channel`, and those heard on it end this replica's trust in the key at once. */
   shareRevocations(channel: RevocationChannel): void {
     this.channel = channel;
-    channel.onRevocation((keyId) => (keyId === null ? this.callers.forgetAll() : this.callers.forget(keyId)));
+    channel.onRevocation((keyId) => {
+      if (keyId === null) this.callers.forgetAll();
+      else this.callers.forget(keyId);
+      this.revoked(keyId);
+    });
+  }
+
+  /** Called on every revocation made here or heard from another replica (`null`: some may have been missed), e.g. to close the key's connections. */
+  onRevocation(listener: (keyId: string | null) => void): void {
+    this.revocationListeners.push(listener);
+  }
+
+  private revoked(keyId: string | null): void {
+    for (const listener of this.revocationListeners) listener(keyId);
   }
 
   hash(plaintext: string): string {
@@ -83,7 +97,9 @@ export class ApiKeyService {
   async revoke(em: Em, keyId: string): Promise<void> {
     this.callers.forget(keyId);
     await em.nativeUpdate(ApiKey, { id: keyId, revokedAt: null }, { revokedAt: new Date() });
-    this.channel?.announceRevocation(keyId);
+    // Over Redis this replica hears its own notice; without it (no channel, or the in-process bus) it tells its listeners itself.
+    if (this.channel) this.channel.announceRevocation(keyId);
+    else this.revoked(keyId);
   }
 
   private async lookUp(em: Em, hash: string): Promise<Principal> {

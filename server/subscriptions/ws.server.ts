@@ -45,7 +45,8 @@ export function apiKeyFromConnectionParams(params: Readonly<Record<string, unkno
  * graphql-ws on the HTTP server's /graphql path (the WebSocket upgrade of
  * the same URL Apollo serves). A connection must authenticate in
  * connection_init: no key closes it with 4401, a bad or revoked key with
- * 4403. Open connections' keys are re-checked every `keyRecheckMs`, and a
+ * 4403. Open connections' keys are re-checked every `keyRecheckMs`, and at
+ * once when a revocation is made here or heard from another replica; a
  * connection whose key was revoked is closed, which ends its subscriptions.
  * Each operation gets its own Context (and EntityManager fork).
  */
@@ -135,6 +136,23 @@ export function mountSubscriptions(options: {
   };
   const timer = setInterval(() => recheck().catch((err: unknown) => log.error({ err }, "re-checking WebSocket API keys failed")), options.keyRecheckMs);
   timer.unref();
+  // A revocation made here or heard from another replica closes the key's connections at once; a burst of them is one more check.
+  let rechecking: Promise<void> | undefined;
+  let again = false;
+  keys.onRevocation(() => {
+    if (sockets.size === 0) return;
+    if (rechecking) {
+      again = true;
+      return;
+    }
+    rechecking = (async () => {
+      do {
+        again = false;
+        await recheck().catch((err: unknown) => log.error({ err }, "re-checking WebSocket API keys after a revocation failed"));
+      } while (again);
+      rechecking = undefined;
+    })();
+  });
 
   return {
     get connectionCount() {

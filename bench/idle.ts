@@ -16,6 +16,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Session } from "node:inspector/promises";
 import { loadConfig } from "../server/config";
+import { report } from "./support/report";
 import { createApp } from "../server/app";
 import { Task } from "../server/tasks/task.entity";
 import { TaskStatus } from "../server/tasks/task.enums";
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
 
     console.log(`idle benchmark: ${elapsed.toFixed(1)} s quiet, ${config.database.kind}, local chain in process, production polling defaults`);
     console.log(`\n| measure | idle |\n|---|---:|\n| CPU | ${cpuMsPerSecond.toFixed(1)} ms per s |\n| SQL statements | ${(statements / elapsed).toFixed(1)} per s |`);
+    report({ cpuMsPerSecond, statementsPerSecond: statements / elapsed });
     const top = [...counted.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
     if (top.length) console.log(`\nmost frequent statements (per s):\n${top.map(([sql, n]) => `  ${(n / elapsed).toFixed(2)}  ${sql}`).join("\n")}`);
   } finally {

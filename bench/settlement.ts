@@ -20,6 +20,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Wallet } from "ethers";
 import { loadConfig } from "../server/config";
+import { report } from "./support/report";
 import { createApp, type HumanOps } from "../server/app";
 import { Mode } from "../server/common/mode";
 import type { Chain } from "../server/chain/chains";
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
     console.log(`\nSQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
+    report({ tasksPerSecond: settled.perSecond, transfersPerSecond: baseline, ratio: settled.perSecond / baseline, statementsPerTask: settled.statementsPerTask, balanced });
     if (!balanced) process.exitCode = 1;
   } finally {
     await app.stop();

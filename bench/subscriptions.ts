@@ -21,6 +21,7 @@ import { performance } from "node:perf_hooks";
 import WebSocket, { WebSocketServer } from "ws";
 import { createClient, type Client } from "graphql-ws";
 import { graphqlRequest as request } from "./support/graphql-request";
+import { report as reportFigures } from "./support/report";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -292,6 +293,12 @@ function report(results: [PhaseResult, PhaseResult]): void {
   console.log(
     `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(results[0].perConnection.heapUsed, results[1].perConnection.heapUsed).padStart(10)} ${ratio(results[0].perConnection.rss, results[1].perConnection.rss).padStart(10)}`,
   );
+  reportFigures({
+    subscribers: SUBSCRIBERS,
+    p99: { graphqlWs: gql.p99, ws: ws.p99, ratio: gql.p99 / ws.p99 },
+    heapPerConnection: { graphqlWs: results[0].perConnection.heapUsed, ws: results[1].perConnection.heapUsed },
+    connect: { graphqlWs: results[0].connectMs, ws: results[1].connectMs, ratio: results[0].connectMs / results[1].connectMs },
+  });
   console.log("\nLatency: from causing the update to each client holding it (graphql-ws: postTask commit, relay, per-subscriber execution, send).");
 }
 

@@ -93,6 +93,13 @@ export interface Config {
   };
   /** Server-side secret mixed into API key hashes; keys are unusable without it. */
   apiKeyPepper: string;
+  /**
+   * How long a replica trusts the caller it resolved from a key without
+   * asking the database again (0: every request asks). A revocation reaches
+   * the other replicas over Redis at once; this bounds it when Redis is absent
+   * or a notice is lost.
+   */
+  apiKeyCacheMs: number;
   /** Where each mode's money settles (server/chain/chain.config.ts). */
   chain: ChainSettings;
   /** Caps on the live money an agent may commit. */
@@ -216,6 +223,7 @@ const EnvSchema = z
     WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
     WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     API_KEY_PEPPER: z.string().min(16, "must be at least 16 characters").optional(),
+    API_KEY_CACHE_MS: int(0, 60_000).default(5_000),
     SPEND_CAP_TASK_USD: usd.prefault("1000"),
     SPEND_CAP_DAY_USD: usd.prefault("5000"),
     NEW_ACCOUNT_DAYS: int(0, 365).default(7),
@@ -336,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowLoopbackInTestMode: (e.WEBHOOK_ALLOW_LOOPBACK_IN_TEST_MODE ?? String(e.NODE_ENV !== "production")) === "true",
     },
     apiKeyPepper: e.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER,
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
     chain: chain.settings,
     spendCaps: {
       perTaskUnits: e.SPEND_CAP_TASK_USD,

@@ -58,7 +58,7 @@ function visionModel(config: Config): AnthropicVisionClient | undefined {
 }
 
 export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger): Services {
-  const keys = new ApiKeyService(config.apiKeyPepper);
+  const keys = new ApiKeyService(config.apiKeyPepper, config.apiKeyCacheMs);
   const ledger = new LedgerService();
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);

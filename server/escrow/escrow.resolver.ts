@@ -1,3 +1,4 @@
+import { partsRead } from "../tasks/task-parts";
 import { Ctx, Field, FieldResolver, Int, ObjectType, Resolver, Root, registerEnumType } from "type-graphql";
 import type { Context } from "../graphql/context";
 import { Money } from "../graphql/money.type";
@@ -60,7 +61,8 @@ export class TaskEscrow {
 export class EscrowResolver {
   @FieldResolver(() => TaskEscrow, { nullable: true, description: "The task's on-chain escrow; null only for a task posted before settlement moved on chain and not yet given one" })
   async escrow(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEscrow | null> {
-    const snapshot = await ctx.services.escrow.snapshot(ctx.em, task.id);
+    const read = partsRead(ctx.em, task.id);
+    const snapshot = read ? read.escrow && ctx.services.escrow.snapshotOf(read.escrow, read.settling) : await ctx.services.escrow.snapshot(ctx.em, task.id);
     if (!snapshot) return null;
     const { escrow, chain, status } = snapshot;
     const latest = escrow.releaseTxHash ?? escrow.refundTxHash ?? escrow.fundTxHash;

@@ -130,11 +130,17 @@ export class EscrowService implements TaskSettlement {
   async snapshot(em: Em, taskId: string): Promise<EscrowSnapshot | null> {
     const escrow = await em.findOne(Escrow, { task: taskId });
     if (!escrow) return null;
+    const open = escrow.status === EscrowStatus.FUNDED || escrow.status === EscrowStatus.FUNDING;
+    const settlement = open ? await em.findOne(ChainTx, { intentKey: Intents.settle(taskId), status: { $in: [...OPEN_TX_STATUSES] } }, { fields: ["kind"] }) : null;
+    return this.snapshotOf(escrow, settlement?.kind ?? null);
+  }
+
+  /** The snapshot of an escrow already read, with the kind of its open release or refund (`settling`), if any. */
+  snapshotOf(escrow: Escrow, settling: ChainTxKind | null): EscrowSnapshot {
     let status = escrow.status as unknown as EscrowViewStatus;
     if (escrow.status === EscrowStatus.FUNDED || escrow.status === EscrowStatus.FUNDING) {
-      const settlement = await em.findOne(ChainTx, { intentKey: Intents.settle(taskId), status: { $in: [...OPEN_TX_STATUSES] } }, { fields: ["kind"] });
-      if (settlement?.kind === ChainTxKind.RELEASE) status = EscrowViewStatus.RELEASING;
-      if (settlement?.kind === ChainTxKind.REFUND) status = EscrowViewStatus.REFUNDING;
+      if (settling === ChainTxKind.RELEASE) status = EscrowViewStatus.RELEASING;
+      if (settling === ChainTxKind.REFUND) status = EscrowViewStatus.REFUNDING;
     }
     return { status, chain: this.chains.byKey(escrow.chainKey), escrow };
   }

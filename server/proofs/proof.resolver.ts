@@ -7,12 +7,13 @@ import { PhotoService } from "../photos/photo.service";
 import { Proof, ProofPhoto } from "./proof.entity";
 import { listOf } from "../graphql/query-budget";
 import { MAX_PHOTOS_PER_PROOF } from "../tasks/task.limits";
+import { photosRead } from "../tasks/task-parts";
 
 @Resolver(() => Proof)
 export class ProofResolver {
   @FieldResolver(() => [ProofPhoto], { description: `The photos, in upload order: at most MAX_PHOTOS_PER_PROOF (${MAX_PHOTOS_PER_PROOF} at most).`, complexity: listOf(MAX_PHOTOS_PER_PROOF) })
   async photos(@Root() proof: Proof, @Ctx() ctx: Context): Promise<ProofPhoto[]> {
-    return ctx.em.find(ProofPhoto, { proof: proof.id }, { orderBy: { position: "asc" } });
+    return photosRead(ctx.em, proof.id) ?? ctx.em.find(ProofPhoto, { proof: proof.id }, { orderBy: { position: "asc" } });
   }
 
   @FieldResolver(() => Verification, { nullable: true, description: "The Guardian's score of this submission" })

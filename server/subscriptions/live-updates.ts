@@ -31,6 +31,8 @@ export async function createLiveUpdates(deps: {
 }): Promise<LiveUpdates> {
   const { orm, config, services, log } = deps;
   const bus = await createClusterBus(config.redisUrl, deps.deploymentId, log);
+  // The same bus carries API key revocations, so every replica's cache of callers drops a revoked key at once.
+  services.keys.shareRevocations(bus);
   const relay = new EventRelay(orm, services.live, bus, config.live, log);
   orm.em.getEventManager().registerSubscriber(relay.commitHook());
   const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, sessions: services.sessions, allowedOrigins: config.web.allowedOrigins, keyRecheckMs: config.live.keyRecheckMs });

@@ -5,6 +5,7 @@ import type { Logger } from "../common/logger";
 
 /** The channel for one deployment (server/db/deployment.entity.ts): deployments sharing a Redis never hear each other. */
 const logAdvanced = (deploymentId: string) => `humanops:${deploymentId}:task-events:advanced` as const;
+const keyRevoked = (deploymentId: string) => `humanops:${deploymentId}:api-keys:revoked` as const;
 
 type BusTopics = Record<string, [{ position: string }]>;
 
@@ -18,6 +19,14 @@ type BusTopics = Record<string, [{ position: string }]>;
 export interface ClusterBus {
   announce(position: string): void;
   onAnnouncement(listener: (position: string) => void): void;
+  /**
+   * Tells every replica that an API key was revoked, so each stops trusting
+   * the caller it cached for it (server/agents/caller-cache.ts). Heard by the
+   * announcer too; without Redis only by it.
+   */
+  announceRevocation(keyId: string): void;
+  /** `null` after Redis was away: notices sent meanwhile are lost, so every cached key is in doubt. */
+  onRevocation(listener: (keyId: string | null) => void): void;
   close(): Promise<void>;
 }
 
@@ -29,11 +38,14 @@ const STARTUP_WAIT_MS = 5_000;
  * while Redis is away waits for it to come back (ioredis re-subscribes on
  * reconnect), and the outage is logged once, not on every retry.
  */
-function redisClient(url: string, log: Logger): Redis {
+function redisClient(url: string, log: Logger, onBack?: () => void): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: null });
   let healthy = true;
   client.on("ready", () => {
-    if (!healthy) log.info("Redis is reachable again; live updates from other replicas are immediate again");
+    if (!healthy) {
+      log.info("Redis is reachable again; live updates from other replicas are immediate again");
+      onBack?.();
+    }
     healthy = true;
   });
   client.on("error", (err: Error) => {
@@ -45,7 +57,13 @@ function redisClient(url: string, log: Logger): Redis {
 
 export async function createClusterBus(redisUrl: string | undefined, deploymentId: string, log: Logger): Promise<ClusterBus> {
   const channel = logAdvanced(deploymentId);
-  const clients = redisUrl ? [redisClient(redisUrl, log), redisClient(redisUrl, log)] : [];
+  const revocations = keyRevoked(deploymentId);
+  const revocationListeners: Array<(keyId: string | null) => void> = [];
+  const heardRevocation = (keyId: string | null) => {
+    for (const listener of revocationListeners) listener(keyId);
+  };
+  // Revocations sent while the subscriber was away are lost: everything it cached is in doubt once it is back.
+  const clients = redisUrl ? [redisClient(redisUrl, log), redisClient(redisUrl, log, () => heardRevocation(null))] : [];
   const [publishClient, subscribeClient] = clients;
   const pubSub = createPubSub<BusTopics>({
     eventTarget: publishClient ? createRedisEventTarget({ publishClient, subscribeClient }) : undefined,
@@ -62,8 +80,12 @@ export async function createClusterBus(redisUrl: string | undefined, deploymentI
     })();
   };
   if (subscribeClient) {
+    // Every one is kept (no sliding buffer): each names another key. The event target ignores this channel.
+    subscribeClient.on("message", (from: string, keyId: string) => {
+      if (from === revocations) heardRevocation(keyId);
+    });
     // Confirming a SUBSCRIBE of our own means no notice sent after start-up is missed.
-    await subscribedWithin(subscribeClient, channel, consume, log);
+    await subscribedWithin(subscribeClient, [channel, revocations], consume, log);
   } else {
     consume();
     await new Promise((resolve) => setImmediate(resolve));
@@ -77,6 +99,13 @@ export async function createClusterBus(redisUrl: string | undefined, deploymentI
     },
     onAnnouncement(listener) {
       listeners.push(listener);
+    },
+    announceRevocation(keyId) {
+      if (publishClient) publishClient.publish(revocations, keyId).catch(() => undefined);
+      else heardRevocation(keyId);
+    },
+    onRevocation(listener) {
+      revocationListeners.push(listener);
     },
     async close() {
       await subscription.return();
@@ -99,13 +128,13 @@ function whenReady(client: Redis, work: () => void): void {
   else client.once("ready", work);
 }
 
-async function subscribedWithin(client: Redis, channel: string, consume: () => void, log: Logger): Promise<void> {
+async function subscribedWithin(client: Redis, channels: string[], consume: () => void, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STARTUP_WAIT_MS)));
   const subscribed = new Promise<"subscribed">((resolve) =>
     whenReady(client, () => {
       consume();
-      setImmediate(() => client.subscribe(channel).then(() => resolve("subscribed"), () => undefined));
+      setImmediate(() => client.subscribe(...channels).then(() => resolve("subscribed"), () => undefined));
     }),
   );
   const outcome = await Promise.race([subscribed, late]);

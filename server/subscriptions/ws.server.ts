@@ -73,9 +73,10 @@ export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigin
  * authenticates it, and only from the server's own origin or an allowed
  * one (any other Origin, or none, is refused with 403 before the upgrade).
  * Open connections' keys (and sessions) are re-checked every
- * `keyRecheckMs`, and a connection whose key was revoked (or session ended)
- * is closed, which ends its subscriptions; an open connection keeps its
- * session from idling out. Each operation gets its own
+ * `keyRecheckMs`, and a key's at once when its revocation is made here or
+ * heard from another replica; a connection whose key was revoked (or
+ * session ended) is closed, which ends its subscriptions; an open
+ * connection keeps its session from idling out. Each operation gets its own
  * Context (and EntityManager fork).
  */
 export function mountSubscriptions(options: {
@@ -195,6 +196,23 @@ export function mountSubscriptions(options: {
   };
   const timer = setInterval(() => recheck().catch((err: unknown) => log.error({ err }, "re-checking WebSocket API keys failed")), options.keyRecheckMs);
   timer.unref();
+  // A revocation made here or heard from another replica closes the key's connections at once; a burst of them is one more check.
+  let rechecking: Promise<void> | undefined;
+  let again = false;
+  keys.onRevocation(() => {
+    if (sockets.size === 0) return;
+    if (rechecking) {
+      again = true;
+      return;
+    }
+    rechecking = (async () => {
+      do {
+        again = false;
+        await recheck().catch((err: unknown) => log.error({ err }, "re-checking WebSocket API keys after a revocation failed"));
+      } while (again);
+      rechecking = undefined;
+    })();
+  });
 
   return {
     get connectionCount() {

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Float, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo, SelectionSetNode } from "graphql";
 import { ValidationError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import { requireAgent, requireOperator } from "../graphql/auth";
@@ -15,6 +16,21 @@ import { AvailableTask, TaskConnection } from "./task.types";
 import type { Page } from "./task.service";
 import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
 import { MAX_PROOF_ATTEMPTS, MAX_TASK_EVENTS } from "./task.limits";
+import { partsRead, readTaskParts } from "./task-parts";
+
+/** The fields of Task that read other tables. */
+const TASK_PARTS = new Set(["events", "proofs", "verification", "escrow"]);
+
+/** Does the field being resolved select a field that `matches`, directly or through fragments? */
+function selectsAny(info: GraphQLResolveInfo, matches: (field: string) => boolean): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((selection) => {
+      if (selection.kind === "Field") return matches(selection.name.value);
+      if (selection.kind === "InlineFragment") return visit(selection.selectionSet);
+      return visit(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
 
 const MAX_PAGE = 100;
 const MAX_RADIUS_KM = 500;
@@ -56,9 +72,12 @@ export class TaskResolver {
   }
 
   @Query(() => Task, { description: "One task: an agent's own, or for an operator an open task or one it holds" })
-  async task(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
-    if (ctx.principal?.kind === "operator") return ctx.services.tasks.getForOperator(ctx.em, ctx.principal, id);
-    return ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id);
+  async task(@Arg("id", () => ID) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
+    const task =
+      ctx.principal?.kind === "operator" ? await ctx.services.tasks.getForOperator(ctx.em, ctx.principal, id) : await ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id);
+    // A full read (REST's, MCP's) takes its events, proofs, verification and escrow in one more statement, not one each.
+    if (selectsAny(info, (field) => TASK_PARTS.has(field))) await readTaskParts(ctx.em, task.id);
+    return task;
   }
 
   @Query(() => TaskConnection, { description: `The agent's tasks, newest first, in pages of \`first\` (1 to 100). ${BUDGET_NOTE}`, complexity: pagedCost })
@@ -198,8 +217,11 @@ export class TaskResolver {
   }
 
   @FieldResolver(() => Operator, { nullable: true, description: "The operator holding the task, once accepted" })
-  async operator(@Root() task: Task, @Ctx() ctx: Context): Promise<Operator | null> {
-    return task.operator ? ctx.em.findOneOrFail(Operator, task.operator.id) : null;
+  async operator(@Root() task: Task, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Operator | null> {
+    if (!task.operator) return null;
+    // The task already holds its operator's id: `operator { id }` (REST's, MCP's) needs no read.
+    if (!selectsAny(info, (field) => field !== "id" && field !== "__typename")) return task.operator;
+    return ctx.em.findOneOrFail(Operator, task.operator.id);
   }
 
   @FieldResolver(() => [TaskEvent], {
@@ -207,7 +229,7 @@ export class TaskResolver {
     complexity: listOf(MAX_TASK_EVENTS),
   })
   async events(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEvent[]> {
-    return ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
+    return partsRead(ctx.em, task.id)?.events ?? ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
   }
 
   @FieldResolver(() => [Proof], {
@@ -216,12 +238,13 @@ export class TaskResolver {
   })
   async proofs(@Root() task: Task, @Ctx() ctx: Context): Promise<Proof[]> {
     if (!mayReadProof(ctx, task)) return [];
-    return ctx.em.find(Proof, { task: task.id }, { orderBy: { attempt: "asc" } });
+    return partsRead(ctx.em, task.id)?.proofs ?? ctx.em.find(Proof, { task: task.id }, { orderBy: { attempt: "asc" } });
   }
 
   @FieldResolver(() => Verification, { nullable: true, description: "The Guardian's latest score of this task's proof" })
   async verification(@Root() task: Task, @Ctx() ctx: Context): Promise<Verification | null> {
     if (!mayReadProof(ctx, task)) return null;
-    return ctx.em.findOne(Verification, { task: task.id }, { orderBy: { createdAt: "desc" } });
+    const read = partsRead(ctx.em, task.id);
+    return read ? read.verification : ctx.em.findOne(Verification, { task: task.id }, { orderBy: { createdAt: "desc" } });
   }
 }

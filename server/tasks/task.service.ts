@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { raw, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
+import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
+import { raw, wrap, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
@@ -242,7 +243,8 @@ export class TaskService {
   }
 
   async list(em: Em, principal: AgentPrincipal, filter: TaskListFilter, first: number, after?: string, offset?: number): Promise<Page<Task>> {
-    return this.page(em, { agent: principal.agentId, mode: principal.mode }, filter, first, after, offset);
+    const lean = await leanPage(em, { column: "agent_id", id: principal.agentId, mode: principal.mode }, filter, first, after, offset);
+    return lean ?? this.page(em, { agent: principal.agentId, mode: principal.mode }, filter, first, after, offset);
   }
 
   /** One page of `owned` tasks matching `filter`, newest first, from a cursor or an offset. */
@@ -357,7 +359,8 @@ export class TaskService {
 
   /** The operator's own tasks (accepted, submitted, paid, ...), newest first. */
   async listForOperator(em: Em, principal: OperatorPrincipal, filter: TaskListFilter, first: number, after?: string): Promise<Page<Task>> {
-    return this.page(em, { operator: principal.operatorId, mode: principal.mode }, filter, first, after);
+    const lean = await leanPage(em, { column: "operator_id", id: principal.operatorId, mode: principal.mode }, filter, first, after);
+    return lean ?? this.page(em, { operator: principal.operatorId, mode: principal.mode }, filter, first, after);
   }
 
   /** A task as an operator may see it: open tasks of its mode, and tasks it holds. */
@@ -469,7 +472,7 @@ export class TaskService {
   // ── shared ────────────────────────────────────────────────────────────────
 
   async find(em: Em, taskId: string): Promise<Task> {
-    const task = /^[0-9a-f-]{36}$/i.test(taskId) ? await em.findOne(Task, taskId) : null;
+    const task = /^[0-9a-f-]{36}$/i.test(taskId) ? await findTask(em, taskId) : null;
     if (!task) throw new NotFoundError("task", taskId);
     return task;
   }
@@ -519,4 +522,67 @@ export class TaskService {
     }
     return existing;
   }
+}
+
+const TASK_BY_ID = leanStatement("task_by_id", "select * from tasks where id = ?");
+
+/** A task by id as em.findOne reads it (the identity map first), through a prepared statement outside transactions. */
+async function findTask(em: Em, taskId: string): Promise<Task | null> {
+  const known = em.getUnitOfWork().getById<Task>(Task.name, taskId);
+  if (known && wrap(known).isInitialized()) return known;
+  const rows = await leanRows<Record<string, unknown>>(em, TASK_BY_ID, [taskId]);
+  if (!rows) return em.findOne(Task, taskId);
+  return rows[0] ? em.map(Task, rows[0]) : null;
+}
+
+/** The page statements, by shape (owner column, and which filters, cursor and offset are present), made once each. */
+const pageStatements = new Map<string, { count: LeanStatement; rows: LeanStatement }>();
+
+/**
+ * TaskService.page through prepared statements: the same rows in the same
+ * order (created_at, then id, both descending) and the same count. Resolves
+ * undefined inside a transaction, where the ORM reads instead.
+ */
+async function leanPage(
+  em: Em,
+  owner: { column: "agent_id" | "operator_id"; id: string; mode: Mode },
+  filter: TaskListFilter,
+  first: number,
+  after?: string,
+  offset?: number,
+): Promise<Page<Task> | undefined> {
+  if (em.getTransactionContext()) return undefined;
+  const cursor = after ? decodeCursor(after) : undefined;
+  const useOffset = !cursor && offset !== undefined;
+  const shape = `${owner.column}_${filter.status ? "s" : ""}${filter.taskType ? "t" : ""}${cursor ? "c" : ""}${useOffset ? "o" : ""}`;
+  let statements = pageStatements.get(shape);
+  if (!statements) {
+    const where = `${owner.column} = ? and mode = ?${filter.status ? " and status = ?" : ""}${filter.taskType ? " and task_type = ?" : ""}`;
+    statements = {
+      count: leanStatement(`tasks_count_${shape}`, `select count(*) as n from tasks where ${where}`),
+      rows: leanStatement(
+        `tasks_page_${shape}`,
+        `select * from tasks where ${where}${cursor ? " and (created_at < ? or (created_at = ? and id < ?))" : ""} order by created_at desc, id desc limit ?${useOffset ? " offset ?" : ""}`,
+      ),
+    };
+    pageStatements.set(shape, statements);
+  }
+  const params: unknown[] = [owner.id, owner.mode, ...(filter.status ? [filter.status] : []), ...(filter.taskType ? [filter.taskType] : [])];
+  const counted = await leanRows<{ n: number | string }>(em, statements.count, params);
+  if (!counted) return undefined;
+  // Times are stored as milliseconds on SQLite and as timestamptz on PostgreSQL.
+  const time = (date: Date) => (isPostgres(em) ? date : date.getTime());
+  const pageParams = [...params, ...(cursor ? [time(cursor.createdAt), time(cursor.createdAt), cursor.id] : []), first + 1, ...(useOffset ? [offset] : [])];
+  const rows = (await leanRows<Record<string, unknown>>(em, statements.rows, pageParams))!;
+  const nodes = rows.slice(0, first).map((row) => em.map(Task, row));
+  return {
+    nodes,
+    totalCount: Number(counted[0].n),
+    hasNextPage: rows.length > first,
+    endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1]) : undefined,
+  };
+}
+
+function isPostgres(em: Em): boolean {
+  return em.getPlatform().constructor.name.toLowerCase().includes("postgre");
 }

@@ -5,6 +5,8 @@ import { BrowserSession } from "../support/browser";
 import { POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
 import { connect, subscribe, UPDATE_FIELDS } from "./support/ws-client";
 import { spawnServer, type ChildServer } from "./support/child-server";
+import { startServer, type TestServer } from "../support/server";
+import { ApiKey } from "../../server/agents/api-key.entity";
 import { initORM } from "../../server/db/orm";
 import { ownedChain, type OwnedChain } from "../chain/support/chain";
 
@@ -18,6 +20,7 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
   const servers: ChildServer[] = [];
   let drop: () => Promise<void>;
   let chain: OwnedChain;
+  let env: Record<string, string>;
 
   before(async () => {
     const created = await testDatabases().find((db) => db.name === "postgresql")!.create();
@@ -25,7 +28,8 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
     // Replicas settle on one shared chain, as in production (each would otherwise run its own in-process chain).
     chain = await ownedChain({ funderOwnsUsdc: true });
     // Polling is set to a minute, so within the test only a Redis notice can tell one process that the other committed.
-    const env = { ...chain.env("TEST_CHAIN_"), DATABASE_URL: (created.database as { url: string }).url, REDIS_URL: redisUrl!, LIVE_POLL_MS: "60000" };
+    // Callers are cached for a minute, so within the test only a Redis notice can tell one process that the other revoked a key.
+    env = { ...chain.env("TEST_CHAIN_"), DATABASE_URL: (created.database as { url: string }).url, REDIS_URL: redisUrl!, LIVE_POLL_MS: "60000", API_KEY_CACHE_MS: "60000" };
     // Migrate first, so the two processes can start side by side.
     await (await initORM(created.database)).close();
     servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
@@ -78,5 +82,34 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
     expect((await page.fetch("/auth/session", { method: "DELETE" })).status).to.equal(204);
     page.cookie = cookie;
     expect((await viewer(a.url)).errors[0].extensions.code).to.equal("UNAUTHENTICATED");
+  });
+
+  it("a key revoked on one process is refused by the other within a second, though it had cached the caller", async () => {
+    // A third replica in this process, where the test can revoke a key as an administrator's tool would.
+    const here: TestServer = await startServer({ database: { kind: "postgresql", url: env.DATABASE_URL } }, env);
+    try {
+      const there = new GraphQLClient(`${servers[0].url}/graphql`);
+      const agent = await registerAgent(there);
+      const TASKS = "{ tasks(first: 1) { totalCount } }";
+      // Both replicas resolve (and cache) the caller.
+      expect((await there.request(TASKS, {}, agent.apiKey)).status).to.equal(200);
+      expect((await here.client.request(TASKS, {}, agent.apiKey)).status).to.equal(200);
+
+      const em = here.app.orm.em.fork();
+      const [key] = await em.find(ApiKey, { agent: agent.id });
+      await here.app.services.keys.revoke(em, key.id);
+      const revokedAt = Date.now();
+      expect((await here.client.request(TASKS, {}, agent.apiKey)).status, "on the replica that revoked it").to.equal(401);
+      let status = 200;
+      while (status !== 401 && Date.now() - revokedAt < 1_000) {
+        status = (await there.request(TASKS, {}, agent.apiKey)).status;
+        if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(status, "on the other replica within a second").to.equal(401);
+      const refused = await there.request(TASKS, {}, agent.apiKey);
+      expect(refused.errors?.[0]?.extensions?.code).to.equal("UNAUTHENTICATED");
+    } finally {
+      await here.app.stop();
+    }
   });
 });

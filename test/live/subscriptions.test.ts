@@ -196,6 +196,35 @@ for (const db of testDatabases()) {
   });
 }
 
+for (const db of testDatabases()) {
+  describe(`revocation closes live connections at once (${db.name})`, () => {
+    let server: TestServer;
+
+    before(async () => {
+      // The periodic re-check is an hour away: only the revocation itself can close the connection within the test.
+      server = await startServer(db, { LIVE_KEY_RECHECK_MS: "3600000" });
+    });
+    after(() => server.stop());
+
+    it("a revoked key's connection is closed with 4403 at once, not at the next periodic check (an hour away)", async () => {
+      const agent = await registerAgent(server.client);
+      const before = server.app.services.live.subscriberCount;
+      const client = connect(server.url, { "x-api-key": agent.apiKey });
+      try {
+        const feed = subscribe(client, AGENT_FEED);
+        await subscribersReach(server, before + 1);
+        const revokedAt = Date.now();
+        await revokeKeysOf(server, agent.id);
+        await feed.ended();
+        expect(Date.now() - revokedAt, "well before the periodic check").to.be.below(5_000);
+        expect(isCloseEvent(feed.errors) && feed.errors.code).to.equal(4403);
+      } finally {
+        await client.dispose();
+      }
+    });
+  });
+}
+
 async function revokeKeysOf(server: TestServer, agentId: string): Promise<void> {
   const em = server.app.orm.em.fork();
   for (const key of await em.find(ApiKey, { agent: agentId })) await server.app.services.keys.revoke(em, key.id);

@@ -1,0 +1,125 @@
+import type { EntityMetadata } from "@mikro-orm/core";
+import { ReferenceKind } from "@mikro-orm/core";
+import type { Em } from "../db/orm";
+import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
+import { Escrow } from "../escrow/escrow.entity";
+import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.entity";
+import { Verification } from "../guardian/verification.entity";
+import { Proof, ProofPhoto } from "../proofs/proof.entity";
+import { TaskEvent } from "./task-event.entity";
+
+/** Everything a full read of one task shows besides its own row, read in one statement. */
+export interface TaskParts {
+  events: TaskEvent[];
+  /** Oldest first, each with its photos in `photos`. */
+  proofs: Proof[];
+  photos: Map<string, ProofPhoto[]>;
+  /** The latest verification. */
+  verification: Verification | null;
+  escrow: Escrow | null;
+  /** The kind of the open release or refund of the escrow, if one is under way. */
+  settling: ChainTxKind | null;
+}
+
+/** What each request (its EntityManager) has read of which task. */
+const readByRequest = new WeakMap<Em, Map<string, TaskParts>>();
+/** proof id → its photos, for the proofs read above. */
+const photosByRequest = new WeakMap<Em, Map<string, ProofPhoto[]>>();
+
+/** The parts this request already read of `taskId`, if it did. */
+export function partsRead(em: Em, taskId: string): TaskParts | undefined {
+  return readByRequest.get(em)?.get(taskId);
+}
+
+/** The photos of a proof whose task this request read whole. */
+export function photosRead(em: Em, proofId: string): ProofPhoto[] | undefined {
+  return photosByRequest.get(em)?.get(proofId);
+}
+
+type Dialect = "sqlite" | "postgresql";
+const statements = new Map<Dialect, LeanStatement>();
+
+/**
+ * Reads a task's events, proofs and their photos, latest verification,
+ * escrow and open settlement in one prepared statement (each part as a JSON
+ * array or object built by the database), and keeps them for this request,
+ * where the field resolvers find them instead of asking one query each.
+ * Entities are made by the ORM from the same column values its own reads
+ * map, so they are managed and compare as unchanged at flush. Resolves
+ * undefined inside a transaction (the field resolvers then read as before).
+ */
+export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts | undefined> {
+  const known = partsRead(em, taskId);
+  if (known) return known;
+  const dialect: Dialect = em.getPlatform().constructor.name.toLowerCase().includes("postgre") ? "postgresql" : "sqlite";
+  let statement = statements.get(dialect);
+  if (!statement) statements.set(dialect, (statement = partsStatement(em, dialect)));
+  const rows = await leanRows<Record<string, unknown>>(em, statement, [taskId, taskId, taskId, taskId, taskId, `settle:${taskId}`, ...OPEN_TX_STATUSES]);
+  if (!rows) return undefined;
+  const row = rows[0];
+  const list = (value: unknown): Array<Record<string, unknown>> => (value == null ? [] : ((typeof value === "string" ? JSON.parse(value) : value) as Array<Record<string, unknown>>));
+  const one = (value: unknown): Record<string, unknown> | null => (value == null ? null : ((typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown>));
+
+  const events = list(row.events).map((data) => em.map(TaskEvent, data));
+  events.sort((a, b) => Number(a.id) - Number(b.id));
+  const proofs = list(row.proofs).map((data) => em.map(Proof, data));
+  proofs.sort((a, b) => a.attempt - b.attempt);
+  const photos = new Map<string, ProofPhoto[]>(proofs.map((proof) => [proof.id, []]));
+  for (const data of list(row.photos)) {
+    const photo = em.map(ProofPhoto, data);
+    photos.get(photo.proof.id)?.push(photo);
+  }
+  for (const set of photos.values()) set.sort((a, b) => a.position - b.position);
+  const verificationRow = one(row.verification);
+  const escrowRow = one(row.escrow);
+  const parts: TaskParts = {
+    events,
+    proofs,
+    photos,
+    verification: verificationRow ? em.map(Verification, verificationRow) : null,
+    escrow: escrowRow ? em.map(Escrow, escrowRow) : null,
+    settling: (row.settling as ChainTxKind | null) ?? null,
+  };
+  let read = readByRequest.get(em);
+  if (!read) readByRequest.set(em, (read = new Map()));
+  read.set(taskId, parts);
+  let photosRead = photosByRequest.get(em);
+  if (!photosRead) photosByRequest.set(em, (photosRead = new Map()));
+  for (const [proofId, set] of photos) photosRead.set(proofId, set);
+  return parts;
+}
+
+/** Every column of an entity as a JSON object the database builds (bigints as text, so none loses precision). */
+function jsonObject(meta: EntityMetadata, alias: string, dialect: Dialect): string {
+  const pairs: string[] = [];
+  for (const prop of meta.props) {
+    // Lazy columns (a photo's bytes) are left out, as the ORM's own reads leave them.
+    if (!prop.fieldNames?.length || prop.persist === false || prop.lazy) continue;
+    if (prop.kind !== ReferenceKind.SCALAR && !(prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner))) continue;
+    for (const field of prop.fieldNames) {
+      const column = `${alias}."${field}"`;
+      const bigint = (prop.columnTypes?.[0] ?? "").toLowerCase().includes("bigint") || prop.type?.toLowerCase?.().includes("bigint");
+      pairs.push(`'${field}', ${bigint ? (dialect === "postgresql" ? `${column}::text` : `cast(${column} as text)`) : column}`);
+    }
+  }
+  return dialect === "postgresql" ? `json_build_object(${pairs.join(", ")})` : `json_object(${pairs.join(", ")})`;
+}
+
+function partsStatement(em: Em, dialect: Dialect): LeanStatement {
+  const meta = em.getMetadata();
+  const table = (entity: { name: string }) => `"${meta.get(entity.name).tableName}"`;
+  const object = (entity: { name: string }, alias: string) => jsonObject(meta.get(entity.name), alias, dialect);
+  const array = (entity: { name: string }, alias: string, from: string) =>
+    dialect === "postgresql" ? `(select json_agg(${object(entity, alias)}) from ${from})` : `(select json_group_array(${object(entity, alias)}) from ${from})`;
+  const statuses = OPEN_TX_STATUSES.map(() => "?").join(", ");
+  return leanStatement(
+    "task_parts",
+    `select
+      ${array(TaskEvent, "e", `${table(TaskEvent)} e where e."task_id" = ?`)} as events,
+      ${array(Proof, "p", `${table(Proof)} p where p."task_id" = ?`)} as proofs,
+      ${array(ProofPhoto, "ph", `${table(ProofPhoto)} ph join ${table(Proof)} pp on pp."id" = ph."proof_id" where pp."task_id" = ?`)} as photos,
+      (select ${object(Verification, "v")} from ${table(Verification)} v where v."task_id" = ? order by v."created_at" desc limit 1) as verification,
+      (select ${object(Escrow, "es")} from ${table(Escrow)} es where es."task_id" = ?) as escrow,
+      (select c."kind" from ${table(ChainTx)} c where c."intent_key" = ? and c."status" in (${statuses}) limit 1) as settling`,
+  );
+}

@@ -1,0 +1,69 @@
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, currentSession, signOut, useSessionToken, type Session } from "./api";
+import { AgentApp } from "./agent/agent-app";
+import { OperatorApp } from "./operator/operator-app";
+import { Link, navigate } from "./router";
+import { SignIn } from "./signin";
+import { ErrorBox, Spinner } from "./ui";
+
+/** The whole app: the sign-in page for visitors, the agent dashboard or the operator app for a session. */
+export function App() {
+  const [session, setSession] = useState<Session | undefined | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+
+  useEffect(() => {
+    currentSession()
+      .then((found) => {
+        useSessionToken(found);
+        setSession(found);
+      })
+      .catch((err) => {
+        setError(err);
+        setSession(undefined);
+      });
+  }, []);
+
+  const signedIn = (next: Session) => {
+    useSessionToken(next);
+    setSession(next);
+    if (location.pathname === "/signin") navigate("/", { replace: true });
+  };
+
+  const leave = async () => {
+    try {
+      await signOut();
+    } catch (err) {
+      setError(err);
+      return;
+    }
+    useSessionToken(undefined);
+    setSession(undefined);
+    navigate("/", { replace: true });
+  };
+
+  if (session === null) return <Spinner label="Opening HumanOps…" />;
+
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <Link href="/" class="brand">
+          HumanOps
+        </Link>
+        {session ? (
+          <div class="who">
+            <span class="muted">
+              {session.role === "agent" ? "Agent" : "Operator"}: <strong>{session.name}</strong>
+            </span>
+            <button type="button" class="secondary" onClick={leave}>
+              Sign out
+            </button>
+          </div>
+        ) : null}
+      </header>
+      <main id="main">
+        <ErrorBox error={error instanceof ApiError && error.status === 401 ? undefined : error} />
+        {!session ? <SignIn onSignedIn={signedIn} /> : session.role === "agent" ? <AgentApp session={session} /> : <OperatorApp session={session} />}
+      </main>
+    </div>
+  );
+}

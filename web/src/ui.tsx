@@ -1,5 +1,5 @@
-import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { cloneElement, type ComponentChildren, type VNode } from "preact";
+import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import type { MoneyFieldsFragment, TaskDetailFragment, TaskStatus, VerificationFieldsFragment } from "./graphql/operations.generated";
 
@@ -94,13 +94,21 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
   return { data, error, loading, reload, set: setData };
 }
 
-export function Field(props: { label: string; hint?: string; children: ComponentChildren }) {
+/** A labelled form control; its hint is tied to the control with aria-describedby (read after the label, not as part of it). */
+export function Field(props: { label: string; hint?: string; children: VNode<any> }) {
+  const hintId = useId();
   return (
-    <label class="field">
-      <span class="label">{props.label}</span>
-      {props.children}
-      {props.hint ? <span class="hint">{props.hint}</span> : null}
-    </label>
+    <div class="field">
+      <label>
+        <span class="label">{props.label}</span>
+        {props.hint ? cloneElement(props.children, { "aria-describedby": hintId }) : props.children}
+      </label>
+      {props.hint ? (
+        <span class="hint" id={hintId}>
+          {props.hint}
+        </span>
+      ) : null}
+    </div>
   );
 }
 

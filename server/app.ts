@@ -30,6 +30,8 @@ import { ChainBindings } from "./chain/chain-binding";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
 import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
+import { registerSessionJobs } from "./sessions/session.jobs";
+import { mountSessions } from "./sessions/session.route";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -101,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerTestMode(worker, config, services.tasks, services.proofs, services.photos, mockOperator.id);
   registerGuardianJobs(worker, services.guardian, services.tasks, services.photos);
   registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
+  registerSessionJobs(worker, services.sessions);
   await scheduleLegacyPhotoMove(orm.em.fork(), log);
 
   const schema = await createSchema();
@@ -121,11 +124,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
-  app.use("/graphql", admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err))));
+  app.use("/graphql", admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err)), { sessions: true }));
   app.use("/mcp", admission(createContext, (res, err) => res.status(err.httpStatus).json({ jsonrpc: "2.0", error: { code: err.code === "RATE_LIMITED" ? -32000 : -32001, message: err.message }, id: null })));
   const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, log, config.limits.jsonBodyBytes);
   mountRest(app, { config, schema, createContext, orm, worker, log });
   mountSumsubWebhook(app, { orm, services, log });
+  mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
   mountFallbacks(app, log);

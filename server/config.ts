@@ -101,6 +101,24 @@ export interface Config {
   kyc?: KycSettings;
   /** Where proof photos live, the decode budget and photo URL lifetime (server/photos/photo.config.ts). */
   photos: PhotoSettings;
+  /** The web app's browser sessions (server/sessions/): an API key exchanged for a cookie. */
+  sessions: {
+    /** A session unused this long is signed out. */
+    idleMs: number;
+    /** A session ends this long after sign-in, however often it is used. */
+    maxAgeMs: number;
+  };
+  /** The web app served at / (server/web/). */
+  web: {
+    /** Its built files (index.html, assets/); absent until `npm run build`. */
+    distDir: string;
+    /** The map's tile URL template ({z}/{x}/{y}, optionally {s}); its origin is allowed for images by the Content-Security-Policy. */
+    mapTileUrl: string;
+    /** The Sumsub WebSDK script the KYC screen loads; its origin is allowed for scripts and frames. */
+    sumsubWebSdkUrl: string;
+    /** Origins besides the server's own whose pages may open graphql-ws with the session cookie (e.g. a development server). */
+    allowedOrigins: string[];
+  };
 }
 
 class ConfigError extends Error {
@@ -117,6 +135,16 @@ function trustProxySetting(value: string): boolean | number | string {
   if (value === "true" || value === "false") return value === "true";
   return /^\d+$/.test(value) ? Number(value) : value;
 }
+
+/** A comma-separated list of origins, e.g. "https://app.example.com, http://localhost:5173". */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+const originList = z
+  .string()
+  .default("")
+  .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+  .refine((origins) => origins.every((origin) => ORIGIN.test(origin)), "must be a comma-separated list of origins like https://app.example.com (scheme, host and port only)");
+
+const httpUrl = (example: string) => z.string().regex(/^https?:\/\/[^\s/]+\/[^\s]*$/, `must be an http:// or https:// URL, e.g. ${example}`);
 
 const usd = z
   .string()
@@ -192,6 +220,12 @@ const EnvSchema = z
     NEW_ACCOUNT_DAYS: int(0, 365).default(7),
     NEW_ACCOUNT_SPEND_CAP_TASK_USD: usd.prefault("100"),
     NEW_ACCOUNT_SPEND_CAP_DAY_USD: usd.prefault("250"),
+    SESSION_IDLE_TIMEOUT_S: int(1, 31_536_000).default(3 * 86_400),
+    SESSION_MAX_AGE_S: int(1, 31_536_000).default(30 * 86_400),
+    WEB_DIST_DIR: z.string().min(1).default("dist/web"),
+    WEB_MAP_TILE_URL: httpUrl("https://tile.openstreetmap.org/{z}/{x}/{y}.png").default("https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    SUMSUB_WEBSDK_URL: httpUrl("https://static.sumsub.com/idensic/static/sns-websdk-builder.js").default("https://static.sumsub.com/idensic/static/sns-websdk-builder.js"),
+    WEB_ALLOWED_ORIGINS: originList,
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
@@ -217,6 +251,9 @@ const EnvSchema = z
       ["SPEND_CAP_TASK_USD", "SPEND_CAP_DAY_USD"],
     ] as const) {
       if (env[cap] > env[limit]) ctx.addIssue({ code: "custom", path: [cap], message: `must not exceed ${limit}` });
+    }
+    if (env.SESSION_IDLE_TIMEOUT_S > env.SESSION_MAX_AGE_S) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_IDLE_TIMEOUT_S"], message: "must not exceed SESSION_MAX_AGE_S" });
     }
     if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
       ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required when NODE_ENV=production" });
@@ -308,6 +345,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     kyc: kyc.settings,
     photos: photos.settings,
+    sessions: { idleMs: e.SESSION_IDLE_TIMEOUT_S * 1000, maxAgeMs: e.SESSION_MAX_AGE_S * 1000 },
+    web: {
+      distDir: path.resolve(e.WEB_DIST_DIR),
+      mapTileUrl: e.WEB_MAP_TILE_URL,
+      sumsubWebSdkUrl: e.SUMSUB_WEBSDK_URL,
+      allowedOrigins: e.WEB_ALLOWED_ORIGINS,
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import { EscrowService } from "./escrow/escrow.service";
 import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
+import { SessionService } from "./sessions/session.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -46,6 +47,8 @@ export interface Services {
   wallets: WalletService;
   /** Operator identity verification with Sumsub (live mode). */
   kyc: KycService;
+  /** The web app's browser sessions: API keys exchanged for cookies. */
+  sessions: SessionService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -82,5 +85,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     deposits: new DepositService(chains, ledger),
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
+    sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log),
   };
 }

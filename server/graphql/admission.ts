@@ -1,45 +1,62 @@
 import { defaultFieldResolver, type GraphQLSchema } from "graphql";
 import type express from "express";
 import { UnauthenticatedError, type DomainError } from "../common/errors";
-import { RateLimitedError, retryAfterSeconds } from "../common/rate-limit";
+import { RateLimitedError, retryAfterSeconds, type RateLimitDecision } from "../common/rate-limit";
 import { apiKeyFrom, type ContextFactory } from "./apollo";
 import type { Context } from "./context";
+import { clearSessionCookie, sessionTokenFrom } from "../sessions/session.cookie";
+import { CSRF_HEADER, csrfTokenProblem } from "../sessions/session.service";
 
 /** Mutations that create an account: they draw on the stricter registration budget of the client address. */
 const REGISTRATIONS = new Set(["registerAgent", "registerOperator"]);
 
+/** Methods a browser lets any page send cross-site; everything else needs the session's CSRF token. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * The gate in front of /graphql, /api/v1 and /mcp, in this order: a key
  * that is presented must be a valid one (401 in the transport's shape,
- * before any budget is touched or anything runs), then the request spends 1
+ * before any budget is touched or anything runs); without a key, and where
+ * `sessions` allows, the web app's session cookie names the caller (a
+ * cookie that no longer signs in is cleared and the request goes on without
+ * a caller), and any request other than GET/HEAD/OPTIONS must then carry
+ * the session's X-CSRF-Token (403 CSRF_TOKEN_INVALID); then the request spends 1
  * point of its caller's budget (the key's, or the client address's without
  * one), 429 when it is spent out. Sets X-RateLimit-Limit / -Remaining /
  * -Reset (and Retry-After on a 429) and leaves the request's Context for
  * the transport (admittedContext).
  */
-export function admission(createContext: ContextFactory, refuse: (res: express.Response, err: DomainError) => void): express.RequestHandler {
+export function admission(createContext: ContextFactory, refuse: (res: express.Response, err: DomainError) => void, options: { sessions?: boolean } = {}): express.RequestHandler {
   return async (req, res, next) => {
     try {
       const apiKey = apiKeyFrom(req.headers);
+      const sessionToken = !apiKey && options.sessions ? sessionTokenFrom(req.headers) : undefined;
       // req.ip honours TRUST_PROXY: behind a load balancer, the client's address rather than the balancer's.
-      const ctx = await createContext(apiKey, req.ip ?? req.socket.remoteAddress ?? "unknown");
+      const ctx = await createContext(apiKey, req.ip ?? req.socket.remoteAddress ?? "unknown", sessionToken);
       if (apiKey && !ctx.principal) return refuse(res, ctx.authError ?? new UnauthenticatedError());
-      const decision = await ctx.budget!.admit();
-      res.set({
-        "X-RateLimit-Limit": String(decision.limit),
-        "X-RateLimit-Remaining": String(decision.remaining),
-        "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
-      });
-      if (!decision.allowed) {
-        res.set("Retry-After", String(retryAfterSeconds(decision)));
-        return refuse(res, new RateLimitedError(decision, "requests per minute"));
-      }
+      if (sessionToken && !ctx.session) clearSessionCookie(req, res);
+      const csrfProblem = ctx.session && !SAFE_METHODS.has(req.method) ? csrfTokenProblem(ctx.session, req.get(CSRF_HEADER)) : undefined;
+      if (csrfProblem) return refuse(res, csrfProblem);
+      const limited = rateLimitVerdict(res, await ctx.budget!.admit());
+      if (limited) return refuse(res, limited);
       res.locals.context = ctx;
       next();
     } catch (err) {
       next(err);
     }
   };
+}
+
+/** Sets X-RateLimit-Limit / -Remaining / -Reset (and Retry-After when refused); the error to refuse with when the budget is spent out. */
+export function rateLimitVerdict(res: express.Response, decision: RateLimitDecision): RateLimitedError | undefined {
+  res.set({
+    "X-RateLimit-Limit": String(decision.limit),
+    "X-RateLimit-Remaining": String(decision.remaining),
+    "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
+  });
+  if (decision.allowed) return undefined;
+  res.set("Retry-After", String(retryAfterSeconds(decision)));
+  return new RateLimitedError(decision, "requests per minute");
 }
 
 /** The Context `admission` built for this request. */

@@ -7,6 +7,7 @@ import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
+import type { SignedIn } from "../sessions/session.service";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
 import { checkOperation, checkSource, QUERY_BUDGET, toRequestError } from "./query-budget";
@@ -25,15 +26,20 @@ export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefine
 }
 
 export interface ContextFactory {
-  /** `clientAddress`: where a request without a key came from, for its rate budget. */
-  (apiKey: string | undefined, clientAddress?: string): Promise<Context>;
+  /**
+   * `clientAddress`: where a request without a key came from, for its rate
+   * budget. `sessionToken`: a browser session's cookie, the caller when no
+   * key is presented.
+   */
+  (apiKey: string | undefined, clientAddress?: string, sessionToken?: string): Promise<Context>;
 }
 
 /** Builds a Context with its own EntityManager fork, the caller resolved from the key, and the rate budgets it spends from. */
 export function createContextFactory(orm: Orm, services: Services, log: Logger, limiter?: RateLimiter): ContextFactory {
-  return async (apiKey, clientAddress) => {
+  return async (apiKey, clientAddress, sessionToken) => {
     const em = orm.em.fork();
     let principal: Principal | undefined;
+    let session: SignedIn | undefined;
     let authError: DomainError | undefined;
     if (apiKey) {
       try {
@@ -41,10 +47,18 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
       } catch (err) {
         authError = err as DomainError;
       }
+    } else if (sessionToken) {
+      try {
+        session = await services.sessions.authenticate(em, sessionToken);
+        principal = session.principal;
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        authError = err;
+      }
     }
     const caller: Caller | undefined = principal ? { key: { id: principal.keyId, mode: principal.mode } } : clientAddress ? { address: clientAddress } : undefined;
     const budget = limiter && caller ? new RequestBudget(limiter, caller, clientAddress ? { address: clientAddress } : caller) : undefined;
-    return { em, services, log, principal, authError, budget } satisfies Context;
+    return { em, services, log, principal, session, authError, budget } satisfies Context;
   };
 }
 

@@ -5,6 +5,7 @@ import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { PhotoUpload } from "../proofs/proof.service";
 import type { RequestBudget } from "../common/rate-limit";
+import type { SignedIn } from "../sessions/session.service";
 
 /** Everything a resolver may use, built per request (or per WebSocket operation, MCP call, job). */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   services: Services;
   log: Logger;
   principal?: Principal;
+  /** The browser session the principal came from (the web app's cookie), when it did not come from an API key. */
+  session?: SignedIn;
   /** Why a key that was presented was refused; raised only when a resolver needs a caller. */
   authError?: DomainError;
   /** Files that came with this request as raw bytes (a REST multipart upload), by name, for PhotoInput.upload. */

@@ -59,7 +59,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
 
   const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
   const router = express.Router();
-  router.use(admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log))));
+  router.use(admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log)), { sessions: true }));
   for (const route of resources.flatMap((resource) => resource.routes)) {
     router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
   }

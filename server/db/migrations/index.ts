@@ -10,6 +10,7 @@ import { Migration20261202010000OperatorTasks } from "./Migration20261202010000O
 import { Migration20261202030000ChainBindings } from "./Migration20261202030000ChainBindings";
 import { Migration20261202040000PhotoStore } from "./Migration20261202040000PhotoStore";
 import { Migration20261202050000GuardianChecks } from "./Migration20261202050000GuardianChecks";
+import { Migration20261202080000BrowserSessions } from "./Migration20261202080000BrowserSessions";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202030000ChainBindings", class: Migration20261202030000ChainBindings },
   { name: "Migration20261202040000PhotoStore", class: Migration20261202040000PhotoStore },
   { name: "Migration20261202050000GuardianChecks", class: Migration20261202050000GuardianChecks },
+  { name: "Migration20261202080000BrowserSessions", class: Migration20261202080000BrowserSessions },
 ];

@@ -1,0 +1,157 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { UniqueConstraintViolationException } from "@mikro-orm/core";
+import type { Em } from "../db/orm";
+import { DomainError, UnauthenticatedError } from "../common/errors";
+import type { Logger } from "../common/logger";
+import { ApiKey } from "../agents/api-key.entity";
+import type { ApiKeyService, Principal } from "../agents/api-key.service";
+import { enqueue } from "../jobs/job.queue";
+import { BrowserSession } from "./browser-session.entity";
+
+export const SessionJobs = { sweep: "sessions.sweep" } as const;
+
+/** The header a cookie-authenticated request other than GET/HEAD/OPTIONS must carry. */
+export const CSRF_HEADER = "X-CSRF-Token";
+
+const HOUR_MS = 3_600_000;
+/** The longest a session's last use may lag behind (it bounds how early the idle timeout can strike). */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface SessionSettings {
+  idleMs: number;
+  maxAgeMs: number;
+}
+
+/** A session that authenticated a request: whose it is and what the browser must echo back. */
+export interface SignedIn {
+  principal: Principal;
+  sessionId: string;
+  csrfToken: string;
+  /** When the session ends if it is not used again (its idle timeout, or its absolute end if sooner). */
+  expiresAt: Date;
+  /** Its absolute end: the cookie's lifetime. */
+  endsAt: Date;
+}
+
+export class CsrfTokenInvalidError extends DomainError {
+  constructor(problem: string) {
+    super("CSRF_TOKEN_INVALID", `${problem}: a request signed in with the session cookie must send the ${CSRF_HEADER} header with the csrf_token from POST or GET /auth/session`, CSRF_HEADER);
+  }
+}
+
+const SESSION_ENDED = "the session has expired or was signed out; sign in again with an API key (POST /auth/session)";
+
+/**
+ * Browser sessions: the web app exchanges an API key once for a random
+ * session token kept in an httpOnly cookie, so the key never stays in the
+ * browser. Only an HMAC of the token is stored. A session is the key's
+ * principal (the same rate budget, the same rights) until it is signed out,
+ * idles past `idleMs`, reaches `maxAgeMs`, or its key is revoked; every
+ * replica sees the same sessions through the database. The CSRF token is an
+ * HMAC of the session token, so it needs no storage, and only the holder of
+ * the cookie's value can know it.
+ */
+export class SessionService {
+  private nextSweepAt = 0;
+
+  constructor(
+    private readonly pepper: string,
+    private readonly settings: SessionSettings,
+    private readonly keys: ApiKeyService,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens a session for the key's principal; returns the token for the cookie (never stored) and the session. */
+  async signIn(em: Em, apiKey: string): Promise<{ token: string; signedIn: SignedIn }> {
+    const principal = await this.keys.authenticate(em, apiKey);
+    const token = randomBytes(32).toString("base64url");
+    const now = Date.now();
+    const session = new BrowserSession(this.digest("session", token), em.getReference(ApiKey, principal.keyId), now + this.settings.maxAgeMs);
+    session.createdAt = now;
+    session.lastUsedAt = now;
+    em.persist(session);
+    await em.flush();
+    await this.scheduleSweep(em.fork(), now);
+    return { token, signedIn: this.signedIn(session, principal, token) };
+  }
+
+  /** The session a cookie's token names; UNAUTHENTICATED when it is unknown, signed out, expired, or its key revoked. */
+  async authenticate(em: Em, token: string): Promise<SignedIn> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new UnauthenticatedError(SESSION_ENDED);
+    const session = await em.findOne(BrowserSession, { tokenHash: this.digest("session", token) }, { populate: ["key"], fields: ["lastUsedAt", "expiresAt", "key.mode", "key.revokedAt", "key.agent", "key.operator"] });
+    const now = Date.now();
+    if (!session || !this.isLive(session, now) || session.key.revokedAt) throw new UnauthenticatedError(SESSION_ENDED);
+    if (now - session.lastUsedAt >= Math.min(TOUCH_EVERY_MS, this.settings.idleMs / 10)) {
+      await em.nativeUpdate(BrowserSession, { id: session.id }, { lastUsedAt: now });
+      session.lastUsedAt = now;
+    }
+    return this.signedIn(session, principalOf(session.key), token);
+  }
+
+  /** Ends a session on every replica: its cookie no longer authenticates anything. */
+  async signOut(em: Em, sessionId: string): Promise<void> {
+    await em.nativeDelete(BrowserSession, { id: sessionId });
+  }
+
+  /** Which of these sessions still authenticate (for connections that outlive a request). */
+  async stillLive(em: Em, sessionIds: string[]): Promise<Set<string>> {
+    const now = Date.now();
+    const live = await em.find(BrowserSession, { id: { $in: sessionIds }, expiresAt: { $gt: now }, lastUsedAt: { $gt: now - this.settings.idleMs }, key: { revokedAt: null } }, { fields: ["id"] });
+    return new Set(live.map((session) => session.id));
+  }
+
+  /** Deletes every session that can no longer authenticate: expired, idle, or of a revoked key. */
+  async sweep(em: Em): Promise<number> {
+    const now = Date.now();
+    const ended = await em.nativeDelete(BrowserSession, { $or: [{ expiresAt: { $lte: now } }, { lastUsedAt: { $lte: now - this.settings.idleMs } }] });
+    const revoked = await em.find(BrowserSession, { key: { revokedAt: { $ne: null } } }, { fields: ["id"] });
+    if (revoked.length) await em.nativeDelete(BrowserSession, { id: { $in: revoked.map((session) => session.id) } });
+    return ended + revoked.length;
+  }
+
+  private isLive(session: Pick<BrowserSession, "expiresAt" | "lastUsedAt">, now: number): boolean {
+    return session.expiresAt > now && session.lastUsedAt + this.settings.idleMs > now;
+  }
+
+  private signedIn(session: Pick<BrowserSession, "id" | "expiresAt" | "lastUsedAt">, principal: Principal, token: string): SignedIn {
+    return {
+      principal,
+      sessionId: session.id,
+      csrfToken: this.digest("csrf", token),
+      expiresAt: new Date(Math.min(session.expiresAt, session.lastUsedAt + this.settings.idleMs)),
+      endsAt: new Date(session.expiresAt),
+    };
+  }
+
+  private digest(purpose: "session" | "csrf", token: string): string {
+    const mac = createHmac("sha256", this.pepper).update(`${purpose}\0${token}`).digest();
+    return purpose === "session" ? mac.toString("hex") : mac.toString("base64url");
+  }
+
+  /** At most once an hour per process, and once an hour across replicas (the job's dedupe key); sign-ins are what add rows. */
+  private async scheduleSweep(em: Em, now: number): Promise<void> {
+    if (now < this.nextSweepAt) return;
+    const hour = Math.floor(now / HOUR_MS);
+    this.nextSweepAt = (hour + 1) * HOUR_MS;
+    enqueue(em, SessionJobs.sweep, {}, { dedupeKey: `${SessionJobs.sweep}:${hour}` });
+    try {
+      await em.flush();
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException)) this.log.warn({ err }, "could not schedule the browser session sweep");
+    }
+  }
+}
+
+/** Why `header` (the request's X-CSRF-Token) is not this session's CSRF token, or undefined when it is (compared in constant time). */
+export function csrfTokenProblem(signedIn: SignedIn, header: string | undefined): CsrfTokenInvalidError | undefined {
+  if (!header) return new CsrfTokenInvalidError(`the ${CSRF_HEADER} header is missing`);
+  // Compared as fixed-length digests, so neither the length nor the bytes of the token leak through timing.
+  const digest = (value: string) => createHmac("sha256", "csrf-compare").update(value).digest();
+  if (!timingSafeEqual(digest(header), digest(signedIn.csrfToken))) return new CsrfTokenInvalidError(`the ${CSRF_HEADER} header does not match this session`);
+  return undefined;
+}
+
+function principalOf(key: Pick<ApiKey, "id" | "mode" | "agent" | "operator">): Principal {
+  if (key.agent) return { kind: "agent", agentId: key.agent.id, mode: key.mode, keyId: key.id };
+  return { kind: "operator", operatorId: key.operator!.id, mode: key.mode, keyId: key.id };
+}

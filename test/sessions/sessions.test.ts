@@ -1,0 +1,180 @@
+import { expect } from "chai";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { BrowserSession } from "../support/browser";
+import { POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
+import { proofForm } from "../support/rest-client";
+import { generatePhoto } from "../../server/photos/photo.samples";
+import { ApiKey } from "../../server/agents/api-key.entity";
+import { BrowserSession as SessionRow } from "../../server/sessions/browser-session.entity";
+
+const VIEWER = `{ viewerAgent { id name } }`;
+/** A JSON answer, read as the untyped object a test inspects. */
+const json = (res: Response): Promise<any> => res.json();
+
+async function revokeKeysOf(server: TestServer, owner: { agent: string } | { operator: string }): Promise<void> {
+  await server.app.orm.em.fork().nativeUpdate(ApiKey, owner, { revokedAt: new Date() });
+}
+
+for (const db of testDatabases()) {
+  describe(`browser sessions: an API key exchanged for a cookie (${db.name})`, () => {
+    let server: TestServer;
+    const browser = () => new BrowserSession(server.url);
+
+    before(async () => {
+      server = await startServer(db);
+    });
+    after(() => server.stop());
+
+    it("signs in with a key: an httpOnly SameSite=Lax cookie of its own (not the key), who signed in and a CSRF token", async () => {
+      const agent = await registerAgent(server.client, "Ada");
+      const page = browser();
+      const res = await page.signIn(agent.apiKey);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get("cache-control")).to.equal("no-store");
+      const body = await json(res);
+      expect(body).to.include({ role: "agent", id: agent.id, name: "Ada", mode: "test" });
+      expect(body.csrf_token).to.be.a("string").with.length.above(20);
+      const expiresIn = Date.parse(body.expires_at) - Date.now();
+      expect(expiresIn, "the idle timeout (3 days by default)").to.be.within(3 * 86_400_000 - 60_000, 3 * 86_400_000);
+
+      const [cookie] = page.setCookies;
+      expect(cookie).to.match(/^humanops_session=[A-Za-z0-9_-]{43};/);
+      expect(cookie).to.include("HttpOnly").and.include("SameSite=Lax").and.include("Path=/").and.match(/Max-Age=\d+/);
+      expect(cookie, "plain http: no Secure").not.to.include("Secure");
+      expect(Number(/Max-Age=(\d+)/.exec(cookie)![1]), "the absolute lifetime (30 days by default)").to.be.within(30 * 86_400 - 60, 30 * 86_400);
+      expect(cookie).not.to.include(agent.apiKey);
+      expect(page.cookie).not.to.equal(agent.apiKey);
+
+      const rows = await server.app.orm.em.fork().find(SessionRow, {});
+      expect(rows.map((row) => row.tokenHash), "only a hash of the token is stored").not.to.include(page.cookie);
+    });
+
+    it("answers GET /auth/session for the cookie, and 401 without one", async () => {
+      const operator = await registerOperator(server.client, "Olu");
+      const page = browser();
+      await page.signIn(operator.testApiKey);
+      const read = await page.fetch("/auth/session");
+      expect(read.status).to.equal(200);
+      const body = await json(read);
+      expect(body).to.include({ role: "operator", id: operator.id, name: "Olu", mode: "test", csrf_token: page.csrfToken });
+
+      const none = await browser().fetch("/auth/session");
+      expect(none.status).to.equal(401);
+      expect((await json(none)).error).to.include({ code: "UNAUTHENTICATED" });
+    });
+
+    it("refuses a bad key (401), a missing api_key (400 naming it) and a body that is not JSON (415), in the REST error shape", async () => {
+      const bad = await browser().signIn(`ho_test_${"A".repeat(43)}`);
+      expect(bad.status).to.equal(401);
+      expect((await json(bad)).error).to.deep.include({ code: "UNAUTHENTICATED", message: "the API key is not valid or has been revoked" });
+      expect(bad.headers.getSetCookie()).to.deep.equal([]);
+
+      const missing = await browser().fetch("/auth/session", { method: "POST", json: {} });
+      expect(missing.status).to.equal(400);
+      expect((await json(missing)).error).to.include({ code: "BAD_USER_INPUT", field: "api_key" });
+
+      const form = await fetch(`${server.url}/auth/session`, { method: "POST", headers: { "content-type": "text/plain" }, body: "api_key=x" });
+      expect(form.status).to.equal(415);
+      expect((await json(form)).error.code).to.equal("UNSUPPORTED_MEDIA_TYPE");
+    });
+
+    it("signs out with DELETE and the CSRF token: 204, the cookie cleared, and the session dead on the server", async () => {
+      const agent = await registerAgent(server.client);
+      const page = browser();
+      await page.signIn(agent.apiKey);
+      const stolen = page.cookie;
+
+      const forged = await page.fetch("/auth/session", { method: "DELETE", csrf: false });
+      expect(forged.status).to.equal(403);
+      expect((await json(forged)).error).to.include({ code: "CSRF_TOKEN_INVALID", field: "X-CSRF-Token" });
+      expect((await page.fetch("/auth/session")).status, "still signed in").to.equal(200);
+
+      const out = await page.fetch("/auth/session", { method: "DELETE" });
+      expect(out.status).to.equal(204);
+      expect(page.setCookies[0]).to.match(/^humanops_session=;/);
+      expect(page.cookie).to.equal(undefined);
+
+      // The old cookie value, replayed, signs nothing in anywhere.
+      page.cookie = stolen;
+      expect((await page.fetch("/auth/session")).status).to.equal(401);
+      page.cookie = stolen;
+      const replay = await page.graphql(VIEWER);
+      expect(replay.body.errors[0].extensions.code).to.equal("UNAUTHENTICATED");
+      expect(replay.body.errors[0].message).to.match(/session has expired or was signed out/);
+      expect(page.cookie, "the stale cookie is cleared").to.equal(undefined);
+    });
+
+    it("is the key's principal on /graphql: queries and mutations need the X-CSRF-Token, API keys need none", async () => {
+      const agent = await registerAgent(server.client, "Grace");
+      const page = browser();
+      await page.signIn(agent.apiKey);
+
+      const query = await page.graphql(VIEWER);
+      expect(query.status).to.equal(200);
+      expect(query.body.data.viewerAgent).to.deep.equal({ id: agent.id, name: "Grace" });
+
+      const noToken = await page.graphql(VIEWER, {}, { csrf: false });
+      expect(noToken.status).to.equal(403);
+      expect(noToken.body.errors[0].extensions).to.include({ code: "CSRF_TOKEN_INVALID", field: "X-CSRF-Token" });
+      expect(noToken.body.errors[0].message).to.include("X-CSRF-Token header is missing");
+      const wrongToken = await page.graphql(POST_TASK, { input: taskInput() }, { csrf: "x".repeat(43) });
+      expect(wrongToken.status).to.equal(403);
+      expect(wrongToken.body.errors[0].message).to.include("does not match this session");
+
+      const posted = await page.graphql(POST_TASK, { input: taskInput({ title: "Posted from the browser" }) });
+      expect(posted.body.errors).to.equal(undefined);
+      expect(posted.body.data.postTask).to.include({ title: "Posted from the browser", status: "POSTED" });
+      const { tasks } = await server.client.ok(`{ tasks { nodes { id } } }`, {}, agent.apiKey);
+      expect(tasks.nodes.map((task: any) => task.id), "posted as the key's agent").to.include(posted.body.data.postTask.id);
+
+      // A key wins over a cookie, and is used exactly as before: no CSRF token.
+      const other = await registerAgent(server.client, "keyholder");
+      const withKey = await page.fetch("/graphql", { method: "POST", json: { query: VIEWER }, csrf: false, headers: { "x-api-key": other.apiKey } });
+      expect((await json(withKey)).data.viewerAgent.name).to.equal("keyholder");
+    });
+
+    it("is the key's principal on REST, the multipart proof upload included, with the CSRF token on writes", async () => {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      const page = browser();
+      await page.signIn(operator.testApiKey);
+
+      const nearby = await page.fetch("/api/v1/operators/tasks/available?lat=30.27&lng=-97.74&radius_km=5", { csrf: false });
+      expect(nearby.status, "a GET needs no CSRF token").to.equal(200);
+      expect((await json(nearby)).tasks.map((t: any) => t.task_id)).to.include(postTask.id);
+
+      const refused = await page.fetch(`/api/v1/tasks/${postTask.id}/accept`, { method: "POST", csrf: false });
+      expect(refused.status).to.equal(403);
+      expect((await json(refused)).error).to.include({ code: "CSRF_TOKEN_INVALID", field: "X-CSRF-Token" });
+      const accepted = await page.fetch(`/api/v1/tasks/${postTask.id}/accept`, { method: "POST" });
+      expect(accepted.status).to.equal(200);
+      expect(await json(accepted)).to.include({ status: "ACCEPTED", operator_id: operator.id });
+
+      const form = proofForm([generatePhoto(21), generatePhoto(22)], "uploaded from the phone");
+      const upload = await page.fetch(`/api/v1/tasks/${postTask.id}/proof`, { method: "POST", body: form });
+      expect(upload.status).to.equal(202);
+      const body = await json(upload);
+      expect(body).to.include({ status: "SUBMITTED", attempts: 1 });
+      expect(body.proof.notes).to.equal("uploaded from the phone");
+    });
+
+    it("dies with its key: a revoked key's session signs nothing in", async () => {
+      const agent = await registerAgent(server.client);
+      const page = browser();
+      await page.signIn(agent.apiKey);
+      expect((await page.graphql(VIEWER)).body.data.viewerAgent.id).to.equal(agent.id);
+
+      await revokeKeysOf(server, { agent: agent.id });
+      const cookie = page.cookie;
+      expect((await page.fetch("/auth/session")).status).to.equal(401);
+      page.cookie = cookie;
+      const after = await page.graphql(VIEWER);
+      expect(after.body.errors[0].extensions.code).to.equal("UNAUTHENTICATED");
+      expect((await browser().signIn(agent.apiKey)).status, "nor can the revoked key sign in again").to.equal(401);
+
+      expect(await server.app.services.sessions.sweep(server.app.orm.em.fork()), "the sweep removes the revoked key's session").to.be.at.least(1);
+    });
+  });
+}

@@ -90,10 +90,17 @@ function liveClient(): Client {
     // The cookie authenticates the upgrade; nothing secret goes in connection_init.
     lazy: true,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    // Network trouble and restarts are retried; a refused session (4401/4403) is not: signing in again is the cure.
+    shouldRetry: (event) => !isAuthClose(event),
     retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000))),
   });
   return live;
+}
+
+/** The server closed the socket because the session is missing, expired or revoked (graphql-ws 4401 / 4403). */
+function isAuthClose(event: unknown): boolean {
+  const code = (event as { code?: unknown } | undefined)?.code;
+  return code === 4401 || code === 4403;
 }
 
 export function closeLive(): void {
@@ -123,6 +130,10 @@ export function subscribe<Result, Variables>(
           else if (message.data) onData(message.data);
         },
         error: (err) => {
+          if (isAuthClose(err)) {
+            stopped = true;
+            return onError(new ApiError("Your session has ended: sign in again to see live updates", "UNAUTHENTICATED"));
+          }
           const errors = Array.isArray(err) ? err : undefined;
           onError(new ApiError(errors?.[0]?.message ?? "Live updates were interrupted", String(errors?.[0]?.extensions?.code ?? "LIVE_UPDATES")));
           // Resubscribe after an error the client does not retry by itself, from where we were.

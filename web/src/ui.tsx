@@ -210,7 +210,7 @@ export function ProofPhotos(props: { proof: TaskDetailFragment["proofs"][number]
               {photo.thumbnail ? <img src={photo.thumbnail} alt={`Proof photo ${photo.position + 1} (thumbnail)`} loading="lazy" /> : <span class="no-preview">No preview</span>}
             </button>
             <div class="muted small">
-              {photo.width && photo.height ? `${photo.width}×${photo.height}` : "not decodable"} · {(photo.byteSize / 1024).toFixed(0)} KB
+              {photo.width && photo.height ? `${photo.width}×${photo.height}` : "not decodable"} · {photo.byteSize < 1024 ? `${photo.byteSize} bytes` : `${Math.round(photo.byteSize / 1024)} KB`}
               {photo.distanceFromTaskM !== null ? ` · ${Math.round(photo.distanceFromTaskM)} m from the task` : " · no GPS"}
               {photo.takenAt ? ` · taken ${dateTime(photo.takenAt)}` : ""}
             </div>

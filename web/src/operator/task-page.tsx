@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { gql, uploadProof } from "../api";
 import { isNotFound, useLiveTask } from "../agent/task-page";
 import { NotFound } from "../agent/agent-app";
-import { ReleaseTask, type TaskDetailFragment } from "../graphql/operations.generated";
+import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
 import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, VerificationView } from "../ui";
@@ -59,7 +59,7 @@ export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
           </dl>
           <TaskMap label="Task location" points={[{ lat: task.location.lat, lng: task.location.lng, label: task.title, kind: "task" }]} />
         </Section>
-        {canSubmit ? <ProofForm task={task} onSubmitted={setTask} /> : null}
+        {canSubmit ? <ProofForm task={task} onSubmitted={async () => setTask((await gql(TaskDetail, { id: task.id })).task)} /> : null}
         {task.proofs.length ? (
           <Section title="Your proof" id="proofs">
             {[...task.proofs].reverse().map((proof) => (
@@ -114,6 +114,10 @@ function Outcome(props: { task: TaskDetailFragment }) {
   );
 }
 
+function size(bytes: number): string {
+  return bytes < 1024 ? `${bytes} bytes` : bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 interface Picked {
   file: File;
   preview: string;
@@ -124,7 +128,7 @@ interface Picked {
  * notes to the REST multipart route, with the upload's progress. Nothing is
  * resized or re-encoded: the Guardian reads the originals' EXIF.
  */
-function ProofForm(props: { task: TaskDetailFragment; onSubmitted: (task: TaskDetailFragment) => void }) {
+function ProofForm(props: { task: TaskDetailFragment; onSubmitted: () => Promise<void> }) {
   const [picked, setPicked] = useState<Picked[]>([]);
   const [notes, setNotes] = useState("");
   const [progress, setProgress] = useState<number | undefined>(undefined);
@@ -156,7 +160,8 @@ function ProofForm(props: { task: TaskDetailFragment; onSubmitted: (task: TaskDe
       setSent(true);
       setPicked([]);
       setNotes("");
-      // The live subscription brings the SUBMITTED task and then the verdict.
+      // The task as it is now (SUBMITTED); the live subscription then brings the verdict.
+      await props.onSubmitted();
     } catch (err) {
       setError(err);
     } finally {
@@ -175,7 +180,7 @@ function ProofForm(props: { task: TaskDetailFragment; onSubmitted: (task: TaskDe
             <li key={p.preview}>
               <img src={p.preview} alt={`Photo ${i + 1} to send: ${p.file.name}`} />
               <div class="muted small">
-                {p.file.name} · {(p.file.size / 1024).toFixed(0)} KB
+                {p.file.name} · {size(p.file.size)}
               </div>
               <button type="button" class="secondary small" onClick={() => setPicked(picked.filter((other) => other !== p))} aria-label={`Remove photo ${i + 1}`}>
                 Remove

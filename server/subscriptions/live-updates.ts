@@ -33,7 +33,7 @@ export async function createLiveUpdates(deps: {
   const bus = await createClusterBus(config.redisUrl, deps.deploymentId, log);
   const relay = new EventRelay(orm, services.live, bus, config.live, log);
   orm.em.getEventManager().registerSubscriber(relay.commitHook());
-  const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, keyRecheckMs: config.live.keyRecheckMs });
+  const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, sessions: services.sessions, allowedOrigins: config.web.allowedOrigins, keyRecheckMs: config.live.keyRecheckMs });
   return {
     relay,
     subscriptions,

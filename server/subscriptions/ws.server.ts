@@ -12,12 +12,17 @@ import type { ApiKeyService } from "../agents/api-key.service";
 import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
 import { createErrorFormatter } from "../graphql/error-formatter";
 import { checkDocument, checkOperation, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
+import type { SessionService } from "../sessions/session.service";
+import { sessionTokenFrom } from "../sessions/session.cookie";
 
 export const GRAPHQL_PATH = "/graphql";
 const RECHECK_CHUNK = 500;
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
   apiKey?: string;
+  /** The browser session of a connection the web app opened with its cookie (and no key). */
+  sessionToken?: string;
+  sessionId?: string;
   keyId?: string;
 }
 
@@ -42,12 +47,35 @@ export function apiKeyFromConnectionParams(params: Readonly<Record<string, unkno
 }
 
 /**
+ * Whether a WebSocket upgrade that carries the session cookie comes from a
+ * page of this server (its Origin's host is the Host it asked for) or of an
+ * allowed origin. Browsers send the cookie with a WebSocket from any page
+ * and CSRF tokens do not cover the upgrade, so the Origin is what tells the
+ * web app from another site riding on its cookie.
+ */
+export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigins: readonly string[]): boolean {
+  const origin = headers.origin;
+  if (!origin) return false;
+  if (allowedOrigins.includes(origin)) return true;
+  try {
+    const { protocol, host } = new URL(origin);
+    return (protocol === "http:" || protocol === "https:") && host === headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * graphql-ws on the HTTP server's /graphql path (the WebSocket upgrade of
  * the same URL Apollo serves). A connection must authenticate in
  * connection_init: no key closes it with 4401, a bad or revoked key with
- * 4403. Open connections' keys are re-checked every `keyRecheckMs`, and a
- * connection whose key was revoked is closed, which ends its subscriptions.
- * Each operation gets its own Context (and EntityManager fork).
+ * 4403. Without a key, the web app's session cookie on the upgrade request
+ * authenticates it, and only from the server's own origin or an allowed
+ * one (any other Origin, or none, is refused with 403 before the upgrade).
+ * Open connections' keys (and sessions) are re-checked every
+ * `keyRecheckMs`, and a connection whose key was revoked (or session ended)
+ * is closed, which ends its subscriptions. Each operation gets its own
+ * Context (and EntityManager fork).
  */
 export function mountSubscriptions(options: {
   httpServer: http.Server;
@@ -55,12 +83,16 @@ export function mountSubscriptions(options: {
   createContext: ContextFactory;
   orm: Orm;
   keys: ApiKeyService;
+  sessions: SessionService;
+  allowedOrigins: readonly string[];
   log: Logger;
   keyRecheckMs: number;
 }): SubscriptionServer {
-  const { httpServer, schema, createContext, orm, keys, log } = options;
+  const { httpServer, schema, createContext, orm, keys, sessions, log } = options;
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Map<string, Set<WebSocket>>();
+  /** The connections signed in with a browser session, by its id (also under their key in `sockets`). */
+  const bySession = new Map<string, Set<WebSocket>>();
   const formatError = createErrorFormatter(log);
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
 
@@ -70,20 +102,27 @@ export function mountSubscriptions(options: {
       if (httpServer.listenerCount("upgrade") === 1) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
+    if (sessionTokenFrom(request.headers) && !isAllowedOrigin(request.headers, options.allowedOrigins)) {
+      const reason = "a WebSocket signed in with the session cookie must come from the web app's own origin";
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\nConnection: close\r\n\r\n${reason}`);
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
   };
   httpServer.on("upgrade", onUpgrade);
 
-  const track = (keyId: string, socket: WebSocket) => {
-    let set = sockets.get(keyId);
-    if (!set) sockets.set(keyId, (set = new Set()));
+  const trackIn = (index: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) => {
+    let set = index.get(id);
+    if (!set) index.set(id, (set = new Set()));
     set.add(socket);
   };
+  const track = (keyId: string, socket: WebSocket) => trackIn(sockets, keyId, socket);
   const untrack = (ctx: WsContext<Record<string, unknown> | undefined, ConnectionExtra & { socket: WebSocket }>) => {
-    const keyId = ctx.extra.keyId;
-    const set = keyId ? sockets.get(keyId) : undefined;
-    set?.delete(ctx.extra.socket);
-    if (keyId && set?.size === 0) sockets.delete(keyId);
+    for (const [index, id] of [[sockets, ctx.extra.keyId], [bySession, ctx.extra.sessionId]] as const) {
+      const set = id ? index.get(id) : undefined;
+      set?.delete(ctx.extra.socket);
+      if (id && set?.size === 0) index.delete(id);
+    }
   };
 
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
@@ -91,12 +130,22 @@ export function mountSubscriptions(options: {
       schema,
       async onConnect(ctx) {
         const apiKey = apiKeyFromConnectionParams(ctx.connectionParams);
-        if (!apiKey) {
+        const sessionToken = apiKey ? undefined : sessionTokenFrom(ctx.extra.request.headers);
+        if (!apiKey && !sessionToken) {
           ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized: send your API key in connection_init, e.g. { \"x-api-key\": \"ho_test_...\" }");
           return false;
         }
         try {
-          const principal = await keys.authenticate(orm.em.fork(), apiKey);
+          if (sessionToken) {
+            const signedIn = await sessions.authenticate(orm.em.fork(), sessionToken);
+            ctx.extra.sessionToken = sessionToken;
+            ctx.extra.sessionId = signedIn.sessionId;
+            ctx.extra.keyId = signedIn.principal.keyId;
+            track(signedIn.principal.keyId, ctx.extra.socket);
+            trackIn(bySession, signedIn.sessionId, ctx.extra.socket);
+            return true;
+          }
+          const principal = await keys.authenticate(orm.em.fork(), apiKey!);
           ctx.extra.apiKey = apiKey;
           ctx.extra.keyId = principal.keyId;
           track(principal.keyId, ctx.extra.socket);
@@ -113,7 +162,7 @@ export function mountSubscriptions(options: {
       },
       onClose: untrack,
       onSubscribe: (_ctx, _id, payload) => prepare(schema, payload),
-      context: (ctx) => createContext(ctx.extra.apiKey),
+      context: (ctx) => createContext(ctx.extra.apiKey, undefined, ctx.extra.sessionToken),
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : result),
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
@@ -130,6 +179,16 @@ export function mountSubscriptions(options: {
         if (stillValid.has(keyId)) continue;
         for (const socket of sockets.get(keyId) ?? []) socket.close(CloseCode.Forbidden, "Forbidden: the API key has been revoked");
         sockets.delete(keyId);
+      }
+    }
+    const sessionIds = [...bySession.keys()];
+    for (let i = 0; i < sessionIds.length; i += RECHECK_CHUNK) {
+      const chunk = sessionIds.slice(i, i + RECHECK_CHUNK);
+      const live = await sessions.stillLive(orm.em.fork(), chunk);
+      for (const sessionId of chunk) {
+        if (live.has(sessionId)) continue;
+        for (const socket of bySession.get(sessionId) ?? []) socket.close(CloseCode.Forbidden, "Forbidden: the session has ended; sign in again");
+        bySession.delete(sessionId);
       }
     }
   };

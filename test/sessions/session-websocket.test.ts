@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import WebSocket from "ws";
+import { createClient, type Client } from "graphql-ws";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { BrowserSession } from "../support/browser";
+import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
+import { isCloseEvent, subscribe, UPDATE_FIELDS, wsUrl } from "../live/support/ws-client";
+import { eventually, subscribersReach } from "../live/support/live";
+import { ApiKey } from "../../server/agents/api-key.entity";
+
+const AGENT_FEED = `subscription { tasksUpdated { ${UPDATE_FIELDS} task { id } } }`;
+const ALLOWED = "http://localhost:5173";
+
+/** A graphql-ws client as the web app's page opens one: no key, the browser's cookie and Origin on the upgrade. */
+function browserClient(server: TestServer, cookie: string | undefined, origin: string | undefined): Client {
+  class PageWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: cookie ? { cookie: `humanops_session=${cookie}` } : {}, ...(origin ? { origin } : {}) });
+    }
+  }
+  return createClient({ url: wsUrl(server.url), webSocketImpl: PageWebSocket, retryAttempts: 0, lazy: true });
+}
+
+/** The HTTP status a WebSocket upgrade is answered with (101 when it is accepted). */
+function upgradeStatus(server: TestServer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(server.url), "graphql-transport-ws", { headers });
+    ws.once("upgrade", (res) => {
+      resolve(res.statusCode ?? 0);
+      ws.close();
+    });
+    ws.once("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.once("error", (err) => reject(err));
+  });
+}
+
+for (const db of testDatabases()) {
+  describe(`graphql-ws signed in with the browser session cookie (${db.name})`, () => {
+    let server: TestServer;
+    const clients: Client[] = [];
+    const open = (cookie: string | undefined, origin: string | undefined) => {
+      const client = browserClient(server, cookie, origin);
+      clients.push(client);
+      return client;
+    };
+    const signedIn = async () => {
+      const agent = await registerAgent(server.client);
+      const page = new BrowserSession(server.url);
+      await page.signIn(agent.apiKey);
+      return { agent, page };
+    };
+
+    before(async () => {
+      server = await startServer(db, { LIVE_KEY_RECHECK_MS: "50", WEB_ALLOWED_ORIGINS: ALLOWED });
+    });
+    afterEach(async () => {
+      await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    });
+    after(() => server.stop());
+
+    it("receives the agent's task events on a connection opened from the server's own origin with the cookie alone", async () => {
+      const { agent, page } = await signedIn();
+      const before = server.app.services.live.subscriberCount;
+      const feed = subscribe(open(page.cookie, server.url), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
+      await feed.until((r) => r.results.some((result) => result.tasksUpdated.taskId === postTask.id));
+      expect(feed.results[0].tasksUpdated).to.include({ taskId: postTask.id, status: "POSTED" });
+    });
+
+    it("accepts an origin from WEB_ALLOWED_ORIGINS", async () => {
+      const { page } = await signedIn();
+      expect(await upgradeStatus(server, { cookie: `humanops_session=${page.cookie}`, origin: ALLOWED })).to.equal(101);
+    });
+
+    it("refuses the upgrade (403) when the cookie comes from another origin or with no Origin at all", async () => {
+      const { page } = await signedIn();
+      const cookie = `humanops_session=${page.cookie}`;
+      expect(await upgradeStatus(server, { cookie, origin: "https://evil.example" })).to.equal(403);
+      expect(await upgradeStatus(server, { cookie })).to.equal(403);
+      expect(await upgradeStatus(server, { cookie, origin: server.url.replace("127.0.0.1", "127.0.0.2") })).to.equal(403);
+      // A client with a key and no cookie is unchanged: no Origin needed.
+      expect(await upgradeStatus(server, {})).to.equal(101);
+
+      const refused = subscribe(open(page.cookie, "https://evil.example"), AGENT_FEED);
+      await refused.ended();
+      expect(refused.results).to.deep.equal([]);
+    });
+
+    it("closes the connection (4403) when the session is signed out or its key revoked", async () => {
+      const first = await signedIn();
+      const before = server.app.services.live.subscriberCount;
+      const feed = subscribe(open(first.page.cookie, server.url), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+      expect((await first.page.fetch("/auth/session", { method: "DELETE" })).status).to.equal(204);
+      await feed.ended();
+      expect(isCloseEvent(feed.errors) && feed.errors.code).to.equal(4403);
+
+      const second = await signedIn();
+      const revoked = subscribe(open(second.page.cookie, server.url), AGENT_FEED);
+      await subscribersReach(server, before + 1);
+      await server.app.orm.em.fork().nativeUpdate(ApiKey, { agent: second.agent.id }, { revokedAt: new Date() });
+      await revoked.ended();
+      expect(isCloseEvent(revoked.errors) && revoked.errors.code).to.equal(4403);
+      await eventually(() => server.app.services.live.subscriberCount === before, "the ended subscriptions to go");
+    });
+
+    it("closes a connection with a cookie that no longer signs in (4403)", async () => {
+      const { page } = await signedIn();
+      const stale = page.cookie;
+      await page.fetch("/auth/session", { method: "DELETE" });
+      const feed = subscribe(open(stale, server.url), AGENT_FEED);
+      await feed.ended();
+      expect(isCloseEvent(feed.errors) && feed.errors.code).to.equal(4403);
+    });
+  });
+}

@@ -69,7 +69,8 @@ export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
                 </h3>
                 {proof.notes ? <p class="pre">Notes: {proof.notes}</p> : null}
                 <ProofPhotos proof={proof} />
-                <VerificationView verification={proof.verification} />
+                {/* The latest attempt's verdict is the one shown under Status. */}
+                {proof !== task.proofs[task.proofs.length - 1] ? <VerificationView verification={proof.verification} /> : null}
               </div>
             ))}
           </Section>

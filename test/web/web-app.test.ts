@@ -251,14 +251,15 @@ describe("web app in Chromium", function () {
     expect(await card.getAttribute("data-status")).to.equal("POSTED");
     // Every status the card shows from now on, as the page renders it (and a mark a reload would wipe).
     await agent.evaluate((id) => {
-      const seen: string[] = [];
-      Object.assign(window, { boardStatuses: seen });
+      // Runs in the page (the test's TypeScript has no DOM types: the page's globals are reached untyped).
+      const page = globalThis as any;
+      const seen: string[] = (page.boardStatuses = []);
       const record = () => {
-        const status = document.querySelector(`.board [data-task-id="${id}"]`)?.getAttribute("data-status");
+        const status = page.document.querySelector(`.board [data-task-id="${id}"]`)?.getAttribute("data-status");
         if (status && seen[seen.length - 1] !== status) seen.push(status);
       };
       record();
-      new MutationObserver(record).observe(document.querySelector(".board")!, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
+      new page.MutationObserver(record).observe(page.document.querySelector(".board"), { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
     }, taskId);
 
     // The operator stands at the task's place.
@@ -284,7 +285,7 @@ describe("web app in Chromium", function () {
 
     // The agent's board, not reloaded since it opened, walks through SUBMITTED to the verdict and PAID.
     await card.and(agent.locator('[data-status="PAID"]')).waitFor({ timeout: 20_000 });
-    expect(await agent.evaluate(() => (window as unknown as { boardStatuses: string[] }).boardStatuses)).to.deep.equal(["POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
+    expect(await agent.evaluate(() => (globalThis as any).boardStatuses)).to.deep.equal(["POSTED", "ACCEPTED", "SUBMITTED", "VERIFIED", "PAID"]);
     expect(await card.textContent()).to.contain("Guardian: APPROVE (");
     // A task posted elsewhere (through the API, with the agent's key) appears on the open board by itself.
     const { postTask } = await server.client.ok(
@@ -314,7 +315,7 @@ describe("web app in Chromium", function () {
     await agent.getByRole("button", { name: "Open photo 1 full size" }).click();
     const full = agent.getByRole("img", { name: "Proof photo 1 (full size)" });
     await full.waitFor();
-    await eventually(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 320), "the full-size photo loading");
+    await eventually(() => full.evaluate((img: any) => img.complete && img.naturalWidth > 320), "the full-size photo loading");
     await agent.keyboard.press("Escape");
     await full.waitFor({ state: "detached" });
   });

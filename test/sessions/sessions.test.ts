@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
@@ -7,8 +10,11 @@ import { proofForm } from "../support/rest-client";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { ApiKey } from "../../server/agents/api-key.entity";
 import { BrowserSession as SessionRow } from "../../server/sessions/browser-session.entity";
+import { createLogger } from "../../server/common/logger";
+import { LogCapture } from "../live/support/live";
 
 const VIEWER = `{ viewerAgent { id name } }`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** A JSON answer, read as the untyped object a test inspects. */
 const json = (res: Response): Promise<any> => res.json();
 
@@ -175,6 +181,103 @@ for (const db of testDatabases()) {
       expect((await browser().signIn(agent.apiKey)).status, "nor can the revoked key sign in again").to.equal(401);
 
       expect(await server.app.services.sessions.sweep(server.app.orm.em.fork()), "the sweep removes the revoked key's session").to.be.at.least(1);
+    });
+  });
+}
+
+for (const db of testDatabases()) {
+  describe(`browser sessions: expiry, rate budget, restarts and logs (${db.name})`, () => {
+    it("ends a session unused for SESSION_IDLE_TIMEOUT_S, and one in use at SESSION_MAX_AGE_S; the sweep deletes both", async () => {
+      const server = await startServer(db, { SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "2" });
+      try {
+        const agent = await registerAgent(server.client);
+        const idle = new BrowserSession(server.url);
+        const busy = new BrowserSession(server.url);
+        await idle.signIn(agent.apiKey);
+        await busy.signIn(agent.apiKey);
+        const idleCookie = idle.cookie;
+        const started = Date.now();
+        // The busy one is used every 300 ms, which keeps it from idling out but not past its absolute end.
+        while (Date.now() - started < 1_300) {
+          expect((await busy.graphql(VIEWER)).body.data.viewerAgent.id).to.equal(agent.id);
+          await sleep(300);
+        }
+        idle.cookie = idleCookie;
+        expect((await idle.fetch("/auth/session")).status, "idle for more than a second").to.equal(401);
+        expect((await busy.fetch("/auth/session")).status, "still in use").to.equal(200);
+        await sleep(2_100 - (Date.now() - started));
+        const ended = await busy.graphql(VIEWER);
+        expect(ended.body.errors[0].extensions.code, "two seconds after sign-in, however busy").to.equal("UNAUTHENTICATED");
+        expect(await server.app.services.sessions.sweep(server.app.orm.em.fork())).to.equal(2);
+        expect(await server.app.orm.em.fork().count(SessionRow, {})).to.equal(0);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it("draws on its key's rate budget: the cookie and the key share one", async () => {
+      const server = await startServer(db, { RATE_LIMIT_TEST_PER_MINUTE: "3" });
+      try {
+        const agent = await registerAgent(server.client);
+        const page = new BrowserSession(server.url);
+        expect((await page.signIn(agent.apiKey)).status, "signing in draws on the client address's budget").to.equal(200);
+        expect((await server.client.request(VIEWER, {}, agent.apiKey)).status).to.equal(200);
+        const viaCookie = await page.fetch("/graphql", { method: "POST", json: { query: VIEWER } });
+        expect(viaCookie.status).to.equal(200);
+        expect(viaCookie.headers.get("x-ratelimit-remaining")).to.equal("1");
+        const rest = await page.fetch("/api/v1/agents/balance");
+        expect(rest.status).to.equal(200);
+        expect(rest.headers.get("x-ratelimit-remaining")).to.equal("0");
+        const refused = await page.graphql(VIEWER);
+        expect(refused.status).to.equal(429);
+        expect(refused.body.errors[0].extensions.code).to.equal("RATE_LIMITED");
+        expect((await server.client.request(VIEWER, {}, agent.apiKey)).status, "and the key is spent out too").to.equal(429);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it("survives a restart: the session lives in the database, not in the process", async () => {
+      const created = await db.create();
+      const database = created.database.kind === "sqlite" ? { kind: "sqlite" as const, path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "humanops-sessions-")), "humanops.db") } : created.database;
+      let server = await startServer({ database });
+      try {
+        const agent = await registerAgent(server.client);
+        const page = new BrowserSession(server.url);
+        await page.signIn(agent.apiKey);
+        await server.stop();
+        server = await startServer({ database });
+        page.url = server.url;
+        const read = await page.fetch("/auth/session");
+        expect(read.status).to.equal(200);
+        expect(await json(read)).to.include({ id: agent.id, csrf_token: page.csrfToken });
+        expect((await page.graphql(VIEWER)).body.data.viewerAgent.id).to.equal(agent.id);
+      } finally {
+        await server.stop();
+        await created.drop();
+        if (database.kind === "sqlite") fs.rmSync(path.dirname(database.path), { recursive: true, force: true });
+      }
+    });
+
+    it("never logs the API key, the session token or the CSRF token", async () => {
+      const logs = new LogCapture();
+      const server = await startServer(db, {}, createLogger("trace", logs));
+      try {
+        const agent = await registerAgent(server.client);
+        const page = new BrowserSession(server.url);
+        await page.signIn(agent.apiKey);
+        const token = page.cookie!;
+        await page.graphql(VIEWER);
+        await page.graphql(VIEWER, {}, { csrf: "forged" });
+        await page.graphql(`{ nope }`);
+        await page.fetch("/api/v1/agents/balance");
+        await page.fetch("/auth/session", { method: "DELETE" });
+        await new BrowserSession(server.url).signIn(`ho_test_${"B".repeat(43)}`);
+        expect(logs.lines.length, "the server did log at trace level").to.be.above(0);
+        for (const secret of [agent.apiKey, token, page.csrfToken!]) expect(logs.includes(secret)).to.equal(false);
+      } finally {
+        await server.stop();
+      }
     });
   });
 }

@@ -9,7 +9,7 @@ export class BrowserSession {
   /** The Set-Cookie lines of the last answer. */
   setCookies: string[] = [];
 
-  constructor(readonly url: string) {}
+  constructor(public url: string) {}
 
   async signIn(apiKey: string): Promise<Response> {
     const res = await this.fetch("/auth/session", { method: "POST", json: { api_key: apiKey } });

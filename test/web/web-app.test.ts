@@ -162,7 +162,9 @@ describe("web app in Chromium", function () {
     return page;
   }
 
+  /** Saves what a person first sees of the current screen (from its top) to docs/screenshots/<name>.png. */
   async function shoot(page: Page, name: string): Promise<void> {
+    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
   }
 

@@ -54,7 +54,7 @@ async function cameraPhoto(seed: number, at: { lat: number; lng: number }, taken
  * tile) and a stand-in for Sumsub's WebSDK script that speaks its builder API
  * and shows the access token it was given.
  */
-async function startVendor(): Promise<{ url: string; tiles: number; close(): Promise<void> }> {
+async function startVendor(): Promise<{ url: string; tiles: number; hooks: number; close(): Promise<void> }> {
   const tile = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 223, g: 231, b: 239 } } }).png().toBuffer();
   const sdk = `window.snsWebSdk = { init: function (token, refresh) {
     var b = { withConf: function () { return b; }, withOptions: function () { return b; }, on: function () { return b; },
@@ -63,11 +63,15 @@ async function startVendor(): Promise<{ url: string; tiles: number; close(): Pro
         p.setAttribute("data-testid", "sumsub-standin"); p.textContent = "Identity check opened with token " + token.slice(0, 6) + "\\u2026";
         box.appendChild(p); } }; } };
     return b; } };`;
-  const state = { url: "", tiles: 0, close: async () => undefined as void };
+  const state = { url: "", tiles: 0, hooks: 0, close: async () => undefined as void };
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith("/tiles/")) {
       state.tiles++;
       res.writeHead(200, { "content-type": "image/png", "cache-control": "max-age=3600" }).end(tile);
+    } else if (req.url === "/hook" && req.method === "POST") {
+      // A webhook receiver (test-mode endpoints may be loopback http).
+      state.hooks++;
+      req.resume().on("end", () => res.writeHead(204).end());
     } else if (req.url === "/sumsub/websdk.js") {
       res.writeHead(200, { "content-type": "application/javascript" }).end(sdk);
     } else res.writeHead(404).end();
@@ -350,9 +354,15 @@ describe("web app in Chromium", function () {
     await operator.getByTestId("payout").getByText("Release transaction").waitFor();
   });
 
-  it("shows \"not found\" for another agent's task, and posts, lists and cancels on a phone", async () => {
+  it("shows \"not found\" for another agent's task; on a phone an agent adds a webhook, posts, cancels, sees the refund and redelivers", async () => {
     const owner = await open(PHONE);
     await registerAgentInPage(owner, "Owner Co");
+    await owner.getByRole("link", { name: "Webhooks" }).click();
+    await owner.getByLabel("URL").fill(`${vendor.url}/hook`);
+    await owner.getByRole("button", { name: "Add endpoint" }).click();
+    await owner.getByText(/Signing secret for .* \(shown once, store it now\)/).waitFor();
+    await owner.getByText("Healthy").waitFor();
+
     const taskId = await postTaskInPage(owner, "Count the bikes at the rack", ["2 photos of the rack"]);
     await shoot(owner, "phone-agent-task");
     await owner.getByRole("button", { name: "Cancel task…" }).click();
@@ -361,6 +371,18 @@ describe("web app in Chromium", function () {
     await owner.getByRole("link", { name: "Balance" }).click();
     await owner.getByRole("cell", { name: "REFUND" }).waitFor();
     await shoot(owner, "phone-agent-balance");
+
+    // The task's transitions were delivered to the endpoint; one is sent again on request.
+    await owner.getByRole("link", { name: "Webhooks" }).click();
+    await eventually(async () => {
+      await owner.getByRole("button", { name: "Refresh" }).click();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      return (await owner.getByText("DELIVERED", { exact: true }).count()) >= 2;
+    }, "the task's deliveries (posted, cancelled) shown as DELIVERED");
+    const before = vendor.hooks;
+    await owner.getByRole("button", { name: "Redeliver" }).first().click();
+    await eventually(() => vendor.hooks > before, "the redelivery reaching the receiver");
+    await shoot(owner, "phone-agent-webhooks");
 
     const other = await open(DESKTOP);
     await registerAgentInPage(other, "Other Co");

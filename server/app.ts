@@ -32,6 +32,7 @@ import { mountSumsubWebhook } from "./kyc/sumsub.route";
 import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
 import { registerSessionJobs } from "./sessions/session.jobs";
 import { mountSessions } from "./sessions/session.route";
+import { mountWebApp } from "./web/web-app.route";
 
 /** How long a stop waits for requests already being handled. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -132,6 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
+  mountWebApp(app, config, log);
   mountFallbacks(app, log);
 
   return {

@@ -21,6 +21,21 @@ describe("configuration", () => {
     expect(() => loadConfig({ TRUST_PROXY: "everyone" })).to.throw(/TRUST_PROXY: must be false, true, a number of proxy hops/);
   });
 
+  it("reads the browser session lifetimes and the web app's settings, with their rules", () => {
+    const config = loadConfig({});
+    expect(config.sessions).to.deep.equal({ idleMs: 3 * 86_400_000, maxAgeMs: 30 * 86_400_000 });
+    expect(config.web).to.deep.equal({
+      distDir: path.resolve("dist/web"),
+      mapTileUrl: "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+      sumsubWebSdkUrl: "https://static.sumsub.com/idensic/static/sns-websdk-builder.js",
+      allowedOrigins: [],
+    });
+    expect(loadConfig({ WEB_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173" }).web.allowedOrigins).to.deep.equal(["https://app.example.com", "http://localhost:5173"]);
+    expect(() => loadConfig({ WEB_ALLOWED_ORIGINS: "https://app.example.com/path" })).to.throw(ConfigError, /WEB_ALLOWED_ORIGINS: must be a comma-separated list of origins/);
+    expect(() => loadConfig({ WEB_MAP_TILE_URL: "tiles/{z}/{x}/{y}.png" })).to.throw(ConfigError, /WEB_MAP_TILE_URL: must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => loadConfig({ SESSION_IDLE_TIMEOUT_S: "7200", SESSION_MAX_AGE_S: "3600" })).to.throw(ConfigError, /SESSION_IDLE_TIMEOUT_S: must not exceed SESSION_MAX_AGE_S/);
+  });
+
   it("takes PostgreSQL from a postgres:// DATABASE_URL", () => {
     expect(loadConfig({ DATABASE_URL: "postgres://u@db:5432/humanops" }).database).to.deep.equal({ kind: "postgresql", url: "postgres://u@db:5432/humanops" });
   });

@@ -18,8 +18,8 @@ export function AgentApp(_props: { session: Session }) {
   const nav: Array<[string, string]> = [
     ["/", "Tasks"],
     ["/tasks/new", "Post a task"],
-    ["/account", "Balance"],
-    ["/webhooks", "Webhooks"],
+    ["/balance", "Balance"],
+    ["/settings/webhooks", "Webhooks"],
   ];
   return (
     <div class="agent">
@@ -41,9 +41,9 @@ export function AgentApp(_props: { session: Session }) {
         <NewTask mode={agent?.mode} onPosted={() => void overview.reload()} />
       ) : task ? (
         <AgentTaskPage id={task.id} onMoneyChanged={() => void overview.reload()} />
-      ) : path === "/account" ? (
+      ) : path === "/balance" ? (
         <AccountPage />
-      ) : path === "/webhooks" ? (
+      ) : path === "/settings/webhooks" ? (
         <WebhooksPage />
       ) : (
         <NotFound />

@@ -36,8 +36,11 @@ const {
 } = require("graphql");
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const OPERATIONS = path.join(ROOT, "web", "src", "graphql");
-const OUTPUT = path.join(OPERATIONS, "operations.generated.ts");
+const DEFAULTS = {
+  schema: path.join(ROOT, "schema.graphql"),
+  operations: path.join(ROOT, "web", "src", "graphql"),
+  output: path.join(ROOT, "web", "src", "graphql", "operations.generated.ts"),
+};
 
 /** How each custom scalar of schema.graphql travels in JSON. */
 const SCALARS = { ID: "string", String: "string", Int: "number", Float: "number", Boolean: "boolean", DateTimeISO: "string", UsdAmount: "string | number" };
@@ -113,13 +116,15 @@ function nonNullInput(type, indent, named) {
 const ENUMS = new Set();
 const enumName = (type) => (ENUMS.add(type.name), type.name);
 
-function main() {
-  const schemaPath = path.join(ROOT, "schema.graphql");
+/** Validates and types every operation; `options` point it elsewhere than the app (the tests do). */
+function main(options = {}) {
+  const { schema: schemaPath, operations: OPERATIONS, output: OUTPUT } = { ...DEFAULTS, ...options };
+  ENUMS.clear();
   const schema = buildSchema(fs.readFileSync(schemaPath, "utf8"));
   const files = fs.readdirSync(OPERATIONS).filter((name) => name.endsWith(".graphql")).sort();
   const documents = files.map((name) => {
     const body = fs.readFileSync(path.join(OPERATIONS, name), "utf8");
-    return parse(new Source(body, `web/src/graphql/${name}`));
+    return parse(new Source(body, path.relative(ROOT, path.join(OPERATIONS, name))));
   });
   const fragments = new Map();
   for (const doc of documents) for (const def of doc.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);

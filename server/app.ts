@@ -133,7 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
   const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
-  mountWebApp(app, config, log);
+  mountWebApp(app, config, services.photos.links, log);
   mountFallbacks(app, log);
 
   return {

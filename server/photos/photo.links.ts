@@ -48,6 +48,11 @@ export class PhotoLinks {
     this.base ??= url;
   }
 
+  /** The origin photo URLs point at (PUBLIC_URL, or the listening address once known): pages showing them must allow it. */
+  get urlOrigin(): string | undefined {
+    return this.base && new URL(this.base).origin;
+  }
+
   /** The API route of a photo, relative to the server (path and query). */
   route({ taskId, attempt, position }: PhotoAddress, size: PhotoSize): string {
     return `/api/v1/tasks/${encodeURIComponent(taskId)}/proof/photos/${position}?attempt=${attempt}&size=${size}`;

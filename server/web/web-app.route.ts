@@ -2,6 +2,7 @@ import path from "node:path";
 import express from "express";
 import type { Config } from "../config";
 import type { Logger } from "../common/logger";
+import type { PhotoLinks } from "../photos/photo.links";
 
 /** Paths the web app never answers for: the APIs and the server's own endpoints keep their JSON 404s. */
 const SERVER_PATHS = /^\/(api|graphql|mcp|auth|healthz|readyz|webhooks|assets|app-config\.json)(\/|$)/;
@@ -37,17 +38,20 @@ export function cspOrigin(urlTemplate: string): string {
 /**
  * The Content-Security-Policy of the web app's pages: its own scripts and
  * the Sumsub WebSDK's, API calls and graphql-ws to its own origin only,
- * map tiles from the configured tile server, Sumsub's verification frame,
- * no plugins, no <base> elsewhere, and no framing of the app by any page.
+ * map tiles from the configured tile server and proof photos from the
+ * origin their signed URLs name (PUBLIC_URL, or the listening address,
+ * which need not be the name the browser used), Sumsub's verification
+ * frame, no plugins, no <base> elsewhere, and no framing of the app.
  */
-export function contentSecurityPolicy(web: Config["web"], sumsubApiUrl: string | undefined): string {
+export function contentSecurityPolicy(web: Config["web"], sumsubApiUrl: string | undefined, photoOrigin: string | undefined): string {
   const sumsub = cspOrigin(web.sumsubWebSdkUrl);
   const sumsubFrames = [...new Set([sumsub, cspOrigin(sumsubApiUrl ?? "https://api.sumsub.com")])].join(" ");
+  const images = ["'self'", "data:", "blob:", cspOrigin(web.mapTileUrl), ...(photoOrigin ? [photoOrigin] : [])];
   return [
     "default-src 'self'",
     `script-src 'self' ${sumsub}`,
     "connect-src 'self'",
-    `img-src 'self' data: blob: ${cspOrigin(web.mapTileUrl)}`,
+    `img-src ${images.join(" ")}`,
     `frame-src ${sumsubFrames}`,
     "object-src 'none'",
     "base-uri 'self'",
@@ -66,19 +70,20 @@ export function contentSecurityPolicy(web: Config["web"], sumsubApiUrl: string |
  * the Sumsub WebSDK URL. Without a build, pages answer a plain 404 that
  * says so; the server runs either way. Mounted after the APIs.
  */
-export function mountWebApp(app: express.Express, config: Pick<Config, "web" | "kyc">, log: Logger): void {
+export function mountWebApp(app: express.Express, config: Pick<Config, "web" | "kyc">, photoLinks: PhotoLinks, log: Logger): void {
   const { web } = config;
-  const securityHeaders = {
-    "Content-Security-Policy": contentSecurityPolicy(web, config.kyc?.baseUrl),
+  // The photos' origin is known once the server listens (without PUBLIC_URL).
+  const securityHeaders = () => ({
+    "Content-Security-Policy": contentSecurityPolicy(web, config.kyc?.baseUrl, photoLinks.urlOrigin),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
-  };
+  });
   const indexFile = path.join(web.distDir, "index.html");
   const appConfig: AppConfig = { map_tile_url: web.mapTileUrl, sumsub_websdk_url: web.sumsubWebSdkUrl };
 
   app.get("/app-config.json", (_req, res) => {
-    res.set(securityHeaders).set("Cache-Control", "no-cache").json(appConfig);
+    res.set(securityHeaders()).set("Cache-Control", "no-cache").json(appConfig);
   });
 
   app.use(
@@ -87,7 +92,7 @@ export function mountWebApp(app: express.Express, config: Pick<Config, "web" | "
       redirect: false,
       setHeaders: (res, file) => {
         const relative = path.relative(web.distDir, file).split(path.sep);
-        res.set(securityHeaders).set("Cache-Control", relative[0] === "assets" ? IMMUTABLE : "no-cache");
+        res.set(securityHeaders()).set("Cache-Control", relative[0] === "assets" ? IMMUTABLE : "no-cache");
       },
     }),
   );
@@ -95,7 +100,7 @@ export function mountWebApp(app: express.Express, config: Pick<Config, "web" | "
   app.get(/.*/, (req, res, next) => {
     const isPage = req.path === "/" || (!SERVER_PATHS.test(req.path) && /\btext\/html\b/.test(req.get("Accept") ?? ""));
     if (!isPage) return next();
-    res.set(securityHeaders);
+    res.set(securityHeaders());
     res.sendFile(indexFile, { headers: { "Cache-Control": "no-cache" }, dotfiles: "allow" }, (err?: NodeJS.ErrnoException) => {
       if (!err || res.headersSent) return;
       if (err.code !== "ENOENT" && err.code !== "ENOTDIR") log.error({ err }, "serving the web app's index.html failed");

@@ -20,10 +20,11 @@ function builtApp(): string {
   return dir;
 }
 
-function expectSecurityHeaders(res: Response): void {
+/** The default policy; proof photos come from the server's listening address (`photoOrigin`) without PUBLIC_URL. */
+function expectSecurityHeaders(res: Response, photoOrigin: string): void {
   const csp = res.headers.get("content-security-policy");
   expect(csp).to.equal(
-    "default-src 'self'; script-src 'self' https://static.sumsub.com; connect-src 'self'; img-src 'self' data: blob: https://tile.openstreetmap.org; " +
+    `default-src 'self'; script-src 'self' https://static.sumsub.com; connect-src 'self'; img-src 'self' data: blob: https://tile.openstreetmap.org ${photoOrigin}; ` +
       "frame-src https://static.sumsub.com https://api.sumsub.com; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
   );
   expect(res.headers.get("x-content-type-options")).to.equal("nosniff");
@@ -52,7 +53,7 @@ describe("the web app served at /", () => {
       expect(res.status).to.equal(200);
       expect(res.headers.get("content-type")).to.match(/^text\/html/);
       expect(res.headers.get("cache-control")).to.equal("no-cache");
-      expectSecurityHeaders(res);
+      expectSecurityHeaders(res, server.url);
       expect(await res.text()).to.equal(INDEX);
     }
   });
@@ -62,7 +63,7 @@ describe("the web app served at /", () => {
     expect(script.status).to.equal(200);
     expect(script.headers.get("content-type")).to.match(/^(text|application)\/javascript/);
     expect(script.headers.get("cache-control")).to.equal("public, max-age=31536000, immutable");
-    expectSecurityHeaders(script);
+    expectSecurityHeaders(script, server.url);
     expect(await script.text()).to.equal(SCRIPT);
 
     const icon = await get("/favicon.svg");
@@ -82,7 +83,7 @@ describe("the web app served at /", () => {
       const res = await get(page, html);
       expect(res.status, page).to.equal(200);
       expect(res.headers.get("cache-control")).to.equal("no-cache");
-      expectSecurityHeaders(res);
+      expectSecurityHeaders(res, server.url);
       expect(await res.text()).to.equal(INDEX);
     }
   });
@@ -123,10 +124,11 @@ describe("the web app's configuration", () => {
       WEB_DIST_DIR: dist,
       WEB_MAP_TILE_URL: "https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png",
       SUMSUB_WEBSDK_URL: "http://127.0.0.1:9999/websdk.js",
+      PUBLIC_URL: "https://humanops.example.com",
     });
     try {
       const csp = (await fetch(`${server.url}/`)).headers.get("content-security-policy")!;
-      expect(csp).to.include("img-src 'self' data: blob: https://*.tiles.example.org:8443;");
+      expect(csp).to.include("img-src 'self' data: blob: https://*.tiles.example.org:8443 https://humanops.example.com;");
       expect(csp).to.include("script-src 'self' http://127.0.0.1:9999;");
       expect(csp).to.include("frame-src http://127.0.0.1:9999 https://api.sumsub.com;");
       expect(await (await fetch(`${server.url}/app-config.json`)).json()).to.deep.equal({

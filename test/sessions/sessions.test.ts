@@ -11,6 +11,8 @@ import { generatePhoto } from "../../server/photos/photo.samples";
 import { ApiKey } from "../../server/agents/api-key.entity";
 import { BrowserSession as SessionRow } from "../../server/sessions/browser-session.entity";
 import { createLogger } from "../../server/common/logger";
+import { Job } from "../../server/jobs/job.entity";
+import { SessionJobs } from "../../server/sessions/session.service";
 import { LogCapture } from "../live/support/live";
 
 const VIEWER = `{ viewerAgent { id name } }`;
@@ -210,6 +212,20 @@ for (const db of testDatabases()) {
         expect(ended.body.errors[0].extensions.code, "two seconds after sign-in, however busy").to.equal("UNAUTHENTICATED");
         expect(await server.app.services.sessions.sweep(server.app.orm.em.fork())).to.equal(2);
         expect(await server.app.orm.em.fork().count(SessionRow, {})).to.equal(0);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it("marks the cookie Secure when the request came over https through a trusted proxy", async () => {
+      const server = await startServer(db, { TRUST_PROXY: "loopback" });
+      try {
+        const agent = await registerAgent(server.client);
+        const page = new BrowserSession(server.url);
+        const res = await page.fetch("/auth/session", { method: "POST", json: { api_key: agent.apiKey }, headers: { "x-forwarded-proto": "https" } });
+        expect(res.status).to.equal(200);
+        expect(page.setCookies[0]).to.match(/; Secure(;|$)/);
+        expect(await server.app.orm.em.fork().count(Job, { kind: SessionJobs.sweep }), "the hourly sweep is scheduled").to.equal(1);
       } finally {
         await server.stop();
       }

@@ -156,7 +156,13 @@ describe("web app in Chromium", function () {
       ...(options.geolocation ? { geolocation: options.geolocation, permissions: ["geolocation"] } : {}),
     });
     contexts.push(context);
-    const page = await context.newPage();
+    const page = await watch(await context.newPage());
+    await page.goto(server.url);
+    return page;
+  }
+
+  /** Collects a page's console errors, uncaught exceptions and HTTP failures for the checks after each test. */
+  async function watch(page: Page): Promise<Page> {
     page.on("console", (message: ConsoleMessage) => {
       if (message.type() !== "error") return;
       // Chromium logs every 4xx/5xx answer as a console error; those are checked against what the test provoked instead.
@@ -168,7 +174,6 @@ describe("web app in Chromium", function () {
       if (response.status() >= 400) httpFailures.push(`${response.status()} ${new URL(response.url()).pathname}`);
     });
     page.setDefaultTimeout(15_000);
-    await page.goto(server.url);
     return page;
   }
 
@@ -395,9 +400,16 @@ describe("web app in Chromium", function () {
     await other.goto(`${server.url}/tasks/${taskId}`);
     await other.getByRole("heading", { name: "Not found" }).waitFor();
     expect(await other.getByText("Count the bikes at the rack").count()).to.equal(0);
-    // Signing out revokes the session: the next visit is signed out.
+    // Signing out revokes the session: the next visit is signed out, and another open page of the browser
+    // (its live updates closed by the server) goes to the sign-in page by itself.
+    const second = await watch(await other.context().newPage());
+    await second.goto(server.url);
+    await second.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     await other.getByRole("button", { name: "Sign out" }).click();
     await other.getByRole("heading", { name: "Sign in to HumanOps" }).waitFor();
+    expect(await other.getByRole("alert").count(), "no error after choosing to sign out").to.equal(0);
+    await second.getByRole("heading", { name: "Sign in to HumanOps" }).waitFor();
+    await second.getByRole("alert").filter({ hasText: "Your session has ended: sign in again" }).waitFor();
     await other.reload();
     await other.getByRole("heading", { name: "Sign in to HumanOps" }).waitFor();
   });

@@ -31,6 +31,21 @@ export class ApiError extends Error {
 
 let csrfToken: string | undefined;
 
+/**
+ * Called when the server no longer knows the session (it expired, was revoked,
+ * or its key was): the app goes back to the sign-in page instead of showing
+ * errors on every screen.
+ */
+let onSessionEnded: (() => void) | undefined;
+export function whenSessionEnds(handler: () => void): void {
+  onSessionEnded = handler;
+}
+
+function checkSession(error: ApiError): ApiError {
+  if (csrfToken && (error.code === "UNAUTHENTICATED" || error.status === 401)) onSessionEnded?.();
+  return error;
+}
+
 /** Remembers (in memory only) the CSRF token of the session the page is using. */
 export function useSessionToken(session: Session | undefined): void {
   csrfToken = session?.csrf_token;
@@ -65,9 +80,15 @@ export async function signIn(apiKey: string): Promise<Session> {
 
 /** Revokes the session on the server (the cookie stops working everywhere, WebSockets included). */
 export async function signOut(): Promise<void> {
-  const response = await fetch("/auth/session", { method: "DELETE", credentials: "same-origin", headers: csrfToken ? { "X-CSRF-Token": csrfToken } : {} });
-  if (!response.ok && response.status !== 401) throw await readError(response);
+  // Live updates stop first, so the server closing them on sign-out is not taken for a session that ended by itself.
+  const token = csrfToken;
+  csrfToken = undefined;
   closeLive();
+  const response = await fetch("/auth/session", { method: "DELETE", credentials: "same-origin", headers: token ? { "X-CSRF-Token": token } : {} });
+  if (!response.ok && response.status !== 401) {
+    csrfToken = token;
+    throw await readError(response);
+  }
 }
 
 /** Runs one typed operation over HTTP. GraphQL errors become an ApiError (the first one; the API reports one per request). */
@@ -77,7 +98,7 @@ export async function gql<Result, Variables>(document: TypedDocument<Result, Var
   const response = await fetch("/graphql", { method: "POST", credentials: "same-origin", headers, body: JSON.stringify({ query: document, variables: variables ?? {} }) });
   const body = await response.json().catch(() => undefined);
   const error = body?.errors?.[0];
-  if (error) throw new ApiError(error.message, error.extensions?.code ?? `HTTP_${response.status}`, error.extensions?.field, response.status);
+  if (error) throw checkSession(new ApiError(error.message, error.extensions?.code ?? `HTTP_${response.status}`, error.extensions?.field, response.status));
   if (!response.ok || !body?.data) throw new ApiError(`The server answered ${response.status}`, `HTTP_${response.status}`, undefined, response.status);
   return body.data as Result;
 }
@@ -132,6 +153,7 @@ export function subscribe<Result, Variables>(
         error: (err) => {
           if (isAuthClose(err)) {
             stopped = true;
+            if (csrfToken) onSessionEnded?.();
             return onError(new ApiError("Your session has ended: sign in again to see live updates", "UNAUTHENTICATED"));
           }
           const errors = Array.isArray(err) ? err : undefined;
@@ -172,7 +194,7 @@ export function uploadProof(taskId: string, files: File[], notes: string, onProg
       } catch {
         body = undefined;
       }
-      reject(new ApiError(body?.error?.message ?? `The upload failed (${xhr.status})`, body?.error?.code ?? `HTTP_${xhr.status}`, body?.error?.field, xhr.status));
+      reject(checkSession(new ApiError(body?.error?.message ?? `The upload failed (${xhr.status})`, body?.error?.code ?? `HTTP_${xhr.status}`, body?.error?.field, xhr.status)));
     };
     xhr.onerror = () => reject(new ApiError("The upload could not reach the server: check the connection and try again", "NETWORK"));
     xhr.onabort = () => reject(new ApiError("The upload was cancelled", "ABORTED"));

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, currentSession, signOut, useSessionToken, type Session } from "./api";
+import { ApiError, closeLive, currentSession, signOut, useSessionToken, whenSessionEnds, type Session } from "./api";
 import { AgentApp } from "./agent/agent-app";
 import { OperatorApp } from "./operator/operator-app";
 import { Link, navigate } from "./router";
@@ -12,6 +12,12 @@ export function App() {
   const [error, setError] = useState<unknown>(undefined);
 
   useEffect(() => {
+    whenSessionEnds(() => {
+      useSessionToken(undefined);
+      closeLive();
+      setSession(undefined);
+      setError(new ApiError("Your session has ended: sign in again", "UNAUTHENTICATED"));
+    });
     currentSession()
       .then((found) => {
         useSessionToken(found);
@@ -25,6 +31,7 @@ export function App() {
 
   const signedIn = (next: Session) => {
     useSessionToken(next);
+    setError(undefined);
     setSession(next);
     if (location.pathname === "/signin") navigate("/", { replace: true });
   };
@@ -61,7 +68,7 @@ export function App() {
         ) : null}
       </header>
       <main id="main">
-        <ErrorBox error={error instanceof ApiError && error.status === 401 ? undefined : error} />
+        <ErrorBox error={error} />
         {!session ? <SignIn onSignedIn={signedIn} /> : session.role === "agent" ? <AgentApp session={session} /> : <OperatorApp session={session} />}
       </main>
     </div>

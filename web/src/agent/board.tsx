@@ -25,6 +25,8 @@ export function Board() {
   const [error, setError] = useState<unknown>(undefined);
   const [liveError, setLiveError] = useState<unknown>(undefined);
   const [total, setTotal] = useState(0);
+  const [next, setNext] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const lastEventId = useRef<string | undefined>(undefined);
 
   const merge = (incoming: BoardTask[]) =>
@@ -52,6 +54,7 @@ export function Board() {
       .then(({ tasks: page }) => {
         merge(page.nodes);
         setTotal(page.totalCount);
+        setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
         setLoaded(true);
       })
       .catch(setError);
@@ -108,6 +111,27 @@ export function Board() {
           })}
         </div>
       )}
+      {next ? (
+        <button
+          type="button"
+          class="secondary"
+          disabled={loadingMore}
+          onClick={async () => {
+            setLoadingMore(true);
+            try {
+              const { tasks: page } = await gql(AgentTasks, { first: 100, after: next });
+              merge(page.nodes);
+              setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
+            } catch (err) {
+              setError(err);
+            } finally {
+              setLoadingMore(false);
+            }
+          }}
+        >
+          Load older tasks
+        </button>
+      ) : null}
     </div>
   );
 }

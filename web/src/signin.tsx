@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { gql, signIn, type Session } from "./api";
 import { RegisterAgent, RegisterOperator } from "./graphql/operations.generated";
-import { ErrorBox, Field } from "./ui";
+import { ErrorBox, Field, useTitle } from "./ui";
 
 type Tab = "key" | "agent" | "operator";
 
@@ -15,6 +15,7 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
   const [created, setCreated] = useState<{ keys: Array<[string, string]>; signInWith: string } | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  useTitle("Sign in");
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);

@@ -286,3 +286,10 @@ export function EscrowView(props: { escrow: TaskDetailFragment["escrow"] }) {
     </dl>
   );
 }
+
+/** Names the browser tab (and what a screen reader announces on navigation) after the screen. */
+export function useTitle(title: string | undefined): void {
+  useEffect(() => {
+    document.title = title ? `${title} · HumanOps` : "HumanOps";
+  }, [title]);
+}

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { AgentLedger, type AgentLedgerResult } from "../graphql/operations.generated";
 import { Link } from "../router";
-import { dateTime, ErrorBox, money, Section, shortHash, Spinner, useLoad } from "../ui";
+import { dateTime, ErrorBox, money, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
 
 type Posting = AgentLedgerResult["viewerAgent"]["ledgerTransactions"]["nodes"][number];
 
@@ -13,6 +13,7 @@ export function AccountPage() {
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  useTitle("Balance");
   if (first.error) return <ErrorBox error={first.error} title="The balance could not be loaded" />;
   if (!first.data) return <Spinner />;
   const { viewerAgent: agent, depositAddress: deposit } = first.data;

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { gql, subscribe } from "../api";
 import { AgentTasks, AgentTasksUpdated, type AgentTasksResult, type TaskStatus } from "../graphql/operations.generated";
 import { Link } from "../router";
-import { ErrorBox, money, relative, Spinner, StatusBadge } from "../ui";
+import { ErrorBox, money, relative, Spinner, StatusBadge, useTitle } from "../ui";
 
 type BoardTask = AgentTasksResult["tasks"]["nodes"][number];
 
@@ -28,6 +28,7 @@ export function Board() {
   const [next, setNext] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
   const lastEventId = useRef<string | undefined>(undefined);
+  useTitle("Tasks");
 
   const merge = (incoming: BoardTask[]) =>
     setTasks((current) => {

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql } from "../api";
 import { EstimateCost, PostTask, TaskTypeValues, TestScenarioValues, type EstimateCostResult, type Mode, type TaskType, type TestScenario } from "../graphql/operations.generated";
 import { navigate } from "../router";
-import { ErrorBox, Field, money } from "../ui";
+import { ErrorBox, Field, money, useTitle } from "../ui";
 
 const SCENARIO_HELP: Record<TestScenario, string> = {
   APPROVE: "the mock operator's proof is approved and paid",
@@ -30,6 +30,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
   const [lng, setLng] = useState("");
   // One key per form: a double submit or a retry after a lost answer posts the task once.
   const idempotencyKey = useMemo(() => crypto.randomUUID(), []);
+  useTitle("Post a task");
 
   useEffect(() => {
     const value = reward.trim();

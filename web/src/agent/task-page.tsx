@@ -3,7 +3,7 @@ import { ApiError, gql, subscribe } from "../api";
 import { CancelTask, ReviewTask, TaskDetail, TaskUpdated, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, Timeline, VerificationView } from "../ui";
+import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, Timeline, useTitle, VerificationView } from "../ui";
 import { NotFound } from "./agent-app";
 
 /** Loads one task and follows it over graphql-ws (taskUpdated) while the page is open. */
@@ -50,6 +50,7 @@ export function isNotFound(error: unknown): boolean {
 
 export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
   const { task, error, setTask, liveError } = useLiveTask(props.id);
+  useTitle(isNotFound(error) ? "Not found" : task?.title);
   if (isNotFound(error)) return <NotFound what="No task of yours has this id." />;
   if (error) return <ErrorBox error={error} title="The task could not be loaded" />;
   if (!task) return <Spinner label="Loading the task…" />;

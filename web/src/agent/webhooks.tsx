@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { CreateWebhookEndpoint, DeleteWebhookEndpoint, RedeliverWebhook, UpdateWebhookEndpoint, Webhooks } from "../graphql/operations.generated";
-import { dateTime, ErrorBox, Field, Section, Spinner, useLoad } from "../ui";
+import { dateTime, ErrorBox, Field, Section, Spinner, useLoad, useTitle } from "../ui";
 
 /** Webhook endpoints with their delivery health, the delivery log with redeliver, and a form to add one. */
 export function WebhooksPage() {
@@ -9,6 +9,7 @@ export function WebhooksPage() {
   const [error, setError] = useState<unknown>(undefined);
   const [secret, setSecret] = useState<{ url: string; secret: string } | undefined>(undefined);
   const [busy, setBusy] = useState<string | undefined>(undefined);
+  useTitle("Webhooks");
 
   const act = async (key: string, action: () => Promise<unknown>) => {
     setBusy(key);

@@ -4,7 +4,7 @@ import { NotFound } from "../agent/agent-app";
 import { AcceptTask, AvailableTasks, MyTasks, OperatorOverview, StartKyc, type AvailableTasksResult, type OperatorOverviewResult } from "../graphql/operations.generated";
 import { TaskMap, type MapPoint } from "../map";
 import { Link, match, navigate, usePath } from "../router";
-import { ErrorBox, Field, money, relative, Section, Spinner, StatusBadge, useLoad } from "../ui";
+import { ErrorBox, Field, money, relative, Section, Spinner, StatusBadge, useLoad, useTitle } from "../ui";
 import { OperatorTaskPage } from "./task-page";
 
 /** The operator's app: identity check, tasks nearby, the tasks they hold, and proof. */
@@ -142,6 +142,7 @@ function Nearby() {
   const [accepting, setAccepting] = useState<string | undefined>(undefined);
   const latInput = useRef<HTMLInputElement>(null);
   const lngInput = useRef<HTMLInputElement>(null);
+  useTitle("Find tasks");
 
   const search = async (at: { lat: number; lng: number }, km = radius) => {
     setPoint(at);
@@ -273,6 +274,7 @@ function Nearby() {
 
 function MyTaskList() {
   const mine = useLoad(() => gql(MyTasks, { first: 50 }), []);
+  useTitle("My tasks");
   if (mine.error) return <ErrorBox error={mine.error} />;
   if (!mine.data) return <Spinner />;
   const tasks = mine.data.myTasks.nodes;

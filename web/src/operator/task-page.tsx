@@ -5,13 +5,14 @@ import { NotFound } from "../agent/agent-app";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, VerificationView } from "../ui";
+import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, useTitle, VerificationView } from "../ui";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
 
 export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
   const { task, error, setTask, liveError } = useLiveTask(props.id);
+  useTitle(isNotFound(error) ? "Not found" : task?.title);
   useEffect(() => {
     if (task?.status === "PAID") props.onPaid();
   }, [task?.status]);

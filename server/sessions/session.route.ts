@@ -54,7 +54,15 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
       return undefined;
     }
   };
+  /** The cookie's session (see `current`), once the request has spent a point of its budget (the key's, or the address's). */
+  const admit = async (req: express.Request, res: express.Response): Promise<{ em: Em; signedIn?: SignedIn }> => {
+    const em = orm.em.fork();
+    const signedIn = await current(req, res, em);
+    await spend(res, signedIn ? { key: { id: signedIn.principal.keyId, mode: signedIn.principal.mode } } : clientAddress(req));
+    return { em, signedIn };
+  };
 
+  // Express 5 hands a rejected handler's error to the error handlers (the REST-shaped fallback in app.ts).
   router.post(
     "/",
     (req, _res, next) => {
@@ -62,49 +70,33 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
       next(req.is("application/json") ? undefined : new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got ${req.get("Content-Type") ?? "none"})`));
     },
     express.json({ limit: 4_096 }),
-    async (req, res, next) => {
-      try {
-        await spend(res, clientAddress(req));
-        const apiKey = (req.body as { api_key?: unknown } | undefined)?.api_key;
-        if (typeof apiKey !== "string" || !apiKey) throw new ValidationError("api_key", "is required: the API key to sign in with (ho_test_... or ho_live_...)");
-        const em = orm.em.fork();
-        const { token, signedIn } = await services.sessions.signIn(em, apiKey.trim());
-        setSessionCookie(req, res, token, signedIn.endsAt);
-        await respond(res, em, signedIn);
-      } catch (err) {
-        next(err);
-      }
+    async (req, res) => {
+      await spend(res, clientAddress(req));
+      const apiKey = (req.body as { api_key?: unknown } | undefined)?.api_key;
+      if (typeof apiKey !== "string" || !apiKey) throw new ValidationError("api_key", "is required: the API key to sign in with (ho_test_... or ho_live_...)");
+      const em = orm.em.fork();
+      const { token, signedIn } = await services.sessions.signIn(em, apiKey.trim());
+      setSessionCookie(req, res, token, signedIn.endsAt);
+      await respond(res, em, signedIn);
     },
   );
 
-  router.get("/", async (req, res, next) => {
-    try {
-      const em = orm.em.fork();
-      const signedIn = await current(req, res, em);
-      await spend(res, signedIn ? { key: { id: signedIn.principal.keyId, mode: signedIn.principal.mode } } : clientAddress(req));
-      if (!signedIn) throw new UnauthenticatedError("not signed in: POST /auth/session with { \"api_key\": \"ho_...\" } first");
-      await respond(res, em, signedIn);
-    } catch (err) {
-      next(err);
-    }
+  router.get("/", async (req, res) => {
+    const { em, signedIn } = await admit(req, res);
+    if (!signedIn) throw new UnauthenticatedError("not signed in: POST /auth/session with { \"api_key\": \"ho_...\" } first");
+    await respond(res, em, signedIn);
   });
 
-  router.delete("/", async (req, res, next) => {
-    try {
-      const em = orm.em.fork();
-      const signedIn = await current(req, res, em);
-      await spend(res, signedIn ? { key: { id: signedIn.principal.keyId, mode: signedIn.principal.mode } } : clientAddress(req));
-      if (signedIn) {
-        const problem = csrfTokenProblem(signedIn, req.get(CSRF_HEADER));
-        if (problem) throw problem;
-        await services.sessions.signOut(em, signedIn.sessionId);
-        clearSessionCookie(req, res);
-      }
-      // Signing out of a session that already ended is done as well.
-      res.status(204).end();
-    } catch (err) {
-      next(err);
+  router.delete("/", async (req, res) => {
+    const { em, signedIn } = await admit(req, res);
+    if (signedIn) {
+      const problem = csrfTokenProblem(signedIn, req.get(CSRF_HEADER));
+      if (problem) throw problem;
+      await services.sessions.signOut(em, signedIn.sessionId);
+      clearSessionCookie(req, res);
     }
+    // Signing out of a session that already ended is done as well.
+    res.status(204).end();
   });
 
   app.use(SESSION_PATH, router);

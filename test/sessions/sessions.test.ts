@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { testDatabases } from "../support/databases";
+import { testDatabases, type TestDatabase } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { BrowserSession } from "../support/browser";
 import { POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
@@ -10,7 +10,7 @@ import { proofForm } from "../support/rest-client";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { ApiKey } from "../../server/agents/api-key.entity";
 import { BrowserSession as SessionRow } from "../../server/sessions/browser-session.entity";
-import { createLogger } from "../../server/common/logger";
+import { createLogger, type Logger } from "../../server/common/logger";
 import { Job } from "../../server/jobs/job.entity";
 import { SessionJobs } from "../../server/sessions/session.service";
 import { LogCapture } from "../live/support/live";
@@ -19,6 +19,16 @@ const VIEWER = `{ viewerAgent { id name } }`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** A JSON answer, read as the untyped object a test inspects. */
 const json = (res: Response): Promise<any> => res.json();
+
+/** Runs `test` against a server of its own with these settings, stopped afterwards. */
+async function withServer(db: TestDatabase, env: Record<string, string>, test: (server: TestServer) => Promise<void>, log?: Logger): Promise<void> {
+  const server = await startServer(db, env, log);
+  try {
+    await test(server);
+  } finally {
+    await server.stop();
+  }
+}
 
 async function revokeKeysOf(server: TestServer, owner: { agent: string } | { operator: string }): Promise<void> {
   await server.app.orm.em.fork().nativeUpdate(ApiKey, owner, { revokedAt: new Date() });
@@ -190,8 +200,7 @@ for (const db of testDatabases()) {
 for (const db of testDatabases()) {
   describe(`browser sessions: expiry, rate budget, restarts and logs (${db.name})`, () => {
     it("ends a session unused for SESSION_IDLE_TIMEOUT_S, and one in use at SESSION_MAX_AGE_S; the sweep deletes both", async () => {
-      const server = await startServer(db, { SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "2" });
-      try {
+      await withServer(db, { SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "2" }, async (server) => {
         const agent = await registerAgent(server.client);
         const idle = new BrowserSession(server.url);
         const busy = new BrowserSession(server.url);
@@ -212,28 +221,22 @@ for (const db of testDatabases()) {
         expect(ended.body.errors[0].extensions.code, "two seconds after sign-in, however busy").to.equal("UNAUTHENTICATED");
         expect(await server.app.services.sessions.sweep(server.app.orm.em.fork())).to.equal(2);
         expect(await server.app.orm.em.fork().count(SessionRow, {})).to.equal(0);
-      } finally {
-        await server.stop();
-      }
+      });
     });
 
     it("marks the cookie Secure when the request came over https through a trusted proxy", async () => {
-      const server = await startServer(db, { TRUST_PROXY: "loopback" });
-      try {
+      await withServer(db, { TRUST_PROXY: "loopback" }, async (server) => {
         const agent = await registerAgent(server.client);
         const page = new BrowserSession(server.url);
         const res = await page.fetch("/auth/session", { method: "POST", json: { api_key: agent.apiKey }, headers: { "x-forwarded-proto": "https" } });
         expect(res.status).to.equal(200);
         expect(page.setCookies[0]).to.match(/; Secure(;|$)/);
         expect(await server.app.orm.em.fork().count(Job, { kind: SessionJobs.sweep }), "the hourly sweep is scheduled").to.equal(1);
-      } finally {
-        await server.stop();
-      }
+      });
     });
 
     it("draws on its key's rate budget: the cookie and the key share one", async () => {
-      const server = await startServer(db, { RATE_LIMIT_TEST_PER_MINUTE: "3" });
-      try {
+      await withServer(db, { RATE_LIMIT_TEST_PER_MINUTE: "3" }, async (server) => {
         const agent = await registerAgent(server.client);
         const page = new BrowserSession(server.url);
         expect((await page.signIn(agent.apiKey)).status, "signing in draws on the client address's budget").to.equal(200);
@@ -248,9 +251,7 @@ for (const db of testDatabases()) {
         expect(refused.status).to.equal(429);
         expect(refused.body.errors[0].extensions.code).to.equal("RATE_LIMITED");
         expect((await server.client.request(VIEWER, {}, agent.apiKey)).status, "and the key is spent out too").to.equal(429);
-      } finally {
-        await server.stop();
-      }
+      });
     });
 
     it("survives a restart: the session lives in the database, not in the process", async () => {
@@ -277,23 +278,25 @@ for (const db of testDatabases()) {
 
     it("never logs the API key, the session token or the CSRF token", async () => {
       const logs = new LogCapture();
-      const server = await startServer(db, {}, createLogger("trace", logs));
-      try {
-        const agent = await registerAgent(server.client);
-        const page = new BrowserSession(server.url);
-        await page.signIn(agent.apiKey);
-        const token = page.cookie!;
-        await page.graphql(VIEWER);
-        await page.graphql(VIEWER, {}, { csrf: "forged" });
-        await page.graphql(`{ nope }`);
-        await page.fetch("/api/v1/agents/balance");
-        await page.fetch("/auth/session", { method: "DELETE" });
-        await new BrowserSession(server.url).signIn(`ho_test_${"B".repeat(43)}`);
-        expect(logs.lines.length, "the server did log at trace level").to.be.above(0);
-        for (const secret of [agent.apiKey, token, page.csrfToken!]) expect(logs.includes(secret)).to.equal(false);
-      } finally {
-        await server.stop();
-      }
+      await withServer(
+        db,
+        {},
+        async (server) => {
+          const agent = await registerAgent(server.client);
+          const page = new BrowserSession(server.url);
+          await page.signIn(agent.apiKey);
+          const token = page.cookie!;
+          await page.graphql(VIEWER);
+          await page.graphql(VIEWER, {}, { csrf: "forged" });
+          await page.graphql(`{ nope }`);
+          await page.fetch("/api/v1/agents/balance");
+          await page.fetch("/auth/session", { method: "DELETE" });
+          await new BrowserSession(server.url).signIn(`ho_test_${"B".repeat(43)}`);
+          expect(logs.lines.length, "the server did log at trace level").to.be.above(0);
+          for (const secret of [agent.apiKey, token, page.csrfToken!]) expect(logs.includes(secret)).to.equal(false);
+        },
+        createLogger("trace", logs),
+      );
     });
   });
 }

@@ -177,6 +177,18 @@ describe("web app in Chromium", function () {
     return page;
   }
 
+  /** Every form control on the screen has a label (its own <label>, or aria-label) and every image a text alternative. */
+  async function expectLabelled(page: Page): Promise<void> {
+    const unlabelled = await page.evaluate(() => {
+      const doc = (globalThis as any).document;
+      const controls = [...doc.querySelectorAll("input:not([type=hidden]), select, textarea, button")].filter((el: any) => !(el.labels?.length || el.getAttribute("aria-label") || (el.tagName === "BUTTON" && el.textContent.trim())));
+      // alt="" marks a decorative image (the map's tiles): present, and empty on purpose.
+      const images = [...doc.querySelectorAll("main img")].filter((el: any) => !el.hasAttribute("alt"));
+      return [...controls, ...images].map((el: any) => el.outerHTML.slice(0, 120));
+    });
+    expect(unlabelled.join("\n"), "controls and images without a label").to.equal("");
+  }
+
   /** Saves what a person first sees of the current screen (from its top) to docs/screenshots/<name>.png. */
   async function shoot(page: Page, name: string): Promise<void> {
     await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
@@ -221,6 +233,7 @@ describe("web app in Chromium", function () {
     await page.getByLabel("Reward (USD)").fill("12.50");
     await page.getByTestId("estimate").getByText("$13.75").waitFor();
     await page.getByLabel("Test scenario").selectOption("MANUAL");
+    await expectLabelled(page);
     await page.getByRole("button", { name: "Post task" }).click();
     await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
     return page.url().split("/").pop()!;
@@ -246,6 +259,7 @@ describe("web app in Chromium", function () {
   it("shows the sign-in page to a signed-out visitor, on any address", async () => {
     const page = await open(PHONE);
     await page.getByRole("heading", { name: "Sign in to HumanOps" }).waitFor();
+    await expectLabelled(page);
     await shoot(page, "phone-sign-in");
     await page.goto(`${server.url}/tasks/${randomUUID()}`);
     await page.getByRole("heading", { name: "Sign in to HumanOps" }).waitFor();
@@ -345,6 +359,7 @@ describe("web app in Chromium", function () {
     const operator = await open(PHONE, { geolocation: { latitude: TASK_POINT.lat, longitude: TASK_POINT.lng } });
     await registerOperatorInPage(operator, "Sam Small");
     await acceptInPage(operator, taskId);
+    await expectLabelled(operator);
     await shoot(operator, "phone-operator-task");
     const tiny = await sharp(generatePhoto(202, 200, 150)).jpeg().toBuffer();
     await uploadInPage(operator, [{ name: "tiny.jpg", mimeType: "image/jpeg", buffer: tiny }], "Only a small photo, sorry");
@@ -373,6 +388,7 @@ describe("web app in Chromium", function () {
     await owner.getByRole("button", { name: "Add endpoint" }).click();
     await owner.getByText(/Signing secret for .* \(shown once, store it now\)/).waitFor();
     await owner.getByText("Healthy").waitFor();
+    await expectLabelled(owner);
 
     const taskId = await postTaskInPage(owner, "Count the bikes at the rack", ["2 photos of the rack"]);
     await shoot(owner, "phone-agent-task");

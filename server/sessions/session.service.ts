@@ -81,7 +81,7 @@ export class SessionService {
     const session = await em.findOne(BrowserSession, { tokenHash: this.digest("session", token) }, { populate: ["key"], fields: ["lastUsedAt", "expiresAt", "key.mode", "key.revokedAt", "key.agent", "key.operator"] });
     const now = Date.now();
     if (!session || !this.isLive(session, now) || session.key.revokedAt) throw new UnauthenticatedError(SESSION_ENDED);
-    if (now - session.lastUsedAt >= Math.min(TOUCH_EVERY_MS, this.settings.idleMs / 10)) {
+    if (now - session.lastUsedAt >= this.touchEveryMs) {
       await em.nativeUpdate(BrowserSession, { id: session.id }, { lastUsedAt: now });
       session.lastUsedAt = now;
     }
@@ -93,11 +93,17 @@ export class SessionService {
     await em.nativeDelete(BrowserSession, { id: sessionId });
   }
 
-  /** Which of these sessions still authenticate (for connections that outlive a request). */
-  async stillLive(em: Em, sessionIds: string[]): Promise<Set<string>> {
+  /**
+   * Which of these sessions, held by open connections, still authenticate;
+   * those are marked used now, since a page watching live updates is in use
+   * even when it sends no request.
+   */
+  async keepAlive(em: Em, sessionIds: string[]): Promise<Set<string>> {
     const now = Date.now();
     const live = await em.find(BrowserSession, { id: { $in: sessionIds }, expiresAt: { $gt: now }, lastUsedAt: { $gt: now - this.settings.idleMs }, key: { revokedAt: null } }, { fields: ["id"] });
-    return new Set(live.map((session) => session.id));
+    const ids = live.map((session) => session.id);
+    if (ids.length) await em.nativeUpdate(BrowserSession, { id: { $in: ids }, lastUsedAt: { $lte: now - this.touchEveryMs } }, { lastUsedAt: now });
+    return new Set(ids);
   }
 
   /** Deletes every session that can no longer authenticate: expired, idle, or of a revoked key. */
@@ -107,6 +113,11 @@ export class SessionService {
     const revoked = await em.find(BrowserSession, { key: { revokedAt: { $ne: null } } }, { fields: ["id"] });
     if (revoked.length) await em.nativeDelete(BrowserSession, { id: { $in: revoked.map((session) => session.id) } });
     return ended + revoked.length;
+  }
+
+  /** How stale a session's last use may be before a use writes it down (a write per request would be wasted). */
+  private get touchEveryMs(): number {
+    return Math.min(TOUCH_EVERY_MS, this.settings.idleMs / 10);
   }
 
   private isLive(session: Pick<BrowserSession, "expiresAt" | "lastUsedAt">, now: number): boolean {

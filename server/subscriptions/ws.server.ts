@@ -74,7 +74,8 @@ export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigin
  * one (any other Origin, or none, is refused with 403 before the upgrade).
  * Open connections' keys (and sessions) are re-checked every
  * `keyRecheckMs`, and a connection whose key was revoked (or session ended)
- * is closed, which ends its subscriptions. Each operation gets its own
+ * is closed, which ends its subscriptions; an open connection keeps its
+ * session from idling out. Each operation gets its own
  * Context (and EntityManager fork).
  */
 export function mountSubscriptions(options: {
@@ -184,7 +185,7 @@ export function mountSubscriptions(options: {
     const sessionIds = [...bySession.keys()];
     for (let i = 0; i < sessionIds.length; i += RECHECK_CHUNK) {
       const chunk = sessionIds.slice(i, i + RECHECK_CHUNK);
-      const live = await sessions.stillLive(orm.em.fork(), chunk);
+      const live = await sessions.keepAlive(orm.em.fork(), chunk);
       for (const sessionId of chunk) {
         if (live.has(sessionId)) continue;
         for (const socket of bySession.get(sessionId) ?? []) socket.close(CloseCode.Forbidden, "Forbidden: the session has ended; sign in again");

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { postgresUrl, testDatabases } from "../support/databases";
 import { GraphQLClient } from "../support/graphql-client";
+import { BrowserSession } from "../support/browser";
 import { POST_TASK, registerAgent, registerOperator, taskInput } from "../support/fixtures";
 import { connect, subscribe, UPDATE_FIELDS } from "./support/ws-client";
 import { spawnServer, type ChildServer } from "./support/child-server";
@@ -61,5 +62,21 @@ const NEARBY_FEED = `subscription($near: GeoPointInput!, $radiusKm: Float!, $aft
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }
+  });
+
+  it("a browser session opened on one process signs in on the other, and signing out on either ends it on both", async () => {
+    const [a, b] = servers;
+    const agent = await registerAgent(new GraphQLClient(`${a.url}/graphql`));
+    const page = new BrowserSession(a.url);
+    expect((await page.signIn(agent.apiKey)).status).to.equal(200);
+    const viewer = async (url: string) => {
+      page.url = url;
+      return (await page.graphql(`{ viewerAgent { id } }`)).body;
+    };
+    expect((await viewer(b.url)).data.viewerAgent.id).to.equal(agent.id);
+    const cookie = page.cookie;
+    expect((await page.fetch("/auth/session", { method: "DELETE" })).status).to.equal(204);
+    page.cookie = cookie;
+    expect((await viewer(a.url)).errors[0].extensions.code).to.equal("UNAUTHENTICATED");
   });
 });

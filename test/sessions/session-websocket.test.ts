@@ -109,6 +109,26 @@ for (const db of testDatabases()) {
       await eventually(() => server.app.services.live.subscriberCount === before, "the ended subscriptions to go");
     });
 
+    it("keeps the session of an open connection from idling out, up to its absolute end", async () => {
+      const short = await startServer(db, { LIVE_KEY_RECHECK_MS: "50", SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "3" });
+      const client: { value?: Client } = {};
+      try {
+        const agent = await registerAgent(short.client);
+        const page = new BrowserSession(short.url);
+        await page.signIn(agent.apiKey);
+        const feed = subscribe((client.value = browserClient(short, page.cookie, short.url)), AGENT_FEED);
+        await subscribersReach(short, 1);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(feed.errors, "still open past the idle timeout").to.equal(undefined);
+        expect((await page.fetch("/auth/session")).status, "and the session with it").to.equal(200);
+        await feed.ended();
+        expect(isCloseEvent(feed.errors) && feed.errors.code, "closed at the absolute end").to.equal(4403);
+      } finally {
+        await client.value?.dispose();
+        await short.stop();
+      }
+    });
+
     it("closes a connection with a cookie that no longer signs in (4403)", async () => {
       const { page } = await signedIn();
       const stale = page.cookie;

@@ -130,8 +130,12 @@ export function closeLive(): void {
 }
 
 /**
- * Follows a subscription until the returned function is called. The caller
- * passes the last event id it saw so a reconnect resumes without gaps.
+ * Follows a subscription until the returned function is called. `variables`
+ * is read on every (re)subscription, so the caller can pass the last event id
+ * it saw as afterEventId. graphql-ws itself resends a subscription's first
+ * payload after a dropped connection: the server replays from there, which may
+ * repeat updates but never skips one, and every update carries the task as it
+ * is now, so a repeat changes nothing on screen.
  */
 export function subscribe<Result, Variables>(
   document: TypedDocument<Result, Variables>,

@@ -22,7 +22,7 @@ export function useLiveTask(id: string): { task: TaskDetailFragment | undefined;
       .then(({ task: found }) => {
         if (!active) return;
         setTask(found);
-        // Events after the newest one already shown; replayed on reconnect from the last one received.
+        // Only updates after the newest event already shown.
         lastEventId.current = found.events.length ? found.events[found.events.length - 1].id : undefined;
         stop = subscribe(
           TaskUpdated,

@@ -10,6 +10,8 @@ import type { TypedDocument } from "./graphql/operations.generated";
 
 export interface Session {
   role: "agent" | "operator";
+  /** The signed-in key's mode: test keys see test tasks and money only. */
+  mode?: "test" | "live";
   id: string;
   name: string;
   csrf_token: string;

@@ -61,6 +61,7 @@ export function App() {
             <span class="muted">
               {session.role === "agent" ? "Agent" : "Operator"}: <strong>{session.name}</strong>
             </span>
+            {session.mode === "live" ? <span class="badge mode-live">Live</span> : null}
             <button type="button" class="secondary" onClick={leave}>
               Sign out
             </button>

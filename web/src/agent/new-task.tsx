@@ -31,6 +31,8 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
   // One key per form: a double submit or a retry after a lost answer posts the task once.
   const idempotencyKey = useMemo(() => crypto.randomUUID(), []);
   useTitle("Post a task");
+  // Computed once: recomputed on every render it would overwrite the deadline the person picked when the minute turns.
+  const defaultDeadline = useMemo(() => localDateTime(new Date(Date.now() + 86_400_000)), []);
 
   useEffect(() => {
     const value = reward.trim();
@@ -153,7 +155,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
           <input name="reward" required inputMode="decimal" value={reward} onInput={(event) => setReward(event.currentTarget.value)} />
         </Field>
         <Field label="Deadline">
-          <input name="deadline" type="datetime-local" required value={localDateTime(new Date(Date.now() + 86_400_000))} />
+          <input name="deadline" type="datetime-local" required value={defaultDeadline} />
         </Field>
       </div>
       <div class="estimate" aria-live="polite" data-testid="estimate">

@@ -154,7 +154,7 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
             <fieldset class="inline">
               <legend>Start with</legend>
               <label>
-                <input type="radio" name="mode" value="test" checked /> Test tasks
+                <input type="radio" name="mode" value="test" defaultChecked /> Test tasks
               </label>
               <label>
                 <input type="radio" name="mode" value="live" /> Live tasks (identity check needed)

@@ -31,7 +31,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
   // One key per form: a double submit or a retry after a lost answer posts the task once.
   const idempotencyKey = useMemo(() => crypto.randomUUID(), []);
   useTitle("Post a task");
-  // Computed once: recomputed on every render it would overwrite the deadline the person picked when the minute turns.
+  // Computed once and given as the default (not a controlled value): a re-render must not overwrite the deadline picked.
   const defaultDeadline = useMemo(() => localDateTime(new Date(Date.now() + 86_400_000)), []);
 
   useEffect(() => {
@@ -127,7 +127,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
           </select>
         </Field>
         <Field label="Proof attempts allowed">
-          <input name="maxAttempts" type="number" min={1} max={10} value="3" />
+          <input name="maxAttempts" type="number" min={1} max={10} defaultValue="3" />
         </Field>
       </div>
       <Field label="Proof requirements" hint="One per line, e.g. “Full facade photo”">
@@ -155,7 +155,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
           <input name="reward" required inputMode="decimal" value={reward} onInput={(event) => setReward(event.currentTarget.value)} />
         </Field>
         <Field label="Deadline">
-          <input name="deadline" type="datetime-local" required value={defaultDeadline} />
+          <input name="deadline" type="datetime-local" required defaultValue={defaultDeadline} />
         </Field>
       </div>
       <div class="estimate" aria-live="polite" data-testid="estimate">

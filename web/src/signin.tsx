@@ -1,3 +1,4 @@
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { gql, signIn, type Session } from "./api";
 import { RegisterAgent, RegisterOperator } from "./graphql/operations.generated";
@@ -36,14 +37,14 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
         <p>Store these keys now: they are shown only once. You can sign in with them from any device.</p>
         <dl class="facts">
           {created.keys.map(([label, key]) => (
-            <>
+            <Fragment key={label}>
               <dt>{label}</dt>
               <dd>
                 <code class="key" data-key={label}>
                   {key}
                 </code>
               </dd>
-            </>
+            </Fragment>
           ))}
         </dl>
         <ErrorBox error={error} />

@@ -28,7 +28,7 @@ const DEPENDENCIES = ["package-lock.json", "tsconfig.json"];
 
 const node = (script, ...args) => () => execFileSync(process.execPath, [require.resolve(script, { paths: [ROOT] }), ...args], { cwd: ROOT, stdio: "inherit" });
 
-/** @type {Array<{ name: string; inputs: string[]; extensions: string[]; outputs: string[]; run: () => void }>} */
+/** @type {Array<{ name: string; inputs: string[]; extensions: string[]; exclude?: string[]; outputs: string[]; run: () => void }>} */
 const STEPS = [
   {
     name: "server",
@@ -46,6 +46,21 @@ const STEPS = [
     run: () => require(path.join(ROOT, "packages/mcp-server/build.js")).build(),
   },
   {
+    // The web app (web/): its GraphQL operations typed against schema.graphql (a mismatch fails here), the
+    // TypeScript checked, then Vite bundles it into dist/web, which the server serves at /.
+    name: "web",
+    inputs: ["web", "schema.graphql", "package-lock.json"],
+    extensions: [".ts", ".tsx", ".cjs", ".css", ".html", ".graphql", ".json"],
+    // Written by the step itself (only when its text changes): not an input.
+    exclude: ["web/src/graphql/operations.generated.ts"],
+    outputs: ["dist/web/index.html"],
+    run: () => {
+      node("./web/tools/graphql-types.cjs")();
+      node("typescript/bin/tsc", "-p", "web/tsconfig.json")();
+      node("./node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts")();
+    },
+  },
+  {
     name: "contracts",
     inputs: ["contracts", "hardhat.config.ts", "package-lock.json"],
     extensions: [".sol"],
@@ -57,7 +72,9 @@ const STEPS = [
 /** Every input file of a step: listed files as they are, folders walked for files with the step's extensions. */
 function inputFiles(step, root) {
   const files = [];
+  const excluded = new Set((step.exclude ?? []).map((file) => path.normalize(file)));
   const walk = (relative) => {
+    if (excluded.has(path.normalize(relative))) return;
     const absolute = path.join(root, relative);
     let stat;
     try {

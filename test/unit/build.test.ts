@@ -7,6 +7,7 @@ interface Step {
   name: string;
   inputs: string[];
   extensions: string[];
+  exclude?: string[];
   outputs: string[];
   run(): void;
 }
@@ -81,6 +82,19 @@ describe("the incremental build (scripts/build.js)", () => {
     expect(run(steps)).to.deep.equal([]);
   });
 
+  it("leaves out an excluded file (one the step writes into its own inputs, like the web app's generated GraphQL types)", () => {
+    const generating: Step = { ...step("web", ["src"], [".ts"]), exclude: ["src/generated.ts"] };
+    generating.run = () => {
+      runs.push("web");
+      write("src/generated.ts", String(Date.now()));
+      write("out/web");
+    };
+    expect(run([generating])).to.deep.equal(["web"]);
+    expect(run([generating]), "its own output does not make it stale").to.deep.equal([]);
+    touch("src/a.ts");
+    expect(run([generating])).to.deep.equal(["web"]);
+  });
+
   it("runs a step again when its output is gone, when it failed last time, and when forced", () => {
     let failing = false;
     const steps = [step("server", ["src"], [".ts"], () => failing)];
@@ -97,7 +111,7 @@ describe("the incremental build (scripts/build.js)", () => {
 
   it("declares HumanOps's steps with inputs and outputs that exist in the repository", () => {
     const repo = path.resolve(__dirname, "../..");
-    expect(STEPS.map((s) => s.name)).to.deep.equal(["server", "mcp", "contracts"]);
+    expect(STEPS.map((s) => s.name)).to.deep.equal(["server", "mcp", "web", "contracts"]);
     for (const s of STEPS) {
       for (const input of s.inputs) expect(fs.existsSync(path.join(repo, input)), `${s.name}: input ${input}`).to.equal(true);
       expect(s.outputs.length, `${s.name} names what it builds`).to.be.greaterThan(0);

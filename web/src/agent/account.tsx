@@ -1,0 +1,113 @@
+import { useState } from "preact/hooks";
+import { gql } from "../api";
+import { AgentLedger, type AgentLedgerResult } from "../graphql/operations.generated";
+import { Link } from "../router";
+import { dateTime, ErrorBox, money, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
+
+type Posting = AgentLedgerResult["viewerAgent"]["ledgerTransactions"]["nodes"][number];
+
+/** Balance, the ledger (paged), credited deposits and where to send USDC. */
+export function AccountPage() {
+  const first = useLoad(() => gql(AgentLedger, { first: 25 }), []);
+  const [more, setMore] = useState<Posting[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  useTitle("Balance");
+  if (first.error) return <ErrorBox error={first.error} title="The balance could not be loaded" />;
+  if (!first.data) return <Spinner />;
+  const { viewerAgent: agent, depositAddress: deposit } = first.data;
+  const page = agent.ledgerTransactions;
+  const nextCursor = cursor === undefined ? (page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null) : cursor;
+  const postings = [...page.nodes, ...more];
+  return (
+    <div class="grid">
+      <Section title="Balance" id="balance">
+        <p class="big" data-testid="balance-amount">
+          {money(agent.balance)}
+        </p>
+        <p class="muted">Spendable in {agent.mode.toLowerCase()} mode; money locked in escrow is not included.</p>
+      </Section>
+      <Section title="Deposit address" id="deposit">
+        <dl class="facts">
+          <dt>Send USDC to</dt>
+          <dd>
+            <code class="wrap">{deposit.address}</code>
+          </dd>
+          <dt>Network</dt>
+          <dd>
+            {deposit.network} (chain {deposit.chainId}), credited after {deposit.confirmations} confirmations
+          </dd>
+          <dt>USDC contract</dt>
+          <dd>
+            <code class="wrap">{deposit.usdc}</code>
+          </dd>
+          <dt>From your wallets</dt>
+          <dd>{deposit.linkedWallets.length ? deposit.linkedWallets.map((wallet) => <code class="wrap" key={wallet}>{wallet}</code>) : <span class="muted">No linked wallet: deposits from unlinked wallets are not credited.</span>}</dd>
+        </dl>
+        {agent.deposits.length ? (
+          <>
+            <h3>Credited deposits</h3>
+            <ul class="plain">
+              {agent.deposits.map((d) => (
+                <li key={d.txHash}>
+                  {money(d.amount)} · {dateTime(d.creditedAt)} · <code title={d.txHash}>{shortHash(d.txHash)}</code>
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </Section>
+      <Section title="Ledger" id="ledger">
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Postings to and from the balance, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Task</th>
+              </tr>
+            </thead>
+            <tbody>
+              {postings.map((posting) => (
+                <tr key={posting.id}>
+                  <td>{dateTime(posting.createdAt)}</td>
+                  <td>{posting.kind}</td>
+                  <td class={posting.direction === "CREDIT" ? "credit" : "debit"}>
+                    {posting.direction === "CREDIT" ? "+" : "−"}
+                    {money(posting.amount)}
+                  </td>
+                  <td>{posting.taskId ? <Link href={`/tasks/${posting.taskId}`}>{posting.taskId.slice(0, 8)}</Link> : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <ErrorBox error={error} />
+        {nextCursor ? (
+          <button
+            type="button"
+            class="secondary"
+            disabled={loadingMore}
+            onClick={async () => {
+              setLoadingMore(true);
+              try {
+                const { viewerAgent } = await gql(AgentLedger, { first: 25, after: nextCursor });
+                setMore((have) => [...have, ...viewerAgent.ledgerTransactions.nodes]);
+                setCursor(viewerAgent.ledgerTransactions.pageInfo.hasNextPage ? viewerAgent.ledgerTransactions.pageInfo.endCursor : null);
+              } catch (err) {
+                setError(err);
+              } finally {
+                setLoadingMore(false);
+              }
+            }}
+          >
+            Load older postings
+          </button>
+        ) : null}
+      </Section>
+    </div>
+  );
+}

@@ -8,6 +8,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
 import sharp from "sharp";
 import { generatePhoto } from "../../server/photos/photo.samples";
+import { Task } from "../../server/tasks/task.entity";
 import { FakeSumsub } from "../support/fake-sumsub";
 import { startServer, type TestServer } from "../support/server";
 import { eventually } from "../support/until";
@@ -299,6 +300,10 @@ describe("web app in Chromium", function () {
     await operator.getByText("Test mode: test tasks need no identity check.").waitFor();
     await acceptInPage(operator, taskId);
     await eventually(async () => (await card.getAttribute("data-status")) === "ACCEPTED", "the board showing ACCEPTED");
+    // The capture code the operator is asked to show is the one the task was issued on acceptance.
+    const issued = await server.app.orm.em.fork().findOneOrFail(Task, taskId);
+    expect(issued.captureCode).to.match(/^[A-Z]{2}-\d{4}$/);
+    expect(await operator.locator("[data-capture-code]").textContent()).to.equal(issued.captureCode);
 
     // A bad upload (not a photo) is refused with the server's reason; nothing changes.
     expectedFailures.push(new RegExp(`^415 /api/v1/tasks/${taskId}/proof$`));

@@ -99,6 +99,12 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                 <dd>{task.operator.name}</dd>
               </>
             ) : null}
+            {task.captureCode ? (
+              <>
+                <dt>Capture code</dt>
+                <dd>{task.captureCode} (the operator shows it in one photo)</dd>
+              </>
+            ) : null}
           </dl>
           {task.proofRequirements.length ? (
             <>

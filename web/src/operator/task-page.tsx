@@ -31,6 +31,11 @@ export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
       <div class="grid">
         <Section title="What to do" id="todo">
           <p class="pre">{task.description}</p>
+          {task.captureCode ? (
+            <p class="capture-code">
+              Capture code <strong data-capture-code>{task.captureCode}</strong>: write it on paper (or show it on a screen) and keep it legible in one photo. It ties your photos to this task.
+            </p>
+          ) : null}
           {task.proofRequirements.length ? (
             <>
               <h3>The proof must show</h3>

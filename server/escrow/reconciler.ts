@@ -142,6 +142,8 @@ export class Reconciler implements ChainLogHandlers {
           "run",
           tx.getTransactionContext(),
         );
+        // Until it is funded on this chain, an open task is not offered to operators.
+        if (current.status === EscrowStatus.FUNDED) this.outcomes.emptied(current);
         if (TERMINAL_STATUSES.includes(current.task.status)) {
           current.status = EscrowStatus.UNFUNDED;
         } else {

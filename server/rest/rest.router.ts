@@ -6,7 +6,7 @@ import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError, UnauthenticatedError, ValidationError } from "../common/errors";
 import type { JobWorker } from "../jobs/job.queue";
-import type { ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/context";
 import { admission, admittedContext } from "../graphql/admission";
 import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource } from "./openapi";

@@ -2,7 +2,7 @@ import type { FilterQuery } from "@mikro-orm/core";
 import { ValidationError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import type { TaskEvent } from "../tasks/task-event.entity";
-import { compareEventIds, readEvents, type LiveTaskEvent } from "./live-event";
+import { compareEventIds, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
 import type { LiveFeed, LiveQueue } from "./live-feed";
 import { TaskUpdate } from "./task-update.type";
 

@@ -5,7 +5,7 @@ import type { LedgerService } from "../ledger/ledger.service";
 import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
 import type { TaskService } from "../tasks/task.service";
-import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
+import { type Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 
 export interface MinedTx {
   txHash: string;

@@ -80,7 +80,7 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     source: FeedSource,
     private readonly afterEventId?: string,
   ) {
-    this.queue = live.listen(source.topic, source.accepts);
+    this.queue = live.listen(source.topic, (event) => source.accepts(event));
     this.nextUpdate = forkPerUpdate(ctx);
     if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
   }

@@ -2,9 +2,10 @@
 // server/ and scripts/ get typescript-eslint's recommended-type-checked plus the strict rules that fit;
 // test/ and bench/ a lighter set. The web app (web/) brings its own configuration.
 import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ["web/**", "dist/**", "artifacts/**", "cache/**", "typechain-types/**", "coverage/**", "packages/*/dist/**", "node_modules/**", "**/*.js", "**/*.cjs", "**/*.mjs"],
   },

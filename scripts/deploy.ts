@@ -26,7 +26,7 @@ interface Deployment {
 function address(name: string, fallback: string | undefined): string {
   const value = process.env[name] ?? fallback;
   if (!value) throw new Error(`${name} is required on this network`);
-  if (!ethers.isAddress(value)) throw new Error(`${name} is not an address: ${value}`);
+  if (!ethers.isAddress(value)) throw new Error(`${name} is not an address: ${String(value)}`);
   return ethers.getAddress(value);
 }
 

@@ -22,7 +22,7 @@ export class RpcError extends Error {
 /** Revert data sits in `data` (geth, reth: a hex string) or in `data.data` (Hardhat). */
 function revertDataOf(data: unknown): string | undefined {
   if (typeof data === "string" && /^0x[0-9a-f]*$/i.test(data) && data.length >= 10) return data;
-  if (data && typeof data === "object" && "data" in data) return revertDataOf((data as { data: unknown }).data);
+  if (data && typeof data === "object" && "data" in data) return revertDataOf(data.data);
   return undefined;
 }
 

@@ -14,9 +14,9 @@ export function requestBodyError(err: unknown, maxBytes?: number): DomainError |
     case "entity.too.large":
       return new DomainError("PAYLOAD_TOO_LARGE", maxBytes === undefined ? "the body is larger than this route accepts" : `the JSON body must be at most ${maxBytes} bytes`);
     case "charset.unsupported":
-      return new DomainError("UNSUPPORTED_MEDIA_TYPE", `the body's charset ${JSON.stringify(String(failure.charset ?? "")).slice(0, 40)} is not supported; send UTF-8`);
+      return new DomainError("UNSUPPORTED_MEDIA_TYPE", `the body's charset ${JSON.stringify(typeof failure.charset === "string" ? failure.charset : "").slice(0, 40)} is not supported; send UTF-8`);
     case "encoding.unsupported":
-      return new DomainError("UNSUPPORTED_MEDIA_TYPE", `the Content-Encoding ${JSON.stringify(String(failure.encoding ?? "")).slice(0, 40)} is not supported; send identity, gzip, deflate or br`);
+      return new DomainError("UNSUPPORTED_MEDIA_TYPE", `the Content-Encoding ${JSON.stringify(typeof failure.encoding === "string" ? failure.encoding : "").slice(0, 40)} is not supported; send identity, gzip, deflate or br`);
     case "entity.parse.failed":
       return new ValidationError("body", "is not valid JSON");
   }

@@ -11,7 +11,7 @@ import { Job } from "../jobs/job.entity";
 import { IdempotencyRecord } from "../rest/idempotency.entity";
 import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery } from "../webhooks/webhook-delivery.entity";
-import { EventCursor } from "../webhooks/event-cursor.entity";
+import { EventCursor } from "./event-cursor.entity";
 import { Escrow, EscrowDiscrepancy } from "../escrow/escrow.entity";
 import { Deployment } from "./deployment.entity";
 import { PhotoBlob } from "../photos/photo-blob.entity";

@@ -132,6 +132,6 @@ export class DepositResolver {
     const principal = requireAgent(ctx);
     if (principal.agentId !== agent.id) throw new ForbiddenError("an agent's deposits are visible to that agent only");
     if (!Number.isInteger(first) || first < 1 || first > 100) throw new ValidationError("first", "must be from 1 to 100");
-    return (await ctx.services.deposits.history(ctx.em, agent.id, principal.mode, first)).map(CreditedDeposit.of);
+    return (await ctx.services.deposits.history(ctx.em, agent.id, principal.mode, first)).map((deposit) => CreditedDeposit.of(deposit));
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from "../common/logger";
 import type { Chain } from "../chain/chains";
 import { TaskEscrowContract, UsdcContract, type EscrowEvent, type Log, type Transfer } from "../chain/contracts";
 import { toHex } from "../chain/rpc";
-import { EventCursor } from "../webhooks/event-cursor.entity";
+import { EventCursor } from "../db/event-cursor.entity";
 import { ChainEvent } from "./chain-tx.entity";
 
 /** Largest block range asked of the node in one eth_getLogs (public Base endpoints refuse much more). */

@@ -12,7 +12,7 @@ import { ChainInstance, ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } 
 import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 import { Intents, type EscrowService } from "./escrow.service";
 import type { ChainLogHandlers, IndexedLog } from "./indexer";
-import { compareBooksAtRest } from "./books";
+import { compareBooksAtRest, type Books } from "./books";
 import type { SettlementOutcomes } from "./settlement";
 
 /**
@@ -142,6 +142,8 @@ export class Reconciler implements ChainLogHandlers {
           "run",
           tx.getTransactionContext(),
         );
+        // Until it is funded on this chain, an open task is not offered to operators.
+        if (current.status === EscrowStatus.FUNDED) this.outcomes.emptied(current);
         if (TERMINAL_STATUSES.includes(current.task.status)) {
           current.status = EscrowStatus.UNFUNDED;
         } else {
@@ -175,7 +177,8 @@ export class Reconciler implements ChainLogHandlers {
       return;
     }
     if (before.open) return;
-    for (const [name, line] of Object.entries(books)) {
+    for (const name of Object.keys(books) as Array<keyof Books>) {
+      const line = books[name];
       if (line.ledger === line.chain) continue;
       await em.fork().transactional(async (tx) => {
         const dedupeKey = `${chain.key}:totals:${name}:${line.ledger}:${line.chain}`;

@@ -5,7 +5,7 @@ import type { LedgerService } from "../ledger/ledger.service";
 import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
 import type { TaskService } from "../tasks/task.service";
-import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
+import { type Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 
 export interface MinedTx {
   txHash: string;
@@ -49,6 +49,7 @@ export class SettlementOutcomes {
     }
     escrow.status = EscrowStatus.RELEASED;
     escrow.releaseTxHash = tx.txHash;
+    this.tasks.escrowEmptied(task);
     escrow.payee = tx.payee;
     if (task.status === TaskStatus.VERIFIED) {
       this.tasks.paid(em, task, tx.txHash);
@@ -76,6 +77,7 @@ export class SettlementOutcomes {
     const task = await this.taskOf(em, escrow);
     escrow.status = EscrowStatus.REFUNDED;
     escrow.refundTxHash = tx.txHash;
+    this.tasks.escrowEmptied(task);
     if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) return;
     const how = tx.reclaimed ? "reclaimed on chain after its deadline and grace period" : "refunded on chain by a Guardian outside HumanOps";
     if (this.tasks.returnedOnChain(em, task, `the escrow was ${how} (${tx.txHash})`)) {
@@ -85,6 +87,11 @@ export class SettlementOutcomes {
     // Proof is in or verified, yet the money went back: the agent gets it back in the books too, and a person must look.
     this.ledger.refund(em, task);
     this.report(em, escrow.chainKey, "RETURNED_WHILE_OPEN", `task ${task.id} is ${task.status} but its escrow was ${how}; the agent's balance was refunded`, false, task);
+  }
+
+  /** The escrow stopped holding the task's money without a release or a refund (moved to another chain): the task is not offered until it is funded again. */
+  emptied(escrow: Escrow): void {
+    this.tasks.escrowEmptied(escrow.task);
   }
 
   /** Records a disagreement between the chain and the books (once per dedupe key) and logs it. */

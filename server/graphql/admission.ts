@@ -2,7 +2,7 @@ import { defaultFieldResolver, type GraphQLSchema } from "graphql";
 import type express from "express";
 import { UnauthenticatedError, type DomainError } from "../common/errors";
 import { RateLimitedError, retryAfterSeconds, type RateLimitDecision } from "../common/rate-limit";
-import { apiKeyFrom, type ContextFactory } from "./apollo";
+import { apiKeyFrom, type ContextFactory } from "./context";
 import type { Context } from "./context";
 import { clearSessionCookie, sessionTokenFrom } from "../sessions/session.cookie";
 import { CSRF_HEADER, csrfTokenProblem } from "../sessions/session.service";

@@ -1,4 +1,3 @@
-import type http from "node:http";
 import express from "express";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -8,31 +7,13 @@ import type { Logger } from "../common/logger";
 import type { Principal } from "../agents/api-key.service";
 import type { Services } from "../services";
 import type { SignedIn } from "../sessions/session.service";
-import type { Context } from "./context";
+import type { Context, ContextFactory } from "./context";
 import { createErrorFormatter } from "./error-formatter";
 import { checkOperation, checkSource, QUERY_BUDGET, toRequestError } from "./query-budget";
 import { RequestBudget, type Caller, type RateLimiter } from "../common/rate-limit";
 import { admittedContext } from "./admission";
 import { DomainError } from "../common/errors";
 import { answerableError, graphqlErrorBody } from "../common/http-errors";
-
-/** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */
-export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefined {
-  const header = headers["x-api-key"];
-  if (typeof header === "string" && header.trim()) return header.trim();
-  const authorization = headers.authorization;
-  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
-  return bearer?.[1];
-}
-
-export interface ContextFactory {
-  /**
-   * `clientAddress`: where a request without a key came from, for its rate
-   * budget. `sessionToken`: a browser session's cookie, the caller when no
-   * key is presented.
-   */
-  (apiKey: string | undefined, clientAddress?: string, sessionToken?: string): Promise<Context>;
-}
 
 /** Builds a Context with its own EntityManager fork, the caller resolved from the key, and the rate budgets it spends from. */
 export function createContextFactory(orm: Orm, services: Services, log: Logger, limiter?: RateLimiter): ContextFactory {

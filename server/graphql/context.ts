@@ -1,3 +1,4 @@
+import type http from "node:http";
 import type { Em } from "../db/orm";
 import type { Logger } from "../common/logger";
 import type { DomainError } from "../common/errors";
@@ -21,4 +22,22 @@ export interface Context {
   uploads?: ReadonlyMap<string, PhotoUpload>;
   /** The rate budgets this request's mutations spend from; absent for the server's own work (jobs, tests' direct calls). */
   budget?: RequestBudget;
+}
+
+/** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */
+export function apiKeyFrom(headers: http.IncomingHttpHeaders): string | undefined {
+  const header = headers["x-api-key"];
+  if (typeof header === "string" && header.trim()) return header.trim();
+  const authorization = headers.authorization;
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
+  return bearer?.[1];
+}
+
+export interface ContextFactory {
+  /**
+   * `clientAddress`: where a request without a key came from, for its rate
+   * budget. `sessionToken`: a browser session's cookie, the caller when no
+   * key is presented.
+   */
+  (apiKey: string | undefined, clientAddress?: string, sessionToken?: string): Promise<Context>;
 }

@@ -245,7 +245,7 @@ export class GuardianService {
     });
     // With a model to ask, large photos also get a smaller copy for it, made in the same decode.
     const fit = this.vision ? MODEL_FIT : undefined;
-    const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo, fit) : undefined)));
+    const images = await Promise.all(distinct.map((photo) => (photo ? this.decoder.decode(photo, fit) : Promise.resolve(undefined))));
     let credit = 0;
     distinct.forEach((photo, index) => {
       const name = `photo ${index + 1}`;

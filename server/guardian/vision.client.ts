@@ -249,9 +249,11 @@ export class AnthropicVisionClient implements VisionModel {
         throw new VisionError(`the vision API could not be reached${cause}`, true);
       }
       if (err instanceof APIError && err.status !== undefined) {
+        // The SDK types the status of a bare APIError loosely; an HTTP status is a number.
+        const status = err.status as number;
         const error = ErrorBody.safeParse(err.error);
-        const detail = error.success ? `${error.data.error.type}: ${error.data.error.message.slice(0, 300)}` : `HTTP ${err.status}`;
-        throw new VisionError(`the vision API refused the request (${err.status} ${detail}${err.requestID ? `, request-id ${err.requestID}` : ""})`, retryableStatus(err.status), err.status);
+        const detail = error.success ? `${error.data.error.type}: ${error.data.error.message.slice(0, 300)}` : `HTTP ${status}`;
+        throw new VisionError(`the vision API refused the request (${status} ${detail}${err.requestID ? `, request-id ${err.requestID}` : ""})`, retryableStatus(status), status);
       }
       throw err;
     }

@@ -1,5 +1,5 @@
 import type { Em } from "../db/orm";
-import { Mode } from "../common/mode";
+import type { Mode } from "../common/mode";
 import type { Task } from "../tasks/task.entity";
 import { LedgerEntry, LedgerKind } from "./ledger-entry.entity";
 

@@ -7,7 +7,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Logger } from "../common/logger";
 import { requestBodyError } from "../common/http-errors";
 import type { Context } from "../graphql/context";
-import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import { apiKeyFrom, type ContextFactory } from "../graphql/context";
 import type { LiveFeed } from "../subscriptions/live-feed";
 import { createInProcessBackend } from "./in-process.backend";
 import { createMcpServer } from "./server";

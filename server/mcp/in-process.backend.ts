@@ -1,6 +1,6 @@
 import type { ApolloServer } from "@apollo/server";
 import type { Context } from "../graphql/context";
-import type { ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/context";
 import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
 import type { LiveFeed, LiveQueue } from "../subscriptions/live-feed";
 import { Topics } from "../subscriptions/live-feed";

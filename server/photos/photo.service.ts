@@ -3,7 +3,7 @@ import type { Principal } from "../agents/api-key.service";
 import { NotFoundError } from "../common/errors";
 import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
-import { PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
+import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
 import type { PhotoDecoder } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 

@@ -1,4 +1,4 @@
-import { execute, GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { execute, type GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { DomainError, HTTP_STATUS, type ErrorCode } from "../common/errors";
 import type { Logger } from "../common/logger";
 import type { Context } from "../graphql/context";

@@ -70,7 +70,7 @@ function fieldPath(instancePath: string, child?: string): string {
 }
 
 function toValidationError(error: ErrorObject, kind: "field" | "query parameter"): ValidationError {
-  const params = error.params as Record<string, any>;
+  const params = error.params;
   switch (error.keyword) {
     case "required":
       return new ValidationError(fieldPath(error.instancePath, params.missingProperty), "is required");

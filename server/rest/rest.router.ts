@@ -6,7 +6,7 @@ import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError, UnauthenticatedError, ValidationError } from "../common/errors";
 import type { JobWorker } from "../jobs/job.queue";
-import type { ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/context";
 import { admission, admittedContext } from "../graphql/admission";
 import { createGraphQLRunner } from "./graphql.executor";
 import { buildOpenApiDocument, openApiResource } from "./openapi";
@@ -157,6 +157,8 @@ async function readBody(req: express.Request, res: express.Response, route: Rest
 /** express.json, with its failures turned into the API's errors. */
 function parseJson(req: express.Request, res: express.Response, gates: Gates): Promise<void> {
   return new Promise((resolve, reject) => {
+    // A parser error with no domain meaning is passed on as the parser made it (always an Error in practice).
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     gates.parseJson(req, res, (err?: unknown) => (err ? reject(requestBodyError(err, gates.deps.config.rest.jsonBodyBytes) ?? err) : resolve()));
   });
 }

@@ -4,7 +4,7 @@ import { dialectOf } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
 import type { ClusterBus } from "./pubsub";
-import { compareEventIds, readEvents } from "./live-event";
+import { compareEventIds, readEvents } from "../tasks/task-event.log";
 
 const BATCH = 500;
 /** While an id is missing the log is re-read this often, so the hold ends soon after the transaction does. */

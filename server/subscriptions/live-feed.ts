@@ -3,7 +3,7 @@ import { DomainError } from "../common/errors";
 import type { ObjectQuery } from "@mikro-orm/core";
 import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import type { TaskEvent } from "../tasks/task-event.entity";
-import type { LiveTaskEvent } from "./live-event";
+import type { LiveTaskEvent } from "../tasks/task-event.log";
 
 /** Does this event put its task on the open market: its escrow funded on chain, or an operator giving it back (ACCEPTED → POSTED)? */
 export function opensTask(event: Pick<LiveTaskEvent, "kind" | "fromStatus" | "toStatus">): boolean {

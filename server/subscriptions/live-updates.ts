@@ -4,7 +4,7 @@ import type { Orm } from "../db/orm";
 import type { Config } from "../config";
 import type { Logger } from "../common/logger";
 import type { Services } from "../services";
-import type { ContextFactory } from "../graphql/apollo";
+import type { ContextFactory } from "../graphql/context";
 import { createClusterBus } from "./pubsub";
 import { EventRelay } from "./event-relay";
 import { mountSubscriptions, type SubscriptionServer } from "./ws.server";

@@ -5,7 +5,7 @@ import { requireAgent, requireOperator } from "../graphql/auth";
 import { Task } from "../tasks/task.entity";
 import { TaskStatus, TaskType } from "../tasks/task.enums";
 import { GeoPointInput } from "../tasks/task.input";
-import type { LiveTaskEvent } from "./live-event";
+import type { LiveTaskEvent } from "../tasks/task-event.log";
 import { OPENING_EVENTS, opensTask, Topics } from "./live-feed";
 import { TaskUpdate } from "./task-update.type";
 import { parseAfterEventId, TaskUpdateStream, type FeedSource } from "./task-update.stream";

@@ -2,7 +2,7 @@ import type { FilterQuery } from "@mikro-orm/core";
 import { ValidationError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import type { TaskEvent } from "../tasks/task-event.entity";
-import { compareEventIds, readEvents, type LiveTaskEvent } from "./live-event";
+import { compareEventIds, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
 import type { LiveFeed, LiveQueue } from "./live-feed";
 import { TaskUpdate } from "./task-update.type";
 
@@ -80,7 +80,7 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     source: FeedSource,
     private readonly afterEventId?: string,
   ) {
-    this.queue = live.listen(source.topic, source.accepts);
+    this.queue = live.listen(source.topic, (event) => source.accepts(event));
     this.nextUpdate = forkPerUpdate(ctx);
     if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
   }

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
-import type { LiveTaskEvent } from "./live-event";
+import type { LiveTaskEvent } from "../tasks/task-event.log";
 
 @ObjectType({ description: "One task event (a transition, or its escrow funded on chain), delivered once, in event id order" })
 export class TaskUpdate {

@@ -9,7 +9,7 @@ import type { Logger } from "../common/logger";
 import { DomainError } from "../common/errors";
 import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
-import { apiKeyFrom, type ContextFactory } from "../graphql/apollo";
+import { apiKeyFrom, type ContextFactory } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/error-formatter";
 import { checkDocument, checkOperation, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
 import type { SessionService } from "../sessions/session.service";

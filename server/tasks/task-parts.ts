@@ -3,7 +3,7 @@ import { ReferenceKind } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
 import { Escrow } from "../escrow/escrow.entity";
-import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.entity";
+import { ChainTx, type ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.entity";
 import { Verification } from "../guardian/verification.entity";
 import { Proof, ProofPhoto } from "../proofs/proof.entity";
 import { TaskEvent } from "./task-event.entity";
@@ -81,10 +81,10 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
     settling: (row.settling as ChainTxKind | null) ?? null,
   };
   let read = readByRequest.get(em);
-  if (!read) readByRequest.set(em, (read = new Map()));
+  if (!read) readByRequest.set(em, (read = new Map<string, TaskParts>()));
   read.set(taskId, parts);
   let photosRead = photosByRequest.get(em);
-  if (!photosRead) photosByRequest.set(em, (photosRead = new Map()));
+  if (!photosRead) photosByRequest.set(em, (photosRead = new Map<string, ProofPhoto[]>()));
   for (const [proofId, set] of photos) photosRead.set(proofId, set);
   return parts;
 }

@@ -45,6 +45,7 @@ export interface TaskTerms {
 @ObjectType()
 @Entity({ tableName: "tasks" })
 @Index({ properties: ["status", "lat", "lng"] })
+@Index({ properties: ["status", "fundedAt"] })
 @Index({ properties: ["agent", "createdAt"] })
 @Index({ properties: ["operator", "createdAt"] })
 @Unique({ properties: ["agent", "idempotencyKey"] })
@@ -126,6 +127,14 @@ export class Task extends BaseEntity {
   @Index()
   @Property({ type: "string", length: 16, nullable: true })
   captureCode?: string | null;
+
+  /**
+   * When the task's escrow was funded on chain; null while its money is not
+   * locked there (funding still in flight, or released, refunded or moved to
+   * another chain since). A POSTED task is offered to operators only with it set.
+   */
+  @Property({ type: "Date", nullable: true })
+  fundedAt?: Date | null;
 
   constructor(terms: TaskTerms) {
     super();

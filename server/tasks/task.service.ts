@@ -22,12 +22,11 @@ import { Operator, KycStatus } from "../operators/operator.entity";
 import { Accounts, type LedgerService } from "../ledger/ledger.service";
 import { enqueue } from "../jobs/job.queue";
 import { SpendCaps } from "../agents/spend-caps";
-import { EscrowStatus } from "../escrow/escrow.entity";
 import { fraudSource } from "../testmode/fraud.source";
 import { Task } from "./task.entity";
 import { issueCaptureCode } from "./capture-code";
-import { TaskEvent } from "./task-event.entity";
-import { ActorType, TaskStatus, TaskType, TestScenario } from "./task.enums";
+import type { TaskEvent } from "./task-event.entity";
+import { ActorType, TaskStatus, type TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
@@ -292,8 +291,8 @@ export class TaskService {
     // Skip the longitude box where it would wrap around the antimeridian.
     if (lng - lngDelta >= -180 && lng + lngDelta <= 180) qb.andWhere({ lng: { $gte: lng - lngDelta, $lte: lng + lngDelta } });
     if (taskType) qb.andWhere({ taskType });
-    // Offered only once its money is locked on chain.
-    qb.andWhere(raw(`exists (select 1 from escrows e where e.task_id = t.id and e.status = ?)`, [EscrowStatus.FUNDED]));
+    // Offered only while its money is locked on chain.
+    qb.andWhere({ fundedAt: { $ne: null } });
     qb.andWhere(raw(`${distance} <= ?`, [lat, lat, lng, radiusKm]));
     qb.orderBy({ [raw("distance_km")]: "asc" }).limit(first);
     const rows = await qb.execute<Array<Record<string, unknown> & { distance_km: number | string }>>("all", false);
@@ -388,12 +387,20 @@ export class TaskService {
    * event opens it to operators' live feeds (taskPostedNearby) and a test
    * task's mock operator comes. Touching the task makes this a
    * compare-and-set against a transition committing meanwhile (a cancel).
+   * `fundedAt` follows the escrow whatever the task's status, so a task that
+   * comes back to POSTED later (an operator's release) is offered as before.
    */
   escrowFunded(em: Em, task: Task, txHash: string): void {
+    task.fundedAt = new Date();
     if (task.status !== TaskStatus.POSTED) return;
     task.updatedAt = new Date();
     escrowFunded(em, task, txHash);
     this.offerToMockOperator(em, task);
+  }
+
+  /** The task's money is no longer locked on chain (released, refunded, or its escrow moved to another chain to be funded again): it is not offered to operators. */
+  escrowEmptied(task: Task): void {
+    task.fundedAt = null;
   }
 
   /** A test task walking a scenario is open: the mock operator comes to accept it. */

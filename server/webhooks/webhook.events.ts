@@ -1,5 +1,5 @@
 import { Mode } from "../common/mode";
-import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import { type ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
 

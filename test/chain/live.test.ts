@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { REGISTER_OPERATOR, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
+import { REGISTER_OPERATOR, taskInput, waitForStatus } from "../support/fixtures";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { Mode } from "../../server/common/mode";
 import { KycStatus, Operator } from "../../server/operators/operator.entity";

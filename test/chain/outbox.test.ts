@@ -165,7 +165,7 @@ for (const db of testDatabases()) {
       let first: ChainTx | undefined;
       let replacement: string | undefined;
       let receiptHidden = true;
-      const unfault = withRpc(chain, (method, params, real) => {
+      const unfault = withRpc(chain, (method, params, _real) => {
         const raw = method === "eth_sendRawTransaction" ? Transaction.from(params[0] as string) : undefined;
         // The node never hears of the replacement (its answer lost), so the first signing is what it can mine.
         if (first && raw && raw.nonce === first.nonce && raw.hash !== first.txHash) {

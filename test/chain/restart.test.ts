@@ -4,6 +4,7 @@ import { startServer, type TestServer } from "../support/server";
 import { POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
+import { Task } from "../../server/tasks/task.entity";
 import { eventually } from "../live/support/live";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, sharedDatabase, testChain, usdcBalance, type SharedDatabase } from "./support/chain";
 
@@ -36,6 +37,9 @@ for (const db of testDatabases()) {
       await expectBooksMatchChain(server.app);
       const balance = (await server.client.ok(BALANCE, {}, agent.apiKey)).viewerAgent.balance.units;
       const oldContract = testChain(server.app).escrow.address;
+      const fundedAt = async () => (await server!.app.orm.em.fork().findOneOrFail(Task, open.id)).fundedAt;
+      const firstFunded = await fundedAt();
+      expect(firstFunded, "the open task is offered to operators").to.be.instanceOf(Date);
       await server.stop();
 
       server = await startServer({ database: database.config }, env);
@@ -48,6 +52,8 @@ for (const db of testDatabases()) {
       }, "the open task's escrow funded again on the new chain's contract");
       await expectBooksMatchChain(server.app);
       expect((await server.client.ok(BALANCE, {}, agent.apiKey)).viewerAgent.balance.units).to.equal(balance);
+      // Offered again from its funding on the new chain, not from the one on the chain that is gone.
+      expect((await fundedAt())!.getTime()).to.be.greaterThan(firstFunded!.getTime());
       const kinds = (await server.app.orm.em.fork().find(EscrowDiscrepancy, { chainKey: chain.key })).map((d) => d.kind);
       expect(kinds).to.include.members(["ESCROW_REHOMED", "WALLET_BACKED"]);
 

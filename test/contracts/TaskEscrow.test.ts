@@ -6,7 +6,6 @@ import type { Signer } from "ethers";
 import {
   type AnyContract,
   DAY,
-  GRACE,
   State,
   USDC,
   TERMS_TYPES,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { LiveFeed, SubscriberFellBehindError, Topics } from "../../server/subscriptions/live-feed";
-import type { LiveTaskEvent } from "../../server/subscriptions/live-event";
+import type { LiveTaskEvent } from "../../server/tasks/task-event.log";
 import { Mode } from "../../server/common/mode";
 import { ActorType, TaskEventKind, TaskStatus, TaskType } from "../../server/tasks/task.enums";
 

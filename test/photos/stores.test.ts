@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { initORM, type Orm } from "../../server/db/orm";
-import { ConfigError, loadConfig } from "../../server/config";
+import { type ConfigError, loadConfig } from "../../server/config";
 import { createPhotoStore } from "../../server/photos/photo-store.factory";
 import type { PhotoStore } from "../../server/photos/photo.store";
 import { generatePhoto } from "../../server/photos/photo.samples";

@@ -59,6 +59,37 @@ describe("migrations", () => {
     }
   });
 
+  it("give tasks whose escrow is funded their funding time, and no other task one", async () => {
+    const orm = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
+    try {
+      await orm.getMigrator().up({ to: "Migration20261202080000BrowserSessions" });
+      const sql = (query: string) => orm.em.getConnection().execute<Array<Record<string, unknown>>>(query);
+      const now = Date.now();
+      await sql(`insert into agents (id, created_at, updated_at, name, email) values ('a1', ${now}, ${now}, 'agent', 'a@example.com')`);
+      // t1 funded (its ESCROW_FUNDED event gives the time), t2 funded with no event (the escrow's last change), t3 still funding, t4 refunded.
+      for (const [task, escrow] of [["t1", "FUNDED"], ["t2", "FUNDED"], ["t3", "FUNDING"], ["t4", "REFUNDED"]]) {
+        await sql(
+          `insert into tasks (id, created_at, updated_at, agent_id, mode, status, title, description, task_type, lat, lng, reward_units, fee_units, deadline, proof_requirements, attempts, max_attempts) ` +
+            `values ('${task}', ${now}, ${now}, 'a1', 'TEST', 'POSTED', 'Photo', 'Of the facade', 'PHOTO', 30.2, -97.7, 15000000, 1500000, ${now + 86_400_000}, '[]', 0, 3)`,
+        );
+        await sql(
+          `insert into escrows (id, created_at, updated_at, task_id, mode, chain_key, chain_id, contract, chain_task_id, funder, amount, fee, deadline, grace_period, status) ` +
+            `values ('e-${task}', ${now}, ${now + 2_000}, '${task}', 'TEST', 'local', 31337, '0x0', '0x${task}', '0x0', 15000000, 1500000, ${now + 86_400_000}, 86400, '${escrow}')`,
+        );
+      }
+      await sql(`insert into task_events (task_id, from_status, to_status, actor_type, created_at, kind) values ('t1', 'POSTED', 'POSTED', 'SYSTEM', ${now + 1_000}, 'ESCROW_FUNDED')`);
+      await orm.getMigrator().up();
+      expect(await sql("select id, funded_at from tasks order by id")).to.deep.equal([
+        { id: "t1", funded_at: now + 1_000 },
+        { id: "t2", funded_at: now + 2_000 },
+        { id: "t3", funded_at: null },
+        { id: "t4", funded_at: null },
+      ]);
+    } finally {
+      await orm.close();
+    }
+  });
+
   it("are idempotent: a second start applies nothing", async () => {
     const orm = await initORM({ kind: "sqlite", path: ":memory:" });
     try {

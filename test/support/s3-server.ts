@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 // s3rver ships no types; it is a real S3-compatible HTTP server (signatures, presigned URLs) on loopback.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require("s3rver");
 
 /** A local S3-compatible server for the S3 photo store's tests, with one bucket and s3rver's fixed credentials. */

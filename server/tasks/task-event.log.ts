@@ -1,8 +1,8 @@
 import type { FilterQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import type { Mode } from "../common/mode";
-import { TaskEvent } from "../tasks/task-event.entity";
-import type { ActorType, TaskEventKind, TaskStatus, TaskType } from "../tasks/task.enums";
+import { TaskEvent } from "./task-event.entity";
+import type { ActorType, TaskEventKind, TaskStatus, TaskType } from "./task.enums";
 
 /**
  * A committed task event (a transition, or its escrow being funded) with

@@ -35,7 +35,7 @@ describe("the web app's typed GraphQL operations (web/tools/graphql-types.cjs)",
         query Board($first: Int!, $filter: TaskFilter) { tasks(first: $first, filter: $filter) { nodes { id status thumb: title fee { ...M } } } }`,
     });
     expect(text).to.contain('export const Board = "query Board');
-    expect(text).to.match(/export type BoardResult = \{\n  tasks: \{\n    nodes: Array<\{\n      id: string;\n      status: TaskStatus;\n      thumb: string;\n      fee: \{\n        usd: string;\n      \} \| null;/);
+    expect(text).to.match(/export type BoardResult = \{\n {2}tasks: \{\n {4}nodes: Array<\{\n {6}id: string;\n {6}status: TaskStatus;\n {6}thumb: string;\n {6}fee: \{\n {8}usd: string;\n {6}\} \| null;/);
     expect(text).to.contain("export type BoardVariables = {\n  first: number;\n  filter?: TaskFilter | null;\n};");
     expect(text).to.contain("export type TaskFilter = {\n  status?: TaskStatus | null;\n  taskType?: TaskType | null;\n};");
     expect(text).to.contain('export type TaskStatus = "ACCEPTED" | "CANCELLED"');

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Em } from "../db/orm";
+import { LockMode } from "@mikro-orm/core";
+import { dialectOf } from "../db/dialect";
 import { enqueue, type JobWorker } from "../jobs/job.queue";
 import { Job, JobStatus } from "../jobs/job.entity";
 import type { Logger } from "../common/logger";
@@ -47,7 +49,8 @@ export function registerPhotoJobs(worker: JobWorker, photos: PhotoService, batch
     return moved;
   };
   worker.register<Array<{ id: string; facts: PhotoFacts }>>(PhotoJobs.move, async ({ em, prepared: moved }) => {
-    const rows = await em.find(ProofPhoto, { id: { $in: moved.map((m) => m.id) }, stored: false });
+    // Locked (PostgreSQL): a second run of the batch, after a lease ran out, waits here and then finds them moved.
+    const rows = await em.find(ProofPhoto, { id: { $in: moved.map((m) => m.id) }, stored: false }, locked(em));
     const factsOf = (row: ProofPhoto) => moved.find((m) => m.id === row.id)!.facts;
     // A photo hashed before the store existed has its old whole-frame row (the window hashes migration): the new windows replace it.
     await replaceHashes(em, rows.filter((row) => factsOf(row).hashes?.length));
@@ -63,13 +66,18 @@ export function registerPhotoJobs(worker: JobWorker, photos: PhotoService, batch
     return hashed;
   };
   worker.register<Array<{ id: string; hashes?: string[] }>>(PhotoJobs.rehash, async ({ em, prepared: hashed }) => {
-    const rows = await em.find(ProofPhoto, { id: { $in: hashed.map((h) => h.id) }, ...OUTDATED });
+    const rows = await em.find(ProofPhoto, { id: { $in: hashed.map((h) => h.id) }, ...OUTDATED }, locked(em));
     const hashesOf = (row: ProofPhoto) => hashed.find((h) => h.id === row.id)!.hashes;
     await replaceHashes(em, rows.filter((row) => hashesOf(row)?.length));
     for (const row of rows) row.hashedWith(hashesOf(row));
     await em.flush();
     if (hashed.length > 0 && (await em.count(ProofPhoto, OUTDATED)) > 0) enqueue(em, PhotoJobs.rehash, {});
   }, hashAgain);
+}
+
+/** The batch's rows, locked on PostgreSQL (SQLite serialises writers itself). */
+function locked(em: Em): { lockMode?: LockMode.PESSIMISTIC_WRITE } {
+  return dialectOf(em.getPlatform()) === "postgresql" ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
 }
 
 /** Deletes the photos' hash rows, in the caller's transaction, before their new ones are added. */

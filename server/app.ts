@@ -30,7 +30,7 @@ import { Chains } from "./chain/chains";
 import { ChainBindings } from "./chain/chain-binding";
 import { EscrowWorkers } from "./escrow/escrow.workers";
 import { mountSumsubWebhook } from "./kyc/sumsub.route";
-import { registerPhotoJobs, scheduleLegacyPhotoMove } from "./photos/photo.jobs";
+import { registerPhotoJobs, scheduleLegacyPhotoMove, scheduleRehash } from "./photos/photo.jobs";
 import { registerSessionJobs } from "./sessions/session.jobs";
 import { mountSessions } from "./sessions/session.route";
 import { mountWebApp } from "./web/web-app.route";
@@ -107,6 +107,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerPhotoJobs(worker, services.photos, config.photos.moveBatch);
   registerSessionJobs(worker, services.sessions);
   await scheduleLegacyPhotoMove(orm.em.fork(), log);
+  await scheduleRehash(orm.em.fork(), log);
 
   const schema = await createSchema();
   // One budget per caller across the three HTTP APIs; WebSocket operations spend from their key's too (mutations only).

@@ -17,7 +17,7 @@ export interface PhotoSettings {
   decodeBudgetMegapixels: number;
   /** Lifetime of a signed photo URL, at most 15 minutes. */
   urlTtlSeconds: number;
-  /** Legacy photos moved per job by the background move into the store. */
+  /** Photos per job of the background photo jobs: legacy photos moved into the store, old photos hashed again. */
   moveBatch: number;
   /** The origin clients reach this server at (photo URLs are built on it); unset: the address it listens on. */
   publicUrl?: string;

@@ -155,6 +155,9 @@ class Gate {
   }
 }
 
+/** A JPEG copy of at most `edge` px: sharp writes no metadata unless asked (withMetadata/keepExif), so the copies carry none. */
+const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82, mozjpeg: true }).toBuffer();
+
 /**
  * Decodes photos with sharp (libvips, on its own threads off the event
  * loop). Every decode is whole (a truncated or corrupt file fails: `failOn`),
@@ -213,12 +216,27 @@ export class PhotoDecoder {
       const header = await this.header(data);
       if (!header) return undefined;
       try {
-        // sharp writes no metadata unless asked (withMetadata/keepExif), so the copies carry none.
-        const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82, mozjpeg: true }).toBuffer();
         const display = await shrink(this.open(data), DISPLAY_EDGE);
         // The thumbnail comes from the display copy: one full decode per photo.
         const [thumbnail, hashes] = await Promise.all([shrink(sharp(display), THUMBNAIL_EDGE), windowHashes(display)]);
         return { display, thumbnail, width: header.width, height: header.height, capture: readCapture(header.exif), hashes };
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
+  /**
+   * The window hashes copies() gives, alone: of the display copy made from
+   * the original the same way, so a stored photo hashed again (the background
+   * re-hash) gets exactly the hashes an upload of the same bytes gets.
+   * Undefined when it does not decode.
+   */
+  hashes(data: Buffer): Promise<string[] | undefined> {
+    return this.gate.run(async () => {
+      if (!(await this.header(data))) return undefined;
+      try {
+        return await windowHashes(await shrink(this.open(data), DISPLAY_EDGE));
       } catch {
         return undefined;
       }

@@ -30,6 +30,15 @@ export const HASH_WINDOWS: ReadonlyArray<readonly [number, number, number, numbe
   return windows;
 })();
 
+/**
+ * Which method a photo's stored hashes come from (proof_photos.hash_version):
+ * 0 is the whole-frame dHash alone, from before the windows (the window
+ * hashes migration copied it as window 0); 1 is windowHashes() below, every
+ * window. A photo below the current version is hashed again by the
+ * background job in photo.jobs.ts; bump this when the method changes.
+ */
+export const HASH_VERSION = 1;
+
 /** The grey grid every window is measured on: one decode and shrink by sharp (off the event loop), then a few thousand additions here. */
 const GRID_WIDTH = 216;
 const GRID_HEIGHT = 192;

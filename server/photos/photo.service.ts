@@ -74,6 +74,17 @@ export class PhotoService {
     return { hasCopies: true, width: copies.width, height: copies.height, takenAt, latitude, longitude, hashes: copies.hashes };
   }
 
+  /**
+   * The window hashes of a stored photo, made from its original exactly as
+   * save() makes an upload's (PhotoDecoder.hashes), so a photo hashed again
+   * matches a later upload of the same bytes; undefined when it does not decode.
+   */
+  async hashes(em: Em, photo: ProofPhoto): Promise<string[] | undefined> {
+    const original = await this.read(em, photo, "original");
+    if (!original) throw new Error(`photo ${photo.id} has no original to hash`);
+    return this.decoder.hashes(original.data);
+  }
+
   /** Removes what save() wrote for photos whose submission did not commit. */
   async discard(em: Em, photoIds: string[]): Promise<void> {
     await this.store.delete(em, photoIds.flatMap((id) => VARIANTS.map((variant) => photoKey(id, variant))));

@@ -4,6 +4,7 @@ import { BaseEntity } from "../common/base.entity";
 import { Task } from "../tasks/task.entity";
 import { Operator } from "../operators/operator.entity";
 import { ProofPhotoHash } from "../photos/photo-hash.entity";
+import { HASH_VERSION } from "../photos/photo.hash";
 
 /** One proof submission: the photos and notes of one attempt at a task. */
 @ObjectType()
@@ -58,6 +59,7 @@ export interface PhotoFacts {
 @Entity({ tableName: "proof_photos" })
 @Index({ properties: ["proof"] })
 @Index({ properties: ["stored"] })
+@Index({ properties: ["hashVersion"] })
 export class ProofPhoto extends BaseEntity {
   @ManyToOne(() => Proof)
   proof: Proof;
@@ -113,6 +115,10 @@ export class ProofPhoto extends BaseEntity {
   @Property({ type: "string", length: 16, nullable: true })
   dhash?: string;
 
+  /** The method its hashes come from (HASH_VERSION in server/photos/photo.hash.ts); below the current one, the background re-hash has still to reach it. */
+  @Property({ type: "smallint", default: 0 })
+  hashVersion: number = 0;
+
   /** Every window's hash, with its indexed bands (the Guardian's reuse check). */
   @OneToMany(() => ProofPhotoHash, (hash) => hash.photo, { cascade: [Cascade.PERSIST] })
   windowHashes = new Collection<ProofPhotoHash>(this);
@@ -126,16 +132,27 @@ export class ProofPhoto extends BaseEntity {
     this.sha256 = sha256;
   }
 
-  /** Records where the photo now lives and what decoding it showed. */
+  /** Records where the photo now lives and what decoding it showed (a photo moved from its row has its old hash rows deleted first, see hashedWith). */
   storedWith(facts: PhotoFacts): this {
     this.stored = true;
     this.data = null;
     const { hashes, ...rest } = facts;
     Object.assign(this, rest);
+    return this.hashedWith(hashes);
+  }
+
+  /**
+   * Adds the hash of each window and marks the photo hashed by the current
+   * method. When there are hashes, the photo's earlier hash rows must be gone
+   * already (the caller deletes them in the same transaction); a photo that
+   * does not decode (no hashes) keeps whatever it had.
+   */
+  hashedWith(hashes: string[] | undefined): this {
     if (hashes?.length) {
       this.dhash = hashes[0];
       hashes.forEach((hash, window) => this.windowHashes.add(new ProofPhotoHash(this, window, hash)));
     }
+    this.hashVersion = HASH_VERSION;
     return this;
   }
 }

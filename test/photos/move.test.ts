@@ -11,6 +11,8 @@ import { ownedChain, sharedDatabase, type OwnedChain, type SharedDatabase } from
 import { initORM, type Orm } from "../../server/db/orm";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { ProofPhoto } from "../../server/proofs/proof.entity";
+import { ProofPhotoHash } from "../../server/photos/photo-hash.entity";
+import { HASH_VERSION, HASH_WINDOWS } from "../../server/photos/photo.hash";
 
 const TASKS = 3;
 const PHOTOS_PER_PROOF = 10;
@@ -94,6 +96,11 @@ for (const db of testDatabases()) {
 
         const moved = await orm.em.fork().find(ProofPhoto, {}, { populate: ["data"] });
         expect(moved.map((photo) => [photo.stored, photo.data ?? null, photo.hasCopies, photo.width, photo.height])).to.deep.equal(moved.map(() => [true, null, true, 640, 480]));
+        // Each photo's window hashes replace the ones it had (a photo moved twice over, or hashed before the move, keeps one set) and are of the current method.
+        const hashRows = await orm.em.fork().find(ProofPhotoHash, {});
+        expect(moved.map((photo) => [photo.hashVersion, hashRows.filter((row) => row.photo.id === photo.id).map((row) => row.window).sort((a, b) => a - b)])).to.deep.equal(
+          moved.map(() => [HASH_VERSION, HASH_WINDOWS.map((_, window) => window)]),
+        );
         for (const photo of moved) {
           const file = await readFile(path.join(directory, "proof-photos", photo.id, "original"));
           expect(file.equals(originals.get(photo.id)!), `photo ${photo.id} is byte for byte what was uploaded`).to.equal(true);

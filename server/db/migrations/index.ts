@@ -15,6 +15,7 @@ import { Migration20261202060100PhotoWindowHashes } from "./Migration20261202060
 import { Migration20261202070000WebhookSignatureSchemes } from "./Migration20261202070000WebhookSignatureSchemes";
 import { Migration20261202080000BrowserSessions } from "./Migration20261202080000BrowserSessions";
 import { Migration20261202100000TaskFundedAt } from "./Migration20261202100000TaskFundedAt";
+import { Migration20261202110000PhotoHashVersion } from "./Migration20261202110000PhotoHashVersion";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202070000WebhookSignatureSchemes", class: Migration20261202070000WebhookSignatureSchemes },
   { name: "Migration20261202080000BrowserSessions", class: Migration20261202080000BrowserSessions },
   { name: "Migration20261202100000TaskFundedAt", class: Migration20261202100000TaskFundedAt },
+  { name: "Migration20261202110000PhotoHashVersion", class: Migration20261202110000PhotoHashVersion },
 ];

@@ -7,7 +7,7 @@ import { startServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
 import { spawnServer, type ChildServer } from "../live/support/child-server";
 import { ownedChain, sharedDatabase, type OwnedChain, type SharedDatabase } from "../chain/support/chain";
-import { initORM, type Orm } from "../../server/db/orm";
+import { initORM } from "../../server/db/orm";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { HASH_VERSION, HASH_WINDOWS } from "../../server/photos/photo.hash";
 import { ProofPhotoHash } from "../../server/photos/photo-hash.entity";

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, gql, subscribe } from "../api";
 import { CancelTask, ReviewTask, TaskDetail, TaskUpdated, type TaskDetailFragment } from "../graphql/operations.generated";
@@ -48,13 +49,20 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiError && (error.code === "NOT_FOUND" || error.code === "FORBIDDEN" || error.status === 404);
 }
 
-export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
+/**
+ * A task page on either side: loads the task and follows it live; answers "not found", a failure or
+ * loading; then the title, the status and live-update trouble above `children`.
+ */
+export function LiveTaskFrame(props: {
+  id: string;
+  notFound: string;
+  children: (task: TaskDetailFragment, setTask: (task: TaskDetailFragment) => void) => ComponentChildren;
+}) {
   const { task, error, setTask, liveError } = useLiveTask(props.id);
   useTitle(isNotFound(error) ? "Not found" : task?.title);
-  if (isNotFound(error)) return <NotFound what="No task of yours has this id." />;
+  if (isNotFound(error)) return <NotFound what={props.notFound} />;
   if (error) return <ErrorBox error={error} title="The task could not be loaded" />;
   if (!task) return <Spinner label="Loading the task…" />;
-  const latestProof = task.proofs[task.proofs.length - 1];
   return (
     <div class="task-page" data-task-id={task.id} data-status={task.status}>
       <div class="page-head">
@@ -62,90 +70,105 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
         <StatusBadge status={task.status} />
       </div>
       <ErrorBox error={liveError} title="Live updates" />
-      {task.status === "MANUAL_REVIEW" ? <ReviewForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
-      <div class="grid">
-        <Section title="Terms" id="terms">
-          <p class="pre">{task.description}</p>
-          <dl class="facts">
-            <dt>Type</dt>
-            <dd>{task.taskType}</dd>
-            <dt>Reward</dt>
-            <dd>{money(task.reward)}</dd>
-            <dt>Fee</dt>
-            <dd>{money(task.fee)}</dd>
-            <dt>Total in escrow</dt>
-            <dd>{money(task.total)}</dd>
-            <dt>Deadline</dt>
-            <dd>
-              {dateTime(task.deadline)} ({relative(task.deadline)})
-            </dd>
-            <dt>Attempts</dt>
-            <dd>
-              {task.attempts} of {task.maxAttempts}
-            </dd>
-            <dt>Where</dt>
-            <dd>
-              {task.location.address ?? ""} ({task.location.lat.toFixed(5)}, {task.location.lng.toFixed(5)})
-            </dd>
-            {task.testScenario ? (
-              <>
-                <dt>Test scenario</dt>
-                <dd>{task.testScenario}</dd>
-              </>
-            ) : null}
-            {task.operator ? (
-              <>
-                <dt>Operator</dt>
-                <dd>{task.operator.name}</dd>
-              </>
-            ) : null}
-            {task.captureCode ? (
-              <>
-                <dt>Capture code</dt>
-                <dd>{task.captureCode} (the operator shows it in one photo)</dd>
-              </>
-            ) : null}
-          </dl>
-          {task.proofRequirements.length ? (
-            <>
-              <h3>Proof requirements</h3>
-              <ul>
-                {task.proofRequirements.map((requirement) => (
-                  <li key={requirement}>{requirement}</li>
-                ))}
-              </ul>
-            </>
-          ) : null}
-          <TaskMap label="Task location" points={[{ lat: task.location.lat, lng: task.location.lng, label: task.title, kind: "task" }]} />
-          {["POSTED", "ACCEPTED", "REJECTED"].includes(task.status) ? <CancelForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
-        </Section>
-        <Section title="Escrow" id="escrow">
-          <EscrowView escrow={task.escrow} />
-        </Section>
-        <Section title="Proof" id="proof">
-          {task.proofs.length === 0 ? <p class="muted">No proof submitted yet.</p> : null}
-          {[...task.proofs].reverse().map((proof) => (
-            <div key={proof.id} class="proof">
-              <h3>
-                Attempt {proof.attempt} <span class="muted small">{dateTime(proof.createdAt)}</span>
-              </h3>
-              {proof.notes ? <p class="pre">Notes: {proof.notes}</p> : null}
-              <ProofPhotos proof={proof} />
-              {proof !== latestProof ? <VerificationView verification={proof.verification} /> : null}
-            </div>
-          ))}
-        </Section>
-        <Section title="Guardian" id="guardian">
-          <VerificationView verification={task.verification} />
-        </Section>
-        <Section title="Timeline" id="timeline">
-          <Timeline events={task.events} />
-        </Section>
-      </div>
-      <p>
-        <Link href="/">← All tasks</Link>
-      </p>
+      {props.children(task, setTask)}
     </div>
+  );
+}
+
+export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
+  return (
+    <LiveTaskFrame id={props.id} notFound="No task of yours has this id.">
+      {(task, setTask) => {
+        const latestProof = task.proofs[task.proofs.length - 1];
+        return (
+          <>
+            {task.status === "MANUAL_REVIEW" ? <ReviewForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
+            <div class="grid">
+              <Section title="Terms" id="terms">
+                <p class="pre">{task.description}</p>
+                <dl class="facts">
+                  <dt>Type</dt>
+                  <dd>{task.taskType}</dd>
+                  <dt>Reward</dt>
+                  <dd>{money(task.reward)}</dd>
+                  <dt>Fee</dt>
+                  <dd>{money(task.fee)}</dd>
+                  <dt>Total in escrow</dt>
+                  <dd>{money(task.total)}</dd>
+                  <dt>Deadline</dt>
+                  <dd>
+                    {dateTime(task.deadline)} ({relative(task.deadline)})
+                  </dd>
+                  <dt>Attempts</dt>
+                  <dd>
+                    {task.attempts} of {task.maxAttempts}
+                  </dd>
+                  <dt>Where</dt>
+                  <dd>
+                    {task.location.address ?? ""} ({task.location.lat.toFixed(5)}, {task.location.lng.toFixed(5)})
+                  </dd>
+                  {task.testScenario ? (
+                    <>
+                      <dt>Test scenario</dt>
+                      <dd>{task.testScenario}</dd>
+                    </>
+                  ) : null}
+                  {task.operator ? (
+                    <>
+                      <dt>Operator</dt>
+                      <dd>{task.operator.name}</dd>
+                    </>
+                  ) : null}
+                  {task.captureCode ? (
+                    <>
+                      <dt>Capture code</dt>
+                      <dd>{task.captureCode} (the operator shows it in one photo)</dd>
+                    </>
+                  ) : null}
+                </dl>
+                {task.proofRequirements.length ? (
+                  <>
+                    <h3>Proof requirements</h3>
+                    <ul>
+                      {task.proofRequirements.map((requirement) => (
+                        <li key={requirement}>{requirement}</li>
+                      ))}
+                    </ul>
+                  </>
+                ) : null}
+                <TaskMap label="Task location" points={[{ lat: task.location.lat, lng: task.location.lng, label: task.title, kind: "task" }]} />
+                {["POSTED", "ACCEPTED", "REJECTED"].includes(task.status) ? <CancelForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
+              </Section>
+              <Section title="Escrow" id="escrow">
+                <EscrowView escrow={task.escrow} />
+              </Section>
+              <Section title="Proof" id="proof">
+                {task.proofs.length === 0 ? <p class="muted">No proof submitted yet.</p> : null}
+                {[...task.proofs].reverse().map((proof) => (
+                  <div key={proof.id} class="proof">
+                    <h3>
+                      Attempt {proof.attempt} <span class="muted small">{dateTime(proof.createdAt)}</span>
+                    </h3>
+                    {proof.notes ? <p class="pre">Notes: {proof.notes}</p> : null}
+                    <ProofPhotos proof={proof} />
+                    {proof !== latestProof ? <VerificationView verification={proof.verification} /> : null}
+                  </div>
+                ))}
+              </Section>
+              <Section title="Guardian" id="guardian">
+                <VerificationView verification={task.verification} />
+              </Section>
+              <Section title="Timeline" id="timeline">
+                <Timeline events={task.events} />
+              </Section>
+            </div>
+            <p>
+              <Link href="/">← All tasks</Link>
+            </p>
+          </>
+        );
+      }}
+    </LiveTaskFrame>
   );
 }
 

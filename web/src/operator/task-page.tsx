@@ -1,33 +1,30 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql, uploadProof } from "../api";
-import { isNotFound, useLiveTask } from "../agent/task-page";
-import { NotFound } from "../agent/agent-app";
+import { LiveTaskFrame } from "../agent/task-page";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Spinner, StatusBadge, useTitle, VerificationView } from "../ui";
+import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, VerificationView } from "../ui";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
 
 export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
-  const { task, error, setTask, liveError } = useLiveTask(props.id);
-  useTitle(isNotFound(error) ? "Not found" : task?.title);
+  return (
+    <LiveTaskFrame id={props.id} notFound="This task is not open and not one you hold.">
+      {(task, setTask) => <OperatorTask task={task} setTask={setTask} onPaid={props.onPaid} />}
+    </LiveTaskFrame>
+  );
+}
+
+function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDetailFragment) => void; onPaid: () => void }) {
+  const { task, setTask } = props;
   useEffect(() => {
-    if (task?.status === "PAID") props.onPaid();
-  }, [task?.status]);
-  if (isNotFound(error)) return <NotFound what="This task is not open and not one you hold." />;
-  if (error) return <ErrorBox error={error} title="The task could not be loaded" />;
-  if (!task) return <Spinner label="Loading the task…" />;
+    if (task.status === "PAID") props.onPaid();
+  }, [task.status]);
   const canSubmit = (task.status === "ACCEPTED" || task.status === "REJECTED") && task.attempts < task.maxAttempts;
   return (
-    <div class="task-page" data-task-id={task.id} data-status={task.status}>
-      <div class="page-head">
-        <h1>{task.title}</h1>
-        <StatusBadge status={task.status} />
-      </div>
-      <ErrorBox error={liveError} title="Live updates" />
-      <Outcome task={task} />
+    <>      <Outcome task={task} />
       <div class="grid">
         <Section title="What to do" id="todo">
           <p class="pre">{task.description}</p>
@@ -86,7 +83,7 @@ export function OperatorTaskPage(props: { id: string; onPaid: () => void }) {
       <p>
         <Link href="/mine">← My tasks</Link>
       </p>
-    </div>
+    </>
   );
 }
 

@@ -1,4 +1,4 @@
-import { Fragment } from "preact";
+import { type ComponentChildren, Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { gql, signIn, type Session } from "./api";
 import { RegisterAgent, RegisterOperator } from "./graphql/operations.generated";
@@ -101,54 +101,40 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
             </button>
           </form>
         ) : tab === "agent" ? (
-          <form
-            onSubmit={(event) => {
-              event.preventDefault();
-              const form = new FormData(event.currentTarget);
-              void run(async () => {
-                const { registerAgent } = await gql(RegisterAgent, { input: { name: String(form.get("name")).trim(), email: String(form.get("email")).trim() } });
+          <RegisterForm
+            intro="Agents post tasks and pay for them. A new account starts in test mode with test USDC."
+            nameAutocomplete="organization"
+            submit="Create agent account"
+            busy={busy}
+            error={error}
+            onSubmit={(form) =>
+              run(async () => {
+                const { registerAgent } = await gql(RegisterAgent, { input: { name: text(form, "name"), email: text(form, "email") } });
                 setCreated({ keys: [["Test API key", registerAgent.apiKey]], signInWith: registerAgent.apiKey });
-              });
-            }}
-          >
-            <p class="muted">Agents post tasks and pay for them. A new account starts in test mode with test USDC.</p>
-            <Field label="Name">
-              <input name="name" required maxLength={200} autocomplete="organization" />
-            </Field>
-            <Field label="E-mail">
-              <input name="email" type="email" required autocomplete="email" />
-            </Field>
-            <ErrorBox error={error} />
-            <button type="submit" disabled={busy}>
-              Create agent account
-            </button>
-          </form>
+              })
+            }
+          />
         ) : (
-          <form
-            onSubmit={(event) => {
-              event.preventDefault();
-              const form = new FormData(event.currentTarget);
-              void run(async () => {
-                const input = { name: String(form.get("name")).trim(), email: String(form.get("email")).trim(), payoutAddress: String(form.get("payoutAddress")).trim() };
+          <RegisterForm
+            intro="Operators take tasks near them, send photo proof and are paid in USDC."
+            nameAutocomplete="name"
+            submit="Create operator account"
+            busy={busy}
+            error={error}
+            onSubmit={(form) =>
+              run(async () => {
+                const input = { name: text(form, "name"), email: text(form, "email"), payoutAddress: text(form, "payoutAddress") };
                 const { registerOperator } = await gql(RegisterOperator, { input });
-                const live = form.get("mode") === "live";
                 setCreated({
                   keys: [
                     ["Test API key", registerOperator.testApiKey],
                     ["Live API key", registerOperator.liveApiKey],
                   ],
-                  signInWith: live ? registerOperator.liveApiKey : registerOperator.testApiKey,
+                  signInWith: form.get("mode") === "live" ? registerOperator.liveApiKey : registerOperator.testApiKey,
                 });
-              });
-            }}
+              })
+            }
           >
-            <p class="muted">Operators take tasks near them, send photo proof and are paid in USDC.</p>
-            <Field label="Name">
-              <input name="name" required maxLength={200} autocomplete="name" />
-            </Field>
-            <Field label="E-mail">
-              <input name="email" type="email" required autocomplete="email" />
-            </Field>
             <Field label="Payout address" hint="The Base (EVM) address USDC payouts go to: 0x followed by 40 hex digits">
               <input name="payoutAddress" required pattern="0x[0-9a-fA-F]{40}" spellcheck={false} autocomplete="off" />
             </Field>
@@ -161,13 +147,36 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
                 <input type="radio" name="mode" value="live" /> Live tasks (identity check needed)
               </label>
             </fieldset>
-            <ErrorBox error={error} />
-            <button type="submit" disabled={busy}>
-              Create operator account
-            </button>
-          </form>
+          </RegisterForm>
         )}
       </div>
     </section>
+  );
+}
+
+const text = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
+
+/** A new account's form: name and e-mail, the fields its role adds (children), and the submit button. */
+function RegisterForm(props: { intro: string; nameAutocomplete: string; submit: string; busy: boolean; error: unknown; onSubmit: (form: FormData) => void; children?: ComponentChildren }) {
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onSubmit(new FormData(event.currentTarget));
+      }}
+    >
+      <p class="muted">{props.intro}</p>
+      <Field label="Name">
+        <input name="name" required maxLength={200} autocomplete={props.nameAutocomplete} />
+      </Field>
+      <Field label="E-mail">
+        <input name="email" type="email" required autocomplete="email" />
+      </Field>
+      {props.children}
+      <ErrorBox error={props.error} />
+      <button type="submit" disabled={props.busy}>
+        {props.submit}
+      </button>
+    </form>
   );
 }

@@ -293,3 +293,51 @@ export function useTitle(title: string | undefined): void {
     document.title = title ? `${title} · HumanOps` : "HumanOps";
   }, [title]);
 }
+
+/** A page of a connection, as the app's list queries select it. */
+export interface Page<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+}
+
+/**
+ * "Load older …" under a paged list: fetches the page after `cursor`, hands
+ * its nodes and the next cursor (null at the end) to `onPage`, and shows a
+ * failure in place, so the list already shown stays. Hidden when there is
+ * no next page.
+ */
+export function LoadMore<T>(props: { cursor: string | null | undefined; label: string; load: (after: string) => Promise<Page<T>>; onPage: (nodes: T[], next: string | null) => void }) {
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const { cursor } = props;
+  if (!cursor) return null;
+  return (
+    <>
+      <ErrorBox error={error} title="The next page could not be loaded" />
+      <button
+        type="button"
+        class="secondary"
+        disabled={loading}
+        onClick={async () => {
+          setLoading(true);
+          setError(undefined);
+          try {
+            const page = await props.load(cursor);
+            props.onPage(page.nodes, nextCursor(page));
+          } catch (err) {
+            setError(err);
+          } finally {
+            setLoading(false);
+          }
+        }}
+      >
+        {props.label}
+      </button>
+    </>
+  );
+}
+
+/** The cursor of the page after this one, or null when this is the last. */
+export function nextCursor(page: Page<unknown>): string | null {
+  return page.pageInfo.hasNextPage ? (page.pageInfo.endCursor ?? null) : null;
+}

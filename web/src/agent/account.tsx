@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { AgentLedger, type AgentLedgerResult } from "../graphql/operations.generated";
 import { Link } from "../router";
-import { dateTime, ErrorBox, money, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
+import { dateTime, ErrorBox, LoadMore, money, nextCursor, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
 
 type Posting = AgentLedgerResult["viewerAgent"]["ledgerTransactions"]["nodes"][number];
 
@@ -11,14 +11,12 @@ export function AccountPage() {
   const first = useLoad(() => gql(AgentLedger, { first: 25 }), []);
   const [more, setMore] = useState<Posting[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
   useTitle("Balance");
   if (first.error) return <ErrorBox error={first.error} title="The balance could not be loaded" />;
   if (!first.data) return <Spinner />;
   const { viewerAgent: agent, depositAddress: deposit } = first.data;
   const page = agent.ledgerTransactions;
-  const nextCursor = cursor === undefined ? (page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null) : cursor;
+  const following = cursor === undefined ? nextCursor(page) : cursor;
   const postings = [...page.nodes, ...more];
   return (
     <div class="grid">
@@ -85,28 +83,15 @@ export function AccountPage() {
             </tbody>
           </table>
         </div>
-        <ErrorBox error={error} />
-        {nextCursor ? (
-          <button
-            type="button"
-            class="secondary"
-            disabled={loadingMore}
-            onClick={async () => {
-              setLoadingMore(true);
-              try {
-                const { viewerAgent } = await gql(AgentLedger, { first: 25, after: nextCursor });
-                setMore((have) => [...have, ...viewerAgent.ledgerTransactions.nodes]);
-                setCursor(viewerAgent.ledgerTransactions.pageInfo.hasNextPage ? viewerAgent.ledgerTransactions.pageInfo.endCursor : null);
-              } catch (err) {
-                setError(err);
-              } finally {
-                setLoadingMore(false);
-              }
-            }}
-          >
-            Load older postings
-          </button>
-        ) : null}
+        <LoadMore
+          cursor={following}
+          label="Load older postings"
+          load={async (after) => (await gql(AgentLedger, { first: 25, after })).viewerAgent.ledgerTransactions}
+          onPage={(nodes, next) => {
+            setMore((have) => [...have, ...nodes]);
+            setCursor(next);
+          }}
+        />
       </Section>
     </div>
   );

@@ -2,6 +2,7 @@ import type { Session } from "../api";
 import { gql } from "../api";
 import { AgentOverview } from "../graphql/operations.generated";
 import { Link, match, usePath } from "../router";
+import { NotFound } from "../live-task";
 import { money, useLoad } from "../ui";
 import { AccountPage } from "./account";
 import { Board } from "./board";
@@ -49,15 +50,5 @@ export function AgentApp(_props: { session: Session }) {
         <NotFound />
       )}
     </div>
-  );
-}
-
-export function NotFound(props: { what?: string }) {
-  return (
-    <section class="card" aria-labelledby="nf-title">
-      <h1 id="nf-title">Not found</h1>
-      <p>{props.what ?? "There is nothing at this address."}</p>
-      <Link href="/">Back to the start</Link>
-    </section>
   );
 }

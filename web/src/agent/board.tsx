@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { gql, subscribe } from "../api";
 import { AgentTasks, AgentTasksUpdated, type AgentTasksResult, type TaskStatus } from "../graphql/operations.generated";
 import { Link } from "../router";
-import { ErrorBox, money, relative, Spinner, StatusBadge, useTitle } from "../ui";
+import { ErrorBox, LoadMore, money, nextCursor, relative, Spinner, StatusBadge, useTitle } from "../ui";
 
 type BoardTask = AgentTasksResult["tasks"]["nodes"][number];
 
@@ -26,7 +26,6 @@ export function Board() {
   const [liveError, setLiveError] = useState<unknown>(undefined);
   const [total, setTotal] = useState(0);
   const [next, setNext] = useState<string | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
   const lastEventId = useRef<string | undefined>(undefined);
   useTitle("Tasks");
 
@@ -55,7 +54,7 @@ export function Board() {
       .then(({ tasks: page }) => {
         merge(page.nodes);
         setTotal(page.totalCount);
-        setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
+        setNext(nextCursor(page));
         setLoaded(true);
       })
       .catch(setError);
@@ -112,27 +111,15 @@ export function Board() {
           })}
         </div>
       )}
-      {next ? (
-        <button
-          type="button"
-          class="secondary"
-          disabled={loadingMore}
-          onClick={async () => {
-            setLoadingMore(true);
-            try {
-              const { tasks: page } = await gql(AgentTasks, { first: 100, after: next });
-              merge(page.nodes);
-              setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
-            } catch (err) {
-              setError(err);
-            } finally {
-              setLoadingMore(false);
-            }
-          }}
-        >
-          Load older tasks
-        </button>
-      ) : null}
+      <LoadMore
+        cursor={next}
+        label="Load older tasks"
+        load={async (after) => (await gql(AgentTasks, { first: 100, after })).tasks}
+        onPage={(nodes, following) => {
+          merge(nodes);
+          setNext(following);
+        }}
+      />
     </div>
   );
 }

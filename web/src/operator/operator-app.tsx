@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { appConfig, gql, type Session } from "../api";
-import { NotFound } from "../agent/agent-app";
+import { NotFound } from "../live-task";
 import { AcceptTask, AvailableTasks, MyTasks, OperatorOverview, StartKyc, type AvailableTasksResult, type OperatorOverviewResult } from "../graphql/operations.generated";
 import { TaskMap, type MapPoint } from "../map";
 import { Link, match, navigate, usePath } from "../router";

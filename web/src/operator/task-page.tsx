@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql, uploadProof } from "../api";
-import { LiveTaskFrame } from "../agent/task-page";
+import { LiveTaskFrame } from "../live-task";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";

@@ -7,7 +7,7 @@ import type { SpendCapsConfig } from "./agents/spend-caps";
 import os from "node:os";
 import { parseKycSettings, type KycSettings } from "./kyc/kyc.config";
 import { parsePhotoSettings, type PhotoSettings } from "./photos/photo.config";
-import { MAX_PHOTOS_PER_PROOF, MAX_PROOF_ATTEMPTS } from "./tasks/task.limits";
+import { ACCEPT_WINDOW_MINUTES, MAX_PHOTOS_PER_PROOF, MAX_PROOF_ATTEMPTS } from "./tasks/task.limits";
 import type { RateLimits } from "./common/rate-limit";
 
 /**
@@ -50,6 +50,8 @@ export interface Config {
     minRewardUnits: bigint;
     maxDeadlineDays: number;
     defaultMaxAttempts: number;
+    /** Minutes an operator may hold an accepted task without proof, unless the task says otherwise. */
+    defaultAcceptWindowMinutes: number;
   };
   testMode: {
     /** Delay between the mock operator's steps, so a watcher sees each state. */
@@ -193,6 +195,7 @@ const EnvSchema = z
     TASK_MAX_REWARD_USD: usd.prefault("10000"),
     TASK_MAX_DEADLINE_DAYS: int(1, 365).default(90),
     TASK_MAX_ATTEMPTS: int(1, MAX_PROOF_ATTEMPTS).default(3),
+    TASK_ACCEPT_WINDOW_MINUTES: int(ACCEPT_WINDOW_MINUTES.min, ACCEPT_WINDOW_MINUTES.max).default(120),
     TEST_MODE_STEP_MS: int(0, 60_000).default(1_000),
     TEST_MODE_STARTING_BALANCE_USD: usd.prefault("10000"),
     WORKER_POLL_MS: int(5, 60_000).default(1_000),
@@ -311,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRewardUnits: e.TASK_MAX_REWARD_USD,
       maxDeadlineDays: e.TASK_MAX_DEADLINE_DAYS,
       defaultMaxAttempts: e.TASK_MAX_ATTEMPTS,
+      defaultAcceptWindowMinutes: e.TASK_ACCEPT_WINDOW_MINUTES,
     },
     testMode: { stepDelayMs: e.TEST_MODE_STEP_MS, startingBalanceUnits: e.TEST_MODE_STARTING_BALANCE_USD },
     worker: { pollMs: e.WORKER_POLL_MS, concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },

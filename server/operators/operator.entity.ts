@@ -52,6 +52,10 @@ export class Operator extends BaseEntity {
   @Property({ type: "integer", default: 0 })
   tasksReleased: number = 0;
 
+  @Field(() => Int, { description: "Accepted tasks taken back from this operator because no proof came within the task's accept window" })
+  @Property({ type: "integer", default: 0 })
+  reservationsLapsed: number = 0;
+
   constructor(name: string, email: string, payoutAddress: string) {
     super();
     this.name = name;

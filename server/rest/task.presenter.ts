@@ -13,7 +13,7 @@ import { dateTime, nullable, object, ref, type JsonSchema } from "./rest.route";
  * same shape to MCP hosts.
  */
 export const TASK_SUMMARY_SELECTION = `
-  id status mode title description taskType deadline proofRequirements attempts maxAttempts testScenario createdAt updatedAt
+  id status mode title description taskType deadline proofRequirements attempts maxAttempts acceptWindowMinutes reservedUntil testScenario createdAt updatedAt
   location { lat lng address }
   reward { usd } fee { usd } total { usd }`;
 
@@ -39,6 +39,8 @@ export interface GqlTaskSummary<M extends AgentMoney = { usd: string }> {
   proofRequirements: string[];
   attempts: number;
   maxAttempts: number;
+  acceptWindowMinutes: number;
+  reservedUntil: string | null;
   testScenario: TestScenario | null;
   createdAt: string;
   updatedAt: string;
@@ -138,6 +140,8 @@ export function presentTaskSummary<M extends AgentMoney>(task: GqlTaskSummary<M>
     proof_requirements: task.proofRequirements,
     attempts: task.attempts,
     max_attempts: task.maxAttempts,
+    accept_window_minutes: task.acceptWindowMinutes,
+    reserved_until: task.reservedUntil,
     test_scenario: task.testScenario,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
@@ -218,6 +222,8 @@ const TASK_SUMMARY_PROPERTIES: Record<string, JsonSchema> = {
   proof_requirements: { type: "array", items: { type: "string" } },
   attempts: { type: "integer", minimum: 0, description: "Proof submissions so far" },
   max_attempts: { type: "integer", minimum: 1 },
+  accept_window_minutes: { type: "integer", minimum: 5, description: "Minutes the accepting operator may hold the task without proof before it is offered to others again" },
+  reserved_until: { ...nullable(dateTime), description: "While ACCEPTED: when the operator's hold ends if no proof has come (never past the deadline)" },
   test_scenario: nullable(ref("TestScenario")),
   created_at: dateTime,
   updated_at: dateTime,

@@ -32,6 +32,7 @@ export interface TaskTerms {
   deadline: Date;
   proofRequirements: string[];
   maxAttempts: number;
+  acceptWindowMinutes: number;
   testScenario?: TestScenario;
   idempotencyKey?: string;
   requestHash?: string;
@@ -136,6 +137,15 @@ export class Task extends BaseEntity {
   @Property({ type: "Date", nullable: true })
   fundedAt?: Date | null;
 
+  /** The database's default is for tasks posted before the accept window existed; a new task takes its own or TASK_ACCEPT_WINDOW_MINUTES. */
+  @Field(() => Int, { description: "Minutes the accepting operator may hold the task without proof; then it is POSTED again for others (never past the deadline)" })
+  @Property({ type: "integer", default: 120 })
+  acceptWindowMinutes: number;
+
+  /** When the operator holding the task accepted it; null while nobody holds it. */
+  @Property({ type: "Date", nullable: true })
+  acceptedAt?: Date | null;
+
   constructor(terms: TaskTerms) {
     super();
     this.agent = terms.agent;
@@ -151,6 +161,7 @@ export class Task extends BaseEntity {
     this.deadline = terms.deadline;
     this.proofRequirements = terms.proofRequirements;
     this.maxAttempts = terms.maxAttempts;
+    this.acceptWindowMinutes = terms.acceptWindowMinutes;
     this.testScenario = terms.testScenario;
     this.idempotencyKey = terms.idempotencyKey;
     this.requestHash = terms.requestHash;
@@ -158,5 +169,16 @@ export class Task extends BaseEntity {
 
   get totalUnits(): bigint {
     return this.rewardUnits + this.feeUnits;
+  }
+
+  /**
+   * While the task is ACCEPTED: when the operator's hold ends without proof,
+   * the accept window after acceptance or the deadline, whichever is first.
+   * Null otherwise (and for a task accepted before acceptance times were kept).
+   */
+  @Field(() => Date, { nullable: true, description: "While ACCEPTED: when the operator's hold ends if no proof has come (acceptance + acceptWindowMinutes, or the deadline if sooner)" })
+  get reservedUntil(): Date | null {
+    if (this.status !== TaskStatus.ACCEPTED || !this.acceptedAt) return null;
+    return new Date(Math.min(this.acceptedAt.getTime() + this.acceptWindowMinutes * 60_000, this.deadline.getTime()));
   }
 }

@@ -40,6 +40,12 @@ export class PostTaskInput {
   @Field(() => Int, { nullable: true, description: "Proof submissions allowed (1-10, default 3)" })
   maxAttempts?: number;
 
+  @Field(() => Int, {
+    nullable: true,
+    description: "Minutes the accepting operator may hold the task without proof before it is offered to others again (5-10080, default 120); never past the deadline",
+  })
+  acceptWindowMinutes?: number;
+
   @Field(() => TestScenario, { nullable: true, description: "Test keys only: the branch the mock operator walks (default APPROVE)" })
   testScenario?: TestScenario;
 

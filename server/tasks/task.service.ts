@@ -33,6 +33,8 @@ import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./t
 
 export const TaskJobs = {
   expire: "task.expire",
+  /** The accept window of an acceptance ran out: `{taskId, acceptedAt}` (ms), so a later acceptance is not ended by an earlier one's job. */
+  reservationLapse: "task.reservation_lapse",
 } as const;
 
 /** The built-in mock operator's steps (server/testmode), queued as its test tasks move. */
@@ -315,9 +317,30 @@ export class TaskService {
       if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
+      task.acceptedAt = new Date();
       // A new code on every acceptance: a photo showing an earlier holder's code is not this operator's.
       task.captureCode = await issueCaptureCode(tx, task);
+      // The hold ends at the window's end if no proof has come; at the deadline the expiry job ends the task instead.
+      const lapseAt = task.acceptedAt.getTime() + task.acceptWindowMinutes * 60_000;
+      if (lapseAt < task.deadline.getTime()) {
+        const acceptedAt = task.acceptedAt.getTime();
+        enqueue(tx, TaskJobs.reservationLapse, { taskId: task.id, acceptedAt }, { runAt: lapseAt, dedupeKey: `lapse:${task.id}:${acceptedAt}` });
+      }
     });
+  }
+
+  /**
+   * The accept window of an acceptance ran out. If that acceptance still
+   * holds the task and no proof came (it is still ACCEPTED), the task is
+   * POSTED again for others, as when an operator gives it up, and the lapse
+   * is counted on the operator's record (reservationsLapsed).
+   */
+  async lapseReservation(em: Em, taskId: string, acceptedAt: number): Promise<void> {
+    const task = await em.findOne(Task, taskId, { populate: ["operator"] });
+    if (!task?.operator || task.status !== TaskStatus.ACCEPTED || task.acceptedAt?.getTime() !== acceptedAt) return;
+    const operator = task.operator;
+    this.reopen(em, task, operator, SYSTEM, `no proof within the accept window of ${task.acceptWindowMinutes} minutes`, "lapsed");
+    task.updatedAt = new Date();
   }
 
   /**
@@ -334,20 +357,23 @@ export class TaskService {
         throw new ConflictError(`only an ACCEPTED task can be released; this task is ${task.status}`, { from: task.status, to: TaskStatus.POSTED });
       }
       const operator = await tx.findOneOrFail(Operator, principal.operatorId);
-      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why);
+      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why, "released");
     });
   }
 
   /**
    * ACCEPTED → POSTED: the task is open again and the operator who held it
-   * has it on their record. Shared by an operator's release and whatever
-   * else ends a reservation; a task past its deadline expires at once.
+   * has it on their record: a release they chose (tasksReleased) or a
+   * reservation that lapsed (reservationsLapsed). A task past its deadline
+   * expires at once.
    */
-  reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string): void {
+  private reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string, cause: "released" | "lapsed"): void {
     transition(em, task, TaskStatus.POSTED, actor, reason);
     task.operator = undefined;
     task.captureCode = null;
-    operator.tasksReleased += 1;
+    task.acceptedAt = null;
+    if (cause === "released") operator.tasksReleased += 1;
+    else operator.reservationsLapsed += 1;
     if (task.deadline.getTime() <= Date.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
       this.refund(em, task);

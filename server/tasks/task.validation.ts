@@ -2,6 +2,7 @@ import { ValidationError } from "../common/errors";
 import { parseUsd } from "../common/money";
 import type { Config } from "../config";
 import { TaskType, TestScenario } from "./task.enums";
+import { ACCEPT_WINDOW_MINUTES } from "./task.limits";
 
 /** What a client sends to post a task, before validation (GraphQL names). */
 export interface PostTaskRequest {
@@ -13,6 +14,7 @@ export interface PostTaskRequest {
   deadline: Date;
   proofRequirements?: string[] | null;
   maxAttempts?: number | null;
+  acceptWindowMinutes?: number | null;
   testScenario?: TestScenario | null;
   idempotencyKey?: string | null;
 }
@@ -28,6 +30,7 @@ export interface ValidTaskRequest {
   deadline: Date;
   proofRequirements: string[];
   maxAttempts: number;
+  acceptWindowMinutes: number;
   testScenario?: TestScenario;
   idempotencyKey?: string;
 }
@@ -117,6 +120,10 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
     throw new ValidationError("maxAttempts", `must be a whole number from 1 to ${LIMITS.maxAttempts}`);
   }
+  const acceptWindowMinutes = request.acceptWindowMinutes ?? config.tasks.defaultAcceptWindowMinutes;
+  if (!Number.isInteger(acceptWindowMinutes) || acceptWindowMinutes < ACCEPT_WINDOW_MINUTES.min || acceptWindowMinutes > ACCEPT_WINDOW_MINUTES.max) {
+    throw new ValidationError("acceptWindowMinutes", `must be a whole number of minutes from ${ACCEPT_WINDOW_MINUTES.min} to ${ACCEPT_WINDOW_MINUTES.max} (7 days)`);
+  }
   if (request.testScenario != null && !Object.values(TestScenario).includes(request.testScenario)) {
     throw new ValidationError("testScenario", `must be one of ${Object.values(TestScenario).join(", ")}`);
   }
@@ -133,6 +140,7 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
     deadline: request.deadline,
     proofRequirements,
     maxAttempts,
+    acceptWindowMinutes,
     testScenario: request.testScenario ?? undefined,
     idempotencyKey,
   };

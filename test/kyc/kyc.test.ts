@@ -75,6 +75,7 @@ for (const db of testDatabases()) {
         deadline: new Date(Date.now() + 86_400_000),
         proofRequirements: ["Full facade photo"],
         maxAttempts: 3,
+        acceptWindowMinutes: 120,
       });
       await em.persist(task).flush();
       return task.id;

@@ -16,6 +16,7 @@ import { Migration20261202070000WebhookSignatureSchemes } from "./Migration20261
 import { Migration20261202080000BrowserSessions } from "./Migration20261202080000BrowserSessions";
 import { Migration20261202100000TaskFundedAt } from "./Migration20261202100000TaskFundedAt";
 import { Migration20261202110000PhotoHashVersion } from "./Migration20261202110000PhotoHashVersion";
+import { Migration20261202170000AcceptWindow } from "./Migration20261202170000AcceptWindow";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202080000BrowserSessions", class: Migration20261202080000BrowserSessions },
   { name: "Migration20261202100000TaskFundedAt", class: Migration20261202100000TaskFundedAt },
   { name: "Migration20261202110000PhotoHashVersion", class: Migration20261202110000PhotoHashVersion },
+  { name: "Migration20261202170000AcceptWindow", class: Migration20261202170000AcceptWindow },
 ];

@@ -12,7 +12,7 @@ export function registerCheckStatusTool(server: McpServer, backend: GraphQLBacke
     {
       title: "Check a task",
       description:
-        "A task in full: terms, event log, latest proof, the AI Guardian's verification, escrow and next step; once proof exists, its photos as images. To wait for a change, use wait_for_task.",
+        "A task in full: terms, event log, latest proof with its photos as images, the AI Guardian's verification, escrow, next step. To wait for a change, use wait_for_task.",
       inputSchema: { task_id: TaskId },
       outputSchema: TaskSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

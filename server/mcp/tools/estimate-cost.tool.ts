@@ -20,7 +20,7 @@ export function registerEstimateCostTool(server: McpServer, backend: GraphQLBack
     {
       title: "Estimate what a task costs",
       description:
-        "What post_task would take for a reward: the reward, the fee on top and the total held in escrow, checked against your balance. Nothing is reserved.",
+        "What post_task would take: the reward, the fee on top and the total held in escrow, against your balance. Nothing is reserved.",
       inputSchema: { reward_usd: UsdAmount },
       outputSchema: {
         reward_usd: z.string(),

@@ -20,7 +20,7 @@ export function registerGetDepositAddressTool(server: McpServer, backend: GraphQ
     {
       title: "Get your USDC deposit address",
       description:
-        "Where to send USDC to top up this key's balance. Only transfers from your linked wallets are credited, after the confirmations. Test keys need none.",
+        "Where to send USDC to top up this key's balance; only transfers from your linked wallets count, once confirmed. Test keys need none.",
       inputSchema: {},
       outputSchema: {
         address: z.string(),

@@ -19,7 +19,7 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
     {
       title: "List your tasks",
       description:
-        "Your tasks in this key's mode, newest first, by status or type. Pass next_cursor as cursor for the next page.",
+        "Your tasks in this key's mode, newest first, by status or type; pass next_cursor as cursor for more.",
       inputSchema: {
         status: z.enum(TaskStatus).optional(),
         task_type: z.enum(TaskType).optional(),

@@ -4,6 +4,7 @@ import { TaskType, TestScenario } from "../../tasks/task.enums";
 import type { GraphQLBackend } from "../graphql.backend";
 import { IsoDateTime, UsdAmount, exampleDeadline } from "../inputs";
 import { LIMITS } from "../../tasks/task.validation";
+import { ACCEPT_WINDOW_MINUTES } from "../../tasks/task.limits";
 import { mutateTask } from "../task.operations";
 import { TASK_SUMMARY_SELECTION, TaskStepSchema } from "../task.view";
 import { success } from "../tool-result";
@@ -17,26 +18,32 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
       title: "Post a task for a human",
       description:
         "Ask a verified human to do something in the physical world (photos, a delivery, an inspection). " +
-        "reward_usd plus the fee go into escrow now; the operator is paid once the AI Guardian verifies their photo proof; " +
-        "all comes back if the task is cancelled or expires. Then call wait_for_task.",
+        "reward_usd + fee go into escrow now: the human is paid once the AI Guardian verifies their photo proof, " +
+        "you are refunded if it is cancelled or expires. Then call wait_for_task.",
       inputSchema: {
         title: z.string().describe('At most 200 characters, e.g. "Photo of storefront"'),
-        description: z.string().describe("What the operator must do and capture, at most 5000 characters"),
+        description: z.string().describe("What the human must do and capture (at most 5000 characters)"),
         task_type: z.enum(TaskType),
         location: z.object({
           lat: z.number().min(-90).max(90),
           lng: z.number().min(-180).max(180),
           address: z.string().optional().describe("Shown to the operator"),
         }),
-        reward_usd: UsdAmount.describe("Paid to the operator, e.g. 15 or \"12.50\"; the fee is added on top"),
-        deadline: IsoDateTime.describe(`When the task expires: ISO-8601 with a time zone, at least a minute ahead, e.g. ${exampleDeadline()}`),
+        reward_usd: UsdAmount.describe("Paid to the human, e.g. 15 or \"12.50\"; the fee comes on top"),
+        deadline: IsoDateTime.describe(`Expiry: ISO-8601 with a time zone, a minute ahead or more, e.g. ${exampleDeadline()}`),
         proof_requirements: z.array(z.string()).optional().describe('e.g. ["Full facade photo", "Close-up of signage"]'),
         max_attempts: z.int().min(1).max(LIMITS.maxAttempts).optional().describe("Proof submissions allowed (default 3)"),
+        accept_window_minutes: z
+          .int()
+          .min(ACCEPT_WINDOW_MINUTES.min)
+          .max(ACCEPT_WINDOW_MINUTES.max)
+          .optional()
+          .describe("Minutes a human may hold it with no proof (default 120)"),
         test_scenario: z
           .enum(TestScenario)
           .optional()
-          .describe("Test keys only: the branch the mock operator walks (MANUAL: none)"),
-        idempotency_key: z.string().optional().describe("Retrying with the same key returns the first task instead of posting twice"),
+          .describe("Test keys: the branch the mock operator walks (MANUAL: none)"),
+        idempotency_key: z.string().optional().describe("Retrying with the same key never posts twice"),
         callback_url: z.string().optional().describe("Gets this task's events as signed webhooks"),
         callback_secret: z.string().optional().describe("Required with callback_url: whsec_<base64 of 24-64 bytes>"),
       },
@@ -53,6 +60,7 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         deadline: args.deadline,
         proofRequirements: args.proof_requirements,
         maxAttempts: args.max_attempts,
+        acceptWindowMinutes: args.accept_window_minutes,
         testScenario: args.test_scenario,
         idempotencyKey: args.idempotency_key,
         callbackUrl: args.callback_url,

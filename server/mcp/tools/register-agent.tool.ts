@@ -16,7 +16,7 @@ export function registerRegisterAgentTool(server: McpServer, backend: GraphQLBac
     {
       title: "Register an agent account",
       description:
-        "Create an agent account and get its API key (needs no key): a test key with test USDC, whose tasks mock operators complete in seconds. The key is shown only here.",
+        "Create an agent account (needs no key) and get its test API key, shown only here: it holds test USDC, and mock operators complete its tasks in seconds.",
       inputSchema: {
         name: z.string().describe("e.g. the agent's or product's name"),
         email: z.string().describe("Of whoever runs the agent"),

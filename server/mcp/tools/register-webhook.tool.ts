@@ -27,7 +27,7 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
           .optional()
           .describe("Default task.status_changed: every transition"),
         secret: z.string().optional().describe("whsec_<base64 of 24-64 bytes>; generated if left out"),
-        description: z.string().optional().describe('What the endpoint is for, shown in list_webhooks, e.g. "payouts"; at most 500 characters'),
+        description: z.string().optional().describe('What it is for, shown in list_webhooks, e.g. "payouts"'),
         idempotency_key: z.string().optional().describe("Retrying with the same key returns the first endpoint"),
       },
       outputSchema: WebhookSchema.extend({

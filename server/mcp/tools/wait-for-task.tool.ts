@@ -104,7 +104,7 @@ export function registerWaitForTaskTool(server: McpServer, backend: GraphQLBacke
     {
       title: "Wait for a task to move on",
       description:
-        "Block until a task's status changes (or reaches until_status), with progress notifications, instead of polling check_status. " +
+        "Block until a task's status changes (or reaches until_status) instead of polling check_status. " +
         "Returns early when the task is final or waits for your review_proof (MANUAL_REVIEW). Supports MCP tasks.",
       inputSchema,
       outputSchema,

@@ -26,7 +26,7 @@ export enum CheckName {
 }
 
 /** One piece of the Guardian's evidence: what was checked, how it came out and why. */
-@ObjectType({ description: "One check of the Guardian's verification: the score follows from these by the rules in the README (Guardian)" })
+@ObjectType({ description: "One check of the Guardian's verification: the score follows from these by the rules in docs/proof.md (AI Guardian: check by check)" })
 export class GuardianCheck {
   @Field(() => String, { description: "photos, notes, location, time, reuse, recapture, vision or capture_code" })
   name!: string;

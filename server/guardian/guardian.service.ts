@@ -103,7 +103,7 @@ const label = (c: GuardianCheck) => `${c.name}${c.photo == null ? "" : ` (photo 
 
 /**
  * The Guardian weighs a proof check by check (guardian.checks.ts) and
- * computes the score from the checks by the rules in the README (Guardian):
+ * computes the score from the checks by the rules in docs/proof.md (AI Guardian: check by check):
  * completeness of the photos (and notes when asked) gives the base score;
  * each kind of evidence check that WARNs (on any photo) takes WARN_PENALTY
  * points off; any FAIL

@@ -38,7 +38,7 @@ export class Verification extends BaseEntity {
   @Property({ type: "string", length: 64 })
   scorer: string;
 
-  @Field(() => [GuardianCheck], { description: "The checks the score follows from (rules: README, Guardian); empty for a proof scored before checks were recorded" })
+  @Field(() => [GuardianCheck], { description: "The checks the score follows from (rules: docs/proof.md, AI Guardian: check by check); empty for a proof scored before checks were recorded" })
   @Property({ type: JsonType, default: "[]" })
   checks: GuardianCheck[];
 

@@ -285,7 +285,7 @@ export const TASK_SCHEMAS: Record<string, JsonSchema> = {
       checks: {
         type: "array",
         items: ref("GuardianCheck"),
-        description: "The checks the score follows from: WARNs take points off, a FAIL rejects, and without a vision model live proof goes to manual review (rules: README, Guardian)",
+        description: "The checks the score follows from: WARNs take points off, a FAIL rejects, and without a vision model live proof goes to manual review (rules: docs/proof.md, AI Guardian: check by check)",
       },
       scored_at: dateTime,
     },

@@ -8,7 +8,8 @@ import { cameraJpeg } from "../support/photos";
 import { startServer, type TestServer } from "../support/server";
 
 /**
- * README.md's code blocks, run as written, in order, against a local
+ * The code blocks of README.md and then of docs/*.md (in name order), run as
+ * written, in that order, against a local
  * HumanOps: the shell blocks in one bash (as a reader pastes them into one
  * shell), the files the README says to save (humanops.py, humanops.ts) saved
  * as it says. A block that is not meant to run says so in an HTML comment
@@ -21,7 +22,8 @@ import { startServer, type TestServer } from "../support/server";
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
-const README = path.join(REPO, "README.md");
+/** README.md first (the newcomer's journey), then the reference pages in docs/ by name: one walkthrough. */
+const PAGES = ["README.md", ...fs.readdirSync(path.join(REPO, "docs")).filter((name) => name.endsWith(".md")).sort().map((name) => `docs/${name}`)];
 const run = promisify(execFile);
 
 /** Languages the test runs; every other block must be marked not run. */
@@ -29,6 +31,8 @@ const SHELL = new Set(["sh", "bash"]);
 const SAVED = new Set(["python", "ts"]);
 
 export interface ReadmeBlock {
+  /** The page, relative to the repository: README.md or docs/….md. */
+  page: string;
   line: number;
   lang: string;
   code: string;
@@ -36,16 +40,16 @@ export interface ReadmeBlock {
   note?: string;
 }
 
-export function readmeBlocks(markdown: string): ReadmeBlock[] {
+export function readmeBlocks(markdown: string, page = "README.md"): ReadmeBlock[] {
   const lines = markdown.split("\n");
   const blocks: ReadmeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = /^```(\S*)\s*$/.exec(lines[i]);
     if (!open) continue;
     const end = lines.indexOf("```", i + 1);
-    if (end < 0) throw new Error(`README.md:${i + 1}: a code block is never closed`);
+    if (end < 0) throw new Error(`${page}:${i + 1}: a code block is never closed`);
     const note = /^<!-- readme-test: (.+?) -->$/.exec(lines[i - 1] ?? "")?.[1];
-    blocks.push({ line: i + 1, lang: open[1], code: lines.slice(i + 1, end).join("\n"), note });
+    blocks.push({ page, line: i + 1, lang: open[1], code: lines.slice(i + 1, end).join("\n"), note });
     i = end;
   }
   return blocks;
@@ -60,7 +64,8 @@ const photosOf = (block: ReadmeBlock) => /^photos (\S+(?: \S+)*)$/.exec(block.no
 const ERROR_ANSWER = /"errors?"\s*:\s*[[{]/;
 
 /** Where a block's output starts in the one shell's stdout. */
-const marker = (block: ReadmeBlock) => `::readme block at line ${block.line}::`;
+const where = (block: ReadmeBlock) => `${block.page}:${block.line}`;
+const marker = (block: ReadmeBlock) => `::readme block at ${where(block)}::`;
 
 function hasPython(): boolean {
   try {
@@ -69,6 +74,12 @@ function hasPython(): boolean {
   } catch {
     return false;
   }
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens. */
+function headingSlugs(markdown: string): Set<string> {
+  const prose = markdown.replace(/^```[\s\S]*?^```$/gm, "");
+  return new Set([...prose.matchAll(/^#{1,6} (.+)$/gm)].map(([, title]) => title.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-")));
 }
 
 /** Blocks that are neither run as they are nor marked: an unknown language, a Python or TypeScript file never saved, an unknown note. */
@@ -82,18 +93,33 @@ function unaccounted(blocks: readonly ReadmeBlock[]): ReadmeBlock[] {
   });
 }
 
-describe("README.md", () => {
-  const blocks = readmeBlocks(fs.readFileSync(README, "utf8"));
+describe("README.md and docs/", () => {
+  const blocks = PAGES.flatMap((page) => readmeBlocks(fs.readFileSync(path.join(REPO, page), "utf8"), page));
 
   it("marks every block it does not run, and saves every Python and TypeScript file a shell block runs", () => {
     expect(blocks.length).to.be.above(10);
     expect(
-      unaccounted(blocks).map((block) => `README.md:${block.line} (${block.lang || "no language"})${block.note ? `: unknown note "${block.note}"` : ""}`),
+      unaccounted(blocks).map((block) => `${where(block)} (${block.lang || "no language"})${block.note ? `: unknown note "${block.note}"` : ""}`),
       "blocks that are neither run nor marked `<!-- readme-test: not run: why -->`",
     ).to.deep.equal([]);
     const saved = blocks.flatMap((block) => savedAs(block) ?? []);
     const shell = blocks.filter((block) => SHELL.has(block.lang) && !notRun(block)).map((block) => block.code).join("\n");
     for (const file of saved) expect(shell, `a shell block runs ${file}`).to.contain(file);
+  });
+
+  it("links only to files and headings that exist", () => {
+    const broken: string[] = [];
+    for (const page of PAGES) {
+      const text = fs.readFileSync(path.join(REPO, page), "utf8").replace(/^```[\s\S]*?^```$/gm, "");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:)/.test(target)) continue;
+        const [file, anchor] = target.split("#");
+        const resolved = file ? path.join(path.dirname(path.join(REPO, page)), file) : path.join(REPO, page);
+        if (!fs.existsSync(resolved)) broken.push(`${page}: ${target} (no such file)`);
+        else if (anchor && resolved.endsWith(".md") && !headingSlugs(fs.readFileSync(resolved, "utf8")).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).to.deep.equal([]);
   });
 
   describe("run against a local server (sqlite)", () => {
@@ -125,7 +151,7 @@ describe("README.md", () => {
       }
       const shellBlocks = blocks.filter((block) => SHELL.has(block.lang) && !notRun(block));
       const skipped = python ? [] : shellBlocks.filter((block) => /\bpython3\b/.test(block.code));
-      if (skipped.length) console.warn(`python3 is not installed: not running README.md:${skipped.map((block) => block.line).join(", ")}`);
+      if (skipped.length) console.warn(`python3 is not installed: not running ${skipped.map(where).join(", ")}`);
       const script = ["set -eo pipefail", ...shellBlocks.filter((block) => !skipped.includes(block)).flatMap((block) => [`printf '\\n%s\\n' '${marker(block)}'`, block.code])].join("\n");
 
       const outcome = await run("bash", ["-c", script], { cwd: dir, env, maxBuffer: 16 << 20, timeout: 150_000 }).then(
@@ -138,8 +164,8 @@ describe("README.md", () => {
         return { block, ran: start >= 0, output: start < 0 ? "" : outcome.stdout.slice(start + marker(block).length, next) };
       });
       const last = outputs.filter((output) => output.ran).at(-1);
-      expect(outcome.failed, `README.md:${last?.block.line} failed:\n${last?.output}\n${outcome.stderr}`).to.equal(false);
-      for (const { block, output } of outputs) expect(output, `README.md:${block.line} answered with an error`).to.not.match(ERROR_ANSWER);
+      expect(outcome.failed, `${last ? where(last.block) : "the first block"} failed:\n${last?.output}\n${outcome.stderr}`).to.equal(false);
+      for (const { block, output } of outputs) expect(output, `${where(block)} answered with an error`).to.not.match(ERROR_ANSWER);
 
       const text = outcome.stdout;
       expect(text, "the walkthrough registered an agent and posted a task").to.match(/"apiKey":"ho_test_/).and.to.match(/"postTask":\{"id":"[0-9a-f-]{36}","status":"POSTED"/);
@@ -155,10 +181,10 @@ describe("README.md", () => {
 
     it("the JavaScript blocks, each with node", async () => {
       for (const block of blocks.filter((candidate) => candidate.lang === "js" && !notRun(candidate))) {
-        const file = path.join(dir, `block-${block.line}.js`);
+        const file = path.join(dir, `block-${block.page.replace(/\W/g, "-")}-${block.line}.js`);
         fs.writeFileSync(file, block.code);
         await run(process.execPath, [file], { cwd: dir, env }).catch((err: Error & { stderr?: string }) => {
-          throw new Error(`README.md:${block.line} failed: ${err.stderr ?? err.message}`);
+          throw new Error(`${where(block)} failed: ${err.stderr ?? err.message}`);
         });
       }
     });

@@ -2,7 +2,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { GraphQLSchema } from "graphql";
-import type { ApolloServer } from "@apollo/server";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./common/logger";
 import { initORM, type Orm } from "./db/orm";
@@ -20,8 +19,8 @@ import { graphqlErrorBody, mountFallbacks } from "./common/http-errors";
 import { createContextFactory, mountGraphQL } from "./graphql/apollo";
 import type { ContextFactory } from "./graphql/context";
 import { admission } from "./graphql/admission";
+import { directGraphQL } from "./graphql/direct";
 import { createRateLimiter } from "./common/rate-limit";
-import type { Context } from "./graphql/context";
 import { mountRest } from "./rest/rest.router";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
@@ -116,7 +115,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
-  const httpServer = http.createServer(app);
+  // POST /graphql with a plain JSON body is answered before express (server/graphql/direct.ts); everything else goes through express.
+  let direct: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  const httpServer = http.createServer((req, res) => {
+    if (!direct?.(req, res)) void app(req, res);
+  });
   let ready = false;
 
   app.get("/healthz", (_req, res) => {
@@ -127,9 +130,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
-  app.use("/graphql", admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err)), { sessions: true }));
+  const admitGraphQL = admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err)), { sessions: true });
+  app.use("/graphql", admitGraphQL);
   app.use("/mcp", admission(createContext, (res, err) => res.status(err.httpStatus).json({ jsonrpc: "2.0", error: { code: err.code === "RATE_LIMITED" ? -32000 : -32001, message: err.message }, id: null })));
-  const apollo: ApolloServer<Context> = await mountGraphQL(app, schema, log, config.limits.jsonBodyBytes);
+  const { apollo, known } = await mountGraphQL(app, schema, log, config.limits.jsonBodyBytes);
+  direct = directGraphQL({ app, schema, apollo, known, admit: admitGraphQL, log, jsonBodyBytes: config.limits.jsonBodyBytes });
   mountRest(app, { config, schema, createContext, orm, worker, log });
   mountSumsubWebhook(app, { orm, services, log });
   mountSessions(app, { orm, services, limiter });

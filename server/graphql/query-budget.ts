@@ -76,6 +76,22 @@ export function checkOperation(schema: GraphQLSchema, document: DocumentNode, op
   if (!selectedOperation(document, operationName)) return;
   checkDocument(document);
   checkTextInputs(document, variables ?? {});
+  checkCost(schema, document, operationName, variables);
+}
+
+/**
+ * checkOperation for a document that has passed it once (its shape and the
+ * text it writes out are the same every time): only what depends on this
+ * request's variables, their text and the cost they set. An operation
+ * without variables costs what it cost the first time.
+ */
+export function checkOperationVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined): void {
+  for (const [name, value] of Object.entries(variables ?? {})) checkVariable(value, name);
+  if (!operation.variableDefinitions?.length) return;
+  checkCost(schema, document, operation.name?.value, variables);
+}
+
+function checkCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): void {
   let cost: number;
   try {
     cost = getComplexity({

@@ -2,9 +2,9 @@
 // One mocha configuration for every suite: contracts, server and end to end.
 //
 // The whole suite (`mocha` with no files named) runs its files in parallel
-// worker processes, MOCHA_JOBS at a time (default: one more than the cores,
-// since much of a test's time is spent waiting on a server, a chain or a
-// database). Each server a test starts has a port of its own and a fresh
+// worker processes, MOCHA_JOBS at a time (default: one per core; many tests
+// are CPU-bound, a chain, photos, a browser, and a test slowed past its
+// timeout fails). Each server a test starts has a port of its own and a fresh
 // database (a PostgreSQL database per server, Redis channels and keys named
 // by that database's deployment id), so files never share state. Files named
 // on the command line run serially in this process, as before; `--no-parallel`
@@ -60,7 +60,7 @@ function orderedSpec() {
   return files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-const jobs = Number(process.env.MOCHA_JOBS) || (os.availableParallelism?.() ?? os.cpus().length) + 1;
+const jobs = Number(process.env.MOCHA_JOBS) || Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
 
 module.exports = {
   require: ["ts-node/register", "reflect-metadata", "test/support/hooks.ts"],

@@ -4,6 +4,7 @@ import express from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./common/logger";
+import type { Clock } from "./common/clock";
 import { initORM, type Orm } from "./db/orm";
 import { deploymentIdOf } from "./db/deployment.entity";
 import { createServices, type Services } from "./services";
@@ -63,6 +64,8 @@ export interface AppOptions {
   log?: Logger;
   /** Run background jobs in this process (default true). */
   runWorker?: boolean;
+  /** The time deadlines, sessions and caches are judged by (default: the system clock; tests move theirs forward). */
+  clock?: Clock;
 }
 
 /**
@@ -74,7 +77,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await initORM(config.database);
   orm.em.getEventManager().registerSubscriber(new TransitionLog(log));
   const deploymentId = config.deploymentId ?? (await deploymentIdOf(orm));
-  const chains = await Chains.start(config.chain, log);
+  const chains = await Chains.start(config.chain, log, options.clock);
   const bindings = new ChainBindings(orm, chains, log);
   await bindings.claim().catch(async (err: unknown) => {
     await chains.stop();
@@ -91,7 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       escrow?.wake();
     },
   };
-  const services = createServices(config, signals, chains, log);
+  const services = createServices(config, signals, chains, log, options.clock);
   worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });

@@ -16,6 +16,7 @@ import { SecretBox } from "./webhooks/webhook.secrets";
 import { LiveFeed } from "./subscriptions/live-feed";
 import type { Chains } from "./chain/chains";
 import type { Logger } from "./common/logger";
+import { systemClock, type Clock } from "./common/clock";
 import { EscrowService } from "./escrow/escrow.service";
 import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
@@ -57,13 +58,13 @@ function visionModel(config: Config): AnthropicVisionClient | undefined {
   return vision && new AnthropicVisionClient({ apiKey: vision.apiKey, baseUrl: vision.url, model: vision.model, timeoutMs: vision.timeoutMs, maxRetries: vision.maxRetries });
 }
 
-export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger): Services {
+export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger, clock: Clock = systemClock): Services {
   const keys = new ApiKeyService(config.apiKeyPepper, config.apiKeyCacheMs);
   const ledger = new LedgerService();
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
-  const tasks = new TaskService(config, ledger, signals, escrow, webhooks);
+  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
   const photos = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
@@ -85,6 +86,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     deposits: new DepositService(chains, ledger),
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
-    sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log),
+    sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
   };
 }

@@ -1,5 +1,6 @@
 import { Wallet, getAddress, parseUnits } from "ethers";
 import type { Logger } from "../common/logger";
+import { systemClock, type Clock } from "../common/clock";
 import { ForbiddenError } from "../common/errors";
 import { Mode } from "../common/mode";
 import { LOCAL_CHAIN_ID, type ChainDeployment, type ChainSettings, type RpcChainSettings } from "./chain.config";
@@ -31,6 +32,8 @@ interface ChainParts {
   rpcUrl?: string;
   /** The chain runs inside this process and ends with it. */
   inProcess?: boolean;
+  /** Ages the cache of the node's fees. */
+  clock?: Clock;
 }
 
 /**
@@ -55,6 +58,7 @@ export class Chain {
   readonly mintable: boolean;
   readonly rpcUrl?: string;
   readonly inProcess: boolean;
+  private readonly clock: Clock;
 
   constructor(parts: ChainParts) {
     this.mode = parts.mode;
@@ -73,6 +77,7 @@ export class Chain {
     this.mintable = parts.mintable;
     this.rpcUrl = parts.rpcUrl;
     this.inProcess = parts.inProcess ?? false;
+    this.clock = parts.clock ?? systemClock;
   }
 
   /** "base", "base-sepolia", "local" or "chain-<id>". */
@@ -113,7 +118,8 @@ export class Chain {
    * included at a price HumanOps pays: callers check `baseFeePerGas`.
    */
   async fees(): Promise<Fees> {
-    if (!this.feeCache || this.feeCache.at < Date.now() - 1_000) this.feeCache = { at: Date.now(), fees: currentFees(this.rpc) };
+    const now = this.clock.now();
+    if (!this.feeCache || this.feeCache.at < now - 1_000) this.feeCache = { at: now, fees: currentFees(this.rpc) };
     const fees = await this.feeCache.fees;
     const cap = (fee: bigint) => (fee < this.maxFeePerGas ? fee : this.maxFeePerGas);
     return { maxFeePerGas: cap(fees.maxFeePerGas), maxPriorityFeePerGas: cap(fees.maxPriorityFeePerGas), baseFeePerGas: fees.baseFeePerGas };
@@ -129,18 +135,18 @@ export class Chains {
     private readonly local?: LocalChain,
   ) {}
 
-  static async start(settings: ChainSettings, log: Logger): Promise<Chains> {
+  static async start(settings: ChainSettings, log: Logger, clock: Clock = systemClock): Promise<Chains> {
     const byMode = new Map<Mode, Chain>();
     const maxFeePerGas = parseUnits(settings.maxFeeGwei, "gwei");
     let local: LocalChain | undefined;
     if (settings.test.kind === "embedded") {
-      const started = await startEmbedded(settings.test.port, maxFeePerGas);
+      const started = await startEmbedded(settings.test.port, maxFeePerGas, clock);
       local = started.local;
       byMode.set(Mode.TEST, started.chain);
     } else {
-      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test, maxFeePerGas));
+      byMode.set(Mode.TEST, await connect(Mode.TEST, settings.test, maxFeePerGas, clock));
     }
-    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live, maxFeePerGas));
+    if (settings.live) byMode.set(Mode.LIVE, await connect(Mode.LIVE, settings.live, maxFeePerGas, clock));
     for (const chain of byMode.values()) {
       log.info(
         { mode: chain.mode, chainId: chain.id, network: chain.network, taskEscrow: chain.escrow.address, usdc: chain.usdc.address, funder: chain.funder.address, guardian: chain.guardian.address, rpc: chain.rpcUrl ? new URL(chain.rpcUrl).host : "in-process" },
@@ -178,7 +184,7 @@ export class Chains {
  * A fresh local chain for test mode with fresh platform keys (random, never
  * stored or logged: the chain lives as long as this process).
  */
-async function startEmbedded(port: number | undefined, maxFeePerGas: bigint): Promise<{ chain: Chain; local: LocalChain }> {
+async function startEmbedded(port: number | undefined, maxFeePerGas: bigint, clock: Clock): Promise<{ chain: Chain; local: LocalChain }> {
   const funder = Wallet.createRandom();
   const guardian = Wallet.createRandom();
   const treasury = Wallet.createRandom().address;
@@ -198,12 +204,13 @@ async function startEmbedded(port: number | undefined, maxFeePerGas: bigint): Pr
     mintable: true,
     rpcUrl: local.url,
     inProcess: true,
+    clock,
   });
   return { chain, local };
 }
 
 /** Connects to a configured chain and checks it is the one described, before anything is sent to it. */
-async function connect(mode: Mode, settings: RpcChainSettings, maxFeePerGas: bigint): Promise<Chain> {
+async function connect(mode: Mode, settings: RpcChainSettings, maxFeePerGas: bigint, clock: Clock): Promise<Chain> {
   const rpc = new HttpRpc(settings.rpcUrl);
   const prefix = mode === Mode.TEST ? "TEST_CHAIN_" : "CHAIN_";
   const chainId = Number(BigInt(await rpc.request<string>("eth_chainId")));
@@ -235,5 +242,6 @@ async function connect(mode: Mode, settings: RpcChainSettings, maxFeePerGas: big
     maxFeePerGas,
     mintable,
     rpcUrl: settings.rpcUrl,
+    clock,
   });
 }

@@ -20,8 +20,8 @@ export function sessionTokenFrom(headers: http.IncomingHttpHeaders): string | un
  * subrequests), for the whole site, Secure when the request came over https
  * (directly or, with TRUST_PROXY, through a proxy that says so).
  */
-export function setSessionCookie(req: express.Request, res: express.Response, token: string, endsAt: Date): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "lax", path: "/", secure: req.secure, maxAge: Math.max(0, endsAt.getTime() - Date.now()) });
+export function setSessionCookie(req: express.Request, res: express.Response, token: string, endsAt: Date, now = Date.now()): void {
+  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "lax", path: "/", secure: req.secure, maxAge: Math.max(0, endsAt.getTime() - now) });
 }
 
 export function clearSessionCookie(req: express.Request, res: express.Response): void {

@@ -76,7 +76,7 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
       if (typeof apiKey !== "string" || !apiKey) throw new ValidationError("api_key", "is required: the API key to sign in with (ho_test_... or ho_live_...)");
       const em = orm.em.fork();
       const { token, signedIn } = await services.sessions.signIn(em, apiKey.trim());
-      setSessionCookie(req, res, token, signedIn.endsAt);
+      setSessionCookie(req, res, token, signedIn.endsAt, services.sessions.clock.now());
       await respond(res, em, signedIn);
     },
   );

@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { DomainError, UnauthenticatedError } from "../common/errors";
 import type { Logger } from "../common/logger";
+import { systemClock, type Clock } from "../common/clock";
 import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService, Principal } from "../agents/api-key.service";
 import { enqueue } from "../jobs/job.queue";
@@ -59,13 +60,15 @@ export class SessionService {
     private readonly settings: SessionSettings,
     private readonly keys: ApiKeyService,
     private readonly log: Logger,
+    /** Judges idle timeouts and absolute ends (and the cookie's lifetime). */
+    readonly clock: Clock = systemClock,
   ) {}
 
   /** Opens a session for the key's principal; returns the token for the cookie (never stored) and the session. */
   async signIn(em: Em, apiKey: string): Promise<{ token: string; signedIn: SignedIn }> {
     const principal = await this.keys.authenticate(em, apiKey);
     const token = randomBytes(32).toString("base64url");
-    const now = Date.now();
+    const now = this.clock.now();
     const session = new BrowserSession(this.digest("session", token), em.getReference(ApiKey, principal.keyId), now + this.settings.maxAgeMs);
     session.createdAt = now;
     session.lastUsedAt = now;
@@ -79,7 +82,7 @@ export class SessionService {
   async authenticate(em: Em, token: string): Promise<SignedIn> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new UnauthenticatedError(SESSION_ENDED);
     const session = await em.findOne(BrowserSession, { tokenHash: this.digest("session", token) }, { populate: ["key"], fields: ["lastUsedAt", "expiresAt", "key.mode", "key.revokedAt", "key.agent", "key.operator"] });
-    const now = Date.now();
+    const now = this.clock.now();
     if (!session || !this.isLive(session, now) || session.key.revokedAt) throw new UnauthenticatedError(SESSION_ENDED);
     if (now - session.lastUsedAt >= this.touchEveryMs) {
       await em.nativeUpdate(BrowserSession, { id: session.id }, { lastUsedAt: now });
@@ -99,7 +102,7 @@ export class SessionService {
    * even when it sends no request.
    */
   async keepAlive(em: Em, sessionIds: string[]): Promise<Set<string>> {
-    const now = Date.now();
+    const now = this.clock.now();
     const live = await em.find(BrowserSession, { id: { $in: sessionIds }, expiresAt: { $gt: now }, lastUsedAt: { $gt: now - this.settings.idleMs }, key: { revokedAt: null } }, { fields: ["id"] });
     const ids = live.map((session) => session.id);
     if (ids.length) await em.nativeUpdate(BrowserSession, { id: { $in: ids }, lastUsedAt: { $lte: now - this.touchEveryMs } }, { lastUsedAt: now });
@@ -108,7 +111,7 @@ export class SessionService {
 
   /** Deletes every session that can no longer authenticate: expired, idle, or of a revoked key. */
   async sweep(em: Em): Promise<number> {
-    const now = Date.now();
+    const now = this.clock.now();
     const ended = await em.nativeDelete(BrowserSession, { $or: [{ expiresAt: { $lte: now } }, { lastUsedAt: { $lte: now - this.settings.idleMs } }] });
     const revoked = await em.find(BrowserSession, { key: { revokedAt: { $ne: null } } }, { fields: ["id"] });
     if (revoked.length) await em.nativeDelete(BrowserSession, { id: { $in: revoked.map((session) => session.id) } });

@@ -4,6 +4,7 @@ import { raw, wrap, OptimisticLockError, UniqueConstraintViolationException, typ
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
+import { systemClock, type Clock } from "../common/clock";
 import { Mode } from "../common/mode";
 import { formatUsd, feeFor } from "../common/money";
 import { requiredText } from "../common/validate";
@@ -140,6 +141,8 @@ export class TaskService {
     private readonly signals: CommitSignals,
     private readonly settlement: TaskSettlement,
     private readonly callbacks?: TaskCallbacks,
+    /** Judges deadlines. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.caps = new SpendCaps(config.spendCaps);
   }
@@ -288,7 +291,7 @@ export class TaskService {
       .createQueryBuilder(Task, "t")
       .select(["t.*"])
       .addSelect(raw(`${distance} as distance_km`, [lat, lat, lng]))
-      .where({ status: TaskStatus.POSTED, mode: principal.mode, deadline: { $gt: new Date() } })
+      .where({ status: TaskStatus.POSTED, mode: principal.mode, deadline: { $gt: new Date(this.clock.now()) } })
       .andWhere({ lat: { $gte: lat - latDelta, $lte: lat + latDelta } });
     // Skip the longitude box where it would wrap around the antimeridian.
     if (lng - lngDelta >= -180 && lng + lngDelta <= 180) qb.andWhere({ lng: { $gte: lng - lngDelta, $lte: lng + lngDelta } });
@@ -311,13 +314,13 @@ export class TaskService {
       if (task.mode === Mode.LIVE && operator.kycStatus !== KycStatus.APPROVED) {
         throw new ForbiddenError(`identity verification (KYC) must be approved before accepting live tasks; it is ${operator.kycStatus}`);
       }
-      if (task.status === TaskStatus.POSTED && task.deadline.getTime() <= Date.now()) {
+      if (task.status === TaskStatus.POSTED && task.deadline.getTime() <= this.clock.now()) {
         throw new DeadlinePassedError("the task's deadline has passed");
       }
       if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
-      task.acceptedAt = new Date();
+      task.acceptedAt = new Date(this.clock.now());
       // A new code on every acceptance: a photo showing an earlier holder's code is not this operator's.
       task.captureCode = await issueCaptureCode(tx, task);
       // The hold ends at the window's end if no proof has come; at the deadline the expiry job ends the task instead.
@@ -374,7 +377,7 @@ export class TaskService {
     task.acceptedAt = null;
     if (cause === "released") operator.tasksReleased += 1;
     else operator.reservationsLapsed += 1;
-    if (task.deadline.getTime() <= Date.now()) {
+    if (task.deadline.getTime() <= this.clock.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
       this.refund(em, task);
     } else {
@@ -402,7 +405,7 @@ export class TaskService {
   async expire(em: Em, taskId: string): Promise<void> {
     const task = await em.findOne(Task, taskId);
     if (!task || !EXPIRABLE_STATUSES.includes(task.status)) return;
-    const due = task.deadline.getTime() <= Date.now() || task.testScenario === TestScenario.EXPIRE;
+    const due = task.deadline.getTime() <= this.clock.now() || task.testScenario === TestScenario.EXPIRE;
     if (!due) return;
     transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
     this.refund(em, task);
@@ -483,7 +486,7 @@ export class TaskService {
     if (task.attempts >= task.maxAttempts) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, `final rejection: all ${task.maxAttempts} attempt(s) used`);
       this.refund(em, task);
-    } else if (task.deadline.getTime() <= Date.now()) {
+    } else if (task.deadline.getTime() <= this.clock.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "final rejection: the deadline has passed");
       this.refund(em, task);
     } else if (this.mockWalks(task)) {
@@ -499,7 +502,7 @@ export class TaskService {
     if (task.attempts >= task.maxAttempts) {
       throw new LimitExceededError(`all ${task.maxAttempts} proof attempt(s) for this task are used`);
     }
-    if (task.deadline.getTime() <= Date.now()) throw new DeadlinePassedError("the task's deadline has passed");
+    if (task.deadline.getTime() <= this.clock.now()) throw new DeadlinePassedError("the task's deadline has passed");
   }
 
   // ── shared ────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { Transaction } from "ethers";
 import { testDatabases } from "../support/databases";
 import { until } from "../support/until";
+import { TestClock } from "../support/clock";
 import { startServer, type TestServer } from "../support/server";
 import { registerAgent, taskInput } from "../support/fixtures";
 import type { Chain } from "../../server/chain/chains";
@@ -36,6 +37,8 @@ for (const db of testDatabases()) {
     let chain: Chain;
     let agent: { apiKey: string; id: string };
     let restore: (() => void | Promise<unknown>) | undefined;
+    /** The server's clock, which ages its cache of the node's fees. */
+    const clock = new TestClock();
 
     const fundingRow = (taskId: string) => server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: `fund:${taskId}` });
     const fundedOnce = async (chainTaskId: string) => {
@@ -44,7 +47,7 @@ for (const db of testDatabases()) {
     };
 
     before(async () => {
-      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "0", CHAIN_MAX_FEE_GWEI: "50" });
+      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "0", CHAIN_MAX_FEE_GWEI: "50" }, undefined, { clock });
       chain = testChain(server.app);
       agent = await registerAgent(server.client, "faulted");
       await server.app.escrow.idle();
@@ -121,11 +124,11 @@ for (const db of testDatabases()) {
     });
 
     const gwei = 10n ** 9n;
-    /** Mines a block with this base fee, and waits out the sender's cache of the fees (asked of the node at most once a second). */
+    /** Mines a block with this base fee, and moves the server's clock past its cache of the fees (asked of the node at most once a second). */
     async function setBaseFee(fee: bigint): Promise<void> {
       await chain.rpc.request("hardhat_setNextBlockBaseFeePerGas", [toHex(fee)]);
       await chain.rpc.request("evm_mine", []);
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      clock.advance(1_100);
     }
 
     /** From a 1 gwei base fee, stops mining on its own, posts a task, and prices its funding out: the base fee becomes four times its fee cap. */

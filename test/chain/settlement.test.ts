@@ -3,6 +3,7 @@ import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
 import { freshPhoto } from "../support/photos";
+import { TestClock } from "../support/clock";
 import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { Task } from "../../server/tasks/task.entity";
@@ -18,7 +19,9 @@ const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
 /** Proof photos no other task used (the Guardian's reuse check rejects a photo of another task's proof). */
 const proof = () => ({ photos: [freshPhoto(), freshPhoto()].map((photo) => ({ dataBase64: photo.toString("base64"), contentType: "image/png" })), notes: "Facade and signage" });
 
-const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+/** The server's clock: deadlines are judged by it, and a test moves it forward rather than wait for one. */
+const clock = new TestClock();
+const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - clock.now())));
 
 /** The status changes of a task's event log (its ESCROW_FUNDED entry is asserted where its place is certain). */
 const transitions = (task: Record<string, any>) => task.events.filter((e: any) => e.kind === "STATUS_CHANGED").map((e: any) => `${e.fromStatus ?? "∅"}→${e.toStatus}`);
@@ -31,7 +34,7 @@ for (const db of testDatabases()) {
 
     before(async () => {
       // Posting waits this long for its funding to be mined (one test stops the sender on purpose).
-      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "1500" });
+      server = await startServer(db, { CHAIN_FUNDING_WAIT_MS: "1500" }, undefined, { clock });
       chain = testChain(server.app);
       agent = await registerAgent(server.client, "payer");
       await server.app.escrow.idle();
@@ -124,8 +127,11 @@ for (const db of testDatabases()) {
       for (const offsetMs of [-1000, -40, -15, -5, 0, 10]) {
         const { postTask } = await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
         await server.client.ok(ACCEPT, { id: postTask.id }, operator.testApiKey);
-        const deadline = Date.now() + 1_200;
+        const input = proof();
+        const deadline = clock.now() + 1_200;
         await server.app.orm.em.fork().nativeUpdate(Task, { id: postTask.id }, { deadline: new Date(deadline) });
+        // Time passes (the clock moves on) to just before the first of the two; from there it runs at its own pace.
+        clock.advanceTo(Math.min(deadline, deadline + offsetMs) - 20);
         // The expiry job runs at the deadline, as scheduled; the proof arrives `offsetMs` from it.
         const expiry = sleepUntil(deadline).then(() =>
           server.app.orm.em
@@ -133,7 +139,6 @@ for (const db of testDatabases()) {
             .transactional((tx) => server.app.services.tasks.expire(tx, postTask.id))
             .catch((err: Error) => expect(err.name, "the expiry that lost the race failed on the task's version").to.equal("OptimisticLockError")),
         );
-        const input = proof();
         await sleepUntil(deadline + offsetMs);
         const submitted = await server.client.request(SUBMIT, { id: postTask.id, input }, operator.testApiKey);
         await expiry;

@@ -8,6 +8,8 @@ import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
 import { isCloseEvent, subscribe, UPDATE_FIELDS, wsUrl } from "../live/support/ws-client";
 import { eventually, subscribersReach } from "../live/support/live";
 import { ApiKey } from "../../server/agents/api-key.entity";
+import { BrowserSession as SessionRow } from "../../server/sessions/browser-session.entity";
+import { TestClock } from "../support/clock";
 
 const AGENT_FEED = `subscription { tasksUpdated { ${UPDATE_FIELDS} task { id } } }`;
 const ALLOWED = "http://localhost:5173";
@@ -110,17 +112,30 @@ for (const db of testDatabases()) {
     });
 
     it("keeps the session of an open connection from idling out, up to its absolute end", async () => {
-      const short = await startServer(db, { LIVE_KEY_RECHECK_MS: "50", SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "3" });
+      // The server's clock is stopped, then moved forward instead of the test waiting for the timeouts.
+      const clock = new TestClock();
+      const short = await startServer(db, { LIVE_KEY_RECHECK_MS: "50", SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "3" }, undefined, { clock });
       const client: { value?: Client } = {};
       try {
         const agent = await registerAgent(short.client);
         const page = new BrowserSession(short.url);
+        clock.freeze();
+        const signedInAt = clock.now();
         await page.signIn(agent.apiKey);
         const feed = subscribe((client.value = browserClient(short, page.cookie, short.url)), AGENT_FEED);
         await subscribersReach(short, 1);
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
-        expect(feed.errors, "still open past the idle timeout").to.equal(undefined);
-        expect((await page.fetch("/auth/session")).status, "and the session with it").to.equal(200);
+        // Time passes 300 ms at a time, each step short of the idle timeout: the open connection marks its session used at each.
+        for (let passed = 300; passed < 3_000; passed += 300) {
+          clock.advance(300);
+          const at = clock.now();
+          await eventually(async () => (await short.app.orm.em.fork().find(SessionRow, {}))[0]?.lastUsedAt === at, `the connection to keep its session ${passed} ms after sign-in`);
+          if (passed === 1_500) {
+            expect(feed.errors, "still open past the idle timeout").to.equal(undefined);
+            expect((await page.fetch("/auth/session")).status, "and the session with it").to.equal(200);
+          }
+        }
+        expect(feed.errors, "open until the absolute end").to.equal(undefined);
+        clock.advanceTo(signedInAt + 3_000);
         await feed.ended();
         expect(isCloseEvent(feed.errors) && feed.errors.code, "closed at the absolute end").to.equal(4403);
       } finally {

@@ -14,15 +14,15 @@ import { createLogger, type Logger } from "../../server/common/logger";
 import { Job } from "../../server/jobs/job.entity";
 import { SessionJobs } from "../../server/sessions/session.service";
 import { LogCapture } from "../live/support/live";
+import { TestClock } from "../support/clock";
 
 const VIEWER = `{ viewerAgent { id name } }`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** A JSON answer, read as the untyped object a test inspects. */
 const json = (res: Response): Promise<any> => res.json();
 
 /** Runs `test` against a server of its own with these settings, stopped afterwards. */
-async function withServer(db: TestDatabase, env: Record<string, string>, test: (server: TestServer) => Promise<void>, log?: Logger): Promise<void> {
-  const server = await startServer(db, env, log);
+async function withServer(db: TestDatabase, env: Record<string, string>, test: (server: TestServer) => Promise<void>, log?: Logger, clock?: TestClock): Promise<void> {
+  const server = await startServer(db, env, log, { clock });
   try {
     await test(server);
   } finally {
@@ -202,28 +202,37 @@ for (const db of testDatabases()) {
 for (const db of testDatabases()) {
   describe(`browser sessions: expiry, rate budget, restarts and logs (${db.name})`, () => {
     it("ends a session unused for SESSION_IDLE_TIMEOUT_S, and one in use at SESSION_MAX_AGE_S; the sweep deletes both", async () => {
-      await withServer(db, { SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "2" }, async (server) => {
-        const agent = await registerAgent(server.client);
-        const idle = new BrowserSession(server.url);
-        const busy = new BrowserSession(server.url);
-        await idle.signIn(agent.apiKey);
-        await busy.signIn(agent.apiKey);
-        const idleCookie = idle.cookie;
-        const started = Date.now();
-        // The busy one is used every 300 ms, which keeps it from idling out but not past its absolute end.
-        while (Date.now() - started < 1_300) {
-          expect((await busy.graphql(VIEWER)).body.data.viewerAgent.id).to.equal(agent.id);
-          await sleep(300);
-        }
-        idle.cookie = idleCookie;
-        expect((await idle.fetch("/auth/session")).status, "idle for more than a second").to.equal(401);
-        expect((await busy.fetch("/auth/session")).status, "still in use").to.equal(200);
-        await sleep(2_100 - (Date.now() - started));
-        const ended = await busy.graphql(VIEWER);
-        expect(ended.body.errors[0].extensions.code, "two seconds after sign-in, however busy").to.equal("UNAUTHENTICATED");
-        expect(await server.app.services.sessions.sweep(server.app.orm.em.fork())).to.equal(2);
-        expect(await server.app.orm.em.fork().count(SessionRow, {})).to.equal(0);
-      });
+      // The server's clock is stopped, then moved forward instead of the test waiting for the timeouts.
+      const clock = new TestClock();
+      await withServer(
+        db,
+        { SESSION_IDLE_TIMEOUT_S: "1", SESSION_MAX_AGE_S: "2" },
+        async (server) => {
+          const agent = await registerAgent(server.client);
+          const idle = new BrowserSession(server.url);
+          const busy = new BrowserSession(server.url);
+          clock.freeze();
+          const started = clock.now();
+          await idle.signIn(agent.apiKey);
+          await busy.signIn(agent.apiKey);
+          const idleCookie = idle.cookie;
+          // The busy one is used every 300 ms, which keeps it from idling out but not past its absolute end.
+          for (let used = 0; used < 5; used++) {
+            expect((await busy.graphql(VIEWER)).body.data.viewerAgent.id).to.equal(agent.id);
+            clock.advance(300);
+          }
+          idle.cookie = idleCookie;
+          expect((await idle.fetch("/auth/session")).status, "idle for more than a second").to.equal(401);
+          expect((await busy.fetch("/auth/session")).status, "still in use").to.equal(200);
+          clock.advanceTo(started + 2_100);
+          const ended = await busy.graphql(VIEWER);
+          expect(ended.body.errors[0].extensions.code, "two seconds after sign-in, however busy").to.equal("UNAUTHENTICATED");
+          expect(await server.app.services.sessions.sweep(server.app.orm.em.fork())).to.equal(2);
+          expect(await server.app.orm.em.fork().count(SessionRow, {})).to.equal(0);
+        },
+        undefined,
+        clock,
+      );
     });
 
     it("marks the cookie Secure when the request came over https through a trusted proxy", async () => {

@@ -1,6 +1,7 @@
 import { loadConfig, type Config, type DatabaseConfig } from "../../server/config";
 import { createApp, type HumanOps } from "../../server/app";
 import { createLogger, type Logger } from "../../server/common/logger";
+import type { Clock } from "../../server/common/clock";
 import type { TestDatabase } from "./databases";
 import { GraphQLClient } from "./graphql-client";
 
@@ -33,10 +34,11 @@ export async function startServer(
   db: TestDatabase | { database: DatabaseConfig },
   env: Record<string, string> = {},
   log?: Logger,
+  options: { clock?: Clock } = {},
 ): Promise<TestServer> {
   const created = "create" in db ? await db.create() : { database: db.database, drop: async () => undefined };
   const config = { ...loadConfig({ ...FAST_ENV, ...env }), database: created.database };
-  const app = await createApp(config, { log: log ?? createLogger(config.logLevel) });
+  const app = await createApp(config, { log: log ?? createLogger(config.logLevel), clock: options.clock });
   const url = await app.listen();
   return {
     url,

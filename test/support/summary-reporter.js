@@ -1,14 +1,41 @@
 "use strict";
 // mocha's spec reporter, plus the closing line CI reads: "N passed, N failed".
+//
+// The line is written from the reporter's done(), which mocha calls once, after
+// the last event of the run, in serial and parallel mode alike (in parallel mode
+// this reporter runs in the main process and hears each file's events when the
+// file is done). Failures are counted from the events, so a failing hook counts
+// as a failure, and so does a test file whose worker process died: mocha
+// reports it as an "Uncaught error outside test suite" naming the file, and the
+// file's own tests, never reported, are not counted as passed.
+const path = require("node:path");
 const Mocha = require("mocha");
+
+const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END } = Mocha.Runner.constants;
 
 class SummaryReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {
     super(runner, options);
-    runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
-      const { passes, failures, pending } = runner.stats;
-      process.stdout.write(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ""}\n`);
+    this.counts = { passed: 0, failed: 0, skipped: 0 };
+    this.ended = false;
+    // A file that failed outside any test (its worker process died, or it threw while loading): say which.
+    runner.prependListener(EVENT_TEST_FAIL, (test) => {
+      if (test.file && !test.parent?.title && test.title === "Uncaught error outside test suite") {
+        test.title = `${test.title} (in ${path.relative(process.cwd(), test.file)})`;
+      }
     });
+    runner.on(EVENT_TEST_PASS, () => this.counts.passed++);
+    runner.on(EVENT_TEST_FAIL, () => this.counts.failed++);
+    runner.on(EVENT_TEST_PENDING, () => this.counts.skipped++);
+    runner.on(EVENT_RUN_END, () => (this.ended = true));
+  }
+
+  done(failures, exit) {
+    const { passed, skipped } = this.counts;
+    // A run that ended before reporting its failures (it never reached the end) still fails.
+    const failed = Math.max(this.counts.failed, failures, this.ended ? 0 : 1);
+    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    exit(Math.max(failures, failed));
   }
 }
 

@@ -1,0 +1,16 @@
+/** The limits of a task's fields, as every transport states and HumanOps enforces them (server/tasks/task.validation.ts). */
+export const LIMITS = {
+  titleChars: 200,
+  descriptionChars: 5_000,
+  addressChars: 500,
+  requirements: 20,
+  requirementChars: 500,
+  notesChars: 5_000,
+  idempotencyKeyChars: 255,
+  /** Proof submissions a task may allow. */
+  maxAttempts: 10,
+  /** A reason given for a transition (the length of task_events.reason). */
+  reasonChars: 1_000,
+  /** A deadline must leave the operator at least this long. */
+  minLeadMs: 60_000,
+} as const;

@@ -3,16 +3,21 @@
  *
  *   composition  server/index.ts, app.ts, services.ts, config.ts: wire everything
  *   transports   server/rest, mcp, subscriptions, web, sessions, and GraphQL's own
- *                hosting (server/graphql/apollo.ts, schema.ts, admission.ts)
+ *                hosting (server/graphql/apollo.ts, schema.ts, admission.ts, and
+ *                runner.ts, which runs REST's and MCP's documents)
  *   features     agents, deposits, escrow, guardian, kyc, ledger, operators,
  *                photos, proofs, tasks, testmode, webhooks (each with its resolvers)
  *   infrastructure  common, db, chain, jobs, and GraphQL's building blocks the
  *                resolvers use (server/graphql/auth.ts, context.ts, money.type.ts, ...)
  *
+ *   contract     server/api: the public API written once (enums, zod schemas,
+ *                typed GraphQL documents, presenters); anyone may import it and
+ *                it imports nothing of the server and no package but zod
+ *
  * Arrows point down only. Type-only imports count for the layers (a type is a
  * dependency of the design) but not for cycles (they are gone at run time).
  */
-const TRANSPORT = "^server/(rest|mcp|subscriptions|web|sessions)/|^server/graphql/(apollo|schema|admission)\\.ts$";
+const TRANSPORT = "^server/(rest|mcp|subscriptions|web|sessions)/|^server/graphql/(apollo|schema|admission|runner)\\.ts$";
 const FEATURE = "^server/(agents|deposits|escrow|guardian|kyc|ledger|operators|photos|proofs|tasks|testmode|webhooks)/";
 const INFRASTRUCTURE = "^server/(common|db|chain|jobs)/";
 const COMPOSITION = "^server/(index|app|services)\\.ts$";
@@ -58,13 +63,28 @@ module.exports = {
       name: "no-rest-mcp",
       severity: "error",
       comment: "REST and MCP are sibling transports; what both need belongs to a module below them, not to one of them.",
-      from: {
-        path: "^server/(rest|mcp)/",
-        // Known: MCP's task and webhook views reuse REST's presenter and schemas until the public API contract has
-        // its own module (one zod schema per resource); then these two files import that instead.
-        pathNot: "^server/mcp/(task|webhook)\\.view\\.ts$",
-      },
+      from: { path: "^server/(rest|mcp)/" },
       to: { path: "^server/(rest|mcp)/", pathNot: "^server/$1/" },
+    },
+    {
+      name: "api-is-the-contract-only",
+      severity: "error",
+      comment:
+        "server/api is what every transport and the stdio MCP package share: it loads nothing of the server (no ORM, chain, type-graphql or HTTP framework) and no package but zod.",
+      from: { path: "^server/api/" },
+      to: { pathNot: "^server/api/|(^|/)node_modules/zod/" },
+    },
+    {
+      name: "stdio-mcp-is-an-http-client",
+      severity: "error",
+      comment:
+        "The stdio MCP package (packages/mcp-server, built from server/mcp/index.ts) is an HTTP client of HumanOps: it may load server/api, the MCP client code and the pure helpers it names (errors, money, env, logger), nothing else of the server.",
+      from: { path: "^server/mcp/index\\.ts$" },
+      to: {
+        path: "^server/",
+        pathNot: "^server/api/|^server/mcp/(?!http\\.route\\.ts$|in-process\\.backend\\.ts$)|^server/common/(errors|money|env|logger)\\.ts$",
+        reachable: true,
+      },
     },
     {
       name: "no-composition-root-imports",

@@ -23,6 +23,7 @@ import { admission } from "./graphql/admission";
 import { directGraphQL } from "./graphql/direct";
 import { createRateLimiter } from "./common/rate-limit";
 import { mountRest } from "./rest/rest.router";
+import { createOperationRunner } from "./graphql/runner";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
 import { mountMcp } from "./mcp/http.route";
@@ -138,11 +139,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use("/mcp", admission(createContext, (res, err) => res.status(err.httpStatus).json({ jsonrpc: "2.0", error: { code: err.code === "RATE_LIMITED" ? -32000 : -32001, message: err.message }, id: null })));
   const { apollo, known } = await mountGraphQL(app, schema, log, config.limits.jsonBodyBytes);
   direct = directGraphQL({ app, schema, apollo, known, admit: admitGraphQL, log, jsonBodyBytes: config.limits.jsonBodyBytes });
-  mountRest(app, { config, schema, createContext, orm, worker, log });
+  // REST and /mcp run the documents of server/api through one runner, which checks them all against the schema now.
+  const runner = createOperationRunner(schema, log);
+  mountRest(app, { config, schema, runner, createContext, orm, worker, log });
   mountSumsubWebhook(app, { orm, services, log });
   mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });
-  const mcp = mountMcp(app, { apollo, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
+  const mcp = mountMcp(app, { runner, createContext, live: services.live, log, jsonBodyBytes: config.limits.jsonBodyBytes });
   mountWebApp(app, config, services.photos.links, log);
   mountFallbacks(app, log);
 

@@ -1,9 +1,7 @@
 import { registerEnumType } from "type-graphql";
+import { Mode } from "../api/enums";
 
-/** Test keys act on test tasks and test money only; live keys on real ones. */
-export enum Mode {
-  TEST = "TEST",
-  LIVE = "LIVE",
-}
+export { Mode };
+
 
 registerEnumType(Mode, { name: "Mode", description: "TEST (no real money, mock operators) or LIVE" });

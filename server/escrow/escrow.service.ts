@@ -9,6 +9,9 @@ import type { Task } from "../tasks/task.entity";
 import type { TaskSettlement } from "../tasks/task.service";
 import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { Escrow, EscrowStatus } from "./escrow.entity";
+import { EscrowViewStatus } from "../api/enums";
+
+export { EscrowViewStatus };
 
 /** Intent keys: one funding and one settlement (release xor refund) per task, enforced by a unique index. */
 export const Intents = {
@@ -18,16 +21,6 @@ export const Intents = {
   approve: (chainKey: string, funder: string) => `approve:${chainKey}:${funder}`,
 } as const;
 
-/** How a task's escrow looks to API clients: the mined facts, plus the settlement on its way. */
-export enum EscrowViewStatus {
-  FUNDING = "FUNDING",
-  FUNDED = "FUNDED",
-  RELEASING = "RELEASING",
-  RELEASED = "RELEASED",
-  REFUNDING = "REFUNDING",
-  REFUNDED = "REFUNDED",
-  UNFUNDED = "UNFUNDED",
-}
 
 export interface EscrowSnapshot {
   status: EscrowViewStatus;

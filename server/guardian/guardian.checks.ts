@@ -1,29 +1,15 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { metresBetween } from "../common/geo";
 import type { CaptureMetadata } from "../photos/photo.decoder";
+import { CheckName, CheckOutcome } from "../api/enums";
 
-export enum CheckOutcome {
-  PASS = "PASS",
-  WARN = "WARN",
-  FAIL = "FAIL",
-  SKIPPED = "SKIPPED",
-}
+export { CheckName, CheckOutcome };
+
 registerEnumType(CheckOutcome, {
   name: "CheckOutcome",
   description: "PASS: the evidence holds. WARN: doubtful, the score drops. FAIL: the proof is rejected (a capture_code FAIL sends it to manual review instead). SKIPPED: could not be checked (and counts for nothing)",
 });
 
-/** The checks the Guardian runs; `photo` names the photo for the per-photo ones. */
-export enum CheckName {
-  PHOTOS = "photos",
-  NOTES = "notes",
-  LOCATION = "location",
-  TIME = "time",
-  REUSE = "reuse",
-  RECAPTURE = "recapture",
-  VISION = "vision",
-  CAPTURE_CODE = "capture_code",
-}
 
 /** One piece of the Guardian's evidence: what was checked, how it came out and why. */
 @ObjectType({ description: "One check of the Guardian's verification: the score follows from these by the rules in docs/proof.md (AI Guardian: check by check)" })

@@ -4,12 +4,10 @@ import { BaseEntity } from "../common/base.entity";
 import { Proof } from "../proofs/proof.entity";
 import { Task } from "../tasks/task.entity";
 import { GuardianCheck } from "./guardian.checks";
+import { Verdict } from "../api/enums";
 
-export enum Verdict {
-  APPROVE = "APPROVE",
-  REVIEW = "REVIEW",
-  REJECT = "REJECT",
-}
+export { Verdict };
+
 registerEnumType(Verdict, { name: "Verdict", description: "The Guardian's verdict on a proof" });
 
 /** The Guardian's score of one proof, with the reasons behind it. */

@@ -1,3 +1,5 @@
+import type { GraphQLDocument } from "../api/document";
+
 /** One GraphQL error as HumanOps formats it (server/graphql/error-formatter.ts). */
 export interface GraphQLErrorShape {
   message: string;
@@ -21,7 +23,8 @@ export interface GraphQLResponse<T> {
  * logic; everything they do is one of these operations.
  */
 export interface GraphQLBackend {
-  execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>>;
+  /** Runs one of the documents of server/api/documents.ts as this connection's caller. */
+  execute<TData, TVariables>(document: GraphQLDocument<TData, TVariables>, variables: TVariables, signal?: AbortSignal): Promise<GraphQLResponse<TData>>;
   /**
    * Calls `changed` whenever the task may have moved on, as HumanOps's live
    * updates announce it: a hint that cuts a poll's wait short (the polled

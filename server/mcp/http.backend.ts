@@ -1,5 +1,5 @@
-import WebSocket from "ws";
-import { createClient, type Client } from "graphql-ws";
+import type { Client } from "graphql-ws";
+import { McpTaskChanged } from "../api/documents";
 import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
@@ -17,7 +17,24 @@ function unreachable(endpoint: URL, err: unknown): ToolError {
 /** Where an MCP host keeps a stdio server's key. */
 const PERSIST_KEY = 'set it as "HUMANOPS_API_KEY" in the "env" of this MCP server in the host\'s config (claude_desktop_config.json or .cursor/mcp.json)';
 
-const TASK_CHANGED = `subscription McpTaskChanged($id: ID!) { taskUpdated(taskId: $id) { eventId } }`;
+/**
+ * graphql-ws and ws, loaded when the first wait or subscription starts: a
+ * session that never waits (and every start) does without them.
+ */
+function socketClient(url: string, apiKey: () => string | undefined): Client {
+  const { createClient } = require("graphql-ws") as typeof import("graphql-ws");
+  const WebSocket = (require("ws") as typeof import("ws")).WebSocket;
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: () => {
+      const key = apiKey();
+      return key ? { "x-api-key": key } : {};
+    },
+    lazy: true,
+    retryAttempts: 3,
+  });
+}
 
 /**
  * The stdio server's backend: each operation is a POST to HumanOps's
@@ -33,15 +50,9 @@ export function createHttpBackend(endpoint: URL, configuredKey: string | undefin
   socketUrl.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
   return {
     watchTask(taskId, changed) {
-      live ??= createClient({
-        url: socketUrl.href,
-        webSocketImpl: WebSocket,
-        connectionParams: () => (apiKey ? { "x-api-key": apiKey } : {}),
-        lazy: true,
-        retryAttempts: 3,
-      });
+      live ??= socketClient(socketUrl.href, () => apiKey);
       // A failed subscription (no socket, a refused key) only means no notices: polling carries on.
-      return live.subscribe({ query: TASK_CHANGED, variables: { id: taskId } }, { next: changed, error: () => undefined, complete: () => undefined });
+      return live.subscribe({ query: McpTaskChanged.source, variables: { id: taskId } }, { next: changed, error: () => undefined, complete: () => undefined });
     },
     get keyInstructions() {
       return apiKey ? `${PERSIST_KEY} and restart the server` : "this session uses it at once";
@@ -51,20 +62,20 @@ export function createHttpBackend(endpoint: URL, configuredKey: string | undefin
       apiKey = newKey;
       return PERSIST_KEY;
     },
-    async execute<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GraphQLResponse<T>> {
+    async execute(document, variables, signal) {
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
       let response: Response;
       try {
         response = await fetch(endpoint, {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
-          body: JSON.stringify({ query, variables }),
+          body: JSON.stringify({ query: document.source, variables }),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
       } catch (err) {
         throw unreachable(endpoint, err);
       }
-      const body = (await response.json().catch(() => undefined)) as GraphQLResponse<T> | undefined;
+      const body = (await response.json().catch(() => undefined)) as GraphQLResponse<never> | undefined;
       if (!body || typeof body !== "object" || !("data" in body || "errors" in body)) {
         throw new ToolError(
           "UNAVAILABLE",

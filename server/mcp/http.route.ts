@@ -1,19 +1,19 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import express from "express";
-import type { ApolloServer } from "@apollo/server";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Logger } from "../common/logger";
 import { requestBodyError } from "../common/http-errors";
-import type { Context } from "../graphql/context";
 import { apiKeyFrom, type ContextFactory } from "../graphql/context";
+import type { OperationRunner } from "../graphql/runner";
 import type { LiveFeed } from "../subscriptions/live-feed";
 import { createInProcessBackend } from "./in-process.backend";
 import { createMcpServer } from "./server";
 
 export interface McpRouteDeps {
-  apollo: ApolloServer<Context>;
+  /** Runs the tools' documents (the runner REST uses). */
+  runner: OperationRunner;
   createContext: ContextFactory;
   /** Where waits and resource subscriptions hear of task changes. */
   live: LiveFeed;
@@ -69,7 +69,7 @@ export function mountMcp(app: express.Express, deps: McpRouteDeps): McpEndpoint 
     // admission (app.ts) has refused a key that is not valid.
     const apiKey = apiKeyFrom(req.headers);
     if (sessions.size >= MAX_SESSIONS) return rpcError(res, 503, -32000, "too many open MCP sessions; retry later");
-    const server = createMcpServer(createInProcessBackend(deps.apollo, deps.createContext, apiKey, req.ip ?? "unknown", deps.live));
+    const server = createMcpServer(createInProcessBackend(deps.runner, deps.createContext, apiKey, req.ip ?? "unknown", deps.live));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {

@@ -1,19 +1,18 @@
-import type { ApolloServer } from "@apollo/server";
-import type { Context } from "../graphql/context";
 import type { ContextFactory } from "../graphql/context";
-import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
+import type { OperationRunner } from "../graphql/runner";
+import type { GraphQLBackend } from "./graphql.backend";
 import type { LiveFeed, LiveQueue } from "../subscriptions/live-feed";
 import { Topics } from "../subscriptions/live-feed";
 
 /**
- * The /mcp backend: operations run in this process through the app's Apollo
- * server, so they meet the same schema, context (an EntityManager fork per
- * call, the key authenticated each time) and error formatting as /graphql.
- * Change notices come straight from this process's live feed, the one
- * graphql-ws subscribers read, filtered to the key's own tasks.
+ * The /mcp backend: operations run in this process through the runner REST
+ * uses too, so they meet the same schema, context (an EntityManager fork per
+ * call, the key authenticated each time), query budget and error formatting
+ * as /graphql. Change notices come straight from this process's live feed,
+ * the one graphql-ws subscribers read, filtered to the key's own tasks.
  */
 export function createInProcessBackend(
-  apollo: ApolloServer<Context>,
+  runner: OperationRunner,
   createContext: ContextFactory,
   apiKey: string | undefined,
   /** Where the session was opened from: a session without a key spends that address's budgets. */
@@ -39,10 +38,8 @@ export function createInProcessBackend(
       };
     },
     keyInstructions: "open a new MCP connection to /mcp that sends it in the X-API-Key header (or Authorization: Bearer)",
-    async execute<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLResponse<T>> {
-      const response = await apollo.executeOperation<T>({ query, variables }, { contextValue: await createContext(apiKey, clientAddress) });
-      if (response.body.kind !== "single") throw new Error("MCP operations never use incremental delivery");
-      return { data: response.body.singleResult.data, errors: response.body.singleResult.errors };
+    async execute(document, variables) {
+      return runner.execute(document, await createContext(apiKey, clientAddress), variables);
     },
   };
 }

@@ -1,11 +1,9 @@
-import "reflect-metadata";
 import pino from "pino";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createLogger } from "../common/logger";
-import { ConfigError } from "../config";
 import { createHttpBackend } from "./http.backend";
 import { createMcpServer } from "./server";
-import { loadStdioConfig, type StdioConfig } from "./stdio.config";
+import { loadStdioConfig, StdioConfigError, type StdioConfig } from "./stdio.config";
 
 /**
  * The stdio MCP server an MCP host spawns (`node …/dist/index.js` with
@@ -24,7 +22,7 @@ async function main(): Promise<void> {
   try {
     config = loadStdioConfig(process.env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof StdioConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(78); // EX_CONFIG
   }

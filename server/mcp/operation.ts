@@ -1,12 +1,13 @@
+import type { GraphQLDocument } from "../api/document";
 import type { GraphQLBackend } from "./graphql.backend";
 import { explain } from "./guidance";
 
 /**
- * Runs one GraphQL operation and returns its data, or throws the first error
- * as a ToolError a model can act on.
+ * Runs one of the documents of server/api and returns its data, or throws
+ * the first error as a ToolError a model can act on.
  */
-export async function run<T>(backend: GraphQLBackend, query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
-  const response = await backend.execute<T>(query, variables, signal);
+export async function run<TData, TVariables>(backend: GraphQLBackend, document: GraphQLDocument<TData, TVariables>, variables: TVariables, signal?: AbortSignal): Promise<TData> {
+  const response = await backend.execute(document, variables, signal);
   const error = response.errors?.[0];
   if (error) throw explain(error, backend.keyInstructions);
   if (!response.data) throw explain({ message: "HumanOps answered without data" }, backend.keyInstructions);

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { ConfigError } from "../config";
 import { envProblems } from "../common/env";
 import { graphqlEndpoint } from "./api-url";
 
@@ -8,6 +7,14 @@ export interface StdioConfig {
   endpoint: URL;
   apiKey?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+/** A setting the stdio server cannot start with; `problems` has one "VARIABLE: rule" line each. */
+export class StdioConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
 }
 
 const DEFAULT_API_URL = "https://api.humanops.io";
@@ -24,10 +31,10 @@ const EnvSchema = z.object({
 
 export function loadStdioConfig(env: NodeJS.ProcessEnv): StdioConfig {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(envProblems(parsed.error));
+  if (!parsed.success) throw new StdioConfigError(envProblems(parsed.error));
   try {
     return { endpoint: graphqlEndpoint(parsed.data.HUMANOPS_API_URL), apiKey: parsed.data.HUMANOPS_API_KEY, logLevel: parsed.data.HUMANOPS_LOG_LEVEL };
   } catch (err) {
-    throw new ConfigError([(err as Error).message]);
+    throw new StdioConfigError([(err as Error).message]);
   }
 }

@@ -1,5 +1,6 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpTaskResources } from "../api/documents";
 import type { GraphQLBackend } from "./graphql.backend";
 import { run } from "./operation";
 import { getTask } from "./task.operations";
@@ -10,12 +11,6 @@ export const TASK_URI_TEMPLATE = "humanops://tasks/{task_id}";
 const RESOURCE_NOT_FOUND = -32002;
 /** resources/list shows the newest tasks; older ones stay readable by URI. */
 const LISTED_TASKS = 50;
-
-const LIST_TASKS = `query McpTaskResources($first: Int!) { tasks(first: $first) { nodes { id title status } } }`;
-
-interface Listed {
-  tasks: { nodes: Array<{ id: string; title: string; status: string }> };
-}
 
 function taskUri(taskId: string): string {
   return `humanops://tasks/${encodeURIComponent(taskId)}`;
@@ -41,7 +36,7 @@ async function readTask(backend: GraphQLBackend, uri: URL, taskId: string, signa
 export function registerTaskResource(server: McpServer, backend: GraphQLBackend): void {
   const template = new ResourceTemplate(TASK_URI_TEMPLATE, {
     list: async ({ signal }) => {
-      const { tasks } = await run<Listed>(backend, LIST_TASKS, { first: LISTED_TASKS }, signal).catch((err: unknown) => {
+      const { tasks } = await run(backend, McpTaskResources, { first: LISTED_TASKS }, signal).catch((err: unknown) => {
         throw resourceError(err);
       });
       return {

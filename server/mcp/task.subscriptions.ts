@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { isTerminal } from "../tasks/task.state-machine";
+import { isTerminal } from "../api/enums";
 import type { GraphQLBackend } from "./graphql.backend";
 import { resourceError, TASK_URI_TEMPLATE } from "./task.resource";
 import { nextDelay, POLL_MS, pulse, TaskAlarm, type TaskPulse } from "./task.watch";

@@ -1,11 +1,9 @@
-import { TaskStatus } from "../tasks/task.enums";
-import { isTerminal } from "../tasks/task.state-machine";
+import { McpTaskPulse } from "../api/documents";
+import { isTerminal, TaskStatus } from "../api/enums";
 import type { GraphQLBackend } from "./graphql.backend";
 import { run } from "./operation";
 import { getTask } from "./task.operations";
 import type { TaskView } from "./task.view";
-
-const PULSE = `query McpTaskPulse($id: ID!) { task(id: $id) { status updatedAt } }`;
 
 /** The cheap part of a task that tells whether it changed. */
 export interface TaskPulse {
@@ -79,7 +77,7 @@ export class TaskAlarm {
 }
 
 export async function pulse(backend: GraphQLBackend, taskId: string, signal?: AbortSignal): Promise<TaskPulse> {
-  const { task } = await run<{ task: TaskPulse }>(backend, PULSE, { id: taskId }, signal);
+  const { task } = await run(backend, McpTaskPulse, { id: taskId }, signal);
   return task;
 }
 

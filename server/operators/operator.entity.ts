@@ -1,17 +1,11 @@
 import { Entity, Enum, Property, Unique } from "@mikro-orm/core";
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
+import { KycStatus, KycView } from "../api/enums";
 
-/** An operator's identity verification (KYC), as stored: what accepting live tasks needs. */
-export enum KycStatus {
-  PENDING = "PENDING",
-  APPROVED = "APPROVED",
-  REJECTED = "REJECTED",
-}
+export { KycStatus, KycView };
 
-/** KYC as it applies to the key asking: a test key needs none, whatever the operator's verification is. */
-export const KycView = { ...KycStatus, NOT_REQUIRED: "NOT_REQUIRED" } as const;
-export type KycView = (typeof KycView)[keyof typeof KycView];
+
 
 registerEnumType(KycView, {
   name: "KycStatus",

@@ -1,9 +1,10 @@
 import sharp, { type Sharp } from "sharp";
 import exifReader from "exif-reader";
 import { windowHashes } from "./photo.hash";
+import { ACCEPTED_PHOTO_TYPES } from "../api/enums";
 
 /** The photo types HumanOps accepts, by what the bytes show (never by what the client claims). */
-export const ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
+export { ACCEPTED_PHOTO_TYPES };
 export type PhotoFormat = (typeof ACCEPTED_PHOTO_TYPES)[number];
 
 const SHARP_FORMATS: Record<string, PhotoFormat> = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp" };

@@ -2,12 +2,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { registerEnumType } from "type-graphql";
 import { ForbiddenError } from "../common/errors";
 import type { PhotoVariant } from "./photo.service";
+import { PhotoSize } from "../api/enums";
 
-export enum PhotoSize {
-  ORIGINAL = "ORIGINAL",
-  DISPLAY = "DISPLAY",
-  THUMBNAIL = "THUMBNAIL",
-}
+export { PhotoSize };
+
 
 registerEnumType(PhotoSize, {
   name: "PhotoSize",

@@ -1,58 +1,14 @@
-import type { GraphQLRunner } from "./graphql.executor";
+import { AgentBalance, RegisterAgent } from "../api/documents";
+import { presentAgentBalance, presentAgentRegistration } from "../api/account";
+import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
-import { restMode } from "./task.presenter";
 import { errors, jsonResponse, ref } from "./rest.route";
 
-const REGISTER_AGENT = `mutation RegisterAgent($input: RegisterAgentInput!) {
-  registerAgent(input: $input) { apiKey agent { id name email createdAt } }
-}`;
-
-const AGENT_BALANCE = `query AgentBalance { viewerAgent { id mode balance { usd } } }`;
-
-interface RegisterAgentData {
-  registerAgent: { apiKey: string; agent: { id: string; name: string; email: string; createdAt: string } };
-}
-
-interface AgentBalanceData {
-  viewerAgent: { id: string; mode: "TEST" | "LIVE"; balance: { usd: string } };
-}
-
-function modeOfKey(apiKey: string): "test" | "live" {
-  return apiKey.startsWith("ho_live_") ? "live" : "test";
-}
-
-export function agentsResource(graphql: GraphQLRunner): RestResource {
-  const registerAgent = graphql.operation<RegisterAgentData>(REGISTER_AGENT);
-  const agentBalance = graphql.operation<AgentBalanceData>(AGENT_BALANCE);
+/** Agent registration and balance. */
+export function agentsResource(graphql: OperationRunner): RestResource {
   return {
     inputs: { RegisterAgentRequest: { graphqlType: "RegisterAgentInput" } },
-    schemas: {
-      AgentRegistration: {
-        type: "object",
-        additionalProperties: false,
-        required: ["agent_id", "name", "email", "mode", "api_key", "created_at"],
-        properties: {
-          agent_id: { type: "string", format: "uuid" },
-          name: { type: "string" },
-          email: { type: "string", format: "email" },
-          mode: { const: "test", description: "A new agent starts in test mode; live keys come once its wallet is linked" },
-          api_key: { type: "string", pattern: "^ho_test_", description: "Shown once: store it now. Only its hash is kept." },
-          created_at: { type: "string", format: "date-time" },
-        },
-      },
-      AgentBalance: {
-        type: "object",
-        additionalProperties: false,
-        required: ["agent_id", "mode", "balance_usd", "currency"],
-        properties: {
-          agent_id: { type: "string", format: "uuid" },
-          mode: ref("Mode"),
-          balance_usd: { type: "string", pattern: "^-?\\d+\\.\\d{2,6}$", description: "Spendable balance in the key's mode; money locked in escrow is not included" },
-          currency: { const: "USDC" },
-        },
-      },
-    },
     routes: [
       {
         method: "post",
@@ -67,12 +23,8 @@ export function agentsResource(graphql: GraphQLRunner): RestResource {
           responses: { "201": jsonResponse("The agent and its API key (shown once)", ref("AgentRegistration")) },
         },
         async handle({ ctx, body }) {
-          const { registerAgent: result } = await registerAgent(ctx, { input: camelizeKeys(body) });
-          const { agent } = result;
-          return {
-            status: 201,
-            body: { agent_id: agent.id, name: agent.name, email: agent.email, mode: modeOfKey(result.apiKey), api_key: result.apiKey, created_at: agent.createdAt },
-          };
+          const { registerAgent } = await graphql.run(RegisterAgent, ctx, { input: camelizeKeys(body) });
+          return { status: 201, body: presentAgentRegistration(registerAgent) };
         },
       },
       {
@@ -85,8 +37,8 @@ export function agentsResource(graphql: GraphQLRunner): RestResource {
           responses: { "200": jsonResponse("The balance", ref("AgentBalance")), ...errors(403) },
         },
         async handle({ ctx }) {
-          const { viewerAgent: agent } = await agentBalance(ctx);
-          return { status: 200, body: { agent_id: agent.id, mode: restMode(agent.mode), balance_usd: agent.balance.usd, currency: "USDC" } };
+          const { viewerAgent } = await graphql.run(AgentBalance, ctx);
+          return { status: 200, body: presentAgentBalance(viewerAgent) };
         },
       },
     ],

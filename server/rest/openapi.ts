@@ -9,13 +9,14 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { HTTP_STATUS, type ErrorCode } from "../common/errors";
+import { componentSchemas } from "../api/json-schema";
 import { snakeCase } from "./case";
 import { errorRef, jsonResponse, type JsonSchema, type Operation, type RestRoute } from "./rest.route";
 
 /** A feature's REST routes and the component schemas they reference. */
 export interface RestResource {
   routes: RestRoute[];
-  /** Response (and hand-written request) schemas, by component name. */
+  /** Hand-written request schemas, by component name (response schemas come from server/api). */
   schemas?: Record<string, JsonSchema>;
   /** Request bodies derived from GraphQL input types, by component name: the REST body is that input in snake_case. */
   inputs?: Record<string, { graphqlType: string; omit?: string[] }>;
@@ -122,6 +123,8 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       responses: Object.fromEntries(Object.keys(ERROR_DESCRIPTIONS).map((status) => [`Error${status}`, errorResponse(Number(status))])),
       schemas: {
         Error: errorSchema(Object.values(STATUS_CODES)),
+        // The responses, from the zod schemas of server/api (z.toJSONSchema).
+        ...componentSchemas(),
         ...Object.assign({}, ...resources.map((resource) => resource.schemas ?? {})),
         ...derived,
       },

@@ -8,7 +8,7 @@ import { DomainError, UnauthenticatedError, ValidationError } from "../common/er
 import type { JobWorker } from "../jobs/job.queue";
 import type { ContextFactory } from "../graphql/context";
 import { admission, admittedContext } from "../graphql/admission";
-import { createGraphQLRunner } from "./graphql.executor";
+import type { OperationRunner } from "../graphql/runner";
 import { buildOpenApiDocument, openApiResource } from "./openapi";
 import { createRequestValidator, type RouteValidator } from "./request.validator";
 import { IdempotencyJobs, IdempotencyStore } from "./idempotency.store";
@@ -27,6 +27,8 @@ export const REST_BASE_PATH = "/api/v1";
 export interface RestDependencies {
   config: Config;
   schema: GraphQLSchema;
+  /** Runs the documents of server/api (shared with /mcp). */
+  runner: OperationRunner;
   createContext: ContextFactory;
   orm: Orm;
   worker: JobWorker;
@@ -41,7 +43,7 @@ export interface RestDependencies {
  * `{ error: { code, message, field? } }` with its HTTP status.
  */
 export function mountRest(app: express.Express, deps: RestDependencies): void {
-  const graphql = createGraphQLRunner(deps.schema, deps.log);
+  const graphql = deps.runner;
   const resources = [
     agentsResource(graphql),
     tasksResource(graphql),

@@ -1,22 +1,12 @@
-import { TaskStatus, TaskType } from "../tasks/task.enums";
-import { ReviewDecision } from "../tasks/task.input";
-import type { GraphQLRunner } from "./graphql.executor";
+import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
+import { CancelTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import { presentTask, presentTaskSummary } from "../api/task";
+import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
 import { errors, jsonResponse, ref, type Parameter } from "./rest.route";
-import { presentTask, presentTaskSummary, TASK_SCHEMAS, TASK_SELECTION, TASK_SUMMARY_SELECTION, type AgentMoney, type GqlTask } from "./task.presenter";
 
 const MAX_PAGE = 100;
-
-const POST_TASK = `mutation PostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SELECTION} } }`;
-const GET_TASK = `query GetTask($id: ID!) { task(id: $id) { ${TASK_SELECTION} } }`;
-const LIST_TASKS = `query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {
-  tasks(filter: $filter, first: $first, offset: $offset) { totalCount nodes { ${TASK_SUMMARY_SELECTION} } }
-}`;
-const CANCEL_TASK = `mutation CancelTask($id: ID!, $reason: String) { cancelTask(id: $id, reason: $reason) { ${TASK_SELECTION} } }`;
-const REVIEW_TASK = `mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {
-  reviewTask(id: $id, decision: $decision, reason: $reason) { ${TASK_SELECTION} }
-}`;
 
 const reason = (description: string) => ({ type: ["string", "null"], maxLength: 1000, description });
 
@@ -30,36 +20,10 @@ const LIST_PARAMETERS: Parameter[] = [
 const taskResponse = (status: string, description: string) => ({ [status]: jsonResponse(description, ref("Task")) });
 
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
-export function tasksResource(graphql: GraphQLRunner): RestResource {
-  const postTask = graphql.operation<{ postTask: GqlTask }>(POST_TASK);
-  // Read by agents and operators: an operator gets no fee or total.
-  const getTask = graphql.operation<{ task: GqlTask<AgentMoney> }>(GET_TASK);
-  const listTasks = graphql.operation<{ tasks: { totalCount: number; nodes: GqlTask[] } }>(LIST_TASKS);
-  const cancelTask = graphql.operation<{ cancelTask: GqlTask }>(CANCEL_TASK);
-  const reviewTask = graphql.operation<{ reviewTask: GqlTask }>(REVIEW_TASK);
+export function tasksResource(graphql: OperationRunner): RestResource {
   return {
     inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] } },
     schemas: {
-      ...TASK_SCHEMAS,
-      TaskList: {
-        type: "object",
-        additionalProperties: false,
-        required: ["tasks", "pagination"],
-        properties: {
-          tasks: { type: "array", items: ref("TaskSummary") },
-          pagination: {
-            type: "object",
-            additionalProperties: false,
-            required: ["limit", "offset", "total", "has_more"],
-            properties: {
-              limit: { type: "integer" },
-              offset: { type: "integer" },
-              total: { type: "integer", description: "Tasks matching the filters, over all pages" },
-              has_more: { type: "boolean" },
-            },
-          },
-        },
-      },
       CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
       ReviewTaskRequest: {
         type: "object",
@@ -85,7 +49,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
         },
         async handle({ ctx, body, idempotencyKey }) {
           const input = { ...(camelizeKeys(body) as object), idempotencyKey };
-          const { postTask: task } = await postTask(ctx, { input });
+          const { postTask: task } = await graphql.run(PostTask, ctx, { input });
           return { status: 201, body: presentTask(task) };
         },
       },
@@ -102,7 +66,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
         },
         async handle({ ctx, query }) {
           const filter = { status: query.status, taskType: query.task_type };
-          const { tasks } = await listTasks(ctx, { filter, first: query.limit, offset: query.offset });
+          const { tasks } = await graphql.run(ListTasks, ctx, { filter, first: query.limit, offset: query.offset });
           return {
             status: 200,
             body: {
@@ -123,7 +87,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
           responses: { ...taskResponse("200", "The task"), ...errors(404) },
         },
         async handle({ ctx, params }) {
-          const { task } = await getTask(ctx, { id: params.id });
+          const { task } = await graphql.run(GetTask, ctx, { id: params.id });
           return { status: 200, body: presentTask(task) };
         },
       },
@@ -139,7 +103,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
           responses: { ...taskResponse("200", "The task, CANCELLED"), ...errors(403, 404) },
         },
         async handle({ ctx, params, body }) {
-          const { cancelTask: task } = await cancelTask(ctx, { id: params.id, reason: body?.reason });
+          const { cancelTask: task } = await graphql.run(CancelTask, ctx, { id: params.id, reason: body?.reason });
           return { status: 200, body: presentTask(task) };
         },
       },
@@ -154,7 +118,7 @@ export function tasksResource(graphql: GraphQLRunner): RestResource {
           responses: { ...taskResponse("200", "The task, VERIFIED (then PAID) or REJECTED"), ...errors(403, 404) },
         },
         async handle({ ctx, params, body }) {
-          const { reviewTask: task } = await reviewTask(ctx, { id: params.id, decision: body.decision, reason: body.reason });
+          const { reviewTask: task } = await graphql.run(ReviewTask, ctx, { id: params.id, decision: body.decision, reason: body.reason });
           return { status: 200, body: presentTask(task) };
         },
       },

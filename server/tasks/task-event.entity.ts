@@ -48,7 +48,7 @@ export class TaskEvent {
   @Enum({ items: () => TaskEventKind, default: TaskEventKind.STATUS_CHANGED })
   kind: TaskEventKind = TaskEventKind.STATUS_CHANGED;
 
-  constructor(task: Task, fromStatus: TaskStatus | undefined, toStatus: TaskStatus, actor: { type: ActorType; id?: string }, reason?: string, kind = TaskEventKind.STATUS_CHANGED) {
+  constructor(task: Task, fromStatus: TaskStatus | undefined, toStatus: TaskStatus, actor: { type: ActorType; id?: string }, reason?: string, kind: TaskEventKind = TaskEventKind.STATUS_CHANGED) {
     this.kind = kind;
     this.task = task;
     this.fromStatus = fromStatus;

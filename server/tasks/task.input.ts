@@ -1,6 +1,9 @@
 import { Field, Float, InputType, Int, registerEnumType } from "type-graphql";
 import { UsdAmountScalar } from "../graphql/scalars";
 import { TaskStatus, TaskType, TestScenario } from "./task.enums";
+import { ReviewDecision } from "../api/enums";
+
+export { ReviewDecision };
 
 @InputType()
 export class LocationInput {
@@ -105,8 +108,4 @@ export class SubmitProofInput {
   notes?: string;
 }
 
-export enum ReviewDecision {
-  APPROVE = "APPROVE",
-  REJECT = "REJECT",
-}
 registerEnumType(ReviewDecision, { name: "ReviewDecision" });

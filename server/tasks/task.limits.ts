@@ -13,5 +13,4 @@ export const MAX_TASK_EVENTS = 50;
 /** MAX_PHOTOS_PER_PROOF is at most 50. */
 export const MAX_PHOTOS_PER_PROOF = 50;
 
-/** An accept window (TASK_ACCEPT_WINDOW_MINUTES, a task's acceptWindowMinutes): from 5 minutes to 7 days. */
-export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;
+export { ACCEPT_WINDOW_MINUTES } from "../api/limits";

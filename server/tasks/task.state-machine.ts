@@ -1,5 +1,6 @@
 import { ConflictError } from "../common/errors";
 import { TaskStatus } from "./task.enums";
+import { isTerminal, TERMINAL_STATUSES } from "../api/enums";
 
 /**
  * The task lifecycle, in one place. Every status change in HumanOps goes
@@ -32,17 +33,13 @@ export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
   [TaskStatus.EXPIRED]: [],
 };
 
-export const TERMINAL_STATUSES: readonly TaskStatus[] = [TaskStatus.PAID, TaskStatus.CANCELLED, TaskStatus.EXPIRED];
+export { TERMINAL_STATUSES, isTerminal };
 
 /** Statuses in which the deadline passing ends the task. */
 export const EXPIRABLE_STATUSES: readonly TaskStatus[] = [TaskStatus.POSTED, TaskStatus.ACCEPTED, TaskStatus.REJECTED];
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return TRANSITIONS[from].includes(to);
-}
-
-export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
 }
 
 export function assertTransition(from: TaskStatus, to: TaskStatus): void {

@@ -3,6 +3,7 @@ import { parseUsd } from "../common/money";
 import type { Config } from "../config";
 import { TaskType, TestScenario } from "./task.enums";
 import { ACCEPT_WINDOW_MINUTES } from "./task.limits";
+import { LIMITS } from "../api/limits";
 
 /** What a client sends to post a task, before validation (GraphQL names). */
 export interface PostTaskRequest {
@@ -35,21 +36,7 @@ export interface ValidTaskRequest {
   idempotencyKey?: string;
 }
 
-export const LIMITS = {
-  titleChars: 200,
-  descriptionChars: 5_000,
-  addressChars: 500,
-  requirements: 20,
-  requirementChars: 500,
-  notesChars: 5_000,
-  idempotencyKeyChars: 255,
-  /** Proof submissions a task may allow. */
-  maxAttempts: 10,
-  /** A reason given for a transition (the length of task_events.reason). */
-  reasonChars: 1_000,
-  /** A deadline must leave the operator at least this long. */
-  minLeadMs: 60_000,
-} as const;
+export { LIMITS };
 
 function text(value: unknown, field: string, max: number, required: boolean): string | undefined {
   if (value === undefined || value === null) {

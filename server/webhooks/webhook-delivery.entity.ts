@@ -3,14 +3,10 @@ import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 import { Task } from "../tasks/task.entity";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
+import { WebhookDeliveryStatus } from "../api/enums";
 
-export enum WebhookDeliveryStatus {
-  /** Waiting for its next attempt (or in flight). */
-  PENDING = "PENDING",
-  DELIVERED = "DELIVERED",
-  /** Retried for the whole retry window without success, or its endpoint was disabled. */
-  FAILED = "FAILED",
-}
+export { WebhookDeliveryStatus };
+
 registerEnumType(WebhookDeliveryStatus, { name: "WebhookDeliveryStatus" });
 
 /**

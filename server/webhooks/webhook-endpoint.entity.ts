@@ -5,12 +5,10 @@ import { Mode } from "../common/mode";
 import { Agent } from "../agents/agent.entity";
 import { Task } from "../tasks/task.entity";
 import { WebhookSignatureScheme } from "./webhook.signer";
+import { WebhookEndpointStatus } from "../api/enums";
 
-export enum WebhookEndpointStatus {
-  ACTIVE = "ACTIVE",
-  /** Deliveries stopped after persistent failure (or by the agent); re-enable to resume. */
-  DISABLED = "DISABLED",
-}
+export { WebhookEndpointStatus };
+
 registerEnumType(WebhookEndpointStatus, { name: "WebhookEndpointStatus" });
 
 export interface WebhookEndpointTerms {

@@ -1,31 +1,12 @@
 import { Mode } from "../common/mode";
-import { type ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "../api/enums";
 
-/** Subscribing to this type means every task transition (status change), whatever its specific type. */
-export const TASK_STATUS_CHANGED = "task.status_changed";
-export const ENDPOINT_DISABLED = "webhook_endpoint.disabled";
-
-/** The specific event each transition is delivered as. */
-export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
-  [TaskStatus.POSTED]: "task.posted",
-  [TaskStatus.ACCEPTED]: "task.accepted",
-  [TaskStatus.SUBMITTED]: "task.proof_submitted",
-  [TaskStatus.MANUAL_REVIEW]: "task.manual_review",
-  [TaskStatus.REJECTED]: "task.rejected",
-  [TaskStatus.VERIFIED]: "task.verified",
-  [TaskStatus.PAID]: "task.paid",
-  [TaskStatus.CANCELLED]: "task.cancelled",
-  [TaskStatus.EXPIRED]: "task.expired",
-};
-
-/** The task's reward and fee are locked in escrow on chain; it stays POSTED and operators may now accept it. Not a status change. */
-export const TASK_FUNDED = "task.funded";
+export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
 const TRANSITION_TYPES: ReadonlySet<string> = new Set(Object.values(EVENT_TYPE_BY_STATUS));
-
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];
 
 /** Does an endpoint subscribed to `subscribed` receive an event of `type`? task.status_changed stands for every transition. */
 export function wantsEvent(subscribed: readonly string[], type: string): boolean {

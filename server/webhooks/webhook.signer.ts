@@ -1,18 +1,9 @@
 import { createHmac } from "node:crypto";
 import { registerEnumType } from "type-graphql";
+import { WebhookSignatureScheme } from "../api/enums";
 
-/**
- * How an endpoint's deliveries are signed. STANDARD follows the Standard
- * Webhooks specification (https://www.standardwebhooks.com), so receivers
- * verify with the spec's own libraries in any language; LEGACY is the
- * HumanOps-Signature scheme of the first release, kept for endpoints created
- * before STANDARD existed until their owners rotate the secret.
- */
-export enum WebhookSignatureScheme {
-  STANDARD = "STANDARD",
-  /** Deprecated: HumanOps-Signature `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed with the secret's text. */
-  LEGACY = "LEGACY",
-}
+export { WebhookSignatureScheme };
+
 registerEnumType(WebhookSignatureScheme, {
   name: "WebhookSignatureScheme",
   description: "How deliveries are signed: STANDARD (Standard Webhooks, the default) or LEGACY (deprecated HumanOps-Signature)",

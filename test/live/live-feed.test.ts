@@ -4,7 +4,7 @@ import type { LiveTaskEvent } from "../../server/tasks/task-event.log";
 import { Mode } from "../../server/common/mode";
 import { ActorType, TaskEventKind, TaskStatus, TaskType } from "../../server/tasks/task.enums";
 
-function event(id: number, taskId = "t1", toStatus = TaskStatus.ACCEPTED): LiveTaskEvent {
+function event(id: number, taskId = "t1", toStatus: TaskStatus = TaskStatus.ACCEPTED): LiveTaskEvent {
   return {
     id: String(id),
     taskId,

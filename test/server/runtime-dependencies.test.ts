@@ -49,4 +49,35 @@ describe("runtime dependencies", () => {
     // The request validator is production code: the regression this test was written for.
     expect(manifest.dependencies).to.include.keys("ajv", "ajv-formats");
   });
+
+  it("the stdio MCP package lists exactly the packages its files load (with their required peers), and loads nothing else of the server", () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "packages", "mcp-server", "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const builtins = new Set(builtinModules);
+    const files = new Set<string>();
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      if (files.has(file)) return;
+      files.add(file);
+      for (const specifier of runtimeImports(readFileSync(file, "utf8"))) {
+        if (specifier.startsWith(".")) {
+          const target = path.resolve(path.dirname(file), specifier);
+          if (target.endsWith(".json")) continue;
+          visit(target.endsWith(".ts") ? target : `${target}.ts`);
+        } else if (!specifier.startsWith("node:") && !builtins.has(specifier)) {
+          loaded.add(packageOf(specifier));
+        }
+      }
+    };
+    visit(path.join(ROOT, "server", "mcp", "index.ts"));
+    const peers = [...loaded].flatMap((name) => {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")) as {
+        peerDependencies?: Record<string, string>;
+        peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+      };
+      return Object.keys(pkg.peerDependencies ?? {}).filter((peer) => !pkg.peerDependenciesMeta?.[peer]?.optional);
+    });
+    expect(Object.keys(manifest.dependencies ?? {}).sort()).to.deep.equal([...new Set([...loaded, ...peers])].sort());
+    const serverFiles = [...files].map((file) => path.relative(ROOT, file)).filter((file) => !/^server\/(api|mcp)\//.test(file));
+    expect(serverFiles.sort()).to.deep.equal(["server/common/env.ts", "server/common/errors.ts", "server/common/logger.ts", "server/common/money.ts"]);
+  });
 });

@@ -3,10 +3,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { mutateTask } from "../task.operations";
-import { TASK_SUMMARY_SELECTION, TaskStepSchema } from "../task.view";
+import { McpCancelTask } from "../../api/documents";
+import { TaskStepView } from "../../api/task";
 import { success } from "../tool-result";
-
-const CANCEL_TASK = `mutation McpCancelTask($id: ID!, $reason: String) { cancelTask(id: $id, reason: $reason) { ${TASK_SUMMARY_SELECTION} } }`;
 
 export function registerCancelTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -16,9 +15,9 @@ export function registerCancelTaskTool(server: McpServer, backend: GraphQLBacken
       description:
         "Cancel a POSTED, ACCEPTED or REJECTED task: the reward and fee go back to your balance in full. Cannot be undone.",
       inputSchema: { task_id: TaskId, reason: z.string().optional().describe("Kept in the event log") },
-      outputSchema: TaskStepSchema,
+      outputSchema: TaskStepView,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async ({ task_id, reason }, { signal }) => success(await mutateTask(backend, CANCEL_TASK, { id: task_id, reason }, signal)),
+    async ({ task_id, reason }, { signal }) => success(await mutateTask(backend, McpCancelTask, { id: task_id, reason }, signal)),
   );
 }

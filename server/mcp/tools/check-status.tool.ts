@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { getTask } from "../task.operations";
-import { TaskSchema } from "../task.view";
+import { TaskDetailView } from "../../api/task";
 import { success } from "../tool-result";
 import { proofImages } from "../proof-images";
 
@@ -14,7 +14,7 @@ export function registerCheckStatusTool(server: McpServer, backend: GraphQLBacke
       description:
         "A task in full: terms, event log, latest proof with its photos as images, the AI Guardian's verification, escrow, next step. To wait for a change, use wait_for_task.",
       inputSchema: { task_id: TaskId },
-      outputSchema: TaskSchema,
+      outputSchema: TaskDetailView,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async ({ task_id }, { signal }) => {

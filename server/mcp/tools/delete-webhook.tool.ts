@@ -1,10 +1,9 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
+import { McpDeleteWebhook } from "../../api/documents";
 import { run } from "../operation";
 import { success } from "../tool-result";
-
-const DELETE_WEBHOOK = `mutation McpDeleteWebhook($id: ID!) { deleteWebhookEndpoint(id: $id) }`;
 
 export function registerDeleteWebhookTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -17,7 +16,7 @@ export function registerDeleteWebhookTool(server: McpServer, backend: GraphQLBac
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     async ({ endpoint_id }, { signal }) => {
-      const { deleteWebhookEndpoint } = await run<{ deleteWebhookEndpoint: string }>(backend, DELETE_WEBHOOK, { id: endpoint_id }, signal);
+      const { deleteWebhookEndpoint } = await run(backend, McpDeleteWebhook, { id: endpoint_id }, signal);
       return success({ endpoint_id: deleteWebhookEndpoint, deleted: true as const });
     },
   );

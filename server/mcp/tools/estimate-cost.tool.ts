@@ -2,17 +2,9 @@ import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
 import { UsdAmount } from "../inputs";
+import { McpEstimateCost } from "../../api/documents";
 import { run } from "../operation";
 import { success } from "../tool-result";
-
-const ESTIMATE = `query McpEstimateCost($reward: UsdAmount!) {
-  estimateCost(rewardUsd: $reward) { reward { usd } fee { usd } total { units usd } feeBps }
-  viewerAgent { balance { units usd } } }`;
-
-interface Estimate {
-  estimateCost: { reward: { usd: string }; fee: { usd: string }; total: { units: string; usd: string }; feeBps: number };
-  viewerAgent: { balance: { units: string; usd: string } };
-}
 
 export function registerEstimateCostTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -33,7 +25,7 @@ export function registerEstimateCostTool(server: McpServer, backend: GraphQLBack
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async ({ reward_usd }, { signal }) => {
-      const { estimateCost, viewerAgent } = await run<Estimate>(backend, ESTIMATE, { reward: reward_usd }, signal);
+      const { estimateCost, viewerAgent } = await run(backend, McpEstimateCost, { reward: reward_usd }, signal);
       return success({
         reward_usd: estimateCost.reward.usd,
         fee_usd: estimateCost.fee.usd,

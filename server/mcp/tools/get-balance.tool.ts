@@ -1,16 +1,11 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Mode } from "../../common/mode";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
-import { ModeSchema, modeOf } from "../task.view";
+import { McpBalance } from "../../api/documents";
+import { restMode } from "../../api/enums";
+import { ModeView } from "../../api/task";
 import { success } from "../tool-result";
-
-const BALANCE = `query McpBalance { viewerAgent { id mode balance { units usd currency } } }`;
-
-interface Balance {
-  viewerAgent: { id: string; mode: Mode; balance: { units: string; usd: string; currency: string } };
-}
 
 export function registerGetBalanceTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -21,7 +16,7 @@ export function registerGetBalanceTool(server: McpServer, backend: GraphQLBacken
       inputSchema: {},
       outputSchema: {
         agent_id: z.string(),
-        mode: ModeSchema,
+        mode: ModeView,
         balance_usd: z.string(),
         balance_units: z.string().describe("The same in USDC base units (1 USDC = 1000000)"),
         currency: z.string(),
@@ -29,10 +24,10 @@ export function registerGetBalanceTool(server: McpServer, backend: GraphQLBacken
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (_args, { signal }) => {
-      const { viewerAgent } = await run<Balance>(backend, BALANCE, {}, signal);
+      const { viewerAgent } = await run(backend, McpBalance, {}, signal);
       return success({
         agent_id: viewerAgent.id,
-        mode: modeOf(viewerAgent.mode),
+        mode: restMode(viewerAgent.mode),
         balance_usd: viewerAgent.balance.usd,
         balance_units: viewerAgent.balance.units,
         currency: viewerAgent.balance.currency,

@@ -1,18 +1,11 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Mode } from "../../common/mode";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
-import { ModeSchema, modeOf } from "../task.view";
+import { McpDepositAddress } from "../../api/documents";
+import { restMode } from "../../api/enums";
+import { ModeView } from "../../api/task";
 import { success } from "../tool-result";
-
-const DEPOSIT_ADDRESS = `query McpDepositAddress {
-  depositAddress { address chainId network usdc confirmations linkedWallets mode }
-}`;
-
-interface DepositAddress {
-  depositAddress: { address: string; chainId: number; network: string; usdc: string; confirmations: number; linkedWallets: string[]; mode: Mode };
-}
 
 export function registerGetDepositAddressTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -29,12 +22,12 @@ export function registerGetDepositAddressTool(server: McpServer, backend: GraphQ
         usdc_contract: z.string().describe("Only this token is credited"),
         confirmations: z.number(),
         linked_wallets: z.array(z.string()),
-        mode: ModeSchema,
+        mode: ModeView,
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (_args, { signal }) => {
-      const { depositAddress } = await run<DepositAddress>(backend, DEPOSIT_ADDRESS, {}, signal);
+      const { depositAddress } = await run(backend, McpDepositAddress, {}, signal);
       return success({
         address: depositAddress.address,
         chain_id: depositAddress.chainId,
@@ -42,7 +35,7 @@ export function registerGetDepositAddressTool(server: McpServer, backend: GraphQ
         usdc_contract: depositAddress.usdc,
         confirmations: depositAddress.confirmations,
         linked_wallets: depositAddress.linkedWallets,
-        mode: modeOf(depositAddress.mode),
+        mode: restMode(depositAddress.mode),
       });
     },
   );

@@ -1,17 +1,12 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { TaskStatus, TaskType } from "../../tasks/task.enums";
+import { TaskStatus, TaskType } from "../../api/enums";
+import { McpTasks } from "../../api/documents";
+import { TaskBriefView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
-import { TASK_SUMMARY_SELECTION, TaskBriefSchema, toTaskBrief, type GqlTaskSummary } from "../task.view";
+import { toTaskBrief } from "../task.view";
 import { success } from "../tool-result";
-
-const LIST_TASKS = `query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {
-  tasks(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${TASK_SUMMARY_SELECTION} } } }`;
-
-interface TaskPage {
-  tasks: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: GqlTaskSummary[] };
-}
 
 export function registerListTasksTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -27,7 +22,7 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
         cursor: z.string().optional().describe("next_cursor from the previous page"),
       },
       outputSchema: {
-        tasks: z.array(TaskBriefSchema),
+        tasks: z.array(TaskBriefView),
         total_count: z.number().describe("Over all pages"),
         next_cursor: z.string().nullable().describe("null on the last page"),
       },
@@ -35,7 +30,7 @@ export function registerListTasksTool(server: McpServer, backend: GraphQLBackend
     },
     async ({ status, task_type, limit, cursor }, { signal }) => {
       const variables = { filter: { status, taskType: task_type }, first: limit ?? 20, after: cursor };
-      const { tasks } = await run<TaskPage>(backend, LIST_TASKS, variables, signal);
+      const { tasks } = await run(backend, McpTasks, variables, signal);
       return success({
         tasks: tasks.nodes.map(toTaskBrief),
         total_count: tasks.totalCount,

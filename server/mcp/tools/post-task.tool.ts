@@ -1,15 +1,13 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { TaskType, TestScenario } from "../../tasks/task.enums";
+import { TaskType, TestScenario } from "../../api/enums";
+import { ACCEPT_WINDOW_MINUTES, LIMITS } from "../../api/limits";
+import { McpPostTask } from "../../api/documents";
+import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
 import { IsoDateTime, UsdAmount, exampleDeadline } from "../inputs";
-import { LIMITS } from "../../tasks/task.validation";
-import { ACCEPT_WINDOW_MINUTES } from "../../tasks/task.limits";
 import { mutateTask } from "../task.operations";
-import { TASK_SUMMARY_SELECTION, TaskStepSchema } from "../task.view";
 import { success } from "../tool-result";
-
-const POST_TASK = `mutation McpPostTask($input: PostTaskInput!) { postTask(input: $input) { ${TASK_SUMMARY_SELECTION} } }`;
 
 export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -47,7 +45,7 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         callback_url: z.string().optional().describe("Gets this task's events as signed webhooks"),
         callback_secret: z.string().optional().describe("Required with callback_url: whsec_<base64 of 24-64 bytes>"),
       },
-      outputSchema: TaskStepSchema,
+      outputSchema: TaskStepView,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     async (args, { signal }) => {
@@ -66,7 +64,7 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         callbackUrl: args.callback_url,
         callbackSecret: args.callback_secret,
       };
-      return success(await mutateTask(backend, POST_TASK, { input }, signal));
+      return success(await mutateTask(backend, McpPostTask, { input }, signal));
     },
   );
 }

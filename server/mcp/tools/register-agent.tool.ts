@@ -1,14 +1,9 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GraphQLBackend } from "../graphql.backend";
+import { McpRegisterAgent } from "../../api/documents";
 import { run } from "../operation";
 import { success } from "../tool-result";
-
-const REGISTER_AGENT = `mutation McpRegisterAgent($input: RegisterAgentInput!) { registerAgent(input: $input) { apiKey agent { id name email } } }`;
-
-interface Registration {
-  registerAgent: { apiKey: string; agent: { id: string; name: string; email: string } };
-}
 
 export function registerRegisterAgentTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -31,7 +26,7 @@ export function registerRegisterAgentTool(server: McpServer, backend: GraphQLBac
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async ({ name, email }, { signal }) => {
-      const { registerAgent } = await run<Registration>(backend, REGISTER_AGENT, { input: { name, email } }, signal);
+      const { registerAgent } = await run(backend, McpRegisterAgent, { input: { name, email } }, signal);
       const persist = backend.adoptKey?.(registerAgent.apiKey);
       return success({
         agent_id: registerAgent.agent.id,

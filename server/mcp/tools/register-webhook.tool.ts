@@ -1,17 +1,11 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WEBHOOK_EVENT_TYPES } from "../../webhooks/webhook.events";
+import { WEBHOOK_EVENT_TYPES } from "../../api/enums";
+import { McpCreateWebhook } from "../../api/documents";
+import { WebhookView, toWebhookView } from "../../api/webhook";
 import type { GraphQLBackend } from "../graphql.backend";
 import { run } from "../operation";
 import { success } from "../tool-result";
-import { ENDPOINT_SELECTION, WebhookSchema, toWebhookView, type GqlEndpoint } from "../webhook.view";
-
-const CREATE_WEBHOOK = `mutation McpCreateWebhook($input: CreateWebhookEndpointInput!) {
-  createWebhookEndpoint(input: $input) { secret endpoint { ${ENDPOINT_SELECTION} } } }`;
-
-interface Created {
-  createWebhookEndpoint: { secret: string; endpoint: GqlEndpoint };
-}
 
 export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -30,7 +24,7 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
         description: z.string().optional().describe('What it is for, shown in list_webhooks, e.g. "payouts"'),
         idempotency_key: z.string().optional().describe("Retrying with the same key returns the first endpoint"),
       },
-      outputSchema: WebhookSchema.extend({
+      outputSchema: WebhookView.extend({
         secret: z.string(),
         next_step: z.string(),
       }),
@@ -38,7 +32,7 @@ export function registerRegisterWebhookTool(server: McpServer, backend: GraphQLB
     },
     async (args, { signal }) => {
       const input = { url: args.url, eventTypes: args.event_types, secret: args.secret, description: args.description, idempotencyKey: args.idempotency_key };
-      const { createWebhookEndpoint } = await run<Created>(backend, CREATE_WEBHOOK, { input }, signal);
+      const { createWebhookEndpoint } = await run(backend, McpCreateWebhook, { input }, signal);
       return success({
         ...toWebhookView(createWebhookEndpoint.endpoint),
         secret: createWebhookEndpoint.secret,

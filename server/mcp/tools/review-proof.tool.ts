@@ -1,14 +1,12 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ReviewDecision } from "../../tasks/task.input";
+import { ReviewDecision } from "../../api/enums";
+import { McpReviewTask } from "../../api/documents";
+import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { mutateTask } from "../task.operations";
-import { TASK_SUMMARY_SELECTION, TaskStepSchema } from "../task.view";
 import { success } from "../tool-result";
-
-const REVIEW_TASK = `mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {
-  reviewTask(id: $id, decision: $decision, reason: $reason) { ${TASK_SUMMARY_SELECTION} } }`;
 
 export function registerReviewProofTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -22,9 +20,9 @@ export function registerReviewProofTool(server: McpServer, backend: GraphQLBacke
         decision: z.enum(ReviewDecision),
         reason: z.string().optional().describe("Kept in the event log"),
       },
-      outputSchema: TaskStepSchema,
+      outputSchema: TaskStepView,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    async ({ task_id, decision, reason }, { signal }) => success(await mutateTask(backend, REVIEW_TASK, { id: task_id, decision, reason }, signal)),
+    async ({ task_id, decision, reason }, { signal }) => success(await mutateTask(backend, McpReviewTask, { id: task_id, decision, reason }, signal)),
   );
 }

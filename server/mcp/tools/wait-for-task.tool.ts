@@ -3,11 +3,11 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CreateTaskRequestHandlerExtra } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import { isTerminal as isFinishedMcpTask } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import type { CallToolResult, ProgressNotification } from "@modelcontextprotocol/sdk/types.js";
-import { TaskStatus } from "../../tasks/task.enums";
+import { TaskStatus } from "../../api/enums";
+import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { waitForTask, type WaitRequest } from "../task.watch";
-import { TaskStepSchema } from "../task.view";
 import { failure, success, ToolError } from "../tool-result";
 import { proofImages } from "../proof-images";
 
@@ -42,7 +42,7 @@ const inputSchema = {
 type WaitArgs = z.infer<z.ZodObject<typeof inputSchema>>;
 
 const outputSchema = {
-  task: TaskStepSchema,
+  task: TaskStepView,
   reached: z.boolean(),
   timed_out: z.boolean(),
   waited_seconds: z.number(),
@@ -89,7 +89,7 @@ async function runWait(server: McpServer, backend: GraphQLBackend, args: WaitArg
         await reportProgress(status, elapsedMs);
       },
     });
-    const done = success({ task: TaskStepSchema.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+    const done = success({ task: TaskStepView.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
     result = { ...done, content: [...done.content, ...(await proofImages(outcome.task, extra.signal))] };
   } catch (err) {
     result = failure(err);

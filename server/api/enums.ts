@@ -1,0 +1,209 @@
+/**
+ * The enums of HumanOps's public API, as plain constants: what GraphQL, REST
+ * and MCP show, what the entities store and what the features branch on.
+ * GraphQL registers them (registerEnumType, next to the types that use
+ * them); the OpenAPI document and the MCP tools list their values from here.
+ * Nothing here loads anything: the stdio MCP server uses these as they are.
+ */
+
+/** The `values` of an enum-like constant as a type: `EnumOf<typeof TaskStatus>` is "POSTED" | "ACCEPTED" | .... */
+type EnumOf<T> = T[keyof T];
+
+export const TaskStatus = {
+  POSTED: "POSTED",
+  ACCEPTED: "ACCEPTED",
+  SUBMITTED: "SUBMITTED",
+  MANUAL_REVIEW: "MANUAL_REVIEW",
+  REJECTED: "REJECTED",
+  VERIFIED: "VERIFIED",
+  PAID: "PAID",
+  CANCELLED: "CANCELLED",
+  EXPIRED: "EXPIRED",
+} as const;
+export type TaskStatus = EnumOf<typeof TaskStatus>;
+
+/** Statuses a task never leaves. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = [TaskStatus.PAID, TaskStatus.CANCELLED, TaskStatus.EXPIRED];
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export const TaskType = {
+  PHOTO: "PHOTO",
+  DELIVERY: "DELIVERY",
+  INSPECTION: "INSPECTION",
+  VERIFICATION: "VERIFICATION",
+  CUSTOM: "CUSTOM",
+} as const;
+export type TaskType = EnumOf<typeof TaskType>;
+
+/** What the built-in mock operator does with a test-mode task. */
+export const TestScenario = {
+  /** Good proof: VERIFIED, then PAID. */
+  APPROVE: "APPROVE",
+  /** Proof with too few photos: MANUAL_REVIEW, waiting for the agent's decision. */
+  REVIEW: "REVIEW",
+  /** Undecodable proof on every attempt: REJECTED until attempts run out, then EXPIRED and refunded. */
+  REJECT: "REJECT",
+  /** A recompressed copy of a photo of the agent's earlier test task: the Guardian's reuse check REJECTs it on every attempt. */
+  FRAUD: "FRAUD",
+  /** Nobody accepts; the task expires at once and is refunded. */
+  EXPIRE: "EXPIRE",
+  /** No mock operator: test-mode operators accept and submit by hand. */
+  MANUAL: "MANUAL",
+} as const;
+export type TestScenario = EnumOf<typeof TestScenario>;
+
+/** Who caused a transition. */
+export const ActorType = {
+  AGENT: "AGENT",
+  OPERATOR: "OPERATOR",
+  GUARDIAN: "GUARDIAN",
+  SYSTEM: "SYSTEM",
+} as const;
+export type ActorType = EnumOf<typeof ActorType>;
+
+/** What a task event records: a status transition, or the task's money being locked on chain (its status stays POSTED). */
+export const TaskEventKind = {
+  STATUS_CHANGED: "STATUS_CHANGED",
+  ESCROW_FUNDED: "ESCROW_FUNDED",
+} as const;
+export type TaskEventKind = EnumOf<typeof TaskEventKind>;
+
+/** The agent's decision on proof in MANUAL_REVIEW. */
+export const ReviewDecision = {
+  APPROVE: "APPROVE",
+  REJECT: "REJECT",
+} as const;
+export type ReviewDecision = EnumOf<typeof ReviewDecision>;
+
+/** Test keys act on test tasks and test money only; live keys on real ones. */
+export const Mode = {
+  TEST: "TEST",
+  LIVE: "LIVE",
+} as const;
+export type Mode = EnumOf<typeof Mode>;
+
+/** A key's mode as REST and MCP write it. */
+export type RestMode = "test" | "live";
+
+export function restMode(mode: Mode): RestMode {
+  return mode === Mode.LIVE ? "live" : "test";
+}
+
+/** The Guardian's verdict on a proof. */
+export const Verdict = {
+  APPROVE: "APPROVE",
+  REVIEW: "REVIEW",
+  REJECT: "REJECT",
+} as const;
+export type Verdict = EnumOf<typeof Verdict>;
+
+export const CheckOutcome = {
+  PASS: "PASS",
+  WARN: "WARN",
+  FAIL: "FAIL",
+  SKIPPED: "SKIPPED",
+} as const;
+export type CheckOutcome = EnumOf<typeof CheckOutcome>;
+
+/** The checks the Guardian runs; `photo` names the photo for the per-photo ones. */
+export const CheckName = {
+  PHOTOS: "photos",
+  NOTES: "notes",
+  LOCATION: "location",
+  TIME: "time",
+  REUSE: "reuse",
+  RECAPTURE: "recapture",
+  VISION: "vision",
+  CAPTURE_CODE: "capture_code",
+} as const;
+export type CheckName = EnumOf<typeof CheckName>;
+
+/** How a task's escrow looks to API clients: the mined facts, plus the settlement on its way. */
+export const EscrowViewStatus = {
+  FUNDING: "FUNDING",
+  FUNDED: "FUNDED",
+  RELEASING: "RELEASING",
+  RELEASED: "RELEASED",
+  REFUNDING: "REFUNDING",
+  REFUNDED: "REFUNDED",
+  UNFUNDED: "UNFUNDED",
+} as const;
+export type EscrowViewStatus = EnumOf<typeof EscrowViewStatus>;
+
+/** The sizes a proof photo is served in. */
+export const PhotoSize = {
+  ORIGINAL: "ORIGINAL",
+  DISPLAY: "DISPLAY",
+  THUMBNAIL: "THUMBNAIL",
+} as const;
+export type PhotoSize = EnumOf<typeof PhotoSize>;
+
+/** The photo types a proof may hold. */
+export const ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
+
+/** An operator's identity verification (KYC), as stored: what accepting live tasks needs. */
+export const KycStatus = {
+  PENDING: "PENDING",
+  APPROVED: "APPROVED",
+  REJECTED: "REJECTED",
+} as const;
+export type KycStatus = EnumOf<typeof KycStatus>;
+
+/** KYC as it applies to the key asking: a test key needs none, whatever the operator's verification is. */
+export const KycView = { ...KycStatus, NOT_REQUIRED: "NOT_REQUIRED" } as const;
+export type KycView = EnumOf<typeof KycView>;
+
+export const WebhookEndpointStatus = {
+  ACTIVE: "ACTIVE",
+  /** Deliveries stopped after persistent failure (or by the agent); re-enable to resume. */
+  DISABLED: "DISABLED",
+} as const;
+export type WebhookEndpointStatus = EnumOf<typeof WebhookEndpointStatus>;
+
+export const WebhookDeliveryStatus = {
+  /** Waiting for its next attempt (or in flight). */
+  PENDING: "PENDING",
+  DELIVERED: "DELIVERED",
+  /** Retried for the whole retry window without success, or its endpoint was disabled. */
+  FAILED: "FAILED",
+} as const;
+export type WebhookDeliveryStatus = EnumOf<typeof WebhookDeliveryStatus>;
+
+/**
+ * How an endpoint's deliveries are signed. STANDARD follows the Standard
+ * Webhooks specification (https://www.standardwebhooks.com), so receivers
+ * verify with the spec's own libraries in any language; LEGACY is the
+ * HumanOps-Signature scheme of the first release, kept for endpoints created
+ * before STANDARD existed until their owners rotate the secret.
+ */
+export const WebhookSignatureScheme = {
+  STANDARD: "STANDARD",
+  /** Deprecated: HumanOps-Signature `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed with the secret's text. */
+  LEGACY: "LEGACY",
+} as const;
+export type WebhookSignatureScheme = EnumOf<typeof WebhookSignatureScheme>;
+
+/** Subscribing to this type means every task transition (status change), whatever its specific type. */
+export const TASK_STATUS_CHANGED = "task.status_changed";
+export const ENDPOINT_DISABLED = "webhook_endpoint.disabled";
+/** The task's reward and fee are locked in escrow on chain; it stays POSTED and operators may now accept it. Not a status change. */
+export const TASK_FUNDED = "task.funded";
+
+/** The specific event each transition is delivered as. */
+export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
+  [TaskStatus.POSTED]: "task.posted",
+  [TaskStatus.ACCEPTED]: "task.accepted",
+  [TaskStatus.SUBMITTED]: "task.proof_submitted",
+  [TaskStatus.MANUAL_REVIEW]: "task.manual_review",
+  [TaskStatus.REJECTED]: "task.rejected",
+  [TaskStatus.VERIFIED]: "task.verified",
+  [TaskStatus.PAID]: "task.paid",
+  [TaskStatus.CANCELLED]: "task.cancelled",
+  [TaskStatus.EXPIRED]: "task.expired",
+};
+
+/** Every event type an endpoint may subscribe to. */
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];

@@ -1,0 +1,19 @@
+/** The limits of a task's fields, as every transport states and HumanOps enforces them (server/tasks/task.validation.ts). */
+export const LIMITS = {
+  titleChars: 200,
+  descriptionChars: 5_000,
+  addressChars: 500,
+  requirements: 20,
+  requirementChars: 500,
+  notesChars: 5_000,
+  idempotencyKeyChars: 255,
+  /** Proof submissions a task may allow. */
+  maxAttempts: 10,
+  /** A reason given for a transition (the length of task_events.reason). */
+  reasonChars: 1_000,
+  /** A deadline must leave the operator at least this long. */
+  minLeadMs: 60_000,
+} as const;
+
+/** An accept window (TASK_ACCEPT_WINDOW_MINUTES, a task's acceptWindowMinutes), in minutes: from 5 minutes to 7 days. */
+export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;

@@ -71,6 +71,8 @@ interface Settled {
   chainTxPerSecond: number;
   /** SQL statements the server sent while the tasks were posted and settled, per task (the benchmark's own counts included). */
   statementsPerTask: number;
+  /** Statements per task by kind and table, most first. */
+  byKind: Array<[string, number]>;
 }
 
 async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
@@ -92,8 +94,11 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     proofRequirements: ["Full facade photo", "Close-up of signage"],
   });
   let statements = 0;
+  const kinds = new Map<string, number>();
   app.orm.config.set("onQuery", (sql: string) => {
     statements++;
+    const kind = classify(sql);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     return sql;
   });
   const started = performance.now();
@@ -113,7 +118,15 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
   const seconds = (performance.now() - started) / 1000;
   app.orm.config.set("onQuery", (sql: string) => sql);
   const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
-  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS };
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS, byKind: [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => [kind, n / TASKS]) };
+}
+
+/** A statement's kind and table, e.g. "update chain_txs" or "begin". */
+function classify(sql: string): string {
+  const text = sql.replace(/\s+/g, " ").trim().toLowerCase();
+  const verb = /^(\w+)/.exec(text)?.[1] ?? "?";
+  const table = /^(?:select .*? from|insert into|update|delete from) [`"]?(\w+)/.exec(text)?.[1];
+  return table ? `${verb} ${table}` : verb;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -171,6 +184,7 @@ async function main(): Promise<void> {
     console.log(`\n| measure | rate | × baseline |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`);
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
     console.log(`\nSQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
+    if (process.env.BENCH_SQL_DETAIL) console.log(settled.byKind.map(([kind, n]) => `  ${n.toFixed(2).padStart(6)}  ${kind}`).join("\n"));
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
     report({ tasksPerSecond: settled.perSecond, transfersPerSecond: baseline, ratio: settled.perSecond / baseline, statementsPerTask: settled.statementsPerTask, balanced });
     if (!balanced) process.exitCode = 1;

@@ -227,6 +227,14 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @param reclaimableAt When the funds become reclaimable.
     error TaskEscrowReclaimTooEarly(bytes32 taskId, uint256 reclaimableAt);
 
+    /// @notice A batch's arrays differ in length.
+    /// @param taskIds How many task ids were passed.
+    /// @param items How many terms (or payees) were passed.
+    error TaskEscrowBatchLengthMismatch(uint256 taskIds, uint256 items);
+
+    /// @notice A batch must hold at least one task.
+    error TaskEscrowEmptyBatch();
+
     /// @notice The Guardian's release signature has expired.
     /// @param deadline The signature's deadline.
     error TaskEscrowExpiredSignature(uint256 deadline);
@@ -272,6 +280,25 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         uint256 balanceBefore = _usdc.balanceOf(address(this));
         _usdc.safeTransferFrom(msg.sender, address(this), terms.amount);
         _checkReceived(balanceBefore, terms.amount);
+    }
+
+    /// @notice Funds several tasks in one transaction, with the same checks as {fund} for each and one {TaskFunded}
+    /// per task, pulling the sum of their amounts from the caller at once. All or nothing: if any task cannot be
+    /// funded (a funder other than the caller, an id already funded or repeated in the batch, invalid terms) the whole
+    /// batch reverts with that task's error and nothing is funded.
+    /// @param taskIds The tasks; each id can be funded once.
+    /// @param terms Each task's terms, in the same order.
+    function fundBatch(bytes32[] calldata taskIds, Terms[] calldata terms) external nonReentrant whenNotPaused {
+        uint256 count = _batchSize(taskIds.length, terms.length);
+        uint256 total;
+        for (uint256 i = 0; i < count; ++i) {
+            if (msg.sender != terms[i].funder) revert TaskEscrowUnauthorizedFunder(msg.sender, terms[i].funder);
+            _recordFunding(taskIds[i], terms[i]);
+            total += terms[i].amount;
+        }
+        uint256 balanceBefore = _usdc.balanceOf(address(this));
+        _usdc.safeTransferFrom(msg.sender, address(this), total);
+        _checkReceived(balanceBefore, total);
     }
 
     /// @notice Funds `taskId` with `terms` from an EIP-3009 `ReceiveWithAuthorization` signed by `terms.funder`, so a
@@ -321,6 +348,31 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         onlyRole(GUARDIAN_ROLE)
     {
         _release(taskId, terms, payee);
+    }
+
+    /// @notice Pays several funded tasks out in one transaction, with the same checks as {release} for each and one
+    /// {TaskReleased} per task; the treasury receives the sum of their fees in one transfer. All or nothing: if any
+    /// task cannot be released (not funded, already settled or repeated in the batch, terms that do not match, an
+    /// invalid payee, its release window closed) the whole batch reverts with that task's error and nothing moves.
+    /// @param taskIds The tasks.
+    /// @param terms The terms each task was funded with (from {TaskFunded}), in the same order.
+    /// @param payees Each task's operator address, in the same order.
+    function releaseBatch(bytes32[] calldata taskIds, Terms[] calldata terms, address[] calldata payees)
+        external
+        nonReentrant
+        whenNotPaused
+        onlyRole(GUARDIAN_ROLE)
+    {
+        uint256 count = _batchSize(taskIds.length, terms.length);
+        if (payees.length != count) revert TaskEscrowBatchLengthMismatch(count, payees.length);
+        uint256 fees;
+        for (uint256 i = 0; i < count; ++i) {
+            fees += _recordRelease(taskIds[i], terms[i], payees[i]);
+        }
+        for (uint256 i = 0; i < count; ++i) {
+            _usdc.safeTransfer(payees[i], terms[i].amount - terms[i].fee);
+        }
+        if (fees != 0) _usdc.safeTransfer(_treasury, fees);
     }
 
     /// @notice Same as {release}, authorized by a Guardian's EIP-712 `Release` signature instead of the caller's role,
@@ -458,17 +510,27 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     }
 
     function _release(bytes32 taskId, Terms calldata terms, address payee) private {
+        _recordRelease(taskId, terms, payee);
+        _usdc.safeTransfer(payee, terms.amount - terms.fee);
+        if (terms.fee != 0) _usdc.safeTransfer(_treasury, terms.fee);
+    }
+
+    /// @dev A release's checks, effects and event; the caller moves the tokens. Returns the fee owed to the treasury.
+    function _recordRelease(bytes32 taskId, Terms calldata terms, address payee) private returns (uint256 fee) {
         if (payee == address(0) || payee == address(this)) revert TaskEscrowInvalidPayee(payee);
         _requireFunded(taskId, terms);
         uint256 reclaimableAt = _reclaimableAt(terms);
         if (block.timestamp >= reclaimableAt) revert TaskEscrowReleaseWindowClosed(taskId, reclaimableAt);
 
         _escrows[taskId].state = State.Released;
-        uint256 payout = terms.amount - terms.fee;
-        emit TaskReleased(taskId, payee, payout, terms.fee);
+        fee = terms.fee;
+        emit TaskReleased(taskId, payee, terms.amount - fee, fee);
+    }
 
-        _usdc.safeTransfer(payee, payout);
-        if (terms.fee != 0) _usdc.safeTransfer(_treasury, terms.fee);
+    function _batchSize(uint256 taskIds, uint256 items) private pure returns (uint256) {
+        if (taskIds != items) revert TaskEscrowBatchLengthMismatch(taskIds, items);
+        if (taskIds == 0) revert TaskEscrowEmptyBatch();
+        return taskIds;
     }
 
     function _setTreasury(address newTreasury) private {

@@ -100,6 +100,16 @@ async function main(): Promise<void> {
     gas: await gasOf(escrow.connect(funder).reclaim(reclaimed.id, reclaimed.terms)),
   });
 
+  // Batches: gas per task beside the single calls above (the same typical case: payees at 0, treasury warm).
+  for (const size of [5, 20]) {
+    const ids = Array.from({ length: size }, (_, i) => taskId(`batch-${size}-${i}`));
+    const terms = await Promise.all(ids.map(() => makeTerms(funder.address)));
+    const funding = await gasOf(escrow.connect(funder).fundBatch(ids, terms));
+    rows.push({ operation: `fundBatch of ${size}, per task`, gas: funding / BigInt(size), budget: 100_000n });
+    const releasing = await gasOf(escrow.connect(guardian).releaseBatch(ids, terms, ids.map(() => ethers.Wallet.createRandom().address)));
+    rows.push({ operation: `releaseBatch of ${size}, per task`, gas: releasing / BigInt(size), budget: 85_000n });
+  }
+
   printTable(rows);
 }
 

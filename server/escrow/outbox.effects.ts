@@ -164,8 +164,9 @@ export class OutboxEffects {
     return { action: "skip", reason: `the escrow's funding ${funding.status.toLowerCase()}: nothing left the funding wallet`, apply: unfunded };
   }
 
+  /** The row's escrow with its task and the task's operator, in one statement: the plans and outcomes read the task by id after this, from the identity map. */
   private async escrowOf(em: Em, row: ChainTx): Promise<Escrow> {
-    return em.findOneOrFail(Escrow, { task: row.task!.id });
+    return em.findOneOrFail(Escrow, { task: row.task!.id }, { populate: ["task", "task.operator"] });
   }
 }
 

@@ -208,11 +208,14 @@ export class ChainSender {
     }
     const wallet = chain.signer(ready[0].row.signer);
     return this.orm.em.fork().transactional(async (tx) => {
+      // Claimed first, the nonces taken after: a row another writer changed meanwhile (a refund calling its funding off) costs no nonce.
+      const claimed = await this.markSigned(tx, ready.map(({ row }) => row.id));
+      const going = ready.filter(({ row }) => claimed.has(String(row.id)));
+      if (going.length === 0) return [];
+      const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
       const signed: ChainTx[] = [];
-      for (const { row, call, gasLimit } of ready) {
-        // Claimed first, the nonce taken after: a row another writer changed meanwhile (a refund calling its funding off) costs no nonce.
-        if ((await tx.nativeUpdate(ChainTx, { id: row.id, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SIGNED })) !== 1) continue;
-        const nonce = await this.allocateNonce(tx, chain.key, wallet.address);
+      for (const [i, { row, call, gasLimit }] of going.entries()) {
+        const nonce = first + i;
         const transaction = await signCall(wallet, chain.id, nonce, call, { gasLimit, ...fees });
         const values = { nonce, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null };
         await tx.nativeUpdate(ChainTx, { id: row.id }, values);
@@ -220,6 +223,19 @@ export class ChainSender {
       }
       return signed;
     });
+  }
+
+  /** PENDING → SIGNED for these rows in one statement; the ids it changed (a row another writer moved on is left out). */
+  private async markSigned(tx: Em, ids: string[]): Promise<Set<string>> {
+    const rows = await tx
+      .getConnection()
+      .execute<ClaimedRow[]>(
+        `update chain_txs set status = ? where status = ? and id in (${ids.map(() => "?").join(", ")}) returning id`,
+        [ChainTxStatus.SIGNED, ChainTxStatus.PENDING, ...ids],
+        "all",
+        tx.getTransactionContext(),
+      );
+    return new Set(rows.map((row) => String(row.id)));
   }
 
   /** What to send for a PENDING row, after its checks and simulation; undefined when there is nothing to send now (waiting, skipped, failed). */
@@ -267,7 +283,6 @@ export class ChainSender {
     }
     if (!receipt) {
       const outcome = await this.broadcast(chain, row);
-      if (row.status === ChainTxStatus.SIGNED) await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT });
       receipt = await this.minedAtNonce(chain, row);
       if (!receipt && outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
         await this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`);
@@ -275,7 +290,14 @@ export class ChainSender {
       }
     }
     if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) {
-      await this.update(row.id, { nextAttemptAt: Date.now() + chain.pollMs, lockedUntil: null });
+      // Broadcast (SENT), waiting for the receipt or its confirmations: one write. A row mined at once goes from SIGNED straight to MINED.
+      const nextAttemptAt = Date.now() + chain.pollMs;
+      if (row.status === ChainTxStatus.SIGNED) {
+        await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT, nextAttemptAt, lockedUntil: null });
+        row.status = ChainTxStatus.SENT;
+      } else {
+        await this.update(row.id, { nextAttemptAt, lockedUntil: null });
+      }
       this.awaitingBlocks = true;
       return;
     }
@@ -362,23 +384,24 @@ export class ChainSender {
     const succeeded = receipt.status === "0x1";
     const reason = succeeded ? undefined : await this.revertReason(chain, row, receipt);
     await this.settle(row, async (tx) => {
-      // Read afresh: another sender may have replaced the signing since this one loaded the row.
-      const stored = await tx.findOneOrFail(ChainTx, row.id, { disableIdentityMap: true });
-      if (!stored.hashes.includes(receipt.transactionHash)) throw new LostRace();
+      // A compare-and-set on the signing this sender knows of: another sender that replaced or re-signed it since changed its hash.
       const changed = await tx.nativeUpdate(
         ChainTx,
-        { id: row.id, txHash: stored.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+        { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
         {
           status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
           blockNumber: Number(BigInt(receipt.blockNumber)),
           lockedUntil: null,
           lastError: reason ?? null,
           // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
-          ...(receipt.transactionHash === stored.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: stored.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+          ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
         },
       );
       if (changed !== 1) return;
-      const current = await tx.findOneOrFail(ChainTx, row.id);
+      const current = Object.assign(row, {
+        status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
+        ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+      });
       if (succeeded) {
         await this.effects.mined(tx, chain, current, receipt);
       } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
@@ -420,13 +443,13 @@ export class ChainSender {
     }
   }
 
-  /** Takes the key's next nonce inside the caller's transaction (an atomic increment: safe between replicas). */
-  private async allocateNonce(tx: Em, chainKey: string, address: string): Promise<number> {
+  /** Takes `count` consecutive nonces of the key inside the caller's transaction (an atomic increment: safe between replicas); returns the first. */
+  private async allocateNonces(tx: Em, chainKey: string, address: string, count: number): Promise<number> {
     const rows = await tx
       .getConnection()
       .execute<Array<{ nonce: number | string }>>(
-        "update chain_signers set next_nonce = next_nonce + 1 where chain_key = ? and address = ? returning next_nonce - 1 as nonce",
-        [chainKey, address],
+        "update chain_signers set next_nonce = next_nonce + ? where chain_key = ? and address = ? returning next_nonce - ? as nonce",
+        [count, chainKey, address, count],
         "all",
         tx.getTransactionContext(),
       );

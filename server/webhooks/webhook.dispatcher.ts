@@ -104,8 +104,14 @@ export class WebhookDispatcher {
     if (events.length === 0) return 0;
     const agentIds = [...new Set(events.map((event) => event.agentId))];
     const endpoints = await em.find(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE });
+    // No agent of these events has an endpoint (the common case): no proof or verification to read.
+    if (endpoints.length === 0) return 0;
     const retryUntil = Date.now() + this.retryWindowMs;
-    const evidence = await this.evidenceFor(em, events);
+    const served = new Set(endpoints.map((endpoint) => endpoint.agent.id));
+    const evidence = await this.evidenceFor(
+      em,
+      events.filter((event) => served.has(event.agentId)),
+    );
     let written = 0;
     for (const event of events) {
       const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event));

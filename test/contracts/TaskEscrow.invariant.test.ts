@@ -68,7 +68,7 @@ describe("TaskEscrow invariants", function () {
     let currentTreasury = treasury.address;
     let now = await latestTimestamp();
     let label = 0;
-    const done = { fund: 0, fundWithAuthorization: 0, release: 0, releaseWithSignature: 0, refund: 0, reclaim: 0 };
+    const done = { fund: 0, fundWithAuthorization: 0, fundBatch: 0, release: 0, releaseWithSignature: 0, releaseBatch: 0, refund: 0, reclaim: 0 };
 
     const succeeds = async (send: () => Promise<unknown>): Promise<boolean> => {
       try {
@@ -136,6 +136,43 @@ describe("TaskEscrow invariants", function () {
       credit(currentTreasury, terms.fee);
     };
 
+    // A batch of 2-4: new ids (sometimes one repeated or funded before), all or nothing.
+    const fundBatch = async () => {
+      const from = rand.pick(funders);
+      const count = rand.int(2, 4);
+      const ids = Array.from({ length: count }, () => taskId(`invariant-${SEED}-${label++}`));
+      if (rand.chance(0.15)) ids[count - 1] = rand.chance(0.5) || tasks.length === 0 ? ids[0] : rand.pick(tasks).id;
+      const terms = await Promise.all(ids.map(() => randomTerms(from)));
+      const fresh = ids.every((id, i) => ids.indexOf(id) === i && !tasks.some((t) => t.id === id));
+      const ok = await succeeds(() => escrow.connect(from).fundBatch(ids, terms));
+      expect(ok, "fundBatch").to.equal(!paused && fresh && terms.every(validTerms));
+      if (!ok) return undefined;
+      done.fundBatch++;
+      const funded = ids.map((id, i) => ({ id, terms: terms[i], state: State.Funded }));
+      for (const task of funded) {
+        credit(from.address, -task.terms.amount);
+        tasks.push(task);
+      }
+      return funded[0];
+    };
+
+    // A batch of 2-3 tasks picked from all (settled ones and repeats must make it revert whole).
+    const releaseBatch = async () => {
+      const batch = Array.from({ length: rand.int(2, 3) }, () => rand.pick(tasks.filter((t) => t.state === State.Funded).length > 1 && rand.chance(0.8) ? tasks.filter((t) => t.state === State.Funded) : tasks));
+      const payees = batch.map(() => rand.pick(operators).address);
+      const ok = await succeeds(() => escrow.connect(guardian).releaseBatch(batch.map((t) => t.id), batch.map((t) => t.terms), payees));
+      const releasable = batch.every((t, i) => batch.indexOf(t) === i && t.state === State.Funded && now < reclaimableAt(t.terms));
+      expect(ok, "releaseBatch").to.equal(!paused && releasable);
+      if (!ok) return batch[0];
+      done.releaseBatch++;
+      for (const [i, task] of batch.entries()) {
+        task.state = State.Released;
+        credit(payees[i], task.terms.amount - task.terms.fee);
+        credit(currentTreasury, task.terms.fee);
+      }
+      return batch[0];
+    };
+
     const giveBack = async (task: Task, byGuardian: boolean) => {
       const { id, terms } = task;
       const ok = await succeeds(() =>
@@ -171,8 +208,10 @@ describe("TaskEscrow invariants", function () {
       const task = pool.length > 0 ? rand.pick(pool) : undefined;
       const roll = rand.next();
       let touched: Task | undefined = task;
-      if (!task || roll < 0.3) touched = await fund(rand.chance(0.4));
-      else if (roll < 0.55) await release(task, rand.chance(0.5));
+      if (!task || roll < 0.25) touched = await fund(rand.chance(0.4));
+      else if (roll < 0.3) touched = await fundBatch();
+      else if (roll < 0.5) await release(task, rand.chance(0.5));
+      else if (roll < 0.55) touched = await releaseBatch();
       else if (roll < 0.68) await giveBack(task, true);
       else if (roll < 0.83) await giveBack(task, false);
       else if (roll < 0.88) await tamper(task);

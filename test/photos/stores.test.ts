@@ -8,6 +8,7 @@ import { createPhotoStore } from "../../server/photos/photo-store.factory";
 import type { PhotoStore } from "../../server/photos/photo.store";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { startS3, type TestS3 } from "../support/s3-server";
+import { testDatabases } from "../support/databases";
 
 describe("photo stores", () => {
   let orm: Orm;
@@ -43,6 +44,41 @@ describe("photo stores", () => {
       await store.delete(em, ["proof-photos/a/original", "proof-photos/never/original"]);
       expect(await store.get(em, "proof-photos/a/original")).to.equal(undefined);
       expect((await store.get(em, "proof-photos/b/original"))!.equals(generatePhoto(32))).to.equal(true);
+    });
+  }
+
+  for (const database of testDatabases()) {
+    it(`database (${database.name}): photos saved and read side by side inside a transaction never overlap on its one connection`, async () => {
+      const created = await database.create();
+      const db = await initORM(created.database);
+      try {
+        const store = createPhotoStore(loadConfig({ PHOTO_STORE: "database" }).photos);
+        // Statements in flight per connection, from knex's own query / query-response events.
+        const running = new Map<string, number>();
+        let overlapped = 0;
+        const knex = db.em.getConnection().getKnex();
+        const connection = (query: { __knexUid?: string; __knexTxId?: string }) => String(query.__knexTxId ?? query.__knexUid);
+        knex.on("query", (query: { sql?: string; __knexUid?: string; __knexTxId?: string }) => {
+          // BEGIN and COMMIT are sent by knex itself and get no query-response.
+          if (/^(begin|commit|rollback)/i.test(query.sql ?? "")) return;
+          const n = (running.get(connection(query)) ?? 0) + 1;
+          running.set(connection(query), n);
+          if (n > 1 && query.__knexTxId) overlapped++;
+        });
+        const done = (_response: unknown, query: { __knexUid?: string; __knexTxId?: string }) => running.set(connection(query), (running.get(connection(query)) ?? 1) - 1);
+        knex.on("query-response", done);
+        knex.on("query-error", (_error: unknown, query: { __knexUid?: string; __knexTxId?: string }) => done(undefined, query));
+        const photos = [41, 42, 43, 44].map((seed) => generatePhoto(seed));
+        await db.em.fork().transactional(async (tx) => {
+          await Promise.all(photos.map((photo, i) => store.put(tx, `proof-photos/t${i}/original`, photo, "image/png")));
+          const read = await Promise.all(photos.map((_photo, i) => store.get(tx, `proof-photos/t${i}/original`)));
+          read.forEach((data, i) => expect(data!.equals(photos[i])).to.equal(true));
+        });
+        expect(overlapped, "statements sent to the transaction's connection while another was running").to.equal(0);
+      } finally {
+        await db.close();
+        await created.drop();
+      }
     });
   }
 

@@ -13,11 +13,11 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import autocannon from "autocannon";
 import { loadConfig } from "../server/config";
 import { createApp } from "../server/app";
 import { graphqlRequest } from "./support/graphql-request";
 import { report } from "./support/report";
+import { measure, type LoadFigures } from "./support/load";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -31,30 +31,12 @@ interface Scenario {
   body?: string;
 }
 
-interface Figures {
+interface Figures extends LoadFigures {
   name: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
 }
 
-async function measure(scenario: Scenario): Promise<Figures> {
-  const result = await autocannon({
-    url: scenario.url,
-    method: scenario.method,
-    headers: { "content-type": "application/json", ...scenario.headers },
-    body: scenario.body,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-  });
-  return {
-    name: scenario.name,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  };
+async function run(scenario: Scenario): Promise<Figures> {
+  return { name: scenario.name, ...(await measure({ ...scenario, connections: CONNECTIONS }, SECONDS)) };
 }
 
 /** The floor: what Node's HTTP stack alone answers, with a body like a GraphQL answer. */
@@ -125,12 +107,12 @@ async function main(): Promise<void> {
   try {
     console.log(`HumanOps GraphQL benchmark: ${CONNECTIONS} connections, ${SECONDS} s per scenario, ${ROUNDS} round(s), ${config.database.kind}, Node ${process.version}, ${os.cpus().length} cores`);
     for (let round = 0; round < ROUNDS; round++) {
-      const rows = [await measure({ name: "bare HTTP (baseline)", url: bare.url, method: "POST", body: readBody })];
-      for (const scenario of scenarios) rows.push(await measure(scenario));
+      const rows = [await run({ name: "bare HTTP (baseline)", url: bare.url, method: "POST", body: readBody })];
+      for (const scenario of scenarios) rows.push(await run(scenario));
       rounds.push(rows);
     }
     // Posting grows the database, so it runs once, last.
-    posting = await measure({ name: "GraphQL postTask", url: endpoint, method: "POST", headers, body: postBody });
+    posting = await run({ name: "GraphQL postTask", url: endpoint, method: "POST", headers, body: postBody });
   } finally {
     await bare.close();
     await humanops.stop();

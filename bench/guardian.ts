@@ -12,6 +12,7 @@
  *    target is a ratio of at most 1.5.
  *
  *   npm run bench -- guardian
+ *   BENCH_GUARDIAN=reads npm run bench -- guardian   # section 3 only
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- guardian
  */
 import "reflect-metadata";
@@ -28,32 +29,14 @@ import { mockPhoto } from "../server/testmode/mock-photo";
 import { FakeVision } from "../test/support/fake-vision";
 import { confusion, formatConfusion, runEvaluation } from "../test/support/guardian-eval";
 import { graphqlRequest as graphql } from "./support/graphql-request";
+import { formatFigures, readLoad as load, type LoadFigures } from "./support/load";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const BASELINE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const LOADED_PROOFS = 10;
+/** BENCH_GUARDIAN=reads runs section 3 alone (a minute instead of several). */
+const READS_ONLY = process.env.BENCH_GUARDIAN === "reads";
 const POINT = { lat: 30.2672, lng: -97.7431 };
-
-interface LoadFigures {
-  requests: number;
-  p50: number;
-  p99: number;
-  max: number;
-  errors: number;
-}
-
-/** Runs the read load in a child process until `until` settles; returns its figures. */
-async function readLoad(url: string, body: string, headers: Record<string, string>, until: Promise<unknown>): Promise<LoadFigures> {
-  const child = fork(path.join(__dirname, "support", "read-load.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const figures = new Promise<LoadFigures>((resolve, reject) => {
-    child.once("message", (message) => resolve(message as LoadFigures));
-    child.once("error", reject);
-  });
-  child.send({ url, body, headers, connections: CONNECTIONS });
-  await until;
-  child.send("stop");
-  return figures;
-}
 
 /** Runs `task` over `items`, `concurrency` at a time; returns the seconds it took. */
 async function timed<T>(items: T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<number> {
@@ -65,9 +48,31 @@ async function timed<T>(items: T[], concurrency: number, task: (item: T) => Prom
   return (performance.now() - start) / 1000;
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-bench-"));
-  const fake = await FakeVision.start();
+/** Sections 1 and 2: the evaluation set through the API, then photos scored per second beside a plain decode. */
+async function evaluate(endpoint: string, fake: FakeVision, maxMegapixels: number): Promise<void> {
+  const started = performance.now();
+  const results = await runEvaluation({ graphql: endpoint, fake, concurrency: 4 });
+  const { falseAutoApprovals } = confusion(results);
+  console.log(`\nEvaluation set: ${results.length} proofs in ${((performance.now() - started) / 1000).toFixed(1)} s (through the API, with the fake vision model)\n`);
+  console.log(formatConfusion(results));
+  console.log(`\nfalse auto-approvals: ${falseAutoApprovals.length} (must be 0)`);
+
+  // ── 2. photos scored per second vs a plain decode ──
+  const proofs = results.map((r) => r.photos);
+  const photos = proofs.flat();
+  const guardian = new GuardianService({ approveAt: 90, rejectBelow: 50 }, new PhotoDecoder(maxMegapixels, 2));
+  const concurrency = 2;
+  const decodeSeconds = await timed(photos, concurrency, (photo) => sharp(photo).raw().toBuffer());
+  const scoreSeconds = await timed(proofs, 1, (proof) => guardian.score({ proofRequirements: ["2 photos of the storefront"], photos: proof }));
+  const [decodeRate, scoreRate] = [photos.length / decodeSeconds, photos.length / scoreSeconds];
+  console.log(`\n${photos.length} photos (1280×960 and 1280×720 JPEG)`);
+  console.log(`  plain sharp decode (baseline), ${concurrency} at a time: ${decodeRate.toFixed(1)} photos/s`);
+  console.log(`  Guardian scoring (decode, EXIF, checks; the decoder's own concurrency of 2): ${scoreRate.toFixed(1)} photos/s, ${(scoreRate / decodeRate).toFixed(2)}x the baseline`);
+}
+
+/** A HumanOps server on its own database and photo directory under `dir`, Guardian scoring with the fake vision model. */
+async function startHumanOps(dir: string, fake: FakeVision, env: Record<string, string> = {}) {
+  fs.mkdirSync(dir, { recursive: true });
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -82,94 +87,131 @@ async function main(): Promise<void> {
     RATE_LIMIT_REGISTRATIONS_PER_HOUR: "1000000",
     GUARDIAN_VISION_API_KEY: fake.apiKey,
     GUARDIAN_VISION_URL: fake.url,
+    ...env,
   });
   const humanops = await createApp(config);
   const base = await humanops.listen();
-  const endpoint = `${base}/graphql`;
+  return { config, humanops, base, endpoint: `${base}/graphql` };
+}
+
+interface ReadFigures {
+  quiet: LoadFigures;
+  loaded: LoadFigures;
+  quietAfter: LoadFigures;
+  scoredIn: number;
+  /** Loaded p99 over the lower of the two quiet p99s: the ratio errs against the Guardian. */
+  ratio: number;
+}
+
+/**
+ * Section 3 on one server: p99 of GraphQL reads quiet, then while
+ * LOADED_PROOFS proofs of two 12-megapixel photos (`photos`, files) are
+ * uploaded (from a process of their own) and scored, then quiet again.
+ */
+async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps>>, photos: string[]): Promise<ReadFigures> {
+  const { humanops, base, endpoint } = server;
+  const { registerAgent } = await graphql(endpoint, `mutation { registerAgent(input: {name: "bench", email: "bench-load-${Date.now()}@bench.test"}) { apiKey } }`, {});
+  const { registerOperator } = await graphql(endpoint, `mutation($input: RegisterOperatorInput!) { registerOperator(input: $input) { testApiKey } }`, {
+    input: { name: "bench operator", email: `bench-load-${Date.now()}@operators.test`, payoutAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
+  });
+  const agentKey: string = registerAgent.apiKey;
+  const operatorKey: string = registerOperator.testApiKey;
+  const input = (i: number) => ({
+    title: `Large proof ${i}`, description: "Photos of the facade.", taskType: "PHOTO", location: { ...POINT, address: "123 Main St" }, rewardUsd: "1",
+    deadline: new Date(Date.now() + 86_400_000).toISOString(), proofRequirements: ["2 photos of the storefront"], testScenario: "MANUAL",
+  });
+  const taskIds: string[] = [];
+  for (let i = 0; i < LOADED_PROOFS; i++) {
+    const { postTask } = await graphql(endpoint, `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`, { input: input(i) }, agentKey);
+    await graphql(endpoint, `mutation($id: ID!) { acceptTask(id: $id) { id } }`, { id: postTask.id }, operatorKey);
+    taskIds.push(postTask.id);
+  }
+  const readBody = JSON.stringify({ query: `query($id: ID!) { task(id: $id) { id status title reward { usd } } }`, variables: { id: taskIds[0] } });
+  const reads = (until: Promise<unknown>) => load({ url: endpoint, method: "POST", headers: { "x-api-key": agentKey }, body: readBody, connections: CONNECTIONS }, until);
+
+  const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  // Approved tasks settle on the test chain in the background: wait for that, and warm up.
+  await humanops.escrow.idle();
+  await reads(pause(3));
+  const quiet = await reads(pause(BASELINE_SECONDS));
+  let scoredIn = 0;
+  const scoring = (async () => {
+    await pause(0.5);
+    const start = performance.now();
+    await uploadProofs(base, operatorKey, taskIds.map((taskId, i) => ({ taskId, files: [photos[i % photos.length], photos[(i + 1) % photos.length]] })));
+    for (;;) {
+      const { tasks } = await graphql(endpoint, `{ tasks(first: 100, filter: { status: SUBMITTED }) { totalCount } }`, {}, agentKey);
+      if (tasks.totalCount === 0) break;
+      await pause(0.1);
+    }
+    scoredIn = (performance.now() - start) / 1000;
+    // As long a window as the quiet run, so both p99s weigh the same number of seconds.
+    const rest = BASELINE_SECONDS - scoredIn - 0.5;
+    if (rest > 0) await pause(rest);
+  })();
+  const loaded = await reads(scoring);
+  await humanops.escrow.idle();
+  const quietAfter = await reads(pause(BASELINE_SECONDS));
+  return { quiet, loaded, quietAfter, scoredIn, ratio: loaded.p99 / Math.min(quiet.p99, quietAfter.p99) };
+}
+
+/** Uploads the proofs from a child process (bench/support/upload-proofs.ts); resolves when every one was accepted. */
+async function uploadProofs(base: string, apiKey: string, proofs: Array<{ taskId: string; files: string[] }>): Promise<void> {
+  const child = fork(path.join(__dirname, "support", "upload-proofs.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const answer = await new Promise<{ seconds?: number; error?: string }>((resolve, reject) => {
+    child.once("message", (message) => resolve(message as { seconds?: number; error?: string }));
+    child.once("error", reject);
+    child.send({ base, apiKey, proofs });
+  });
+  if (answer.error) throw new Error(answer.error);
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-bench-"));
+  const fake = await FakeVision.start();
   const cpu = os.cpus();
-  console.log(`HumanOps Guardian benchmark: ${config.database.kind}, Node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim()}), sharp ${sharp.versions.vips ? `libvips ${sharp.versions.vips}` : ""}, ${new Date().toISOString()}`);
-
+  console.log(`HumanOps Guardian benchmark: ${process.env.BENCH_DATABASE_URL ? "postgresql" : "sqlite"}, Node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim()}), sharp ${sharp.versions.vips ? `libvips ${sharp.versions.vips}` : ""}, ${new Date().toISOString()}`);
   try {
-    // ── 1. the evaluation set ──
-    const started = performance.now();
-    const results = await runEvaluation({ graphql: endpoint, fake, concurrency: 4 });
-    const { falseAutoApprovals } = confusion(results);
-    console.log(`\nEvaluation set: ${results.length} proofs in ${((performance.now() - started) / 1000).toFixed(1)} s (through the API, with the fake vision model)\n`);
-    console.log(formatConfusion(results));
-    console.log(`\nfalse auto-approvals: ${falseAutoApprovals.length} (must be 0)`);
-
-    // ── 2. photos scored per second vs a plain decode ──
-    const proofs = results.map((r) => r.photos);
-    const photos = proofs.flat();
-    const guardian = new GuardianService({ approveAt: 90, rejectBelow: 50 }, new PhotoDecoder(config.guardian.maxMegapixels, 2));
-    const concurrency = 2;
-    const decodeSeconds = await timed(photos, concurrency, (photo) => sharp(photo).raw().toBuffer());
-    const scoreSeconds = await timed(proofs, 1, (proof) => guardian.score({ proofRequirements: ["2 photos of the storefront"], photos: proof }));
-    const [decodeRate, scoreRate] = [photos.length / decodeSeconds, photos.length / scoreSeconds];
-    console.log(`\n${photos.length} photos (1280×960 and 1280×720 JPEG)`);
-    console.log(`  plain sharp decode (baseline), ${concurrency} at a time: ${decodeRate.toFixed(1)} photos/s`);
-    console.log(`  Guardian scoring (decode, EXIF, checks; the decoder's own concurrency of 2): ${scoreRate.toFixed(1)} photos/s, ${(scoreRate / decodeRate).toFixed(2)}x the baseline`);
+    if (!READS_ONLY) {
+      const server = await startHumanOps(path.join(dir, "evaluation"), fake);
+      try {
+        await evaluate(server.endpoint, fake, server.config.guardian.maxMegapixels);
+      } finally {
+        await server.humanops.stop();
+      }
+    }
 
     // ── 3. GraphQL reads while 12-megapixel proofs are scored ──
-    const { registerAgent } = await graphql(endpoint, `mutation { registerAgent(input: {name: "bench", email: "bench-load-${Date.now()}@bench.test"}) { apiKey } }`, {});
-    const { registerOperator } = await graphql(endpoint, `mutation($input: RegisterOperatorInput!) { registerOperator(input: $input) { testApiKey } }`, {
-      input: { name: "bench operator", email: `bench-load-${Date.now()}@operators.test`, payoutAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
-    });
-    const agentKey: string = registerAgent.apiKey;
-    const operatorKey: string = registerOperator.testApiKey;
-    const input = (i: number) => ({
-      title: `Large proof ${i}`, description: "Photos of the facade.", taskType: "PHOTO", location: { ...POINT, address: "123 Main St" }, rewardUsd: "1",
-      deadline: new Date(Date.now() + 86_400_000).toISOString(), proofRequirements: ["2 photos of the storefront"], testScenario: "MANUAL",
-    });
-    const taskIds: string[] = [];
-    for (let i = 0; i < LOADED_PROOFS; i++) {
-      const { postTask } = await graphql(endpoint, `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`, { input: input(i) }, agentKey);
-      await graphql(endpoint, `mutation($id: ID!) { acceptTask(id: $id) { id } }`, { id: postTask.id }, operatorKey);
-      taskIds.push(postTask.id);
-    }
-    // Four distinct 12-megapixel scenes; each proof sends two of them.
-    const large = await Promise.all([0, 1, 2, 3].map((n) => mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 })));
-    const readBody = JSON.stringify({ query: `query($id: ID!) { task(id: $id) { id status title reward { usd } } }`, variables: { id: taskIds[0] } });
-    const headers = { "x-api-key": agentKey };
-
-    const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    // The evaluation's approved tasks settle on the test chain in the background: wait for that, and warm up.
-    await humanops.escrow.idle();
-    await readLoad(endpoint, readBody, headers, pause(3));
-    const quiet = await readLoad(endpoint, readBody, headers, pause(BASELINE_SECONDS));
-    let scoredIn = 0;
-    const scoring = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const start = performance.now();
-      await Promise.all(taskIds.map(async (id, i) => {
-        const form = new FormData();
-        for (const photo of [large[i % 4], large[(i + 1) % 4]]) form.append("photos", new Blob([photo], { type: "image/jpeg" }), "photo.jpg");
-        const res = await fetch(`${base}/api/v1/tasks/${id}/proof`, { method: "POST", headers: { "x-api-key": operatorKey }, body: form });
-        if (res.status !== 202) throw new Error(`proof upload answered ${res.status}: ${await res.text()}`);
-      }));
-      for (;;) {
-        const { tasks } = await graphql(endpoint, `{ tasks(first: 100, filter: { status: SUBMITTED }) { totalCount } }`, {}, agentKey);
-        if (tasks.totalCount === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+    // Four distinct 12-megapixel scenes, as files the upload process reads; each proof sends two of them.
+    const photos = await Promise.all([0, 1, 2, 3].map(async (n) => {
+      const file = path.join(dir, `large-${n}.jpg`);
+      fs.writeFileSync(file, await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }));
+      return file;
+    }));
+    // The same measurement with photos decoded in the server process (the default) and in the decoder process of lower priority.
+    const modes: Array<{ name: string; env: Record<string, string> }> = [
+      { name: "decoded in the server process (GUARDIAN_DECODE_PROCESS=false, the default)", env: { GUARDIAN_DECODE_PROCESS: "false" } },
+      { name: "decoded in the decoder process (GUARDIAN_DECODE_PROCESS=true)", env: { GUARDIAN_DECODE_PROCESS: "true" } },
+    ];
+    const measured: Array<{ name: string; figures: ReadFigures; load: number }> = [];
+    for (const [i, mode] of modes.entries()) {
+      const server = await startHumanOps(path.join(dir, `reads-${i}`), fake, mode.env);
+      try {
+        measured.push({ name: mode.name, figures: await readsWhileScoring(server, photos), load: os.loadavg()[0] });
+      } finally {
+        await server.humanops.stop();
       }
-      scoredIn = (performance.now() - start) / 1000;
-      // As long a window as the quiet run, so both p99s weigh the same number of seconds.
-      const rest = BASELINE_SECONDS - scoredIn - 0.5;
-      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest * 1000));
-    })();
-    const loaded = await readLoad(endpoint, readBody, headers, scoring);
-    await humanops.escrow.idle();
-    const quietAfter = await readLoad(endpoint, readBody, headers, pause(BASELINE_SECONDS));
-    // The lower of the two quiet p99s is the baseline: the ratio errs against the Guardian.
-    const baseline = Math.min(quiet.p99, quietAfter.p99);
-    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process:`);
-    const row = (name: string, f: LoadFigures) => console.log(`  ${name.padEnd(64)} ${f.requests} reads, p50 ${f.p50} ms, p99 ${f.p99} ms, errors ${f.errors}`);
-    row(`quiet, before (${BASELINE_SECONDS} s)`, quiet);
-    row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${scoredIn.toFixed(1)} s)`, loaded);
-    row(`quiet, after (${BASELINE_SECONDS} s)`, quietAfter);
-    console.log(`  p99 ratio: ${(loaded.p99 / baseline).toFixed(2)}x the lower quiet p99 (target ≤ 1.5x); load average ${os.loadavg()[0].toFixed(1)} on ${cpu.length} cores`);
+    }
+    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another:`);
+    const row = (name: string, f: LoadFigures) => console.log(`    ${name.padEnd(62)} ${formatFigures(f)}`);
+    for (const { name, figures, load } of measured) {
+      console.log(`  photos ${name}:`);
+      row(`quiet, before (${BASELINE_SECONDS} s)`, figures.quiet);
+      row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${figures.scoredIn.toFixed(1)} s)`, figures.loaded);
+      row(`quiet, after (${BASELINE_SECONDS} s)`, figures.quietAfter);
+      console.log(`    p99 ratio: ${figures.ratio.toFixed(2)}x the lower quiet p99 (target ≤ 1.5x); load average ${load.toFixed(1)} on ${cpu.length} cores`);
+    }
   } finally {
-    await humanops.stop();
     await fake.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -197,6 +197,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await worker.stop();
       await webhooks.stop();
       services.photos.store.close?.();
+      await services.decoder.close?.();
       await live.stop();
       await bindings.release();
       await orm.close();

@@ -38,6 +38,8 @@ export interface Config {
     approveAt: number;
     rejectBelow: number;
     decodeThreads: number;
+    /** Decode in a child process of lower CPU priority (photo.process.ts), so decoding yields the cores to the API; false (the default): in the server process. */
+    decodeProcess: boolean;
     maxMegapixels: number;
     /** The evidence checks: a photo's GPS within passWithinM of the task passes, beyond failBeyondM fails; capture times may be off by clockSkewS. */
     evidence: EvidenceRules;
@@ -180,6 +182,7 @@ const EnvSchema = z
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
     GUARDIAN_DECODE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
+    GUARDIAN_DECODE_PROCESS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
     GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
     GUARDIAN_LOCATION_PASS_M: int(1, 1_000_000).default(300),
     GUARDIAN_LOCATION_FAIL_M: int(1, 20_000_000).default(2_000),
@@ -302,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       approveAt: e.GUARDIAN_APPROVE_AT,
       rejectBelow: e.GUARDIAN_REJECT_BELOW,
       decodeThreads: e.GUARDIAN_DECODE_THREADS,
+      decodeProcess: e.GUARDIAN_DECODE_PROCESS === "true",
       maxMegapixels: e.GUARDIAN_MAX_MEGAPIXELS,
       evidence: { passWithinM: e.GUARDIAN_LOCATION_PASS_M, failBeyondM: e.GUARDIAN_LOCATION_FAIL_M, clockSkewS: e.GUARDIAN_CLOCK_SKEW_S },
       vision: e.GUARDIAN_VISION_API_KEY

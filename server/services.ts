@@ -4,7 +4,8 @@ import { AgentService } from "./agents/agent.service";
 import { OperatorService } from "./operators/operator.service";
 import { LedgerService } from "./ledger/ledger.service";
 import { GuardianService } from "./guardian/guardian.service";
-import { PhotoDecoder } from "./photos/photo.decoder";
+import { PhotoDecoder, type PhotoWork } from "./photos/photo.decoder";
+import { DecoderProcess } from "./photos/photo.process";
 import { PhotoService } from "./photos/photo.service";
 import { PhotoLinks } from "./photos/photo.links";
 import { createPhotoStore } from "./photos/photo-store.factory";
@@ -35,6 +36,8 @@ export interface Services {
   proofs: ProofService;
   /** Proof photos' bytes in the configured store (database, directory or S3). */
   photos: PhotoService;
+  /** Decodes photos for uploads and the Guardian; close() stops its child process, when it has one. */
+  decoder: PhotoWork & { close?(): Promise<void> };
   webhooks: WebhookService;
   /** This process's fan-out of committed task events to its WebSocket subscribers. */
   live: LiveFeed;
@@ -66,7 +69,9 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
   const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
-  const decoder = new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
+  const decoder = config.guardian.decodeProcess
+    ? new DecoderProcess(config.guardian.maxMegapixels, config.guardian.decodeThreads)
+    : new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
   const photos = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
   return {
     config,
@@ -78,6 +83,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     tasks,
     proofs: new ProofService(config, tasks, photos),
     photos,
+    decoder,
     webhooks,
     live: new LiveFeed(config.live.maxQueuedEvents),
     secrets,

@@ -25,6 +25,9 @@ declare module "autocannon" {
   interface Instance {
     stop(): void;
   }
+  namespace autocannon {
+    export type { Options, Result };
+  }
   function autocannon(options: Options): Promise<Result>;
   function autocannon(options: Options, done: (err: Error | null, result: Result) => void): Instance;
   export = autocannon;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Decoded, ModelFit, PhotoDecoder } from "../photos/photo.decoder";
+import type { Decoded, ModelFit, PhotoWork } from "../photos/photo.decoder";
 import { Verdict } from "./verification.entity";
 import { captureCodeCheck, CheckName, CheckOutcome, check, DEFAULT_EVIDENCE_RULES, locationCheck, recaptureCheck, reuseCheck, timeCheck, type EvidenceRules, type GuardianCheck, type ReuseMatch } from "./guardian.checks";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
@@ -119,7 +119,7 @@ export class GuardianService {
 
   constructor(
     private readonly thresholds: GuardianThresholds,
-    private readonly decoder: PhotoDecoder,
+    private readonly decoder: PhotoWork,
     private readonly vision?: VisionModel,
   ) {
     this.rules = thresholds.evidence ?? DEFAULT_EVIDENCE_RULES;

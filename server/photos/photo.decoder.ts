@@ -137,6 +137,18 @@ export function readCapture(exif: Buffer | undefined): CaptureMetadata {
   }
 }
 
+/**
+ * What the upload path and the Guardian ask of a decoder: PhotoDecoder in
+ * the server process, or DecoderProcess (photo.process.ts), which runs a
+ * PhotoDecoder in a child process of lower CPU priority and answers the same.
+ */
+export interface PhotoWork {
+  readonly maxMegapixels: number;
+  decode(data: Buffer, fit?: ModelFit): Promise<Decoded | undefined>;
+  copies(data: Buffer): Promise<PhotoCopies | undefined>;
+  hashes(data: Buffer): Promise<string[] | undefined>;
+}
+
 /** Lets at most `size` tasks run at once. */
 class Gate {
   private running = 0;
@@ -167,7 +179,7 @@ const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "
  * `concurrency` photos are decoded at once, which bounds the memory decoding
  * takes.
  */
-export class PhotoDecoder {
+export class PhotoDecoder implements PhotoWork {
   private readonly gate: Gate;
 
   constructor(

@@ -4,7 +4,7 @@ import { NotFoundError } from "../common/errors";
 import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
 import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
-import type { PhotoDecoder } from "./photo.decoder";
+import type { PhotoWork } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 
 /** Which copy of a photo: the original as uploaded, the display copy (≤ 1600 px) or the thumbnail (≤ 320 px). */
@@ -25,7 +25,7 @@ const VARIANTS: PhotoVariant[] = ["original", "display", "thumbnail"];
 export class PhotoService {
   constructor(
     readonly store: PhotoStore,
-    private readonly decoder: PhotoDecoder,
+    private readonly decoder: PhotoWork,
     readonly links: PhotoLinks,
   ) {}
 

@@ -1,13 +1,11 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { testDatabases } from "../support/databases";
 import { startServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
-import { spawnServer, type ChildServer } from "../live/support/child-server";
-import { ownedChain, sharedDatabase, type OwnedChain, type SharedDatabase } from "../chain/support/chain";
+import { killMidwayAndResume, photoJobFixture } from "../support/photo-jobs";
 import { initORM, type Orm } from "../../server/db/orm";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { ProofPhoto } from "../../server/proofs/proof.entity";
@@ -18,46 +16,27 @@ const TASKS = 3;
 const PHOTOS_PER_PROOF = 10;
 const TOTAL = TASKS * PHOTOS_PER_PROOF;
 
-async function stopGracefully(server: ChildServer): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once("exit", resolve));
-  server.child.kill("SIGTERM");
-  await exited;
-}
-
 async function storedCount(orm: Orm): Promise<number> {
   return orm.em.fork().count(ProofPhoto, { stored: true });
 }
 
 for (const db of testDatabases()) {
   describe(`moving photos out of database rows into the photo store (${db.name})`, () => {
-    let owned: OwnedChain;
-    let database: SharedDatabase;
-    let directory: string;
-    let server: ChildServer | undefined;
-
-    before(async () => {
-      owned = await ownedChain({ funderOwnsUsdc: true });
-      database = await sharedDatabase(db);
-      directory = await mkdtemp(path.join(os.tmpdir(), "humanops-photos-"));
-    });
-    after(async () => {
-      await server?.kill();
-      await owned.stop();
-      await database.drop();
-      await rm(directory, { recursive: true, force: true });
-    });
+    const fixture = photoJobFixture(db);
 
     it("kill -9 in the middle of the move, restart: every photo is in the store, byte for byte, and no row keeps its bytes", async function () {
       this.timeout(180_000);
+      const { owned, database, directory } = fixture;
       // Proof submitted the usual way, then put back the way rows held photos before the store existed.
       const before = await startServer({ database: database.config }, { ...owned.env("TEST_CHAIN_"), PHOTO_STORE: "database" });
       const rest = await RestClient.connect(before.url);
       const agent = await rest.registerAgent("mover");
       const operator = await rest.registerOperator("mover");
       for (let t = 0; t < TASKS; t++) {
+        // Drawn before the requests: drawing them can outlast the server's keep-alive on a busy machine, and the upload would then meet a closed connection.
+        const photos = Array.from({ length: PHOTOS_PER_PROOF }, (_, i) => generatePhoto(100 + t * PHOTOS_PER_PROOF + i));
         const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
         expect((await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey })).status).to.equal(200);
-        const photos = Array.from({ length: PHOTOS_PER_PROOF }, (_, i) => generatePhoto(100 + t * PHOTOS_PER_PROOF + i));
         expect((await rest.request("POST", `/tasks/${created.body.task_id}/proof`, { apiKey: operator.testApiKey, form: proofForm(photos) })).status).to.equal(202);
       }
       await before.stop();
@@ -75,24 +54,7 @@ for (const db of testDatabases()) {
         const originals = new Map(legacy.map((photo) => [photo.id, Buffer.from(photo.data!)]));
 
         const env = { ...owned.env("TEST_CHAIN_"), DATABASE_URL: database.url, PHOTO_STORE: "directory", PHOTO_DIRECTORY: directory, PHOTO_MOVE_BATCH: "1", WORKER_LOCK_MS: "1000" };
-        server = await spawnServer(env);
-        let atKill = 0;
-        for (const until = Date.now() + 60_000; Date.now() < until; ) {
-          atKill = await storedCount(orm);
-          if (atKill >= 3) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        await server.kill();
-        atKill = await storedCount(orm);
-        expect(atKill, "the process died with photos still to move").to.be.within(1, TOTAL - 1);
-
-        server = await spawnServer(env);
-        for (const until = Date.now() + 60_000; (await storedCount(orm)) < TOTAL; ) {
-          if (Date.now() > until) throw new Error(`after the restart only ${await storedCount(orm)} of ${TOTAL} photos were moved`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        await stopGracefully(server);
-        server = undefined;
+        await killMidwayAndResume(fixture, env, () => storedCount(orm), TOTAL, "moved");
 
         const moved = await orm.em.fork().find(ProofPhoto, {}, { populate: ["data"] });
         expect(moved.map((photo) => [photo.stored, photo.data ?? null, photo.hasCopies, photo.width, photo.height])).to.deep.equal(moved.map(() => [true, null, true, 640, 480]));

@@ -1,12 +1,8 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { testDatabases } from "../support/databases";
 import { startServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
-import { spawnServer, type ChildServer } from "../live/support/child-server";
-import { ownedChain, sharedDatabase, type OwnedChain, type SharedDatabase } from "../chain/support/chain";
+import { killMidwayAndResume, photoJobFixture } from "../support/photo-jobs";
 import { initORM } from "../../server/db/orm";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { HASH_VERSION, HASH_WINDOWS } from "../../server/photos/photo.hash";
@@ -18,12 +14,6 @@ const TASKS = 3;
 const PHOTOS_PER_PROOF = 6;
 const TOTAL = TASKS * PHOTOS_PER_PROOF;
 
-async function stopGracefully(server: ChildServer): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once("exit", resolve));
-  server.child.kill("SIGTERM");
-  await exited;
-}
-
 /** One bit flipped in each 16-bit band: 4 bits away, so no band is shared and the distance is past NEAR_DUPLICATE_BITS, as the old method's hash could be. */
 function oldMethodHash(hash: string): string {
   return (BigInt(`0x${hash}`) ^ 0x0001_0002_0004_0008n).toString(16).padStart(16, "0");
@@ -31,25 +21,11 @@ function oldMethodHash(hash: string): string {
 
 for (const db of testDatabases()) {
   describe(`hashing photos from before the window hashes again (${db.name})`, () => {
-    let owned: OwnedChain;
-    let database: SharedDatabase;
-    let directory: string;
-    let server: ChildServer | undefined;
-
-    before(async () => {
-      owned = await ownedChain({ funderOwnsUsdc: true });
-      database = await sharedDatabase(db);
-      directory = await mkdtemp(path.join(os.tmpdir(), "humanops-photos-"));
-    });
-    after(async () => {
-      await server?.kill();
-      await owned.stop();
-      await database.drop();
-      await rm(directory, { recursive: true, force: true });
-    });
+    const fixture = photoJobFixture(db);
 
     it("old photos get every window hash, as uploads do; a kill -9 mid-way resumes; an exact copy of an old photo is then found", async function () {
       this.timeout(180_000);
+      const { owned, database, directory } = fixture;
       const photoEnv = { PHOTO_STORE: "directory", PHOTO_DIRECTORY: directory };
       const before = await startServer({ database: database.config }, { ...owned.env("TEST_CHAIN_"), ...photoEnv });
       const rest = await RestClient.connect(before.url);
@@ -98,24 +74,7 @@ for (const db of testDatabases()) {
         expect(await reuseOfCopies(), "exact copies of old photos were missed").to.deep.equal(Array(PHOTOS_PER_PROOF).fill(undefined));
 
         const env = { ...owned.env("TEST_CHAIN_"), ...photoEnv, DATABASE_URL: database.url, PHOTO_MOVE_BATCH: "1", WORKER_LOCK_MS: "1000" };
-        server = await spawnServer(env);
-        let atKill = 0;
-        for (const until = Date.now() + 60_000; Date.now() < until; ) {
-          atKill = await upToDate();
-          if (atKill >= 3) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        await server.kill();
-        atKill = await upToDate();
-        expect(atKill, "the process died with photos still to hash").to.be.within(1, TOTAL - 1);
-
-        server = await spawnServer(env);
-        for (const until = Date.now() + 60_000; (await upToDate()) < TOTAL; ) {
-          if (Date.now() > until) throw new Error(`after the restart only ${await upToDate()} of ${TOTAL} photos were hashed again`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        await stopGracefully(server);
-        server = undefined;
+        await killMidwayAndResume(fixture, env, upToDate, TOTAL, "hashed again");
 
         // Every photo has exactly the rows its upload made, once each, and its whole-frame hash back.
         expect(await hashesOf()).to.deep.equal(uploaded);

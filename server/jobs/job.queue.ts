@@ -5,6 +5,7 @@ import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
 import type { JobKind, JobPayloads } from "./job.kinds";
 import type { BackgroundWorker, WorkerContext } from "./worker.runtime";
+import { tablePruner, type Pruner } from "./retention";
 
 export interface JobContext<P = undefined> {
   em: Em;
@@ -42,6 +43,11 @@ export function enqueue<K extends JobKind>(em: Em, kind: K, payload: JobPayloads
   const job = new Job(kind, payload, runAt, options.maxAttempts ?? 10, options.dedupeKey);
   em.persist(job);
   return job;
+}
+
+/** Jobs that finished (done, or failed for good) more than `ageMs` ago; pending ones are never pruned. */
+export function finishedJobs(ageMs: number): Pruner {
+  return tablePruner("jobs", `status in ('${JobStatus.DONE}', '${JobStatus.FAILED}') and run_at < ?`, (now) => [now - ageMs]);
 }
 
 /**

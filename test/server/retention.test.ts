@@ -64,9 +64,9 @@ for (const db of testDatabases()) {
     it("prunes finished jobs, delivered webhooks, expired idempotency records and ended sessions once past their age, and keeps what is recent, unfinished or financial", async () => {
       const agent = await registerAgent(server.client);
       for (const receiver of [delivered, refusing]) await server.client.ok(CREATE_ENDPOINT, { input: { url: receiver.url } }, agent.apiKey);
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
-        await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"]);
+        await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"], 60_000);
       }
       const em = server.app.orm.em.fork();
       await eventually(async () => (await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED })) > 0 && (await em.fork().count(WebhookDelivery, { attempts: 0 })) === 0, "every delivery tried");
@@ -88,7 +88,7 @@ for (const db of testDatabases()) {
       const deliveredRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED });
       const pendingRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.PENDING });
       expect(doneJobs, "the tasks ran jobs").to.be.greaterThan(2);
-      expect(pendingJobs, "each paid task keeps its expiry job, due at its deadline").to.be.at.least(3);
+      expect(pendingJobs, "each paid task keeps its expiry job, due at its deadline").to.be.at.least(2);
       expect(deliveredRows, "deliveries to the answering endpoint").to.be.greaterThan(2);
       expect(pendingRows, "deliveries to the refusing endpoint wait for a retry").to.be.greaterThan(2);
 

@@ -15,6 +15,7 @@ import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "../../se
 import { expiredIdempotencyRecords } from "../../server/rest/idempotency.retention";
 import { IdempotencyRecord } from "../../server/rest/idempotency.entity";
 import { endedSessions } from "../../server/sessions/session.retention";
+import { mootExpiryJobs } from "../../server/tasks/task.retention";
 import { BrowserSession } from "../../server/sessions/browser-session.entity";
 import { ApiKey } from "../../server/agents/api-key.entity";
 import { LedgerEntry } from "../../server/ledger/ledger-entry.entity";
@@ -46,7 +47,7 @@ for (const db of testDatabases()) {
 
     /** The app's pruners with every age set to `ageMs`, in batches of two rows (so a pass takes several batches). */
     function retention(ageMs: number): RetentionWorker {
-      const pruners = [finishedJobs(ageMs), deliveredWebhooks(ageMs), expiredIdempotencyRecords(ageMs), endedSessions(ageMs, server.config.sessions.idleMs)];
+      const pruners = [finishedJobs(ageMs), mootExpiryJobs(), deliveredWebhooks(ageMs), expiredIdempotencyRecords(ageMs), endedSessions(ageMs, server.config.sessions.idleMs)];
       return new RetentionWorker(server.app.orm, pruners, { intervalMs: HOUR_MS, batch: 2 }, createLogger("silent"));
     }
 
@@ -68,6 +69,8 @@ for (const db of testDatabases()) {
         const { postTask } = await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey);
         await waitForStatus(server.client, agent.apiKey, postTask.id, ["PAID"], 60_000);
       }
+      // A task nobody takes: its expiry job is unfinished work.
+      const { postTask: open } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
       const em = server.app.orm.em.fork();
       await eventually(async () => (await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED })) > 0 && (await em.fork().count(WebhookDelivery, { attempts: 0 })) === 0, "every delivery tried");
       await server.app.escrow.idle();
@@ -88,19 +91,20 @@ for (const db of testDatabases()) {
       const deliveredRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED });
       const pendingRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.PENDING });
       expect(doneJobs, "the tasks ran jobs").to.be.greaterThan(2);
-      expect(pendingJobs, "each paid task keeps its expiry job, due at its deadline").to.be.at.least(2);
+      expect(pendingJobs, "every task's expiry job waits for its deadline").to.equal(3);
       expect(deliveredRows, "deliveries to the answering endpoint").to.be.greaterThan(2);
       expect(pendingRows, "deliveries to the refusing endpoint wait for a retry").to.be.greaterThan(2);
 
       // An hour's age: everything above is recent, nothing goes.
-      expect(await retention(HOUR_MS).pruneOnce()).to.deep.equal({ jobs: 0, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
+      // The paid tasks' expiry jobs are moot at any age.
+      expect(await retention(HOUR_MS).pruneOnce()).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 2, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
 
       // Age zero: what is finished goes, in batches of two.
       const removed = await retention(0).pruneOnce(Date.now() + 1);
-      expect(removed).to.deep.equal({ jobs: doneJobs, webhook_deliveries: deliveredRows, idempotency_keys: 1, browser_sessions: 1 });
+      expect(removed).to.deep.equal({ jobs: doneJobs, "jobs (expiry of ended tasks)": 0, webhook_deliveries: deliveredRows, idempotency_keys: 1, browser_sessions: 1 });
       const after = em.fork();
       expect(await after.count(Job, { status: JobStatus.DONE })).to.equal(0);
-      expect(await after.count(Job, { status: JobStatus.PENDING }), "unfinished jobs stay").to.equal(pendingJobs);
+      expect(await after.find(Job, { status: JobStatus.PENDING }), "the open task's expiry job stays").to.have.length(1).and.to.satisfy((jobs: Job[]) => jobs[0].dedupeKey === `expire:${open.id}`);
       expect(await after.count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED })).to.equal(0);
       expect(await after.count(WebhookDelivery, { status: WebhookDeliveryStatus.PENDING }), "undelivered deliveries stay").to.equal(pendingRows);
       expect(await after.count(WebhookAttempt, {}), "only the pending deliveries' attempts are left").to.equal(await after.count(WebhookAttempt, { delivery: { status: WebhookDeliveryStatus.PENDING } }));
@@ -110,7 +114,7 @@ for (const db of testDatabases()) {
       expect(await kept(after), "financial records, task events and the ledger are kept").to.deep.equal(before);
 
       // Nothing left to prune: a second pass removes nothing.
-      expect(await retention(0).pruneOnce(Date.now() + 1)).to.deep.equal({ jobs: 0, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
+      expect(await retention(0).pruneOnce(Date.now() + 1)).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 0, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
     });
   });
 }

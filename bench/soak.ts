@@ -11,6 +11,7 @@
  *   npm run soak                                   # 3 minutes
  *   SOAK_MINUTES=30 npm run soak
  *   SOAK_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test SOAK_REDIS_URL=redis://127.0.0.1:6379 SOAK_CONCURRENCY=6 npm run soak
+ *   npm run soak -- retention                      # 10,000 settled tasks: pruned tables stay flat (bench/soak-retention.ts)
  *
  * Exits non-zero if there was an error or the books differ from the chain.
  */
@@ -147,7 +148,11 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv.includes("retention")) {
+  void import("./soak-retention");
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

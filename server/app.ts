@@ -8,7 +8,13 @@ import type { Clock } from "./common/clock";
 import { initORM, type Orm } from "./db/orm";
 import { deploymentIdOf } from "./db/deployment.entity";
 import { createServices, type Services } from "./services";
-import { JobWorker } from "./jobs/job.queue";
+import { JobWorker, finishedJobs } from "./jobs/job.queue";
+import { WorkerRuntime } from "./jobs/worker.runtime";
+import { RetentionWorker } from "./jobs/retention";
+import { deliveredWebhooks } from "./webhooks/webhook.retention";
+import { expiredIdempotencyRecords } from "./rest/idempotency.retention";
+import { endedSessions } from "./sessions/session.retention";
+import { mootExpiryJobs } from "./tasks/task.retention";
 import { registerTaskJobs } from "./tasks/task.jobs";
 import { TransitionLog } from "./tasks/transition.log";
 import { registerKycJobs } from "./kyc/kyc.jobs";
@@ -45,6 +51,10 @@ export interface HumanOps {
   orm: Orm;
   services: Services;
   worker: JobWorker;
+  /** Every background worker of the process: started, watched by /readyz and stopped in one order. */
+  runtime: WorkerRuntime;
+  /** Prunes finished jobs, delivered webhooks, spent idempotency records and ended sessions. */
+  retention: RetentionWorker;
   schema: GraphQLSchema;
   httpServer: http.Server;
   createContext: ContextFactory;
@@ -85,6 +95,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await orm.close();
     throw err;
   });
+  // Workers register in dependency order (each after what it relies on): started in it, stopped in reverse.
+  const runtime = new WorkerRuntime(log);
+  runtime.register(bindings);
+  await runtime.start();
   let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
   let escrow: EscrowWorkers | undefined;
@@ -101,6 +115,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
   orm.em.getEventManager().registerSubscriber(worker.commitHook());
   orm.em.getEventManager().registerSubscriber(escrow.commitHook());
+  const ages = config.retention;
+  const pruners = [finishedJobs(ages.jobsMs), mootExpiryJobs(), deliveredWebhooks(ages.webhookDeliveriesMs), expiredIdempotencyRecords(ages.idempotencyMs), endedSessions(ages.sessionsMs, config.sessions.idleMs)];
+  const retention = new RetentionWorker(orm, pruners, config.retention, log);
 
   const mockOperator = await ensureMockOperator(orm.em.fork());
   registerTaskJobs(worker, services.tasks);
@@ -130,9 +147,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (_req, res) => {
-    const checks = { database: await orm.isConnected(), worker: worker.isRunning || options.runWorker === false, accepting: ready };
+    // Every background worker is running and none of their loops is stuck past its lease (named in `workers` if one is).
+    const health = runtime.health();
+    const checks = { database: await orm.isConnected(), workers: health.ok, accepting: ready };
     const ok = Object.values(checks).every(Boolean);
-    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks, workers: health.workers });
   });
   const admitGraphQL = admission(createContext, (res, err) => res.status(err.httpStatus).json(graphqlErrorBody(err)), { sessions: true });
   app.use("/graphql", admitGraphQL);
@@ -155,6 +174,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     orm,
     services,
     worker,
+    runtime,
+    retention,
     schema,
     httpServer,
     createContext,
@@ -163,15 +184,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     chains,
     escrow,
     async listen() {
-      await live.start(await webhooks.position());
+      const position = await webhooks.position();
+      runtime.register({ name: "event-relay", start: (context) => live.start(position, context.loop("read", live.relay.leaseMs)), stop: () => live.stop() });
+      await runtime.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => resolve());
       });
       if (options.runWorker !== false) {
-        await escrow.start();
-        worker.start();
-        webhooks.start(live.relay);
+        runtime.register(escrow);
+        runtime.register(worker);
+        runtime.register({ name: "webhooks", start: (context) => webhooks.start(live.relay, context), stop: () => webhooks.stop() });
+        runtime.register(retention);
+        await runtime.start();
       }
       ready = true;
       const { port } = httpServer.address() as AddressInfo;
@@ -185,23 +210,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async stop() {
       ready = false;
-      // Long-lived connections first, so the HTTP server can close; then every
-      // request that began arriving is answered; the parts those requests and
-      // the jobs rely on stop last.
+      // Intake stops first: long-lived connections, so the HTTP server can
+      // close; then every request that began arriving is answered. Then the
+      // background workers stop, last registered first (retention, webhooks,
+      // jobs, escrow, the event relay, the chain bindings), each finishing
+      // what it has in flight; the database closes last.
       await mcp.close();
       await live.subscriptions.dispose();
       await drainHttpServer(httpServer, SHUTDOWN_GRACE_MS);
       await apollo.stop();
       await limiter.close();
-      await escrow.stop();
-      await worker.stop();
-      await webhooks.stop();
+      await runtime.stop();
       services.photos.store.close?.();
       await services.decoder.close?.();
-      await live.stop();
-      await bindings.release();
-      await orm.close();
       await chains.stop();
+      await orm.close();
       log.info("HumanOps stopped");
     },
   };

@@ -62,6 +62,8 @@ export interface Config {
     startingBalanceUnits: bigint;
   };
   worker: { pollMs: number; concurrency: number; lockMs: number };
+  /** Pruning what the process no longer needs (server/jobs/retention.ts); ages in milliseconds. */
+  retention: { intervalMs: number; batch: number; jobsMs: number; webhookDeliveriesMs: number; idempotencyMs: number; sessionsMs: number };
   limits: { jsonBodyBytes: number; photoBytes: number; photosPerProof: number };
   /** The REST API's JSON body limit. */
   rest: { jsonBodyBytes: number };
@@ -204,6 +206,12 @@ const EnvSchema = z
     WORKER_POLL_MS: int(5, 60_000).default(1_000),
     WORKER_CONCURRENCY: int(1, 64).default(4),
     WORKER_LOCK_MS: int(1_000, 3_600_000).default(60_000),
+    RETENTION_INTERVAL_MS: int(100, 86_400_000).default(600_000),
+    RETENTION_BATCH: int(1, 10_000).default(500),
+    RETENTION_JOBS_S: int(0, 3_650 * 86_400).default(7 * 86_400),
+    RETENTION_WEBHOOK_DELIVERIES_S: int(0, 3_650 * 86_400).default(30 * 86_400),
+    RETENTION_IDEMPOTENCY_S: int(0, 3_650 * 86_400).default(0),
+    RETENTION_SESSIONS_S: int(0, 3_650 * 86_400).default(86_400),
     MAX_JSON_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
     MAX_PHOTO_BYTES: int(1_024, 50 * 1024 * 1024).default(8 * 1024 * 1024),
     MAX_PHOTOS_PER_PROOF: int(1, MAX_PHOTOS_PER_PROOF).default(10),
@@ -322,6 +330,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     testMode: { stepDelayMs: e.TEST_MODE_STEP_MS, startingBalanceUnits: e.TEST_MODE_STARTING_BALANCE_USD },
     worker: { pollMs: e.WORKER_POLL_MS, concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batch: e.RETENTION_BATCH,
+      jobsMs: e.RETENTION_JOBS_S * 1000,
+      webhookDeliveriesMs: e.RETENTION_WEBHOOK_DELIVERIES_S * 1000,
+      idempotencyMs: e.RETENTION_IDEMPOTENCY_S * 1000,
+      sessionsMs: e.RETENTION_SESSIONS_S * 1000,
+    },
     limits: {
       jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
       photoBytes: e.MAX_PHOTO_BYTES,

@@ -5,6 +5,7 @@ import { ConfigError } from "../config";
 import type { Orm } from "../db/orm";
 import { ChainBinding } from "./chain-binding.entity";
 import type { Chain, Chains } from "./chains";
+import { Periodic, type BackgroundWorker, type WorkerContext } from "../jobs/worker.runtime";
 
 /**
  * Keeps every process on one database settling each mode on one chain. A
@@ -30,9 +31,9 @@ const LONG_DEAD_MS = 10 * 60_000;
 
 const RPC_SETTING: Record<Mode, string> = { [Mode.TEST]: "TEST_CHAIN_RPC_URL", [Mode.LIVE]: "CHAIN_RPC_URL" };
 
-export class ChainBindings {
-  private timer?: NodeJS.Timeout;
-  private beating?: Promise<void>;
+export class ChainBindings implements BackgroundWorker {
+  readonly name = "chain-bindings";
+  private readonly heartbeat: Periodic;
   private readonly lost = new Set<string>();
   private readonly self = `${os.hostname()} pid ${process.pid}`;
 
@@ -41,21 +42,30 @@ export class ChainBindings {
     private readonly chains: Chains,
     private readonly log: Logger,
     private readonly timing: BindingTiming = DEFAULT_TIMING,
-  ) {}
+  ) {
+    this.heartbeat = new Periodic("renewing the chain bindings", timing.beatMs, () => this.beat(), log);
+  }
 
-  /** Binds each of this process's chains to its mode, or throws a ConfigError naming the setting to use; then keeps the bindings' heartbeat. */
+  /** Binds each of this process's chains to its mode, or throws a ConfigError naming the setting to use; start() then keeps the bindings' heartbeat. */
   async claim(): Promise<void> {
     for (const chain of this.chains.all()) await this.claimOne(chain);
-    this.timer = setInterval(() => {
-      this.beating ??= this.beat().finally(() => (this.beating = undefined));
-    }, this.timing.beatMs);
-    this.timer.unref();
+  }
+
+  /**
+   * Renews the bindings every beat. A newcomer takes a binding whose beat
+   * stood still for its watch, so a renewal stuck that long is a stuck loop.
+   */
+  start(context?: WorkerContext): void {
+    this.heartbeat.start(context?.loop("beat", this.timing.watchMs));
+  }
+
+  stop(): Promise<void> {
+    return this.release();
   }
 
   /** Stops the heartbeat; an in-process chain ends with this process, so its binding is released for the next one at once. */
   async release(): Promise<void> {
-    clearInterval(this.timer);
-    await this.beating;
+    await this.heartbeat.stop();
     for (const chain of this.chains.all()) {
       if (chain.inProcess) await this.orm.em.fork().nativeUpdate(ChainBinding, { mode: chain.mode, chainKey: chain.key }, { beatAt: 0 });
     }

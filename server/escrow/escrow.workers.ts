@@ -11,6 +11,7 @@ import { OutboxEffects } from "./outbox.effects";
 import { ChainSender } from "./outbox.sender";
 import { Reconciler } from "./reconciler";
 import { SettlementOutcomes } from "./settlement";
+import { Periodic, type BackgroundWorker, type WorkerContext } from "../jobs/worker.runtime";
 
 /**
  * The longest the outbox sleeps with nothing to do (it is woken by this
@@ -34,12 +35,13 @@ export interface EscrowWorkerOptions {
  * The background half of on-chain settlement, per process: the outbox
  * sender, one indexer per chain, and the periodic reconciliation sweep.
  */
-export class EscrowWorkers {
+export class EscrowWorkers implements BackgroundWorker {
+  readonly name = "escrow";
   readonly sender: ChainSender;
   readonly reconciler: Reconciler;
   readonly indexers: ChainIndexer[];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly loops = new Set<Promise<void>>();
+  /** Per chain: indexing new blocks, and the reconciliation sweep. */
+  private readonly schedules: Array<{ loop: string; periodic: Periodic; runAtStart: boolean }>;
   private readonly catching = new Map<ChainIndexer, Promise<void>>();
   private running = false;
 
@@ -58,6 +60,28 @@ export class EscrowWorkers {
     // A chain nobody has vouched for in three sweeps is gone (its process died with it).
     this.reconciler = new Reconciler(orm, services.escrow, outcomes, services.deposits, 3 * options.reconcileMs);
     this.indexers = chains.all().map((chain) => new ChainIndexer(orm, chain, this.reconciler, log));
+    // New blocks of an in-process chain are this process's own transactions (the outbox learns of them itself) or
+    // a test's: a second is soon enough to index them, and costs an idle server little.
+    this.schedules = this.indexers.flatMap((indexer) => [
+      {
+        loop: `indexer:${indexer.chain.key}`,
+        periodic: new Periodic(`indexing chain ${indexer.chain.key}`, Math.max(indexer.chain.pollMs * 4, indexer.chain.inProcess ? 1_000 : 250), () => this.catchUp(indexer), log),
+        runAtStart: false,
+      },
+      {
+        loop: `reconciler:${indexer.chain.key}`,
+        periodic: new Periodic(
+          `reconciling chain ${indexer.chain.key}`,
+          options.reconcileMs,
+          async () => {
+            await this.vouch(indexer.chain, Date.now());
+            await this.reconciler.sweep(indexer.chain, () => this.caughtUp(indexer));
+          },
+          log,
+        ),
+        runAtStart: true,
+      },
+    ]);
   }
 
   /**
@@ -67,7 +91,7 @@ export class EscrowWorkers {
    * is minted what the books hold, so a task posted at once can be funded
    * and accepted at once instead of after the first periodic sweep.
    */
-  async start(): Promise<void> {
+  async start(context?: WorkerContext): Promise<void> {
     for (const chain of this.chains.all()) {
       await this.vouch(chain, Date.now());
       await this.queueApproval(chain);
@@ -77,21 +101,10 @@ export class EscrowWorkers {
       while (await indexer.step());
       await this.reconciler.sweep(indexer.chain, () => this.caughtUp(indexer));
     }
-    await this.sender.start();
+    await this.sender.start(context?.loop("sender", this.sender.leaseMs));
     this.running = true;
-    // New blocks of an in-process chain are this process's own transactions (the outbox learns of them itself) or
-    // a test's: a second is soon enough to index them, and costs an idle server little.
-    for (const indexer of this.indexers) this.every(Math.max(indexer.chain.pollMs * 4, indexer.chain.inProcess ? 1_000 : 250), () => this.catchUp(indexer));
-    for (const indexer of this.indexers) {
-      this.every(
-        this.options.reconcileMs,
-        async () => {
-          await this.vouch(indexer.chain, Date.now());
-          await this.reconciler.sweep(indexer.chain, () => this.caughtUp(indexer));
-        },
-        true,
-      );
-    }
+    // A step may take as long as a claimed outbox row's lease before its loop counts as stuck.
+    for (const { loop, periodic, runAtStart } of this.schedules) periodic.start(context?.loop(loop, periodic.leaseMs(this.options.leaseMs)), runAtStart);
     if (fresh.length) await this.settled(fresh.map((indexer) => indexer.chain.key), START_SETTLE_MS);
   }
 
@@ -119,10 +132,8 @@ export class EscrowWorkers {
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
     await this.sender.stop();
-    await Promise.allSettled([...this.loops]);
+    await Promise.all(this.schedules.map(({ periodic }) => periodic.stop()));
     // An in-process chain ends with this process: its open escrows may move to another chain at once.
     for (const chain of this.chains.all()) if (chain.inProcess) await this.vouch(chain, 0);
   }
@@ -177,32 +188,6 @@ export class EscrowWorkers {
     })().finally(() => this.catching.delete(indexer));
     this.catching.set(indexer, run);
     return run;
-  }
-
-  /** Runs `work` every `ms` (first run at once when `now`), one run at a time; a failure is logged and retried next time. */
-  private every(ms: number, work: () => Promise<void>, now = false): void {
-    const run = () => {
-      if (!this.running) return;
-      const loop = work()
-        .catch((err: unknown) => this.log.error({ err }, "chain settlement background step failed"))
-        .finally(() => {
-          this.loops.delete(loop);
-          if (!this.running) return;
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            run();
-          }, ms);
-          timer.unref();
-          this.timers.add(timer);
-        });
-      this.loops.add(loop);
-    };
-    if (now) run();
-    else {
-      const timer = setTimeout(run, ms);
-      timer.unref();
-      this.timers.add(timer);
-    }
   }
 
   /** Records that this process settles on `chain` (seenAt 0: no longer, the chain is gone). */

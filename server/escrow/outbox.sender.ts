@@ -8,6 +8,7 @@ import { formatUnits, Transaction } from "ethers";
 import { receiptOf, signCall, simulate, type Call, type Fees, type Receipt } from "../chain/transactions";
 import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
 import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
+import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 
 export interface SenderOptions {
   /** How long a claimed row is held before another sender may take it (every step is a compare-and-set, so overlap is harmless). */
@@ -67,6 +68,7 @@ export class ChainSender {
   private dues: number[] = [];
   /** A row waits for its transaction to be mined or confirmed: new blocks wake the sender. */
   private awaitingBlocks = false;
+  private heartbeat: Heartbeat = UNWATCHED;
 
   constructor(
     private readonly orm: Orm,
@@ -77,7 +79,14 @@ export class ChainSender {
     private readonly onSettled: (row: ChainTx) => void,
   ) {}
 
-  async start(): Promise<void> {
+  /** The longest a healthy sender goes between passes: an idle sleep plus a pass that holds its rows' lease. */
+  get leaseMs(): number {
+    return this.options.idleMs + this.options.leaseMs;
+  }
+
+  /** Starts sending; each pass beats `heartbeat` (kept from an earlier start when none is given). */
+  async start(heartbeat: Heartbeat = this.heartbeat): Promise<void> {
+    this.heartbeat = heartbeat;
     for (const chain of this.chains.all()) {
       await this.syncNonces(chain);
       await this.rebroadcastSigned(chain);
@@ -116,6 +125,7 @@ export class ChainSender {
         })
         .then((claimed) => {
           this.pass = undefined;
+          this.heartbeat.beat();
           if (!this.running) return;
           const again = claimed > 0 || this.rerun;
           this.rerun = false;

@@ -39,7 +39,7 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
       { finalAttempt: job.attempts >= job.maxAttempts },
     );
   };
-  worker.register<GuardianResult | undefined>(ProofJobs.score, async ({ em, prepared: result }, payload) => {
+  worker.register(ProofJobs.score, async ({ em, prepared: result }, payload) => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task"] });
     const task = proof.task;
     // Already scored, or the task moved on: nothing to do.

@@ -1,6 +1,7 @@
 import type { Em } from "../db/orm";
 import { dialectOf } from "../db/dialect";
 import type { Logger } from "../common/logger";
+import { UNWATCHED, type Heartbeat } from "./worker.runtime";
 
 export interface LeaseSpec {
   /** Table whose rows are units of work, with `id`, `status`, `attempts` and `locked_until` columns. */
@@ -57,6 +58,7 @@ export class ClaimLoop<T> {
   private again = false;
   /** When work this process knows of falls due (sooner than the next poll). */
   private dues: number[] = [];
+  private heartbeat: Heartbeat = UNWATCHED;
 
   constructor(
     private readonly what: string,
@@ -70,9 +72,12 @@ export class ClaimLoop<T> {
     return this.running;
   }
 
-  start(): void {
+  /** Starts polling; each poll beats `heartbeat` (kept from an earlier start when none is given). */
+  start(heartbeat: Heartbeat = this.heartbeat): void {
     if (this.running) return;
+    this.heartbeat = heartbeat;
     this.running = true;
+    this.heartbeat.beat();
     this.schedule(0);
   }
 
@@ -127,6 +132,7 @@ export class ClaimLoop<T> {
       this.log.error({ err }, `claiming ${this.what} failed`);
     } finally {
       this.polling = false;
+      this.heartbeat.beat();
       const again = this.again;
       this.again = false;
       if (this.running) this.schedule((claimed > 0 || again) && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());

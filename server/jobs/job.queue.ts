@@ -3,6 +3,9 @@ import type { Em, Orm } from "../db/orm";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
+import type { JobKind, JobPayloads } from "./job.kinds";
+import type { BackgroundWorker, WorkerContext } from "./worker.runtime";
+import { tablePruner, type Pruner } from "./retention";
 
 export interface JobContext<P = undefined> {
   em: Em;
@@ -11,7 +14,7 @@ export interface JobContext<P = undefined> {
   prepared: P;
 }
 
-export type JobHandler<P = undefined> = (ctx: JobContext<P>, payload: Record<string, unknown>) => Promise<void>;
+export type JobHandler<P = undefined, K extends JobKind = JobKind> = (ctx: JobContext<P>, payload: JobPayloads[K]) => Promise<void>;
 
 /**
  * Slow work a job needs before it writes (CPU on another thread, a remote
@@ -19,7 +22,7 @@ export type JobHandler<P = undefined> = (ctx: JobContext<P>, payload: Record<str
  * meanwhile. It must only read: it may run again if the job is retried.
  * It sees the job, so it can tell its final attempt (attempts >= maxAttempts).
  */
-export type JobPrepare<P> = (em: Em, payload: Record<string, unknown>, job: Job) => Promise<P>;
+export type JobPrepare<P, K extends JobKind = JobKind> = (em: Em, payload: JobPayloads[K], job: Job) => Promise<P>;
 
 interface Registered {
   handler: JobHandler<unknown>;
@@ -35,11 +38,16 @@ export interface EnqueueOptions {
 }
 
 /** Adds a job to the caller's unit of work: it exists if and only if the caller's transaction commits. */
-export function enqueue(em: Em, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Job {
+export function enqueue<K extends JobKind>(em: Em, kind: K, payload: JobPayloads[K], options: EnqueueOptions = {}): Job {
   const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? Date.now());
   const job = new Job(kind, payload, runAt, options.maxAttempts ?? 10, options.dedupeKey);
   em.persist(job);
   return job;
+}
+
+/** Jobs that finished (done, or failed for good) more than `ageMs` ago; pending ones are never pruned. */
+export function finishedJobs(ageMs: number): Pruner {
+  return tablePruner("jobs", `status in ('${JobStatus.DONE}', '${JobStatus.FAILED}') and run_at < ?`, (now) => [now - ageMs]);
 }
 
 /**
@@ -50,28 +58,33 @@ export function enqueue(em: Em, kind: string, payload: Record<string, unknown>, 
  * effects and its completion commit together; an optional prepare step runs
  * before it, outside the transaction.
  */
-export class JobWorker {
+export class JobWorker implements BackgroundWorker {
+  readonly name = "jobs";
   private readonly handlers = new Map<string, Registered>();
   private readonly loop: ClaimLoop<ClaimedRow>;
 
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
-    options: { pollMs: number; concurrency: number; lockMs: number },
+    private readonly options: { pollMs: number; concurrency: number; lockMs: number },
   ) {
     const lease = { table: "jobs", dueColumn: "run_at", pendingStatus: JobStatus.PENDING, leaseMs: options.lockMs };
     this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.execute(row.id));
   }
 
-  register(kind: string, handler: JobHandler): void;
-  register<P>(kind: string, handler: JobHandler<P>, prepare: JobPrepare<P>): void;
-  register<P>(kind: string, handler: JobHandler<P>, prepare?: JobPrepare<P>): void {
+  register<K extends JobKind>(kind: K, handler: JobHandler<undefined, K>): void;
+  register<P, K extends JobKind>(kind: K, handler: JobHandler<NoInfer<P>, K>, prepare: JobPrepare<P, K>): void;
+  register<P, K extends JobKind>(kind: K, handler: JobHandler<P, K>, prepare?: JobPrepare<P, K>): void {
     if (this.handlers.has(kind)) throw new Error(`a handler for job kind ${kind} is already registered`);
-    this.handlers.set(kind, { handler: handler as JobHandler<unknown>, prepare });
+    this.handlers.set(kind, { handler: handler as unknown as JobHandler<unknown>, prepare: prepare as unknown as JobPrepare<unknown> | undefined });
   }
 
-  start(): void {
-    this.loop.start();
+  /**
+   * Starts claiming jobs. Its claim loop beats each poll: one that has not
+   * polled within a poll interval plus WORKER_LOCK_MS is stuck.
+   */
+  start(context?: WorkerContext): void {
+    this.loop.start(context?.loop("claim", this.options.pollMs + this.options.lockMs));
   }
 
   get isRunning(): boolean {
@@ -119,9 +132,10 @@ export class JobWorker {
     const log = this.log.child({ jobId: id, jobKind: job.kind, attempt: job.attempts });
     try {
       if (!registered) throw new Error(`no handler registered for job kind ${job.kind}`);
-      const prepared = await registered.prepare?.(this.orm.em.fork(), job.payload, job);
+      const payload = job.payload as JobPayloads[JobKind];
+      const prepared = await registered.prepare?.(this.orm.em.fork(), payload, job);
       await em.transactional(async (tx) => {
-        await registered.handler({ em: tx, job, prepared }, job.payload);
+        await registered.handler({ em: tx, job, prepared }, payload);
         await tx.nativeUpdate(Job, { id }, { status: JobStatus.DONE, lockedUntil: null, lastError: null });
       });
       log.debug("job done");

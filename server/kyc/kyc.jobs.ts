@@ -11,7 +11,7 @@ import { KycJobs, type KycService } from "./kyc.service";
  * check is queued, further out each time, until the schedule ends.
  */
 export function registerKycJobs(worker: JobWorker, kyc: KycService): void {
-  worker.register<{ event?: SumsubEvent } | undefined>(
+  worker.register<{ event?: SumsubEvent } | undefined, typeof KycJobs.recheck>(
     KycJobs.recheck,
     async ({ em, prepared }, payload) => {
       if (!prepared) return;

@@ -12,8 +12,9 @@ import { parseSumsubTime, type SumsubEvent } from "./sumsub.webhook";
 import type { Logger } from "../common/logger";
 import { enqueue } from "../jobs/job.queue";
 import type { SumsubReviewStatus } from "./sumsub.client";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const KycJobs = { recheck: "kyc.recheck" } as const;
+export const KycJobs = JobKinds.kyc;
 
 /**
  * When to ask Sumsub again about an applicant still undecided here, after it

@@ -10,8 +10,9 @@ import { ProofPhotoHash } from "./photo-hash.entity";
 import { HASH_VERSION } from "./photo.hash";
 import { photoKey } from "./photo.store";
 import type { PhotoService } from "./photo.service";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const PhotoJobs = { move: "photos.move", rehash: "photos.rehash" } as const;
+export const PhotoJobs = JobKinds.photos;
 
 /** Stored photos whose hashes come from an earlier method than the current one. */
 const OUTDATED = { stored: true, hashVersion: { $lt: HASH_VERSION } };
@@ -48,7 +49,7 @@ export function registerPhotoJobs(worker: JobWorker, photos: PhotoService, batch
     }
     return moved;
   };
-  worker.register<Array<{ id: string; facts: PhotoFacts }>>(PhotoJobs.move, async ({ em, prepared: moved }) => {
+  worker.register(PhotoJobs.move, async ({ em, prepared: moved }) => {
     // Locked (PostgreSQL): a second run of the batch, after a lease ran out, waits here and then finds them moved.
     const rows = await em.find(ProofPhoto, { id: { $in: moved.map((m) => m.id) }, stored: false }, locked(em));
     const factsOf = (row: ProofPhoto) => moved.find((m) => m.id === row.id)!.facts;
@@ -65,7 +66,7 @@ export function registerPhotoJobs(worker: JobWorker, photos: PhotoService, batch
     for (const photo of outdated) hashed.push({ id: photo.id, hashes: await photos.hashes(em, photo) });
     return hashed;
   };
-  worker.register<Array<{ id: string; hashes?: string[] }>>(PhotoJobs.rehash, async ({ em, prepared: hashed }) => {
+  worker.register(PhotoJobs.rehash, async ({ em, prepared: hashed }) => {
     const rows = await em.find(ProofPhoto, { id: { $in: hashed.map((h) => h.id) }, ...OUTDATED }, locked(em));
     const hashesOf = (row: ProofPhoto) => hashed.find((h) => h.id === row.id)!.hashes;
     await replaceHashes(em, rows.filter((row) => hashesOf(row)?.length));

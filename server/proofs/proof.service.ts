@@ -12,8 +12,9 @@ import { transition } from "../tasks/task.transition";
 import type { OperatorPrincipal, TaskService } from "../tasks/task.service";
 import { LIMITS } from "../tasks/task.validation";
 import { Proof, ProofPhoto } from "./proof.entity";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const ProofJobs = { score: "guardian.score" } as const;
+export const ProofJobs = JobKinds.guardian;
 
 export interface PhotoUpload {
   data: Buffer;

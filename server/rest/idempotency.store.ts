@@ -7,8 +7,9 @@ import type { Logger } from "../common/logger";
 import { enqueue } from "../jobs/job.queue";
 import { IdempotencyRecord } from "./idempotency.entity";
 import type { RestResponse } from "./rest.route";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const IdempotencyJobs = { purge: "rest.idempotency.purge" } as const;
+export const IdempotencyJobs = JobKinds.idempotency;
 
 export interface IdempotencyOptions {
   /** How long an answer is kept for replay. */

@@ -8,8 +8,9 @@ import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService, Principal } from "../agents/api-key.service";
 import { enqueue } from "../jobs/job.queue";
 import { BrowserSession } from "./browser-session.entity";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const SessionJobs = { sweep: "sessions.sweep" } as const;
+export const SessionJobs = JobKinds.sessions;
 
 /** The header a cookie-authenticated request other than GET/HEAD/OPTIONS must carry. */
 export const CSRF_HEADER = "X-CSRF-Token";

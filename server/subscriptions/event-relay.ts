@@ -5,6 +5,7 @@ import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
 import type { ClusterBus } from "./pubsub";
 import { compareEventIds, readEvents } from "../tasks/task-event.log";
+import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 
 const BATCH = 500;
 /** While an id is missing the log is re-read this often, so the hold ends soon after the transaction does. */
@@ -15,6 +16,8 @@ const GAP_RECHECK_MS = 20;
  * transaction from slipping past the snapshot check below.
  */
 const GAP_MIN_HOLD_MS = 40;
+/** How long one read of the log may take before the relay counts as stuck (on top of a poll interval). */
+const READ_LEASE_MS = 30_000;
 
 interface HeldGap {
   /** The cursor the gap follows. */
@@ -57,6 +60,7 @@ export class EventRelay {
   private again = false;
   private running = false;
   private readonly advanceListeners: Array<(position: string) => void> = [];
+  private heartbeat: Heartbeat = UNWATCHED;
 
   constructor(
     private readonly orm: Orm,
@@ -80,8 +84,14 @@ export class EventRelay {
     return { afterTransactionCommit: () => this.wake() };
   }
 
-  /** Starts after `position` (a point every consumer has passed) and catches up before returning. */
-  async start(position: string): Promise<void> {
+  /** The longest a healthy relay goes between reads: a poll interval plus one read. */
+  get leaseMs(): number {
+    return this.options.pollMs + READ_LEASE_MS;
+  }
+
+  /** Starts after `position` (a point every consumer has passed) and catches up before returning; each read beats `heartbeat`. */
+  async start(position: string, heartbeat: Heartbeat = UNWATCHED): Promise<void> {
+    this.heartbeat = heartbeat;
     this.cursor = position;
     this.heard = position;
     this.feed.startAt(position);
@@ -121,6 +131,7 @@ export class EventRelay {
       this.log.error({ err }, "reading the task event log failed; retrying");
     } finally {
       this.reading = undefined;
+      this.heartbeat.beat();
       this.schedule();
     }
   }

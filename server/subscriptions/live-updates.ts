@@ -8,12 +8,13 @@ import type { ContextFactory } from "../graphql/context";
 import { createClusterBus } from "./pubsub";
 import { EventRelay } from "./event-relay";
 import { mountSubscriptions, type SubscriptionServer } from "./ws.server";
+import type { Heartbeat } from "../jobs/worker.runtime";
 
 export interface LiveUpdates {
   readonly relay: EventRelay;
   readonly subscriptions: SubscriptionServer;
-  /** Follows the event log from `position` (caught up before this resolves). */
-  start(position: string): Promise<void>;
+  /** Follows the event log from `position` (caught up before this resolves); each read beats `heartbeat`. */
+  start(position: string, heartbeat?: Heartbeat): Promise<void>;
   /** Stops following the log. Close `subscriptions` first; stop this after the last commit of the process. */
   stop(): Promise<void>;
 }
@@ -39,7 +40,7 @@ export async function createLiveUpdates(deps: {
   return {
     relay,
     subscriptions,
-    start: (position) => relay.start(position),
+    start: (position, heartbeat) => relay.start(position, heartbeat),
     async stop() {
       await relay.stop();
       await bus.close();

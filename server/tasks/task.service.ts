@@ -31,15 +31,12 @@ import { ActorType, TaskStatus, type TaskType, TestScenario } from "./task.enums
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
+import { JobKinds } from "../jobs/job.kinds";
 
-export const TaskJobs = {
-  expire: "task.expire",
-  /** The accept window of an acceptance ran out: `{taskId, acceptedAt}` (ms), so a later acceptance is not ended by an earlier one's job. */
-  reservationLapse: "task.reservation_lapse",
-} as const;
+export const TaskJobs = JobKinds.task;
 
 /** The built-in mock operator's steps (server/testmode), queued as its test tasks move. */
-export const TestModeJobs = { accept: "testmode.accept", submit: "testmode.submit" } as const;
+export const TestModeJobs = JobKinds.testMode;
 
 /** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
 export interface CommitSignals {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Em, Orm } from "../db/orm";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "../jobs/claim-loop";
+import type { Heartbeat } from "../jobs/worker.runtime";
 import type { Logger } from "../common/logger";
 import type { Config } from "../config";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
@@ -33,6 +34,8 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
  */
 export class WebhookSender {
   private readonly loop: ClaimLoop<ClaimedRow>;
+  /** The longest a healthy sender goes between polls: a poll interval plus a claimed delivery's lease. */
+  readonly leaseMs: number;
 
   constructor(
     private readonly orm: Orm,
@@ -43,10 +46,11 @@ export class WebhookSender {
     // The lease outlives the longest request, so a live sender never loses its claim.
     const lease = { table: "webhook_deliveries", dueColumn: "next_attempt_at", pendingStatus: WebhookDeliveryStatus.PENDING, leaseMs: config.timeoutMs * 2 + 1_000 };
     this.loop = new ClaimLoop("webhook deliveries", log, config, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.deliver(row));
+    this.leaseMs = config.pollMs + lease.leaseMs;
   }
 
-  start(): void {
-    this.loop.start();
+  start(heartbeat?: Heartbeat): void {
+    this.loop.start(heartbeat);
   }
 
   wake(): void {

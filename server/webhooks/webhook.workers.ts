@@ -6,6 +6,7 @@ import { WebhookDispatcher } from "./webhook.dispatcher";
 import { WebhookSender } from "./webhook.sender";
 import type { SecretBox } from "./webhook.secrets";
 import type { PhotoLinks } from "../photos/photo.links";
+import type { WorkerContext } from "../jobs/worker.runtime";
 
 /** The background half of webhooks: the dispatcher turns settled task events into deliveries, the sender sends them. */
 export class WebhookWorkers {
@@ -23,10 +24,10 @@ export class WebhookWorkers {
   }
 
   /** Dispatches as the relay settles events (including any it caught up on at start) and starts sending. */
-  start(relay: EventRelay): void {
+  start(relay: EventRelay, context?: WorkerContext): void {
     relay.onAdvance((position) => this.dispatcher.advanceTo(position));
     this.dispatcher.advanceTo(relay.position);
-    this.sender.start();
+    this.sender.start(context?.loop("sender", this.sender.leaseMs));
   }
 
   /** A delivery was queued by hand (redelivery): send it now rather than at the next poll. */

@@ -58,8 +58,9 @@ for (const db of testDatabases()) {
       orm = await initORM(created.database);
       // A poll far beyond the test's patience: whatever runs here was woken.
       worker = new JobWorker(orm, createLogger("silent"), { pollMs: 60_000, concurrency: 2, lockMs: 60_000 });
-      worker.register("note", async (_ctx, payload) => {
-        ran.push({ id: String(payload.id), at: Date.now() });
+      // Any kind will do: this worker runs only what the test enqueues.
+      worker.register("task.expire", async (_ctx, payload) => {
+        ran.push({ id: payload.taskId, at: Date.now() });
       });
       orm.em.getEventManager().registerSubscriber(worker.commitHook());
       worker.start();
@@ -73,15 +74,15 @@ for (const db of testDatabases()) {
     it("runs a job as soon as the transaction that enqueued it commits, and a later one when it falls due", async () => {
       const dueAt = Date.now() + 300;
       await orm.em.fork().transactional(async (tx) => {
-        enqueue(tx, "note", { id: "now" });
-        enqueue(tx, "note", { id: "later" }, { runAt: dueAt });
+        enqueue(tx, "task.expire", { taskId: "now" });
+        enqueue(tx, "task.expire", { taskId: "later" }, { runAt: dueAt });
       });
       await until(async () => ran.length === 2 || undefined, "both jobs to run", 10_000);
       expect(ran.map((r) => r.id)).to.deep.equal(["now", "later"]);
       expect(ran[1].at).to.be.at.least(dueAt);
 
       const em = orm.em.fork();
-      enqueue(em, "note", { id: "flushed" });
+      enqueue(em, "task.expire", { taskId: "flushed" });
       await em.flush();
       await until(async () => ran.length === 3 || undefined, "a job flushed outside a transaction to run", 10_000);
     });

@@ -21,7 +21,25 @@ describe("running HumanOps", () => {
       expect(health.status).to.equal(200);
       const ready = await fetch(`${server.url}/readyz`);
       expect(ready.status).to.equal(200);
-      expect(await ready.json()).to.deep.equal({ status: "ready", checks: { database: true, worker: true, accepting: true } });
+      expect(await ready.json()).to.deep.equal({
+        status: "ready",
+        checks: { database: true, workers: true, accepting: true },
+        workers: {
+          "chain-bindings": "running",
+          "chain-bindings/beat": "running",
+          "event-relay": "running",
+          "event-relay/read": "running",
+          escrow: "running",
+          "escrow/sender": "running",
+          ...Object.fromEntries(server.app.chains.all().flatMap((chain) => [`escrow/indexer:${chain.key}`, `escrow/reconciler:${chain.key}`].map((loop) => [loop, "running"]))),
+          jobs: "running",
+          "jobs/claim": "running",
+          webhooks: "running",
+          "webhooks/sender": "running",
+          retention: "running",
+          "retention/prune": "running",
+        },
+      });
     } finally {
       await server.stop();
     }

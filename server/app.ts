@@ -14,7 +14,7 @@ import { RetentionWorker } from "./jobs/retention";
 import { deliveredWebhooks } from "./webhooks/webhook.retention";
 import { expiredIdempotencyRecords } from "./rest/idempotency.retention";
 import { endedSessions } from "./sessions/session.retention";
-import { mootExpiryJobs } from "./tasks/task.retention";
+import { mootExpiryJobs, mootLapseJobs } from "./tasks/task.retention";
 import { registerTaskJobs } from "./tasks/task.jobs";
 import { TransitionLog } from "./tasks/transition.log";
 import { registerKycJobs } from "./kyc/kyc.jobs";
@@ -116,7 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   orm.em.getEventManager().registerSubscriber(worker.commitHook());
   orm.em.getEventManager().registerSubscriber(escrow.commitHook());
   const ages = config.retention;
-  const pruners = [finishedJobs(ages.jobsMs), mootExpiryJobs(), deliveredWebhooks(ages.webhookDeliveriesMs), expiredIdempotencyRecords(ages.idempotencyMs), endedSessions(ages.sessionsMs, config.sessions.idleMs)];
+  const pruners = [finishedJobs(ages.jobsMs), mootExpiryJobs(), mootLapseJobs(), deliveredWebhooks(ages.webhookDeliveriesMs), expiredIdempotencyRecords(ages.idempotencyMs), endedSessions(ages.sessionsMs, config.sessions.idleMs)];
   const retention = new RetentionWorker(orm, pruners, config.retention, log);
 
   const mockOperator = await ensureMockOperator(orm.em.fork());

@@ -18,3 +18,21 @@ export function mootExpiryJobs(): Pruner {
     name: "jobs (expiry of ended tasks)",
   };
 }
+
+/**
+ * Lapse jobs of holds that already ended (proof came, the operator gave the
+ * task up, or the task ended): due at the end of the accept window, they
+ * would find the task no longer ACCEPTED and do nothing. A task ACCEPTED
+ * again keeps the earlier hold's job until it runs (a no-op, then pruned as
+ * finished).
+ */
+export function mootLapseJobs(): Pruner {
+  return {
+    ...tablePruner(
+      "jobs",
+      `status = 'PENDING' and kind = '${TaskJobs.reservationLapse}' and exists (select 1 from tasks where jobs.dedupe_key like 'lapse:' || tasks.id || ':%' and tasks.status <> 'ACCEPTED')`,
+      () => [],
+    ),
+    name: "jobs (lapses of ended holds)",
+  };
+}

@@ -15,7 +15,7 @@ import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "../../se
 import { expiredIdempotencyRecords } from "../../server/rest/idempotency.retention";
 import { IdempotencyRecord } from "../../server/rest/idempotency.entity";
 import { endedSessions } from "../../server/sessions/session.retention";
-import { mootExpiryJobs } from "../../server/tasks/task.retention";
+import { mootExpiryJobs, mootLapseJobs } from "../../server/tasks/task.retention";
 import { BrowserSession } from "../../server/sessions/browser-session.entity";
 import { ApiKey } from "../../server/agents/api-key.entity";
 import { LedgerEntry } from "../../server/ledger/ledger-entry.entity";
@@ -47,7 +47,7 @@ for (const db of testDatabases()) {
 
     /** The app's pruners with every age set to `ageMs`, in batches of two rows (so a pass takes several batches). */
     function retention(ageMs: number): RetentionWorker {
-      const pruners = [finishedJobs(ageMs), mootExpiryJobs(), deliveredWebhooks(ageMs), expiredIdempotencyRecords(ageMs), endedSessions(ageMs, server.config.sessions.idleMs)];
+      const pruners = [finishedJobs(ageMs), mootExpiryJobs(), mootLapseJobs(), deliveredWebhooks(ageMs), expiredIdempotencyRecords(ageMs), endedSessions(ageMs, server.config.sessions.idleMs)];
       return new RetentionWorker(server.app.orm, pruners, { intervalMs: HOUR_MS, batch: 2 }, createLogger("silent"));
     }
 
@@ -91,17 +91,17 @@ for (const db of testDatabases()) {
       const deliveredRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.DELIVERED });
       const pendingRows = await em.fork().count(WebhookDelivery, { status: WebhookDeliveryStatus.PENDING });
       expect(doneJobs, "the tasks ran jobs").to.be.greaterThan(2);
-      expect(pendingJobs, "every task's expiry job waits for its deadline").to.equal(3);
+      expect(pendingJobs, "every task's expiry job waits for its deadline, and each paid task's lapse job for the end of its accept window").to.equal(5);
       expect(deliveredRows, "deliveries to the answering endpoint").to.be.greaterThan(2);
       expect(pendingRows, "deliveries to the refusing endpoint wait for a retry").to.be.greaterThan(2);
 
       // An hour's age: everything above is recent, nothing goes.
-      // The paid tasks' expiry jobs are moot at any age.
-      expect(await retention(HOUR_MS).pruneOnce()).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 2, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
+      // The paid tasks' expiry and lapse jobs are moot at any age.
+      expect(await retention(HOUR_MS).pruneOnce()).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 2, "jobs (lapses of ended holds)": 2, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
 
       // Age zero: what is finished goes, in batches of two.
       const removed = await retention(0).pruneOnce(Date.now() + 1);
-      expect(removed).to.deep.equal({ jobs: doneJobs, "jobs (expiry of ended tasks)": 0, webhook_deliveries: deliveredRows, idempotency_keys: 1, browser_sessions: 1 });
+      expect(removed).to.deep.equal({ jobs: doneJobs, "jobs (expiry of ended tasks)": 0, "jobs (lapses of ended holds)": 0, webhook_deliveries: deliveredRows, idempotency_keys: 1, browser_sessions: 1 });
       const after = em.fork();
       expect(await after.count(Job, { status: JobStatus.DONE })).to.equal(0);
       expect(await after.find(Job, { status: JobStatus.PENDING }), "the open task's expiry job stays").to.have.length(1).and.to.satisfy((jobs: Job[]) => jobs[0].dedupeKey === `expire:${open.id}`);
@@ -114,7 +114,7 @@ for (const db of testDatabases()) {
       expect(await kept(after), "financial records, task events and the ledger are kept").to.deep.equal(before);
 
       // Nothing left to prune: a second pass removes nothing.
-      expect(await retention(0).pruneOnce(Date.now() + 1)).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 0, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
+      expect(await retention(0).pruneOnce(Date.now() + 1)).to.deep.equal({ jobs: 0, "jobs (expiry of ended tasks)": 0, "jobs (lapses of ended holds)": 0, webhook_deliveries: 0, idempotency_keys: 0, browser_sessions: 0 });
     });
   });
 }

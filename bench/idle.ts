@@ -14,9 +14,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { Session } from "node:inspector/promises";
 import { loadConfig } from "../server/config";
 import { report } from "./support/report";
+import { startCpuProfile } from "./support/cpu-profile";
 import { createApp } from "../server/app";
 import { Task } from "../server/tasks/task.entity";
 import { TaskStatus } from "../server/tasks/task.enums";
@@ -53,22 +53,13 @@ async function main(): Promise<void> {
       return sql;
     });
     const profile = process.env.BENCH_IDLE_PROFILE;
-    const session = profile ? new Session() : undefined;
-    if (session) {
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.start");
-    }
+    const stopProfile = profile ? await startCpuProfile() : undefined;
     const cpu = process.cpuUsage();
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const elapsed = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    if (session) {
-      const { profile: taken } = await session.post("Profiler.stop");
-      fs.writeFileSync(profile!, JSON.stringify(taken));
-      session.disconnect();
-    }
+    if (stopProfile) await stopProfile(profile!);
     const cpuMsPerSecond = (used.user + used.system) / 1000 / elapsed;
 
     console.log(`idle benchmark: ${elapsed.toFixed(1)} s quiet, ${config.database.kind}, local chain in process, production polling defaults`);

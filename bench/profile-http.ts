@@ -13,10 +13,10 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { Session } from "node:inspector/promises";
 import { loadConfig } from "../server/config";
 import { createApp } from "../server/app";
 import { graphqlRequest } from "./support/graphql-request";
+import { startCpuProfile } from "./support/cpu-profile";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SCENARIO = process.env.BENCH_PROFILE_SCENARIO ?? "task";
@@ -94,25 +94,14 @@ async function main(): Promise<void> {
       return perRequest;
     };
     const floor = await load("bare");
-    const profiling = !!process.env.BENCH_PROFILE_OUT;
-    const session = new Session();
-    if (profiling) {
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.setSamplingInterval", { interval: 200 });
-      await session.post("Profiler.start");
-    }
+    const out = process.env.BENCH_PROFILE_OUT;
+    const stopProfile = out ? await startCpuProfile(200) : undefined;
     for (const scenario of SCENARIO.split(",")) {
       const cost = await load(scenario);
       console.log(`  ${(floor / cost).toFixed(3)}x bare by CPU per request`);
     }
     bare.close();
-    if (profiling) {
-      const { profile } = await session.post("Profiler.stop");
-      session.disconnect();
-      fs.writeFileSync(process.env.BENCH_PROFILE_OUT!, JSON.stringify(profile));
-      summarize(profile as unknown as { nodes: ProfileNode[]; samples: number[] });
-    }
+    if (stopProfile) summarize((await stopProfile(out!)) as { nodes: ProfileNode[]; samples: number[] });
   } finally {
     await app.stop();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -338,9 +338,7 @@ export class TaskService {
   async lapseReservation(em: Em, taskId: string, acceptedAt: number): Promise<void> {
     const task = await em.findOne(Task, taskId, { populate: ["operator"] });
     if (!task?.operator || task.status !== TaskStatus.ACCEPTED || task.acceptedAt?.getTime() !== acceptedAt) return;
-    const operator = task.operator;
-    this.reopen(em, task, operator, SYSTEM, `no proof within the accept window of ${task.acceptWindowMinutes} minutes`, "lapsed");
-    task.updatedAt = new Date();
+    this.reopen(em, task, task.operator, SYSTEM, `no proof within the accept window of ${task.acceptWindowMinutes} minutes`, "lapsed");
   }
 
   /**

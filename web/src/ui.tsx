@@ -21,6 +21,16 @@ export function relative(iso: string): string {
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** A deadline as the task pages state it: the date and time, and how far off it is. */
+export function deadlineText(iso: string): string {
+  return `${dateTime(iso)} (${relative(iso)})`;
+}
+
+/** A task's place: its address (if any) and its coordinates to 5 decimals (about a metre). */
+export function placeText(location: { lat: number; lng: number; address?: string | null }): string {
+  return `${location.address ?? ""} (${location.lat.toFixed(5)}, ${location.lng.toFixed(5)})`;
+}
+
 export function shortHash(hash: string | null | undefined): string {
   return hash ? `${hash.slice(0, 10)}…${hash.slice(-6)}` : "—";
 }
@@ -144,29 +154,18 @@ export function VerificationView(props: { verification: VerificationFieldsFragme
         </ul>
       ) : null}
       {v.checks.length ? (
-        <table class="checks">
-          <caption class="visually-hidden">Guardian checks</caption>
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Photo</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Evidence</th>
+        <DataTable caption="Guardian checks" columns={["Check", "Photo", "Outcome", "Evidence"]} class="checks">
+          {v.checks.map((check, i) => (
+            <tr key={i}>
+              <td>{check.name}</td>
+              <td>{check.photo === null ? "all" : `#${check.photo + 1}`}</td>
+              <td>
+                <span class={`outcome outcome-${check.outcome.toLowerCase()}`}>{OUTCOME_LABEL[check.outcome]}</span>
+              </td>
+              <td>{check.detail}</td>
             </tr>
-          </thead>
-          <tbody>
-            {v.checks.map((check, i) => (
-              <tr key={i}>
-                <td>{check.name}</td>
-                <td>{check.photo === null ? "all" : `#${check.photo + 1}`}</td>
-                <td>
-                  <span class={`outcome outcome-${check.outcome.toLowerCase()}`}>{OUTCOME_LABEL[check.outcome]}</span>
-                </td>
-                <td>{check.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       ) : null}
     </div>
   );
@@ -340,4 +339,23 @@ export function LoadMore<T>(props: { cursor: string | null | undefined; label: s
 /** The cursor of the page after this one, or null when this is the last. */
 export function nextCursor(page: Page<unknown>): string | null {
   return page.pageInfo.hasNextPage ? (page.pageInfo.endCursor ?? null) : null;
+}
+
+/** A table of `children` rows under column headings, with a caption for screen readers only. */
+export function DataTable(props: { caption: string; columns: string[]; class?: string; children: ComponentChildren }) {
+  return (
+    <table class={props.class}>
+      <caption class="visually-hidden">{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.columns.map((column, i) => (
+            <th scope="col" key={i}>
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
 }

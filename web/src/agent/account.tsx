@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { AgentLedger, type AgentLedgerResult } from "../graphql/operations.generated";
 import { Link } from "../router";
-import { dateTime, ErrorBox, LoadMore, money, nextCursor, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
+import { DataTable, dateTime, ErrorBox, LoadMore, money, nextCursor, Section, shortHash, Spinner, useLoad, useTitle } from "../ui";
 
 type Posting = AgentLedgerResult["viewerAgent"]["ledgerTransactions"]["nodes"][number];
 
@@ -58,30 +58,19 @@ export function AccountPage() {
       </Section>
       <Section title="Ledger" id="ledger">
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Postings to and from the balance, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Task</th>
+          <DataTable caption="Postings to and from the balance, newest first" columns={["When", "Kind", "Amount", "Task"]}>
+            {postings.map((posting) => (
+              <tr key={posting.id}>
+                <td>{dateTime(posting.createdAt)}</td>
+                <td>{posting.kind}</td>
+                <td class={posting.direction === "CREDIT" ? "credit" : "debit"}>
+                  {posting.direction === "CREDIT" ? "+" : "−"}
+                  {money(posting.amount)}
+                </td>
+                <td>{posting.taskId ? <Link href={`/tasks/${posting.taskId}`}>{posting.taskId.slice(0, 8)}</Link> : "—"}</td>
               </tr>
-            </thead>
-            <tbody>
-              {postings.map((posting) => (
-                <tr key={posting.id}>
-                  <td>{dateTime(posting.createdAt)}</td>
-                  <td>{posting.kind}</td>
-                  <td class={posting.direction === "CREDIT" ? "credit" : "debit"}>
-                    {posting.direction === "CREDIT" ? "+" : "−"}
-                    {money(posting.amount)}
-                  </td>
-                  <td>{posting.taskId ? <Link href={`/tasks/${posting.taskId}`}>{posting.taskId.slice(0, 8)}</Link> : "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
         <LoadMore
           cursor={following}

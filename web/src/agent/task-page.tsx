@@ -3,7 +3,7 @@ import { gql } from "../api";
 import { CancelTask, ReviewTask, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, Timeline, VerificationView } from "../ui";
+import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, Timeline, VerificationView } from "../ui";
 import { LiveTaskFrame } from "../live-task";
 
 export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
@@ -27,17 +27,13 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                   <dt>Total in escrow</dt>
                   <dd>{money(task.total)}</dd>
                   <dt>Deadline</dt>
-                  <dd>
-                    {dateTime(task.deadline)} ({relative(task.deadline)})
-                  </dd>
+                  <dd>{deadlineText(task.deadline)}</dd>
                   <dt>Attempts</dt>
                   <dd>
                     {task.attempts} of {task.maxAttempts}
                   </dd>
                   <dt>Where</dt>
-                  <dd>
-                    {task.location.address ?? ""} ({task.location.lat.toFixed(5)}, {task.location.lng.toFixed(5)})
-                  </dd>
+                  <dd>{placeText(task.location)}</dd>
                   {task.testScenario ? (
                     <>
                       <dt>Test scenario</dt>

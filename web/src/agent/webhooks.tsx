@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { CreateWebhookEndpoint, DeleteWebhookEndpoint, RedeliverWebhook, UpdateWebhookEndpoint, Webhooks } from "../graphql/operations.generated";
-import { dateTime, ErrorBox, Field, Section, Spinner, useLoad, useTitle } from "../ui";
+import { DataTable, dateTime, ErrorBox, Field, Section, Spinner, useLoad, useTitle } from "../ui";
 
 /** Webhook endpoints with their delivery health, the delivery log with redeliver, and a form to add one. */
 export function WebhooksPage() {
@@ -115,41 +115,29 @@ export function WebhooksPage() {
       <Section title="Recent deliveries" id="deliveries" actions={<button type="button" class="secondary" onClick={() => void data.reload()}>Refresh</button>}>
         {deliveries.nodes.length === 0 ? <p class="muted">No deliveries yet.</p> : null}
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Webhook deliveries, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col"></th>
+          <DataTable caption="Webhook deliveries, newest first" columns={["Event", "Endpoint", "Status", "Attempts", ""]}>
+            {deliveries.nodes.map((delivery) => (
+              <tr key={delivery.id}>
+                <td>
+                  {delivery.eventType}
+                  <div class="muted small">{dateTime(delivery.createdAt)}</div>
+                </td>
+                <td class="wrap">{urlOf.get(delivery.endpointId) ?? delivery.endpointId}</td>
+                <td>
+                  <span class={`badge ${delivery.status === "DELIVERED" ? "ok" : delivery.status === "FAILED" ? "bad" : "warn"}`}>{delivery.status}</span>
+                  {delivery.lastStatusCode ? <div class="muted small">HTTP {delivery.lastStatusCode}</div> : null}
+                  {delivery.lastError ? <div class="muted small">{delivery.lastError}</div> : null}
+                  {delivery.nextAttemptDueAt ? <div class="muted small">next try {dateTime(delivery.nextAttemptDueAt)}</div> : null}
+                </td>
+                <td>{delivery.attempts}</td>
+                <td>
+                  <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => act(`redeliver-${delivery.id}`, () => gql(RedeliverWebhook, { id: delivery.id }))}>
+                    Redeliver
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {deliveries.nodes.map((delivery) => (
-                <tr key={delivery.id}>
-                  <td>
-                    {delivery.eventType}
-                    <div class="muted small">{dateTime(delivery.createdAt)}</div>
-                  </td>
-                  <td class="wrap">{urlOf.get(delivery.endpointId) ?? delivery.endpointId}</td>
-                  <td>
-                    <span class={`badge ${delivery.status === "DELIVERED" ? "ok" : delivery.status === "FAILED" ? "bad" : "warn"}`}>{delivery.status}</span>
-                    {delivery.lastStatusCode ? <div class="muted small">HTTP {delivery.lastStatusCode}</div> : null}
-                    {delivery.lastError ? <div class="muted small">{delivery.lastError}</div> : null}
-                    {delivery.nextAttemptDueAt ? <div class="muted small">next try {dateTime(delivery.nextAttemptDueAt)}</div> : null}
-                  </td>
-                  <td>{delivery.attempts}</td>
-                  <td>
-                    <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => act(`redeliver-${delivery.id}`, () => gql(RedeliverWebhook, { id: delivery.id }))}>
-                      Redeliver
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       </Section>
     </div>

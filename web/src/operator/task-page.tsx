@@ -4,7 +4,7 @@ import { LiveTaskFrame } from "../live-task";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, ErrorBox, EscrowView, Field, money, ProofPhotos, relative, Section, VerificationView } from "../ui";
+import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, VerificationView } from "../ui";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
@@ -47,16 +47,14 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
             <dt>Reward</dt>
             <dd>{money(task.reward)}</dd>
             <dt>Deadline</dt>
-            <dd>
-              {dateTime(task.deadline)} ({relative(task.deadline)})
-            </dd>
+            <dd>{deadlineText(task.deadline)}</dd>
             <dt>Attempts</dt>
             <dd>
               {task.attempts} of {task.maxAttempts} used
             </dd>
             <dt>Where</dt>
             <dd>
-              {task.location.address ?? ""} ({task.location.lat.toFixed(5)}, {task.location.lng.toFixed(5)}){" "}
+              {placeText(task.location)}{" "}
               <a href={`geo:${task.location.lat},${task.location.lng}`}>Open in maps</a>
             </dd>
           </dl>

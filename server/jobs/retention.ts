@@ -1,4 +1,5 @@
 import { setImmediate as yieldToOthers } from "node:timers/promises";
+import { dialectOf, type Dialect } from "../db/dialect";
 import type { Em, Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { Periodic, type BackgroundWorker, type WorkerContext } from "./worker.runtime";
@@ -18,16 +19,19 @@ export interface Pruner {
 /**
  * A pruner for a table whose rows say in integer epoch-millisecond columns
  * when they are done with: `where` selects the rows to delete, with `?`
- * placeholders bound to `cutoffs(now)`. One statement per batch, the same
- * SQL on SQLite and PostgreSQL:
+ * placeholders bound to `cutoffs(now)`. One statement per batch:
  *
  *   delete from t where id in (select id from t where <where> order by id limit n)
+ *
+ * `where` is the same SQL on SQLite and PostgreSQL, or, where a type differs
+ * (a uuid column), a function of the dialect.
  */
-export function tablePruner(table: string, where: string, cutoffs: (now: number) => number[]): Pruner {
+export function tablePruner(table: string, where: string | ((dialect: Dialect) => string), cutoffs: (now: number) => number[]): Pruner {
   return {
     name: table,
     async pruneBatch(em, now, limit) {
-      const sql = `delete from ${table} where id in (select id from ${table} where ${where} order by id limit ?)`;
+      const condition = typeof where === "string" ? where : where(dialectOf(em.getPlatform()));
+      const sql = `delete from ${table} where id in (select id from ${table} where ${condition} order by id limit ?)`;
       const result = await em.getConnection().execute<{ affectedRows?: number }>(sql, [...cutoffs(now), limit], "run");
       return Number(result.affectedRows ?? 0);
     },

@@ -1,6 +1,20 @@
+import type { Dialect } from "../db/dialect";
 import { tablePruner, type Pruner } from "../jobs/retention";
 import { TaskJobs } from "./task.service";
 import { TERMINAL_STATUSES } from "./task.state-machine";
+
+/** The length of a task id (a uuid in text). */
+const UUID_LENGTH = 36;
+
+/**
+ * The task id inside a job's dedupe key (`expire:<id>`, `lapse:<id>:<ms>`),
+ * after `prefix` characters, typed as tasks.id is, so the pruners below find
+ * each job's task by its primary key instead of reading every task per job.
+ */
+function taskIdIn(column: string, prefix: number, dialect: Dialect): string {
+  const id = `substr(${column}, ${prefix + 1}, ${UUID_LENGTH})`;
+  return dialect === "postgresql" ? `cast(${id} as uuid)` : id;
+}
 
 /**
  * Expiry jobs of tasks that already ended (paid, cancelled, expired): due at
@@ -12,7 +26,7 @@ export function mootExpiryJobs(): Pruner {
   return {
     ...tablePruner(
       "jobs",
-      `status = 'PENDING' and kind = '${TaskJobs.expire}' and exists (select 1 from tasks where 'expire:' || tasks.id = jobs.dedupe_key and tasks.status in (${statuses}))`,
+      (dialect) => `status = 'PENDING' and kind = '${TaskJobs.expire}' and exists (select 1 from tasks where tasks.id = ${taskIdIn("jobs.dedupe_key", "expire:".length, dialect)} and tasks.status in (${statuses}))`,
       () => [],
     ),
     name: "jobs (expiry of ended tasks)",
@@ -30,7 +44,7 @@ export function mootLapseJobs(): Pruner {
   return {
     ...tablePruner(
       "jobs",
-      `status = 'PENDING' and kind = '${TaskJobs.reservationLapse}' and exists (select 1 from tasks where jobs.dedupe_key like 'lapse:' || tasks.id || ':%' and tasks.status <> 'ACCEPTED')`,
+      (dialect) => `status = 'PENDING' and kind = '${TaskJobs.reservationLapse}' and exists (select 1 from tasks where tasks.id = ${taskIdIn("jobs.dedupe_key", "lapse:".length, dialect)} and tasks.status <> 'ACCEPTED')`,
       () => [],
     ),
     name: "jobs (lapses of ended holds)",

@@ -2,9 +2,10 @@
  * Proof uploads from a process of their own, so building and sending the
  * multipart bodies (megabytes per photo) does not run on the measured
  * server's event loop, as a real client's would not: started with fork()
- * by a benchmark, it uploads every proof at once and answers when all
- * were accepted (202).
+ * by a benchmark, it says it is ready, then for each message uploads its
+ * proofs all at once and answers when all were accepted (202).
  *
+ *   message out: { ready: true } once loaded
  *   message in:  { base, apiKey, proofs: [{ taskId, files: [path, ...] }] }
  *   message out: { seconds } or { error }
  */
@@ -16,7 +17,7 @@ interface Uploads {
   proofs: Array<{ taskId: string; files: string[] }>;
 }
 
-process.once("message", async ({ base, apiKey, proofs }: Uploads) => {
+process.on("message", async ({ base, apiKey, proofs }: Uploads) => {
   try {
     const start = performance.now();
     await Promise.all(proofs.map(async ({ taskId, files }) => {
@@ -25,8 +26,9 @@ process.once("message", async ({ base, apiKey, proofs }: Uploads) => {
       const res = await fetch(`${base}/api/v1/tasks/${taskId}/proof`, { method: "POST", headers: { "x-api-key": apiKey }, body: form });
       if (res.status !== 202) throw new Error(`proof upload answered ${res.status}: ${await res.text()}`);
     }));
-    process.send!({ seconds: (performance.now() - start) / 1000 }, () => process.exit(0));
+    process.send!({ seconds: (performance.now() - start) / 1000 });
   } catch (err) {
-    process.send!({ error: (err as Error).message }, () => process.exit(1));
+    process.send!({ error: (err as Error).message });
   }
 });
+process.send!({ ready: true });

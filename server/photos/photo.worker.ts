@@ -29,7 +29,7 @@ function lowerPriority(): void {
   }
   for (const thread of threads) {
     try {
-      os.setPriority(thread, os.constants.priority.PRIORITY_BELOW_NORMAL);
+      os.setPriority(thread, os.constants.priority.PRIORITY_LOW);
     } catch {
       // Gone already, or not allowed here (a sandbox): the decoding still runs, at normal priority.
     }

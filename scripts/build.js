@@ -49,13 +49,13 @@ const STEPS = [
     // The web app (web/): its GraphQL operations typed against schema.graphql (a mismatch fails here), the
     // TypeScript checked, then Vite bundles it into dist/web, which the server serves at /.
     name: "web",
-    inputs: ["web", "schema.graphql", "package-lock.json"],
+    inputs: ["web", "scripts/graphql-types.cjs", "schema.graphql", "package-lock.json"],
     extensions: [".ts", ".tsx", ".cjs", ".css", ".html", ".graphql", ".json"],
     // Written by the step itself (only when its text changes): not an input.
     exclude: ["web/src/graphql/operations.generated.ts"],
     outputs: ["dist/web/index.html"],
     run: () => {
-      node("./web/tools/graphql-types.cjs")();
+      node("./scripts/graphql-types.cjs", "web")();
       node("typescript/bin/tsc", "-p", "web/tsconfig.json")();
       node("./node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts")();
     },

@@ -1,34 +1,16 @@
 import { z } from "zod";
-import { KycStatus, KycView, type Mode, restMode } from "./enums";
+import { KycStatus, KycView, oneOf, restMode } from "./enums";
 import { component, dateTime, uuid } from "./json-schema";
+import type { AgentBalanceResult, RegisterAgentResult, RegisterOperatorResult, StartKycResult } from "./operations.generated";
 import { ModeSchema } from "./task";
 
 /** Agents and operators as REST shows them: registration, balance and identity verification. */
 
-export interface GqlAgentRegistration {
-  apiKey: string;
-  agent: { id: string; name: string; email: string; createdAt: string };
-}
-
-export interface GqlAgentBalance {
-  id: string;
-  mode: Mode;
-  balance: { usd: string };
-}
-
-export interface GqlOperatorRegistration {
-  testApiKey: string;
-  liveApiKey: string;
-  operator: { id: string; name: string; payoutAddress: string; kycStatus: KycStatus; createdAt: string };
-}
-
-export interface GqlKycSession {
-  applicantId: string;
-  accessToken: string;
-  expiresAt: string;
-  levelName: string;
-  kycStatus: KycStatus;
-}
+/** What the account operations select (server/api/operations/rest.graphql), as schema.graphql types it. */
+export type GqlAgentRegistration = RegisterAgentResult["registerAgent"];
+export type GqlAgentBalance = AgentBalanceResult["viewerAgent"];
+export type GqlOperatorRegistration = RegisterOperatorResult["registerOperator"];
+export type GqlKycSession = StartKycResult["startKyc"];
 
 export const AgentRegistrationSchema = component(
   "AgentRegistration",
@@ -103,7 +85,7 @@ export function presentOperatorRegistration(result: GqlOperatorRegistration): z.
     operator_id: operator.id,
     name: operator.name,
     payout_address: operator.payoutAddress,
-    kyc_status: operator.kycStatus,
+    kyc_status: oneOf(Object.values(KycStatus), operator.kycStatus, "an operator's kycStatus"),
     test_kyc_status: KycView.NOT_REQUIRED,
     test_api_key: result.testApiKey,
     live_api_key: result.liveApiKey,
@@ -117,6 +99,6 @@ export function presentKycSession(session: GqlKycSession): z.output<typeof KycSe
     access_token: session.accessToken,
     expires_at: session.expiresAt,
     level_name: session.levelName,
-    kyc_status: session.kycStatus,
+    kyc_status: oneOf(Object.values(KycStatus), session.kycStatus, "a KYC session's kycStatus"),
   };
 }

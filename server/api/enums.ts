@@ -207,3 +207,13 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
 
 /** Every event type an endpoint may subscribe to. */
 export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];
+
+/**
+ * A value GraphQL gives in a wider type than the REST schema names (a
+ * String for a photo's type or a check's name, KycStatus where a REST body
+ * allows fewer): one of `values`, or the server broke its own contract.
+ */
+export function oneOf<T extends string>(values: readonly T[], value: string, field: string): T {
+  if ((values as readonly string[]).includes(value)) return value as T;
+  throw new Error(`GraphQL answered ${field} ${JSON.stringify(value)}, not one of ${values.join(", ")}`);
+}

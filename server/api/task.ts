@@ -1,105 +1,29 @@
 import { z } from "zod";
-import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, type Mode, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, restMode } from "./enums";
+import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
 import { ACCEPT_WINDOW_MINUTES, LIMITS } from "./limits";
 import { component, dateTime, txHash, uri, usdAmount, uuid } from "./json-schema";
+import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment } from "./operations.generated";
 
 /**
  * A task as REST and MCP show it: snake_case, money as exact decimal
  * strings, the latest proof and Guardian verification as summaries, the
- * on-chain escrow. Here once: the GraphQL selections (TASK_SELECTION), the
- * result they give (Gql*), the mapping (present*), the zod schemas the
+ * on-chain escrow. Here once: the results of the GraphQL selections
+ * (Gql*, the fragments of operations/fragments.graphql), the mapping (present*), the zod schemas the
  * OpenAPI document's components are made from, and the lean views the MCP
  * tools declare as their output (projections of the same schemas).
  */
 
 // ── what GraphQL gives ────────────────────────────────────────────────────────
+// The selections are the fragments of server/api/operations/fragments.graphql;
+// their results are typed from schema.graphql (operations.generated.ts).
 
-export const TASK_SUMMARY_SELECTION = `
-  id status mode title description taskType deadline proofRequirements attempts maxAttempts acceptWindowMinutes reservedUntil testScenario createdAt updatedAt
-  location { lat lng address }
-  reward { usd } fee { usd } total { usd }`;
-
-export const TASK_SELECTION = `${TASK_SUMMARY_SELECTION}
-  captureCode
-  operator { id }
-  events { id kind fromStatus toStatus actorType actorId reason createdAt }
-  proofs { attempt notes createdAt photos { position contentType byteSize sha256 width height takenAt distanceFromTaskM url(size: ORIGINAL) displayUrl: url(size: DISPLAY) thumbnailUrl: url(size: THUMBNAIL) } }
-  verification { score verdict reasons checks { name outcome detail photo } createdAt }
-  escrow { status chainId network contract chainTaskId amount { usd } funder payee fundTxHash releaseTxHash refundTxHash basescanUrl reclaimableAt }`;
-
-/** The agent's fee and total as GraphQL gives them: money for the agent, null for operators (they see only their reward). */
-export type AgentMoney = { usd: string } | null;
-
-export interface GqlTaskSummary<M extends AgentMoney = { usd: string }> {
-  id: string;
-  status: TaskStatus;
-  mode: Mode;
-  title: string;
-  description: string;
-  taskType: TaskType;
-  deadline: string;
-  proofRequirements: string[];
-  attempts: number;
-  maxAttempts: number;
-  acceptWindowMinutes: number;
-  reservedUntil: string | null;
-  testScenario: TestScenario | null;
-  createdAt: string;
-  updatedAt: string;
-  location: { lat: number; lng: number; address: string | null };
-  reward: { usd: string };
-  fee: M;
-  total: M;
-}
-
-export interface GqlProofPhoto {
-  position: number;
-  contentType: (typeof ACCEPTED_PHOTO_TYPES)[number];
-  byteSize: number;
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  takenAt: string | null;
-  distanceFromTaskM: number | null;
-  url: string | null;
-  displayUrl: string | null;
-  thumbnailUrl: string | null;
-}
-
-export interface GqlCheck {
-  name: CheckName;
-  outcome: CheckOutcome;
-  detail: string;
-  photo: number | null;
-}
-
-export interface GqlEscrow {
-  status: EscrowViewStatus;
-  chainId: number;
-  network: string;
-  contract: string;
-  chainTaskId: string;
-  amount: { usd: string };
-  funder: string;
-  payee: string | null;
-  fundTxHash: string | null;
-  releaseTxHash: string | null;
-  refundTxHash: string | null;
-  basescanUrl: string | null;
-  reclaimableAt: string;
-}
-
-export interface GqlTask<M extends AgentMoney = { usd: string }> extends GqlTaskSummary<M> {
-  captureCode: string | null;
-  operator: { id: string } | null;
-  events: Array<{ id: string; kind: TaskEventKind; fromStatus: TaskStatus | null; toStatus: TaskStatus; actorType: ActorType; actorId: string | null; reason: string | null; createdAt: string }>;
-  proofs: Array<{ attempt: number; notes: string | null; createdAt: string; photos: GqlProofPhoto[] }>;
-  verification: { score: number; verdict: Verdict; reasons: string[]; checks: GqlCheck[]; createdAt: string } | null;
-  escrow: GqlEscrow | null;
-}
-
-/** A task as an operator reads it: no fee or total. */
-export type GqlOperatorTask = GqlTask<null>;
+/** A task as TaskSummaryFields selects it. Its fee and total are null for operators (they see only their reward). */
+export type GqlTaskSummary = TaskSummaryFieldsFragment;
+/** A task as TaskFields selects it, for agents and operators alike. */
+export type GqlTask = TaskFieldsFragment;
+export type GqlProofPhoto = ProofPhotoFieldsFragment;
+export type GqlCheck = CheckFieldsFragment;
+export type GqlEscrow = EscrowFieldsFragment;
 
 // ── the schemas ───────────────────────────────────────────────────────────────
 
@@ -323,7 +247,7 @@ export function presentEscrow(escrow: GqlEscrow): EscrowBody {
   };
 }
 
-export function presentTaskSummary(task: GqlTaskSummary<AgentMoney>): TaskSummaryBody {
+export function presentTaskSummary(task: GqlTaskSummary): TaskSummaryBody {
   return {
     task_id: task.id,
     status: task.status,
@@ -348,11 +272,11 @@ export function presentTaskSummary(task: GqlTaskSummary<AgentMoney>): TaskSummar
   };
 }
 
-export function presentAvailableTask(available: { task: GqlTaskSummary<null>; distanceKm: number }): z.output<typeof AvailableTaskSchema> {
+export function presentAvailableTask(available: { task: GqlTaskSummary; distanceKm: number }): z.output<typeof AvailableTaskSchema> {
   return { ...presentTaskSummary(available.task), distance_km: available.distanceKm };
 }
 
-export function presentTask(task: GqlTask<AgentMoney>): TaskBody {
+export function presentTask(task: GqlTask): TaskBody {
   const proof = task.proofs.at(-1);
   return {
     ...presentTaskSummary(task),
@@ -375,7 +299,7 @@ export function presentTask(task: GqlTask<AgentMoney>): TaskBody {
           submitted_at: proof.createdAt,
           photos: proof.photos.map((photo) => ({
             position: photo.position,
-            content_type: photo.contentType,
+            content_type: oneOf(ACCEPTED_PHOTO_TYPES, photo.contentType, "a photo's contentType"),
             byte_size: photo.byteSize,
             sha256: photo.sha256,
             width: photo.width,
@@ -393,7 +317,7 @@ export function presentTask(task: GqlTask<AgentMoney>): TaskBody {
           score: task.verification.score,
           verdict: task.verification.verdict,
           reasons: task.verification.reasons,
-          checks: task.verification.checks,
+          checks: task.verification.checks.map((check) => ({ ...check, name: oneOf(Object.values(CheckName), check.name, "a check's name") })),
           scored_at: task.verification.createdAt,
         }
       : null,

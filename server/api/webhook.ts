@@ -1,60 +1,19 @@
 import { z } from "zod";
-import { type Mode, WebhookDeliveryStatus, WebhookEndpointStatus, WebhookSignatureScheme, restMode } from "./enums";
+import { WebhookDeliveryStatus, WebhookEndpointStatus, WebhookSignatureScheme, restMode } from "./enums";
 import { component, dateTime, uuid } from "./json-schema";
+import type { DeliveryFieldsFragment, DeliverySummaryFieldsFragment, EndpointFieldsFragment } from "./operations.generated";
 import { ModeSchema, projection } from "./task";
 
 /**
  * Webhook endpoints and their deliveries as REST (and, in brief, the MCP
- * webhook tools) show them: the GraphQL selections and results, the
- * schemas and the mapping.
+ * webhook tools) show them: the GraphQL results, the schemas and the
+ * mapping.
  */
 
-export const ENDPOINT_SELECTION = `id url description eventTypes status mode taskId signatureScheme secretFingerprint previousSecretFingerprint
-  previousSecretExpiresAt consecutiveFailures lastSuccessAt lastFailureAt disabledAt disabledReason createdAt updatedAt`;
-export const DELIVERY_SUMMARY_SELECTION = `id endpointId eventId eventType taskId status attempts lastStatusCode lastError nextAttemptDueAt deliveredAt createdAt updatedAt`;
-export const DELIVERY_SELECTION = `${DELIVERY_SUMMARY_SELECTION} payload attemptLog { attempt startedAt durationMs statusCode succeeded error responseExcerpt }`;
-
-export interface GqlEndpoint {
-  id: string;
-  url: string;
-  description: string | null;
-  eventTypes: string[];
-  status: WebhookEndpointStatus;
-  mode: Mode;
-  taskId: string | null;
-  signatureScheme: WebhookSignatureScheme;
-  secretFingerprint: string;
-  previousSecretFingerprint: string | null;
-  previousSecretExpiresAt: string | null;
-  consecutiveFailures: number;
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface GqlDeliverySummary {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  taskId: string | null;
-  status: WebhookDeliveryStatus;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  nextAttemptDueAt: string | null;
-  deliveredAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface GqlDelivery extends GqlDeliverySummary {
-  payload: string;
-  attemptLog: Array<{ attempt: number; startedAt: string; durationMs: number; statusCode: number | null; succeeded: boolean; error: string | null; responseExcerpt: string | null }>;
-}
+/** What the webhook operations select (the fragments of server/api/operations/fragments.graphql), as schema.graphql types it. */
+export type GqlEndpoint = EndpointFieldsFragment;
+export type GqlDeliverySummary = DeliverySummaryFieldsFragment;
+export type GqlDelivery = DeliveryFieldsFragment;
 
 const text = () => z.string().nullable();
 const count = () => z.int().min(0);

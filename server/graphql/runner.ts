@@ -24,7 +24,7 @@ export interface FormattedResult<TData> {
  */
 export interface OperationRunner {
   /** Resolves with the operation's data, or throws its first error as the DomainError it describes (REST). */
-  run<TData, TVariables>(document: GraphQLDocument<TData, TVariables>, ctx: Context, variables?: TVariables): Promise<TData>;
+  run<TData, TVariables>(document: GraphQLDocument<TData, TVariables>, ctx: Context, variables?: NoInfer<TVariables>): Promise<TData>;
   /** Resolves with data and formatted errors, as /graphql answers (MCP tools read both). */
   execute<TData, TVariables>(document: GraphQLDocument<TData, TVariables>, ctx: Context, variables?: TVariables): Promise<FormattedResult<TData>>;
 }

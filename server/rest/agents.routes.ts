@@ -1,4 +1,5 @@
 import { AgentBalance, RegisterAgent } from "../api/documents";
+import type { RegisterAgentInput } from "../api/operations.generated";
 import { presentAgentBalance, presentAgentRegistration } from "../api/account";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
@@ -23,7 +24,7 @@ export function agentsResource(graphql: OperationRunner): RestResource {
           responses: { "201": jsonResponse("The agent and its API key (shown once)", ref("AgentRegistration")) },
         },
         async handle({ ctx, body }) {
-          const { registerAgent } = await graphql.run(RegisterAgent, ctx, { input: camelizeKeys(body) });
+          const { registerAgent } = await graphql.run(RegisterAgent, ctx, { input: camelizeKeys(body) as RegisterAgentInput });
           return { status: 201, body: presentAgentRegistration(registerAgent) };
         },
       },

@@ -11,7 +11,12 @@ export function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** Deeply renames object keys to camelCase; arrays and values pass through. */
+/**
+ * Deeply renames object keys to camelCase; arrays and values pass through.
+ * A body that passed its request schema, camelized, is the GraphQL input its
+ * schema was derived from: the routes name it (`as PostTaskInput`), and
+ * GraphQL checks the variables against it again.
+ */
 export function camelizeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelizeKeys);
   if (value === null || typeof value !== "object" || value instanceof Date || Buffer.isBuffer(value)) return value;

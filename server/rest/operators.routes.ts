@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { RegisterOperatorInput } from "../api/operations.generated";
 import { TaskStatus, TaskType } from "../api/enums";
 import { LIMITS } from "../api/limits";
 import { AcceptTask, AvailableTasks, MyTasks, RegisterOperator, ReleaseTask, StartKyc, SubmitProof } from "../api/documents";
@@ -53,7 +54,7 @@ export function operatorsResource(graphql: OperationRunner, config: Config): Res
           responses: { "201": jsonResponse("The operator and its API keys (shown once)", ref("OperatorRegistration")) },
         },
         async handle({ ctx, body }) {
-          const { registerOperator } = await graphql.run(RegisterOperator, ctx, { input: camelizeKeys(body) });
+          const { registerOperator } = await graphql.run(RegisterOperator, ctx, { input: camelizeKeys(body) as RegisterOperatorInput });
           return { status: 201, body: presentOperatorRegistration(registerOperator) };
         },
       },

@@ -1,5 +1,6 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
 import { CancelTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import type { PostTaskInput } from "../api/operations.generated";
 import { presentTask, presentTaskSummary } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
@@ -48,7 +49,8 @@ export function tasksResource(graphql: OperationRunner): RestResource {
           responses: { ...taskResponse("201", "The task, POSTED"), ...errors(402, 403) },
         },
         async handle({ ctx, body, idempotencyKey }) {
-          const input = { ...(camelizeKeys(body) as object), idempotencyKey };
+          // The body passed the PostTaskRequest schema; GraphQL checks the input again against PostTaskInput.
+          const input = { ...(camelizeKeys(body) as PostTaskInput), idempotencyKey };
           const { postTask: task } = await graphql.run(PostTask, ctx, { input });
           return { status: 201, body: presentTask(task) };
         },

@@ -11,6 +11,7 @@ import {
   WebhookEventTypes,
 } from "../api/documents";
 import { WebhookDeliveryStatus } from "../api/enums";
+import type { CreateWebhookEndpointInput, RotateWebhookEndpointSecretInput, UpdateWebhookEndpointInput } from "../api/operations.generated";
 import { presentDelivery, presentDeliverySummary, presentEndpoint } from "../api/webhook";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
@@ -56,7 +57,7 @@ export function webhooksResource(graphql: OperationRunner): RestResource {
           responses: { "201": jsonResponse("The endpoint and its signing secret", ref("WebhookEndpointCreated")), ...errors(403, 422) },
         },
         async handle({ ctx, body, idempotencyKey }) {
-          const { createWebhookEndpoint: created } = await graphql.run(CreateWebhookEndpoint, ctx, { input: { ...(camelizeKeys(body) as object), idempotencyKey } });
+          const { createWebhookEndpoint: created } = await graphql.run(CreateWebhookEndpoint, ctx, { input: { ...(camelizeKeys(body) as CreateWebhookEndpointInput), idempotencyKey } });
           return { status: 201, body: { ...presentEndpoint(created.endpoint), secret: created.secret } };
         },
       },
@@ -94,7 +95,7 @@ export function webhooksResource(graphql: OperationRunner): RestResource {
           responses: { ...endpointResponse("200", "The endpoint as changed"), ...errors(403, 404) },
         },
         async handle({ ctx, params, body }) {
-          const { updateWebhookEndpoint } = await graphql.run(UpdateWebhookEndpoint, ctx, { id: params.id, input: camelizeKeys(body) });
+          const { updateWebhookEndpoint } = await graphql.run(UpdateWebhookEndpoint, ctx, { id: params.id, input: camelizeKeys(body) as UpdateWebhookEndpointInput });
           return { status: 200, body: presentEndpoint(updateWebhookEndpoint) };
         },
       },
@@ -111,7 +112,7 @@ export function webhooksResource(graphql: OperationRunner): RestResource {
           responses: { "200": jsonResponse("The endpoint and its new signing secret", ref("WebhookEndpointSecretRotated")), ...errors(403, 404, 422) },
         },
         async handle({ ctx, params, body }) {
-          const { rotateWebhookEndpointSecret: rotated } = await graphql.run(RotateWebhookEndpointSecret, ctx, { id: params.id, input: camelizeKeys(body ?? {}) });
+          const { rotateWebhookEndpointSecret: rotated } = await graphql.run(RotateWebhookEndpointSecret, ctx, { id: params.id, input: camelizeKeys(body ?? {}) as RotateWebhookEndpointSecretInput });
           return { status: 200, body: { ...presentEndpoint(rotated.endpoint), secret: rotated.secret } };
         },
       },

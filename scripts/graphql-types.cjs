@@ -1,18 +1,27 @@
 "use strict";
 /**
- * Types the web app's GraphQL operations against the API's schema.
+ * Types GraphQL operations against the API's schema, for the two clients
+ * of it this repository holds:
  *
- * Reads every operation in web/src/graphql/*.graphql, validates it against
- * schema.graphql with graphql-js (the same rules the server applies), and
- * writes web/src/graphql/operations.generated.ts: one constant per operation
- * carrying its text and, as phantom types, the shape of its variables and of
- * its result. An operation that no longer matches the schema (a field renamed,
- * an argument gone) fails here with the operation's file and line; a result
- * field the app reads that an operation no longer selects fails the TypeScript
- * check that follows. The file is rewritten only when its text changes, so an
- * unchanged build leaves its mtime (and the build's fingerprint) alone.
+ * - web: the web app's operations (web/src/graphql/*.graphql) into
+ *   web/src/graphql/operations.generated.ts, written by the web build step;
+ * - api: the operations REST and MCP run (server/api/operations/*.graphql)
+ *   into server/api/operations.generated.ts, checked in beside
+ *   schema.graphql (a test fails when it is stale).
  *
- *   node web/tools/graphql-types.cjs
+ * Each operation is validated against schema.graphql with graphql-js (the
+ * same rules the server applies), and becomes one constant carrying its text
+ * (with the fragments it spreads) and, as phantom types, the shape of its
+ * variables and of its result; each fragment's shape is a type of its own.
+ * An operation that no longer matches the schema (a field renamed, an
+ * argument gone) fails here with the operation's file and line; a result
+ * field the code reads that an operation no longer selects fails the
+ * TypeScript check that follows. The file is rewritten only when its text
+ * changes, so an unchanged build leaves its mtime (and the build's
+ * fingerprint) alone.
+ *
+ *   node scripts/graphql-types.cjs web
+ *   node scripts/graphql-types.cjs api      # npm run graphql-types
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -35,11 +44,12 @@ const {
   Kind,
 } = require("graphql");
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const DEFAULTS = {
-  schema: path.join(ROOT, "schema.graphql"),
-  operations: path.join(ROOT, "web", "src", "graphql"),
-  output: path.join(ROOT, "web", "src", "graphql", "operations.generated.ts"),
+const ROOT = path.resolve(__dirname, "..");
+const SCHEMA = path.join(ROOT, "schema.graphql");
+/** Where each client's operations are and where their types go. */
+const TARGETS = {
+  web: { name: "the web app", schema: SCHEMA, operations: path.join(ROOT, "web", "src", "graphql"), output: path.join(ROOT, "web", "src", "graphql", "operations.generated.ts") },
+  api: { name: "the REST and MCP API", schema: SCHEMA, operations: path.join(ROOT, "server", "api", "operations"), output: path.join(ROOT, "server", "api", "operations.generated.ts") },
 };
 
 /** How each custom scalar of schema.graphql travels in JSON. */
@@ -47,7 +57,7 @@ const SCALARS = { ID: "string", String: "string", Int: "number", Float: "number"
 
 function scalarType(type) {
   const ts = SCALARS[type.name];
-  if (!ts) throw new Error(`graphql-types: no TypeScript type for the scalar ${type.name}: add it to SCALARS in web/tools/graphql-types.cjs`);
+  if (!ts) throw new Error(`graphql-types: no TypeScript type for the scalar ${type.name}: add it to SCALARS in scripts/graphql-types.cjs`);
   return ts;
 }
 
@@ -90,6 +100,13 @@ function objectType(type, selectionSet, fragments, indent) {
     }
   };
   if (!isObjectType(type)) throw new Error(`graphql-types: selections on the abstract type ${type.name} are not supported`);
+  // A selection that is one fragment and nothing else has that fragment's type, by name.
+  const [only, ...others] = selectionSet.selections;
+  if (!others.length && only.kind === Kind.FRAGMENT_SPREAD && !only.directives?.length) {
+    const fragment = fragments.get(only.name.value);
+    if (fragment.typeCondition.name.value !== type.name) throw new Error(`graphql-types: fragment ${fragment.name.value} is on another type than ${type.name}`);
+    return `${fragment.name.value}Fragment`;
+  }
   collect(selectionSet, type);
   const lines = [...fields].map(([name, ts]) => `${indent}  ${name}: ${ts};`);
   return `{\n${lines.join("\n")}\n${indent}}`;
@@ -116,9 +133,14 @@ function nonNullInput(type, indent, named) {
 const ENUMS = new Set();
 const enumName = (type) => (ENUMS.add(type.name), type.name);
 
-/** Validates and types every operation; `options` point it elsewhere than the app (the tests do). */
+/**
+ * Validates and types every operation of a target ("web", the default, or
+ * "api"); `options` point it elsewhere (the tests do).
+ */
 function main(options = {}) {
-  const { schema: schemaPath, operations: OPERATIONS, output: OUTPUT } = { ...DEFAULTS, ...options };
+  const target = TARGETS[options.target ?? "web"];
+  if (!target) throw new Error(`graphql-types: no target ${options.target} (one of ${Object.keys(TARGETS).join(", ")})`);
+  const { name: client, schema: schemaPath, operations: OPERATIONS, output: OUTPUT } = { ...target, ...options };
   ENUMS.clear();
   const schema = buildSchema(fs.readFileSync(schemaPath, "utf8"));
   const files = fs.readdirSync(OPERATIONS).filter((name) => name.endsWith(".graphql")).sort();
@@ -145,13 +167,13 @@ function main(options = {}) {
     }
   }
   if (problems.length) {
-    throw new Error(`GraphQL operations of the web app do not match schema.graphql:\n  ${problems.join("\n  ")}`);
+    throw new Error(`GraphQL operations of ${client} do not match schema.graphql:\n  ${problems.join("\n  ")}`);
   }
 
   const out = [];
   const enums = ENUMS;
   const inputs = new Set();
-  out.push("// Generated by web/tools/graphql-types.cjs from web/src/graphql/*.graphql and schema.graphql; do not edit.");
+  out.push(`// Generated by scripts/graphql-types.cjs from ${path.relative(ROOT, OPERATIONS)}/*.graphql and schema.graphql; do not edit.`);
   out.push("/** An operation's text, typed with its result and its variables. */");
   out.push("export type TypedDocument<Result, Variables> = string & { readonly __result?: Result; readonly __variables?: Variables };");
   out.push("");
@@ -175,7 +197,7 @@ function main(options = {}) {
       });
       const text = [operation, ...usedFragments(operation, fragments)].map((def) => print(def)).join("\n");
       out.push(`export type ${name}Result = ${result};`);
-      out.push(`export type ${name}Variables = {${variables.length ? `\n${variables.join("\n")}\n` : ""}};`);
+      out.push(`export type ${name}Variables = ${variables.length ? `{\n${variables.join("\n")}\n}` : "Record<string, never>"};`);
       out.push(`export const ${name} = ${JSON.stringify(text)} as TypedDocument<${name}Result, ${name}Variables>;`);
       out.push("");
     }
@@ -226,8 +248,9 @@ module.exports = { generate: main };
 
 if (require.main === module) {
   try {
-    const { operations, written } = main();
-    process.stderr.write(`graphql-types: ${operations} operations typed${written ? "" : " (unchanged)"}\n`);
+    const target = process.argv[2] ?? "web";
+    const { operations, written } = main({ target });
+    process.stderr.write(`graphql-types: ${operations} operations of ${TARGETS[target].name} typed${written ? "" : " (unchanged)"}\n`);
   } catch (err) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);

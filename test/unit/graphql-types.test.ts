@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 
 // The web app's build step that types its GraphQL operations against schema.graphql (plain JavaScript, run by scripts/build.js).
-const { generate } = require("../../web/tools/graphql-types.cjs") as {
-  generate(options?: { schema?: string; operations?: string; output?: string }): { operations: number; written: boolean };
+const { generate } = require("../../scripts/graphql-types.cjs") as {
+  generate(options?: { target?: "web" | "api"; schema?: string; operations?: string; output?: string }): { operations: number; written: boolean };
 };
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-describe("the web app's typed GraphQL operations (web/tools/graphql-types.cjs)", () => {
+describe("typed GraphQL operations (scripts/graphql-types.cjs): the web app's, and those REST and MCP run", () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-web-graphql-"));
@@ -35,7 +35,8 @@ describe("the web app's typed GraphQL operations (web/tools/graphql-types.cjs)",
         query Board($first: Int!, $filter: TaskFilter) { tasks(first: $first, filter: $filter) { nodes { id status thumb: title fee { ...M } } } }`,
     });
     expect(text).to.contain('export const Board = "query Board');
-    expect(text).to.match(/export type BoardResult = \{\n {2}tasks: \{\n {4}nodes: Array<\{\n {6}id: string;\n {6}status: TaskStatus;\n {6}thumb: string;\n {6}fee: \{\n {8}usd: string;\n {6}\} \| null;/);
+    // A selection that is one fragment alone has the fragment's type, by name.
+    expect(text).to.match(/export type BoardResult = \{\n {2}tasks: \{\n {4}nodes: Array<\{\n {6}id: string;\n {6}status: TaskStatus;\n {6}thumb: string;\n {6}fee: MFragment \| null;/);
     expect(text).to.contain("export type BoardVariables = {\n  first: number;\n  filter?: TaskFilter | null;\n};");
     expect(text).to.contain("export type TaskFilter = {\n  status?: TaskStatus | null;\n  taskType?: TaskType | null;\n};");
     expect(text).to.contain('export type TaskStatus = "ACCEPTED" | "CANCELLED"');
@@ -45,6 +46,14 @@ describe("the web app's typed GraphQL operations (web/tools/graphql-types.cjs)",
   it("fails, naming the file, line and the schema's complaint, when an operation no longer matches the schema", () => {
     expect(() => run({ "bad.graphql": "query Balance {\n  viewerAgent { id balanceUsd }\n}\n" })).to.throw(/bad\.graphql:2:\d+: Balance: Cannot query field "balanceUsd" on type "Agent"/);
     expect(() => run({ "bad.graphql": "mutation Post { postTask(input: { title: 1 }) { id } }" })).to.throw(/Post: .*PostTaskInput/);
+  });
+
+  it("server/api/operations.generated.ts is what the REST and MCP operations and schema.graphql make today (npm run graphql-types)", () => {
+    const output = path.join(dir, "api.ts");
+    generate({ target: "api", output });
+    expect(fs.readFileSync(output, "utf8"), "server/api/operations.generated.ts is stale: run npm run graphql-types").to.equal(
+      fs.readFileSync(path.join(ROOT, "server", "api", "operations.generated.ts"), "utf8"),
+    );
   });
 
   it("leaves an unchanged output file alone, so the incremental build stays fresh", () => {

@@ -14,7 +14,7 @@ import { TaskService, type CommitSignals } from "./tasks/task.service";
 import { ProofService } from "./proofs/proof.service";
 import { WebhookService } from "./webhooks/webhook.service";
 import { SecretBox } from "./webhooks/webhook.secrets";
-import { LiveFeed } from "./subscriptions/live-feed";
+import { LiveFeed } from "./events/live-feed";
 import type { Chains } from "./chain/chains";
 import type { Logger } from "./common/logger";
 import { systemClock, type Clock } from "./common/clock";

@@ -26,7 +26,7 @@ interface KeyRow {
   revoked_at: unknown;
 }
 
-/** Where revocations are told to (and heard from) the other replicas: the cluster bus (server/subscriptions/pubsub.ts). */
+/** Where revocations are told to (and heard from) the other replicas: the cluster bus (server/events/cluster-bus.ts). */
 export interface RevocationChannel {
   announceRevocation(keyId: string): void;
   /** `null`: notices may have been missed, every key is in doubt. */

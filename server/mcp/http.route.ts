@@ -7,7 +7,7 @@ import type { Logger } from "../common/logger";
 import { requestBodyError } from "../common/http-errors";
 import { apiKeyFrom, type ContextFactory } from "../graphql/context";
 import type { OperationRunner } from "../graphql/runner";
-import type { LiveFeed } from "../subscriptions/live-feed";
+import type { LiveFeed } from "../events/live-feed";
 import { createInProcessBackend } from "./in-process.backend";
 import { createMcpServer } from "./server";
 

@@ -1,8 +1,8 @@
 import type { ContextFactory } from "../graphql/context";
 import type { OperationRunner } from "../graphql/runner";
 import type { GraphQLBackend } from "./graphql.backend";
-import type { LiveFeed, LiveQueue } from "../subscriptions/live-feed";
-import { Topics } from "../subscriptions/live-feed";
+import type { LiveFeed, LiveQueue } from "../events/live-feed";
+import { Topics } from "../events/live-feed";
 
 /**
  * The /mcp backend: operations run in this process through the runner REST

@@ -5,8 +5,8 @@ import type { Config } from "../config";
 import type { Logger } from "../common/logger";
 import type { Services } from "../services";
 import type { ContextFactory } from "../graphql/context";
-import { createClusterBus } from "./pubsub";
-import { EventRelay } from "./event-relay";
+import { createClusterBus } from "../events/cluster-bus";
+import { EventRelay } from "../events/event-relay";
 import { mountSubscriptions, type SubscriptionServer } from "./ws.server";
 import type { Heartbeat } from "../jobs/worker.runtime";
 

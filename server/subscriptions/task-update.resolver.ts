@@ -6,7 +6,7 @@ import { Task } from "../tasks/task.entity";
 import { TaskStatus, TaskType } from "../tasks/task.enums";
 import { GeoPointInput } from "../tasks/task.input";
 import type { LiveTaskEvent } from "../tasks/task-event.log";
-import { OPENING_EVENTS, opensTask, Topics } from "./live-feed";
+import { OPENING_EVENTS, opensTask, Topics } from "../events/live-feed";
 import { TaskUpdate } from "./task-update.type";
 import { parseAfterEventId, TaskUpdateStream, type FeedSource } from "./task-update.stream";
 

@@ -3,7 +3,7 @@ import { ValidationError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import type { TaskEvent } from "../tasks/task-event.entity";
 import { compareEventIds, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
-import type { LiveFeed, LiveQueue } from "./live-feed";
+import type { LiveFeed, LiveQueue } from "../events/live-feed";
 import { TaskUpdate } from "./task-update.type";
 
 const REPLAY_PAGE = 200;

@@ -1,7 +1,7 @@
 import type { Orm } from "../db/orm";
 import type { Config } from "../config";
 import type { Logger } from "../common/logger";
-import type { EventRelay } from "../subscriptions/event-relay";
+import type { EventRelay } from "../events/event-relay";
 import { WebhookDispatcher } from "./webhook.dispatcher";
 import { WebhookSender } from "./webhook.sender";
 import type { SecretBox } from "./webhook.secrets";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { expect } from "chai";
-import { createClusterBus, type ClusterBus } from "../../server/subscriptions/pubsub";
+import { createClusterBus, type ClusterBus } from "../../server/events/cluster-bus";
 import { createLogger } from "../../server/common/logger";
 import { eventually } from "./support/live";
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { LiveFeed, SubscriberFellBehindError, Topics } from "../../server/subscriptions/live-feed";
+import { LiveFeed, SubscriberFellBehindError, Topics } from "../../server/events/live-feed";
 import type { LiveTaskEvent } from "../../server/tasks/task-event.log";
 import { Mode } from "../../server/common/mode";
 import { ActorType, TaskEventKind, TaskStatus, TaskType } from "../../server/tasks/task.enums";

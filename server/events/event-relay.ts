@@ -3,7 +3,7 @@ import type { Em, Orm } from "../db/orm";
 import { dialectOf } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
-import type { ClusterBus } from "./pubsub";
+import type { ClusterBus } from "./cluster-bus";
 import { compareEventIds, readEvents } from "../tasks/task-event.log";
 import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 

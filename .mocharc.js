@@ -18,6 +18,9 @@ process.env.TS_NODE_FILES ??= "true";
 
 const namedFiles = process.argv.slice(2).some((arg) => arg.endsWith(".ts"));
 
+// Where each file's wall time goes (test/support/hooks.ts); the reporter names the slowest files at the end of a whole run.
+if (!namedFiles) process.env.MOCHA_FILE_TIMES ??= path.join(os.tmpdir(), `humanops-file-times-${process.pid}.jsonl`);
+
 /**
  * The slowest files, slowest first (from a serial run's timings): a worker
  * takes the next file when it is free, so starting the long ones first keeps

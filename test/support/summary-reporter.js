@@ -8,6 +8,7 @@
 // as a failure, and so does a test file whose worker process died: mocha
 // reports it as an "Uncaught error outside test suite" naming the file, and the
 // file's own tests, never reported, are not counted as passed.
+const fs = require("node:fs");
 const path = require("node:path");
 const Mocha = require("mocha");
 
@@ -31,11 +32,29 @@ class SummaryReporter extends Mocha.reporters.Spec {
   }
 
   done(failures, exit) {
+    this.printSlowestFiles();
     const { passed, skipped } = this.counts;
     // A run that ended before reporting its failures (it never reached the end) still fails.
     const failed = Math.max(this.counts.failed, failures, this.ended ? 0 : 1);
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
     exit(Math.max(failures, failed));
+  }
+
+  /** The files that took longest, from the times test/support/hooks.ts wrote (a whole run only): where splitting a file would shorten the run. */
+  printSlowestFiles() {
+    const out = process.env.MOCHA_FILE_TIMES;
+    if (!out || !fs.existsSync(out)) return;
+    const times = fs
+      .readFileSync(out, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .sort((a, b) => b.ms - a.ms);
+    fs.rmSync(out, { force: true });
+    if (times.length < 2) return;
+    const total = times.reduce((sum, { ms }) => sum + ms, 0);
+    process.stdout.write(`\n${times.length} files, ${(total / 1000).toFixed(0)} s of file time in all; the slowest:\n`);
+    for (const { file, ms } of times.slice(0, 10)) process.stdout.write(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}\n`);
   }
 }
 

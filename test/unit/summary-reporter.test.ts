@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -14,9 +16,12 @@ const FIXTURES = path.join(ROOT, "test", "support", "reporter-fixtures");
 const REPORTER = path.join(ROOT, "test", "support", "summary-reporter.js");
 const MOCHA = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
 
-async function mocha(args: string[], files: string[]): Promise<{ code: number; lines: string[] }> {
+async function mocha(args: string[], files: string[], fileTimes?: string): Promise<{ code: number; lines: string[] }> {
   const fixtureFiles = files.map((file) => path.join(FIXTURES, file));
-  const result = await promisify(execFile)(process.execPath, [MOCHA, "--no-config", "--reporter", REPORTER, ...args, ...fixtureFiles], { cwd: ROOT }).then(
+  // Never the times file of the run this test is part of: the fixture's reporter would read and remove it.
+  const env: NodeJS.ProcessEnv = { ...process.env, MOCHA_FILE_TIMES: fileTimes };
+  if (!fileTimes) delete env.MOCHA_FILE_TIMES;
+  const result = await promisify(execFile)(process.execPath, [MOCHA, "--no-config", "--reporter", REPORTER, ...args, ...fixtureFiles], { cwd: ROOT, env }).then(
     ({ stdout }) => ({ code: 0, stdout }),
     (err: Error & { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),
   );
@@ -39,5 +44,19 @@ describe("the suite's summary line (test/support/summary-reporter.js)", function
     const uncaught = lines.filter((line) => /^ {2}\d+\) Uncaught error outside test suite/.test(line)).join("\n");
     expect(uncaught).to.contain("(in test/support/reporter-fixtures/crashing-worker.js)").and.contain("(in test/support/reporter-fixtures/throwing-at-load.js)");
     expect(code).to.equal(4);
+  });
+
+  it("in a whole run, names the files that took longest, each with its wall time, before the summary", async () => {
+    const fileTimes = path.join(os.tmpdir(), `humanops-reporter-test-${process.pid}.jsonl`);
+    const hooks = ["--require", "ts-node/register", "--require", path.join(ROOT, "test", "support", "hooks.ts")];
+    const { lines } = await mocha(["--parallel", "--jobs", "2", ...hooks], ["passing.js", "failing-hook.js"], fileTimes);
+    const heading = lines.findIndex((line) => /^2 files, \d+ s of file time in all; the slowest:$/.test(line));
+    expect(heading, lines.join("\n")).to.be.greaterThan(-1);
+    const listed = lines.slice(heading + 1, heading + 3);
+    for (const file of ["passing.js", "failing-hook.js"]) {
+      expect(listed.some((line) => new RegExp(`^ +\\d+\\.\\d s  test/support/reporter-fixtures/${file}$`).test(line)), `${file} in\n${listed.join("\n")}`).to.equal(true);
+    }
+    expect(lines.at(-1)).to.equal("3 passed, 2 failed, 1 skipped");
+    expect(fs.existsSync(fileTimes), "the times file is removed once read").to.equal(false);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpTaskMessages } from "../../api/documents";
-import { MessageThreadSchema, presentThread } from "../../api/message";
+import { MessageThreadToolView, presentThread } from "../../api/message";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { run } from "../operation";
@@ -22,7 +22,7 @@ export function registerGetMessagesTool(server: McpServer, backend: GraphQLBacke
         after: z.string().optional().describe("A message_id: only newer ones"),
         limit: z.number().int().min(1).max(100).default(50),
       },
-      outputSchema: MessageThreadSchema,
+      outputSchema: MessageThreadToolView,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async ({ task_id, after, limit }, { signal }) => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpSendMessage } from "../../api/documents";
 import { MESSAGE_LIMITS } from "../../api/limits";
-import { MessageSchema, presentMessage } from "../../api/message";
+import { MessageToolView, presentMessage } from "../../api/message";
 import type { GraphQLBackend } from "../graphql.backend";
 import { TaskId } from "../inputs";
 import { run } from "../operation";
@@ -15,7 +15,7 @@ export function registerSendMessageTool(server: McpServer, backend: GraphQLBacke
       title: "Message the operator",
       description: "Write to the operator holding a task (questions, clarifications). Needs an accepted task; closed 7 days after it ends.",
       inputSchema: { task_id: TaskId, text: z.string().min(1).max(MESSAGE_LIMITS.textChars) },
-      outputSchema: MessageSchema,
+      outputSchema: MessageToolView,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     async ({ task_id, text }, { signal }) => {

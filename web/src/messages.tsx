@@ -10,9 +10,11 @@ const MAX_CHARS = 4000;
  * A task's thread between its agent and the operator holding it, on either
  * side's task page: the messages so far, new ones live (taskMessageAdded),
  * and a box to write while the thread is open. `me` is the author the
- * viewer writes as, so their own messages read as "You".
+ * viewer writes as, so their own messages read as "You". Whether the
+ * thread takes messages is read again when the task's holder or status
+ * changes (an operator accepts, the task ends).
  */
-export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR" }) {
+export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task: { status: string; operator?: { id: string } | null } }) {
   const [messages, setMessages] = useState<ThreadMessageFragment[]>([]);
   const [canSend, setCanSend] = useState(false);
   const [closesAt, setClosesAt] = useState<string | null>(null);
@@ -51,6 +53,22 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR" }) {
       stop?.();
     };
   }, [props.taskId]);
+
+  const holder = props.task.operator?.id;
+  useEffect(() => {
+    let active = true;
+    gql(TaskThread, { taskId: props.taskId })
+      .then(({ taskMessages }) => {
+        if (!active) return;
+        setCanSend(taskMessages.canSend);
+        setClosesAt(taskMessages.closesAt ?? null);
+        taskMessages.messages.forEach(add);
+      })
+      .catch((err) => active && setError(err));
+    return () => {
+      active = false;
+    };
+  }, [props.taskId, holder, props.task.status]);
 
   async function send(event: Event) {
     event.preventDefault();
@@ -92,9 +110,9 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR" }) {
       <ErrorBox error={error} title="Messages" />
       {canSend ? (
         <form onSubmit={send}>
-          <textarea aria-label="Message" maxLength={MAX_CHARS} rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+          <textarea aria-label="Write a message" maxLength={MAX_CHARS} rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
           <button type="submit" disabled={sending || !text.trim()}>
-            {sending ? "Sending…" : "Send"}
+            {sending ? "Sending…" : "Send message"}
           </button>
           {closesAt ? <p class="muted small">The thread closes {dateTime(closesAt)}.</p> : null}
         </form>

@@ -89,7 +89,7 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
               <Section title="Timeline" id="timeline">
                 <Timeline events={task.events} />
               </Section>
-              <Messages taskId={task.id} me="AGENT" />
+              <Messages taskId={task.id} me="AGENT" task={task} />
             </div>
             <p>
               <Link href="/">← All tasks</Link>

@@ -78,7 +78,7 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
           </Section>
         ) : null}
         {task.status === "ACCEPTED" ? <ReleaseForm task={task} onDone={setTask} /> : null}
-        {task.operator ? <Messages taskId={task.id} me="OPERATOR" /> : null}
+        {task.operator ? <Messages taskId={task.id} me="OPERATOR" task={task} /> : null}
       </div>
       <p>
         <Link href="/mine">← My tasks</Link>

@@ -87,6 +87,9 @@ for (const db of testDatabases()) {
       const long = await server.client.fails(SEND, { taskId: id, input: { text: "x".repeat(4_001) } }, agent.apiKey);
       expect(long.extensions).to.include({ code: "BAD_USER_INPUT", field: "text" });
       expect(long.message).to.match(/at most 4000 characters \(got 4001\)/);
+      const nul = await server.client.fails(SEND, { taskId: id, input: { text: "before\u0000after" } }, agent.apiKey);
+      expect(nul.extensions, JSON.stringify(nul)).to.include({ code: "BAD_USER_INPUT" });
+      expect(nul.message).to.match(/text: must not contain NUL/);
       const notAPhoto = await server.client.fails(SEND, { taskId: id, input: { photos: [{ dataBase64: Buffer.from("hello").toString("base64") }] } }, agent.apiKey);
       expect(notAPhoto.extensions).to.include({ code: "UNSUPPORTED_MEDIA_TYPE", field: "photos[0]" });
       const many = await server.client.fails(SEND, { taskId: id, input: { photos: Array.from({ length: 5 }, () => ({ dataBase64: freshPhoto(32, 32).toString("base64") })) } }, agent.apiKey);

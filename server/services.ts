@@ -23,6 +23,7 @@ import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
+import { MessageService } from "./messages/message.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -53,6 +54,8 @@ export interface Services {
   kyc: KycService;
   /** The web app's browser sessions: API keys exchanged for cookies. */
   sessions: SessionService;
+  /** Per-task message threads between the agent and the operator holding the task. */
+  messages: MessageService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -72,7 +75,8 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const decoder = config.guardian.decodeProcess
     ? new DecoderProcess(config.guardian.maxMegapixels, config.guardian.decodeThreads)
     : new PhotoDecoder(config.guardian.maxMegapixels, config.guardian.decodeThreads);
-  const photos = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
+  const photos: PhotoService = new PhotoService(createPhotoStore(config.photos), decoder, new PhotoLinks(config.apiKeyPepper, config.photos.urlTtlSeconds, config.photos.publicUrl));
+  const proofs = new ProofService(config, tasks, photos);
   return {
     config,
     keys,
@@ -81,7 +85,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     operators: new OperatorService(keys, ledger),
     guardian: new GuardianService(config.guardian, decoder, visionModel(config)),
     tasks,
-    proofs: new ProofService(config, tasks, photos),
+    proofs,
     photos,
     decoder,
     webhooks,
@@ -93,5 +97,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
+    messages: new MessageService(tasks, proofs, photos, clock),
   };
 }

@@ -53,3 +53,10 @@ export const McpDepositAddress = graphql(operations.McpDepositAddress);
 export const McpCreateWebhook = graphql(operations.McpCreateWebhook);
 export const McpWebhooks = graphql(operations.McpWebhooks);
 export const McpDeleteWebhook = graphql(operations.McpDeleteWebhook);
+
+// ── messages ──────────────────────────────────────────────────────────────────
+
+export const TaskMessages = graphql(operations.TaskMessages);
+export const SendMessage = graphql(operations.SendMessage);
+export const McpTaskMessages = graphql(operations.McpTaskMessages);
+export const McpSendMessage = graphql(operations.McpSendMessage);

@@ -68,6 +68,8 @@ export type ActorType = EnumOf<typeof ActorType>;
 export const TaskEventKind = {
   STATUS_CHANGED: "STATUS_CHANGED",
   ESCROW_FUNDED: "ESCROW_FUNDED",
+  /** A message in the task's thread (the agent ↔ the operator holding it); the status does not change. */
+  MESSAGE_POSTED: "MESSAGE_POSTED",
 } as const;
 export type TaskEventKind = EnumOf<typeof TaskEventKind>;
 
@@ -191,6 +193,8 @@ export const TASK_STATUS_CHANGED = "task.status_changed";
 export const ENDPOINT_DISABLED = "webhook_endpoint.disabled";
 /** The task's reward and fee are locked in escrow on chain; it stays POSTED and operators may now accept it. Not a status change. */
 export const TASK_FUNDED = "task.funded";
+/** The operator wrote in the task's message thread (the agent's own messages are not delivered back to it). Not a status change. */
+export const TASK_MESSAGE = "task.message";
 
 /** The specific event each transition is delivered as. */
 export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
@@ -206,7 +210,7 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
 };
 
 /** Every event type an endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_MESSAGE];
 
 /**
  * A value GraphQL gives in a wider type than the REST schema names (a
@@ -217,3 +221,10 @@ export function oneOf<T extends string>(values: readonly T[], value: string, fie
   if ((values as readonly string[]).includes(value)) return value as T;
   throw new Error(`GraphQL answered ${field} ${JSON.stringify(value)}, not one of ${values.join(", ")}`);
 }
+
+/** Who wrote a message in a task's thread. */
+export const MessageAuthor = {
+  AGENT: "AGENT",
+  OPERATOR: "OPERATOR",
+} as const;
+export type MessageAuthor = EnumOf<typeof MessageAuthor>;

@@ -17,3 +17,6 @@ export const LIMITS = {
 
 /** An accept window (TASK_ACCEPT_WINDOW_MINUTES, a task's acceptWindowMinutes), in minutes: from 5 minutes to 7 days. */
 export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;
+
+/** A task's message thread: each message's text and photos, how many messages a task's threads hold, and how long after the task ends they take new ones. */
+export const MESSAGE_LIMITS = { textChars: 4_000, photos: 4, perTask: 500, openDaysAfterEnd: 7 } as const;

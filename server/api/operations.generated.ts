@@ -196,6 +196,35 @@ export type DeliveryFieldsFragment = {
   }>;
 };
 
+export type MessageFieldsFragment = {
+  id: string;
+  eventId: string;
+  author: MessageAuthor;
+  text: string | null;
+  untrusted: boolean;
+  operatorId: string;
+  createdAt: string;
+  photos: Array<{
+    position: number;
+    contentType: string;
+    byteSize: number;
+    sha256: string;
+    width: number | null;
+    height: number | null;
+    url: string | null;
+    displayUrl: string | null;
+    thumbnailUrl: string | null;
+  }>;
+};
+
+export type MessageThreadFieldsFragment = {
+  taskId: string;
+  hasMore: boolean;
+  canSend: boolean;
+  closesAt: string | null;
+  messages: Array<MessageFieldsFragment>;
+};
+
 export type McpTaskChangedResult = {
   taskUpdated: {
     eventId: string;
@@ -210,12 +239,16 @@ export type McpTaskPulseResult = {
   task: {
     status: TaskStatus;
     updatedAt: string;
+    lastMessage: {
+      id: string;
+      author: MessageAuthor;
+    } | null;
   };
 };
 export type McpTaskPulseVariables = {
   id: string;
 };
-export const McpTaskPulse = "query McpTaskPulse($id: ID!) {\n  task(id: $id) {\n    status\n    updatedAt\n  }\n}" as TypedDocument<McpTaskPulseResult, McpTaskPulseVariables>;
+export const McpTaskPulse = "query McpTaskPulse($id: ID!) {\n  task(id: $id) {\n    status\n    updatedAt\n    lastMessage {\n      id\n      author\n    }\n  }\n}" as TypedDocument<McpTaskPulseResult, McpTaskPulseVariables>;
 
 export type McpTaskResult = {
   task: TaskFieldsFragment;
@@ -376,6 +409,25 @@ export type McpDeleteWebhookVariables = {
   id: string;
 };
 export const McpDeleteWebhook = "mutation McpDeleteWebhook($id: ID!) {\n  deleteWebhookEndpoint(id: $id)\n}" as TypedDocument<McpDeleteWebhookResult, McpDeleteWebhookVariables>;
+
+export type McpTaskMessagesResult = {
+  taskMessages: MessageThreadFieldsFragment;
+};
+export type McpTaskMessagesVariables = {
+  taskId: string;
+  first: number;
+  after?: string | null;
+};
+export const McpTaskMessages = "query McpTaskMessages($taskId: ID!, $first: Int!, $after: ID) {\n  taskMessages(taskId: $taskId, first: $first, after: $after) {\n    ...MessageThreadFields\n  }\n}\nfragment MessageThreadFields on MessageThread {\n  taskId\n  hasMore\n  canSend\n  closesAt\n  messages {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<McpTaskMessagesResult, McpTaskMessagesVariables>;
+
+export type McpSendMessageResult = {
+  sendMessage: MessageFieldsFragment;
+};
+export type McpSendMessageVariables = {
+  taskId: string;
+  input: SendMessageInput;
+};
+export const McpSendMessage = "mutation McpSendMessage($taskId: ID!, $input: SendMessageInput!) {\n  sendMessage(taskId: $taskId, input: $input) {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<McpSendMessageResult, McpSendMessageVariables>;
 
 export type RegisterAgentResult = {
   registerAgent: {
@@ -632,6 +684,25 @@ export type WebhookEventTypesResult = {
 export type WebhookEventTypesVariables = Record<string, never>;
 export const WebhookEventTypes = "query WebhookEventTypes {\n  webhookEventTypes\n}" as TypedDocument<WebhookEventTypesResult, WebhookEventTypesVariables>;
 
+export type TaskMessagesResult = {
+  taskMessages: MessageThreadFieldsFragment;
+};
+export type TaskMessagesVariables = {
+  taskId: string;
+  first: number;
+  after?: string | null;
+};
+export const TaskMessages = "query TaskMessages($taskId: ID!, $first: Int!, $after: ID) {\n  taskMessages(taskId: $taskId, first: $first, after: $after) {\n    ...MessageThreadFields\n  }\n}\nfragment MessageThreadFields on MessageThread {\n  taskId\n  hasMore\n  canSend\n  closesAt\n  messages {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<TaskMessagesResult, TaskMessagesVariables>;
+
+export type SendMessageResult = {
+  sendMessage: MessageFieldsFragment;
+};
+export type SendMessageVariables = {
+  taskId: string;
+  input: SendMessageInput;
+};
+export const SendMessage = "mutation SendMessage($taskId: ID!, $input: SendMessageInput!) {\n  sendMessage(taskId: $taskId, input: $input) {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<SendMessageResult, SendMessageVariables>;
+
 export type TaskFilter = {
   status?: TaskStatus | null;
   taskType?: TaskType | null;
@@ -662,6 +733,10 @@ export type CreateWebhookEndpointInput = {
   secret?: string | null;
   signatureScheme?: WebhookSignatureScheme | null;
   url: string;
+};
+export type SendMessageInput = {
+  photos?: Array<PhotoInput> | null;
+  text?: string | null;
 };
 export type RegisterOperatorInput = {
   email: string;
@@ -710,12 +785,14 @@ export type EscrowStatus = "FUNDED" | "FUNDING" | "REFUNDED" | "REFUNDING" | "RE
 export const EscrowStatusValues: readonly EscrowStatus[] = ["FUNDED","FUNDING","REFUNDED","REFUNDING","RELEASED","RELEASING","UNFUNDED"];
 export type KycStatus = "APPROVED" | "NOT_REQUIRED" | "PENDING" | "REJECTED";
 export const KycStatusValues: readonly KycStatus[] = ["APPROVED","NOT_REQUIRED","PENDING","REJECTED"];
+export type MessageAuthor = "AGENT" | "OPERATOR";
+export const MessageAuthorValues: readonly MessageAuthor[] = ["AGENT","OPERATOR"];
 export type Mode = "LIVE" | "TEST";
 export const ModeValues: readonly Mode[] = ["LIVE","TEST"];
 export type ReviewDecision = "APPROVE" | "REJECT";
 export const ReviewDecisionValues: readonly ReviewDecision[] = ["APPROVE","REJECT"];
-export type TaskEventKind = "ESCROW_FUNDED" | "STATUS_CHANGED";
-export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","STATUS_CHANGED"];
+export type TaskEventKind = "ESCROW_FUNDED" | "MESSAGE_POSTED" | "STATUS_CHANGED";
+export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","MESSAGE_POSTED","STATUS_CHANGED"];
 export type TaskStatus = "ACCEPTED" | "CANCELLED" | "EXPIRED" | "MANUAL_REVIEW" | "PAID" | "POSTED" | "REJECTED" | "SUBMITTED" | "VERIFIED";
 export const TaskStatusValues: readonly TaskStatus[] = ["ACCEPTED","CANCELLED","EXPIRED","MANUAL_REVIEW","PAID","POSTED","REJECTED","SUBMITTED","VERIFIED"];
 export type TaskType = "CUSTOM" | "DELIVERY" | "INSPECTION" | "PHOTO" | "VERIFICATION";

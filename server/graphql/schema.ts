@@ -12,6 +12,7 @@ import { EscrowResolver } from "../escrow/escrow.resolver";
 import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
+import { MessagePhotoResolver, MessageResolver, TaskMessageFieldsResolver, TaskUpdateMessageResolver } from "../messages/message.resolver";
 import { chargeMutations } from "./admission";
 
 export const RESOLVERS = [
@@ -28,6 +29,10 @@ export const RESOLVERS = [
   DepositResolver,
   LedgerResolver,
   KycResolver,
+  MessageResolver,
+  MessagePhotoResolver,
+  TaskMessageFieldsResolver,
+  TaskUpdateMessageResolver,
 ] as const;
 
 /**

@@ -8,7 +8,7 @@ import type { TaskView } from "./task.view";
  */
 export const IMAGE_BUDGET_BYTES = 700_000;
 
-async function download(url: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+export async function download(url: string, signal?: AbortSignal): Promise<Buffer | undefined> {
   try {
     const res = await fetch(url, { signal });
     return res.ok ? Buffer.from(await res.arrayBuffer()) : undefined;

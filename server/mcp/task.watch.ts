@@ -1,14 +1,15 @@
 import { McpTaskPulse } from "../api/documents";
-import { isTerminal, TaskStatus } from "../api/enums";
+import { isTerminal, MessageAuthor, TaskStatus } from "../api/enums";
 import type { GraphQLBackend } from "./graphql.backend";
 import { run } from "./operation";
 import { getTask } from "./task.operations";
 import type { TaskView } from "./task.view";
 
-/** The cheap part of a task that tells whether it changed. */
+/** The cheap part of a task that tells whether it changed, or whether someone wrote in its thread. */
 export interface TaskPulse {
   status: TaskStatus;
   updatedAt: string;
+  lastMessage?: { id: string; author: MessageAuthor } | null;
 }
 
 /**
@@ -106,25 +107,36 @@ export interface WaitOutcome {
   reached: boolean;
   timedOut: boolean;
   waitedMs: number;
+  /** The operator wrote in the task's thread while the caller waited (the wait ends for it). */
+  newMessage: boolean;
+}
+
+/** A message the operator wrote since `baseline` (the latest message when the wait began). */
+function operatorWrote(pulse: TaskPulse, baseline: string | undefined): boolean {
+  return !!pulse.lastMessage && pulse.lastMessage.id !== baseline && pulse.lastMessage.author === MessageAuthor.OPERATOR;
 }
 
 /**
  * Blocks until the task reaches what the caller waits for, until it can only
- * move by the caller's own action (final, or in manual review), or until the
- * timeout passes; then returns the task as it is.
+ * move by the caller's own action (final, or in manual review), until the
+ * operator writes in its thread, or until the timeout passes; then returns
+ * the task as it is.
  */
 export async function waitForTask(backend: GraphQLBackend, request: WaitRequest, hooks: WaitHooks = {}): Promise<WaitOutcome> {
   const started = Date.now();
   // Listening before the first poll: a change between the two is not missed.
   const alarm = new TaskAlarm(backend, request.taskId);
   let reached: (status: TaskStatus) => boolean;
+  let newMessage = false;
   try {
     let current = await pulse(backend, request.taskId, hooks.signal);
     const baseline = request.knownStatus ?? current.status;
+    const lastMessageId = current.lastMessage?.id;
     reached = (status) => (request.until ? request.until.includes(status) : status !== baseline);
     let delay: number = POLL_MS.first;
     await hooks.onPoll?.(current.status, 0);
     while (!reached(current.status) && !waitsOnAgent(current.status)) {
+      if ((newMessage = operatorWrote(current, lastMessageId))) break;
       const left = started + request.timeoutMs - Date.now();
       if (left <= 0) break;
       await alarm.pause(Math.min(delay, left), hooks.signal);
@@ -138,5 +150,5 @@ export async function waitForTask(backend: GraphQLBackend, request: WaitRequest,
   }
   const task = await getTask(backend, request.taskId, hooks.signal);
   const done = reached(task.status);
-  return { task, reached: done, timedOut: !done && !waitsOnAgent(task.status), waitedMs: Date.now() - started };
+  return { task, reached: done, timedOut: !done && !newMessage && !waitsOnAgent(task.status), waitedMs: Date.now() - started, newMessage };
 }

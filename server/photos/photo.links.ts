@@ -76,6 +76,25 @@ export class PhotoLinks {
     if (expires * 1000 <= now) throw new ForbiddenError("expires: this photo URL has expired; ask for the task again for a fresh one");
   }
 
+  /** Any photo route of the API (a message photo's) as an absolute URL: the stable form, opened with a key. */
+  stableRoute(route: string): string {
+    return `${this.origin()}${route}`;
+  }
+
+  /** Any photo route of the API signed as signed() signs a proof photo's: `route` already has a query. */
+  signedRoute(route: string, now = Date.now()): string {
+    const expires = Math.floor(now / 1000) + this.ttlSeconds;
+    return `${this.origin()}${route}&expires=${expires}&signature=${this.sign(route, expires)}`;
+  }
+
+  /** verify() for a route signed by signedRoute(). */
+  verifyRoute(route: string, expires: number, signature: string, now = Date.now()): void {
+    const expected = Buffer.from(this.sign(route, expires), "hex");
+    const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : "", "hex");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForbiddenError("signature: does not sign this photo URL");
+    if (expires * 1000 <= now) throw new ForbiddenError("expires: this photo URL has expired; read the messages again for a fresh one");
+  }
+
   private sign(route: string, expires: number): string {
     return createHmac("sha256", this.key).update(`GET ${route}&expires=${expires}`).digest("hex");
   }

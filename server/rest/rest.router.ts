@@ -21,6 +21,7 @@ import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
 import { webhooksResource } from "./webhooks.routes";
 import { photosResource } from "./photos.routes";
+import { messagesResource } from "./messages.routes";
 
 export const REST_BASE_PATH = "/api/v1";
 
@@ -50,6 +51,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     operatorsResource(graphql, deps.config),
     webhooksResource(graphql),
     photosResource(),
+    messagesResource(graphql, deps.config),
     openApiResource(() => document),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);

@@ -32,7 +32,7 @@ function distanceKm(a: { lat: number; lng: number }, b: { lat: number; lng: numb
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-function stream(ctx: Context, source: FeedSource, afterEventId: string | null | undefined): TaskUpdateStream {
+export function stream(ctx: Context, source: FeedSource, afterEventId: string | null | undefined): TaskUpdateStream {
   return new TaskUpdateStream(ctx, ctx.services.live, source, parseAfterEventId(afterEventId));
 }
 

@@ -7,6 +7,7 @@ import { ChainTx, type ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.
 import { Verification } from "../guardian/verification.entity";
 import { Proof, ProofPhoto } from "../proofs/proof.entity";
 import { TaskEvent } from "./task-event.entity";
+import { TaskEventKind } from "./task.enums";
 
 /** Everything a full read of one task shows besides its own row, read in one statement. */
 export interface TaskParts {
@@ -115,7 +116,7 @@ function partsStatement(em: Em, dialect: Dialect): LeanStatement {
   return leanStatement(
     "task_parts",
     `select
-      ${array(TaskEvent, "e", `${table(TaskEvent)} e where e."task_id" = ?`)} as events,
+      ${array(TaskEvent, "e", `${table(TaskEvent)} e where e."task_id" = ? and e."kind" <> '${TaskEventKind.MESSAGE_POSTED}'`)} as events,
       ${array(Proof, "p", `${table(Proof)} p where p."task_id" = ?`)} as proofs,
       ${array(ProofPhoto, "ph", `${table(ProofPhoto)} ph join ${table(Proof)} pp on pp."id" = ph."proof_id" where pp."task_id" = ?`)} as photos,
       (select ${object(Verification, "v")} from ${table(Verification)} v where v."task_id" = ? order by v."created_at" desc limit 1) as verification,

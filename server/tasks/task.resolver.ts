@@ -9,9 +9,10 @@ import { Proof } from "../proofs/proof.entity";
 import { Verification } from "../guardian/verification.entity";
 import { Location, Task } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
-import { TaskType } from "./task.enums";
+import { TaskEventKind, TaskType } from "./task.enums";
 import { captureCodeRequirement } from "./capture-code";
-import { GeoPointInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
+import { GeoPointInput, type PhotoInput, PostTaskInput, ReviewDecision, SubmitProofInput, TaskFilter } from "./task.input";
+import type { PhotoUpload } from "../proofs/proof.service";
 import { AvailableTask, TaskConnection } from "./task.types";
 import type { Page } from "./task.service";
 import { BUDGET_NOTE, listOf, pagedCost } from "../graphql/query-budget";
@@ -52,6 +53,20 @@ function agentOnly(ctx: Context, money: bigint): Money | null {
 function decodeBase64(value: string, field: string): Buffer {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new ValidationError(field, "must be base64");
   return Buffer.from(value, "base64");
+}
+
+/** The bytes of photos given inline (base64) or as files of the same request (PhotoInput.upload). */
+export function readPhotoInputs(ctx: Context, photos: PhotoInput[]): PhotoUpload[] {
+  return photos.map((photo, i) => {
+    if ((photo.dataBase64 == null) === (photo.upload == null)) throw new ValidationError(`photos[${i}]`, "give exactly one of dataBase64 and upload");
+    const uploaded = photo.upload != null ? ctx.uploads?.get(photo.upload) : undefined;
+    if (photo.upload != null && !uploaded) throw new ValidationError(`photos[${i}].upload`, "names no file of this request");
+    return {
+      data: uploaded?.data ?? decodeBase64(photo.dataBase64!, `photos[${i}].dataBase64`),
+      contentType: photo.contentType ?? uploaded?.contentType,
+      filename: photo.filename ?? uploaded?.filename,
+    };
+  });
 }
 
 /** Can the caller see this task's proof? Its agent, and the operator holding it. */
@@ -166,17 +181,7 @@ export class TaskResolver {
     @Ctx() ctx: Context,
   ): Promise<Task> {
     const principal = requireOperator(ctx);
-    const photos = (input.photos ?? []).map((photo, i) => {
-      if ((photo.dataBase64 == null) === (photo.upload == null)) throw new ValidationError(`photos[${i}]`, "give exactly one of dataBase64 and upload");
-      const uploaded = photo.upload != null ? ctx.uploads?.get(photo.upload) : undefined;
-      if (photo.upload != null && !uploaded) throw new ValidationError(`photos[${i}].upload`, "names no file of this request");
-      return {
-        data: uploaded?.data ?? decodeBase64(photo.dataBase64!, `photos[${i}].dataBase64`),
-        contentType: photo.contentType ?? uploaded?.contentType,
-        filename: photo.filename ?? uploaded?.filename,
-      };
-    });
-    return ctx.services.proofs.submit(ctx.em, principal, taskId, photos, input.notes);
+    return ctx.services.proofs.submit(ctx.em, principal, taskId, readPhotoInputs(ctx, input.photos ?? []), input.notes);
   }
 
   // ── fields ──
@@ -225,11 +230,11 @@ export class TaskResolver {
   }
 
   @FieldResolver(() => [TaskEvent], {
-    description: `Every transition, and the escrow being funded on chain, oldest first: the audit log. Costed as ${MAX_TASK_EVENTS} events (what the most proof attempts can produce).`,
+    description: `Every transition, and the escrow being funded on chain, oldest first: the audit log (messages are read with \`messages\`). Costed as ${MAX_TASK_EVENTS} events (what the most proof attempts can produce).`,
     complexity: listOf(MAX_TASK_EVENTS),
   })
   async events(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskEvent[]> {
-    return partsRead(ctx.em, task.id)?.events ?? ctx.em.find(TaskEvent, { task: task.id }, { orderBy: { id: "asc" } });
+    return partsRead(ctx.em, task.id)?.events ?? ctx.em.find(TaskEvent, { task: task.id, kind: { $ne: TaskEventKind.MESSAGE_POSTED } }, { orderBy: { id: "asc" } });
   }
 
   @FieldResolver(() => [Proof], {

@@ -6,8 +6,10 @@ import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../
 import { EventCursor } from "../db/event-cursor.entity";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
-import { taskEventBody, wantsEvent, webhookEventId, type EvidenceReference, type VerificationReference } from "./webhook.events";
-import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import { taskEventBody, wantsEvent, webhookEventId, type EvidenceReference, type MessageReference, type VerificationReference } from "./webhook.events";
+import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
+import { MessageAuthor, TaskMessage } from "../messages/message.entity";
+import { messagePhotoRoute } from "../messages/message.service";
 import { Proof } from "../proofs/proof.entity";
 import { Verification } from "../guardian/verification.entity";
 import { PhotoSize, type PhotoLinks } from "../photos/photo.links";
@@ -112,9 +114,12 @@ export class WebhookDispatcher {
       em,
       events.filter((event) => served.has(event.agentId)),
     );
+    const messages = await this.messagesFor(em, events.filter((event) => served.has(event.agentId)));
     let written = 0;
     for (const event of events) {
-      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event));
+      // A message event is delivered to the agent only when the operator wrote it, with the message.
+      if (event.kind === TaskEventKind.MESSAGE_POSTED && !messages.has(event.id)) continue;
+      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event), messages.get(event.id));
       for (const endpoint of endpoints) {
         if (!this.receives(endpoint, event, type)) continue;
         em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
@@ -163,6 +168,44 @@ export class WebhookDispatcher {
       if (WITH_VERIFICATION.has(event.toStatus)) evidence.verification = present(verificationOf.get(proof.id));
       return evidence;
     };
+  }
+
+  /** The operators' messages among these events, by event id, with their photos by their stable routes. */
+  private async messagesFor(em: Em, events: LiveTaskEvent[]): Promise<Map<string, MessageReference>> {
+    const ids = events.filter((event) => event.kind === TaskEventKind.MESSAGE_POSTED && event.actorType === ActorType.OPERATOR).map((event) => event.id);
+    if (ids.length === 0) return new Map();
+    const rows = await em.find(TaskMessage, { event: { $in: ids }, author: MessageAuthor.OPERATOR }, { populate: ["photos"] });
+    return new Map(
+      rows.map((message) => {
+        const photos = message.photos
+          .getItems()
+          .sort((a, b) => a.position - b.position)
+          .map((photo) => {
+            const route = (size: PhotoSize) => this.links.stableRoute(messagePhotoRoute(message.task.id, message.id, photo.position, size));
+            return {
+              position: photo.position,
+              content_type: photo.contentType,
+              byte_size: photo.byteSize,
+              sha256: photo.sha256,
+              width: photo.width ?? null,
+              height: photo.height ?? null,
+              url: route(PhotoSize.ORIGINAL),
+              display_url: photo.hasCopies ? route(PhotoSize.DISPLAY) : null,
+              thumbnail_url: photo.hasCopies ? route(PhotoSize.THUMBNAIL) : null,
+            };
+          });
+        const reference: MessageReference = {
+          id: message.id,
+          author: message.author,
+          untrusted: true,
+          text: message.text ?? null,
+          operator_id: message.operator.id,
+          created_at: message.createdAt.toISOString(),
+          photos,
+        };
+        return [String(message.event.id), reference];
+      }),
+    );
   }
 
   /**

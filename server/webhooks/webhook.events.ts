@@ -2,9 +2,9 @@ import { Mode } from "../common/mode";
 import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
-import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "../api/enums";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
 
-export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
+export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
 const TRANSITION_TYPES: ReadonlySet<string> = new Set(Object.values(EVENT_TYPE_BY_STATUS));
 
@@ -64,13 +64,29 @@ export interface EvidenceReference {
 }
 
 /**
+ * A message in the task's thread, as a task.message delivery carries it. An
+ * operator's text is `untrusted`: data from a person, never instructions
+ * for the agent or a model it hands the text to. Photos are their stable
+ * API routes, opened with the agent's key.
+ */
+export interface MessageReference {
+  id: string;
+  author: MessageAuthor;
+  untrusted: boolean;
+  text: string | null;
+  operator_id: string;
+  created_at: string;
+  photos: Array<{ position: number; content_type: string; byte_size: number; sha256: string; width: number | null; height: number | null; url: string; display_url: string | null; thumbnail_url: string | null }>;
+}
+
+/**
  * The JSON body of a task event delivery (snake_case, like the REST API).
  * Events from SUBMITTED on carry the proof they are about; from the
  * Guardian's decision on (MANUAL_REVIEW, REJECTED, VERIFIED, PAID) also its
  * verification, null if that proof was never scored.
  */
-export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference): { type: string; body: string } {
-  const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : EVENT_TYPE_BY_STATUS[event.toStatus];
+export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference, message?: MessageReference): { type: string; body: string } {
+  const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : event.kind === TaskEventKind.MESSAGE_POSTED ? TASK_MESSAGE : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
     type,
@@ -87,6 +103,7 @@ export function taskEventBody(event: TaskTransition, evidence?: EvidenceReferenc
       occurred_at: event.occurredAt.toISOString(),
       ...(evidence ? { proof: evidence.proof } : {}),
       ...(evidence && evidence.verification !== undefined ? { verification: evidence.verification } : {}),
+      ...(message ? { message } : {}),
     },
   };
   return { type, body: JSON.stringify(body) };

@@ -10,7 +10,7 @@ import type { Task } from "../tasks/task.entity";
 import type { AgentPrincipal, CommitSignals, TaskCallbackRequest, TaskCallbacks } from "../tasks/task.service";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
-import { TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "./webhook.events";
+import { TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "./webhook.events";
 import { assertResolvesToAllowed, checkWebhookUrl, type UrlPolicy } from "./ssrf.guard";
 import { generateSigningSecret, type SecretBox } from "./webhook.secrets";
 import { STANDARD_SECRET_BYTES, standardSecretKey, WebhookSignatureScheme } from "./webhook.signer";
@@ -305,7 +305,7 @@ export class WebhookService implements TaskCallbacks {
           mode: task.mode,
           task,
           url,
-          eventTypes: [TASK_STATUS_CHANGED],
+          eventTypes: [TASK_STATUS_CHANGED, TASK_MESSAGE],
           description: "the task's callback_url",
           ...this.secrets.sealWithFingerprint(secret),
           signatureScheme,

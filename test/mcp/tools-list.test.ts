@@ -77,6 +77,7 @@ describe("MCP tools/list", () => {
       { argument: "post_task.accept_window_minutes", minimum: 5, maximum: 10080 },
       { argument: "wait_for_task.timeout_seconds", minimum: 1, maximum: 3600 },
       { argument: "list_tasks.limit", minimum: 1, maximum: 100 },
+      { argument: "get_messages.limit", minimum: 1, maximum: 100 },
     ]);
     expect(JSON.stringify(listed)).to.not.contain(String(Number.MAX_SAFE_INTEGER));
   });

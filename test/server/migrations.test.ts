@@ -99,4 +99,30 @@ describe("migrations", () => {
       await orm.close();
     }
   });
+
+  it("rebuild SQLite's task_events for MESSAGE_POSTED with every event kept, in order, under its id", async () => {
+    const orm = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
+    try {
+      await orm.getMigrator().up({ to: "Migration20261202170000AcceptWindow" });
+      const sql = (query: string) => orm.em.getConnection().execute<Array<Record<string, unknown>>>(query);
+      const now = Date.now();
+      await sql(`insert into agents (id, created_at, updated_at, name, email) values ('a1', ${now}, ${now}, 'agent', 'a@example.com')`);
+      await sql(
+        `insert into tasks (id, created_at, updated_at, agent_id, mode, status, title, description, task_type, lat, lng, reward_units, fee_units, deadline, proof_requirements, attempts, max_attempts) ` +
+          `values ('t1', ${now}, ${now}, 'a1', 'TEST', 'POSTED', 'Photo', 'Of the facade', 'PHOTO', 30.2, -97.7, 15000000, 1500000, ${now + 86_400_000}, '[]', 0, 3)`,
+      );
+      await sql(`insert into task_events (id, task_id, to_status, actor_type, created_at) values (7, 't1', 'POSTED', 'AGENT', ${now})`);
+      await sql(`insert into task_events (id, task_id, from_status, to_status, actor_type, created_at, kind, reason) values (9, 't1', 'POSTED', 'POSTED', 'SYSTEM', ${now + 1}, 'ESCROW_FUNDED', 'funded')`);
+      await orm.getMigrator().up();
+      expect(await sql("select id, kind, reason from task_events order by id")).to.deep.equal([
+        { id: 7, kind: "STATUS_CHANGED", reason: null },
+        { id: 9, kind: "ESCROW_FUNDED", reason: "funded" },
+      ]);
+      await sql(`insert into task_events (task_id, from_status, to_status, actor_type, created_at, kind) values ('t1', 'POSTED', 'POSTED', 'AGENT', ${now + 2}, 'MESSAGE_POSTED')`);
+      expect(await sql("select max(id) as id from task_events"), "ids go on after the kept ones").to.deep.equal([{ id: 10 }]);
+      expect(await sql("pragma foreign_key_check")).to.deep.equal([]);
+    } finally {
+      await orm.close();
+    }
+  });
 });

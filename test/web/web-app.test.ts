@@ -355,6 +355,30 @@ describe("web app in Chromium", function () {
     await full.waitFor({ state: "detached" });
   });
 
+  it("journey: once an operator accepts, the agent and the operator message each other on the task's page, live", async () => {
+    const agent = await open(DESKTOP);
+    await registerAgentInPage(agent, "Door Finder");
+    const taskId = await postTaskInPage(agent, "Photo of the side door", ["The door and its number"]);
+    const agentThread = agent.locator("section").filter({ has: agent.getByRole("heading", { name: "Messages" }) });
+    await agentThread.getByText("Messages open while an operator holds the task.").waitFor();
+
+    const operator = await open(PHONE, { geolocation: { latitude: TASK_POINT.lat + 0.0004, longitude: TASK_POINT.lng } });
+    await registerOperatorInPage(operator, "Sam Walker");
+    await acceptInPage(operator, taskId);
+    await operator.getByRole("textbox", { name: "Write a message" }).fill("Is the number on the door or beside it?");
+    await expectLabelled(operator);
+    await operator.getByRole("button", { name: "Send message" }).click();
+    await operator.locator('.message[data-author="OPERATOR"]').getByText("Is the number on the door or beside it?").waitFor();
+
+    // The agent's page, open since before the acceptance, shows the question by itself and can answer.
+    await agentThread.locator('.message[data-author="OPERATOR"]').getByText("Is the number on the door or beside it?").waitFor();
+    expect(await agentThread.locator('.message[data-author="OPERATOR"]').textContent()).to.contain("The operator");
+    await agent.getByRole("textbox", { name: "Write a message" }).fill("Beside it: get both in one photo.");
+    await agent.getByRole("button", { name: "Send message" }).click();
+    await operator.locator('.message[data-author="AGENT"]').getByText("Beside it: get both in one photo.").waitFor();
+    expect(await operator.locator(".message").count()).to.equal(2);
+  });
+
   it("journey: a too-small photo lands in MANUAL_REVIEW; the agent looks at it and approves on the dashboard", async () => {
     const agent = await open(DESKTOP);
     await registerAgentInPage(agent, "Review Desk");

@@ -46,6 +46,7 @@ const outputSchema = {
   reached: z.boolean(),
   timed_out: z.boolean(),
   waited_seconds: z.number(),
+  new_message: z.boolean().describe("The operator wrote: read it with get_messages"),
 };
 
 function toRequest(args: WaitArgs): WaitRequest {
@@ -89,7 +90,7 @@ async function runWait(server: McpServer, backend: GraphQLBackend, args: WaitArg
         await reportProgress(status, elapsedMs);
       },
     });
-    const done = success({ task: TaskStepView.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10 });
+    const done = success({ task: TaskStepView.parse(outcome.task), reached: outcome.reached, timed_out: outcome.timedOut, waited_seconds: Math.round(outcome.waitedMs / 100) / 10, new_message: outcome.newMessage });
     result = { ...done, content: [...done.content, ...(await proofImages(outcome.task, extra.signal))] };
   } catch (err) {
     result = failure(err);
@@ -105,7 +106,7 @@ export function registerWaitForTaskTool(server: McpServer, backend: GraphQLBacke
       title: "Wait for a task to move on",
       description:
         "Block until a task's status changes (or reaches until_status) instead of polling check_status. " +
-        "Returns early when the task is final or waits for your review_proof (MANUAL_REVIEW). Supports MCP tasks.",
+        "Returns early when the task is final, waits for your review_proof (MANUAL_REVIEW), or the operator sends a message (new_message). Supports MCP tasks.",
       inputSchema,
       outputSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -29,6 +29,8 @@ export const TOOL_NAMES = [
   "register_webhook",
   "list_webhooks",
   "delete_webhook",
+  "send_message",
+  "get_messages",
 ];
 
 export function ok(result: CallToolResult): Record<string, any> {

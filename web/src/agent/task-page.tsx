@@ -5,6 +5,7 @@ import { TaskMap } from "../map";
 import { Link } from "../router";
 import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, Timeline, VerificationView } from "../ui";
 import { LiveTaskFrame } from "../live-task";
+import { Messages } from "../messages";
 
 export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
   return (
@@ -88,6 +89,7 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
               <Section title="Timeline" id="timeline">
                 <Timeline events={task.events} />
               </Section>
+              <Messages taskId={task.id} me="AGENT" task={task} />
             </div>
             <p>
               <Link href="/">← All tasks</Link>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql, uploadProof } from "../api";
 import { LiveTaskFrame } from "../live-task";
+import { Messages } from "../messages";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
@@ -77,6 +78,7 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
           </Section>
         ) : null}
         {task.status === "ACCEPTED" ? <ReleaseForm task={task} onDone={setTask} /> : null}
+        {task.operator ? <Messages taskId={task.id} me="OPERATOR" task={task} /> : null}
       </div>
       <p>
         <Link href="/mine">← My tasks</Link>

@@ -1,0 +1,124 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { gql, subscribe } from "./api";
+import { SendTaskMessage, TaskMessageAdded, TaskThread, type ThreadMessageFragment } from "./graphql/operations.generated";
+import { dateTime, ErrorBox, Section } from "./ui";
+
+/** The most characters of one message (the API's MESSAGE_LIMITS.textChars). */
+const MAX_CHARS = 4000;
+
+/**
+ * A task's thread between its agent and the operator holding it, on either
+ * side's task page: the messages so far, new ones live (taskMessageAdded),
+ * and a box to write while the thread is open. `me` is the author the
+ * viewer writes as, so their own messages read as "You". Whether the
+ * thread takes messages is read again when the task's holder or status
+ * changes (an operator accepts, the task ends).
+ */
+export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task: { status: string; operator?: { id: string } | null } }) {
+  const [messages, setMessages] = useState<ThreadMessageFragment[]>([]);
+  const [canSend, setCanSend] = useState(false);
+  const [closesAt, setClosesAt] = useState<string | null>(null);
+  const [text, setText] = useState("");
+  const [error, setError] = useState<unknown>(undefined);
+  const [sending, setSending] = useState(false);
+  const lastEventId = useRef<string | undefined>(undefined);
+
+  const add = (message: ThreadMessageFragment) =>
+    setMessages((shown) => (shown.some((m) => m.id === message.id) ? shown : [...shown, message].sort((a, b) => Number(a.eventId) - Number(b.eventId))));
+
+  useEffect(() => {
+    let active = true;
+    let stop: (() => void) | undefined;
+    setMessages([]);
+    gql(TaskThread, { taskId: props.taskId })
+      .then(({ taskMessages }) => {
+        if (!active) return;
+        setMessages(taskMessages.messages);
+        setCanSend(taskMessages.canSend);
+        setClosesAt(taskMessages.closesAt ?? null);
+        lastEventId.current = taskMessages.messages.at(-1)?.eventId;
+        stop = subscribe(
+          TaskMessageAdded,
+          () => ({ taskId: props.taskId, afterEventId: lastEventId.current }),
+          ({ taskMessageAdded }) => {
+            lastEventId.current = taskMessageAdded.eventId;
+            if (taskMessageAdded.message) add(taskMessageAdded.message);
+          },
+          setError,
+        );
+      })
+      .catch((err) => active && setError(err));
+    return () => {
+      active = false;
+      stop?.();
+    };
+  }, [props.taskId]);
+
+  const holder = props.task.operator?.id;
+  useEffect(() => {
+    let active = true;
+    gql(TaskThread, { taskId: props.taskId })
+      .then(({ taskMessages }) => {
+        if (!active) return;
+        setCanSend(taskMessages.canSend);
+        setClosesAt(taskMessages.closesAt ?? null);
+        taskMessages.messages.forEach(add);
+      })
+      .catch((err) => active && setError(err));
+    return () => {
+      active = false;
+    };
+  }, [props.taskId, holder, props.task.status]);
+
+  async function send(event: Event) {
+    event.preventDefault();
+    setSending(true);
+    setError(undefined);
+    try {
+      add((await gql(SendTaskMessage, { taskId: props.taskId, text })).sendMessage);
+      setText("");
+    } catch (err) {
+      setError(err);
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <Section title="Messages" id="messages">
+      {messages.length ? (
+        <ol class="messages" aria-live="polite">
+          {messages.map((message) => (
+            <li key={message.id} class={`message from-${message.author.toLowerCase()}`} data-author={message.author}>
+              <span class="muted small">
+                {message.author === props.me ? "You" : message.author === "AGENT" ? "The agent" : "The operator"} · {dateTime(message.createdAt)}
+              </span>
+              {message.text ? <p class="pre">{message.text}</p> : null}
+              {message.photos.map((photo) =>
+                photo.display ? (
+                  <a key={photo.position} href={photo.display} target="_blank" rel="noreferrer">
+                    <img src={photo.thumbnail ?? photo.display} alt={`Photo ${photo.position + 1}`} width={160} loading="lazy" />
+                  </a>
+                ) : null,
+              )}
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p class="muted">No messages yet.</p>
+      )}
+      <ErrorBox error={error} title="Messages" />
+      {canSend ? (
+        <form onSubmit={send}>
+          <textarea aria-label="Write a message" maxLength={MAX_CHARS} rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+          <button type="submit" disabled={sending || !text.trim()}>
+            {sending ? "Sending…" : "Send message"}
+          </button>
+          {closesAt ? <p class="muted small">The thread closes {dateTime(closesAt)}.</p> : null}
+        </form>
+      ) : (
+        <p class="muted small">{closesAt ? `The thread closed ${dateTime(closesAt)}.` : "Messages open while an operator holds the task."}</p>
+      )}
+    </Section>
+  );
+}

@@ -12,7 +12,8 @@ import { EscrowResolver } from "../escrow/escrow.resolver";
 import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
-import { MessagePhotoResolver, MessageResolver, TaskMessageFieldsResolver, TaskUpdateMessageResolver } from "../messages/message.resolver";
+import { MessagePhotoResolver, MessageResolver, TaskMessageFieldsResolver } from "../messages/message.resolver";
+import { TaskMessageSubscriptionResolver } from "../subscriptions/task-message.resolver";
 import { chargeMutations } from "./admission";
 
 export const RESOLVERS = [
@@ -32,7 +33,7 @@ export const RESOLVERS = [
   MessageResolver,
   MessagePhotoResolver,
   TaskMessageFieldsResolver,
-  TaskUpdateMessageResolver,
+  TaskMessageSubscriptionResolver,
 ] as const;
 
 /**

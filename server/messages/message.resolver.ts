@@ -1,17 +1,11 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
 import { UnauthenticatedError } from "../common/errors";
 import { listOf } from "../graphql/query-budget";
 import { MESSAGE_LIMITS } from "../api/limits";
 import { PhotoSize } from "../photos/photo.links";
 import { Task } from "../tasks/task.entity";
-import { TaskEventKind } from "../tasks/task.enums";
 import { readPhotoInputs } from "../tasks/task.resolver";
-import { Topics } from "../subscriptions/live-feed";
-import { TaskUpdate } from "../subscriptions/task-update.type";
-import { stream } from "../subscriptions/task-update.resolver";
-import type { FeedSource } from "../subscriptions/task-update.stream";
-import type { LiveTaskEvent } from "../tasks/task-event.log";
 import { MessageAuthor, MessagePhoto, MessageThread, TaskMessage } from "./message.entity";
 import { SendMessageInput } from "./message.input";
 import { MessageService } from "./message.service";
@@ -44,28 +38,6 @@ export class MessageResolver {
   })
   async sendMessage(@Arg("taskId", () => ID) taskId: string, @Arg("input", () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: Context): Promise<TaskMessage> {
     return ctx.services.messages.send(ctx.em, principalOf(ctx), taskId, input.text, readPhotoInputs(ctx, input.photos ?? []));
-  }
-
-  @Subscription(() => TaskUpdate, {
-    description: "A task's new messages as they are written (kind MESSAGE_POSTED, with `message`): for its agent, and for the operator holding it (their own thread)",
-    subscribe: async ({ args, context }: SubscribeResolverData<unknown, { taskId: string; afterEventId?: string | null }, Context>) => {
-      const principal = principalOf(context);
-      const task = await context.services.messages.taskFor(context.em, principal, args.taskId);
-      const reader = principal.kind === "agent" ? (e: LiveTaskEvent) => e.agentId === principal.agentId : (e: LiveTaskEvent) => e.operatorId === principal.operatorId;
-      const source: FeedSource = {
-        topic: Topics.task(task.id),
-        accepts: (e) => e.kind === TaskEventKind.MESSAGE_POSTED && e.mode === principal.mode && reader(e),
-        replayWhere: { task: task.id, kind: TaskEventKind.MESSAGE_POSTED },
-      };
-      return stream(context, source, args.afterEventId);
-    },
-  })
-  taskMessageAdded(
-    @Root() update: TaskUpdate,
-    @Arg("taskId", () => ID) _taskId: string,
-    @Arg("afterEventId", () => ID, { nullable: true, description: "The eventId of the last message update you received: later ones are replayed first" }) _afterEventId?: string,
-  ): TaskUpdate {
-    return update;
   }
 
   @FieldResolver(() => ID, { description: "The message's place in the task's event log (TaskUpdate.eventId)" })
@@ -105,21 +77,11 @@ export class MessagePhotoResolver {
   }
 }
 
-/** A task's latest message, and a message update's message. */
+/** A task's latest message. */
 @Resolver(() => Task)
 export class TaskMessageFieldsResolver {
   @FieldResolver(() => TaskMessage, { nullable: true, description: "The latest message you may read on this task (any author); null when there is none" })
   async lastMessage(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskMessage | null> {
     return ctx.principal ? ctx.services.messages.latest(ctx.em, ctx.principal, task) : null;
-  }
-}
-
-@Resolver(() => TaskUpdate)
-export class TaskUpdateMessageResolver {
-  @FieldResolver(() => TaskMessage, { nullable: true, description: "For kind MESSAGE_POSTED: the message, when you may read it (the other thread of a task you hold is not yours)" })
-  async message(@Root() update: TaskUpdate, @Ctx() ctx: Context): Promise<TaskMessage | null> {
-    if (update.kind !== TaskEventKind.MESSAGE_POSTED) return null;
-    const message = await ctx.em.findOne(TaskMessage, { event: update.eventId }, { populate: ["task"] });
-    return message && MessageService.mayRead(ctx.principal, message.task, message) ? message : null;
   }
 }

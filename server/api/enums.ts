@@ -217,3 +217,10 @@ export function oneOf<T extends string>(values: readonly T[], value: string, fie
   if ((values as readonly string[]).includes(value)) return value as T;
   throw new Error(`GraphQL answered ${field} ${JSON.stringify(value)}, not one of ${values.join(", ")}`);
 }
+
+/** Who gave a rating: the task's agent (rating its operator) or its operator (rating the agent). */
+export const RatingBy = {
+  AGENT: "AGENT",
+  OPERATOR: "OPERATOR",
+} as const;
+export type RatingBy = EnumOf<typeof RatingBy>;

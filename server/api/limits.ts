@@ -17,3 +17,13 @@ export const LIMITS = {
 
 /** An accept window (TASK_ACCEPT_WINDOW_MINUTES, a task's acceptWindowMinutes), in minutes: from 5 minutes to 7 days. */
 export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;
+
+/** Reputation: a rating's score and comment, how long it stays editable, and the bounds of a task's minimum operator record. */
+export const RATING = {
+  minScore: 1,
+  maxScore: 5,
+  commentChars: 1_000,
+  editableMs: 24 * 60 * 60 * 1000,
+  /** A task's minCompletedTasks: a whole number from 0 to this. */
+  maxMinCompletedTasks: 10_000,
+} as const;

@@ -12,6 +12,7 @@ import { EscrowResolver } from "../escrow/escrow.resolver";
 import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
+import { AgentRecordResolver, OperatorRecordResolver, ReputationResolver } from "../reputation/reputation.resolver";
 import { chargeMutations } from "./admission";
 
 export const RESOLVERS = [
@@ -28,6 +29,9 @@ export const RESOLVERS = [
   DepositResolver,
   LedgerResolver,
   KycResolver,
+  ReputationResolver,
+  OperatorRecordResolver,
+  AgentRecordResolver,
 ] as const;
 
 /**

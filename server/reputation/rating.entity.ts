@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from "@mikro-orm/core";
-import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { BaseEntity } from "../common/base.entity";
 import { Agent } from "../agents/agent.entity";
 import { Operator } from "../operators/operator.entity";
@@ -55,6 +55,11 @@ export class Rating extends BaseEntity {
     this.operator = operator;
     this.score = score;
     this.comment = comment;
+  }
+
+  @Field(() => ID, { description: "The task rated" })
+  get taskId(): string {
+    return this.task.id;
   }
 
   @Field(() => Date, { description: "Until when the rater may change it (24 hours after it was first given)" })

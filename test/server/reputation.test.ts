@@ -1,0 +1,147 @@
+import { expect } from "chai";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { TestClock } from "../support/clock";
+import { freshPhoto } from "../support/photos";
+import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+
+const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
+const RELEASE = `mutation($id: ID!) { releaseTask(id: $id) { status } }`;
+const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
+const RATE = `mutation($taskId: ID!, $score: Int!, $comment: String) { rateTask(taskId: $taskId, score: $score, comment: $comment) { taskId ratedBy score comment createdAt editableUntil } }`;
+const OPERATOR_RECORD = `completedTasks firstAttemptApprovalRate onTimeRate cancellationsAfterAccepting fraudCheckFailures reservationsLapsed averageRating ratingCount`;
+const AGENT_RECORD = `tasksPaid paymentDisputeRate manualReviewsDecided meanManualReviewSeconds averageRating ratingCount`;
+
+for (const db of testDatabases()) {
+  describe(`reputation: ratings both ways and the records they feed (${db.name})`, () => {
+    let server: TestServer;
+    let agent: { apiKey: string; id: string };
+    const clock = new TestClock();
+
+    before(async () => {
+      server = await startServer(db, {}, undefined, { clock });
+      agent = await registerAgent(server.client, "rater");
+    });
+    after(() => server.stop());
+
+    const sql = <T extends object>(query: string, params: unknown[] = []) => server.app.orm.em.fork().getConnection().execute<T>(query, params);
+
+    const post = async (overrides: Record<string, unknown> = {}, apiKey = agent.apiKey) =>
+      (await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", proofRequirements: ["1 photo of the entrance"], ...overrides }) }, apiKey)).postTask.id as string;
+
+    /** The operator accepts a new task and submits `photo`; resolves once the Guardian has decided. */
+    async function deliver(operatorKey: string, photo: Buffer, apiKey = agent.apiKey): Promise<{ id: string; status: string }> {
+      const id = await post({}, apiKey);
+      await server.client.ok(ACCEPT, { id }, operatorKey);
+      await server.client.ok(SUBMIT, { id, input: { photos: [{ dataBase64: photo.toString("base64"), contentType: "image/png" }] } }, operatorKey);
+      const decided = await waitForStatus(server.client, apiKey, id, ["PAID", "REJECTED", "EXPIRED", "MANUAL_REVIEW"]);
+      return { id, status: decided.status };
+    }
+
+    const operatorRecord = async (operatorKey: string) => (await server.client.ok(`{ viewerOperator { record { ${OPERATOR_RECORD} } } }`, {}, operatorKey)).viewerOperator.record;
+
+    it("derives the operator's record from its tasks: completed, first-attempt approvals, on time, releases, lapses, fraud-check failures", async () => {
+      const operator = await registerOperator(server.client, "tracked");
+      expect(await operatorRecord(operator.testApiKey), "a new operator has an empty record").to.deep.equal({
+        completedTasks: 0,
+        firstAttemptApprovalRate: null,
+        onTimeRate: null,
+        cancellationsAfterAccepting: 0,
+        fraudCheckFailures: 0,
+        reservationsLapsed: 0,
+        averageRating: null,
+        ratingCount: 0,
+      });
+
+      const photo = freshPhoto();
+      expect((await deliver(operator.testApiKey, photo)).status).to.equal("PAID");
+      // The same picture again: the Guardian's reuse check fails it, and the first attempt is rejected.
+      expect((await deliver(operator.testApiKey, photo)).status).to.equal("REJECTED");
+
+      const released = await post();
+      await server.client.ok(ACCEPT, { id: released }, operator.testApiKey);
+      await server.client.ok(RELEASE, { id: released }, operator.testApiKey);
+
+      const lapsed = await post({ acceptWindowMinutes: 10 });
+      await server.client.ok(ACCEPT, { id: lapsed }, operator.testApiKey);
+      const [{ accepted_at }] = await sql<Array<{ accepted_at: string | number | Date }>>("select accepted_at from tasks where id = ?", [lapsed]);
+      await sql("update jobs set run_at = ? where dedupe_key = ?", [Date.now() - 1, `lapse:${lapsed}:${new Date(accepted_at).getTime()}`]);
+      await waitForStatus(server.client, agent.apiKey, lapsed, ["POSTED"]);
+
+      // An agent's cancel after acceptance is on nobody's record.
+      const cancelled = await post();
+      await server.client.ok(ACCEPT, { id: cancelled }, operator.testApiKey);
+      await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: cancelled }, agent.apiKey);
+
+      expect(await operatorRecord(operator.testApiKey)).to.deep.equal({
+        completedTasks: 1,
+        firstAttemptApprovalRate: 0.5,
+        onTimeRate: 0.6667,
+        cancellationsAfterAccepting: 1,
+        fraudCheckFailures: 1,
+        reservationsLapsed: 1,
+        averageRating: null,
+        ratingCount: 0,
+      });
+      const live = await server.client.ok(`{ viewerOperator { record { completedTasks } } }`, {}, operator.liveApiKey);
+      expect(live.viewerOperator.record.completedTasks, "test tasks build no live record").to.equal(0);
+    });
+
+    it("lets each side rate the other once a task has ended, changes a rating within 24 hours, and shows both to the task's two sides only", async () => {
+      const operator = await registerOperator(server.client, "rated");
+      const early = await post();
+      await server.client.ok(ACCEPT, { id: early }, operator.testApiKey);
+      const tooEarly = await server.client.fails(RATE, { taskId: early, score: 5 }, agent.apiKey);
+      expect(tooEarly.extensions).to.include({ code: "CONFLICT" });
+      expect(tooEarly.message).to.match(/once it has ended .* this task is ACCEPTED/);
+
+      const { id } = await deliver(operator.testApiKey, freshPhoto());
+      for (const score of [0, 6]) {
+        const refused = await server.client.fails(RATE, { taskId: id, score }, agent.apiKey);
+        expect(refused.extensions).to.include({ code: "BAD_USER_INPUT", field: "score" });
+        expect(refused.message).to.equal("score: must be a whole number from 1 to 5");
+      }
+      const long = await server.client.fails(RATE, { taskId: id, score: 4, comment: "x".repeat(1001) }, agent.apiKey);
+      expect(long.extensions).to.include({ code: "BAD_USER_INPUT", field: "comment" });
+
+      const given = (await server.client.ok(RATE, { taskId: id, score: 3, comment: "  Slow but clear photos " }, agent.apiKey)).rateTask;
+      expect(given).to.deep.include({ taskId: id, ratedBy: "AGENT", score: 3, comment: "Slow but clear photos" });
+      expect(new Date(given.editableUntil).getTime() - new Date(given.createdAt).getTime()).to.equal(24 * 3_600_000);
+      const changed = (await server.client.ok(RATE, { taskId: id, score: 5, comment: null }, agent.apiKey)).rateTask;
+      expect(changed).to.deep.include({ score: 5, comment: null, createdAt: given.createdAt });
+      await server.client.ok(RATE, { taskId: id, score: 2, comment: "Reviews took a day" }, operator.testApiKey);
+      const [{ n }] = await sql<Array<{ n: number | string }>>("select count(*) as n from ratings where task_id = ?", [id]);
+      expect(Number(n), "once per side").to.equal(2);
+
+      const RATINGS = `query($id: ID!) { task(id: $id) { ratings { ratedBy score comment } } }`;
+      const both = [
+        { ratedBy: "AGENT", score: 5, comment: null },
+        { ratedBy: "OPERATOR", score: 2, comment: "Reviews took a day" },
+      ];
+      expect((await server.client.ok(RATINGS, { id }, agent.apiKey)).task.ratings).to.deep.equal(both);
+      expect((await server.client.ok(RATINGS, { id }, operator.testApiKey)).task.ratings).to.deep.equal(both);
+      const stranger = await registerAgent(server.client, "stranger");
+      expect((await server.client.fails(RATE, { taskId: id, score: 1 }, stranger.apiKey)).extensions).to.include({ code: "NOT_FOUND" });
+      const other = await registerOperator(server.client, "other");
+      expect((await server.client.fails(RATE, { taskId: id, score: 1 }, other.testApiKey)).extensions).to.include({ code: "NOT_FOUND" });
+
+      // Each side sees the other's record: the agent on the task's operator, the operator on the task.
+      const seen = await server.client.ok(`query($id: ID!) { task(id: $id) { operator { record { averageRating ratingCount completedTasks } } } }`, { id }, agent.apiKey);
+      expect(seen.task.operator.record).to.deep.equal({ averageRating: 5, ratingCount: 1, completedTasks: 1 });
+      const open = await post();
+      const offered = await server.client.ok(
+        `{ availableTasks(near: { lat: 30.27, lng: -97.74 }, radiusKm: 5, first: 100) { task { id agentRecord { ${AGENT_RECORD} } } } }`,
+        {},
+        other.testApiKey,
+      );
+      const record = offered.availableTasks.find((a: { task: { id: string } }) => a.task.id === open).task.agentRecord;
+      expect(record).to.deep.include({ averageRating: 2, ratingCount: 1, paymentDisputeRate: 0, manualReviewsDecided: 0, meanManualReviewSeconds: null });
+      expect(record.tasksPaid).to.be.at.least(2);
+
+      clock.advance(24 * 3_600_000 + 1_000);
+      const late = await server.client.fails(RATE, { taskId: id, score: 1 }, agent.apiKey);
+      expect(late.extensions).to.include({ code: "CONFLICT" });
+      expect(late.message).to.match(/could be changed until .*; it can no longer be changed/);
+    });
+  });
+}

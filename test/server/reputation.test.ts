@@ -87,6 +87,43 @@ for (const db of testDatabases()) {
       expect(live.viewerOperator.record.completedTasks, "test tasks build no live record").to.equal(0);
     });
 
+    it("refuses an operator below a task's minimum record on accept, saying which minimum and what the operator has", async () => {
+      for (const [field, value, rule] of [
+        ["minCompletedTasks", -1, "must be a whole number from 0 to 10000"],
+        ["minRating", 5.5, "must be a number from 1 to 5"],
+        ["minRating", 0, "must be a number from 1 to 5"],
+      ] as const) {
+        const refused = await server.client.fails(POST_TASK, { input: taskInput({ testScenario: "MANUAL", [field]: value }) }, agent.apiKey);
+        expect(refused.extensions).to.include({ code: "BAD_USER_INPUT", field });
+        expect(refused.message).to.equal(`${field}: ${rule}`);
+      }
+      const newcomer = await registerOperator(server.client, "newcomer");
+      const experienced = await post({ minCompletedTasks: 1 });
+      const { task } = await server.client.ok(`query($id: ID!) { task(id: $id) { minCompletedTasks minRating } }`, { id: experienced }, newcomer.testApiKey);
+      expect(task, "the operator sees the minimum before accepting").to.deep.equal({ minCompletedTasks: 1, minRating: null });
+      const tooNew = await server.client.fails(ACCEPT, { id: experienced }, newcomer.testApiKey);
+      expect(tooNew.extensions).to.deep.include({ code: "FORBIDDEN", field: "minCompletedTasks", details: { required: 1, actual: 0 } });
+      expect(tooNew.message).to.equal("this task is for operators with at least 1 completed task(s); you have completed 0");
+      const { events } = await waitForStatus(server.client, agent.apiKey, experienced, ["POSTED"]);
+      expect(events.map((event: { toStatus: string }) => event.toStatus), "nothing happened to the task").to.not.include("ACCEPTED");
+
+      const { id: done } = await deliver(newcomer.testApiKey, freshPhoto());
+      const wellRated = await post({ minRating: 4 });
+      const unrated = await server.client.fails(ACCEPT, { id: wellRated }, newcomer.testApiKey);
+      expect(unrated.extensions).to.include({ code: "FORBIDDEN", field: "minRating" });
+      expect(unrated.message).to.equal("this task is for operators rated at least 4 by agents; no agent has rated you yet");
+      await server.client.ok(RATE, { taskId: done, score: 3 }, agent.apiKey);
+      expect((await server.client.fails(ACCEPT, { id: wellRated }, newcomer.testApiKey)).message).to.equal("this task is for operators rated at least 4 by agents; yours is 3 from 1 rating(s)");
+
+      await server.client.ok(RATE, { taskId: done, score: 5 }, agent.apiKey);
+      expect((await server.client.ok(ACCEPT, { id: wellRated }, newcomer.testApiKey)).acceptTask.status).to.equal("ACCEPTED");
+      expect((await server.client.ok(ACCEPT, { id: experienced }, newcomer.testApiKey)).acceptTask.status).to.equal("ACCEPTED");
+
+      // Test mode's built-in mock operator stands in for a qualified human.
+      const walked = await post({ testScenario: "APPROVE", minCompletedTasks: 100, minRating: 5 });
+      expect((await waitForStatus(server.client, agent.apiKey, walked, ["PAID"])).status).to.equal("PAID");
+    });
+
     it("lets each side rate the other once a task has ended, changes a rating within 24 hours, and shows both to the task's two sides only", async () => {
       const operator = await registerOperator(server.client, "rated");
       const early = await post();

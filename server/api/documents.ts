@@ -35,6 +35,9 @@ export const WebhookDeliveries = graphql(operations.WebhookDeliveries);
 export const WebhookDelivery = graphql(operations.WebhookDelivery);
 export const RedeliverWebhook = graphql(operations.RedeliverWebhook);
 export const WebhookEventTypes = graphql(operations.WebhookEventTypes);
+export const RateTask = graphql(operations.RateTask);
+export const OperatorRecord = graphql(operations.OperatorRecord);
+export const AgentRecord = graphql(operations.AgentRecord);
 
 // ── MCP ───────────────────────────────────────────────────────────────────────
 
@@ -53,3 +56,4 @@ export const McpDepositAddress = graphql(operations.McpDepositAddress);
 export const McpCreateWebhook = graphql(operations.McpCreateWebhook);
 export const McpWebhooks = graphql(operations.McpWebhooks);
 export const McpDeleteWebhook = graphql(operations.McpDeleteWebhook);
+export const McpRateOperator = graphql(operations.McpRateOperator);

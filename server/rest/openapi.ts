@@ -92,6 +92,7 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       { name: "Operators", description: "Finding, accepting and proving tasks (operator keys)" },
       { name: "Webhooks", description: "Endpoints that receive signed task events, and their delivery log (agent keys)" },
       { name: "Meta", description: "This document" },
+      { name: "Reputation", description: "Ratings both ways after a task ends, and each side's record (agent and operator keys)" },
     ],
     paths,
     components: {

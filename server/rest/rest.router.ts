@@ -20,6 +20,7 @@ import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
 import { webhooksResource } from "./webhooks.routes";
+import { reputationResource } from "./reputation.routes";
 import { photosResource } from "./photos.routes";
 
 export const REST_BASE_PATH = "/api/v1";
@@ -50,6 +51,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     operatorsResource(graphql, deps.config),
     webhooksResource(graphql),
     photosResource(),
+    reputationResource(graphql),
     openApiResource(() => document),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);

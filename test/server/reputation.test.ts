@@ -4,6 +4,7 @@ import { startServer, type TestServer } from "../support/server";
 import { TestClock } from "../support/clock";
 import { freshPhoto } from "../support/photos";
 import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { RestClient, restTaskBody } from "../support/rest-client";
 
 const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
 const RELEASE = `mutation($id: ID!) { releaseTask(id: $id) { status } }`;
@@ -122,6 +123,47 @@ for (const db of testDatabases()) {
       // Test mode's built-in mock operator stands in for a qualified human.
       const walked = await post({ testScenario: "APPROVE", minCompletedTasks: 100, minRating: 5 });
       expect((await waitForStatus(server.client, agent.apiKey, walked, ["PAID"])).status).to.equal("PAID");
+    });
+
+    it("REST: takes min_completed_tasks and min_rating, rates at /tasks/{id}/rating, shows each side's record", async () => {
+      const rest = await RestClient.connect(server.url);
+      const agent = await registerAgent(server.client, "rest-rater");
+      const bad = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL", min_rating: 6 }), agent.apiKey);
+      expect(bad.status).to.equal(400);
+      expect(bad.body.error).to.include({ code: "BAD_USER_INPUT", field: "min_rating" });
+      const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL", min_completed_tasks: 3, min_rating: 4.5 }), agent.apiKey);
+      expect(created.status).to.equal(201);
+      expect(created.body).to.include({ min_completed_tasks: 3, min_rating: 4.5, operator_record: null });
+      expect(created.body.ratings).to.deep.equal([]);
+
+      const operator = await registerOperator(server.client, "rest-rated");
+      const offered = await rest.request("GET", "/operators/tasks/available?lat=30.27&lng=-97.74&radius_km=5&limit=100", { apiKey: operator.testApiKey });
+      expect(offered.status).to.equal(200);
+      const open = offered.body.tasks.find((task: { task_id: string }) => task.task_id === created.body.task_id);
+      expect(open.agent_record).to.have.keys("tasks_paid", "payment_dispute_rate", "manual_reviews_decided", "mean_manual_review_seconds", "average_rating", "rating_count");
+      const refused = await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey });
+      expect(refused.status).to.equal(403);
+      expect(refused.body.error).to.include({ code: "FORBIDDEN", message: "this task is for operators with at least 3 completed task(s); you have completed 0" });
+
+      const { id } = await deliver(operator.testApiKey, freshPhoto(), agent.apiKey);
+      const outOfRange = await rest.post(`/tasks/${id}/rating`, { score: 7 }, agent.apiKey);
+      expect(outOfRange.status).to.equal(400);
+      expect(outOfRange.body.error).to.include({ code: "BAD_USER_INPUT", field: "score" });
+      const rated = await rest.post(`/tasks/${id}/rating`, { score: 4, comment: "Good light" }, agent.apiKey);
+      expect(rated.status).to.equal(200);
+      expect(rated.body).to.include({ task_id: id, rated_by: "AGENT", score: 4, comment: "Good light" });
+      expect((await rest.post(`/tasks/${id}/rating`, { score: 5 }, operator.testApiKey)).body).to.include({ rated_by: "OPERATOR", score: 5, comment: null });
+
+      const task = await rest.request("GET", `/tasks/${id}`, { apiKey: agent.apiKey });
+      expect(task.body.operator_record).to.include({ completed_tasks: 1, average_rating: 4, rating_count: 1, first_attempt_approval_rate: 1, on_time_rate: 1 });
+      expect(task.body.ratings.map((rating: { rated_by: string; score: number }) => [rating.rated_by, rating.score])).to.deep.equal([["AGENT", 4], ["OPERATOR", 5]]);
+      const own = await rest.request("GET", "/operators/record", { apiKey: operator.testApiKey });
+      expect(own.body).to.deep.include({ operator_id: operator.id });
+      expect(own.body.record).to.include({ completed_tasks: 1, average_rating: 4 });
+      const agentOwn = await rest.request("GET", "/agents/record", { apiKey: agent.apiKey });
+      expect(agentOwn.body.agent_id).to.equal(agent.id);
+      expect(agentOwn.body.record.rating_count).to.be.at.least(1);
+      expect((await rest.request("GET", "/agents/record", { apiKey: operator.testApiKey })).status, "an agent's route").to.equal(403);
     });
 
     it("lets each side rate the other once a task has ended, changes a rating within 24 hours, and shows both to the task's two sides only", async () => {

@@ -101,3 +101,12 @@ export function presentRating(rating: GqlRating): z.output<typeof RatingSchema> 
     editable_until: rating.editableUntil,
   };
 }
+
+/** A rating as the MCP tool answers with it (lean: the conventions are in the MCP server's instructions). */
+export const RatingView = z.object({
+  task_id: z.string(),
+  rated_by: z.string(),
+  score: z.int().min(RATING.minScore).max(RATING.maxScore),
+  comment: z.string().nullable(),
+  editable_until: z.string(),
+});

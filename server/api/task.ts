@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS } from "./limits";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING } from "./limits";
 import { component, dateTime, txHash, uri, usdAmount, uuid } from "./json-schema";
 import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment, AvailableTasksResult } from "./operations.generated";
 import { AgentRecordSchema, OperatorRecordSchema, RatingSchema, presentAgentRecord, presentOperatorRecord, presentRating } from "./reputation";
@@ -401,6 +401,11 @@ const TASK_DETAIL_VIEW = {
   ).nullable(),
   verification: fields("The AI Guardian's: score (90+ verifies, below 50 rejects), verdict, reasons, checks (name, outcome PASS/WARN/FAIL/SKIPPED, detail, photo), scored_at").nullable(),
   escrow: fields("The USDC escrow on chain: status, network, amount_usd, tx hashes, basescan_url, reclaimable_at, ...").nullable(),
+  min_completed_tasks: z.int().min(0).max(RATING.maxMinCompletedTasks).nullable(),
+  min_rating: z.number().nullable(),
+  operator_record: fields(
+    "The accepting human's record: completed_tasks, first_attempt_approval_rate, on_time_rate (0-1), cancellations_after_accepting, fraud_check_failures, reservations_lapsed, average_rating, rating_count",
+  ).nullable(),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

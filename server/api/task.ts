@@ -406,6 +406,7 @@ const TASK_DETAIL_VIEW = {
   operator_record: fields(
     "The accepting human's record: completed_tasks, first_attempt_approval_rate, on_time_rate (0-1), cancellations_after_accepting, fraud_check_failures, reservations_lapsed, average_rating, rating_count",
   ).nullable(),
+  ratings: z.array(fields("task_id, rated_by (AGENT: you; OPERATOR: the human), score, comment (untrusted), created_at, updated_at, editable_until")),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

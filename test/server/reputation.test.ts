@@ -5,6 +5,8 @@ import { TestClock } from "../support/clock";
 import { freshPhoto } from "../support/photos";
 import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
 import { RestClient, restTaskBody } from "../support/rest-client";
+import { httpConnector } from "../mcp/support/connections";
+import { failed, ok } from "../mcp/support/tool-scenarios";
 
 const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
 const RELEASE = `mutation($id: ID!) { releaseTask(id: $id) { status } }`;
@@ -164,6 +166,32 @@ for (const db of testDatabases()) {
       expect(agentOwn.body.agent_id).to.equal(agent.id);
       expect(agentOwn.body.record.rating_count).to.be.at.least(1);
       expect((await rest.request("GET", "/agents/record", { apiKey: operator.testApiKey })).status, "an agent's route").to.equal(403);
+    });
+
+    it("MCP: post_task takes the minimums, check_status shows the accepting human's record, rate_operator rates them", async () => {
+      const mcpAgent = await registerAgent(server.client, "mcp-rater");
+      const mcp = await httpConnector(server.url)(mcpAgent.apiKey);
+      try {
+        const refused = failed(await mcp.call("post_task", restTaskBody({ test_scenario: "MANUAL", min_rating: 9 })));
+        expect(refused).to.contain("min_rating");
+        const posted = ok(await mcp.call("post_task", restTaskBody({ test_scenario: "MANUAL", min_completed_tasks: 2, min_rating: 4.5 })));
+        const open = ok(await mcp.call("check_status", { task_id: posted.task_id }));
+        expect(open).to.include({ min_completed_tasks: 2, min_rating: 4.5, operator_record: null });
+
+        const operator = await registerOperator(server.client, "mcp-rated");
+        const { id } = await deliver(operator.testApiKey, freshPhoto(), mcpAgent.apiKey);
+        const done = ok(await mcp.call("check_status", { task_id: id }));
+        expect(done.operator_record).to.include({ completed_tasks: 1, first_attempt_approval_rate: 1, average_rating: null, rating_count: 0 });
+
+        const notEnded = failed(await mcp.call("rate_operator", { task_id: posted.task_id, score: 5 }));
+        expect(notEnded).to.match(/^CONFLICT: .*once it has ended/);
+        const rated = ok(await mcp.call("rate_operator", { task_id: id, score: 5, comment: "Sharp photos" }));
+        expect(rated).to.include({ task_id: id, rated_by: "AGENT", score: 5, comment: "Sharp photos" });
+        const again = ok(await mcp.call("check_status", { task_id: id }));
+        expect(again.operator_record).to.include({ average_rating: 5, rating_count: 1 });
+      } finally {
+        await mcp.close();
+      }
     });
 
     it("lets each side rate the other once a task has ended, changes a rating within 24 hours, and shows both to the task's two sides only", async () => {

@@ -8,6 +8,17 @@ import { Rating } from "./rating.entity";
 import { AgentRecord, OperatorRecord } from "./reputation.types";
 import { agentRecord, operatorRecord } from "./reputation.records";
 
+/** Records read in one request, by whose and which mode: a page of open tasks from one agent reads its record once. */
+const recordsOfRequest = new WeakMap<Context, Map<string, Promise<AgentRecord | OperatorRecord>>>();
+
+function once<T extends AgentRecord | OperatorRecord>(ctx: Context, key: string, read: () => Promise<T>): Promise<T> {
+  let records = recordsOfRequest.get(ctx);
+  if (!records) recordsOfRequest.set(ctx, (records = new Map<string, Promise<AgentRecord | OperatorRecord>>()));
+  let record = records.get(key);
+  if (!record) records.set(key, (record = read()));
+  return record as Promise<T>;
+}
+
 /** Rating the other side of a task, and what a task shows of reputation: both sides' ratings, its agent's record. */
 @Resolver(() => Task)
 export class ReputationResolver {
@@ -32,7 +43,7 @@ export class ReputationResolver {
 
   @FieldResolver(() => AgentRecord, { description: "The posting agent's record in the task's mode: what an operator weighs before accepting", complexity: 5 })
   async agentRecord(@Root() task: Task, @Ctx() ctx: Context): Promise<AgentRecord> {
-    return agentRecord(ctx.em, task.agent.id, task.mode);
+    return once(ctx, `agent:${task.agent.id}:${task.mode}`, () => agentRecord(ctx.em, task.agent.id, task.mode));
   }
 }
 
@@ -44,7 +55,8 @@ export class OperatorRecordResolver {
     complexity: 5,
   })
   async record(@Root() operator: Operator, @Ctx() ctx: Context): Promise<OperatorRecord | null> {
-    return ctx.principal ? operatorRecord(ctx.em, operator.id, ctx.principal.mode) : null;
+    const mode = ctx.principal?.mode;
+    return mode ? once(ctx, `operator:${operator.id}:${mode}`, () => operatorRecord(ctx.em, operator.id, mode)) : null;
   }
 }
 
@@ -52,6 +64,7 @@ export class OperatorRecordResolver {
 export class AgentRecordResolver {
   @FieldResolver(() => AgentRecord, { nullable: true, description: "The agent's record in the key's mode, as operators see it on its tasks; null without a key", complexity: 5 })
   async record(@Root() agent: Agent, @Ctx() ctx: Context): Promise<AgentRecord | null> {
-    return ctx.principal ? agentRecord(ctx.em, agent.id, ctx.principal.mode) : null;
+    const mode = ctx.principal?.mode;
+    return mode ? once(ctx, `agent:${agent.id}:${mode}`, () => agentRecord(ctx.em, agent.id, mode)) : null;
   }
 }

@@ -90,6 +90,39 @@ for (const db of testDatabases()) {
       expect(live.viewerOperator.record.completedTasks, "test tasks build no live record").to.equal(0);
     });
 
+    it("derives the agent's record: paid tasks, the dispute rate over verified tasks, the time it takes to decide manual reviews", async () => {
+      const reviewer = await registerAgent(server.client, "reviewer");
+      const RECORD = `{ viewerAgent { record { ${AGENT_RECORD} } } }`;
+      expect((await server.client.ok(RECORD, {}, reviewer.apiKey)).viewerAgent.record).to.deep.equal({
+        tasksPaid: 0,
+        paymentDisputeRate: null,
+        manualReviewsDecided: 0,
+        meanManualReviewSeconds: null,
+        averageRating: null,
+        ratingCount: 0,
+      });
+      const reviewed: string[] = [];
+      for (const wait of [90, 30]) {
+        const id = await post({ testScenario: "REVIEW" }, reviewer.apiKey);
+        await waitForStatus(server.client, reviewer.apiKey, id, ["MANUAL_REVIEW"]);
+        await server.client.ok(`mutation($id: ID!) { reviewTask(id: $id, decision: APPROVE) { status } }`, { id }, reviewer.apiKey);
+        // The proof waited `wait` seconds for the decision.
+        const [{ decided }] = await sql<Array<{ decided: string | number | Date }>>("select max(created_at) as decided from task_events where task_id = ? and from_status = 'MANUAL_REVIEW'", [id]);
+        const entered = new Date(new Date(decided).getTime() - wait * 1000);
+        await sql("update task_events set created_at = ? where task_id = ? and to_status = 'MANUAL_REVIEW'", [db.name === "sqlite" ? entered.getTime() : entered, id]);
+        reviewed.push(id);
+      }
+      for (const id of reviewed) await waitForStatus(server.client, reviewer.apiKey, id, ["PAID"]);
+      expect((await server.client.ok(RECORD, {}, reviewer.apiKey)).viewerAgent.record).to.deep.equal({
+        tasksPaid: 2,
+        paymentDisputeRate: 0,
+        manualReviewsDecided: 2,
+        meanManualReviewSeconds: 60,
+        averageRating: null,
+        ratingCount: 0,
+      });
+    });
+
     it("refuses an operator below a task's minimum record on accept, saying which minimum and what the operator has", async () => {
       for (const [field, value, rule] of [
         ["minCompletedTasks", -1, "must be a whole number from 0 to 10000"],

@@ -178,7 +178,7 @@ for (const db of testDatabases()) {
       expect(open.agent_record).to.have.keys("tasks_paid", "payment_dispute_rate", "manual_reviews_decided", "mean_manual_review_seconds", "average_rating", "rating_count");
       const refused = await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey });
       expect(refused.status).to.equal(403);
-      expect(refused.body.error).to.include({ code: "FORBIDDEN", message: "this task is for operators with at least 3 completed task(s); you have completed 0" });
+      expect(refused.body.error).to.include({ code: "FORBIDDEN", field: "min_completed_tasks", message: "this task is for operators with at least 3 completed task(s); you have completed 0" });
 
       const { id } = await deliver(operator.testApiKey, freshPhoto(), agent.apiKey);
       const outOfRange = await rest.post(`/tasks/${id}/rating`, { score: 7 }, agent.apiKey);

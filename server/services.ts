@@ -24,6 +24,7 @@ import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
 import { MessageService } from "./messages/message.service";
+import { ReputationService } from "./reputation/reputation.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -56,6 +57,8 @@ export interface Services {
   sessions: SessionService;
   /** Per-task message threads between the agent and the operator holding the task. */
   messages: MessageService;
+  /** Ratings both ways after a task ends. */
+  reputation: ReputationService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -98,5 +101,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
     messages: new MessageService(tasks, proofs, photos, clock),
+    reputation: new ReputationService(clock),
   };
 }

@@ -35,6 +35,9 @@ export const WebhookDeliveries = graphql(operations.WebhookDeliveries);
 export const WebhookDelivery = graphql(operations.WebhookDelivery);
 export const RedeliverWebhook = graphql(operations.RedeliverWebhook);
 export const WebhookEventTypes = graphql(operations.WebhookEventTypes);
+export const RateTask = graphql(operations.RateTask);
+export const OperatorRecord = graphql(operations.OperatorRecord);
+export const AgentRecord = graphql(operations.AgentRecord);
 
 // ── MCP ───────────────────────────────────────────────────────────────────────
 
@@ -60,3 +63,4 @@ export const TaskMessages = graphql(operations.TaskMessages);
 export const SendMessage = graphql(operations.SendMessage);
 export const McpTaskMessages = graphql(operations.McpTaskMessages);
 export const McpSendMessage = graphql(operations.McpSendMessage);
+export const McpRateOperator = graphql(operations.McpRateOperator);

@@ -228,3 +228,9 @@ export const MessageAuthor = {
   OPERATOR: "OPERATOR",
 } as const;
 export type MessageAuthor = EnumOf<typeof MessageAuthor>;
+/** Who gave a rating: the task's agent (rating its operator) or its operator (rating the agent). */
+export const RatingBy = {
+  AGENT: "AGENT",
+  OPERATOR: "OPERATOR",
+} as const;
+export type RatingBy = EnumOf<typeof RatingBy>;

@@ -20,3 +20,12 @@ export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;
 
 /** A task's message thread: each message's text and photos, how many messages a task's threads hold, and how long after the task ends they take new ones. */
 export const MESSAGE_LIMITS = { textChars: 4_000, photos: 4, perTask: 500, openDaysAfterEnd: 7 } as const;
+/** Reputation: a rating's score and comment, how long it stays editable, and the bounds of a task's minimum operator record. */
+export const RATING = {
+  minScore: 1,
+  maxScore: 5,
+  commentChars: 1_000,
+  editableMs: 24 * 60 * 60 * 1000,
+  /** A task's minCompletedTasks: a whole number from 0 to this. */
+  maxMinCompletedTasks: 10_000,
+} as const;

@@ -18,6 +18,8 @@ export type TaskSummaryFieldsFragment = {
   testScenario: TestScenario | null;
   createdAt: string;
   updatedAt: string;
+  minCompletedTasks: number | null;
+  minRating: number | null;
   location: {
     lat: number;
     lng: number;
@@ -50,6 +52,8 @@ export type TaskFieldsFragment = {
   testScenario: TestScenario | null;
   createdAt: string;
   updatedAt: string;
+  minCompletedTasks: number | null;
+  minRating: number | null;
   location: {
     lat: number;
     lng: number;
@@ -67,6 +71,7 @@ export type TaskFieldsFragment = {
   captureCode: string | null;
   operator: {
     id: string;
+    record: OperatorRecordFieldsFragment | null;
   } | null;
   events: Array<{
     id: string;
@@ -92,6 +97,7 @@ export type TaskFieldsFragment = {
     createdAt: string;
   } | null;
   escrow: EscrowFieldsFragment | null;
+  ratings: Array<RatingFieldsFragment>;
 };
 
 export type ProofPhotoFieldsFragment = {
@@ -225,6 +231,36 @@ export type MessageThreadFieldsFragment = {
   messages: Array<MessageFieldsFragment>;
 };
 
+export type OperatorRecordFieldsFragment = {
+  completedTasks: number;
+  firstAttemptApprovalRate: number | null;
+  onTimeRate: number | null;
+  cancellationsAfterAccepting: number;
+  fraudCheckFailures: number;
+  reservationsLapsed: number;
+  averageRating: number | null;
+  ratingCount: number;
+};
+
+export type AgentRecordFieldsFragment = {
+  tasksPaid: number;
+  paymentDisputeRate: number | null;
+  manualReviewsDecided: number;
+  meanManualReviewSeconds: number | null;
+  averageRating: number | null;
+  ratingCount: number;
+};
+
+export type RatingFieldsFragment = {
+  taskId: string;
+  ratedBy: RatingBy;
+  score: number;
+  comment: string | null;
+  createdAt: string;
+  updatedAt: string;
+  editableUntil: string;
+};
+
 export type McpTaskChangedResult = {
   taskUpdated: {
     eventId: string;
@@ -256,7 +292,7 @@ export type McpTaskResult = {
 export type McpTaskVariables = {
   id: string;
 };
-export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
+export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
 
 export type McpTaskResourcesResult = {
   tasks: {
@@ -287,7 +323,7 @@ export type McpTasksVariables = {
   first: number;
   after?: string | null;
 };
-export const McpTasks = "query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  tasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpTasksResult, McpTasksVariables>;
+export const McpTasks = "query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  tasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpTasksResult, McpTasksVariables>;
 
 export type McpPostTaskResult = {
   postTask: TaskSummaryFieldsFragment;
@@ -295,7 +331,7 @@ export type McpPostTaskResult = {
 export type McpPostTaskVariables = {
   input: PostTaskInput;
 };
-export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
+export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
 
 export type McpCancelTaskResult = {
   cancelTask: TaskSummaryFieldsFragment;
@@ -304,7 +340,7 @@ export type McpCancelTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const McpCancelTask = "mutation McpCancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpCancelTaskResult, McpCancelTaskVariables>;
+export const McpCancelTask = "mutation McpCancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpCancelTaskResult, McpCancelTaskVariables>;
 
 export type McpReviewTaskResult = {
   reviewTask: TaskSummaryFieldsFragment;
@@ -314,7 +350,7 @@ export type McpReviewTaskVariables = {
   decision: ReviewDecision;
   reason?: string | null;
 };
-export const McpReviewTask = "mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpReviewTaskResult, McpReviewTaskVariables>;
+export const McpReviewTask = "mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpReviewTaskResult, McpReviewTaskVariables>;
 
 export type McpRegisterAgentResult = {
   registerAgent: {
@@ -429,6 +465,16 @@ export type McpSendMessageVariables = {
 };
 export const McpSendMessage = "mutation McpSendMessage($taskId: ID!, $input: SendMessageInput!) {\n  sendMessage(taskId: $taskId, input: $input) {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<McpSendMessageResult, McpSendMessageVariables>;
 
+export type McpRateOperatorResult = {
+  rateTask: RatingFieldsFragment;
+};
+export type McpRateOperatorVariables = {
+  taskId: string;
+  score: number;
+  comment?: string | null;
+};
+export const McpRateOperator = "mutation McpRateOperator($taskId: ID!, $score: Int!, $comment: String) {\n  rateTask(taskId: $taskId, score: $score, comment: $comment) {\n    ...RatingFields\n  }\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<McpRateOperatorResult, McpRateOperatorVariables>;
+
 export type RegisterAgentResult = {
   registerAgent: {
     apiKey: string;
@@ -463,7 +509,7 @@ export type PostTaskResult = {
 export type PostTaskVariables = {
   input: PostTaskInput;
 };
-export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
+export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
 
 export type GetTaskResult = {
   task: TaskFieldsFragment;
@@ -471,7 +517,7 @@ export type GetTaskResult = {
 export type GetTaskVariables = {
   id: string;
 };
-export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
+export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
 
 export type ListTasksResult = {
   tasks: {
@@ -484,7 +530,7 @@ export type ListTasksVariables = {
   first: number;
   offset?: number | null;
 };
-export const ListTasks = "query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {\n  tasks(filter: $filter, first: $first, offset: $offset) {\n    totalCount\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<ListTasksResult, ListTasksVariables>;
+export const ListTasks = "query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {\n  tasks(filter: $filter, first: $first, offset: $offset) {\n    totalCount\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<ListTasksResult, ListTasksVariables>;
 
 export type CancelTaskResult = {
   cancelTask: TaskFieldsFragment;
@@ -493,7 +539,7 @@ export type CancelTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
+export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
 
 export type ReviewTaskResult = {
   reviewTask: TaskFieldsFragment;
@@ -503,7 +549,7 @@ export type ReviewTaskVariables = {
   decision: ReviewDecision;
   reason?: string | null;
 };
-export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
+export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
 
 export type RegisterOperatorResult = {
   registerOperator: {
@@ -526,7 +572,40 @@ export const RegisterOperator = "mutation RegisterOperator($input: RegisterOpera
 export type AvailableTasksResult = {
   availableTasks: Array<{
     distanceKm: number;
-    task: TaskSummaryFieldsFragment;
+    task: {
+      id: string;
+      status: TaskStatus;
+      mode: Mode;
+      title: string;
+      description: string;
+      taskType: TaskType;
+      deadline: string;
+      proofRequirements: Array<string>;
+      attempts: number;
+      maxAttempts: number;
+      acceptWindowMinutes: number;
+      reservedUntil: string | null;
+      testScenario: TestScenario | null;
+      createdAt: string;
+      updatedAt: string;
+      minCompletedTasks: number | null;
+      minRating: number | null;
+      location: {
+        lat: number;
+        lng: number;
+        address: string | null;
+      };
+      reward: {
+        usd: string;
+      };
+      fee: {
+        usd: string;
+      } | null;
+      total: {
+        usd: string;
+      } | null;
+      agentRecord: AgentRecordFieldsFragment;
+    };
   }>;
 };
 export type AvailableTasksVariables = {
@@ -535,7 +614,7 @@ export type AvailableTasksVariables = {
   taskType?: TaskType | null;
   first: number;
 };
-export const AvailableTasks = "query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {\n  availableTasks(\n    near: $near\n    radiusKm: $radiusKm\n    taskType: $taskType\n    first: $first\n  ) {\n    distanceKm\n    task {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<AvailableTasksResult, AvailableTasksVariables>;
+export const AvailableTasks = "query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {\n  availableTasks(\n    near: $near\n    radiusKm: $radiusKm\n    taskType: $taskType\n    first: $first\n  ) {\n    distanceKm\n    task {\n      ...TaskSummaryFields\n      agentRecord {\n        ...AgentRecordFields\n      }\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment AgentRecordFields on AgentRecord {\n  tasksPaid\n  paymentDisputeRate\n  manualReviewsDecided\n  meanManualReviewSeconds\n  averageRating\n  ratingCount\n}" as TypedDocument<AvailableTasksResult, AvailableTasksVariables>;
 
 export type StartKycResult = {
   startKyc: {
@@ -555,7 +634,7 @@ export type AcceptTaskResult = {
 export type AcceptTaskVariables = {
   id: string;
 };
-export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
+export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
 
 export type SubmitProofResult = {
   submitProof: TaskFieldsFragment;
@@ -564,7 +643,7 @@ export type SubmitProofVariables = {
   taskId: string;
   input: SubmitProofInput;
 };
-export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
+export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
 
 export type MyTasksResult = {
   myTasks: {
@@ -581,7 +660,7 @@ export type MyTasksVariables = {
   first: number;
   after?: string | null;
 };
-export const MyTasks = "query MyTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  myTasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<MyTasksResult, MyTasksVariables>;
+export const MyTasks = "query MyTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  myTasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<MyTasksResult, MyTasksVariables>;
 
 export type ReleaseTaskResult = {
   releaseTask: TaskFieldsFragment;
@@ -590,7 +669,7 @@ export type ReleaseTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
+export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
 
 export type CreateWebhookEndpointResult = {
   createWebhookEndpoint: {
@@ -703,6 +782,34 @@ export type SendMessageVariables = {
 };
 export const SendMessage = "mutation SendMessage($taskId: ID!, $input: SendMessageInput!) {\n  sendMessage(taskId: $taskId, input: $input) {\n    ...MessageFields\n  }\n}\nfragment MessageFields on TaskMessage {\n  id\n  eventId\n  author\n  text\n  untrusted\n  operatorId\n  createdAt\n  photos {\n    position\n    contentType\n    byteSize\n    sha256\n    width\n    height\n    url(size: ORIGINAL)\n    displayUrl: url(size: DISPLAY)\n    thumbnailUrl: url(size: THUMBNAIL)\n  }\n}" as TypedDocument<SendMessageResult, SendMessageVariables>;
 
+export type RateTaskResult = {
+  rateTask: RatingFieldsFragment;
+};
+export type RateTaskVariables = {
+  taskId: string;
+  score: number;
+  comment?: string | null;
+};
+export const RateTask = "mutation RateTask($taskId: ID!, $score: Int!, $comment: String) {\n  rateTask(taskId: $taskId, score: $score, comment: $comment) {\n    ...RatingFields\n  }\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<RateTaskResult, RateTaskVariables>;
+
+export type OperatorRecordResult = {
+  viewerOperator: {
+    id: string;
+    record: OperatorRecordFieldsFragment | null;
+  };
+};
+export type OperatorRecordVariables = Record<string, never>;
+export const OperatorRecord = "query OperatorRecord {\n  viewerOperator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}" as TypedDocument<OperatorRecordResult, OperatorRecordVariables>;
+
+export type AgentRecordResult = {
+  viewerAgent: {
+    id: string;
+    record: AgentRecordFieldsFragment | null;
+  };
+};
+export type AgentRecordVariables = Record<string, never>;
+export const AgentRecord = "query AgentRecord {\n  viewerAgent {\n    id\n    record {\n      ...AgentRecordFields\n    }\n  }\n}\nfragment AgentRecordFields on AgentRecord {\n  tasksPaid\n  paymentDisputeRate\n  manualReviewsDecided\n  meanManualReviewSeconds\n  averageRating\n  ratingCount\n}" as TypedDocument<AgentRecordResult, AgentRecordVariables>;
+
 export type TaskFilter = {
   status?: TaskStatus | null;
   taskType?: TaskType | null;
@@ -716,6 +823,8 @@ export type PostTaskInput = {
   idempotencyKey?: string | null;
   location: LocationInput;
   maxAttempts?: number | null;
+  minCompletedTasks?: number | null;
+  minRating?: number | null;
   proofRequirements?: Array<string> | null;
   rewardUsd: string | number;
   taskType: TaskType;
@@ -789,6 +898,8 @@ export type MessageAuthor = "AGENT" | "OPERATOR";
 export const MessageAuthorValues: readonly MessageAuthor[] = ["AGENT","OPERATOR"];
 export type Mode = "LIVE" | "TEST";
 export const ModeValues: readonly Mode[] = ["LIVE","TEST"];
+export type RatingBy = "AGENT" | "OPERATOR";
+export const RatingByValues: readonly RatingBy[] = ["AGENT","OPERATOR"];
 export type ReviewDecision = "APPROVE" | "REJECT";
 export const ReviewDecisionValues: readonly ReviewDecision[] = ["APPROVE","REJECT"];
 export type TaskEventKind = "ESCROW_FUNDED" | "MESSAGE_POSTED" | "STATUS_CHANGED";

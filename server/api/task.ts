@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS } from "./limits";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING } from "./limits";
 import { component, dateTime, txHash, uri, usdAmount, uuid } from "./json-schema";
-import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment } from "./operations.generated";
+import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment, AvailableTasksResult } from "./operations.generated";
+import { AgentRecordSchema, OperatorRecordSchema, RatingSchema, presentAgentRecord, presentOperatorRecord, presentRating } from "./reputation";
 
 /**
  * A task as REST and MCP show it: snake_case, money as exact decimal
@@ -68,13 +69,21 @@ const TASK_SUMMARY_SHAPE = {
   test_scenario: TestScenarioSchema.nullable(),
   created_at: dateTime(),
   updated_at: dateTime(),
+  min_completed_tasks: z.int().min(0).nullable().describe("Only operators with at least this many completed tasks may accept; null for no minimum"),
+  min_rating: z.number().min(1).max(5).nullable().describe("Only operators rated at least this (1-5) by agents may accept (an unrated operator does not qualify); null for no minimum"),
 };
 
 export const TaskSummarySchema = component("TaskSummary", z.strictObject(TASK_SUMMARY_SHAPE).describe("A task without its history: what lists return"));
 
 export const AvailableTaskSchema = component(
   "AvailableTask",
-  z.strictObject({ ...TASK_SUMMARY_SHAPE, distance_km: z.number().min(0).describe("Great-circle distance from the search point") }).describe("An open task near the operator"),
+  z
+    .strictObject({
+      ...TASK_SUMMARY_SHAPE,
+      distance_km: z.number().min(0).describe("Great-circle distance from the search point"),
+      agent_record: AgentRecordSchema.describe("The posting agent's record: paid tasks, dispute rate, manual-review speed, operators' ratings"),
+    })
+    .describe("An open task near the operator"),
 );
 
 export const TaskEventSchema = component(
@@ -191,6 +200,8 @@ export const TaskSchema = component(
       proof: ProofSummarySchema.nullable(),
       verification: VerificationSummarySchema.nullable(),
       escrow: EscrowSchema.nullable().describe("The task's on-chain escrow; null only for a task posted before settlement moved on chain"),
+      operator_record: OperatorRecordSchema.nullable().describe("The record of the operator holding (or who held) the task; null before acceptance"),
+      ratings: z.array(RatingSchema).describe("Both sides' ratings once the task ended (its agent and operator only), oldest first"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -269,11 +280,13 @@ export function presentTaskSummary(task: GqlTaskSummary): TaskSummaryBody {
     test_scenario: task.testScenario,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
+    min_completed_tasks: task.minCompletedTasks,
+    min_rating: task.minRating,
   };
 }
 
-export function presentAvailableTask(available: { task: GqlTaskSummary; distanceKm: number }): z.output<typeof AvailableTaskSchema> {
-  return { ...presentTaskSummary(available.task), distance_km: available.distanceKm };
+export function presentAvailableTask(available: AvailableTasksResult["availableTasks"][number]): z.output<typeof AvailableTaskSchema> {
+  return { ...presentTaskSummary(available.task), distance_km: available.distanceKm, agent_record: presentAgentRecord(available.task.agentRecord) };
 }
 
 export function presentTask(task: GqlTask): TaskBody {
@@ -322,6 +335,8 @@ export function presentTask(task: GqlTask): TaskBody {
         }
       : null,
     escrow: task.escrow ? presentEscrow(task.escrow) : null,
+    operator_record: task.operator?.record ? presentOperatorRecord(task.operator.record) : null,
+    ratings: task.ratings.map(presentRating),
   };
 }
 
@@ -386,6 +401,12 @@ const TASK_DETAIL_VIEW = {
   ).nullable(),
   verification: fields("The AI Guardian's: score (90+ verifies, below 50 rejects), verdict, reasons, checks (name, outcome PASS/WARN/FAIL/SKIPPED, detail, photo), scored_at").nullable(),
   escrow: fields("The USDC escrow on chain: status, network, amount_usd, tx hashes, basescan_url, reclaimable_at, ...").nullable(),
+  min_completed_tasks: z.int().min(0).max(RATING.maxMinCompletedTasks).nullable(),
+  min_rating: z.number().nullable(),
+  operator_record: fields(
+    "The accepting human's record: completed_tasks, first_attempt_approval_rate, on_time_rate (0-1), cancellations_after_accepting, fraud_check_failures, reservations_lapsed, average_rating, rating_count",
+  ).nullable(),
+  ratings: z.array(fields("task_id, rated_by (AGENT: you; OPERATOR: the human), score, comment (untrusted), created_at, updated_at, editable_until")),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

@@ -14,6 +14,7 @@ import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
 import { MessagePhotoResolver, MessageResolver, TaskMessageFieldsResolver } from "../messages/message.resolver";
 import { TaskMessageSubscriptionResolver } from "../subscriptions/task-message.resolver";
+import { AgentRecordResolver, OperatorRecordResolver, ReputationResolver } from "../reputation/reputation.resolver";
 import { chargeMutations } from "./admission";
 
 export const RESOLVERS = [
@@ -34,6 +35,9 @@ export const RESOLVERS = [
   MessagePhotoResolver,
   TaskMessageFieldsResolver,
   TaskMessageSubscriptionResolver,
+  ReputationResolver,
+  OperatorRecordResolver,
+  AgentRecordResolver,
 ] as const;
 
 /**

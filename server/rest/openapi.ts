@@ -93,6 +93,7 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       { name: "Webhooks", description: "Endpoints that receive signed task events, and their delivery log (agent keys)" },
       { name: "Meta", description: "This document" },
       { name: "Messages", description: "A task's thread between its agent and the operator holding it (agent and operator keys)" },
+      { name: "Reputation", description: "Ratings both ways after a task ends, and each side's record (agent and operator keys)" },
     ],
     paths,
     components: {

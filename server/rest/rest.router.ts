@@ -20,6 +20,7 @@ import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
 import { webhooksResource } from "./webhooks.routes";
+import { reputationResource } from "./reputation.routes";
 import { photosResource } from "./photos.routes";
 import { messagesResource } from "./messages.routes";
 
@@ -52,6 +53,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     webhooksResource(graphql),
     photosResource(),
     messagesResource(graphql, deps.config),
+    reputationResource(graphql),
     openApiResource(() => document),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);

@@ -12,6 +12,7 @@ import { ActorType, TaskEventKind, TaskStatus } from "./task.enums";
 @ObjectType()
 @Entity({ tableName: "task_events" })
 @Index({ properties: ["task", "id"] })
+@Index({ properties: ["actorId", "toStatus"] })
 export class TaskEvent {
   @Field(() => ID)
   @PrimaryKey({ type: "bigint", autoincrement: true })

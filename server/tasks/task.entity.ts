@@ -33,6 +33,8 @@ export interface TaskTerms {
   proofRequirements: string[];
   maxAttempts: number;
   acceptWindowMinutes: number;
+  minCompletedTasks?: number | null;
+  minRating?: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
   requestHash?: string;
@@ -146,6 +148,14 @@ export class Task extends BaseEntity {
   @Property({ type: "Date", nullable: true })
   acceptedAt?: Date | null;
 
+  @Field(() => Int, { nullable: true, description: "An operator needs at least this many completed (PAID) tasks to accept; null for no minimum" })
+  @Property({ type: "integer", nullable: true })
+  minCompletedTasks?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "An operator needs an average rating from agents of at least this (1-5) to accept; an operator nobody has rated yet does not meet it. Null for no minimum" })
+  @Property({ type: "double", nullable: true })
+  minRating?: number | null;
+
   constructor(terms: TaskTerms) {
     super();
     this.agent = terms.agent;
@@ -162,6 +172,8 @@ export class Task extends BaseEntity {
     this.proofRequirements = terms.proofRequirements;
     this.maxAttempts = terms.maxAttempts;
     this.acceptWindowMinutes = terms.acceptWindowMinutes;
+    this.minCompletedTasks = terms.minCompletedTasks ?? null;
+    this.minRating = terms.minRating ?? null;
     this.testScenario = terms.testScenario;
     this.idempotencyKey = terms.idempotencyKey;
     this.requestHash = terms.requestHash;

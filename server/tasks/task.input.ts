@@ -49,6 +49,12 @@ export class PostTaskInput {
   })
   acceptWindowMinutes?: number;
 
+  @Field(() => Int, { nullable: true, description: "Only operators with at least this many completed (PAID) tasks may accept (0-10000); default none" })
+  minCompletedTasks?: number;
+
+  @Field(() => Float, { nullable: true, description: "Only operators whose average rating from agents is at least this (1-5) may accept; an operator nobody has rated does not qualify. Default none" })
+  minRating?: number;
+
   @Field(() => TestScenario, { nullable: true, description: "Test keys only: the branch the mock operator walks (default APPROVE)" })
   testScenario?: TestScenario;
 

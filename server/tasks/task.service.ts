@@ -32,6 +32,7 @@ import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 import { JobKinds } from "../jobs/job.kinds";
+import { assertMeetsMinimumRecord } from "../reputation/minimum-record";
 
 export const TaskJobs = JobKinds.task;
 
@@ -315,6 +316,7 @@ export class TaskService {
         throw new DeadlinePassedError("the task's deadline has passed");
       }
       if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
+      if (task.status === TaskStatus.POSTED) await assertMeetsMinimumRecord(tx, task, operator);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
       task.acceptedAt = new Date(this.clock.now());

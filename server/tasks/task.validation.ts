@@ -3,7 +3,7 @@ import { parseUsd } from "../common/money";
 import type { Config } from "../config";
 import { TaskType, TestScenario } from "./task.enums";
 import { ACCEPT_WINDOW_MINUTES } from "./task.limits";
-import { LIMITS } from "../api/limits";
+import { LIMITS, RATING } from "../api/limits";
 
 /** What a client sends to post a task, before validation (GraphQL names). */
 export interface PostTaskRequest {
@@ -16,6 +16,8 @@ export interface PostTaskRequest {
   proofRequirements?: string[] | null;
   maxAttempts?: number | null;
   acceptWindowMinutes?: number | null;
+  minCompletedTasks?: number | null;
+  minRating?: number | null;
   testScenario?: TestScenario | null;
   idempotencyKey?: string | null;
 }
@@ -32,6 +34,8 @@ export interface ValidTaskRequest {
   proofRequirements: string[];
   maxAttempts: number;
   acceptWindowMinutes: number;
+  minCompletedTasks: number | null;
+  minRating: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
 }
@@ -111,6 +115,14 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   if (!Number.isInteger(acceptWindowMinutes) || acceptWindowMinutes < ACCEPT_WINDOW_MINUTES.min || acceptWindowMinutes > ACCEPT_WINDOW_MINUTES.max) {
     throw new ValidationError("acceptWindowMinutes", `must be a whole number of minutes from ${ACCEPT_WINDOW_MINUTES.min} to ${ACCEPT_WINDOW_MINUTES.max} (7 days)`);
   }
+  const minCompletedTasks = request.minCompletedTasks ?? null;
+  if (minCompletedTasks !== null && (!Number.isInteger(minCompletedTasks) || minCompletedTasks < 0 || minCompletedTasks > RATING.maxMinCompletedTasks)) {
+    throw new ValidationError("minCompletedTasks", `must be a whole number from 0 to ${RATING.maxMinCompletedTasks}`);
+  }
+  const minRating = request.minRating ?? null;
+  if (minRating !== null && !(typeof minRating === "number" && minRating >= RATING.minScore && minRating <= RATING.maxScore)) {
+    throw new ValidationError("minRating", `must be a number from ${RATING.minScore} to ${RATING.maxScore}`);
+  }
   if (request.testScenario != null && !Object.values(TestScenario).includes(request.testScenario)) {
     throw new ValidationError("testScenario", `must be one of ${Object.values(TestScenario).join(", ")}`);
   }
@@ -128,6 +140,8 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
     proofRequirements,
     maxAttempts,
     acceptWindowMinutes,
+    minCompletedTasks,
+    minRating,
     testScenario: request.testScenario ?? undefined,
     idempotencyKey,
   };

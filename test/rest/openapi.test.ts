@@ -72,7 +72,9 @@ for (const db of testDatabases()) {
       );
       expect(operations.sort()).to.deep.equal([
         "GET /agents/balance getAgentBalance",
+        "GET /agents/record getAgentRecord",
         "GET /openapi.json getOpenApiDocument",
+        "GET /operators/record getOperatorRecord",
         "GET /operators/tasks listMyTasks",
         "GET /operators/tasks/available listAvailableTasks",
         "GET /tasks listTasks",
@@ -88,6 +90,7 @@ for (const db of testDatabases()) {
         "POST /tasks/{id}/cancel cancelTask",
         "POST /tasks/{id}/messages sendMessage",
         "POST /tasks/{id}/proof submitProof",
+        "POST /tasks/{id}/rating rateTask",
         "POST /tasks/{id}/release releaseTask",
         "POST /tasks/{id}/review reviewTask",
         "GET /webhooks/endpoints listWebhookEndpoints",

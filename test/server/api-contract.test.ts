@@ -42,16 +42,31 @@ describe("the public API contract (server/api)", () => {
       testScenario: null,
       createdAt: "2026-12-02T10:00:00.000Z",
       updatedAt: "2026-12-02T10:00:00.000Z",
+      minCompletedTasks: 2,
+      minRating: 4.5,
       location: { lat: 52.52, lng: 13.405, address: null },
       reward: { usd: "15.00" },
       fee: null,
       total: null,
       captureCode: "HX-4821",
-      operator: { id: "0d6f0b1e-3c52-4c0a-8f44-6a3c1e2b9d77" },
+      operator: {
+        id: "0d6f0b1e-3c52-4c0a-8f44-6a3c1e2b9d77",
+        record: {
+          completedTasks: 3,
+          firstAttemptApprovalRate: 0.6667,
+          onTimeRate: 1,
+          cancellationsAfterAccepting: 0,
+          fraudCheckFailures: 0,
+          reservationsLapsed: 0,
+          averageRating: 4.5,
+          ratingCount: 2,
+        },
+      },
       events: [],
       proofs: [],
       verification: null,
       escrow: null,
+      ratings: [],
     });
     expect(TaskSchema.safeParse(task).success).to.equal(true);
     expect(TaskSchema.safeParse({ ...task, currency: "EUR" }).success).to.equal(false);

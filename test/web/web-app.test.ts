@@ -347,6 +347,17 @@ describe("web app in Chromium", function () {
     await agent.locator("[data-escrow-status='RELEASED']").waitFor();
     await agent.getByRole("img", { name: "Proof photo 1 (thumbnail)" }).waitFor();
     await shoot(agent, "desktop-agent-task");
+
+    // Reputation: the agent reads the operator's record on the task and rates them; the operator sees the rating on their page.
+    expect(await agent.locator(".operator-record").textContent()).to.contain("1 completed");
+    await agent.getByLabel("Rate the operator (1-5)").selectOption("4");
+    await agent.getByLabel("Comment (optional)").fill("Clear photo, right place");
+    await agent.getByRole("button", { name: "Rate", exact: true }).click();
+    await agent.getByText(/You rated the operator 4 of 5; you can change it until/).waitFor();
+    await operator.reload();
+    await operator.locator(`.task-page[data-status="PAID"]`).waitFor();
+    await operator.getByText(/The agent rated you/).waitFor();
+    expect(await operator.getByRole("region", { name: "Ratings" }).textContent()).to.contain("Clear photo, right place");
     await agent.getByRole("button", { name: "Open photo 1 full size" }).click();
     const full = agent.getByRole("img", { name: "Proof photo 1 (full size)" });
     await full.waitFor();

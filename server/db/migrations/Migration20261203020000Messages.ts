@@ -16,6 +16,8 @@ const SQLITE = [
   "drop table `task_events__before_messages`;",
   "create index `task_events_task_id_index` on `task_events` (`task_id`);",
   "create index `task_events_task_id_id_index` on `task_events` (`task_id`, `id`);",
+  // Migration20261203010000Reputation's index, dropped with the old table.
+  "create index `task_events_actor_id_to_status_index` on `task_events` (`actor_id`, `to_status`);",
   "create table `task_messages` (`id` text not null, `created_at` datetime not null, `updated_at` datetime not null, `task_id` text not null, `operator_id` text not null, `author` text check (`author` in ('AGENT', 'OPERATOR')) not null, `text` text null, `event_id` bigint not null, constraint `task_messages_task_id_foreign` foreign key(`task_id`) references `tasks`(`id`) on update cascade, constraint `task_messages_operator_id_foreign` foreign key(`operator_id`) references `operators`(`id`) on update cascade, constraint `task_messages_event_id_foreign` foreign key(`event_id`) references `task_events`(`id`) on update cascade, primary key (`id`));",
   "create index `task_messages_task_id_index` on `task_messages` (`task_id`);",
   "create index `task_messages_operator_id_index` on `task_messages` (`operator_id`);",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { TaskType, TestScenario } from "../../api/enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS } from "../../api/limits";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING } from "../../api/limits";
 import { McpPostTask } from "../../api/documents";
 import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
@@ -37,6 +37,8 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
           .max(ACCEPT_WINDOW_MINUTES.max)
           .optional()
           .describe("Minutes a human may hold it with no proof (default 120)"),
+        min_completed_tasks: z.int().min(0).max(RATING.maxMinCompletedTasks).optional().describe("Only humans with this many paid tasks may accept"),
+        min_rating: z.number().min(RATING.minScore).max(RATING.maxScore).optional().describe("Only humans rated this (1-5) or better may accept"),
         test_scenario: z
           .enum(TestScenario)
           .optional()
@@ -59,6 +61,8 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         proofRequirements: args.proof_requirements,
         maxAttempts: args.max_attempts,
         acceptWindowMinutes: args.accept_window_minutes,
+        minCompletedTasks: args.min_completed_tasks,
+        minRating: args.min_rating,
         testScenario: args.test_scenario,
         idempotencyKey: args.idempotency_key,
         callbackUrl: args.callback_url,

@@ -31,6 +31,7 @@ export const TOOL_NAMES = [
   "delete_webhook",
   "send_message",
   "get_messages",
+  "rate_operator",
 ];
 
 export function ok(result: CallToolResult): Record<string, any> {

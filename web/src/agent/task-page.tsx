@@ -6,6 +6,24 @@ import { Link } from "../router";
 import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, Timeline, VerificationView } from "../ui";
 import { LiveTaskFrame } from "../live-task";
 import { Messages } from "../messages";
+import { RatingSection } from "../rating";
+
+type OperatorRecord = NonNullable<NonNullable<TaskDetailFragment["operator"]>["record"]>;
+
+const percent = (rate: number | null) => (rate == null ? "–" : `${Math.round(rate * 100)}%`);
+
+/** The accepting operator's record in one line (docs/reputation.md says how each figure is derived). */
+function operatorRecordText(record: OperatorRecord): string {
+  return [
+    `${record.completedTasks} completed`,
+    record.averageRating != null ? `rated ${record.averageRating} (${record.ratingCount})` : "not rated yet",
+    `approved first time ${percent(record.firstAttemptApprovalRate)}`,
+    `on time ${percent(record.onTimeRate)}`,
+    `${record.cancellationsAfterAccepting} given back`,
+    `${record.reservationsLapsed} lapsed`,
+    `${record.fraudCheckFailures} fraud-check failures`,
+  ].join(" · ");
+}
 
 export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void }) {
   return (
@@ -45,6 +63,12 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                     <>
                       <dt>Operator</dt>
                       <dd>{task.operator.name}</dd>
+                      {task.operator.record ? (
+                        <>
+                          <dt>Operator's record</dt>
+                          <dd class="operator-record">{operatorRecordText(task.operator.record)}</dd>
+                        </>
+                      ) : null}
                     </>
                   ) : null}
                   {task.captureCode ? (
@@ -90,6 +114,7 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                 <Timeline events={task.events} />
               </Section>
               <Messages taskId={task.id} me="AGENT" task={task} />
+              <RatingSection task={task} side="AGENT" onRated={(ratings) => setTask({ ...task, ratings })} />
             </div>
             <p>
               <Link href="/">← All tasks</Link>

@@ -234,6 +234,18 @@ function Nearby() {
                   {task.mode === "TEST" ? <span class="badge mode-test">Test</span> : null}
                 </div>
                 <p class="muted small">{task.description}</p>
+                <AgentRecordLine record={task.agentRecord} />
+                {task.minCompletedTasks != null || task.minRating != null ? (
+                  <p class="small minimums">
+                    For operators with{" "}
+                    {[
+                      task.minCompletedTasks != null ? `at least ${task.minCompletedTasks} completed task${task.minCompletedTasks === 1 ? "" : "s"}` : null,
+                      task.minRating != null ? `a rating of ${task.minRating} or more` : null,
+                    ]
+                      .filter(Boolean)
+                      .join(" and ")}
+                  </p>
+                ) : null}
                 {task.proofRequirements.length ? (
                   <ul class="requirements">
                     {task.proofRequirements.map((requirement) => (
@@ -270,6 +282,18 @@ function Nearby() {
       )}
     </Section>
   );
+}
+
+/** The posting agent's record, as an operator weighs it before accepting (docs/reputation.md). */
+function AgentRecordLine(props: { record: Found["task"]["agentRecord"] }) {
+  const { tasksPaid, paymentDisputeRate, meanManualReviewSeconds, averageRating, ratingCount } = props.record;
+  const parts = [
+    `${tasksPaid} paid task${tasksPaid === 1 ? "" : "s"}`,
+    averageRating != null ? `rated ${averageRating} by ${ratingCount} operator${ratingCount === 1 ? "" : "s"}` : "not rated yet",
+    paymentDisputeRate != null ? `disputes ${Math.round(paymentDisputeRate * 100)}%` : null,
+    meanManualReviewSeconds != null ? `decides reviews in ${Math.max(1, Math.round(meanManualReviewSeconds / 60))} min on average` : null,
+  ];
+  return <p class="small agent-record">Agent: {parts.filter(Boolean).join(" · ")}</p>;
 }
 
 function MyTaskList() {

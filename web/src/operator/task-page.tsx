@@ -6,6 +6,7 @@ import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/ope
 import { TaskMap } from "../map";
 import { Link } from "../router";
 import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, VerificationView } from "../ui";
+import { RatingSection } from "../rating";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
@@ -79,6 +80,7 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
         ) : null}
         {task.status === "ACCEPTED" ? <ReleaseForm task={task} onDone={setTask} /> : null}
         {task.operator ? <Messages taskId={task.id} me="OPERATOR" task={task} /> : null}
+        <RatingSection task={task} side="OPERATOR" onRated={(ratings) => setTask({ ...task, ratings })} />
       </div>
       <p>
         <Link href="/mine">← My tasks</Link>

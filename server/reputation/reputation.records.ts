@@ -1,0 +1,179 @@
+import type { Em } from "../db/orm";
+import type { Mode } from "../common/mode";
+import { ActorType, CheckName, CheckOutcome, RatingBy, TaskEventKind, TaskStatus } from "../api/enums";
+import type { AgentRecord, OperatorRecord } from "./reputation.types";
+
+/**
+ * The records, derived from what happened: tasks and their events (the
+ * audit log every transition writes), the Guardian's checks and the
+ * ratings. Plain SQL that reads the same on SQLite and PostgreSQL; every
+ * count is of one mode, so test tasks never build a live record.
+ */
+
+/** The status the dispute feature gives a task an agent disputes after VERIFIED; counted here by name. */
+const DISPUTED = "DISPUTED";
+
+/** The Guardian's checks that catch fraud rather than a poor photo: reuse of another proof's photo, a place far off, a time before acceptance. */
+const FRAUD_CHECKS: readonly string[] = [CheckName.REUSE, CheckName.LOCATION, CheckName.TIME];
+
+type Row = Record<string, unknown>;
+
+async function rows(em: Em, sql: string, params: unknown[]): Promise<Row[]> {
+  // em.execute runs inside the caller's transaction when there is one (an acceptance checking the minimum record).
+  return em.execute<Row[]>(sql, params, "all");
+}
+
+const count = (value: unknown): number => Number(value ?? 0);
+const share = (part: number, whole: number): number | null => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null);
+const mean = (value: unknown): number | null => (value === null || value === undefined ? null : Math.round(Number(value) * 100) / 100);
+/** A time as SQLite (milliseconds) or PostgreSQL (a Date) gives it. */
+const millis = (value: unknown): number => new Date(value as string | number | Date).getTime();
+
+/** Completed (PAID) tasks of an operator: what a task's minCompletedTasks is compared with. */
+export async function completedTasks(em: Em, operatorId: string, mode: Mode): Promise<number> {
+  const [row] = await rows(em, "select count(*) as n from tasks where operator_id = ? and mode = ? and status = ?", [operatorId, mode, TaskStatus.PAID]);
+  return count(row.n);
+}
+
+/** The mean and number of the ratings one side was given, in one mode. */
+export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId: string }, mode: Mode): Promise<{ averageRating: number | null; ratingCount: number }> {
+  const [column, id, by] = "operatorId" in side ? ["operator_id", side.operatorId, RatingBy.AGENT] : ["agent_id", side.agentId, RatingBy.OPERATOR];
+  const [row] = await rows(
+    em,
+    `select count(*) as n, avg(r.score) as average from ratings r join tasks t on t.id = r.task_id where r.${column} = ? and r.rated_by = ? and t.mode = ?`,
+    [id, by, mode],
+  );
+  return { averageRating: count(row.n) ? mean(row.average) : null, ratingCount: count(row.n) };
+}
+
+/**
+ * How each of the operator's acceptances ended: the first event that moved
+ * the task out of ACCEPTED after it. Proof (SUBMITTED) is on time; a
+ * reservation that lapsed (back to POSTED by the system) or the deadline
+ * passing (EXPIRED) is late; a release (back to POSTED by the operator, as a
+ * plain status change) is a cancellation after accepting. An agent's cancel
+ * is on nobody's record, and neither is a withdrawal recorded with another
+ * event kind (after the agent changed the task).
+ */
+async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promise<{ onTime: number; late: number; released: number; lapsed: number }> {
+  const ended = await rows(
+    em,
+    `select l.to_status as outcome, l.actor_type as actor, l.kind as kind, count(*) as n
+       from task_events a
+       join tasks t on t.id = a.task_id
+       join task_events l on l.id = (
+         select min(n.id) from task_events n
+          where n.task_id = a.task_id and n.id > a.id and n.from_status = ? and n.to_status <> ?)
+      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and t.mode = ?
+      group by l.to_status, l.actor_type, l.kind`,
+    [TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, mode],
+  );
+  const tally = { onTime: 0, late: 0, released: 0, lapsed: 0 };
+  for (const row of ended) {
+    const n = count(row.n);
+    if (row.outcome === TaskStatus.SUBMITTED) tally.onTime += n;
+    else if (row.outcome === TaskStatus.EXPIRED) tally.late += n;
+    else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.SYSTEM) {
+      tally.late += n;
+      tally.lapsed += n;
+    } else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.OPERATOR) tally.released += n;
+  }
+  return tally;
+}
+
+/** Of the operator's tasks whose proof was decided, how many were approved on the first decision (the first VERIFIED or REJECTED event). */
+async function firstDecisions(em: Em, operatorId: string, mode: Mode): Promise<{ approved: number; decided: number }> {
+  const decided = await rows(
+    em,
+    `select e.to_status as outcome, count(*) as n
+       from task_events e
+       join (select f.task_id, min(f.id) as first_id
+               from task_events f join tasks t on t.id = f.task_id
+              where t.operator_id = ? and t.mode = ? and f.to_status in (?, ?)
+              group by f.task_id) firsts on e.id = firsts.first_id
+      group by e.to_status`,
+    [operatorId, mode, TaskStatus.VERIFIED, TaskStatus.REJECTED],
+  );
+  const of = (status: string) => count(decided.find((row) => row.outcome === status)?.n);
+  const approved = of(TaskStatus.VERIFIED);
+  return { approved, decided: approved + of(TaskStatus.REJECTED) };
+}
+
+/** Proof submissions of the operator with at least one fraud check FAILed. */
+async function fraudCheckFailures(em: Em, operatorId: string, mode: Mode): Promise<number> {
+  // Only verifications with a FAIL somewhere are read and parsed.
+  const failed = await rows(
+    em,
+    "select v.checks as checks from verifications v join tasks t on t.id = v.task_id where t.operator_id = ? and t.mode = ? and cast(v.checks as text) like ?",
+    [operatorId, mode, `%${CheckOutcome.FAIL}%`],
+  );
+  return failed.filter((row) => {
+    const checks = (typeof row.checks === "string" ? JSON.parse(row.checks) : row.checks) as Array<{ name: string; outcome: string }>;
+    return checks.some((check) => check.outcome === CheckOutcome.FAIL && FRAUD_CHECKS.includes(check.name));
+  }).length;
+}
+
+export async function operatorRecord(em: Em, operatorId: string, mode: Mode): Promise<OperatorRecord> {
+  const [completed, acceptances, first, fraud, ratings] = await Promise.all([
+    completedTasks(em, operatorId, mode),
+    acceptanceOutcomes(em, operatorId, mode),
+    firstDecisions(em, operatorId, mode),
+    fraudCheckFailures(em, operatorId, mode),
+    ratingsOf(em, { operatorId }, mode),
+  ]);
+  return {
+    completedTasks: completed,
+    firstAttemptApprovalRate: share(first.approved, first.decided),
+    onTimeRate: share(acceptances.onTime, acceptances.onTime + acceptances.late),
+    cancellationsAfterAccepting: acceptances.released,
+    fraudCheckFailures: fraud,
+    reservationsLapsed: acceptances.lapsed,
+    ...ratings,
+  };
+}
+
+/** Of the agent's tasks that reached VERIFIED, how many it disputed. */
+async function disputes(em: Em, agentId: string, mode: Mode): Promise<{ verified: number; disputed: number }> {
+  const [row] = await rows(
+    em,
+    `select count(distinct case when e.to_status = ? then e.task_id end) as verified,
+            count(distinct case when e.to_status = ? then e.task_id end) as disputed
+       from task_events e join tasks t on t.id = e.task_id
+      where t.agent_id = ? and t.mode = ? and e.to_status in (?, ?)`,
+    [TaskStatus.VERIFIED, DISPUTED, agentId, mode, TaskStatus.VERIFIED, DISPUTED],
+  );
+  return { verified: count(row.verified), disputed: count(row.disputed) };
+}
+
+/** Each decided manual review of the agent's tasks: when the proof entered MANUAL_REVIEW and when it left. */
+async function manualReviews(em: Em, agentId: string, mode: Mode): Promise<{ decided: number; meanSeconds: number | null }> {
+  const reviews = await rows(
+    em,
+    `select m.created_at as entered, d.created_at as decided
+       from task_events d
+       join tasks t on t.id = d.task_id
+       join task_events m on m.id = (
+         select max(p.id) from task_events p where p.task_id = d.task_id and p.id < d.id and p.to_status = ?)
+      where t.agent_id = ? and t.mode = ? and d.from_status = ? and d.to_status <> ?`,
+    [TaskStatus.MANUAL_REVIEW, agentId, mode, TaskStatus.MANUAL_REVIEW, TaskStatus.MANUAL_REVIEW],
+  );
+  if (!reviews.length) return { decided: 0, meanSeconds: null };
+  const totalMs = reviews.reduce((sum, row) => sum + Math.max(0, millis(row.decided) - millis(row.entered)), 0);
+  return { decided: reviews.length, meanSeconds: Math.round(totalMs / reviews.length / 1000) };
+}
+
+export async function agentRecord(em: Em, agentId: string, mode: Mode): Promise<AgentRecord> {
+  const [paid, disputed, reviews, ratings] = await Promise.all([
+    rows(em, "select count(*) as n from tasks where agent_id = ? and mode = ? and status = ?", [agentId, mode, TaskStatus.PAID]),
+    disputes(em, agentId, mode),
+    manualReviews(em, agentId, mode),
+    ratingsOf(em, { agentId }, mode),
+  ]);
+  return {
+    tasksPaid: count(paid[0].n),
+    paymentDisputeRate: share(disputed.disputed, disputed.verified),
+    manualReviewsDecided: reviews.decided,
+    meanManualReviewSeconds: reviews.meanSeconds,
+    ...ratings,
+  };
+}

@@ -23,6 +23,8 @@ import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
+import { AdminService } from "./admin/admin.service";
+import { DisputeService } from "./disputes/dispute.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -53,6 +55,9 @@ export interface Services {
   kyc: KycService;
   /** The web app's browser sessions: API keys exchanged for cookies. */
   sessions: SessionService;
+  /** Platform administrators (dispute decisions) and their audit log. */
+  admins: AdminService;
+  disputes: DisputeService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -93,5 +98,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
+    admins: new AdminService(keys),
+    disputes: new DisputeService(),
   };
 }

@@ -17,3 +17,6 @@ export const LIMITS = {
 
 /** An accept window (TASK_ACCEPT_WINDOW_MINUTES, a task's acceptWindowMinutes), in minutes: from 5 minutes to 7 days. */
 export const ACCEPT_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;
+
+/** A task's review window (reviewWindowMinutes), in minutes: how long the release waits after VERIFIED for the agent to dispute; from 5 minutes to 7 days. */
+export const REVIEW_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;

@@ -1,6 +1,13 @@
 import { ForbiddenError, UnauthenticatedError } from "../common/errors";
 import type { AgentPrincipal, OperatorPrincipal } from "../tasks/task.service";
 import type { Context } from "./context";
+import type { AdminPrincipal } from "../admin/admin.service";
+
+export function requireAdmin(ctx: Context): AdminPrincipal {
+  if (ctx.admin) return ctx.admin;
+  if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+  throw new ForbiddenError("this operation needs a platform admin key (ho_admin_...)");
+}
 
 export function requireAgent(ctx: Context): AgentPrincipal {
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();

@@ -13,6 +13,7 @@ import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
 import { chargeMutations } from "./admission";
+import { AdminAuditEntryResolver, DisputeResolver, TaskDisputeResolver } from "../disputes/dispute.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -28,6 +29,9 @@ export const RESOLVERS = [
   DepositResolver,
   LedgerResolver,
   KycResolver,
+  TaskDisputeResolver,
+  DisputeResolver,
+  AdminAuditEntryResolver,
 ] as const;
 
 /**

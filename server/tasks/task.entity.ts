@@ -33,6 +33,7 @@ export interface TaskTerms {
   proofRequirements: string[];
   maxAttempts: number;
   acceptWindowMinutes: number;
+  reviewWindowMinutes?: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
   requestHash?: string;
@@ -146,6 +147,16 @@ export class Task extends BaseEntity {
   @Property({ type: "Date", nullable: true })
   acceptedAt?: Date | null;
 
+  /** Null: the release follows VERIFIED at once. Otherwise the agent has this long after VERIFIED to dispute before the money goes out. */
+  @Field(() => Int, { nullable: true, description: "Minutes the release waits after VERIFIED, during which the agent may dispute the proof (null: released at once)" })
+  @Property({ type: "integer", nullable: true })
+  reviewWindowMinutes?: number | null;
+
+  /** While VERIFIED within its review window: when the release goes out. Null once it is queued (or with no window). */
+  @Field(() => Date, { nullable: true, description: "While VERIFIED within the review window: when the release to the operator goes out unless the agent disputes first" })
+  @Property({ type: "Date", nullable: true })
+  releaseHeldUntil?: Date | null;
+
   constructor(terms: TaskTerms) {
     super();
     this.agent = terms.agent;
@@ -162,6 +173,7 @@ export class Task extends BaseEntity {
     this.proofRequirements = terms.proofRequirements;
     this.maxAttempts = terms.maxAttempts;
     this.acceptWindowMinutes = terms.acceptWindowMinutes;
+    this.reviewWindowMinutes = terms.reviewWindowMinutes ?? null;
     this.testScenario = terms.testScenario;
     this.idempotencyKey = terms.idempotencyKey;
     this.requestHash = terms.requestHash;

@@ -3,7 +3,7 @@ import { parseUsd } from "../common/money";
 import type { Config } from "../config";
 import { TaskType, TestScenario } from "./task.enums";
 import { ACCEPT_WINDOW_MINUTES } from "./task.limits";
-import { LIMITS } from "../api/limits";
+import { LIMITS, REVIEW_WINDOW_MINUTES } from "../api/limits";
 
 /** What a client sends to post a task, before validation (GraphQL names). */
 export interface PostTaskRequest {
@@ -17,6 +17,7 @@ export interface PostTaskRequest {
   maxAttempts?: number | null;
   acceptWindowMinutes?: number | null;
   testScenario?: TestScenario | null;
+  reviewWindowMinutes?: number | null;
   idempotencyKey?: string | null;
 }
 
@@ -32,6 +33,7 @@ export interface ValidTaskRequest {
   proofRequirements: string[];
   maxAttempts: number;
   acceptWindowMinutes: number;
+  reviewWindowMinutes: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
 }
@@ -111,6 +113,10 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   if (!Number.isInteger(acceptWindowMinutes) || acceptWindowMinutes < ACCEPT_WINDOW_MINUTES.min || acceptWindowMinutes > ACCEPT_WINDOW_MINUTES.max) {
     throw new ValidationError("acceptWindowMinutes", `must be a whole number of minutes from ${ACCEPT_WINDOW_MINUTES.min} to ${ACCEPT_WINDOW_MINUTES.max} (7 days)`);
   }
+  const reviewWindowMinutes = request.reviewWindowMinutes ?? null;
+  if (reviewWindowMinutes !== null && (!Number.isInteger(reviewWindowMinutes) || reviewWindowMinutes < REVIEW_WINDOW_MINUTES.min || reviewWindowMinutes > REVIEW_WINDOW_MINUTES.max)) {
+    throw new ValidationError("reviewWindowMinutes", `must be a whole number of minutes from ${REVIEW_WINDOW_MINUTES.min} to ${REVIEW_WINDOW_MINUTES.max} (7 days), or null for an immediate release`);
+  }
   if (request.testScenario != null && !Object.values(TestScenario).includes(request.testScenario)) {
     throw new ValidationError("testScenario", `must be one of ${Object.values(TestScenario).join(", ")}`);
   }
@@ -128,6 +134,7 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
     proofRequirements,
     maxAttempts,
     acceptWindowMinutes,
+    reviewWindowMinutes,
     testScenario: request.testScenario ?? undefined,
     idempotencyKey,
   };

@@ -1,0 +1,202 @@
+import { expect } from "chai";
+import type { Client } from "graphql-ws";
+import { testDatabases } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
+import { connect, subscribe, UPDATE_FIELDS } from "../live/support/ws-client";
+import { Receiver } from "../live/support/receiver";
+import { CREATE_ENDPOINT } from "../live/support/webhook-ops";
+
+const HOLD = `status reviewWindowMinutes releaseHeldUntil escrow { status } dispute { reason status decision decisionNote decidedBy decidedAt openedAt }`;
+const TASK = `query($id: ID!) { task(id: $id) { ${HOLD} events { fromStatus toStatus actorType actorId reason } } }`;
+const DISPUTE = `mutation($id: ID!, $reason: String!) { disputeTask(id: $id, reason: $reason) { ${HOLD} } }`;
+const DISPUTES = `query($status: DisputeStatus, $first: Int) { disputes(status: $status, first: $first) {
+  nodes { reason status decision decidedBy openedAt task { id status verification { verdict } proofs { attempt photos { byteSize } } } } pageInfo { hasNextPage endCursor } } }`;
+const DECIDE = `mutation($taskId: ID!, $decision: DisputeDecision!, $note: String!) { decideDispute(taskId: $taskId, decision: $decision, note: $note) { status decision decisionNote decidedBy decidedAt task { status } } }`;
+const AUDIT = `{ adminAuditLog(first: 10) { nodes { action adminName taskId detail createdAt } pageInfo { hasNextPage endCursor } } }`;
+const BALANCE = `{ viewerAgent { balance { units } } }`;
+
+for (const db of testDatabases()) {
+  describe(`review windows and disputes (${db.name})`, () => {
+    let server: TestServer;
+    let agent: { apiKey: string; id: string };
+    let adminKey: string;
+    const clients: Client[] = [];
+
+    before(async () => {
+      server = await startServer(db);
+      agent = await registerAgent(server.client);
+      adminKey = (await server.app.services.admins.create(server.app.orm.em.fork(), "ana")).key;
+    });
+    after(async () => {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await server.stop();
+    });
+
+    const sql = <T extends object>(query: string, params: unknown[] = []) => server.app.orm.em.fork().getConnection().execute<T>(query, params, "all");
+
+    /** A test task the mock operator proves with good photos: it stops VERIFIED with its release held for `reviewWindowMinutes`. */
+    async function verifiedAndHeld(reviewWindowMinutes = 30): Promise<string> {
+      const id = (await server.client.ok(POST_TASK, { input: taskInput({ reviewWindowMinutes }) }, agent.apiKey)).postTask.id as string;
+      await waitForStatus(server.client, agent.apiKey, id, ["VERIFIED"]);
+      return id;
+    }
+
+    /** Time passes: the task's review window ends now. */
+    async function windowEnds(taskId: string): Promise<void> {
+      const moved = await server.app.orm.em.fork().getConnection().execute<{ affectedRows: number }>("update jobs set run_at = ? where dedupe_key = ? and status = 'PENDING'", [Date.now() - 1, `hold:${taskId}`], "run");
+      expect(moved.affectedRows, "the verification queued the end of its hold").to.equal(1);
+    }
+
+    async function settlements(taskId: string): Promise<string[]> {
+      return (await sql<Array<{ kind: string }>>("select kind from chain_txs where intent_key = ?", [`settle:${taskId}`])).map((row) => row.kind);
+    }
+
+    async function balance(): Promise<bigint> {
+      return BigInt((await server.client.ok(BALANCE, {}, agent.apiKey)).viewerAgent.balance.units);
+    }
+
+    it("refuses a review window outside 5 minutes to 7 days, naming the field; none by default", async () => {
+      for (const reviewWindowMinutes of [4, 10_081]) {
+        const refused = await server.client.fails(POST_TASK, { input: taskInput({ testScenario: "MANUAL", reviewWindowMinutes }) }, agent.apiKey);
+        expect(refused.extensions).to.include({ code: "BAD_USER_INPUT", field: "reviewWindowMinutes" });
+        expect(refused.message).to.match(/whole number of minutes from 5 to 10080/);
+      }
+      const id = (await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey)).postTask.id;
+      expect((await server.client.ok(TASK, { id }, agent.apiKey)).task).to.deep.include({ reviewWindowMinutes: null, releaseHeldUntil: null, dispute: null });
+    });
+
+    it("without a window the release is immediate and the proof cannot be disputed", async () => {
+      const id = (await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey)).postTask.id;
+      await waitForStatus(server.client, agent.apiKey, id, ["PAID"]);
+      const refused = await server.client.fails(DISPUTE, { id, reason: "too late" }, agent.apiKey);
+      expect(refused.extensions).to.include({ code: "CONFLICT" });
+      expect(refused.message).to.match(/only a VERIFIED task whose release is held can be disputed/);
+    });
+
+    it("holds the release for the window after VERIFIED, then pays the operator", async () => {
+      const before = Date.now();
+      const id = await verifiedAndHeld(30);
+      const { task } = await server.client.ok(TASK, { id }, agent.apiKey);
+      expect(task).to.deep.include({ status: "VERIFIED", reviewWindowMinutes: 30, escrow: { status: "FUNDED" }, dispute: null });
+      expect(new Date(task.releaseHeldUntil).getTime() - before).to.be.within(29 * 60_000, 31 * 60_000);
+      expect(await settlements(id), "nothing sent while the window is open").to.deep.equal([]);
+
+      await windowEnds(id);
+      const paid = await waitForStatus(server.client, agent.apiKey, id, ["PAID"]);
+      expect(paid.events.at(-1)).to.deep.include({ fromStatus: "VERIFIED", toStatus: "PAID", actorType: "SYSTEM" });
+      expect((await server.client.ok(TASK, { id }, agent.apiKey)).task).to.deep.include({ releaseHeldUntil: null, escrow: { status: "RELEASED" } });
+    });
+
+    it("a dispute in the window holds the money until an admin refunds the agent; every step is an event, a webhook and a live update", async () => {
+      const receiver = await new Receiver().start();
+      try {
+        await server.client.ok(CREATE_ENDPOINT, { input: { url: receiver.url, eventTypes: ["task.disputed", "task.cancelled"] } }, agent.apiKey);
+        const client = connect(server.url, { "x-api-key": agent.apiKey });
+        clients.push(client);
+        const feed = subscribe(client, `subscription { tasksUpdated { ${UPDATE_FIELDS} } }`);
+
+        const id = await verifiedAndHeld();
+        const start = await balance();
+        const empty = await server.client.fails(DISPUTE, { id, reason: "  " }, agent.apiKey);
+        expect(empty.extensions).to.include({ code: "BAD_USER_INPUT", field: "reason" });
+        const disputed = (await server.client.ok(DISPUTE, { id, reason: "the photo shows a different storefront" }, agent.apiKey)).disputeTask;
+        expect(disputed).to.deep.include({ status: "DISPUTED", releaseHeldUntil: null, escrow: { status: "FUNDED" } });
+        expect(disputed.dispute).to.deep.include({ reason: "the photo shows a different storefront", status: "OPEN", decision: null, decidedBy: null });
+        expect((await server.client.fails(DISPUTE, { id, reason: "again" }, agent.apiKey)).extensions).to.include({ code: "CONFLICT" });
+
+        // The window's end finds the task disputed and sends nothing.
+        await windowEnds(id);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await server.client.ok(TASK, { id }, agent.apiKey)).task.status).to.equal("DISPUTED");
+        expect(await settlements(id)).to.deep.equal([]);
+
+        // Only the platform decides: not the agent, not the operator.
+        const byAgent = await server.client.fails(DECIDE, { taskId: id, decision: "REFUND", note: "mine" }, agent.apiKey);
+        expect(byAgent.extensions).to.include({ code: "FORBIDDEN" });
+        expect(byAgent.message).to.match(/platform admin key/);
+        const operator = await registerOperator(server.client, "bystander");
+        expect((await server.client.fails(DISPUTES, {}, operator.testApiKey)).extensions).to.include({ code: "FORBIDDEN" });
+
+        const { disputes } = await server.client.ok(DISPUTES, {}, adminKey);
+        const listed = disputes.nodes.find((node: any) => node.task.id === id);
+        expect(listed).to.deep.include({ reason: "the photo shows a different storefront", status: "OPEN", decision: null });
+        expect(listed.task.verification.verdict, "the admin sees the Guardian's verdict").to.equal("APPROVE");
+        expect(listed.task.proofs[0].photos.length, "and the proof").to.be.greaterThan(0);
+
+        const noNote = await server.client.fails(DECIDE, { taskId: id, decision: "REFUND", note: "" }, adminKey);
+        expect(noNote.extensions).to.include({ code: "BAD_USER_INPUT", field: "note" });
+        const decided = (await server.client.ok(DECIDE, { taskId: id, decision: "REFUND", note: "wrong address in the photo" }, adminKey)).decideDispute;
+        expect(decided).to.deep.include({ status: "DECIDED", decision: "REFUND", decisionNote: "wrong address in the photo", decidedBy: "ana", task: { status: "CANCELLED" } });
+        expect((await server.client.fails(DECIDE, { taskId: id, decision: "RELEASE", note: "changed my mind" }, adminKey)).extensions).to.include({ code: "CONFLICT" });
+
+        const { task } = await server.client.ok(TASK, { id }, agent.apiKey);
+        expect(task.events.slice(-2).map((e: any) => [e.fromStatus, e.toStatus, e.actorType])).to.deep.equal([
+          ["VERIFIED", "DISPUTED", "AGENT"],
+          ["DISPUTED", "CANCELLED", "ADMIN"],
+        ]);
+        expect(task.events.at(-1).reason).to.equal("dispute decided by the platform: refund to the agent. wrong address in the photo");
+        expect(task.dispute).to.deep.include({ decision: "REFUND", decidedBy: null }, "the agent sees the decision, not the admin's name");
+        expect(await balance(), "reward and fee back on the agent's balance").to.equal(start + 16_500_000n);
+        expect(await settlements(id)).to.deep.equal(["REFUND"]);
+        await waitFor(async () => (await server.client.ok(TASK, { id }, agent.apiKey)).task.escrow.status === "REFUNDED");
+
+        const audit = (await server.client.ok(AUDIT, {}, adminKey)).adminAuditLog.nodes;
+        expect(audit[0]).to.deep.include({ action: "DISPUTE_DECIDED", adminName: "ana", taskId: id });
+        expect(audit[0].detail).to.match(/^REFUND of task .* \(15\.00 USDC reward\): wrong address in the photo$/);
+
+        await receiver.until((r) => r.events.filter((e) => e.data.task_id === id).length >= 2);
+        const hooks = receiver.events.filter((e) => e.data.task_id === id);
+        expect(hooks.map((e) => e.type)).to.deep.equal(["task.disputed", "task.cancelled"]);
+        expect(hooks[0].data).to.deep.include({ status: "DISPUTED", previous_status: "VERIFIED", actor_type: "AGENT", reason: "the photo shows a different storefront" });
+        expect(hooks[0].data.proof, "the dispute's event carries the proof it is about").to.be.an("object");
+
+        await feed.until((r) => r.results.some((u) => u.tasksUpdated.taskId === id && u.tasksUpdated.status === "CANCELLED"));
+        const live = feed.results.map((u) => u.tasksUpdated).filter((u) => u.taskId === id).map((u) => u.status);
+        expect(live.slice(-2)).to.deep.equal(["DISPUTED", "CANCELLED"]);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it("an admin's release verifies the task again and pays the operator, with no new window", async () => {
+      const id = await verifiedAndHeld();
+      await server.client.ok(DISPUTE, { id, reason: "blurry" }, agent.apiKey);
+      const decided = (await server.client.ok(DECIDE, { taskId: id, decision: "RELEASE", note: "readable enough" }, adminKey)).decideDispute;
+      expect(decided).to.deep.include({ decision: "RELEASE", decidedBy: "ana" });
+      const paid = await waitForStatus(server.client, agent.apiKey, id, ["PAID"]);
+      expect(paid.events.slice(-3).map((e: any) => [e.fromStatus, e.toStatus, e.actorType])).to.deep.equal([
+        ["VERIFIED", "DISPUTED", "AGENT"],
+        ["DISPUTED", "VERIFIED", "ADMIN"],
+        ["VERIFIED", "PAID", "SYSTEM"],
+      ]);
+      expect(await settlements(id)).to.deep.equal(["RELEASE"]);
+      const { disputes } = await server.client.ok(DISPUTES, { status: "DECIDED", first: 100 }, adminKey);
+      expect(disputes.nodes.find((node: any) => node.task.id === id)).to.deep.include({ status: "DECIDED", decision: "RELEASE" });
+    });
+
+    it("refuses a dispute once the window has closed, and an admin key that is wrong or revoked", async () => {
+      const id = await verifiedAndHeld();
+      await sql("update tasks set release_held_until = ? where id = ?", [new Date(Date.now() - 1000), id]);
+      const late = await server.client.fails(DISPUTE, { id, reason: "late" }, agent.apiKey);
+      expect(late.extensions).to.include({ code: "CONFLICT" });
+      expect(late.message).to.match(/the review window closed at/);
+
+      const forged = await server.client.fails(AUDIT, {}, `ho_admin_${"A".repeat(43)}`);
+      expect(forged.extensions).to.include({ code: "UNAUTHENTICATED" });
+      const { key } = await server.app.services.admins.create(server.app.orm.em.fork(), "leaver");
+      await server.app.services.admins.revoke(server.app.orm.em.fork(), "leaver");
+      expect((await server.client.fails(AUDIT, {}, key)).extensions).to.include({ code: "UNAUTHENTICATED" });
+      const audit = (await server.client.ok(AUDIT, {}, adminKey)).adminAuditLog.nodes;
+      expect(audit.slice(0, 2).map((entry: any) => [entry.action, entry.adminName])).to.deep.equal([["ADMIN_REVOKED", null], ["ADMIN_CREATED", null]]);
+    });
+  });
+}
+
+async function waitFor(done: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,7 +1,7 @@
 import type { Em } from "../db/orm";
 import { ValidationError } from "../common/errors";
 import { Dispute } from "./dispute.entity";
-import { DisputeStatus } from "./dispute.enums";
+import type { DisputeStatus } from "./dispute.enums";
 
 export interface DisputePage {
   nodes: Dispute[];

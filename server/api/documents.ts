@@ -53,3 +53,11 @@ export const McpDepositAddress = graphql(operations.McpDepositAddress);
 export const McpCreateWebhook = graphql(operations.McpCreateWebhook);
 export const McpWebhooks = graphql(operations.McpWebhooks);
 export const McpDeleteWebhook = graphql(operations.McpDeleteWebhook);
+
+// ── disputes (REST, MCP) ──────────────────────────────────────────────────────
+
+export const DisputeTask = graphql(operations.DisputeTask);
+export const AdminDisputes = graphql(operations.AdminDisputes);
+export const DecideDispute = graphql(operations.DecideDispute);
+export const AdminAuditLog = graphql(operations.AdminAuditLog);
+export const McpDisputeTask = graphql(operations.McpDisputeTask);

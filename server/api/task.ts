@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS } from "./limits";
+import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, DisputeDecision, DisputeStatus, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, REVIEW_WINDOW_MINUTES } from "./limits";
 import { component, dateTime, txHash, uri, usdAmount, uuid } from "./json-schema";
 import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment } from "./operations.generated";
 
@@ -31,7 +31,7 @@ const usd = (description: string) => usdAmount().describe(description);
 
 export const TaskStatusSchema = component(
   "TaskStatus",
-  z.enum(TaskStatus).describe("POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED and EXPIRED"),
+  z.enum(TaskStatus).describe("POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED, EXPIRED and DISPUTED"),
 );
 export const TaskTypeSchema = component("TaskType", z.enum(TaskType));
 export const TestScenarioSchema = component("TestScenario", z.enum(TestScenario).describe("Test keys only: the branch of the lifecycle the mock operator walks"));
@@ -68,6 +68,13 @@ const TASK_SUMMARY_SHAPE = {
   test_scenario: TestScenarioSchema.nullable(),
   created_at: dateTime(),
   updated_at: dateTime(),
+  review_window_minutes: z
+    .int()
+    .min(REVIEW_WINDOW_MINUTES.min)
+    .max(REVIEW_WINDOW_MINUTES.max)
+    .nullable()
+    .describe("Minutes the release waits after VERIFIED, during which the agent may dispute the proof; null: released at once"),
+  release_held_until: dateTime().nullable().describe("While VERIFIED within the review window: when the release goes out unless the agent disputes first"),
 };
 
 export const TaskSummarySchema = component("TaskSummary", z.strictObject(TASK_SUMMARY_SHAPE).describe("A task without its history: what lists return"));
@@ -173,6 +180,20 @@ export const EscrowSchema = component(
     .describe("The task's USDC escrow in the TaskEscrow contract (Base; a local chain in test mode)"),
 );
 
+export const DisputeSchema = component(
+  "Dispute",
+  z
+    .strictObject({
+      reason: z.string().describe("Why the agent disputes the proof"),
+      status: z.enum(DisputeStatus).describe("OPEN: waiting for the platform. DECIDED: released or refunded"),
+      decision: z.enum(DisputeDecision).nullable().describe("RELEASE: the operator is paid (VERIFIED, then PAID). REFUND: reward and fee back to the agent (CANCELLED)"),
+      decision_note: z.string().nullable().describe("The platform's explanation"),
+      opened_at: dateTime(),
+      decided_at: dateTime().nullable(),
+    })
+    .describe("A dispute of verified proof, decided by HumanOps staff, never by the disputing agent"),
+);
+
 export const TaskSchema = component(
   "Task",
   z
@@ -191,6 +212,7 @@ export const TaskSchema = component(
       proof: ProofSummarySchema.nullable(),
       verification: VerificationSummarySchema.nullable(),
       escrow: EscrowSchema.nullable().describe("The task's on-chain escrow; null only for a task posted before settlement moved on chain"),
+      dispute: DisputeSchema.nullable().describe("The agent's dispute of the proof and the platform's decision; null if it was not disputed"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -269,6 +291,8 @@ export function presentTaskSummary(task: GqlTaskSummary): TaskSummaryBody {
     test_scenario: task.testScenario,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
+    review_window_minutes: task.reviewWindowMinutes,
+    release_held_until: task.releaseHeldUntil,
   };
 }
 
@@ -322,6 +346,16 @@ export function presentTask(task: GqlTask): TaskBody {
         }
       : null,
     escrow: task.escrow ? presentEscrow(task.escrow) : null,
+    dispute: task.dispute
+      ? {
+          reason: task.dispute.reason,
+          status: task.dispute.status,
+          decision: task.dispute.decision,
+          decision_note: task.dispute.decisionNote,
+          opened_at: task.dispute.openedAt,
+          decided_at: task.dispute.decidedAt,
+        }
+      : null,
   };
 }
 
@@ -386,6 +420,9 @@ const TASK_DETAIL_VIEW = {
   ).nullable(),
   verification: fields("The AI Guardian's: score (90+ verifies, below 50 rejects), verdict, reasons, checks (name, outcome PASS/WARN/FAIL/SKIPPED, detail, photo), scored_at").nullable(),
   escrow: fields("The USDC escrow on chain: status, network, amount_usd, tx hashes, basescan_url, reclaimable_at, ...").nullable(),
+  review_window_minutes: z.number().nullable(),
+  release_held_until: maybeText.describe("Until then you may dispute_task"),
+  dispute: fields("reason, status, decision (RELEASE/REFUND), decision_note, opened_at, decided_at").nullable(),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

@@ -10,12 +10,14 @@ export function requireAdmin(ctx: Context): AdminPrincipal {
 }
 
 export function requireAgent(ctx: Context): AgentPrincipal {
+  if (ctx.admin) throw new ForbiddenError("this operation needs an agent's API key, not an admin key");
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
   if (ctx.principal.kind !== "agent") throw new ForbiddenError("this operation needs an agent's API key");
   return ctx.principal;
 }
 
 export function requireOperator(ctx: Context): OperatorPrincipal {
+  if (ctx.admin) throw new ForbiddenError("this operation needs an operator's API key, not an admin key");
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
   if (ctx.principal.kind !== "operator") throw new ForbiddenError("this operation needs an operator's API key");
   return ctx.principal;

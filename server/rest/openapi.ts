@@ -92,6 +92,7 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       { name: "Operators", description: "Finding, accepting and proving tasks (operator keys)" },
       { name: "Webhooks", description: "Endpoints that receive signed task events, and their delivery log (agent keys)" },
       { name: "Meta", description: "This document" },
+      { name: "Admin", description: "Disputes and their decisions, and the audit log (platform admin keys, ho_admin_...)" },
     ],
     paths,
     components: {
@@ -100,7 +101,8 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
           type: "apiKey",
           in: "header",
           name: "X-API-Key",
-          description: "A HumanOps key: ho_test_... (test mode: no real money, mock operators) or ho_live_.... `Authorization: Bearer <key>` works too.",
+          description:
+            "A HumanOps key: ho_test_... (test mode: no real money, mock operators) or ho_live_.... `Authorization: Bearer <key>` works too. The Admin routes take a platform admin key, ho_admin_....",
         },
       },
       headers: {

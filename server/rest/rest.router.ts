@@ -21,6 +21,7 @@ import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
 import { webhooksResource } from "./webhooks.routes";
 import { photosResource } from "./photos.routes";
+import { adminResource } from "./admin.routes";
 
 export const REST_BASE_PATH = "/api/v1";
 
@@ -51,6 +52,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     webhooksResource(graphql),
     photosResource(),
     openApiResource(() => document),
+    adminResource(graphql),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);
   const validatorFor = createRequestValidator(document);
@@ -101,7 +103,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
     let response: RestResponse;
     try {
       const ctx = admittedContext(res);
-      if (secured && !ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+      if (secured && !ctx.principal && !ctx.admin) throw ctx.authError ?? new UnauthenticatedError();
       const query = validator.query(req.query);
       const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;
       const body = await readBody(req, res, route, validator, gates);
@@ -110,7 +112,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
           .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey })
           .catch((err: unknown) => errorResponse(err, deps.log, { graphqlAliases: route.fieldAliases ?? {} }));
       if (idempotencyKey) {
-        const scope = ctx.principal?.keyId ?? "anonymous";
+        const scope = ctx.principal?.keyId ?? (ctx.admin ? `admin:${ctx.admin.adminId}` : "anonymous");
         const request = { method: route.method, path: req.path, body: route.multipart ? multipartDigest(body as MultipartBody) : body };
         const outcome = await idempotency.run(scope, idempotencyKey, request, run);
         if (outcome.replayed) res.set("Idempotent-Replayed", "true");

@@ -6,6 +6,7 @@ import { POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } 
 import { connect, subscribe, UPDATE_FIELDS } from "../live/support/ws-client";
 import { Receiver } from "../live/support/receiver";
 import { CREATE_ENDPOINT } from "../live/support/webhook-ops";
+import { RestClient, restTaskBody } from "../support/rest-client";
 
 const HOLD = `status reviewWindowMinutes releaseHeldUntil escrow { status } dispute { reason status decision decisionNote decidedBy decidedAt openedAt }`;
 const TASK = `query($id: ID!) { task(id: $id) { ${HOLD} events { fromStatus toStatus actorType actorId reason } } }`;
@@ -173,6 +174,50 @@ for (const db of testDatabases()) {
       expect(await settlements(id)).to.deep.equal(["RELEASE"]);
       const { disputes } = await server.client.ok(DISPUTES, { status: "DECIDED", first: 100 }, adminKey);
       expect(disputes.nodes.find((node: any) => node.task.id === id)).to.deep.include({ status: "DECIDED", decision: "RELEASE" });
+    });
+
+    it("REST: review_window_minutes and release_held_until, POST /tasks/{id}/dispute, and the admin routes, as the OpenAPI document says", async () => {
+      const rest = await RestClient.connect(server.url);
+      const refused = await rest.post("/tasks", restTaskBody({ review_window_minutes: 3 }), agent.apiKey);
+      expect(refused.status).to.equal(400);
+      expect(refused.body.error).to.include({ code: "BAD_USER_INPUT", field: "review_window_minutes" });
+      const created = await rest.post("/tasks", restTaskBody({ review_window_minutes: 60 }), agent.apiKey);
+      expect(created.status).to.equal(201);
+      expect(created.body).to.include({ review_window_minutes: 60, release_held_until: null, dispute: null });
+      const id = created.body.task_id as string;
+      const verified = await rest.waitForStatus(agent.apiKey, id, ["VERIFIED"]);
+      expect(new Date(verified.release_held_until).getTime() - Date.now()).to.be.within(58 * 60_000, 61 * 60_000);
+
+      expect((await rest.post(`/tasks/${id}/dispute`, {}, agent.apiKey)).status, "a reason is required").to.equal(400);
+      const disputed = await rest.post(`/tasks/${id}/dispute`, { reason: "the sign is not legible" }, agent.apiKey);
+      expect(disputed.status).to.equal(200);
+      expect(disputed.body).to.deep.include({ status: "DISPUTED", release_held_until: null });
+      expect(disputed.body.dispute).to.deep.include({ reason: "the sign is not legible", status: "OPEN", decision: null, decided_at: null });
+
+      const asAgent = await rest.get("/admin/disputes", agent.apiKey);
+      expect(asAgent.status).to.equal(403);
+      expect((await rest.get("/admin/disputes")).status, "no key").to.equal(401);
+      const open = await rest.get("/admin/disputes?limit=100", adminKey);
+      expect(open.status).to.equal(200);
+      const listed = open.body.disputes.find((dispute: any) => dispute.task_id === id);
+      expect(listed).to.deep.include({ reason: "the sign is not legible", status: "OPEN", decided_by: null });
+      expect(listed.task.proof.photos[0].url, "the admin sees the proof's photos").to.be.a("string");
+
+      const bad = await rest.post(`/admin/disputes/${id}/decision`, { decision: "SPLIT", note: "half" }, adminKey);
+      expect(bad.status).to.equal(400);
+      const decided = await rest.post(`/admin/disputes/${id}/decision`, { decision: "REFUND", note: "illegible sign" }, adminKey);
+      expect(decided.status).to.equal(200);
+      expect(decided.body).to.deep.include({ status: "DECIDED", decision: "REFUND", decision_note: "illegible sign", decided_by: "ana" });
+      expect(decided.body.task.status).to.equal("CANCELLED");
+      expect((await rest.post(`/admin/disputes/${id}/decision`, { decision: "RELEASE", note: "again" }, adminKey)).status).to.equal(409);
+
+      const log = await rest.get("/admin/audit-log?limit=1", adminKey);
+      expect(log.status).to.equal(200);
+      expect(log.body.entries[0]).to.deep.include({ action: "DISPUTE_DECIDED", admin: "ana", task_id: id });
+      expect(log.body.pagination.has_more).to.equal(true);
+      const older = await rest.get(`/admin/audit-log?limit=100&before=${log.body.pagination.next_cursor}`, adminKey);
+      expect(older.body.entries.map((entry: any) => entry.entry_id)).to.not.include(log.body.entries[0].entry_id);
+      expect((await rest.get("/tasks", adminKey)).status, "an admin key is not an agent's").to.equal(403);
     });
 
     it("refuses a dispute once the window has closed, and an admin key that is wrong or revoked", async () => {

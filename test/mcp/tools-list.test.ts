@@ -75,6 +75,7 @@ describe("MCP tools/list", () => {
     expect(integers.map(({ argument, minimum, maximum }) => ({ argument, minimum, maximum }))).to.deep.equal([
       { argument: "post_task.max_attempts", minimum: 1, maximum: 10 },
       { argument: "post_task.accept_window_minutes", minimum: 5, maximum: 10080 },
+      { argument: "post_task.review_window_minutes", minimum: 5, maximum: 10080 },
       { argument: "wait_for_task.timeout_seconds", minimum: 1, maximum: 3600 },
       { argument: "list_tasks.limit", minimum: 1, maximum: 100 },
     ]);

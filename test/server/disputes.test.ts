@@ -7,6 +7,8 @@ import { connect, subscribe, UPDATE_FIELDS } from "../live/support/ws-client";
 import { Receiver } from "../live/support/receiver";
 import { CREATE_ENDPOINT } from "../live/support/webhook-ops";
 import { RestClient, restTaskBody } from "../support/rest-client";
+import { httpConnector } from "../mcp/support/connections";
+import { failed, ok } from "../mcp/support/tool-scenarios";
 
 const HOLD = `status reviewWindowMinutes releaseHeldUntil escrow { status } dispute { reason status decision decisionNote decidedBy decidedAt openedAt }`;
 const TASK = `query($id: ID!) { task(id: $id) { ${HOLD} events { fromStatus toStatus actorType actorId reason } } }`;
@@ -218,6 +220,28 @@ for (const db of testDatabases()) {
       const older = await rest.get(`/admin/audit-log?limit=100&before=${log.body.pagination.next_cursor}`, adminKey);
       expect(older.body.entries.map((entry: any) => entry.entry_id)).to.not.include(log.body.entries[0].entry_id);
       expect((await rest.get("/tasks", adminKey)).status, "an admin key is not an agent's").to.equal(403);
+    });
+
+    it("MCP: post_task takes review_window_minutes; check_status shows the hold; dispute_task disputes with a reason", async () => {
+      const mcp = await httpConnector(server.url)(agent.apiKey);
+      try {
+        const posted = ok(await mcp.call("post_task", restTaskBody({ review_window_minutes: 45 })));
+        await waitForStatus(server.client, agent.apiKey, posted.task_id, ["VERIFIED"]);
+        const held = ok(await mcp.call("check_status", { task_id: posted.task_id }));
+        expect(held).to.deep.include({ status: "VERIFIED", review_window_minutes: 45, dispute: null });
+        expect(held.release_held_until).to.be.a("string");
+        expect(held.next_step).to.match(/dispute_task/);
+
+        expect(failed(await mcp.call("dispute_task", { task_id: posted.task_id, reason: "" }))).to.match(/reason/);
+        const disputed = ok(await mcp.call("dispute_task", { task_id: posted.task_id, reason: "wrong street" }));
+        expect(disputed).to.deep.include({ task_id: posted.task_id, status: "DISPUTED" });
+        expect(disputed.next_step).to.match(/HumanOps staff decide/);
+        const again = failed(await mcp.call("dispute_task", { task_id: posted.task_id, reason: "twice" }));
+        expect(again).to.match(/only a VERIFIED task whose release is held can be disputed/);
+        expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).dispute).to.deep.include({ reason: "wrong street", status: "OPEN" });
+      } finally {
+        await mcp.close();
+      }
     });
 
     it("refuses a dispute once the window has closed, and an admin key that is wrong or revoked", async () => {

@@ -29,6 +29,7 @@ export const TOOL_NAMES = [
   "register_webhook",
   "list_webhooks",
   "delete_webhook",
+  "dispute_task",
 ];
 
 export function ok(result: CallToolResult): Record<string, any> {

@@ -9,6 +9,7 @@ import { CREATE_ENDPOINT } from "../live/support/webhook-ops";
 import { RestClient, restTaskBody } from "../support/rest-client";
 import { httpConnector } from "../mcp/support/connections";
 import { failed, ok } from "../mcp/support/tool-scenarios";
+import { testChain } from "../chain/support/chain";
 
 const HOLD = `status reviewWindowMinutes releaseHeldUntil escrow { status } dispute { reason status decision decisionNote decidedBy decidedAt openedAt }`;
 const TASK = `query($id: ID!) { task(id: $id) { ${HOLD} events { fromStatus toStatus actorType actorId reason } } }`;
@@ -84,6 +85,8 @@ for (const db of testDatabases()) {
       expect(task).to.deep.include({ status: "VERIFIED", reviewWindowMinutes: 30, escrow: { status: "FUNDED" }, dispute: null });
       expect(new Date(task.releaseHeldUntil).getTime() - before).to.be.within(29 * 60_000, 31 * 60_000);
       expect(await settlements(id), "nothing sent while the window is open").to.deep.equal([]);
+      await server.app.escrow.reconciler.sweep(testChain(server.app), async () => false);
+      expect(await settlements(id), "the reconciliation sweep does not take a held release for a missing one").to.deep.equal([]);
 
       await windowEnds(id);
       const paid = await waitForStatus(server.client, agent.apiKey, id, ["PAID"]);

@@ -10,6 +10,9 @@ import { RestClient, restTaskBody } from "../support/rest-client";
 import { httpConnector } from "../mcp/support/connections";
 import { failed, ok } from "../mcp/support/tool-scenarios";
 import { testChain } from "../chain/support/chain";
+import { SettlementOutcomes } from "../../server/escrow/settlement";
+import { Escrow } from "../../server/escrow/escrow.entity";
+import { createLogger } from "../../server/common/logger";
 
 const HOLD = `status reviewWindowMinutes releaseHeldUntil escrow { status } dispute { reason status decision decisionNote decidedBy decidedAt openedAt }`;
 const TASK = `query($id: ID!) { task(id: $id) { ${HOLD} events { fromStatus toStatus actorType actorId reason } } }`;
@@ -261,6 +264,25 @@ for (const db of testDatabases()) {
       expect((await server.client.fails(AUDIT, {}, key)).extensions).to.include({ code: "UNAUTHENTICATED" });
       const audit = (await server.client.ok(AUDIT, {}, adminKey)).adminAuditLog.nodes;
       expect(audit.slice(0, 2).map((entry: any) => [entry.action, entry.adminName])).to.deep.equal([["ADMIN_REVOKED", null], ["ADMIN_CREATED", null]]);
+    });
+
+    it("a dispute nobody decided before the escrow is reclaimed on chain ends CANCELLED with the agent refunded", async () => {
+      const id = await verifiedAndHeld();
+      await server.client.ok(DISPUTE, { id, reason: "nobody answers" }, agent.apiKey);
+      const start = await balance();
+      // What the indexer does when it reads a TaskReclaimed of this escrow (anyone may reclaim after deadline + grace).
+      const outcomes = new SettlementOutcomes(server.app.services.tasks, server.app.services.ledger, createLogger("silent"));
+      await server.app.orm.em.fork().transactional(async (tx) => {
+        const escrow = await tx.findOneOrFail(Escrow, { task: id }, { populate: ["task"] });
+        await outcomes.refunded(tx, escrow, { txHash: `0x${"ab".repeat(32)}`, reclaimed: true });
+      });
+      const { task } = await server.client.ok(TASK, { id }, agent.apiKey);
+      expect(task.status).to.equal("CANCELLED");
+      expect(task.events.at(-1)).to.deep.include({ fromStatus: "DISPUTED", toStatus: "CANCELLED", actorType: "SYSTEM" });
+      expect(task.dispute).to.deep.include({ status: "DECIDED", decision: "REFUND" });
+      expect(task.dispute.decisionNote).to.match(/undecided when the escrow was reclaimed on chain/);
+      expect(await balance(), "reward and fee back on the agent's balance, once").to.equal(start + 16_500_000n);
+      expect((await server.client.fails(DECIDE, { taskId: id, decision: "RELEASE", note: "too late" }, adminKey)).extensions).to.include({ code: "CONFLICT" });
     });
   });
 }

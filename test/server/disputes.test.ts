@@ -266,6 +266,22 @@ for (const db of testDatabases()) {
       expect(audit.slice(0, 2).map((entry: any) => [entry.action, entry.adminName])).to.deep.equal([["ADMIN_REVOKED", null], ["ADMIN_CREATED", null]]);
     });
 
+    it("the hold never reaches past the escrow's release window, and a release decision after it closes is refused", async () => {
+      const graceMs = server.config.chain.gracePeriodSeconds * 1000;
+      const deadline = new Date(Date.now() + 10 * 60_000);
+      const id = (await server.client.ok(POST_TASK, { input: taskInput({ reviewWindowMinutes: 10_080, deadline: deadline.toISOString() }) }, agent.apiKey)).postTask.id;
+      const { releaseHeldUntil } = await waitForStatus(server.client, agent.apiKey, id, ["VERIFIED"]).then(async () => (await server.client.ok(TASK, { id }, agent.apiKey)).task);
+      expect(new Date(releaseHeldUntil).getTime(), "deadline + grace period, less an hour").to.equal(deadline.getTime() + graceMs - 3_600_000);
+
+      await server.client.ok(DISPUTE, { id, reason: "wrong door" }, agent.apiKey);
+      await sql("update tasks set deadline = ? where id = ?", [new Date(Date.now() - graceMs), id]);
+      const late = await server.client.fails(DECIDE, { taskId: id, decision: "RELEASE", note: "fine" }, adminKey);
+      expect(late.extensions).to.include({ code: "CONFLICT" });
+      expect(late.message).to.match(/release window closed at .*only REFUND is possible/);
+      const refunded = (await server.client.ok(DECIDE, { taskId: id, decision: "REFUND", note: "too late to pay" }, adminKey)).decideDispute;
+      expect(refunded.task.status).to.equal("CANCELLED");
+    });
+
     it("a dispute nobody decided before the escrow is reclaimed on chain ends CANCELLED with the agent refunded", async () => {
       const id = await verifiedAndHeld();
       await server.client.ok(DISPUTE, { id, reason: "nobody answers" }, agent.apiKey);

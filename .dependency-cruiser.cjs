@@ -20,7 +20,7 @@
  * dependency of the design) but not for cycles (they are gone at run time).
  */
 const TRANSPORT = "^server/(rest|mcp|subscriptions|web|sessions)/|^server/graphql/(apollo|schema|admission|runner)\\.ts$";
-const FEATURE = "^server/(agents|deposits|escrow|guardian|kyc|ledger|operators|photos|proofs|tasks|testmode|webhooks|events|messages)/";
+const FEATURE = "^server/(agents|deposits|escrow|guardian|kyc|ledger|operators|photos|proofs|tasks|testmode|webhooks|events|messages|reputation|disputes|admin)/";
 const INFRASTRUCTURE = "^server/(common|db|chain|jobs)/";
 const COMPOSITION = "^server/(index|app|services)\\.ts$";
 

@@ -25,6 +25,8 @@ import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
 import { MessageService } from "./messages/message.service";
 import { ReputationService } from "./reputation/reputation.service";
+import { AdminService } from "./admin/admin.service";
+import { DisputeService } from "./disputes/dispute.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -59,6 +61,9 @@ export interface Services {
   messages: MessageService;
   /** Ratings both ways after a task ends. */
   reputation: ReputationService;
+  /** Platform administrators (dispute decisions) and their audit log. */
+  admins: AdminService;
+  disputes: DisputeService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -102,5 +107,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
     messages: new MessageService(tasks, proofs, photos, clock),
     reputation: new ReputationService(clock),
+    admins: new AdminService(keys),
+    disputes: new DisputeService(),
   };
 }

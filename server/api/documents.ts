@@ -64,3 +64,10 @@ export const SendMessage = graphql(operations.SendMessage);
 export const McpTaskMessages = graphql(operations.McpTaskMessages);
 export const McpSendMessage = graphql(operations.McpSendMessage);
 export const McpRateOperator = graphql(operations.McpRateOperator);
+// ── disputes (REST, MCP) ──────────────────────────────────────────────────────
+
+export const DisputeTask = graphql(operations.DisputeTask);
+export const AdminDisputes = graphql(operations.AdminDisputes);
+export const DecideDispute = graphql(operations.DecideDispute);
+export const AdminAuditLog = graphql(operations.AdminAuditLog);
+export const McpDisputeTask = graphql(operations.McpDisputeTask);

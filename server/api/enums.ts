@@ -19,6 +19,8 @@ export const TaskStatus = {
   PAID: "PAID",
   CANCELLED: "CANCELLED",
   EXPIRED: "EXPIRED",
+  /** The agent disputed verified proof within the task's review window; the platform decides release or refund. */
+  DISPUTED: "DISPUTED",
 } as const;
 export type TaskStatus = EnumOf<typeof TaskStatus>;
 
@@ -61,6 +63,8 @@ export const ActorType = {
   OPERATOR: "OPERATOR",
   GUARDIAN: "GUARDIAN",
   SYSTEM: "SYSTEM",
+  /** A platform administrator (deciding a dispute). */
+  ADMIN: "ADMIN",
 } as const;
 export type ActorType = EnumOf<typeof ActorType>;
 
@@ -207,6 +211,7 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.PAID]: "task.paid",
   [TaskStatus.CANCELLED]: "task.cancelled",
   [TaskStatus.EXPIRED]: "task.expired",
+  [TaskStatus.DISPUTED]: "task.disputed",
 };
 
 /** Every event type an endpoint may subscribe to. */
@@ -234,3 +239,16 @@ export const RatingBy = {
   OPERATOR: "OPERATOR",
 } as const;
 export type RatingBy = EnumOf<typeof RatingBy>;
+/** What the platform decides on a disputed task: pay the operator, or return the money to the agent. */
+export const DisputeDecision = {
+  RELEASE: "RELEASE",
+  REFUND: "REFUND",
+} as const;
+export type DisputeDecision = EnumOf<typeof DisputeDecision>;
+
+export const DisputeStatus = {
+  /** Waiting for the platform's decision; the task is DISPUTED and its escrow holds the money. */
+  OPEN: "OPEN",
+  DECIDED: "DECIDED",
+} as const;
+export type DisputeStatus = EnumOf<typeof DisputeStatus>;

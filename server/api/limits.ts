@@ -29,3 +29,5 @@ export const RATING = {
   /** A task's minCompletedTasks: a whole number from 0 to this. */
   maxMinCompletedTasks: 10_000,
 } as const;
+/** A task's review window (reviewWindowMinutes), in minutes: how long the release waits after VERIFIED for the agent to dispute; from 5 minutes to 7 days. */
+export const REVIEW_WINDOW_MINUTES = { min: 5, max: 7 * 24 * 60 } as const;

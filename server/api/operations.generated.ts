@@ -34,6 +34,8 @@ export type TaskSummaryFieldsFragment = {
   total: {
     usd: string;
   } | null;
+  reviewWindowMinutes: number | null;
+  releaseHeldUntil: string | null;
 };
 
 export type TaskFieldsFragment = {
@@ -68,6 +70,8 @@ export type TaskFieldsFragment = {
   total: {
     usd: string;
   } | null;
+  reviewWindowMinutes: number | null;
+  releaseHeldUntil: string | null;
   captureCode: string | null;
   operator: {
     id: string;
@@ -98,6 +102,14 @@ export type TaskFieldsFragment = {
   } | null;
   escrow: EscrowFieldsFragment | null;
   ratings: Array<RatingFieldsFragment>;
+  dispute: {
+    reason: string;
+    status: DisputeStatus;
+    decision: DisputeDecision | null;
+    decisionNote: string | null;
+    openedAt: string;
+    decidedAt: string | null;
+  } | null;
 };
 
 export type ProofPhotoFieldsFragment = {
@@ -261,6 +273,17 @@ export type RatingFieldsFragment = {
   editableUntil: string;
 };
 
+export type AdminDisputeFieldsFragment = {
+  reason: string;
+  status: DisputeStatus;
+  decision: DisputeDecision | null;
+  decisionNote: string | null;
+  decidedBy: string | null;
+  openedAt: string;
+  decidedAt: string | null;
+  task: TaskFieldsFragment;
+};
+
 export type McpTaskChangedResult = {
   taskUpdated: {
     eventId: string;
@@ -292,7 +315,7 @@ export type McpTaskResult = {
 export type McpTaskVariables = {
   id: string;
 };
-export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
+export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
 
 export type McpTaskResourcesResult = {
   tasks: {
@@ -323,7 +346,7 @@ export type McpTasksVariables = {
   first: number;
   after?: string | null;
 };
-export const McpTasks = "query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  tasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpTasksResult, McpTasksVariables>;
+export const McpTasks = "query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  tasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpTasksResult, McpTasksVariables>;
 
 export type McpPostTaskResult = {
   postTask: TaskSummaryFieldsFragment;
@@ -331,7 +354,7 @@ export type McpPostTaskResult = {
 export type McpPostTaskVariables = {
   input: PostTaskInput;
 };
-export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
+export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
 
 export type McpCancelTaskResult = {
   cancelTask: TaskSummaryFieldsFragment;
@@ -340,7 +363,7 @@ export type McpCancelTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const McpCancelTask = "mutation McpCancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpCancelTaskResult, McpCancelTaskVariables>;
+export const McpCancelTask = "mutation McpCancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpCancelTaskResult, McpCancelTaskVariables>;
 
 export type McpReviewTaskResult = {
   reviewTask: TaskSummaryFieldsFragment;
@@ -350,7 +373,7 @@ export type McpReviewTaskVariables = {
   decision: ReviewDecision;
   reason?: string | null;
 };
-export const McpReviewTask = "mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpReviewTaskResult, McpReviewTaskVariables>;
+export const McpReviewTask = "mutation McpReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpReviewTaskResult, McpReviewTaskVariables>;
 
 export type McpRegisterAgentResult = {
   registerAgent: {
@@ -475,6 +498,15 @@ export type McpRateOperatorVariables = {
 };
 export const McpRateOperator = "mutation McpRateOperator($taskId: ID!, $score: Int!, $comment: String) {\n  rateTask(taskId: $taskId, score: $score, comment: $comment) {\n    ...RatingFields\n  }\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<McpRateOperatorResult, McpRateOperatorVariables>;
 
+export type McpDisputeTaskResult = {
+  disputeTask: TaskSummaryFieldsFragment;
+};
+export type McpDisputeTaskVariables = {
+  id: string;
+  reason: string;
+};
+export const McpDisputeTask = "mutation McpDisputeTask($id: ID!, $reason: String!) {\n  disputeTask(id: $id, reason: $reason) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpDisputeTaskResult, McpDisputeTaskVariables>;
+
 export type RegisterAgentResult = {
   registerAgent: {
     apiKey: string;
@@ -509,7 +541,7 @@ export type PostTaskResult = {
 export type PostTaskVariables = {
   input: PostTaskInput;
 };
-export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
+export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
 
 export type GetTaskResult = {
   task: TaskFieldsFragment;
@@ -517,7 +549,7 @@ export type GetTaskResult = {
 export type GetTaskVariables = {
   id: string;
 };
-export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
+export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
 
 export type ListTasksResult = {
   tasks: {
@@ -530,7 +562,7 @@ export type ListTasksVariables = {
   first: number;
   offset?: number | null;
 };
-export const ListTasks = "query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {\n  tasks(filter: $filter, first: $first, offset: $offset) {\n    totalCount\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<ListTasksResult, ListTasksVariables>;
+export const ListTasks = "query ListTasks($filter: TaskFilter, $first: Int!, $offset: Int) {\n  tasks(filter: $filter, first: $first, offset: $offset) {\n    totalCount\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<ListTasksResult, ListTasksVariables>;
 
 export type CancelTaskResult = {
   cancelTask: TaskFieldsFragment;
@@ -539,7 +571,7 @@ export type CancelTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
+export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
 
 export type ReviewTaskResult = {
   reviewTask: TaskFieldsFragment;
@@ -549,7 +581,7 @@ export type ReviewTaskVariables = {
   decision: ReviewDecision;
   reason?: string | null;
 };
-export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
+export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
 
 export type RegisterOperatorResult = {
   registerOperator: {
@@ -604,6 +636,8 @@ export type AvailableTasksResult = {
       total: {
         usd: string;
       } | null;
+      reviewWindowMinutes: number | null;
+      releaseHeldUntil: string | null;
       agentRecord: AgentRecordFieldsFragment;
     };
   }>;
@@ -614,7 +648,7 @@ export type AvailableTasksVariables = {
   taskType?: TaskType | null;
   first: number;
 };
-export const AvailableTasks = "query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {\n  availableTasks(\n    near: $near\n    radiusKm: $radiusKm\n    taskType: $taskType\n    first: $first\n  ) {\n    distanceKm\n    task {\n      ...TaskSummaryFields\n      agentRecord {\n        ...AgentRecordFields\n      }\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment AgentRecordFields on AgentRecord {\n  tasksPaid\n  paymentDisputeRate\n  manualReviewsDecided\n  meanManualReviewSeconds\n  averageRating\n  ratingCount\n}" as TypedDocument<AvailableTasksResult, AvailableTasksVariables>;
+export const AvailableTasks = "query AvailableTasks($near: GeoPointInput!, $radiusKm: Float!, $taskType: TaskType, $first: Int!) {\n  availableTasks(\n    near: $near\n    radiusKm: $radiusKm\n    taskType: $taskType\n    first: $first\n  ) {\n    distanceKm\n    task {\n      ...TaskSummaryFields\n      agentRecord {\n        ...AgentRecordFields\n      }\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment AgentRecordFields on AgentRecord {\n  tasksPaid\n  paymentDisputeRate\n  manualReviewsDecided\n  meanManualReviewSeconds\n  averageRating\n  ratingCount\n}" as TypedDocument<AvailableTasksResult, AvailableTasksVariables>;
 
 export type StartKycResult = {
   startKyc: {
@@ -634,7 +668,7 @@ export type AcceptTaskResult = {
 export type AcceptTaskVariables = {
   id: string;
 };
-export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
+export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
 
 export type SubmitProofResult = {
   submitProof: TaskFieldsFragment;
@@ -643,7 +677,7 @@ export type SubmitProofVariables = {
   taskId: string;
   input: SubmitProofInput;
 };
-export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
+export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
 
 export type MyTasksResult = {
   myTasks: {
@@ -660,7 +694,7 @@ export type MyTasksVariables = {
   first: number;
   after?: string | null;
 };
-export const MyTasks = "query MyTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  myTasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<MyTasksResult, MyTasksVariables>;
+export const MyTasks = "query MyTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  myTasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<MyTasksResult, MyTasksVariables>;
 
 export type ReleaseTaskResult = {
   releaseTask: TaskFieldsFragment;
@@ -669,7 +703,7 @@ export type ReleaseTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
+export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
 
 export type CreateWebhookEndpointResult = {
   createWebhookEndpoint: {
@@ -810,6 +844,63 @@ export type AgentRecordResult = {
 export type AgentRecordVariables = Record<string, never>;
 export const AgentRecord = "query AgentRecord {\n  viewerAgent {\n    id\n    record {\n      ...AgentRecordFields\n    }\n  }\n}\nfragment AgentRecordFields on AgentRecord {\n  tasksPaid\n  paymentDisputeRate\n  manualReviewsDecided\n  meanManualReviewSeconds\n  averageRating\n  ratingCount\n}" as TypedDocument<AgentRecordResult, AgentRecordVariables>;
 
+export type DisputeTaskResult = {
+  disputeTask: TaskFieldsFragment;
+};
+export type DisputeTaskVariables = {
+  id: string;
+  reason: string;
+};
+export const DisputeTask = "mutation DisputeTask($id: ID!, $reason: String!) {\n  disputeTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<DisputeTaskResult, DisputeTaskVariables>;
+
+export type AdminDisputesResult = {
+  disputes: {
+    nodes: Array<AdminDisputeFieldsFragment>;
+    pageInfo: {
+      hasNextPage: boolean;
+      endCursor: string | null;
+    };
+  };
+};
+export type AdminDisputesVariables = {
+  status?: DisputeStatus | null;
+  first: number;
+  after?: string | null;
+};
+export const AdminDisputes = "query AdminDisputes($status: DisputeStatus, $first: Int!, $after: String) {\n  disputes(status: $status, first: $first, after: $after) {\n    nodes {\n      ...AdminDisputeFields\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\nfragment AdminDisputeFields on Dispute {\n  reason\n  status\n  decision\n  decisionNote\n  decidedBy\n  openedAt\n  decidedAt\n  task {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<AdminDisputesResult, AdminDisputesVariables>;
+
+export type DecideDisputeResult = {
+  decideDispute: AdminDisputeFieldsFragment;
+};
+export type DecideDisputeVariables = {
+  taskId: string;
+  decision: DisputeDecision;
+  note: string;
+};
+export const DecideDispute = "mutation DecideDispute($taskId: ID!, $decision: DisputeDecision!, $note: String!) {\n  decideDispute(taskId: $taskId, decision: $decision, note: $note) {\n    ...AdminDisputeFields\n  }\n}\nfragment AdminDisputeFields on Dispute {\n  reason\n  status\n  decision\n  decisionNote\n  decidedBy\n  openedAt\n  decidedAt\n  task {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n    record {\n      ...OperatorRecordFields\n    }\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  ratings {\n    ...RatingFields\n  }\n  dispute {\n    reason\n    status\n    decision\n    decisionNote\n    openedAt\n    decidedAt\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}\nfragment OperatorRecordFields on OperatorRecord {\n  completedTasks\n  firstAttemptApprovalRate\n  onTimeRate\n  cancellationsAfterAccepting\n  fraudCheckFailures\n  reservationsLapsed\n  averageRating\n  ratingCount\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment RatingFields on Rating {\n  taskId\n  ratedBy\n  score\n  comment\n  createdAt\n  updatedAt\n  editableUntil\n}" as TypedDocument<DecideDisputeResult, DecideDisputeVariables>;
+
+export type AdminAuditLogResult = {
+  adminAuditLog: {
+    nodes: Array<{
+      id: string;
+      action: string;
+      adminName: string | null;
+      taskId: string | null;
+      detail: string;
+      createdAt: string;
+    }>;
+    pageInfo: {
+      hasNextPage: boolean;
+      endCursor: string | null;
+    };
+  };
+};
+export type AdminAuditLogVariables = {
+  first: number;
+  before?: string | null;
+};
+export const AdminAuditLog = "query AdminAuditLog($first: Int!, $before: String) {\n  adminAuditLog(first: $first, before: $before) {\n    nodes {\n      id\n      action\n      adminName\n      taskId\n      detail\n      createdAt\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}" as TypedDocument<AdminAuditLogResult, AdminAuditLogVariables>;
+
 export type TaskFilter = {
   status?: TaskStatus | null;
   taskType?: TaskType | null;
@@ -826,6 +917,7 @@ export type PostTaskInput = {
   minCompletedTasks?: number | null;
   minRating?: number | null;
   proofRequirements?: Array<string> | null;
+  reviewWindowMinutes?: number | null;
   rewardUsd: string | number;
   taskType: TaskType;
   testScenario?: TestScenario | null;
@@ -886,10 +978,14 @@ export type PhotoInput = {
   filename?: string | null;
   upload?: string | null;
 };
-export type ActorType = "AGENT" | "GUARDIAN" | "OPERATOR" | "SYSTEM";
-export const ActorTypeValues: readonly ActorType[] = ["AGENT","GUARDIAN","OPERATOR","SYSTEM"];
+export type ActorType = "ADMIN" | "AGENT" | "GUARDIAN" | "OPERATOR" | "SYSTEM";
+export const ActorTypeValues: readonly ActorType[] = ["ADMIN","AGENT","GUARDIAN","OPERATOR","SYSTEM"];
 export type CheckOutcome = "FAIL" | "PASS" | "SKIPPED" | "WARN";
 export const CheckOutcomeValues: readonly CheckOutcome[] = ["FAIL","PASS","SKIPPED","WARN"];
+export type DisputeDecision = "REFUND" | "RELEASE";
+export const DisputeDecisionValues: readonly DisputeDecision[] = ["REFUND","RELEASE"];
+export type DisputeStatus = "DECIDED" | "OPEN";
+export const DisputeStatusValues: readonly DisputeStatus[] = ["DECIDED","OPEN"];
 export type EscrowStatus = "FUNDED" | "FUNDING" | "REFUNDED" | "REFUNDING" | "RELEASED" | "RELEASING" | "UNFUNDED";
 export const EscrowStatusValues: readonly EscrowStatus[] = ["FUNDED","FUNDING","REFUNDED","REFUNDING","RELEASED","RELEASING","UNFUNDED"];
 export type KycStatus = "APPROVED" | "NOT_REQUIRED" | "PENDING" | "REJECTED";
@@ -904,8 +1000,8 @@ export type ReviewDecision = "APPROVE" | "REJECT";
 export const ReviewDecisionValues: readonly ReviewDecision[] = ["APPROVE","REJECT"];
 export type TaskEventKind = "ESCROW_FUNDED" | "MESSAGE_POSTED" | "STATUS_CHANGED";
 export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","MESSAGE_POSTED","STATUS_CHANGED"];
-export type TaskStatus = "ACCEPTED" | "CANCELLED" | "EXPIRED" | "MANUAL_REVIEW" | "PAID" | "POSTED" | "REJECTED" | "SUBMITTED" | "VERIFIED";
-export const TaskStatusValues: readonly TaskStatus[] = ["ACCEPTED","CANCELLED","EXPIRED","MANUAL_REVIEW","PAID","POSTED","REJECTED","SUBMITTED","VERIFIED"];
+export type TaskStatus = "ACCEPTED" | "CANCELLED" | "DISPUTED" | "EXPIRED" | "MANUAL_REVIEW" | "PAID" | "POSTED" | "REJECTED" | "SUBMITTED" | "VERIFIED";
+export const TaskStatusValues: readonly TaskStatus[] = ["ACCEPTED","CANCELLED","DISPUTED","EXPIRED","MANUAL_REVIEW","PAID","POSTED","REJECTED","SUBMITTED","VERIFIED"];
 export type TaskType = "CUSTOM" | "DELIVERY" | "INSPECTION" | "PHOTO" | "VERIFICATION";
 export const TaskTypeValues: readonly TaskType[] = ["CUSTOM","DELIVERY","INSPECTION","PHOTO","VERIFICATION"];
 export type TestScenario = "APPROVE" | "EXPIRE" | "FRAUD" | "MANUAL" | "REJECT" | "REVIEW";

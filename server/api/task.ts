@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING } from "./limits";
+import { ACCEPTED_PHOTO_TYPES, ActorType, CheckName, CheckOutcome, DisputeDecision, DisputeStatus, EscrowViewStatus, TaskEventKind, TaskStatus, TaskType, TestScenario, Verdict, oneOf, restMode } from "./enums";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING, REVIEW_WINDOW_MINUTES } from "./limits";
 import { component, dateTime, txHash, uri, usdAmount, uuid } from "./json-schema";
 import type { CheckFieldsFragment, EscrowFieldsFragment, ProofPhotoFieldsFragment, TaskFieldsFragment, TaskSummaryFieldsFragment, AvailableTasksResult } from "./operations.generated";
 import { AgentRecordSchema, OperatorRecordSchema, RatingSchema, presentAgentRecord, presentOperatorRecord, presentRating } from "./reputation";
@@ -32,7 +32,7 @@ const usd = (description: string) => usdAmount().describe(description);
 
 export const TaskStatusSchema = component(
   "TaskStatus",
-  z.enum(TaskStatus).describe("POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED and EXPIRED"),
+  z.enum(TaskStatus).describe("POSTED → ACCEPTED → SUBMITTED → VERIFIED → PAID, with MANUAL_REVIEW, REJECTED, CANCELLED, EXPIRED and DISPUTED"),
 );
 export const TaskTypeSchema = component("TaskType", z.enum(TaskType));
 export const TestScenarioSchema = component("TestScenario", z.enum(TestScenario).describe("Test keys only: the branch of the lifecycle the mock operator walks"));
@@ -71,6 +71,13 @@ const TASK_SUMMARY_SHAPE = {
   updated_at: dateTime(),
   min_completed_tasks: z.int().min(0).nullable().describe("Only operators with at least this many completed tasks may accept; null for no minimum"),
   min_rating: z.number().min(1).max(5).nullable().describe("Only operators rated at least this (1-5) by agents may accept (an unrated operator does not qualify); null for no minimum"),
+  review_window_minutes: z
+    .int()
+    .min(REVIEW_WINDOW_MINUTES.min)
+    .max(REVIEW_WINDOW_MINUTES.max)
+    .nullable()
+    .describe("Minutes the release waits after VERIFIED, during which the agent may dispute the proof; null: released at once"),
+  release_held_until: dateTime().nullable().describe("While VERIFIED within the review window: when the release goes out unless the agent disputes first"),
 };
 
 export const TaskSummarySchema = component("TaskSummary", z.strictObject(TASK_SUMMARY_SHAPE).describe("A task without its history: what lists return"));
@@ -182,6 +189,20 @@ export const EscrowSchema = component(
     .describe("The task's USDC escrow in the TaskEscrow contract (Base; a local chain in test mode)"),
 );
 
+export const DisputeSchema = component(
+  "Dispute",
+  z
+    .strictObject({
+      reason: z.string().describe("Why the agent disputes the proof"),
+      status: z.enum(DisputeStatus).describe("OPEN: waiting for the platform. DECIDED: released or refunded"),
+      decision: z.enum(DisputeDecision).nullable().describe("RELEASE: the operator is paid (VERIFIED, then PAID). REFUND: reward and fee back to the agent (CANCELLED)"),
+      decision_note: z.string().nullable().describe("The platform's explanation"),
+      opened_at: dateTime(),
+      decided_at: dateTime().nullable(),
+    })
+    .describe("A dispute of verified proof, decided by HumanOps staff, never by the disputing agent"),
+);
+
 export const TaskSchema = component(
   "Task",
   z
@@ -202,6 +223,7 @@ export const TaskSchema = component(
       escrow: EscrowSchema.nullable().describe("The task's on-chain escrow; null only for a task posted before settlement moved on chain"),
       operator_record: OperatorRecordSchema.nullable().describe("The record of the operator holding (or who held) the task; null before acceptance"),
       ratings: z.array(RatingSchema).describe("Both sides' ratings once the task ended (its agent and operator only), oldest first"),
+      dispute: DisputeSchema.nullable().describe("The agent's dispute of the proof and the platform's decision; null if it was not disputed"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -282,6 +304,8 @@ export function presentTaskSummary(task: GqlTaskSummary): TaskSummaryBody {
     updated_at: task.updatedAt,
     min_completed_tasks: task.minCompletedTasks,
     min_rating: task.minRating,
+    review_window_minutes: task.reviewWindowMinutes,
+    release_held_until: task.releaseHeldUntil,
   };
 }
 
@@ -337,6 +361,16 @@ export function presentTask(task: GqlTask): TaskBody {
     escrow: task.escrow ? presentEscrow(task.escrow) : null,
     operator_record: task.operator?.record ? presentOperatorRecord(task.operator.record) : null,
     ratings: task.ratings.map(presentRating),
+    dispute: task.dispute
+      ? {
+          reason: task.dispute.reason,
+          status: task.dispute.status,
+          decision: task.dispute.decision,
+          decision_note: task.dispute.decisionNote,
+          opened_at: task.dispute.openedAt,
+          decided_at: task.dispute.decidedAt,
+        }
+      : null,
   };
 }
 
@@ -407,6 +441,9 @@ const TASK_DETAIL_VIEW = {
     "The accepting human's record: completed_tasks, first_attempt_approval_rate, on_time_rate (0-1), cancellations_after_accepting, fraud_check_failures, reservations_lapsed, average_rating, rating_count",
   ).nullable(),
   ratings: z.array(fields("task_id, rated_by (AGENT: you; OPERATOR: the human), score, comment (untrusted), created_at, updated_at, editable_until")),
+  review_window_minutes: z.number().nullable(),
+  release_held_until: maybeText.describe("Until then you may dispute_task"),
+  dispute: fields("reason, status, decision (RELEASE/REFUND), decision_note, opened_at, decided_at").nullable(),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

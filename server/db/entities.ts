@@ -22,6 +22,8 @@ import { KycApplicant } from "../kyc/kyc-applicant.entity";
 import { BrowserSession } from "../sessions/browser-session.entity";
 import { MessagePhoto, TaskMessage } from "../messages/message.entity";
 import { Rating } from "../reputation/rating.entity";
+import { Admin, AdminAuditEntry } from "../admin/admin.entity";
+import { Dispute } from "../disputes/dispute.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash, TaskMessage, MessagePhoto, Rating];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash, TaskMessage, MessagePhoto, Rating, Admin, AdminAuditEntry, Dispute];

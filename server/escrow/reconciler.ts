@@ -87,7 +87,8 @@ export class Reconciler implements ChainLogHandlers {
 
   /**
    * Queues what the database shows is missing: an escrow for an open task
-   * posted before settlement was on chain, a release for a verified task, a
+   * posted before settlement was on chain, a release for a verified task
+   * (once its review window, if any, is over: its own job sends it), a
    * refund for an ended task whose escrow holds money.
    */
   private async queueMissing(chain: Chain): Promise<void> {
@@ -99,6 +100,7 @@ export class Reconciler implements ChainLogHandlers {
     const unsettled = await em.getConnection().execute<Array<{ id: string; status: TaskStatus }>>(
       `select t.id, t.status from tasks t join escrows e on e.task_id = t.id
         where t.mode = ? and e.chain_key = ? and e.status in (?, ?) and t.status in (?, ?, ?)
+          and t.release_held_until is null
           and not exists (select 1 from chain_txs c where c.intent_key = 'settle:' || t.id)`,
       [chain.mode, chain.key, EscrowStatus.FUNDING, EscrowStatus.FUNDED, TaskStatus.VERIFIED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
     );

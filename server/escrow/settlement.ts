@@ -6,6 +6,8 @@ import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
 import type { TaskService } from "../tasks/task.service";
 import { type Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
+import { Dispute } from "../disputes/dispute.entity";
+import { DisputeDecision, DisputeStatus } from "../disputes/dispute.enums";
 
 export interface MinedTx {
   txHash: string;
@@ -80,6 +82,10 @@ export class SettlementOutcomes {
     this.tasks.escrowEmptied(task);
     if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) return;
     const how = tx.reclaimed ? "reclaimed on chain after its deadline and grace period" : "refunded on chain by a Guardian outside HumanOps";
+    if (task.status === TaskStatus.DISPUTED) {
+      const dispute = await em.findOne(Dispute, { task: task.id, status: DisputeStatus.OPEN });
+      dispute?.decide(DisputeDecision.REFUND, `undecided when the escrow was ${how} (${tx.txHash})`, null);
+    }
     if (this.tasks.returnedOnChain(em, task, `the escrow was ${how} (${tx.txHash})`)) {
       this.report(em, escrow.chainKey, "RETURNED_ON_CHAIN", `task ${task.id}'s escrow was ${how}; the task expired and its agent was refunded`, true, task);
       return;

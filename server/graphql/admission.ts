@@ -33,7 +33,7 @@ export function admission(createContext: ContextFactory, refuse: (res: express.R
       const sessionToken = !apiKey && options.sessions ? sessionTokenFrom(req.headers) : undefined;
       // req.ip honours TRUST_PROXY: behind a load balancer, the client's address rather than the balancer's.
       const ctx = await createContext(apiKey, req.ip ?? req.socket.remoteAddress ?? "unknown", sessionToken);
-      if (apiKey && !ctx.principal) return refuse(res, ctx.authError ?? new UnauthenticatedError());
+      if (apiKey && !ctx.principal && !ctx.admin) return refuse(res, ctx.authError ?? new UnauthenticatedError());
       if (sessionToken && !ctx.session) clearSessionCookie(req, res);
       const csrfProblem = ctx.session && !SAFE_METHODS.has(req.method) ? csrfTokenProblem(ctx.session, req.get(CSRF_HEADER)) : undefined;
       if (csrfProblem) return refuse(res, csrfProblem);

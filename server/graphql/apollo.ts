@@ -15,6 +15,8 @@ import { RequestBudget, type Caller, type RateLimiter } from "../common/rate-lim
 import { admittedContext } from "./admission";
 import { DomainError } from "../common/errors";
 import { answerableError, graphqlErrorBody } from "../common/http-errors";
+import { isAdminKey, type AdminPrincipal } from "../admin/admin.service";
+import { Mode } from "../common/mode";
 
 /** Builds a Context with its own EntityManager fork, the caller resolved from the key, and the rate budgets it spends from. */
 export function createContextFactory(orm: Orm, services: Services, log: Logger, limiter?: RateLimiter): ContextFactory {
@@ -25,7 +27,14 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
     let principal: Principal | undefined;
     let session: SignedIn | undefined;
     let authError: DomainError | undefined;
-    if (apiKey) {
+    let admin: AdminPrincipal | undefined;
+    if (apiKey && isAdminKey(apiKey)) {
+      try {
+        admin = await services.admins.authenticate(em(), apiKey);
+      } catch (err) {
+        authError = err as DomainError;
+      }
+    } else if (apiKey) {
       try {
         principal = await services.keys.authenticate(em(), apiKey);
       } catch (err) {
@@ -40,7 +49,13 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
         authError = err;
       }
     }
-    const caller: Caller | undefined = principal ? { key: { id: principal.keyId, mode: principal.mode } } : clientAddress ? { address: clientAddress } : undefined;
+    const caller: Caller | undefined = principal
+      ? { key: { id: principal.keyId, mode: principal.mode } }
+      : admin
+        ? { key: { id: `admin:${admin.adminId}`, mode: Mode.LIVE } }
+        : clientAddress
+          ? { address: clientAddress }
+          : undefined;
     const budget = limiter && caller ? new RequestBudget(limiter, caller, clientAddress ? { address: clientAddress } : caller) : undefined;
     return {
       get em() {
@@ -52,6 +67,7 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
       session,
       authError,
       budget,
+      admin,
     } satisfies Context;
   };
 }

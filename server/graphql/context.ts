@@ -7,6 +7,7 @@ import type { Services } from "../services";
 import type { PhotoUpload } from "../proofs/proof.service";
 import type { RequestBudget } from "../common/rate-limit";
 import type { SignedIn } from "../sessions/session.service";
+import type { AdminPrincipal } from "../admin/admin.service";
 
 /** Everything a resolver may use, built per request (or per WebSocket operation, MCP call, job). */
 export interface Context {
@@ -22,6 +23,8 @@ export interface Context {
   uploads?: ReadonlyMap<string, PhotoUpload>;
   /** The rate budgets this request's mutations spend from; absent for the server's own work (jobs, tests' direct calls). */
   budget?: RequestBudget;
+  /** A platform administrator, when the key presented is an admin key (ho_admin_...); `principal` is then unset. */
+  admin?: AdminPrincipal;
 }
 
 /** The API key of a request: `X-API-Key: ho_...` or `Authorization: Bearer ho_...`. */

@@ -16,6 +16,7 @@ import { MessagePhotoResolver, MessageResolver, TaskMessageFieldsResolver } from
 import { TaskMessageSubscriptionResolver } from "../subscriptions/task-message.resolver";
 import { AgentRecordResolver, OperatorRecordResolver, ReputationResolver } from "../reputation/reputation.resolver";
 import { chargeMutations } from "./admission";
+import { AdminAuditEntryResolver, DisputeResolver, TaskDisputeResolver } from "../disputes/dispute.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -38,6 +39,9 @@ export const RESOLVERS = [
   ReputationResolver,
   OperatorRecordResolver,
   AgentRecordResolver,
+  TaskDisputeResolver,
+  DisputeResolver,
+  AdminAuditEntryResolver,
 ] as const;
 
 /**

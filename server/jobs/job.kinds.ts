@@ -12,6 +12,8 @@ export interface JobPayloads {
   "task.expire": { taskId: string };
   /** The accept window of one acceptance ran out (server/tasks): `acceptedAt` (ms) names the acceptance, so a later one is not ended by it. */
   "task.reservation_lapse": { taskId: string; acceptedAt: number };
+  /** A verified task's review window ran out (server/tasks): its held release goes out unless it was disputed. */
+  "task.release_hold": { taskId: string };
   /** The built-in mock operator's steps on a test task (server/testmode). */
   "testmode.accept": { taskId: string };
   "testmode.submit": { taskId: string };
@@ -33,7 +35,7 @@ export type JobKind = keyof JobPayloads;
 
 /** The kinds by feature, for call sites: `JobKinds.testMode.accept`. */
 export const JobKinds = {
-  task: { expire: "task.expire", reservationLapse: "task.reservation_lapse" },
+  task: { expire: "task.expire", reservationLapse: "task.reservation_lapse", releaseHold: "task.release_hold" },
   testMode: { accept: "testmode.accept", submit: "testmode.submit" },
   guardian: { score: "guardian.score" },
   kyc: { recheck: "kyc.recheck" },

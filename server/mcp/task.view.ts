@@ -17,10 +17,12 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   [TaskStatus.MANUAL_REVIEW]:
     "The Guardian was unsure about the proof and nothing moves until you decide: read its `verification` and `proof` with check_status, then call review_proof with APPROVE (pays the operator) or REJECT (the operator may resubmit).",
   [TaskStatus.REJECTED]: "The proof was rejected; the operator may resubmit while attempts and time remain. Call wait_for_task, or cancel_task for a full refund.",
-  [TaskStatus.VERIFIED]: "The proof is verified and the payout is settling. Call wait_for_task to see it PAID.",
+  [TaskStatus.VERIFIED]:
+    "The proof is verified and the payout is settling (after the review window, if the task has one: until release_held_until you may dispute_task with a reason). Call wait_for_task to see it PAID.",
   [TaskStatus.PAID]: "Done: the proof was verified and the operator paid. Nothing left to do.",
   [TaskStatus.CANCELLED]: "Cancelled: the reward and fee went back to your balance.",
   [TaskStatus.EXPIRED]: "Expired without verified proof: the reward and fee went back to your balance.",
+  [TaskStatus.DISPUTED]: "You disputed the proof; HumanOps staff decide: release to the operator (PAID) or refund to your balance (CANCELLED). Call wait_for_task.",
 };
 
 export type TaskStep = z.infer<typeof TaskBriefView> & { next_step: string };

@@ -28,11 +28,12 @@ export class ProofPhotoResolver {
     nullable: true,
     description:
       "A short-lived URL of the photo in this size (a signed capability, valid for PHOTO_URL_TTL_SECONDS, at most 15 minutes; presigned by the bucket when photos are in S3), " +
-      "for clients that cannot send a key. Only the task's agent and the operator who submitted the proof get one; null for anyone else, and for DISPLAY/THUMBNAIL of a photo that does not decode",
+      "for clients that cannot send a key. Only the task's agent, the operator who submitted the proof and platform admins get one; null for anyone else, and for DISPLAY/THUMBNAIL of a photo that does not decode",
   })
   async url(@Root() photo: ProofPhoto, @Arg("size", () => PhotoSize, { defaultValue: PhotoSize.DISPLAY }) size: PhotoSize, @Ctx() ctx: Context): Promise<string | null> {
     const proof = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
-    if (!PhotoService.mayView(ctx.principal, proof.task, proof)) return null;
+    // The platform's admins see the proof of the disputes they decide.
+    if (!ctx.admin && !PhotoService.mayView(ctx.principal, proof.task, proof)) return null;
     return ctx.services.photos.url(photo, { taskId: proof.task.id, attempt: proof.attempt, position: photo.position }, size);
   }
 

@@ -94,6 +94,7 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
       { name: "Meta", description: "This document" },
       { name: "Messages", description: "A task's thread between its agent and the operator holding it (agent and operator keys)" },
       { name: "Reputation", description: "Ratings both ways after a task ends, and each side's record (agent and operator keys)" },
+      { name: "Admin", description: "Disputes and their decisions, and the audit log (platform admin keys, ho_admin_...)" },
     ],
     paths,
     components: {
@@ -102,7 +103,8 @@ export function buildOpenApiDocument(resources: RestResource[], schema: GraphQLS
           type: "apiKey",
           in: "header",
           name: "X-API-Key",
-          description: "A HumanOps key: ho_test_... (test mode: no real money, mock operators) or ho_live_.... `Authorization: Bearer <key>` works too.",
+          description:
+            "A HumanOps key: ho_test_... (test mode: no real money, mock operators) or ho_live_.... `Authorization: Bearer <key>` works too. The Admin routes take a platform admin key, ho_admin_....",
         },
       },
       headers: {

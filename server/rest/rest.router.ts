@@ -23,6 +23,7 @@ import { webhooksResource } from "./webhooks.routes";
 import { reputationResource } from "./reputation.routes";
 import { photosResource } from "./photos.routes";
 import { messagesResource } from "./messages.routes";
+import { adminResource } from "./admin.routes";
 
 export const REST_BASE_PATH = "/api/v1";
 
@@ -55,6 +56,7 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
     messagesResource(graphql, deps.config),
     reputationResource(graphql),
     openApiResource(() => document),
+    adminResource(graphql),
   ];
   const document = buildOpenApiDocument(resources, deps.schema);
   const validatorFor = createRequestValidator(document);
@@ -105,7 +107,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
     let response: RestResponse;
     try {
       const ctx = admittedContext(res);
-      if (secured && !ctx.principal) throw ctx.authError ?? new UnauthenticatedError();
+      if (secured && !ctx.principal && !ctx.admin) throw ctx.authError ?? new UnauthenticatedError();
       const query = validator.query(req.query);
       const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;
       const body = await readBody(req, res, route, validator, gates);
@@ -114,7 +116,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
           .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey })
           .catch((err: unknown) => errorResponse(err, deps.log, { graphqlAliases: route.fieldAliases ?? {} }));
       if (idempotencyKey) {
-        const scope = ctx.principal?.keyId ?? "anonymous";
+        const scope = ctx.principal?.keyId ?? (ctx.admin ? `admin:${ctx.admin.adminId}` : "anonymous");
         const request = { method: route.method, path: req.path, body: route.multipart ? multipartDigest(body as MultipartBody) : body };
         const outcome = await idempotency.run(scope, idempotencyKey, request, run);
         if (outcome.replayed) res.set("Idempotent-Replayed", "true");

@@ -1,5 +1,5 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
-import { CancelTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import { CancelTask, DisputeTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
 import type { PostTaskInput } from "../api/operations.generated";
 import { presentTask, presentTaskSummary } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
@@ -34,6 +34,12 @@ export function tasksResource(graphql: OperationRunner): RestResource {
           decision: { type: "string", enum: Object.values(ReviewDecision), description: "APPROVE pays the operator; REJECT lets them resubmit while attempts and time remain" },
           reason: reason("Why; recorded in the task's events"),
         },
+      },
+      DisputeTaskRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["reason"],
+        properties: { reason: { type: "string", minLength: 1, maxLength: 1000, description: "What is wrong with the proof; shown to the operator and the platform's staff" } },
       },
     },
     routes: [
@@ -121,6 +127,22 @@ export function tasksResource(graphql: OperationRunner): RestResource {
         },
         async handle({ ctx, params, body }) {
           const { reviewTask: task } = await graphql.run(ReviewTask, ctx, { id: params.id, decision: body.decision, reason: body.reason });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/dispute",
+        operation: {
+          operationId: "disputeTask",
+          summary: "Dispute verified proof while the release is held (review_window_minutes, until release_held_until)",
+          description: "The task becomes DISPUTED and its money stays in escrow until HumanOps staff decide: release to the operator or refund to the agent. A task without a review window, or whose window closed, is 409.",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("DisputeTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, DISPUTED"), ...errors(403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { disputeTask: task } = await graphql.run(DisputeTask, ctx, { id: params.id, reason: body.reason });
           return { status: 200, body: presentTask(task) };
         },
       },

@@ -35,6 +35,7 @@ export interface TaskTerms {
   acceptWindowMinutes: number;
   minCompletedTasks?: number | null;
   minRating?: number | null;
+  reviewWindowMinutes?: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
   requestHash?: string;
@@ -155,6 +156,15 @@ export class Task extends BaseEntity {
   @Field(() => Float, { nullable: true, description: "An operator needs an average rating from agents of at least this (1-5) to accept; an operator nobody has rated yet does not meet it. Null for no minimum" })
   @Property({ type: "double", nullable: true })
   minRating?: number | null;
+  /** Null: the release follows VERIFIED at once. Otherwise the agent has this long after VERIFIED to dispute before the money goes out. */
+  @Field(() => Int, { nullable: true, description: "Minutes the release waits after VERIFIED, during which the agent may dispute the proof (null: released at once)" })
+  @Property({ type: "integer", nullable: true })
+  reviewWindowMinutes?: number | null;
+
+  /** While VERIFIED within its review window: when the release goes out. Null once it is queued (or with no window). */
+  @Field(() => Date, { nullable: true, description: "While VERIFIED within the review window: when the release to the operator goes out unless the agent disputes first" })
+  @Property({ type: "Date", nullable: true })
+  releaseHeldUntil?: Date | null;
 
   constructor(terms: TaskTerms) {
     super();
@@ -174,6 +184,7 @@ export class Task extends BaseEntity {
     this.acceptWindowMinutes = terms.acceptWindowMinutes;
     this.minCompletedTasks = terms.minCompletedTasks ?? null;
     this.minRating = terms.minRating ?? null;
+    this.reviewWindowMinutes = terms.reviewWindowMinutes ?? null;
     this.testScenario = terms.testScenario;
     this.idempotencyKey = terms.idempotencyKey;
     this.requestHash = terms.requestHash;

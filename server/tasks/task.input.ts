@@ -70,6 +70,12 @@ export class PostTaskInput {
       "Required with callbackUrl: the secret its deliveries are signed with. whsec_ and the base64 of 24-64 random bytes signs the Standard Webhooks way; any other 24-256 characters, the deprecated HumanOps-Signature way",
   })
   callbackSecret?: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "Minutes the release waits after VERIFIED, during which you may dispute the proof (5-10080; default none: released at once); never past the escrow's release window",
+  })
+  reviewWindowMinutes?: number;
 }
 
 @InputType()

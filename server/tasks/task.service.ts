@@ -33,6 +33,10 @@ import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.tr
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 import { JobKinds } from "../jobs/job.kinds";
 import { assertMeetsMinimumRecord } from "../reputation/minimum-record";
+import { Dispute } from "../disputes/dispute.entity";
+import { DisputeDecision, DisputeStatus } from "../disputes/dispute.enums";
+import { Admin } from "../admin/admin.entity";
+import { AdminActions, type AdminPrincipal, type AdminService } from "../admin/admin.service";
 
 export const TaskJobs = JobKinds.task;
 
@@ -103,6 +107,13 @@ export interface NearbyTask {
 }
 
 const EARTH_RADIUS_KM = 6371.0088;
+
+/**
+ * TaskEscrow refuses a release from deadline + grace period on. A held
+ * release, and a platform's decision to release, leave this long before that
+ * for the transaction to be mined.
+ */
+export const RELEASE_MARGIN_MS = 60 * 60_000;
 
 function agentActor(principal: AgentPrincipal): Actor {
   return { type: ActorType.AGENT, id: principal.agentId };
@@ -459,17 +470,115 @@ export class TaskService {
    * is refunded. Returns false when the task's status cannot follow.
    */
   returnedOnChain(em: Em, task: Task, reason: string): boolean {
+    if (task.status === TaskStatus.DISPUTED) {
+      // Nobody decided before deadline + grace: the chain did, for the agent.
+      transition(em, task, TaskStatus.CANCELLED, SYSTEM, reason);
+      this.ledger.refund(em, task);
+      return true;
+    }
     if (!EXPIRABLE_STATUSES.includes(task.status)) return false;
     transition(em, task, TaskStatus.EXPIRED, SYSTEM, reason);
     this.ledger.refund(em, task);
     return true;
   }
 
-  /** VERIFIED, with the release queued in the same transaction. */
-  verify(em: Em, task: Task, actor: Actor, reason: string): TaskEvent {
+  /**
+   * VERIFIED, with the release queued in the same transaction; or, for a
+   * task with a review window (and `hold`), the release held until the
+   * window ends (never past the escrow's release window), by a durable job.
+   */
+  verify(em: Em, task: Task, actor: Actor, reason: string, hold = true): TaskEvent {
     const event = transition(em, task, TaskStatus.VERIFIED, actor, reason);
-    this.settlement.release(em, task);
+    const heldUntil = hold ? this.releaseHoldEnd(task) : null;
+    if (heldUntil) {
+      task.releaseHeldUntil = heldUntil;
+      enqueue(em, TaskJobs.releaseHold, { taskId: task.id }, { runAt: heldUntil.getTime(), dedupeKey: `hold:${task.id}` });
+    } else {
+      task.releaseHeldUntil = null;
+      this.settlement.release(em, task);
+    }
     return event;
+  }
+
+  /** When a release held for the task's review window from now goes out: null with no window, or no time left before the release cutoff. */
+  private releaseHoldEnd(task: Task): Date | null {
+    if (!task.reviewWindowMinutes) return null;
+    const now = this.clock.now();
+    const end = Math.min(now + task.reviewWindowMinutes * 60_000, this.releaseCutoff(task));
+    return end > now ? new Date(end) : null;
+  }
+
+  /** The last moment HumanOps sends a release: the escrow's deadline + grace period, less RELEASE_MARGIN_MS. */
+  private releaseCutoff(task: Task): number {
+    return task.deadline.getTime() + this.config.chain.gracePeriodSeconds * 1000 - RELEASE_MARGIN_MS;
+  }
+
+  /**
+   * A task's review window ran out without a dispute: its release goes out.
+   * A task disputed meanwhile (no longer VERIFIED) is left alone.
+   */
+  async endReleaseHold(em: Em, taskId: string): Promise<void> {
+    const task = await em.findOne(Task, taskId);
+    if (!task || task.status !== TaskStatus.VERIFIED || !task.releaseHeldUntil) return;
+    task.releaseHeldUntil = null;
+    task.updatedAt = new Date();
+    this.settlement.release(em, task);
+  }
+
+  /**
+   * The agent disputes verified proof within the task's review window: the
+   * task is DISPUTED, the release stays held, and only the platform decides
+   * (decideDispute).
+   */
+  async dispute(em: Em, principal: AgentPrincipal, taskId: string, reason: string): Promise<Task> {
+    const why = requiredText(reason, "reason", LIMITS.reasonChars);
+    return this.command(em, taskId, async (tx, task) => {
+      this.assertOwner(task, principal);
+      if (task.status !== TaskStatus.VERIFIED || !task.releaseHeldUntil) {
+        const rule = task.reviewWindowMinutes ? "within its review window" : "posted with reviewWindowMinutes, within that window";
+        throw new ConflictError(`only a VERIFIED task whose release is held can be disputed (a task ${rule}); this task is ${task.status}${task.status === TaskStatus.VERIFIED ? " and its release already went out" : ""}`, {
+          from: task.status,
+          to: TaskStatus.DISPUTED,
+        });
+      }
+      if (task.releaseHeldUntil.getTime() <= this.clock.now()) {
+        throw new ConflictError(`the review window closed at ${task.releaseHeldUntil.toISOString()}; the release is going out`, { from: task.status, to: TaskStatus.DISPUTED });
+      }
+      transition(tx, task, TaskStatus.DISPUTED, agentActor(principal), why);
+      task.releaseHeldUntil = null;
+      tx.persist(new Dispute(task, why));
+    });
+  }
+
+  /**
+   * The platform's decision on a dispute, by an admin: RELEASE verifies the
+   * task again and sends the release (refused once the escrow's release
+   * window has closed), REFUND cancels it with the money back to the agent.
+   * The dispute records the decision and the admin audit log the act.
+   */
+  async decideDispute(em: Em, admin: AdminPrincipal, admins: AdminService, taskId: string, decision: DisputeDecision, note: string): Promise<Task> {
+    const why = requiredText(note, "note", LIMITS.reasonChars - 40);
+    if (!Object.values(DisputeDecision).includes(decision)) throw new ValidationError("decision", `must be one of ${Object.values(DisputeDecision).join(", ")}`);
+    return this.command(em, taskId, async (tx, task) => {
+      if (task.status !== TaskStatus.DISPUTED) {
+        throw new ConflictError(`only a DISPUTED task can be decided; this task is ${task.status}`, { status: task.status });
+      }
+      const dispute = await tx.findOneOrFail(Dispute, { task: task.id, status: DisputeStatus.OPEN });
+      const by = await tx.findOneOrFail(Admin, admin.adminId);
+      const actor: Actor = { type: ActorType.ADMIN, id: admin.adminId };
+      if (decision === DisputeDecision.RELEASE) {
+        const cutoff = this.releaseCutoff(task);
+        if (cutoff <= this.clock.now()) {
+          throw new ConflictError(`the escrow's release window closed at ${new Date(cutoff).toISOString()} (its deadline and grace period, less an hour to be mined): only REFUND is possible`, { decision });
+        }
+        this.verify(tx, task, actor, `dispute decided by the platform: release to the operator. ${why}`, false);
+      } else {
+        transition(tx, task, TaskStatus.CANCELLED, actor, `dispute decided by the platform: refund to the agent. ${why}`);
+        this.refund(tx, task);
+      }
+      dispute.decide(decision, why, by);
+      admins.audit(tx, by, AdminActions.DISPUTE_DECIDED, `${decision} of task ${task.id} (${formatUsd(task.rewardUnits)} USDC reward): ${why}`, task.id);
+    });
   }
 
   /**

@@ -20,6 +20,11 @@ import { isTerminal, TERMINAL_STATUSES } from "../api/enums";
  *
  * SUBMITTED and MANUAL_REVIEW do not expire: proof that arrived in time is
  * judged, and the deadline is checked again if it is rejected.
+ *
+ * A task with a review window holds its release after VERIFIED; while it
+ * holds, the agent may dispute: VERIFIED → DISPUTED. Only the platform (an
+ * admin) ends a dispute: DISPUTED → VERIFIED releases the escrow to the
+ * operator, DISPUTED → CANCELLED refunds the agent. DISPUTED does not expire.
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   [TaskStatus.POSTED]: [TaskStatus.ACCEPTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
@@ -27,10 +32,11 @@ export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
   [TaskStatus.SUBMITTED]: [TaskStatus.VERIFIED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED],
   [TaskStatus.MANUAL_REVIEW]: [TaskStatus.VERIFIED, TaskStatus.REJECTED],
   [TaskStatus.REJECTED]: [TaskStatus.SUBMITTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED],
-  [TaskStatus.VERIFIED]: [TaskStatus.PAID],
+  [TaskStatus.VERIFIED]: [TaskStatus.PAID, TaskStatus.DISPUTED],
   [TaskStatus.PAID]: [],
   [TaskStatus.CANCELLED]: [],
   [TaskStatus.EXPIRED]: [],
+  [TaskStatus.DISPUTED]: [TaskStatus.VERIFIED, TaskStatus.CANCELLED],
 };
 
 export { TERMINAL_STATUSES, isTerminal };

@@ -3,7 +3,7 @@ import { parseUsd } from "../common/money";
 import type { Config } from "../config";
 import { TaskType, TestScenario } from "./task.enums";
 import { ACCEPT_WINDOW_MINUTES } from "./task.limits";
-import { LIMITS, RATING } from "../api/limits";
+import { LIMITS, RATING, REVIEW_WINDOW_MINUTES } from "../api/limits";
 
 /** What a client sends to post a task, before validation (GraphQL names). */
 export interface PostTaskRequest {
@@ -19,6 +19,7 @@ export interface PostTaskRequest {
   minCompletedTasks?: number | null;
   minRating?: number | null;
   testScenario?: TestScenario | null;
+  reviewWindowMinutes?: number | null;
   idempotencyKey?: string | null;
 }
 
@@ -36,6 +37,7 @@ export interface ValidTaskRequest {
   acceptWindowMinutes: number;
   minCompletedTasks: number | null;
   minRating: number | null;
+  reviewWindowMinutes: number | null;
   testScenario?: TestScenario;
   idempotencyKey?: string;
 }
@@ -123,6 +125,10 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
   if (minRating !== null && !(typeof minRating === "number" && minRating >= RATING.minScore && minRating <= RATING.maxScore)) {
     throw new ValidationError("minRating", `must be a number from ${RATING.minScore} to ${RATING.maxScore}`);
   }
+  const reviewWindowMinutes = request.reviewWindowMinutes ?? null;
+  if (reviewWindowMinutes !== null && (!Number.isInteger(reviewWindowMinutes) || reviewWindowMinutes < REVIEW_WINDOW_MINUTES.min || reviewWindowMinutes > REVIEW_WINDOW_MINUTES.max)) {
+    throw new ValidationError("reviewWindowMinutes", `must be a whole number of minutes from ${REVIEW_WINDOW_MINUTES.min} to ${REVIEW_WINDOW_MINUTES.max} (7 days), or null for an immediate release`);
+  }
   if (request.testScenario != null && !Object.values(TestScenario).includes(request.testScenario)) {
     throw new ValidationError("testScenario", `must be one of ${Object.values(TestScenario).join(", ")}`);
   }
@@ -142,6 +148,7 @@ export function validatePostTask(request: PostTaskRequest, config: Config, now =
     acceptWindowMinutes,
     minCompletedTasks,
     minRating,
+    reviewWindowMinutes,
     testScenario: request.testScenario ?? undefined,
     idempotencyKey,
   };

@@ -15,9 +15,9 @@ import { Verification } from "../guardian/verification.entity";
 import { PhotoSize, type PhotoLinks } from "../photos/photo.links";
 
 /** The statuses a task reaches with proof in hand: their events carry it. */
-const WITH_PROOF: ReadonlySet<TaskStatus> = new Set([TaskStatus.SUBMITTED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID]);
+const WITH_PROOF: ReadonlySet<TaskStatus> = new Set([TaskStatus.SUBMITTED, TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID, TaskStatus.DISPUTED]);
 /** The statuses a task reaches only after the Guardian scored its proof: their events carry the verification too. */
-const WITH_VERIFICATION: ReadonlySet<TaskStatus> = new Set([TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID]);
+const WITH_VERIFICATION: ReadonlySet<TaskStatus> = new Set([TaskStatus.MANUAL_REVIEW, TaskStatus.REJECTED, TaskStatus.VERIFIED, TaskStatus.PAID, TaskStatus.DISPUTED]);
 
 export const WEBHOOK_CURSOR = "webhooks";
 const BATCH = 500;

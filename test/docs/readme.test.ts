@@ -177,6 +177,7 @@ describe("README.md and docs/", () => {
       expect(original.subarray(0, 4).toString("hex"), "the agent downloaded a proof photo as uploaded (PNG or JPEG)").to.match(/^(89504e47|ffd8ff)/);
       if (python) expect(text, "humanops.py ran").to.match(/Task created: [0-9a-f-]{36}\nStatus: [A-Z_]+\n/);
       expect(text, "humanops.ts ran").to.match(/Task [0-9a-f-]{36}: POSTED, reward 50\.00 \+ fee 5\.00 USDC/);
+      expect(text, "docs/disputes.md held a verified task's release and disputed it").to.match(/VERIFIED \d{4}-[^\n]*\n\["DISPUTED",\{"reason":"The photo shows a different storefront","status":"OPEN"/);
     });
 
     it("the JavaScript blocks, each with node", async () => {

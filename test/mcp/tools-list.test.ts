@@ -76,6 +76,7 @@ describe("MCP tools/list", () => {
       { argument: "post_task.max_attempts", minimum: 1, maximum: 10 },
       { argument: "post_task.accept_window_minutes", minimum: 5, maximum: 10080 },
       { argument: "post_task.min_completed_tasks", minimum: 0, maximum: 10000 },
+      { argument: "post_task.review_window_minutes", minimum: 5, maximum: 10080 },
       { argument: "wait_for_task.timeout_seconds", minimum: 1, maximum: 3600 },
       { argument: "list_tasks.limit", minimum: 1, maximum: 100 },
       { argument: "get_messages.limit", minimum: 1, maximum: 100 },

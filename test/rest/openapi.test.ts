@@ -103,6 +103,10 @@ for (const db of testDatabases()) {
         "GET /webhooks/deliveries/{id} getWebhookDelivery",
         "POST /webhooks/deliveries/{id}/redeliver redeliverWebhook",
         "GET /webhooks/event-types listWebhookEventTypes",
+        "POST /tasks/{id}/dispute disputeTask",
+        "GET /admin/disputes listDisputes",
+        "POST /admin/disputes/{task_id}/decision decideDispute",
+        "GET /admin/audit-log adminAuditLog",
       ].sort());
       const postTask = document.paths["/tasks"].post;
       expect(Object.keys(postTask.responses)).to.deep.equal(["201", "400", "401", "402", "403", "409", "413", "415", "429", "500"]);

@@ -67,6 +67,9 @@ describe("the public API contract (server/api)", () => {
       verification: null,
       escrow: null,
       ratings: [],
+      reviewWindowMinutes: 60,
+      releaseHeldUntil: null,
+      dispute: { reason: "wrong building", status: "OPEN", decision: null, decisionNote: null, openedAt: "2026-12-02T11:00:00.000Z", decidedAt: null },
     });
     expect(TaskSchema.safeParse(task).success).to.equal(true);
     expect(TaskSchema.safeParse({ ...task, currency: "EUR" }).success).to.equal(false);

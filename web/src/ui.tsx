@@ -45,6 +45,7 @@ const STATUS_LABELS: Record<TaskStatus, string> = {
   REJECTED: "Rejected",
   CANCELLED: "Cancelled",
   EXPIRED: "Expired",
+  DISPUTED: "Disputed",
 };
 
 export function StatusBadge(props: { status: TaskStatus }) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { TaskType, TestScenario } from "../../api/enums";
-import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING } from "../../api/limits";
+import { ACCEPT_WINDOW_MINUTES, LIMITS, RATING, REVIEW_WINDOW_MINUTES } from "../../api/limits";
 import { McpPostTask } from "../../api/documents";
 import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
@@ -46,6 +46,12 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         idempotency_key: z.string().optional().describe("Retrying with the same key never posts twice"),
         callback_url: z.string().optional().describe("Gets this task's events as signed webhooks"),
         callback_secret: z.string().optional().describe("Required with callback_url: whsec_<base64 of 24-64 bytes>"),
+        review_window_minutes: z
+          .int()
+          .min(REVIEW_WINDOW_MINUTES.min)
+          .max(REVIEW_WINDOW_MINUTES.max)
+          .optional()
+          .describe("Hold the payout this long after VERIFIED so you can dispute_task (default: pay at once)"),
       },
       outputSchema: TaskStepView,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -67,6 +73,7 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         idempotencyKey: args.idempotency_key,
         callbackUrl: args.callback_url,
         callbackSecret: args.callback_secret,
+        reviewWindowMinutes: args.review_window_minutes,
       };
       return success(await mutateTask(backend, McpPostTask, { input }, signal));
     },

@@ -32,6 +32,7 @@ export const TOOL_NAMES = [
   "send_message",
   "get_messages",
   "rate_operator",
+  "dispute_task",
 ];
 
 export function ok(result: CallToolResult): Record<string, any> {

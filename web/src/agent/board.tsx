@@ -8,7 +8,7 @@ type BoardTask = AgentTasksResult["tasks"]["nodes"][number];
 
 const COLUMNS: Array<{ title: string; statuses: TaskStatus[] }> = [
   { title: "Open", statuses: ["POSTED", "ACCEPTED"] },
-  { title: "Proof in", statuses: ["SUBMITTED", "MANUAL_REVIEW", "VERIFIED"] },
+  { title: "Proof in", statuses: ["SUBMITTED", "MANUAL_REVIEW", "VERIFIED", "DISPUTED"] },
   { title: "Paid", statuses: ["PAID"] },
   { title: "Closed", statuses: ["REJECTED", "CANCELLED", "EXPIRED"] },
 ];

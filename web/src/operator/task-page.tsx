@@ -102,6 +102,7 @@ function Outcome(props: { task: TaskDetailFragment }) {
     CANCELLED: "The agent cancelled this task.",
     EXPIRED: "The deadline passed.",
     POSTED: "This task is open.",
+    DISPUTED: "The agent disputed your proof: HumanOps staff will decide between paying you and refunding the agent.",
   };
   return (
     <section class={`card outcome-card status-${task.status.toLowerCase()}`} aria-live="polite" aria-labelledby="outcome-title">

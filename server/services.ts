@@ -23,6 +23,7 @@ import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
+import { X402Payments } from "./x402/x402.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -53,6 +54,8 @@ export interface Services {
   kyc: KycService;
   /** The web app's browser sessions: API keys exchanged for cookies. */
   sessions: SessionService;
+  /** Tasks paid from agents' own wallets over x402. */
+  payments: X402Payments;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -67,7 +70,9 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
-  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock);
+  ledger.paybacks = escrow;
+  const payments = new X402Payments(chains, log);
+  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock, payments);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = config.guardian.decodeProcess
     ? new DecoderProcess(config.guardian.maxMegapixels, config.guardian.decodeThreads)
@@ -93,5 +98,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
+    payments,
   };
 }

@@ -191,6 +191,14 @@ export const TaskSchema = component(
       proof: ProofSummarySchema.nullable(),
       verification: VerificationSummarySchema.nullable(),
       escrow: EscrowSchema.nullable().describe("The task's on-chain escrow; null only for a task posted before settlement moved on chain"),
+      x402_payment: z
+        .strictObject({
+          scheme: z.enum(["exact", "escrow"]).describe('"exact": paid to HumanOps\'s funding wallet, which funded the escrow and sends refunds back to the payer; "escrow": the payer funded TaskEscrow itself (escrow.funder)'),
+          payer: z.string().describe("The paying wallet; refunds go back to it"),
+          transaction: z.string().describe("The transaction that settled the payment"),
+        })
+        .nullable()
+        .describe("Set when the task was paid from the agent's own wallet over x402 (a 402 answered with PAYMENT-SIGNATURE) instead of its balance"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -322,6 +330,7 @@ export function presentTask(task: GqlTask): TaskBody {
         }
       : null,
     escrow: task.escrow ? presentEscrow(task.escrow) : null,
+    x402_payment: task.x402Payment ? { ...task.x402Payment, scheme: oneOf(["exact", "escrow"], task.x402Payment.scheme, "an x402 payment's scheme") } : null,
   };
 }
 

@@ -10,6 +10,7 @@ import type { TaskSettlement } from "../tasks/task.service";
 import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { Escrow, EscrowStatus } from "./escrow.entity";
 import { EscrowViewStatus } from "../api/enums";
+import type { Paybacks } from "../ledger/ledger.service";
 
 export { EscrowViewStatus };
 
@@ -19,6 +20,7 @@ export const Intents = {
   settle: (taskId: string) => `settle:${taskId}`,
   mintForAgent: (chainKey: string, agentId: string) => `mint:${chainKey}:agent:${agentId}`,
   approve: (chainKey: string, funder: string) => `approve:${chainKey}:${funder}`,
+  payback: (taskId: string) => `payback:${taskId}`,
 } as const;
 
 
@@ -34,7 +36,7 @@ export interface EscrowSnapshot {
  * with the state change that calls for it, or not at all. Nothing here
  * talks to the chain: the sender (outbox.sender.ts) does, from the rows.
  */
-export class EscrowService implements TaskSettlement {
+export class EscrowService implements TaskSettlement, Paybacks {
   private readonly fundings = new EventEmitter();
 
   constructor(
@@ -73,6 +75,12 @@ export class EscrowService implements TaskSettlement {
   refund(em: Em, task: Task): void {
     const chain = this.chains.require(task.mode);
     em.persist(new ChainTx(chain.key, ChainTxKind.REFUND, Intents.settle(task.id), chain.guardian.address, { task }));
+  }
+
+  /** A refunded x402 `exact` payment: once the escrow's money is back in the funding wallet, it goes on to the wallet that paid. */
+  payBack(em: Em, task: Task): void {
+    const chain = this.chains.require(task.mode);
+    em.persist(new ChainTx(chain.key, ChainTxKind.PAYBACK, Intents.payback(task.id), chain.funder.address, { task, recipient: task.paidBy!, amount: task.totalUnits }));
   }
 
   /** Operators may only take tasks whose money is already locked on chain. */

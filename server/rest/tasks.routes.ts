@@ -1,7 +1,8 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
 import { CancelTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import { encodePaymentResponseHeader } from "@x402/core/http";
 import type { PostTaskInput } from "../api/operations.generated";
-import { presentTask, presentTaskSummary } from "../api/task";
+import { presentTask, presentTaskSummary, type GqlTask } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
@@ -18,12 +19,19 @@ const LIST_PARAMETERS: Parameter[] = [
   { name: "offset", in: "query", description: "Tasks to skip (newest first)", schema: { type: "integer", minimum: 0, default: 0 } },
 ];
 
+/** The x402 PAYMENT-RESPONSE header of a task posted with a payment (or found again under its Idempotency-Key). */
+function paymentResponse(task: GqlTask): Record<string, string> | undefined {
+  const paid = task.x402Payment;
+  if (!paid || !task.escrow) return undefined;
+  return { "PAYMENT-RESPONSE": encodePaymentResponseHeader({ success: true, payer: paid.payer, transaction: paid.transaction, network: `eip155:${task.escrow.chainId}` }) };
+}
+
 const taskResponse = (status: string, description: string) => ({ [status]: jsonResponse(description, ref("Task")) });
 
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
 export function tasksResource(graphql: OperationRunner): RestResource {
   return {
-    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] } },
+    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey", "x402Payment"] } },
     schemas: {
       CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
       ReviewTaskRequest: {
@@ -48,11 +56,11 @@ export function tasksResource(graphql: OperationRunner): RestResource {
           requestBody: { required: true, content: { "application/json": { schema: ref("PostTaskRequest") } } },
           responses: { ...taskResponse("201", "The task, POSTED"), ...errors(402, 403) },
         },
-        async handle({ ctx, body, idempotencyKey }) {
+        async handle({ ctx, body, idempotencyKey, paymentSignature }) {
           // The body passed the PostTaskRequest schema; GraphQL checks the input again against PostTaskInput.
-          const input = { ...(camelizeKeys(body) as PostTaskInput), idempotencyKey };
+          const input = { ...(camelizeKeys(body) as PostTaskInput), idempotencyKey, x402Payment: paymentSignature };
           const { postTask: task } = await graphql.run(PostTask, ctx, { input });
-          return { status: 201, body: presentTask(task) };
+          return { status: 201, body: presentTask(task), headers: paymentSignature ? paymentResponse(task) : undefined };
         },
       },
       {

@@ -43,6 +43,18 @@ export interface TaskTerms {
  * task.state-machine.ts; `version` makes every change a compare-and-set, so
  * two racing transitions cannot both win.
  */
+
+@ObjectType({ description: "How a task was paid for from the agent's own wallet over x402" })
+export class TaskX402Payment {
+  @Field(() => String, { description: '"exact": the wallet paid HumanOps\'s funding wallet, which funded the escrow and sends any refund back to the wallet; "escrow": the wallet funded TaskEscrow itself and is its funder (refunds and reclaims reach it on chain)' })
+  scheme!: string;
+
+  @Field(() => String, { description: "The paying wallet" })
+  payer!: string;
+
+  @Field(() => String, { description: "The transaction that settled the payment" })
+  transaction!: string;
+}
 @ObjectType()
 @Entity({ tableName: "tasks" })
 @Index({ properties: ["status", "lat", "lng"] })
@@ -146,6 +158,18 @@ export class Task extends BaseEntity {
   @Property({ type: "Date", nullable: true })
   acceptedAt?: Date | null;
 
+  /** The wallet that paid for the task with x402 (server/x402); its refund goes back there. Null: paid from the agent's balance. */
+  @Property({ type: "string", length: 42, nullable: true })
+  paidBy?: string | null;
+
+  /** The x402 scheme of that payment: "exact" (to the funding wallet, which funds the escrow) or "escrow" (the wallet funds TaskEscrow itself). */
+  @Property({ type: "string", length: 40, nullable: true })
+  paymentScheme?: string | null;
+
+  /** The transaction that settled the x402 payment; one payment pays for one task. */
+  @Property({ type: "string", length: 66, nullable: true, unique: true })
+  paymentTx?: string | null;
+
   constructor(terms: TaskTerms) {
     super();
     this.agent = terms.agent;
@@ -180,5 +204,11 @@ export class Task extends BaseEntity {
   get reservedUntil(): Date | null {
     if (this.status !== TaskStatus.ACCEPTED || !this.acceptedAt) return null;
     return new Date(Math.min(this.acceptedAt.getTime() + this.acceptWindowMinutes * 60_000, this.deadline.getTime()));
+  }
+
+  /** The x402 payment, when the agent paid from its own wallet (shown to the agent only: task.resolver.ts). */
+  get x402Payment(): TaskX402Payment | null {
+    if (!this.paidBy || !this.paymentScheme || !this.paymentTx) return null;
+    return { scheme: this.paymentScheme, payer: this.paidBy, transaction: this.paymentTx };
   }
 }

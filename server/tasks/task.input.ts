@@ -64,6 +64,12 @@ export class PostTaskInput {
       "Required with callbackUrl: the secret its deliveries are signed with. whsec_ and the base64 of 24-64 random bytes signs the Standard Webhooks way; any other 24-256 characters, the deprecated HumanOps-Signature way",
   })
   callbackSecret?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "An x402 v2 payment for reward + fee from the agent's own wallet (the PAYMENT-SIGNATURE value, base64), used instead of the balance; the requirements come with INSUFFICIENT_FUNDS (extensions.details.x402)",
+  })
+  x402Payment?: string;
 }
 
 @InputType()

@@ -18,6 +18,8 @@ export interface PostTaskRequest {
   acceptWindowMinutes?: number | null;
   testScenario?: TestScenario | null;
   idempotencyKey?: string | null;
+  /** An x402 v2 payment (the PAYMENT-SIGNATURE header's value) for reward + fee, instead of the agent's balance. */
+  x402Payment?: string | null;
 }
 
 export interface ValidTaskRequest {

@@ -52,6 +52,7 @@ describe("the public API contract (server/api)", () => {
       proofs: [],
       verification: null,
       escrow: null,
+      x402Payment: { scheme: "exact", payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", transaction: `0x${"ab".repeat(32)}` },
     });
     expect(TaskSchema.safeParse(task).success).to.equal(true);
     expect(TaskSchema.safeParse({ ...task, currency: "EUR" }).success).to.equal(false);

@@ -48,6 +48,8 @@ export function tasksResource(graphql: OperationRunner): RestResource {
       {
         method: "post",
         path: "/tasks",
+        // The payment arrives as a header, not in the body.
+        fieldAliases: { x402Payment: "PAYMENT-SIGNATURE" },
         operation: {
           operationId: "postTask",
           summary: "Post a task",

@@ -19,3 +19,6 @@ declare module "@x402/evm/exact/facilitator" {
 declare module "@x402/evm/exact/client" {
   export * from "@x402/evm/dist/cjs/exact/client";
 }
+declare module "@x402/fetch" {
+  export * from "@x402/fetch/dist/cjs";
+}

@@ -3,7 +3,7 @@ import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
-import { createPublicClient, createWalletClient, custom, defineChain, getAddress, type Hex } from "viem";
+import { concat, createPublicClient, createWalletClient, custom, defineChain, getAddress, numberToHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { DomainError } from "../common/errors";
 import { formatUsd } from "../common/money";
@@ -24,7 +24,7 @@ const RESOURCE = { url: "/api/v1/tasks", description: "Post a HumanOps task: its
 /** A refused x402 payment: nothing was posted and nothing moved. Answers 402 with the requirements again. */
 export class PaymentRefusedError extends DomainError {
   constructor(reason: string, paymentRequired?: PaymentRequired) {
-    super("INSUFFICIENT_FUNDS", `the x402 payment was refused: ${reason}; nothing was posted and nothing was charged`, "PAYMENT-SIGNATURE", paymentRequired ? { x402: paymentRequired } : undefined);
+    super("INSUFFICIENT_FUNDS", `the x402 payment was refused: ${reason}; nothing was posted and nothing was charged`, "x402Payment", paymentRequired ? { x402: paymentRequired } : undefined);
   }
 }
 
@@ -50,6 +50,37 @@ interface ChainPayments {
   domain: Promise<{ name: string; version: string }>;
   /** Settlements of this relayer one after another: each takes the relayer's next nonce. */
   queue: Promise<unknown>;
+}
+
+/** USDC's transferWithAuthorization taking the signature as bytes (FiatToken v2.2: ECDSA or ERC-1271), which TestUSDC implements too. */
+const TRANSFER_WITH_AUTHORIZATION_BYTES_ABI = [
+  {
+    type: "function",
+    name: "transferWithAuthorization",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "from", type: "address" },
+      { name: "to", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "validAfter", type: "uint256" },
+      { name: "validBefore", type: "uint256" },
+      { name: "nonce", type: "bytes32" },
+      { name: "signature", type: "bytes" },
+    ],
+    outputs: [],
+  },
+] as const;
+
+/**
+ * The facilitator calls the (v, r, s) form of transferWithAuthorization for
+ * an ECDSA signature; USDC on Base also has the bytes form, the one TestUSDC
+ * (the local chains' USDC) has, so every call is made in that form.
+ */
+function withBytesSignature<T extends { functionName: string; abi: readonly unknown[]; args?: readonly unknown[] }>(call: T): T {
+  if (call.functionName !== "transferWithAuthorization" || call.args?.length !== 9) return call;
+  const [from, to, value, validAfter, validBefore, nonce, v, r, s] = call.args as [Hex, Hex, bigint, bigint, bigint, Hex, number | bigint, Hex, Hex];
+  const recovery = Number(v) < 27 ? Number(v) + 27 : Number(v);
+  return { ...call, abi: TRANSFER_WITH_AUTHORIZATION_BYTES_ABI, args: [from, to, value, validAfter, validBefore, nonce, concat([r, s, numberToHex(recovery, { size: 1 })])] };
 }
 
 const EIP712_DOMAIN_ABI = [
@@ -158,9 +189,9 @@ export class X402Payments {
     const signer = toFacilitatorEvmSigner(
       {
         address: account.address,
-        readContract: (args) => reader.readContract(args as Parameters<typeof reader.readContract>[0]),
+        readContract: (args) => reader.readContract(withBytesSignature(args) as Parameters<typeof reader.readContract>[0]),
         verifyTypedData: (args) => reader.verifyTypedData(args as Parameters<typeof reader.verifyTypedData>[0]),
-        writeContract: (args) => writer.writeContract(args as Parameters<typeof writer.writeContract>[0]),
+        writeContract: (args) => writer.writeContract(withBytesSignature(args) as Parameters<typeof writer.writeContract>[0]),
         sendTransaction: (args) => writer.sendTransaction(args),
         waitForTransactionReceipt: (args) => reader.waitForTransactionReceipt(args),
         getCode: (args) => reader.getCode(args),

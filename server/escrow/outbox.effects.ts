@@ -79,7 +79,7 @@ export class OutboxEffects {
     const tx = { txHash: receipt.transactionHash };
     if (row.kind === ChainTxKind.FUND) await this.outcomes.funded(em, await this.escrowOf(em, row), tx);
     if (row.kind === ChainTxKind.REFUND) await this.outcomes.refunded(em, await this.escrowOf(em, row), { ...tx, reclaimed: false });
-    if (row.kind === ChainTxKind.PAYBACK) this.outcomes.paidBack(em, row.task!, row.recipient!, row.amount!);
+    if (row.kind === ChainTxKind.PAYBACK) this.outcomes.paidBack(em, (await this.escrowOf(em, row)).task, row.recipient!, row.amount!);
     if (row.kind === ChainTxKind.RELEASE) {
       const released = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskReleased");
       if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event`);

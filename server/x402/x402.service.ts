@@ -189,9 +189,9 @@ export class X402Payments {
     const signer = toFacilitatorEvmSigner(
       {
         address: account.address,
-        readContract: (args) => reader.readContract(withBytesSignature(args) as Parameters<typeof reader.readContract>[0]),
+        readContract: (args) => reader.readContract(withBytesSignature(args)),
         verifyTypedData: (args) => reader.verifyTypedData(args as Parameters<typeof reader.verifyTypedData>[0]),
-        writeContract: (args) => writer.writeContract(withBytesSignature(args) as Parameters<typeof writer.writeContract>[0]),
+        writeContract: (args) => writer.writeContract(withBytesSignature(args)),
         sendTransaction: (args) => writer.sendTransaction(args),
         waitForTransactionReceipt: (args) => reader.waitForTransactionReceipt(args),
         getCode: (args) => reader.getCode(args),

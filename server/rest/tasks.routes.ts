@@ -55,8 +55,22 @@ export function tasksResource(graphql: OperationRunner): RestResource {
           summary: "Post a task",
           description: "reward_usd + the platform fee move from the agent's balance into escrow. A test key's task is completed by a mock operator within seconds.",
           tags: ["Tasks"],
+          parameters: [
+            {
+              name: "PAYMENT-SIGNATURE",
+              in: "header",
+              description: "An x402 v2 payment of reward + fee from the agent's own wallet, answering a 402's PAYMENT-REQUIRED (what @x402/fetch and @x402/axios send); the task is then paid from it instead of the balance",
+              schema: { type: "string" },
+            },
+          ],
           requestBody: { required: true, content: { "application/json": { schema: ref("PostTaskRequest") } } },
-          responses: { ...taskResponse("201", "The task, POSTED"), ...errors(402, 403) },
+          responses: {
+            "201": {
+              ...jsonResponse("The task, POSTED", ref("Task")),
+              headers: { "PAYMENT-RESPONSE": { description: "With PAYMENT-SIGNATURE: the x402 settlement (base64 JSON: success, payer, transaction, network)", schema: { type: "string" } } },
+            },
+            ...errors(402, 403),
+          },
         },
         async handle({ ctx, body, idempotencyKey, paymentSignature }) {
           // The body passed the PostTaskRequest schema; GraphQL checks the input again against PostTaskInput.

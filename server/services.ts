@@ -71,7 +71,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
   ledger.paybacks = escrow;
-  const payments = new X402Payments(chains, log);
+  const payments = new X402Payments(chains, config.chain.gracePeriodSeconds, log);
   const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock, payments);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = config.guardian.decodeProcess

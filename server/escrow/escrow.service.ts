@@ -54,15 +54,17 @@ export class EscrowService implements TaskSettlement, Paybacks {
   /** Posting: the task's escrow with fresh terms, and its funding transaction queued. */
   open(em: Em, task: Task): void {
     const chain = this.chains.require(task.mode);
-    const terms: Terms = {
-      funder: chain.funder.address,
-      amount: task.totalUnits,
-      fee: task.feeUnits,
-      deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
-      gracePeriod: BigInt(this.gracePeriodSeconds),
-    };
-    em.persist(new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, hexlify(randomBytes(32)), terms));
+    em.persist(new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, hexlify(randomBytes(32)), this.termsOf(task, chain.funder.address)));
     em.persist(new ChainTx(chain.key, ChainTxKind.FUND, Intents.fund(task.id), chain.funder.address, { task }));
+  }
+
+  /** Posting a task whose payer funded TaskEscrow itself (x402 scheme "escrow"): the escrow is on chain already, with the payer as funder. */
+  openFunded(em: Em, task: Task, funding: { chainTaskId: string; funder: string; txHash: string }): void {
+    const chain = this.chains.require(task.mode);
+    const escrow = new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, funding.chainTaskId, this.termsOf(task, funding.funder));
+    escrow.status = EscrowStatus.FUNDED;
+    escrow.fundTxHash = funding.txHash;
+    em.persist(escrow);
   }
 
   /** VERIFIED: the Guardian pays the operator. */
@@ -81,6 +83,16 @@ export class EscrowService implements TaskSettlement, Paybacks {
   payBack(em: Em, task: Task): void {
     const chain = this.chains.require(task.mode);
     em.persist(new ChainTx(chain.key, ChainTxKind.PAYBACK, Intents.payback(task.id), chain.funder.address, { task, recipient: task.paidBy!, amount: task.totalUnits }));
+  }
+
+  private termsOf(task: Task, funder: string): Terms {
+    return {
+      funder,
+      amount: task.totalUnits,
+      fee: task.feeUnits,
+      deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
+      gracePeriod: BigInt(this.gracePeriodSeconds),
+    };
   }
 
   /** Operators may only take tasks whose money is already locked on chain. */

@@ -54,6 +54,8 @@ export interface TaskSettlement {
   assertAvailable(mode: Mode): void;
   /** Posting: the escrow and its funding transaction. */
   open(em: Em, task: Task): void;
+  /** Posting a task whose payer already funded its escrow on chain (x402 scheme "escrow"). */
+  openFunded(em: Em, task: Task, funding: { chainTaskId: string; funder: string; txHash: string }): void;
   /** VERIFIED: the release to the operator. */
   release(em: Em, task: Task): void;
   /** CANCELLED / EXPIRED: the refund to the funding wallet. */
@@ -69,14 +71,16 @@ export interface TaskPayment {
   scheme: string;
   payer: string;
   transaction: string;
+  /** The payer funded the task's escrow itself (scheme "escrow"), under this id on chain. */
+  escrow?: { chainTaskId: string; funder: string };
 }
 
 /** Payment from an agent's own wallet over x402 (server/x402): the requirements a 402 carries, and settling a payment. */
 export interface TaskPayments {
-  /** The x402 requirements for posting a task that costs `cost`; undefined when the mode's chain takes no x402 payment. */
-  required(mode: Mode, cost: CostBreakdown): Promise<unknown>;
+  /** The x402 requirements for posting a task that costs `cost`, with this deadline; undefined when the mode's chain takes no x402 payment. */
+  required(mode: Mode, cost: CostBreakdown, deadline: Date): Promise<unknown>;
   /** Verifies the payment against `cost` and settles it on chain, or throws a 402 error; nothing is settled on a refusal. */
-  settle(mode: Mode, payment: string, cost: CostBreakdown): Promise<TaskPayment>;
+  settle(mode: Mode, payment: string, cost: CostBreakdown, deadline: Date): Promise<TaskPayment>;
 }
 
 /** A task's own webhook, given when it is posted (REST: callback_url / callback_secret). */
@@ -185,7 +189,7 @@ export class TaskService {
     this.settlement.assertAvailable(principal.mode);
     const attachCallback = await this.callbacks?.prepare(request, principal.mode);
     const cost = this.price(valid.rewardUnits);
-    const paid = request.x402Payment ? await this.collectPayment(em, principal, request.x402Payment, cost) : undefined;
+    const paid = request.x402Payment ? await this.collectPayment(em, principal, request.x402Payment, cost, valid.deadline) : undefined;
     try {
       const task = await em.transactional(async (tx) => {
         const agent = await tx.findOneOrFail(Agent, principal.agentId, lockForUpdate(tx));
@@ -206,7 +210,7 @@ export class TaskService {
         } else {
           const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
           if (available < task.totalUnits) {
-            throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available), await this.payments?.required(principal.mode, cost));
+            throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available), await this.payments?.required(principal.mode, cost, task.deadline));
           }
         }
         await this.caps.check(tx, agent, principal.mode, task.totalUnits);
@@ -215,7 +219,12 @@ export class TaskService {
         attachCallback?.(tx, task);
         if (paid) this.ledger.fundEscrowFromPayment(tx, task);
         else this.ledger.fundEscrow(tx, task);
-        this.settlement.open(tx, task);
+        if (paid?.escrow) {
+          this.settlement.openFunded(tx, task, { ...paid.escrow, txHash: paid.transaction });
+          this.escrowFunded(tx, task, paid.transaction);
+        } else {
+          this.settlement.open(tx, task);
+        }
         const expireAt = testScenario === TestScenario.EXPIRE ? Date.now() + this.config.testMode.stepDelayMs : task.deadline;
         enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
         return task;
@@ -238,11 +247,11 @@ export class TaskService {
    * Settles an x402 payment for a task about to be posted. The spend caps
    * are checked first, so a payment is not taken for a task they refuse.
    */
-  private async collectPayment(em: Em, principal: AgentPrincipal, payment: string, cost: CostBreakdown): Promise<TaskPayment> {
+  private async collectPayment(em: Em, principal: AgentPrincipal, payment: string, cost: CostBreakdown, deadline: Date): Promise<TaskPayment> {
     if (!this.payments) throw new ValidationError("x402Payment", "this server takes no x402 payments");
     const agent = await em.fork().findOneOrFail(Agent, principal.agentId);
     await this.caps.check(em.fork(), agent, principal.mode, cost.totalUnits);
-    return this.payments.settle(principal.mode, payment, cost);
+    return this.payments.settle(principal.mode, payment, cost, deadline);
   }
 
   /** A settled payment whose task could not be posted after all (the caps moved, a storage failure): it becomes the agent's balance, never lost. */

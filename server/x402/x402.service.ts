@@ -3,7 +3,11 @@ import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
-import { concat, createPublicClient, createWalletClient, custom, defineChain, getAddress, numberToHex, type Hex } from "viem";
+import { concat, createPublicClient, createWalletClient, custom, defineChain, getAddress, numberToHex, type Account, type Chain as ViemChain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
+import { RpcError } from "../chain/rpc";
+import { describeRevert } from "../chain/contracts";
+import { simulate } from "../chain/transactions";
+import { ESCROW_SCHEME, fundingNonce, newChainTaskId, termsOf, type EscrowPayload, type EscrowTermsExtra } from "./escrow.scheme";
 import { privateKeyToAccount } from "viem/accounts";
 import { DomainError } from "../common/errors";
 import { formatUsd } from "../common/money";
@@ -40,6 +44,8 @@ export interface SettledPayment {
   amount: bigint;
   /** The x402 settlement answer, for the PAYMENT-RESPONSE header. */
   response: SettleResponse;
+  /** Scheme "escrow": the task's escrow, funded by the payer itself. */
+  escrow?: { chainTaskId: string; funder: string };
 }
 
 interface ChainPayments {
@@ -50,6 +56,9 @@ interface ChainPayments {
   domain: Promise<{ name: string; version: string }>;
   /** Settlements of this relayer one after another: each takes the relayer's next nonce. */
   queue: Promise<unknown>;
+  relayer: { address: Hex };
+  reader: PublicClient;
+  writer: WalletClient<Transport, ViemChain, Account>;
 }
 
 /** USDC's transferWithAuthorization taking the signature as bytes (FiatToken v2.2: ECDSA or ERC-1271), which TestUSDC implements too. */
@@ -101,6 +110,8 @@ export class X402Payments {
 
   constructor(
     chains: Chains,
+    /** TaskEscrow's grace period of new tasks (CHAIN_GRACE_DAYS), a term the escrow scheme's payer signs. */
+    private readonly gracePeriodSeconds: number,
     private readonly log: Logger,
   ) {
     for (const chain of chains.all()) {
@@ -113,11 +124,21 @@ export class X402Payments {
     return this.byMode.has(mode);
   }
 
-  /** The x402 v2 requirements to pay `cost` for a task in `mode`; undefined when that chain takes no x402 payment. */
-  async required(mode: Mode, cost: CostBreakdown, error?: string): Promise<PaymentRequired | undefined> {
+  /**
+   * The x402 v2 requirements to pay `cost` for a task in `mode` with this
+   * deadline: `exact` first (any stock x402 client), then `escrow` (the
+   * direct option, for clients that fund TaskEscrow themselves). Undefined
+   * when that chain takes no x402 payment.
+   */
+  async required(mode: Mode, cost: CostBreakdown, deadline: Date, error?: string): Promise<PaymentRequired | undefined> {
     const payments = this.byMode.get(mode);
     if (!payments) return undefined;
-    return { x402Version: X402_VERSION, ...(error ? { error } : {}), resource: RESOURCE, accepts: [await this.exact(payments, cost)] };
+    return {
+      x402Version: X402_VERSION,
+      ...(error ? { error } : {}),
+      resource: RESOURCE,
+      accepts: [await this.exact(payments, cost), await this.escrow(payments, cost, deadline, newChainTaskId())],
+    };
   }
 
   /**
@@ -127,10 +148,10 @@ export class X402Payments {
    * malformed, for another amount, asset, network or recipient, already
    * used, or that the chain refuses.
    */
-  async settle(mode: Mode, header: string, cost: CostBreakdown): Promise<SettledPayment> {
+  async settle(mode: Mode, header: string, cost: CostBreakdown, deadline: Date): Promise<SettledPayment> {
     const payments = this.byMode.get(mode);
     if (!payments) throw new PaymentRefusedError(`this server takes no x402 payment for ${mode.toLowerCase()} tasks`);
-    const refuse = async (reason: string) => new PaymentRefusedError(reason, await this.required(mode, cost, reason));
+    const refuse = async (reason: string) => new PaymentRefusedError(reason, await this.required(mode, cost, deadline, reason));
     let payload: PaymentPayload;
     try {
       payload = decodePaymentSignatureHeader(header);
@@ -138,6 +159,7 @@ export class X402Payments {
       throw await refuse("PAYMENT-SIGNATURE is not a base64-encoded x402 payment payload");
     }
     if (payload?.x402Version !== X402_VERSION) throw await refuse(`x402Version must be ${X402_VERSION}`);
+    if (payload.accepted?.scheme === ESCROW_SCHEME) return this.settleEscrow(payments, payload, cost, deadline, refuse);
     const requirements = await this.exact(payments, cost);
     const accepted = payload.accepted;
     if (accepted?.scheme !== requirements.scheme || accepted.network !== requirements.network) {
@@ -152,6 +174,77 @@ export class X402Payments {
     const settled = await outcome;
     if (!settled.success) throw await refuse(describe(settled.errorReason, settled.errorMessage));
     return { scheme: requirements.scheme, payer: getAddress(settled.payer!), transaction: settled.transaction, network: settled.network, amount: cost.totalUnits, response: settled };
+  }
+
+  /**
+   * The escrow scheme: the payer's receiveWithAuthorization, relayed through
+   * TaskEscrow.fundWithAuthorization. Its nonce must commit to this task's
+   * terms with the payer as funder; the call is simulated before it is sent.
+   */
+  private async settleEscrow(payments: ChainPayments, payload: PaymentPayload, cost: CostBreakdown, deadline: Date, refuse: (reason: string) => Promise<PaymentRefusedError>): Promise<SettledPayment> {
+    const { chain } = payments;
+    const accepted = payload.accepted;
+    const extra = accepted.extra as unknown as EscrowTermsExtra;
+    if (typeof extra?.taskId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(extra.taskId)) throw await refuse("extra.taskId must be the 32-byte task id of the requirements");
+    const expected = await this.escrow(payments, cost, deadline, extra.taskId);
+    for (const field of ["network", "asset", "payTo", "amount"] as const) {
+      if (String(accepted[field]).toLowerCase() !== String(expected[field]).toLowerCase()) throw await refuse(`${field} must be ${expected[field]} (reward + fee into TaskEscrow)`);
+    }
+    for (const field of ["fee", "deadline", "gracePeriod"] as const) {
+      if (extra[field] !== (expected.extra as unknown as EscrowTermsExtra)[field]) throw await refuse(`extra.${field} must be ${(expected.extra as unknown as EscrowTermsExtra)[field]}`);
+    }
+    const { authorization, signature } = (payload.payload ?? {}) as unknown as EscrowPayload;
+    if (!authorization || typeof signature !== "string" || typeof authorization.from !== "string") throw await refuse("payload must hold an authorization and its signature");
+    let payer: Hex;
+    try {
+      payer = getAddress(authorization.from);
+    } catch {
+      throw await refuse("authorization.from is not an address");
+    }
+    const terms = termsOf(payer, expected);
+    if (BigInt(authorization.value ?? -1) !== terms.amount) throw await refuse("the authorized amount is not reward + fee");
+    if (authorization.nonce !== fundingNonce(chain.id, chain.escrow.address, extra, terms)) {
+      throw await refuse("the authorization's nonce must be TaskEscrow.fundingNonce(taskId, terms) with the paying wallet as funder");
+    }
+    const data = chain.escrow.fundWithAuthorization(extra.taskId, terms, BigInt(authorization.validAfter), BigInt(authorization.validBefore), signature);
+    const relayer = payments.relayer;
+    const outcome = payments.queue.then(async () => {
+      try {
+        await simulate(chain.rpc, relayer.address, { to: chain.escrow.address, data });
+      } catch (err) {
+        return { refused: err instanceof RpcError ? (describeRevert(err.revertData) ?? err.message) : (err as Error).message };
+      }
+      const hash = await payments.writer.sendTransaction({ to: getAddress(chain.escrow.address), data: data as Hex });
+      const receipt = await payments.reader.waitForTransactionReceipt({ hash, timeout: 60_000 });
+      return receipt.status === "success" ? { hash } : { refused: `fundWithAuthorization ${hash} reverted` };
+    });
+    payments.queue = outcome.catch(() => undefined);
+    const settled = await outcome;
+    if ("refused" in settled) throw await refuse(`TaskEscrow refused the funding: ${settled.refused}`);
+    const response: SettleResponse = { success: true, payer, transaction: settled.hash, network: expected.network };
+    return { scheme: ESCROW_SCHEME, payer, transaction: settled.hash, network: expected.network, amount: cost.totalUnits, response, escrow: { chainTaskId: extra.taskId, funder: payer } };
+  }
+
+  private async escrow(payments: ChainPayments, cost: CostBreakdown, deadline: Date, taskId: Hex): Promise<PaymentRequirements> {
+    const { chain, network } = payments;
+    const extra: EscrowTermsExtra = {
+      ...(await payments.domain),
+      escrowName: "HumanOps TaskEscrow",
+      escrowVersion: "1",
+      taskId,
+      fee: cost.feeUnits.toString(),
+      deadline: String(Math.ceil(deadline.getTime() / 1000)),
+      gracePeriod: String(this.gracePeriodSeconds),
+    };
+    return {
+      scheme: ESCROW_SCHEME,
+      network,
+      asset: chain.usdc.address,
+      amount: cost.totalUnits.toString(),
+      payTo: chain.escrow.address,
+      maxTimeoutSeconds: PAYMENT_TIMEOUT_SECONDS,
+      extra: extra as unknown as Record<string, unknown>,
+    };
   }
 
   private async verifyAndSettle(payments: ChainPayments, payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
@@ -206,7 +299,7 @@ export class X402Payments {
       reader.readContract({ address: token, abi: EIP712_DOMAIN_ABI, functionName: "version" }),
     ]).then(([name, version]) => ({ name, version }));
     domain.catch((err: unknown) => this.log.error({ err }, "cannot read the USDC EIP-712 domain for x402"));
-    return { chain, network, facilitator, domain, queue: Promise.resolve() };
+    return { chain, network, facilitator, domain, queue: Promise.resolve(), relayer: account, reader, writer };
   }
 }
 

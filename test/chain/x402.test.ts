@@ -10,6 +10,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Chain } from "../../server/chain/chains";
 import { ChainTx, ChainTxKind, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
 import { Intents } from "../../server/escrow/escrow.service";
+import { EscrowFundingScheme } from "../../server/x402/escrow.scheme";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
@@ -78,9 +79,12 @@ for (const db of testDatabases()) {
       expect(refused.body).to.deep.equal({ error: { code: "INSUFFICIENT_FUNDS", message: "insufficient balance: this needs 16.50 USDC and 5.00 USDC is available" } });
       const required = decodePaymentRequiredHeader(refused.headers.get("PAYMENT-REQUIRED")!);
       expect(required).to.deep.include({ x402Version: 2 });
-      expect(required.accepts).to.deep.equal([
-        { scheme: "exact", network: `eip155:${chain.id}`, asset: chain.usdc.address, amount: "16500000", payTo: chain.funder.address, maxTimeoutSeconds: 300, extra: { name: "USD Coin", version: "2" } },
-      ]);
+      const [exact, direct] = required.accepts;
+      expect(exact).to.deep.equal({ scheme: "exact", network: `eip155:${chain.id}`, asset: chain.usdc.address, amount: "16500000", payTo: chain.funder.address, maxTimeoutSeconds: 300, extra: { name: "USD Coin", version: "2" } });
+      // The direct option: the wallet funds TaskEscrow itself, under these terms (it is the funder).
+      expect(direct).to.deep.include({ scheme: "escrow", network: `eip155:${chain.id}`, asset: chain.usdc.address, amount: "16500000", payTo: chain.escrow.address });
+      expect(direct.extra).to.deep.include({ name: "USD Coin", version: "2", escrowName: "HumanOps TaskEscrow", escrowVersion: "1", fee: "1500000", gracePeriod: String(7 * 86_400) });
+      expect(direct.extra.taskId).to.match(/^0x[0-9a-f]{64}$/);
       expect(await taskCount(agent.apiKey), "nothing was posted").to.equal(0);
     });
 
@@ -163,6 +167,44 @@ for (const db of testDatabases()) {
       expect(payback).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address, amount: USDC("16.50") });
       expect(await usdcBalance(chain, wallet.address), "all of it is back in the wallet").to.equal(USDC(20));
       expect(await balanceOf(agent.apiKey), "and none of it in the agent's balance").to.equal(USDC(5));
+    });
+
+    it("the direct option: the wallet signs TaskEscrow's fundWithAuthorization itself, is the escrow's funder, and a refund reaches it on chain", async () => {
+      const agent = await registerAgent(server.client, "direct");
+      const wallet = await walletWithUsdc(USDC(20));
+      const client = new x402Client();
+      client.setSpendControls({ allowedAssets: [{ network: `eip155:${chain.id}`, asset: chain.usdc.address, maxAmountPerPayment: USDC(100).toString() }] });
+      client.register(`eip155:${chain.id}`, new EscrowFundingScheme(privateKeyToAccount(wallet.privateKey as `0x${string}`)));
+      const res = await postTask(wrapFetchWithPayment(fetch, client), agent.apiKey, {}, restTaskBody({ test_scenario: "MANUAL" }));
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const task = (await res.json()) as Record<string, any>;
+      expect(task.x402_payment).to.deep.include({ scheme: "escrow", payer: wallet.address });
+      expect(task.escrow).to.deep.include({ status: "FUNDED", funder: wallet.address, fund_tx_hash: task.x402_payment.transaction });
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC("3.50"));
+      const onChain = await chain.escrow.escrowOf(chain.rpc, task.escrow.chain_task_id);
+      expect(Number(onChain.state), "funded on chain").to.equal(1);
+
+      expect((await rest.post(`/tasks/${task.task_id}/cancel`, {}, agent.apiKey)).status).to.equal(200);
+      await server.app.escrow.idle();
+      expect(await server.app.orm.em.fork().count(ChainTx, { intentKey: Intents.payback(task.task_id) }), "TaskEscrow refunds its funder itself").to.equal(0);
+      expect(await usdcBalance(chain, wallet.address), "the refund reached the wallet on chain").to.equal(USDC(20));
+      expect(await balanceOf(agent.apiKey)).to.equal(USDC(5));
+    });
+
+    it("the direct option refuses an authorization whose nonce does not commit to the task's terms with the payer as funder", async () => {
+      const agent = await registerAgent(server.client, "forger");
+      const wallet = await walletWithUsdc(USDC(20));
+      const body = restTaskBody();
+      const required = decodePaymentRequiredHeader((await rest.post("/tasks", body, agent.apiKey)).headers.get("PAYMENT-REQUIRED")!);
+      const direct = required.accepts[1];
+      // Signed for a later deadline than the task's: the terms differ, so the funding nonce does.
+      const tampered = { ...direct, extra: { ...direct.extra, deadline: String(Number(direct.extra.deadline) + 86_400) } };
+      const signed = await new EscrowFundingScheme(privateKeyToAccount(wallet.privateKey as `0x${string}`)).createPaymentPayload(2, tampered);
+      const claimed = await rest.post("/tasks", body, agent.apiKey, { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ ...signed, accepted: direct } as never) });
+      expect(claimed.status).to.equal(402);
+      expect(claimed.body.error.message).to.match(/nonce must be TaskEscrow\.fundingNonce/);
+      expect(await taskCount(agent.apiKey)).to.equal(0);
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC(20));
     });
 
     it("GraphQL: INSUFFICIENT_FUNDS carries the requirements in extensions.details.x402, and postTask takes the payment as x402Payment", async () => {

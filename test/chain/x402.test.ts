@@ -46,7 +46,7 @@ for (const db of testDatabases()) {
     }
 
     /** fetch wrapped by @x402/fetch, keeping the PAYMENT-SIGNATURE it sent. */
-    function payingFetch(wallet: Wallet): { fetch: typeof fetch; sent: string[] } {
+    function payingFetch(wallet: Wallet, client = payingClient(wallet)): { fetch: typeof fetch; sent: string[] } {
       const sent: string[] = [];
       const recording: typeof fetch = async (input, init) => {
         const request = new Request(input, init);
@@ -54,7 +54,7 @@ for (const db of testDatabases()) {
         if (signature) sent.push(signature);
         return fetch(request);
       };
-      return { fetch: wrapFetchWithPayment(recording, payingClient(wallet)), sent };
+      return { fetch: wrapFetchWithPayment(recording, client), sent };
     }
 
     const postTask = (pay: typeof fetch, apiKey: string, headers: Record<string, string> = {}, body = restTaskBody()) =>
@@ -175,7 +175,9 @@ for (const db of testDatabases()) {
       const client = new x402Client();
       client.setSpendControls({ allowedAssets: [{ network: `eip155:${chain.id}`, asset: chain.usdc.address, maxAmountPerPayment: USDC(100).toString() }] });
       client.register(`eip155:${chain.id}`, new EscrowFundingScheme(privateKeyToAccount(wallet.privateKey as `0x${string}`)));
-      const res = await postTask(wrapFetchWithPayment(fetch, client), agent.apiKey, {}, restTaskBody({ test_scenario: "MANUAL" }));
+      const { fetch: pay, sent } = payingFetch(wallet, client);
+      const body = restTaskBody({ test_scenario: "MANUAL" });
+      const res = await postTask(pay, agent.apiKey, {}, body);
       expect(res.status, await res.clone().text()).to.equal(201);
       const task = (await res.json()) as Record<string, any>;
       expect(task.x402_payment).to.deep.include({ scheme: "escrow", payer: wallet.address });
@@ -183,6 +185,11 @@ for (const db of testDatabases()) {
       expect(await usdcBalance(chain, wallet.address)).to.equal(USDC("3.50"));
       const onChain = await chain.escrow.escrowOf(chain.rpc, task.escrow.chain_task_id);
       expect(Number(onChain.state), "funded on chain").to.equal(1);
+
+      const replayed = await rest.post("/tasks", body, agent.apiKey, { "PAYMENT-SIGNATURE": sent[0] });
+      expect(replayed.status, "the same signed funding cannot pay for a second task").to.equal(402);
+      expect(replayed.body.error.message).to.match(/TaskEscrow refused the funding: TaskEscrowAlreadyFunded/);
+      expect(await taskCount(agent.apiKey)).to.equal(1);
 
       expect((await rest.post(`/tasks/${task.task_id}/cancel`, {}, agent.apiKey)).status).to.equal(200);
       await server.app.escrow.idle();

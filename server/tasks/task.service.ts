@@ -233,7 +233,8 @@ export class TaskService {
       await this.settlement.awaitFunded(em, task);
       return task;
     } catch (err) {
-      if (paid) await this.creditUnposted(em, principal, cost);
+      // A payment to the funding wallet becomes the agent's balance; a direct one stays in TaskEscrow under its payer, who may reclaim it after deadline + grace.
+      if (paid && !paid.escrow) await this.creditUnposted(em, principal, cost);
       // Two requests with one idempotency key raced: the loser answers with the winner's task.
       if (err instanceof UniqueConstraintViolationException && valid.idempotencyKey) {
         const replay = await this.findIdempotent(em.fork(), principal, valid.idempotencyKey, hash);
@@ -254,7 +255,7 @@ export class TaskService {
     return this.payments.settle(principal.mode, payment, cost, deadline);
   }
 
-  /** A settled payment whose task could not be posted after all (the caps moved, a storage failure): it becomes the agent's balance, never lost. */
+  /** A settled `exact` payment whose task could not be posted after all (the caps moved, a storage failure): it becomes the agent's balance, never lost. */
   private async creditUnposted(em: Em, principal: AgentPrincipal, cost: CostBreakdown): Promise<void> {
     await em.fork().transactional(async (tx) => {
       this.ledger.post(tx, principal.mode, LedgerKind.DEPOSIT, Accounts.x402, Accounts.agent(principal.agentId), cost.totalUnits);

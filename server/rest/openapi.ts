@@ -169,7 +169,7 @@ function completeOperation(route: RestRoute): Operation & Record<string, unknown
   const common = [400, 401, ...(isPost ? [409] : []), ...(takesBody ? [413, 415] : []), 429, 500];
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
-    responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: RATE_LIMIT_HEADERS };
+    responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: { ...RATE_LIMIT_HEADERS, ...(response as { headers?: object }).headers } };
   }
   for (const status of common) responses[String(status)] ??= errorRef(status);
   return {

@@ -15,7 +15,7 @@ import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
 import { RestClient, restTaskBody } from "../support/rest-client";
-import { expectBooksMatchChain, gasFundedWallet, testChain, usdcBalance, USDC } from "./support/chain";
+import { expectBooksMatchChain, gasFundedWallet, linkWallet, testChain, usdcBalance, USDC } from "./support/chain";
 
 const BALANCE = `{ viewerAgent { balance { units } } }`;
 /** A task of restTaskBody costs its reward, 15, and the 10% platform fee: 16.50 USDC. */
@@ -114,6 +114,20 @@ for (const db of testDatabases()) {
       expect(again.body.task_id).to.equal(task.task_id);
       expect(await usdcBalance(chain, wallet.address)).to.equal(USDC(50) - USDC("16.50"));
       expect(await taskCount(agent.apiKey)).to.equal(1);
+
+      // The payment reached the deposit address, yet it paid for the task: it is no deposit, even from a linked wallet.
+      await linkWallet(server.client, agent.apiKey, wallet);
+      const credit = await server.client.fails(`mutation($txHash: String!) { creditDeposit(txHash: $txHash) { amount { usd } } }`, { txHash: task.x402_payment.transaction }, agent.apiKey);
+      expect(credit.message).to.match(/is the x402 payment of a task/);
+      expect(await balanceOf(agent.apiKey)).to.equal(USDC(5));
+    });
+
+    it("the OpenAPI document describes PAYMENT-SIGNATURE, PAYMENT-RESPONSE and a 402's PAYMENT-REQUIRED", async () => {
+      const document = (await (await fetch(`${rest.base}/openapi.json`)).json()) as Record<string, any>;
+      const post = document.paths["/tasks"].post;
+      expect(post.parameters.map((p: { name: string }) => p.name)).to.include("PAYMENT-SIGNATURE");
+      expect(post.responses["201"].headers).to.have.property("PAYMENT-RESPONSE");
+      expect(document.components.responses.Error402.headers).to.have.property("PAYMENT-REQUIRED");
     });
 
     it("refuses a replayed payment and an underpaid one: 402 with the requirements again, nothing posted, nothing charged", async () => {

@@ -27,6 +27,7 @@ import { MessageService } from "./messages/message.service";
 import { ReputationService } from "./reputation/reputation.service";
 import { AdminService } from "./admin/admin.service";
 import { DisputeService } from "./disputes/dispute.service";
+import { X402Payments } from "./x402/x402.service";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -64,6 +65,8 @@ export interface Services {
   /** Platform administrators (dispute decisions) and their audit log. */
   admins: AdminService;
   disputes: DisputeService;
+  /** Tasks paid from agents' own wallets over x402. */
+  payments: X402Payments;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -78,7 +81,9 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
-  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock);
+  ledger.paybacks = escrow;
+  const payments = new X402Payments(chains, config.chain.gracePeriodSeconds, log);
+  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock, payments);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = config.guardian.decodeProcess
     ? new DecoderProcess(config.guardian.maxMegapixels, config.guardian.decodeThreads)
@@ -109,5 +114,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     reputation: new ReputationService(clock),
     admins: new AdminService(keys),
     disputes: new DisputeService(),
+    payments,
   };
 }

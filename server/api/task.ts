@@ -224,6 +224,14 @@ export const TaskSchema = component(
       operator_record: OperatorRecordSchema.nullable().describe("The record of the operator holding (or who held) the task; null before acceptance"),
       ratings: z.array(RatingSchema).describe("Both sides' ratings once the task ended (its agent and operator only), oldest first"),
       dispute: DisputeSchema.nullable().describe("The agent's dispute of the proof and the platform's decision; null if it was not disputed"),
+      x402_payment: z
+        .strictObject({
+          scheme: z.enum(["exact", "escrow"]).describe('"exact": paid to HumanOps\'s funding wallet, which funded the escrow and sends refunds back to the payer; "escrow": the payer funded TaskEscrow itself (escrow.funder)'),
+          payer: z.string().describe("The paying wallet; refunds go back to it"),
+          transaction: z.string().describe("The transaction that settled the payment"),
+        })
+        .nullable()
+        .describe("Set when the task was paid from the agent's own wallet over x402 (a 402 answered with PAYMENT-SIGNATURE) instead of its balance"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -371,6 +379,7 @@ export function presentTask(task: GqlTask): TaskBody {
           decided_at: task.dispute.decidedAt,
         }
       : null,
+    x402_payment: task.x402Payment ? { ...task.x402Payment, scheme: oneOf(["exact", "escrow"], task.x402Payment.scheme, "an x402 payment's scheme") } : null,
   };
 }
 
@@ -444,6 +453,7 @@ const TASK_DETAIL_VIEW = {
   review_window_minutes: z.number().nullable(),
   release_held_until: maybeText.describe("Until then you may dispute_task"),
   dispute: fields("reason, status, decision (RELEASE/REFUND), decision_note, opened_at, decided_at").nullable(),
+  x402_payment: fields("Paid from your wallet over x402: scheme, payer (refunds go back to it), transaction").nullable(),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

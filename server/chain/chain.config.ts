@@ -77,6 +77,8 @@ export class PrivateKey {
 export interface ChainKeys {
   funder: PrivateKey;
   guardian: PrivateKey;
+  /** Pays the gas of settling x402 payments (server/x402); without it the chain offers no x402 payment. Holds ETH only. */
+  relayer?: PrivateKey;
 }
 
 const BOOL = z.enum(["true", "false"], { error: "must be true or false" });
@@ -98,6 +100,7 @@ function rpcChainShape(prefix: string) {
     [`${prefix}FUNDER_KEY`]: KEY.optional(),
     [`${prefix}GUARDIAN_KEY`]: KEY.optional(),
     [`${prefix}CONFIRMATIONS`]: int(1, 1_000).optional(),
+    [`${prefix}RELAYER_KEY`]: KEY.optional(),
   };
 }
 
@@ -197,10 +200,10 @@ function readDeployment(variable: string, file: string, chainId: number, problem
   return { ...parsed.data, taskEscrow: getAddress(parsed.data.taskEscrow), usdc: getAddress(parsed.data.usdc) };
 }
 
-const KeyFile = z.object({ funder: KEY, guardian: KEY });
+const KeyFile = z.object({ funder: KEY, guardian: KEY, relayer: KEY });
 
 function readKeys(prefix: string, get: (name: string) => unknown, problems: string[]): ChainKeys | undefined {
-  let fromFile: { funder?: string; guardian?: string } = {};
+  let fromFile: { funder?: string; guardian?: string; relayer?: string } = {};
   const keyFile = get("KEY_FILE") as string | undefined;
   if (keyFile) {
     try {
@@ -216,5 +219,6 @@ function readKeys(prefix: string, get: (name: string) => unknown, problems: stri
   const guardian = (get("GUARDIAN_KEY") as string | undefined) ?? fromFile.guardian;
   if (!funder) problems.push(`${prefix}FUNDER_KEY: is required with ${prefix}RPC_URL (or "funder" in ${prefix}KEY_FILE): the platform's funding wallet`);
   if (!guardian) problems.push(`${prefix}GUARDIAN_KEY: is required with ${prefix}RPC_URL (or "guardian" in ${prefix}KEY_FILE): a key holding TaskEscrow's GUARDIAN_ROLE`);
-  return funder && guardian ? { funder: new PrivateKey(funder), guardian: new PrivateKey(guardian) } : undefined;
+  const relayer = (get("RELAYER_KEY") as string | undefined) ?? fromFile.relayer;
+  return funder && guardian ? { funder: new PrivateKey(funder), guardian: new PrivateKey(guardian), ...(relayer ? { relayer: new PrivateKey(relayer) } : {}) } : undefined;
 }

@@ -34,6 +34,8 @@ interface ChainParts {
   inProcess?: boolean;
   /** Ages the cache of the node's fees. */
   clock?: Clock;
+  /** Submits x402 payments (server/x402); none, no x402 on this chain. */
+  relayer?: Wallet;
 }
 
 /**
@@ -58,6 +60,7 @@ export class Chain {
   readonly mintable: boolean;
   readonly rpcUrl?: string;
   readonly inProcess: boolean;
+  readonly relayer?: Wallet;
   private readonly clock: Clock;
 
   constructor(parts: ChainParts) {
@@ -78,6 +81,7 @@ export class Chain {
     this.rpcUrl = parts.rpcUrl;
     this.inProcess = parts.inProcess ?? false;
     this.clock = parts.clock ?? systemClock;
+    this.relayer = parts.relayer;
   }
 
   /** "base", "base-sepolia", "local" or "chain-<id>". */
@@ -187,8 +191,9 @@ export class Chains {
 async function startEmbedded(port: number | undefined, maxFeePerGas: bigint, clock: Clock): Promise<{ chain: Chain; local: LocalChain }> {
   const funder = Wallet.createRandom();
   const guardian = Wallet.createRandom();
+  const relayer = Wallet.createRandom();
   const treasury = Wallet.createRandom().address;
-  const local = await startLocalChain({ fundedKeys: [funder.privateKey, guardian.privateKey], port });
+  const local = await startLocalChain({ fundedKeys: [funder.privateKey, guardian.privateKey, relayer.privateKey], port });
   const deployment = await deployLocalEscrow(local.rpc, { deployer: new Wallet(funder.privateKey), funder: new Wallet(funder.privateKey), guardian: guardian.address, treasury });
   const chain = new Chain({
     mode: Mode.TEST,
@@ -205,6 +210,7 @@ async function startEmbedded(port: number | undefined, maxFeePerGas: bigint, clo
     rpcUrl: local.url,
     inProcess: true,
     clock,
+    relayer: new Wallet(relayer.privateKey),
   });
   return { chain, local };
 }
@@ -243,5 +249,6 @@ async function connect(mode: Mode, settings: RpcChainSettings, maxFeePerGas: big
     mintable,
     rpcUrl: settings.rpcUrl,
     clock,
+    relayer: settings.keys.relayer?.wallet(),
   });
 }

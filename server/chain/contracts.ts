@@ -88,7 +88,12 @@ export class TaskEscrowContract {
     this.address = getAddress(address);
   }
 
-  fund(taskId: string, terms: Terms): string {
+/** Funds `taskId` from the funder's EIP-3009 receiveWithAuthorization (x402's escrow scheme). */
+  fundWithAuthorization(taskId: string, terms: Terms, validAfter: bigint, validBefore: bigint, signature: string): string {
+    return TaskEscrowContract.iface.encodeFunctionData("fundWithAuthorization", [taskId, terms, validAfter, validBefore, signature]);
+  }
+
+    fund(taskId: string, terms: Terms): string {
     return TaskEscrowContract.iface.encodeFunctionData("fund", [taskId, termsTuple(terms)]);
   }
 

@@ -10,6 +10,8 @@ export interface Receipt {
   gasUsed: string;
   contractAddress?: string | null;
   logs: Log[];
+  /** The account that sent the transaction. */
+  from?: string;
 }
 
 export interface Call {

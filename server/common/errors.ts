@@ -84,12 +84,13 @@ export class ConflictError extends DomainError {
 }
 
 export class InsufficientFundsError extends DomainError {
-  constructor(required: string, available: string) {
+  /** `x402`: the x402 v2 payment requirements to pay from a wallet instead (REST sends them as PAYMENT-REQUIRED). */
+  constructor(required: string, available: string, x402?: unknown) {
     super(
       "INSUFFICIENT_FUNDS",
       `insufficient balance: this needs ${required} USDC and ${available} USDC is available`,
       undefined,
-      { requiredUsd: required, availableUsd: available },
+      { requiredUsd: required, availableUsd: available, ...(x402 ? { x402 } : {}) },
     );
   }
 }

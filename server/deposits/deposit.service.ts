@@ -1,12 +1,12 @@
 import { UniqueConstraintViolationException } from "@mikro-orm/core";
-import { ZeroAddress } from "ethers";
+import { ZeroAddress, getAddress } from "ethers";
 import type { Em } from "../db/orm";
 import { ConflictError, DomainError, ForbiddenError, ValidationError } from "../common/errors";
 import type { Mode } from "../common/mode";
 import { Agent } from "../agents/agent.entity";
 import type { Chain, Chains } from "../chain/chains";
 import type { Log, Transfer } from "../chain/contracts";
-import { receiptOf } from "../chain/transactions";
+import { receiptOf, type Receipt } from "../chain/transactions";
 import { LedgerKind } from "../ledger/ledger-entry.entity";
 import { Accounts, type LedgerService } from "../ledger/ledger.service";
 import type { AgentPrincipal } from "../tasks/task.service";
@@ -67,7 +67,7 @@ export class DepositService {
     if (transfer.from === ZeroAddress || transfer.from === chain.escrow.address) return;
     if (await em.count(Deposit, { chainKey: chain.key, txHash })) return;
     const receipt = await receiptOf(chain.rpc, txHash);
-    if (!receipt) return;
+    if (!receipt || isX402Settlement(chain, receipt)) return;
     const incoming = summed(txHash, blockNumber, this.transfersIn(chain, receipt.logs));
     const wallet = incoming.singleSender ? await em.findOne(AgentWallet, { address: incoming.from }) : null;
     this.credit(em, chain, incoming, wallet?.agent);
@@ -88,6 +88,7 @@ export class DepositService {
     const receipt = await receiptOf(chain.rpc, txHash);
     if (!receipt) throw new DomainError("NOT_FOUND", `transaction ${txHash} is not on ${chain.network} (chain ${chain.id}) yet`, "txHash");
     if (receipt.status !== "0x1") throw new ValidationError("txHash", "is a transaction that reverted: it moved no USDC");
+    if (isX402Settlement(chain, receipt)) throw new ValidationError("txHash", "is the x402 payment of a task (see the task's x402_payment), not a deposit");
     const transfers = this.transfersIn(chain, receipt.logs);
     if (transfers.length === 0) throw new ValidationError("txHash", `moves no USDC (${chain.usdc.address}) to the deposit address ${chain.funder.address}`);
     const blockNumber = Number(BigInt(receipt.blockNumber));
@@ -104,6 +105,11 @@ export class DepositService {
       .map((log) => chain.usdc.parseTransfer(log))
       .filter((t): t is Transfer => t !== undefined && t.to === chain.funder.address && t.from !== ZeroAddress && t.from !== chain.escrow.address);
   }
+}
+
+/** The relayer sends nothing but x402 settlements (server/x402): their USDC paid for a task, it is not a deposit. */
+function isX402Settlement(chain: Chain, receipt: Receipt): boolean {
+  return !!chain.relayer && !!receipt.from && getAddress(receipt.from) === chain.relayer.address;
 }
 
 function summed(txHash: string, blockNumber: number, transfers: Transfer[]): IncomingTransaction {

@@ -17,7 +17,7 @@ export interface BookLine {
 /**
  * The ledger's totals for one chain beside the chain's own:
  * - escrow: money in escrow:* accounts of tasks on this deployment = TaskEscrow's USDC balance;
- * - wallet: agents' balances (+ unattributed deposits, + escrows not funded yet) = the funding wallet's USDC;
+ * - wallet: agents' balances (+ unattributed deposits, + x402 refunds not yet paid back, + escrows not funded yet) = the funding wallet's USDC;
  * - payouts / fees: what the ledger paid operators / the treasury = TaskReleased payouts / fees on chain.
  * They agree whenever the chain's outbox is idle; in flight, a transfer may be mined before the books record it.
  */
@@ -51,7 +51,7 @@ export async function compareBooks(em: Em, chain: Chain, options: CompareOptions
     [chain.mode, EscrowStatus.FUNDING],
   );
   const balances = await one(
-    `select coalesce(sum(case when to_account like 'agent:%' or to_account = ? then amount else 0 end), 0) - coalesce(sum(case when from_account like 'agent:%' or from_account = ? then amount else 0 end), 0) as total
+    `select coalesce(sum(case when to_account like 'agent:%' or to_account like 'payer:%' or to_account = ? then amount else 0 end), 0) - coalesce(sum(case when from_account like 'agent:%' or from_account like 'payer:%' or from_account = ? then amount else 0 end), 0) as total
        from ledger_entries where mode = ?`,
     [Accounts.unattributed, Accounts.unattributed, chain.mode],
   );

@@ -9,6 +9,8 @@ export enum ChainTxKind {
   FUND = "FUND",
   RELEASE = "RELEASE",
   REFUND = "REFUND",
+  /** The funding wallet sends a refunded x402 (`exact`) payment back to the wallet that paid it. */
+  PAYBACK = "PAYBACK",
 }
 
 export enum ChainTxStatus {

@@ -10,6 +10,7 @@ import type { TaskSettlement } from "../tasks/task.service";
 import { ChainTx, ChainTxKind, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { Escrow, EscrowStatus } from "./escrow.entity";
 import { EscrowViewStatus } from "../api/enums";
+import type { Paybacks } from "../ledger/ledger.service";
 
 export { EscrowViewStatus };
 
@@ -19,6 +20,7 @@ export const Intents = {
   settle: (taskId: string) => `settle:${taskId}`,
   mintForAgent: (chainKey: string, agentId: string) => `mint:${chainKey}:agent:${agentId}`,
   approve: (chainKey: string, funder: string) => `approve:${chainKey}:${funder}`,
+  payback: (taskId: string) => `payback:${taskId}`,
 } as const;
 
 
@@ -34,7 +36,7 @@ export interface EscrowSnapshot {
  * with the state change that calls for it, or not at all. Nothing here
  * talks to the chain: the sender (outbox.sender.ts) does, from the rows.
  */
-export class EscrowService implements TaskSettlement {
+export class EscrowService implements TaskSettlement, Paybacks {
   private readonly fundings = new EventEmitter();
 
   constructor(
@@ -52,15 +54,17 @@ export class EscrowService implements TaskSettlement {
   /** Posting: the task's escrow with fresh terms, and its funding transaction queued. */
   open(em: Em, task: Task): void {
     const chain = this.chains.require(task.mode);
-    const terms: Terms = {
-      funder: chain.funder.address,
-      amount: task.totalUnits,
-      fee: task.feeUnits,
-      deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
-      gracePeriod: BigInt(this.gracePeriodSeconds),
-    };
-    em.persist(new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, hexlify(randomBytes(32)), terms));
+    em.persist(new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, hexlify(randomBytes(32)), this.termsOf(task, chain.funder.address)));
     em.persist(new ChainTx(chain.key, ChainTxKind.FUND, Intents.fund(task.id), chain.funder.address, { task }));
+  }
+
+  /** Posting a task whose payer funded TaskEscrow itself (x402 scheme "escrow"): the escrow is on chain already, with the payer as funder. */
+  openFunded(em: Em, task: Task, funding: { chainTaskId: string; funder: string; txHash: string }): void {
+    const chain = this.chains.require(task.mode);
+    const escrow = new Escrow(task, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address }, funding.chainTaskId, this.termsOf(task, funding.funder));
+    escrow.status = EscrowStatus.FUNDED;
+    escrow.fundTxHash = funding.txHash;
+    em.persist(escrow);
   }
 
   /** VERIFIED: the Guardian pays the operator. */
@@ -73,6 +77,22 @@ export class EscrowService implements TaskSettlement {
   refund(em: Em, task: Task): void {
     const chain = this.chains.require(task.mode);
     em.persist(new ChainTx(chain.key, ChainTxKind.REFUND, Intents.settle(task.id), chain.guardian.address, { task }));
+  }
+
+  /** A refunded x402 `exact` payment: once the escrow's money is back in the funding wallet, it goes on to the wallet that paid. */
+  payBack(em: Em, task: Task): void {
+    const chain = this.chains.require(task.mode);
+    em.persist(new ChainTx(chain.key, ChainTxKind.PAYBACK, Intents.payback(task.id), chain.funder.address, { task, recipient: task.paidBy!, amount: task.totalUnits }));
+  }
+
+  private termsOf(task: Task, funder: string): Terms {
+    return {
+      funder,
+      amount: task.totalUnits,
+      fee: task.feeUnits,
+      deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
+      gracePeriod: BigInt(this.gracePeriodSeconds),
+    };
   }
 
   /** Operators may only take tasks whose money is already locked on chain. */

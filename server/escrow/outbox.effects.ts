@@ -35,6 +35,7 @@ const GAS_LIMIT: Record<ChainTxKind, bigint> = {
   [ChainTxKind.FUND]: 200_000n,
   [ChainTxKind.RELEASE]: 200_000n,
   [ChainTxKind.REFUND]: 120_000n,
+  [ChainTxKind.PAYBACK]: 120_000n,
 };
 
 /** Between the check of escrowOf and the simulation, the escrow was settled by someone else: the indexer records it. */
@@ -69,6 +70,8 @@ export class OutboxEffects {
         return this.planRelease(em, chain, await this.escrowOf(em, row));
       case ChainTxKind.REFUND:
         return this.planRefund(em, chain, await this.escrowOf(em, row));
+      case ChainTxKind.PAYBACK:
+        return this.planPayback(chain, row, await this.escrowOf(em, row));
     }
   }
 
@@ -76,6 +79,7 @@ export class OutboxEffects {
     const tx = { txHash: receipt.transactionHash };
     if (row.kind === ChainTxKind.FUND) await this.outcomes.funded(em, await this.escrowOf(em, row), tx);
     if (row.kind === ChainTxKind.REFUND) await this.outcomes.refunded(em, await this.escrowOf(em, row), { ...tx, reclaimed: false });
+    if (row.kind === ChainTxKind.PAYBACK) this.outcomes.paidBack(em, (await this.escrowOf(em, row)).task, row.recipient!, row.amount!);
     if (row.kind === ChainTxKind.RELEASE) {
       const released = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskReleased");
       if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event`);
@@ -132,6 +136,18 @@ export class OutboxEffects {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
     return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) }, gasLimit: GAS_LIMIT.REFUND, onRevert: SETTLED_MEANWHILE };
+  }
+
+  /** A refunded x402 `exact` payment goes back to its wallet once the escrow's money is in the funding wallet (refunded, reclaimed, or never sent). */
+  private planPayback(chain: Chain, row: ChainTx, escrow: Escrow): Plan {
+    if (escrow.status === EscrowStatus.FUNDING || escrow.status === EscrowStatus.FUNDED) return { action: "wait", reason: "the escrow's money is not back in the funding wallet yet" };
+    if (escrow.status === EscrowStatus.RELEASED) return { action: "fail", reason: "the escrow was released to an operator; there is nothing to pay back" };
+    return {
+      action: "send",
+      call: { to: chain.usdc.address, data: chain.usdc.transfer(row.recipient!, row.amount!) },
+      gasLimit: GAS_LIMIT.PAYBACK,
+      onRevert: { ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(row.amount!)} USDC to pay back` } },
+    };
   }
 
   /**

@@ -95,6 +95,11 @@ export class SettlementOutcomes {
     this.report(em, escrow.chainKey, "RETURNED_WHILE_OPEN", `task ${task.id} is ${task.status} but its escrow was ${how}; the agent's balance was refunded`, false, task);
   }
 
+  /** The funding wallet sent a refunded x402 payment back to the wallet that paid it. */
+  paidBack(em: Em, task: Task, address: string, amount: bigint): void {
+    this.ledger.paidBack(em, task, address, amount);
+  }
+
   /** The escrow stopped holding the task's money without a release or a refund (moved to another chain): the task is not offered until it is funded again. */
   emptied(escrow: Escrow): void {
     this.tasks.escrowEmptied(escrow.task);

@@ -12,13 +12,25 @@ export const Accounts = {
   deposits: "external:deposits",
   /** USDC that reached a deposit address from no linked wallet: held by the platform, owed to nobody known yet. */
   unattributed: "platform:unattributed",
+  /** Wallets outside that paid for tasks over x402 (server/x402), and where their refunds leave to. */
+  x402: "external:x402",
+  /** A refund owed to the wallet that paid with x402 `exact`, held by the funding wallet until it is sent back. */
+  payer: (address: string) => `payer:${address.toLowerCase()}`,
 } as const;
+
+/** Sends a refunded x402 `exact` payment back to its wallet (server/escrow: a PAYBACK in the chain outbox). */
+export interface Paybacks {
+  payBack(em: Em, task: Task): void;
+}
 
 /**
  * The books. Postings are added to the caller's unit of work, so they commit
  * or roll back with the state change that caused them.
  */
 export class LedgerService {
+  /** Set when the escrow side is wired (services.ts). */
+  paybacks?: Paybacks;
+
   post(em: Em, mode: Mode, kind: LedgerKind, from: string, to: string, amount: bigint, task?: Task): void {
     if (amount < 0n) throw new Error(`ledger amounts are non-negative (got ${amount})`);
     if (amount === 0n) return;
@@ -37,9 +49,33 @@ export class LedgerService {
     this.post(em, task.mode, LedgerKind.FEE, escrow, Accounts.treasury, task.feeUnits, task);
   }
 
-  /** Returns everything in a task's escrow to the agent. */
+  /** Locks reward + fee for a task paid with x402 from the agent's own wallet: the payment → escrow. */
+  fundEscrowFromPayment(em: Em, task: Task): void {
+    this.post(em, task.mode, LedgerKind.ESCROW_FUND, Accounts.x402, Accounts.escrow(task.id), task.totalUnits, task);
+  }
+
+  /**
+   * Returns everything in a task's escrow to whoever paid: the agent's
+   * balance, or the wallet that paid with x402. TaskEscrow refunds a wallet
+   * that funded it itself (scheme "escrow"); one that paid the funding wallet
+   * (scheme "exact") is owed the money until the funding wallet sends it back.
+   */
   refund(em: Em, task: Task): void {
-    this.post(em, task.mode, LedgerKind.REFUND, Accounts.escrow(task.id), Accounts.agent(task.agent.id), task.totalUnits, task);
+    const escrow = Accounts.escrow(task.id);
+    if (!task.paidBy) {
+      this.post(em, task.mode, LedgerKind.REFUND, escrow, Accounts.agent(task.agent.id), task.totalUnits, task);
+    } else if (task.paymentScheme === "escrow") {
+      this.post(em, task.mode, LedgerKind.REFUND, escrow, Accounts.x402, task.totalUnits, task);
+    } else {
+      this.post(em, task.mode, LedgerKind.REFUND, escrow, Accounts.payer(task.paidBy), task.totalUnits, task);
+      if (!this.paybacks) throw new Error("x402 refunds need the escrow's paybacks wired");
+      this.paybacks.payBack(em, task);
+    }
+  }
+
+  /** The funding wallet sent a refunded x402 payment back to the wallet that paid it. */
+  paidBack(em: Em, task: Task, address: string, amount: bigint): void {
+    this.post(em, task.mode, LedgerKind.REFUND, Accounts.payer(address), Accounts.x402, amount, task);
   }
 
   /** Balance of an account: what flowed in minus what flowed out, read from committed rows. */

@@ -61,7 +61,7 @@ export class IdempotencyStore {
   /**
    * Runs `execute` at most once per (scope, key) and request, `request`
    * being what identifies it (method, path, body). Answers that may change
-   * on a retry (401, 429, 5xx) are not kept.
+   * on a retry (401, 402, 429, 5xx) are not kept.
    */
   async run(scope: string, key: string, request: unknown, execute: () => Promise<RestResponse>): Promise<IdempotentOutcome> {
     // Keyed, because a body may hold a secret (a webhook's callback_secret).
@@ -167,6 +167,7 @@ export class IdempotencyStore {
   }
 }
 
+/** 402 is not final either: the same request, paid over x402, goes through with the same key. */
 function isFinal(status: number): boolean {
-  return status < 500 && status !== 401 && status !== 429;
+  return status < 500 && status !== 401 && status !== 402 && status !== 429;
 }

@@ -27,7 +27,7 @@ export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input: `error.field` names the field (as sent) and `error.message` the rule it broke",
   401: "No API key where one is needed, or a key that is malformed, unknown or revoked (on every route, before any rate budget is spent)",
-  402: "The agent's balance does not cover reward + fee",
+  402: "The agent's balance does not cover reward + fee (or an x402 payment was refused). Where the task's chain takes x402 payments, PAYMENT-REQUIRED carries the x402 v2 requirements: pay from a wallet and send the same request again with PAYMENT-SIGNATURE",
   403: "This key may not do this: an operator key on an agent route (or the reverse), or KYC not approved",
   404: "No such object, or not one this key may see",
   409: "Conflict: an illegal status transition, a duplicate, or an Idempotency-Key reused with another request",
@@ -173,7 +173,7 @@ function completeOperation(route: RestRoute): Operation & Record<string, unknown
   const common = [400, 401, ...(isPost ? [409] : []), ...(takesBody ? [413, 415] : []), 429, 500];
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) {
-    responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: RATE_LIMIT_HEADERS };
+    responses[status] = "$ref" in (response as object) ? response : { ...(response as object), headers: { ...RATE_LIMIT_HEADERS, ...(response as { headers?: object }).headers } };
   }
   for (const status of common) responses[String(status)] ??= errorRef(status);
   return {
@@ -206,7 +206,8 @@ function errorSchema(codes: ErrorCode[]): JsonSchema {
 function errorResponse(status: number): Record<string, unknown> {
   // A key that is not valid is refused before any budget is looked at, so a 401 may come without the budget's headers.
   const headers = status === 429 ? { ...RATE_LIMIT_HEADERS, "Retry-After": { $ref: "#/components/headers/Retry-After" } } : status === 401 ? {} : RATE_LIMIT_HEADERS;
-  return { description: ERROR_DESCRIPTIONS[status], headers, content: { "application/json": { schema: errorSchema([STATUS_CODES[status]]) } } };
+  const paymentRequired = status === 402 ? { "PAYMENT-REQUIRED": { description: "x402 v2 payment requirements (base64 JSON: x402Version 2, accepts[] with scheme, network, asset, amount, payTo)", schema: { type: "string" } } } : {};
+  return { description: ERROR_DESCRIPTIONS[status], headers: { ...headers, ...paymentRequired }, content: { "application/json": { schema: errorSchema([STATUS_CODES[status]]) } } };
 }
 
 // ── request bodies from GraphQL input types ───────────────────────────────────

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { encodePaymentRequiredHeader } from "@x402/core/http";
+import type { PaymentRequired } from "@x402/core/types";
 import { DomainError, type ErrorCode } from "../common/errors";
 import type { Logger } from "../common/logger";
 import { restFieldName } from "./case";
@@ -50,5 +52,9 @@ function toResponse(err: DomainError): RestResponse {
   if (err.field) error.field = err.field;
   // A mutation refused for the rate budget (server/graphql/admission.ts) says when to retry, like a refused request.
   const retryAfter = err.details?.retryAfterSeconds;
-  return { status: err.httpStatus, body: { error }, ...(typeof retryAfter === "number" ? { headers: { "Retry-After": String(retryAfter) } } : {}) };
+  const headers: Record<string, string> = {};
+  if (typeof retryAfter === "number") headers["Retry-After"] = String(retryAfter);
+  // A 402 that can be paid from a wallet carries the x402 v2 requirements; the body stays the API's error.
+  if (err.details?.x402) headers["PAYMENT-REQUIRED"] = encodePaymentRequiredHeader(err.details.x402 as PaymentRequired);
+  return { status: err.httpStatus, body: { error }, ...(Object.keys(headers).length ? { headers } : {}) };
 }

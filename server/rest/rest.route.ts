@@ -56,6 +56,8 @@ export interface RestRequest {
   /** The validated JSON body, or the parsed multipart form. */
   body: any;
   idempotencyKey?: string;
+  /** An x402 v2 payment: the PAYMENT-SIGNATURE header. */
+  paymentSignature?: string;
 }
 
 export interface RestRoute {

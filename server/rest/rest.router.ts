@@ -113,7 +113,7 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
       const body = await readBody(req, res, route, validator, gates);
       const run = () =>
         route
-          .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey })
+          .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey, paymentSignature: req.get("PAYMENT-SIGNATURE") })
           .catch((err: unknown) => errorResponse(err, deps.log, { graphqlAliases: route.fieldAliases ?? {} }));
       if (idempotencyKey) {
         const scope = ctx.principal?.keyId ?? (ctx.admin ? `admin:${ctx.admin.adminId}` : "anonymous");

@@ -1,7 +1,8 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
 import { CancelTask, DisputeTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import { encodePaymentResponseHeader } from "@x402/core/http";
 import type { PostTaskInput } from "../api/operations.generated";
-import { presentTask, presentTaskSummary } from "../api/task";
+import { presentTask, presentTaskSummary, type GqlTask } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
 import { camelizeKeys } from "./case";
@@ -18,12 +19,19 @@ const LIST_PARAMETERS: Parameter[] = [
   { name: "offset", in: "query", description: "Tasks to skip (newest first)", schema: { type: "integer", minimum: 0, default: 0 } },
 ];
 
+/** The x402 PAYMENT-RESPONSE header of a task posted with a payment (or found again under its Idempotency-Key). */
+function paymentResponse(task: GqlTask): Record<string, string> | undefined {
+  const paid = task.x402Payment;
+  if (!paid || !task.escrow) return undefined;
+  return { "PAYMENT-RESPONSE": encodePaymentResponseHeader({ success: true, payer: paid.payer, transaction: paid.transaction, network: `eip155:${task.escrow.chainId}` }) };
+}
+
 const taskResponse = (status: string, description: string) => ({ [status]: jsonResponse(description, ref("Task")) });
 
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
 export function tasksResource(graphql: OperationRunner): RestResource {
   return {
-    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] } },
+    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey", "x402Payment"] } },
     schemas: {
       CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
       ReviewTaskRequest: {
@@ -46,19 +54,35 @@ export function tasksResource(graphql: OperationRunner): RestResource {
       {
         method: "post",
         path: "/tasks",
+        // The payment arrives as a header, not in the body.
+        fieldAliases: { x402Payment: "PAYMENT-SIGNATURE" },
         operation: {
           operationId: "postTask",
           summary: "Post a task",
           description: "reward_usd + the platform fee move from the agent's balance into escrow. A test key's task is completed by a mock operator within seconds.",
           tags: ["Tasks"],
+          parameters: [
+            {
+              name: "PAYMENT-SIGNATURE",
+              in: "header",
+              description: "An x402 v2 payment of reward + fee from the agent's own wallet, answering a 402's PAYMENT-REQUIRED (what @x402/fetch and @x402/axios send); the task is then paid from it instead of the balance",
+              schema: { type: "string" },
+            },
+          ],
           requestBody: { required: true, content: { "application/json": { schema: ref("PostTaskRequest") } } },
-          responses: { ...taskResponse("201", "The task, POSTED"), ...errors(402, 403) },
+          responses: {
+            "201": {
+              ...jsonResponse("The task, POSTED", ref("Task")),
+              headers: { "PAYMENT-RESPONSE": { description: "With PAYMENT-SIGNATURE: the x402 settlement (base64 JSON: success, payer, transaction, network)", schema: { type: "string" } } },
+            },
+            ...errors(402, 403),
+          },
         },
-        async handle({ ctx, body, idempotencyKey }) {
+        async handle({ ctx, body, idempotencyKey, paymentSignature }) {
           // The body passed the PostTaskRequest schema; GraphQL checks the input again against PostTaskInput.
-          const input = { ...(camelizeKeys(body) as PostTaskInput), idempotencyKey };
+          const input = { ...(camelizeKeys(body) as PostTaskInput), idempotencyKey, x402Payment: paymentSignature };
           const { postTask: task } = await graphql.run(PostTask, ctx, { input });
-          return { status: 201, body: presentTask(task) };
+          return { status: 201, body: presentTask(task), headers: paymentSignature ? paymentResponse(task) : undefined };
         },
       },
       {

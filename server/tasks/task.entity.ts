@@ -46,6 +46,18 @@ export interface TaskTerms {
  * task.state-machine.ts; `version` makes every change a compare-and-set, so
  * two racing transitions cannot both win.
  */
+
+@ObjectType({ description: "How a task was paid for from the agent's own wallet over x402" })
+export class TaskX402Payment {
+  @Field(() => String, { description: '"exact": the wallet paid HumanOps\'s funding wallet, which funded the escrow and sends any refund back to the wallet; "escrow": the wallet funded TaskEscrow itself and is its funder (refunds and reclaims reach it on chain)' })
+  scheme!: string;
+
+  @Field(() => String, { description: "The paying wallet" })
+  payer!: string;
+
+  @Field(() => String, { description: "The transaction that settled the payment" })
+  transaction!: string;
+}
 @ObjectType()
 @Entity({ tableName: "tasks" })
 @Index({ properties: ["status", "lat", "lng"] })
@@ -156,6 +168,7 @@ export class Task extends BaseEntity {
   @Field(() => Float, { nullable: true, description: "An operator needs an average rating from agents of at least this (1-5) to accept; an operator nobody has rated yet does not meet it. Null for no minimum" })
   @Property({ type: "double", nullable: true })
   minRating?: number | null;
+
   /** Null: the release follows VERIFIED at once. Otherwise the agent has this long after VERIFIED to dispute before the money goes out. */
   @Field(() => Int, { nullable: true, description: "Minutes the release waits after VERIFIED, during which the agent may dispute the proof (null: released at once)" })
   @Property({ type: "integer", nullable: true })
@@ -165,6 +178,17 @@ export class Task extends BaseEntity {
   @Field(() => Date, { nullable: true, description: "While VERIFIED within the review window: when the release to the operator goes out unless the agent disputes first" })
   @Property({ type: "Date", nullable: true })
   releaseHeldUntil?: Date | null;
+  /** The wallet that paid for the task with x402 (server/x402); its refund goes back there. Null: paid from the agent's balance. */
+  @Property({ type: "string", length: 42, nullable: true })
+  paidBy?: string | null;
+
+  /** The x402 scheme of that payment: "exact" (to the funding wallet, which funds the escrow) or "escrow" (the wallet funds TaskEscrow itself). */
+  @Property({ type: "string", length: 40, nullable: true })
+  paymentScheme?: string | null;
+
+  /** The transaction that settled the x402 payment; one payment pays for one task. */
+  @Property({ type: "string", length: 66, nullable: true, unique: true })
+  paymentTx?: string | null;
 
   constructor(terms: TaskTerms) {
     super();
@@ -203,5 +227,11 @@ export class Task extends BaseEntity {
   get reservedUntil(): Date | null {
     if (this.status !== TaskStatus.ACCEPTED || !this.acceptedAt) return null;
     return new Date(Math.min(this.acceptedAt.getTime() + this.acceptWindowMinutes * 60_000, this.deadline.getTime()));
+  }
+
+  /** The x402 payment, when the agent paid from its own wallet (shown to the agent only: task.resolver.ts). */
+  get x402Payment(): TaskX402Payment | null {
+    if (!this.paidBy || !this.paymentScheme || !this.paymentTx) return null;
+    return { scheme: this.paymentScheme, payer: this.paidBy, transaction: this.paymentTx };
   }
 }

@@ -76,6 +76,11 @@ export class PostTaskInput {
     description: "Minutes the release waits after VERIFIED, during which you may dispute the proof (5-10080; default none: released at once); never past the escrow's release window",
   })
   reviewWindowMinutes?: number;
+  @Field(() => String, {
+    nullable: true,
+    description: "An x402 v2 payment for reward + fee from the agent's own wallet (the PAYMENT-SIGNATURE value, base64), used instead of the balance; the requirements come with INSUFFICIENT_FUNDS (extensions.details.x402)",
+  })
+  x402Payment?: string;
 }
 
 @InputType()

@@ -7,7 +7,7 @@ import { Money } from "../graphql/money.type";
 import { Operator } from "../operators/operator.entity";
 import { Proof } from "../proofs/proof.entity";
 import { Verification } from "../guardian/verification.entity";
-import { Location, Task } from "./task.entity";
+import { Location, Task, TaskX402Payment } from "./task.entity";
 import { TaskEvent } from "./task-event.entity";
 import { TaskEventKind, TaskType } from "./task.enums";
 import { captureCodeRequirement } from "./capture-code";
@@ -253,5 +253,10 @@ export class TaskResolver {
     if (!mayReadProof(ctx, task)) return null;
     const read = partsRead(ctx.em, task.id);
     return read ? read.verification : ctx.em.findOne(Verification, { task: task.id }, { orderBy: { createdAt: "desc" } });
+  }
+
+  @FieldResolver(() => TaskX402Payment, { nullable: true, description: "Set when the agent paid from its own wallet over x402 instead of its balance; refunds go back to that wallet. Null for operators" })
+  x402Payment(@Root() task: Task, @Ctx() ctx: Context): TaskX402Payment | null {
+    return ctx.principal?.kind === "operator" ? null : task.x402Payment;
   }
 }

@@ -21,6 +21,7 @@ import { Agent } from "../agents/agent.entity";
 import type { Principal } from "../agents/api-key.service";
 import { Operator, KycStatus } from "../operators/operator.entity";
 import { Accounts, type LedgerService } from "../ledger/ledger.service";
+import { LedgerKind } from "../ledger/ledger-entry.entity";
 import { enqueue } from "../jobs/job.queue";
 import { SpendCaps } from "../agents/spend-caps";
 import { fraudSource } from "../testmode/fraud.source";
@@ -58,6 +59,8 @@ export interface TaskSettlement {
   assertAvailable(mode: Mode): void;
   /** Posting: the escrow and its funding transaction. */
   open(em: Em, task: Task): void;
+  /** Posting a task whose payer already funded its escrow on chain (x402 scheme "escrow"). */
+  openFunded(em: Em, task: Task, funding: { chainTaskId: string; funder: string; txHash: string }): void;
   /** VERIFIED: the release to the operator. */
   release(em: Em, task: Task): void;
   /** CANCELLED / EXPIRED: the refund to the funding wallet. */
@@ -66,6 +69,23 @@ export interface TaskSettlement {
   assertFunded(em: Em, task: Task): Promise<void>;
   /** After posting commits: waits (bounded) for the funding to be mined, so the answer shows a funded escrow. */
   awaitFunded(em: Em, task: Task): Promise<void>;
+}
+
+/** A payment settled on chain for a task, by the agent's own wallet (server/x402). */
+export interface TaskPayment {
+  scheme: string;
+  payer: string;
+  transaction: string;
+  /** The payer funded the task's escrow itself (scheme "escrow"), under this id on chain. */
+  escrow?: { chainTaskId: string; funder: string };
+}
+
+/** Payment from an agent's own wallet over x402 (server/x402): the requirements a 402 carries, and settling a payment. */
+export interface TaskPayments {
+  /** The x402 requirements for posting a task that costs `cost`, with this deadline; undefined when the mode's chain takes no x402 payment. */
+  required(mode: Mode, cost: CostBreakdown, deadline: Date): Promise<unknown>;
+  /** Verifies the payment against `cost` and settles it on chain, or throws a 402 error; nothing is settled on a refusal. */
+  settle(mode: Mode, payment: string, cost: CostBreakdown, deadline: Date): Promise<TaskPayment>;
 }
 
 /** A task's own webhook, given when it is posted (REST: callback_url / callback_secret). */
@@ -120,7 +140,7 @@ function agentActor(principal: AgentPrincipal): Actor {
 }
 
 function requestHash(request: PostTaskRequest): string {
-  const canonical = JSON.stringify({ ...request, idempotencyKey: undefined, deadline: request.deadline.toISOString(), rewardUsd: String(request.rewardUsd) });
+  const canonical = JSON.stringify({ ...request, idempotencyKey: undefined, x402Payment: undefined, deadline: request.deadline.toISOString(), rewardUsd: String(request.rewardUsd) });
   return createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -152,6 +172,7 @@ export class TaskService {
     private readonly callbacks?: TaskCallbacks,
     /** Judges deadlines. */
     private readonly clock: Clock = systemClock,
+    private readonly payments?: TaskPayments,
   ) {
     this.caps = new SpendCaps(config.spendCaps);
   }
@@ -179,6 +200,8 @@ export class TaskService {
     }
     this.settlement.assertAvailable(principal.mode);
     const attachCallback = await this.callbacks?.prepare(request, principal.mode);
+    const cost = this.price(valid.rewardUnits);
+    const paid = request.x402Payment ? await this.collectPayment(em, principal, request.x402Payment, cost, valid.deadline) : undefined;
     try {
       const task = await em.transactional(async (tx) => {
         const agent = await tx.findOneOrFail(Agent, principal.agentId, lockForUpdate(tx));
@@ -192,14 +215,28 @@ export class TaskService {
           idempotencyKey,
           requestHash: hash,
         });
-        const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
-        if (available < task.totalUnits) throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available));
+        if (paid) {
+          task.paidBy = paid.payer;
+          task.paymentScheme = paid.scheme;
+          task.paymentTx = paid.transaction;
+        } else {
+          const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
+          if (available < task.totalUnits) {
+            throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available), await this.payments?.required(principal.mode, cost, task.deadline));
+          }
+        }
         await this.caps.check(tx, agent, principal.mode, task.totalUnits);
         tx.persist(task);
         created(tx, task, agentActor(principal));
         attachCallback?.(tx, task);
-        this.ledger.fundEscrow(tx, task);
-        this.settlement.open(tx, task);
+        if (paid) this.ledger.fundEscrowFromPayment(tx, task);
+        else this.ledger.fundEscrow(tx, task);
+        if (paid?.escrow) {
+          this.settlement.openFunded(tx, task, { ...paid.escrow, txHash: paid.transaction });
+          this.escrowFunded(tx, task, paid.transaction);
+        } else {
+          this.settlement.open(tx, task);
+        }
         const expireAt = testScenario === TestScenario.EXPIRE ? Date.now() + this.config.testMode.stepDelayMs : task.deadline;
         enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
         return task;
@@ -208,6 +245,8 @@ export class TaskService {
       await this.settlement.awaitFunded(em, task);
       return task;
     } catch (err) {
+      // A payment to the funding wallet becomes the agent's balance; a direct one stays in TaskEscrow under its payer, who may reclaim it after deadline + grace.
+      if (paid && !paid.escrow) await this.creditUnposted(em, principal, cost);
       // Two requests with one idempotency key raced: the loser answers with the winner's task.
       if (err instanceof UniqueConstraintViolationException && valid.idempotencyKey) {
         const replay = await this.findIdempotent(em.fork(), principal, valid.idempotencyKey, hash);
@@ -215,6 +254,24 @@ export class TaskService {
       }
       throw err;
     }
+  }
+
+  /**
+   * Settles an x402 payment for a task about to be posted. The spend caps
+   * are checked first, so a payment is not taken for a task they refuse.
+   */
+  private async collectPayment(em: Em, principal: AgentPrincipal, payment: string, cost: CostBreakdown, deadline: Date): Promise<TaskPayment> {
+    if (!this.payments) throw new ValidationError("x402Payment", "this server takes no x402 payments");
+    const agent = await em.fork().findOneOrFail(Agent, principal.agentId);
+    await this.caps.check(em.fork(), agent, principal.mode, cost.totalUnits);
+    return this.payments.settle(principal.mode, payment, cost, deadline);
+  }
+
+  /** A settled `exact` payment whose task could not be posted after all (the caps moved, a storage failure): it becomes the agent's balance, never lost. */
+  private async creditUnposted(em: Em, principal: AgentPrincipal, cost: CostBreakdown): Promise<void> {
+    await em.fork().transactional(async (tx) => {
+      this.ledger.post(tx, principal.mode, LedgerKind.DEPOSIT, Accounts.x402, Accounts.agent(principal.agentId), cost.totalUnits);
+    });
   }
 
   /**

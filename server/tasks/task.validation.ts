@@ -21,6 +21,8 @@ export interface PostTaskRequest {
   testScenario?: TestScenario | null;
   reviewWindowMinutes?: number | null;
   idempotencyKey?: string | null;
+  /** An x402 v2 payment (the PAYMENT-SIGNATURE header's value) for reward + fee, instead of the agent's balance. */
+  x402Payment?: string | null;
 }
 
 export interface ValidTaskRequest {

@@ -70,6 +70,7 @@ describe("the public API contract (server/api)", () => {
       reviewWindowMinutes: 60,
       releaseHeldUntil: null,
       dispute: { reason: "wrong building", status: "OPEN", decision: null, decisionNote: null, openedAt: "2026-12-02T11:00:00.000Z", decidedAt: null },
+      x402Payment: { scheme: "exact", payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", transaction: `0x${"ab".repeat(32)}` },
     });
     expect(TaskSchema.safeParse(task).success).to.equal(true);
     expect(TaskSchema.safeParse({ ...task, currency: "EUR" }).success).to.equal(false);

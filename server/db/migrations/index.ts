@@ -20,6 +20,7 @@ import { Migration20261202170000AcceptWindow } from "./Migration20261202170000Ac
 import { Migration20261203010000Reputation } from "./Migration20261203010000Reputation";
 import { Migration20261203020000Messages } from "./Migration20261203020000Messages";
 import { Migration20261203040000Disputes } from "./Migration20261203040000Disputes";
+import { Migration20261203050000X402Payments } from "./Migration20261203050000X402Payments";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   { name: "Migration20261203010000Reputation", class: Migration20261203010000Reputation },
   { name: "Migration20261203020000Messages", class: Migration20261203020000Messages },
   { name: "Migration20261203040000Disputes", class: Migration20261203040000Disputes },
+  { name: "Migration20261203050000X402Payments", class: Migration20261203050000X402Payments },
 ];

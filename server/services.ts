@@ -23,6 +23,7 @@ import { DepositService } from "./deposits/deposit.service";
 import { WalletService } from "./deposits/wallet.service";
 import { KycService } from "./kyc/kyc.service";
 import { SessionService } from "./sessions/session.service";
+import { TaskChangeService } from "./tasks/task.change";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -53,6 +54,7 @@ export interface Services {
   kyc: KycService;
   /** The web app's browser sessions: API keys exchanged for cookies. */
   sessions: SessionService;
+  changes: TaskChangeService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -93,5 +95,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
+    changes: new TaskChangeService(config, tasks, ledger, escrow, clock),
   };
 }

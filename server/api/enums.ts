@@ -68,6 +68,8 @@ export type ActorType = EnumOf<typeof ActorType>;
 export const TaskEventKind = {
   STATUS_CHANGED: "STATUS_CHANGED",
   ESCROW_FUNDED: "ESCROW_FUNDED",
+  TASK_CHANGED: "TASK_CHANGED",
+  TIPPED: "TIPPED",
 } as const;
 export type TaskEventKind = EnumOf<typeof TaskEventKind>;
 
@@ -206,7 +208,12 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
 };
 
 /** Every event type an endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED];
+/** The agent changed the task (its text, reward or deadline); it keeps its status. Not a status change. */
+export const TASK_CHANGED = "task.changed";
+/** The agent tipped the operator of a PAID task; the tip is paid on chain. Not a status change. */
+export const TASK_TIPPED = "task.tipped";
+
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_CHANGED, TASK_TIPPED];
 
 /**
  * A value GraphQL gives in a wider type than the REST schema names (a

@@ -20,6 +20,7 @@ import { ChainEvent, ChainInstance, ChainSigner, ChainTx } from "../escrow/chain
 import { AgentWallet, Deposit, WalletChallenge } from "../deposits/deposit.entity";
 import { KycApplicant } from "../kyc/kyc-applicant.entity";
 import { BrowserSession } from "../sessions/browser-session.entity";
+import { TaskTip } from "../tasks/task-tip.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash, TaskTip];

@@ -9,6 +9,10 @@ export enum ChainTxKind {
   FUND = "FUND",
   RELEASE = "RELEASE",
   REFUND = "REFUND",
+  /** The funding wallet amends a funded escrow (a higher reward, a later deadline): TaskEscrow.amend. */
+  AMEND = "AMEND",
+  /** The funding wallet pays an agent's tip to the operator of a released task: TaskEscrow.tip. */
+  TIP = "TIP",
 }
 
 export enum ChainTxStatus {

@@ -13,6 +13,7 @@ import { DepositResolver } from "../deposits/deposit.resolver";
 import { LedgerResolver } from "../ledger/ledger.resolver";
 import { KycResolver } from "../kyc/kyc.resolver";
 import { chargeMutations } from "./admission";
+import { TaskChangeResolver, TaskTipResolver } from "../tasks/task-change.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -28,6 +29,8 @@ export const RESOLVERS = [
   DepositResolver,
   LedgerResolver,
   KycResolver,
+  TaskChangeResolver,
+  TaskTipResolver,
 ] as const;
 
 /**

@@ -32,6 +32,11 @@ import { EXPIRABLE_STATUSES } from "./task.state-machine";
 import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 import { JobKinds } from "../jobs/job.kinds";
+import type { Terms } from "../chain/contracts";
+import { LedgerKind } from "../ledger/ledger-entry.entity";
+import { TaskEvent as TaskEventRow } from "./task-event.entity";
+import { TaskEventKind } from "./task.enums";
+import { changedSinceAccepted, WITHDRAWN_AFTER_CHANGE } from "./task.withdraw";
 
 export const TaskJobs = JobKinds.task;
 
@@ -355,7 +360,9 @@ export class TaskService {
         throw new ConflictError(`only an ACCEPTED task can be released; this task is ${task.status}`, { from: task.status, to: TaskStatus.POSTED });
       }
       const operator = await tx.findOneOrFail(Operator, principal.operatorId);
-      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why, "released");
+      // After the agent changed the task, giving it up is a withdrawal that does not count against the operator.
+      if (await changedSinceAccepted(tx, task)) this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, `${WITHDRAWN_AFTER_CHANGE}: ${why}`.slice(0, 1000), "withdrawn");
+      else this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why, "released");
     });
   }
 
@@ -365,13 +372,13 @@ export class TaskService {
    * reservation that lapsed (reservationsLapsed). A task past its deadline
    * expires at once.
    */
-  private reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string, cause: "released" | "lapsed"): void {
+  private reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string, cause: "released" | "lapsed" | "withdrawn"): void {
     transition(em, task, TaskStatus.POSTED, actor, reason);
     task.operator = undefined;
     task.captureCode = null;
     task.acceptedAt = null;
     if (cause === "released") operator.tasksReleased += 1;
-    else operator.reservationsLapsed += 1;
+    else if (cause === "lapsed") operator.reservationsLapsed += 1;
     if (task.deadline.getTime() <= this.clock.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
       this.refund(em, task);
@@ -498,6 +505,20 @@ export class TaskService {
       throw new LimitExceededError(`all ${task.maxAttempts} proof attempt(s) for this task are used`);
     }
     if (task.deadline.getTime() <= this.clock.now()) throw new DeadlinePassedError("the task's deadline has passed");
+  }
+
+  /**
+   * A change of reward or deadline could not be made on chain: the task goes back to the terms its escrow
+   * holds (the agent gets the raise back), recorded as a TASK_CHANGED event by the system.
+   */
+  changeUndone(em: Em, task: Task, terms: Terms, reason: string): void {
+    const total = task.totalUnits;
+    if (total > terms.amount) this.ledger.post(em, task.mode, LedgerKind.REFUND, Accounts.escrow(task.id), Accounts.agent(task.agent.id), total - terms.amount, task);
+    task.rewardUnits = terms.amount - terms.fee;
+    task.feeUnits = terms.fee;
+    task.deadline = new Date(Number(terms.deadline) * 1000);
+    task.updatedAt = new Date();
+    em.persist(new TaskEventRow(task, task.status, task.status, SYSTEM, reason.slice(0, 1000), TaskEventKind.TASK_CHANGED));
   }
 
   // ── shared ────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@ import { Mode } from "../common/mode";
 import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
-import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "../api/enums";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_STATUS_CHANGED, TASK_TIPPED, WEBHOOK_EVENT_TYPES } from "../api/enums";
 
 export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
@@ -70,7 +70,11 @@ export interface EvidenceReference {
  * verification, null if that proof was never scored.
  */
 export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference): { type: string; body: string } {
-  const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : EVENT_TYPE_BY_STATUS[event.toStatus];
+  const type =
+    event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED
+    : event.kind === TaskEventKind.TASK_CHANGED ? TASK_CHANGED
+    : event.kind === TaskEventKind.TIPPED ? TASK_TIPPED
+    : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
     type,

@@ -17,6 +17,7 @@ import { Migration20261202080000BrowserSessions } from "./Migration2026120208000
 import { Migration20261202100000TaskFundedAt } from "./Migration20261202100000TaskFundedAt";
 import { Migration20261202110000PhotoHashVersion } from "./Migration20261202110000PhotoHashVersion";
 import { Migration20261202170000AcceptWindow } from "./Migration20261202170000AcceptWindow";
+import { Migration20261203030000TaskChanges } from "./Migration20261203030000TaskChanges";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   { name: "Migration20261202100000TaskFundedAt", class: Migration20261202100000TaskFundedAt },
   { name: "Migration20261202110000PhotoHashVersion", class: Migration20261202110000PhotoHashVersion },
   { name: "Migration20261202170000AcceptWindow", class: Migration20261202170000AcceptWindow },
+  { name: "Migration20261203030000TaskChanges", class: Migration20261203030000TaskChanges },
 ];

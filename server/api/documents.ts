@@ -53,3 +53,10 @@ export const McpDepositAddress = graphql(operations.McpDepositAddress);
 export const McpCreateWebhook = graphql(operations.McpCreateWebhook);
 export const McpWebhooks = graphql(operations.McpWebhooks);
 export const McpDeleteWebhook = graphql(operations.McpDeleteWebhook);
+
+// ── changing a task (REST and MCP) ────────────────────────────────────────────
+
+export const ChangeTask = graphql(operations.ChangeTask);
+export const TipTask = graphql(operations.TipTask);
+export const McpChangeTask = graphql(operations.McpChangeTask);
+export const McpTipTask = graphql(operations.McpTipTask);

@@ -92,6 +92,8 @@ export type TaskFieldsFragment = {
     createdAt: string;
   } | null;
   escrow: EscrowFieldsFragment | null;
+  withdrawableWithoutPenalty: boolean;
+  tips: Array<TipFieldsFragment>;
 };
 
 export type ProofPhotoFieldsFragment = {
@@ -196,6 +198,17 @@ export type DeliveryFieldsFragment = {
   }>;
 };
 
+export type TipFieldsFragment = {
+  id: string;
+  amount: {
+    usd: string;
+  };
+  status: TipStatus;
+  txHash: string | null;
+  note: string | null;
+  createdAt: string;
+};
+
 export type McpTaskChangedResult = {
   taskUpdated: {
     eventId: string;
@@ -223,7 +236,7 @@ export type McpTaskResult = {
 export type McpTaskVariables = {
   id: string;
 };
-export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
+export const McpTask = "query McpTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<McpTaskResult, McpTaskVariables>;
 
 export type McpTaskResourcesResult = {
   tasks: {
@@ -377,6 +390,29 @@ export type McpDeleteWebhookVariables = {
 };
 export const McpDeleteWebhook = "mutation McpDeleteWebhook($id: ID!) {\n  deleteWebhookEndpoint(id: $id)\n}" as TypedDocument<McpDeleteWebhookResult, McpDeleteWebhookVariables>;
 
+export type McpChangeTaskResult = {
+  changeTask: TaskSummaryFieldsFragment;
+};
+export type McpChangeTaskVariables = {
+  id: string;
+  input: ChangeTaskInput;
+};
+export const McpChangeTask = "mutation McpChangeTask($id: ID!, $input: ChangeTaskInput!) {\n  changeTask(id: $id, input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}" as TypedDocument<McpChangeTaskResult, McpChangeTaskVariables>;
+
+export type McpTipTaskResult = {
+  tipTask: {
+    id: string;
+    status: TaskStatus;
+    tips: Array<TipFieldsFragment>;
+  };
+};
+export type McpTipTaskVariables = {
+  id: string;
+  amountUsd: string | number;
+  note?: string | null;
+};
+export const McpTipTask = "mutation McpTipTask($id: ID!, $amountUsd: UsdAmount!, $note: String) {\n  tipTask(id: $id, amountUsd: $amountUsd, note: $note) {\n    id\n    status\n    tips {\n      ...TipFields\n    }\n  }\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<McpTipTaskResult, McpTipTaskVariables>;
+
 export type RegisterAgentResult = {
   registerAgent: {
     apiKey: string;
@@ -411,7 +447,7 @@ export type PostTaskResult = {
 export type PostTaskVariables = {
   input: PostTaskInput;
 };
-export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
+export const PostTask = "mutation PostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<PostTaskResult, PostTaskVariables>;
 
 export type GetTaskResult = {
   task: TaskFieldsFragment;
@@ -419,7 +455,7 @@ export type GetTaskResult = {
 export type GetTaskVariables = {
   id: string;
 };
-export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
+export const GetTask = "query GetTask($id: ID!) {\n  task(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<GetTaskResult, GetTaskVariables>;
 
 export type ListTasksResult = {
   tasks: {
@@ -441,7 +477,7 @@ export type CancelTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
+export const CancelTask = "mutation CancelTask($id: ID!, $reason: String) {\n  cancelTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<CancelTaskResult, CancelTaskVariables>;
 
 export type ReviewTaskResult = {
   reviewTask: TaskFieldsFragment;
@@ -451,7 +487,7 @@ export type ReviewTaskVariables = {
   decision: ReviewDecision;
   reason?: string | null;
 };
-export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
+export const ReviewTask = "mutation ReviewTask($id: ID!, $decision: ReviewDecision!, $reason: String) {\n  reviewTask(id: $id, decision: $decision, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<ReviewTaskResult, ReviewTaskVariables>;
 
 export type RegisterOperatorResult = {
   registerOperator: {
@@ -503,7 +539,7 @@ export type AcceptTaskResult = {
 export type AcceptTaskVariables = {
   id: string;
 };
-export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
+export const AcceptTask = "mutation AcceptTask($id: ID!) {\n  acceptTask(id: $id) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<AcceptTaskResult, AcceptTaskVariables>;
 
 export type SubmitProofResult = {
   submitProof: TaskFieldsFragment;
@@ -512,7 +548,7 @@ export type SubmitProofVariables = {
   taskId: string;
   input: SubmitProofInput;
 };
-export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
+export const SubmitProof = "mutation SubmitProof($taskId: ID!, $input: SubmitProofInput!) {\n  submitProof(taskId: $taskId, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<SubmitProofResult, SubmitProofVariables>;
 
 export type MyTasksResult = {
   myTasks: {
@@ -538,7 +574,7 @@ export type ReleaseTaskVariables = {
   id: string;
   reason?: string | null;
 };
-export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
+export const ReleaseTask = "mutation ReleaseTask($id: ID!, $reason: String) {\n  releaseTask(id: $id, reason: $reason) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<ReleaseTaskResult, ReleaseTaskVariables>;
 
 export type CreateWebhookEndpointResult = {
   createWebhookEndpoint: {
@@ -632,6 +668,25 @@ export type WebhookEventTypesResult = {
 export type WebhookEventTypesVariables = Record<string, never>;
 export const WebhookEventTypes = "query WebhookEventTypes {\n  webhookEventTypes\n}" as TypedDocument<WebhookEventTypesResult, WebhookEventTypesVariables>;
 
+export type ChangeTaskResult = {
+  changeTask: TaskFieldsFragment;
+};
+export type ChangeTaskVariables = {
+  id: string;
+  input: ChangeTaskInput;
+};
+export const ChangeTask = "mutation ChangeTask($id: ID!, $input: ChangeTaskInput!) {\n  changeTask(id: $id, input: $input) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<ChangeTaskResult, ChangeTaskVariables>;
+
+export type TipTaskResult = {
+  tipTask: TaskFieldsFragment;
+};
+export type TipTaskVariables = {
+  id: string;
+  amountUsd: string | number;
+  note?: string | null;
+};
+export const TipTask = "mutation TipTask($id: ID!, $amountUsd: UsdAmount!, $note: String) {\n  tipTask(id: $id, amountUsd: $amountUsd, note: $note) {\n    ...TaskFields\n  }\n}\nfragment TaskFields on Task {\n  ...TaskSummaryFields\n  captureCode\n  operator {\n    id\n  }\n  events {\n    id\n    kind\n    fromStatus\n    toStatus\n    actorType\n    actorId\n    reason\n    createdAt\n  }\n  proofs {\n    attempt\n    notes\n    createdAt\n    photos {\n      ...ProofPhotoFields\n    }\n  }\n  verification {\n    score\n    verdict\n    reasons\n    checks {\n      ...CheckFields\n    }\n    createdAt\n  }\n  escrow {\n    ...EscrowFields\n  }\n  withdrawableWithoutPenalty\n  tips {\n    ...TipFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n}\nfragment ProofPhotoFields on ProofPhoto {\n  position\n  contentType\n  byteSize\n  sha256\n  width\n  height\n  takenAt\n  distanceFromTaskM\n  url(size: ORIGINAL)\n  displayUrl: url(size: DISPLAY)\n  thumbnailUrl: url(size: THUMBNAIL)\n}\nfragment CheckFields on GuardianCheck {\n  name\n  outcome\n  detail\n  photo\n}\nfragment EscrowFields on TaskEscrow {\n  status\n  chainId\n  network\n  contract\n  chainTaskId\n  amount {\n    usd\n  }\n  funder\n  payee\n  fundTxHash\n  releaseTxHash\n  refundTxHash\n  basescanUrl\n  reclaimableAt\n}\nfragment TipFields on TaskTip {\n  id\n  amount {\n    usd\n  }\n  status\n  txHash\n  note\n  createdAt\n}" as TypedDocument<TipTaskResult, TipTaskVariables>;
+
 export type TaskFilter = {
   status?: TaskStatus | null;
   taskType?: TaskType | null;
@@ -662,6 +717,14 @@ export type CreateWebhookEndpointInput = {
   secret?: string | null;
   signatureScheme?: WebhookSignatureScheme | null;
   url: string;
+};
+export type ChangeTaskInput = {
+  deadline?: string | null;
+  description?: string | null;
+  proofRequirements?: Array<string> | null;
+  reason?: string | null;
+  rewardUsd?: string | number | null;
+  title?: string | null;
 };
 export type RegisterOperatorInput = {
   email: string;
@@ -714,14 +777,16 @@ export type Mode = "LIVE" | "TEST";
 export const ModeValues: readonly Mode[] = ["LIVE","TEST"];
 export type ReviewDecision = "APPROVE" | "REJECT";
 export const ReviewDecisionValues: readonly ReviewDecision[] = ["APPROVE","REJECT"];
-export type TaskEventKind = "ESCROW_FUNDED" | "STATUS_CHANGED";
-export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","STATUS_CHANGED"];
+export type TaskEventKind = "ESCROW_FUNDED" | "STATUS_CHANGED" | "TASK_CHANGED" | "TIPPED";
+export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","STATUS_CHANGED","TASK_CHANGED","TIPPED"];
 export type TaskStatus = "ACCEPTED" | "CANCELLED" | "EXPIRED" | "MANUAL_REVIEW" | "PAID" | "POSTED" | "REJECTED" | "SUBMITTED" | "VERIFIED";
 export const TaskStatusValues: readonly TaskStatus[] = ["ACCEPTED","CANCELLED","EXPIRED","MANUAL_REVIEW","PAID","POSTED","REJECTED","SUBMITTED","VERIFIED"];
 export type TaskType = "CUSTOM" | "DELIVERY" | "INSPECTION" | "PHOTO" | "VERIFICATION";
 export const TaskTypeValues: readonly TaskType[] = ["CUSTOM","DELIVERY","INSPECTION","PHOTO","VERIFICATION"];
 export type TestScenario = "APPROVE" | "EXPIRE" | "FRAUD" | "MANUAL" | "REJECT" | "REVIEW";
 export const TestScenarioValues: readonly TestScenario[] = ["APPROVE","EXPIRE","FRAUD","MANUAL","REJECT","REVIEW"];
+export type TipStatus = "PAID" | "PENDING";
+export const TipStatusValues: readonly TipStatus[] = ["PAID","PENDING"];
 export type Verdict = "APPROVE" | "REJECT" | "REVIEW";
 export const VerdictValues: readonly Verdict[] = ["APPROVE","REJECT","REVIEW"];
 export type WebhookDeliveryStatus = "DELIVERED" | "FAILED" | "PENDING";

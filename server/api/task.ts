@@ -173,6 +173,20 @@ export const EscrowSchema = component(
     .describe("The task's USDC escrow in the TaskEscrow contract (Base; a local chain in test mode)"),
 );
 
+export const TipSchema = component(
+  "Tip",
+  z
+    .strictObject({
+      tip_id: uuid(),
+      amount_usd: usd("The tip, in USD (USDC)"),
+      status: z.enum(["PENDING", "PAID"]).describe("PENDING: booked to the operator, the on-chain transfer is on its way; PAID: mined (tx_hash)"),
+      tx_hash: txHash().nullable(),
+      note: z.string().nullable().describe("The agent's note to the operator"),
+      created_at: dateTime(),
+    })
+    .describe("A bonus the agent gave the operator of a PAID task, paid on chain (TaskEscrow.tip) to the operator's payout address"),
+);
+
 export const TaskSchema = component(
   "Task",
   z
@@ -191,6 +205,8 @@ export const TaskSchema = component(
       proof: ProofSummarySchema.nullable(),
       verification: VerificationSummarySchema.nullable(),
       escrow: EscrowSchema.nullable().describe("The task's on-chain escrow; null only for a task posted before settlement moved on chain"),
+      withdrawable_without_penalty: z.boolean().describe("ACCEPTED and changed by the agent since it was accepted: the operator may release it without it counting against them"),
+      tips: z.array(TipSchema).describe("Tips after the task was paid, oldest first (its agent and operator only)"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -322,6 +338,8 @@ export function presentTask(task: GqlTask): TaskBody {
         }
       : null,
     escrow: task.escrow ? presentEscrow(task.escrow) : null,
+    withdrawable_without_penalty: task.withdrawableWithoutPenalty,
+    tips: task.tips.map((tip) => ({ tip_id: tip.id, amount_usd: tip.amount.usd, status: tip.status, tx_hash: tip.txHash, note: tip.note, created_at: tip.createdAt })),
   };
 }
 

@@ -1,6 +1,6 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
-import { CancelTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
-import type { PostTaskInput } from "../api/operations.generated";
+import { CancelTask, ChangeTask, GetTask, ListTasks, PostTask, ReviewTask, TipTask } from "../api/documents";
+import type { ChangeTaskInput, PostTaskInput } from "../api/operations.generated";
 import { presentTask, presentTaskSummary } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
@@ -23,7 +23,7 @@ const taskResponse = (status: string, description: string) => ({ [status]: jsonR
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
 export function tasksResource(graphql: OperationRunner): RestResource {
   return {
-    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] } },
+    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey"] }, ChangeTaskRequest: { graphqlType: "ChangeTaskInput" } },
     schemas: {
       CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
       ReviewTaskRequest: {
@@ -33,6 +33,15 @@ export function tasksResource(graphql: OperationRunner): RestResource {
         properties: {
           decision: { type: "string", enum: Object.values(ReviewDecision), description: "APPROVE pays the operator; REJECT lets them resubmit while attempts and time remain" },
           reason: reason("Why; recorded in the task's events"),
+        },
+      },
+      TipTaskRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["amount_usd"],
+        properties: {
+          amount_usd: { type: ["string", "number"], description: "The tip in USD (USDC), e.g. \"2.50\"; from the agent's balance" },
+          note: reason("A note to the operator"),
         },
       },
     },
@@ -121,6 +130,39 @@ export function tasksResource(graphql: OperationRunner): RestResource {
         },
         async handle({ ctx, params, body }) {
           const { reviewTask: task } = await graphql.run(ReviewTask, ctx, { id: params.id, decision: body.decision, reason: body.reason });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "patch",
+        path: "/tasks/{id}",
+        operation: {
+          operationId: "changeTask",
+          summary: "Change a task: its text while POSTED, a higher reward or a later deadline until proof is submitted",
+          description:
+            "Give only what changes. A raise (and its fee) moves from the agent's balance into escrow, and the escrow is amended on chain (TaskEscrow.amend). Each change is a TASK_CHANGED event the operator sees; an operator holding the task may then release it without penalty.",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("ChangeTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, changed"), ...errors(402, 403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const input = camelizeKeys(body) as ChangeTaskInput;
+          const { changeTask: task } = await graphql.run(ChangeTask, ctx, { id: params.id, input });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/tip",
+        operation: {
+          operationId: "tipTask",
+          summary: "Tip the operator of a PAID task, paid on chain to their payout address",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("TipTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, with the tip in tips"), ...errors(402, 403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { tipTask: task } = await graphql.run(TipTask, ctx, { id: params.id, amountUsd: String(body.amount_usd), note: body.note });
           return { status: 200, body: presentTask(task) };
         },
       },

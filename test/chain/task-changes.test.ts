@@ -6,6 +6,7 @@ import { freshPhoto } from "../support/photos";
 import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { MOCK_OPERATOR_PAYOUT } from "../../server/testmode/mock-operator";
+import { RestClient } from "../support/rest-client";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, testChain, usdcBalance, waitForEscrow } from "./support/chain";
 
 const ESCROW = `escrow { status chainTaskId amount { units } reclaimableAt }`;
@@ -191,6 +192,32 @@ for (const db of testDatabases()) {
       expect(tips[0].status).to.equal("PAID");
       expect(tips[0].txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await usdcBalance(chain, MOCK_OPERATOR_PAYOUT), "the tip reached the operator's address").to.equal(operatorBefore + 2_500_000n);
+    });
+
+    it("REST: PATCH /tasks/{id} changes a task and POST /tasks/{id}/tip tips a paid one, in snake_case, errors naming the field", async () => {
+      const rest = await RestClient.connect(server.url);
+      const id = await post();
+      const changed = await rest.request("PATCH", `/tasks/${id}`, { apiKey: agent.apiKey, json: { title: "Corner store photo", reward_usd: "11", reason: "busier than planned" } });
+      expect(changed.status).to.equal(200);
+      expect(changed.body).to.deep.include({ title: "Corner store photo", reward_usd: "11.00", total_usd: "12.10", withdrawable_without_penalty: false, tips: [] });
+      expect(changed.body.events.at(-1)).to.deep.include({ kind: "TASK_CHANGED", reason: "changed by the agent: title; reward 10.00 → 11.00 USD (busier than planned)" });
+      const lower = await rest.request("PATCH", `/tasks/${id}`, { apiKey: agent.apiKey, json: { reward_usd: "5" } });
+      expect(lower.status).to.equal(400);
+      expect(lower.body.error).to.include({ code: "BAD_USER_INPUT", field: "reward_usd" });
+      const unknown = await rest.request("PATCH", `/tasks/${id}`, { apiKey: agent.apiKey, json: { max_attempts: 5 } });
+      expect(unknown.status).to.equal(400);
+      const early = await rest.request("POST", `/tasks/${id}/tip`, { apiKey: agent.apiKey, json: { amount_usd: "1" } });
+      expect(early.status).to.equal(409);
+      await escrowHolds(id, 12_100_000n);
+      await rest.request("POST", `/tasks/${id}/cancel`, { apiKey: agent.apiKey });
+
+      const paidId = (await server.client.ok(POST_TASK, { input: taskInput({ rewardUsd: 5 }) }, agent.apiKey)).postTask.id as string;
+      await waitForStatus(server.client, agent.apiKey, paidId, ["PAID"]);
+      await waitForEscrow(server.client, agent.apiKey, paidId, ["RELEASED"]);
+      const tipped = await rest.request("POST", `/tasks/${paidId}/tip`, { apiKey: agent.apiKey, json: { amount_usd: "1.25", note: "thanks" } });
+      expect(tipped.status).to.equal(200);
+      expect(tipped.body.tips).to.have.length(1);
+      expect(tipped.body.tips[0]).to.include({ amount_usd: "1.25", status: "PENDING", note: "thanks" });
     });
   });
 }

@@ -404,6 +404,8 @@ const TASK_DETAIL_VIEW = {
   ).nullable(),
   verification: fields("The AI Guardian's: score (90+ verifies, below 50 rejects), verdict, reasons, checks (name, outcome PASS/WARN/FAIL/SKIPPED, detail, photo), scored_at").nullable(),
   escrow: fields("The USDC escrow on chain: status, network, amount_usd, tx hashes, basescan_url, reclaimable_at, ...").nullable(),
+  withdrawable_without_penalty: z.boolean(),
+  tips: z.array(fields("tip_id, amount_usd, status PENDING/PAID, tx_hash, note, created_at")),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

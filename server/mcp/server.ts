@@ -18,6 +18,8 @@ import { registerWaitForTaskTool } from "./tools/wait-for-task.tool";
 import { registerRegisterWebhookTool } from "./tools/register-webhook.tool";
 import { registerListWebhooksTool } from "./tools/list-webhooks.tool";
 import { registerDeleteWebhookTool } from "./tools/delete-webhook.tool";
+import { registerChangeTaskTool } from "./tools/change-task.tool";
+import { registerTipOperatorTool } from "./tools/tip-operator.tool";
 
 /** Every tool, in the order tools/list shows them. */
 const TOOLS = [
@@ -34,6 +36,8 @@ const TOOLS = [
   registerRegisterWebhookTool,
   registerListWebhooksTool,
   registerDeleteWebhookTool,
+  registerChangeTaskTool,
+  registerTipOperatorTool,
 ] as const;
 
 const INSTRUCTIONS = `HumanOps lets you hire verified humans for tasks in the physical world (photos, deliveries, inspections) and pay them in USDC.
@@ -41,7 +45,8 @@ Flow: estimate_cost → post_task → wait_for_task (until PAID) → done. If a 
 Money is held in escrow when you post and refunded if the task is cancelled or expires. Every result has a next_step; errors say what to fix.
 Amounts are USD paid in USDC, as exact decimal strings ("15.00"); total_usd = reward_usd + fee_usd, held in escrow. Times are ISO-8601 UTC.
 Tools that post, change, list or wait for tasks answer with the task in brief; check_status shows it in full (event log, proof, the Guardian's verification, escrow).
-Each task is also a resource (humanops://tasks/{task_id}) you can subscribe to.`;
+Each task is also a resource (humanops://tasks/{task_id}) you can subscribe to.
+To fix a task's wording before anyone accepts it, to raise its reward or give more time until proof arrives, use change_task; to add a bonus after PAID, tip_operator.`;
 
 /**
  * One MCP server over a GraphQL backend: the same tools, resources and task

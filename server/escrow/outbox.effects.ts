@@ -183,12 +183,21 @@ export class OutboxEffects {
     if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
+    // Refusals that waiting cannot cure: the task goes back to the terms its escrow holds, so nothing waits on this row.
+    const undo = (why: string): Plan => ({
+      action: "skip",
+      reason: why,
+      apply: async (tx) => this.outcomes.amendFailed(tx, await tx.findOneOrFail(Escrow, escrow.id), why),
+    });
     return {
       action: "send",
       call: { to: chain.escrow.address, data: chain.escrow.amend(escrow.chainTaskId, current, target) },
       gasLimit: GAS_LIMIT.AMEND,
       onRevert: {
         ...SETTLED_MEANWHILE,
+        TaskEscrowInvalidDeadline: undo("the new deadline had passed on chain before the amendment could be sent"),
+        TaskEscrowReleaseWindowClosed: undo("the escrow's release window closed before the amendment could be sent"),
+        TaskEscrowInvalidAmendment: undo("the chain refused the new terms"),
         TaskEscrowTermsMismatch: { action: "wait", reason: "the chain holds other terms than recorded: an earlier amendment is being recorded" },
         ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the raise this amendment needs (a mint, deposit or refund is still on its way)` },
       },

@@ -518,6 +518,8 @@ export class TaskService {
     task.feeUnits = terms.fee;
     task.deadline = new Date(Number(terms.deadline) * 1000);
     task.updatedAt = new Date();
+    // The expiry job of the restored deadline may have run while the task had a later one.
+    enqueue(em, TaskJobs.expire, { taskId: task.id }, { runAt: task.deadline, dedupeKey: `expire:${task.id}:undone:${Date.now()}` });
     em.persist(new TaskEventRow(task, task.status, task.status, SYSTEM, reason.slice(0, 1000), TaskEventKind.TASK_CHANGED));
   }
 

@@ -219,5 +219,39 @@ for (const db of testDatabases()) {
       expect(tipped.body.tips).to.have.length(1);
       expect(tipped.body.tips[0]).to.include({ amount_usd: "1.25", status: "PENDING", note: "thanks" });
     });
+
+    // Last: it moves the chain's clock two days on.
+    it("an amendment the chain can no longer take puts the task back on its escrow's terms and returns the raise; the task still settles", async () => {
+      const operator = await operatorPaidTo(server.client, freshAddress(), "undone-op");
+      const id = await post({ deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() });
+      await server.client.ok(ACCEPT, { id }, operator.testApiKey);
+      const before = await balance();
+      await server.app.escrow.sender.stop();
+      try {
+        await server.client.ok(CHANGE, { id, input: { rewardUsd: "15", deadline: new Date(Date.now() + DAY).toISOString() } }, agent.apiKey);
+        expect(await balance()).to.equal(before - 5_500_000n);
+        // The new deadline passes on chain before the amendment is sent.
+        await chain.rpc.request("evm_increaseTime", [2 * 86_400]);
+        await chain.rpc.request("evm_mine", []);
+      } finally {
+        await server.app.escrow.sender.start();
+      }
+      const until = Date.now() + 10_000;
+      let current = await task(id);
+      while (current.reward.units !== "10000000") {
+        expect(Date.now(), "the change is undone").to.be.below(until);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        current = await task(id);
+      }
+      expect(current).to.deep.include({ status: "ACCEPTED", total: { units: "11000000" } });
+      expect(current.escrow.amount.units, "the escrow never changed").to.equal("11000000");
+      expect(current.events.at(-1)).to.deep.include({ kind: "TASK_CHANGED", actorType: "SYSTEM" });
+      expect(current.events.at(-1).reason).to.match(/^the change could not be made on chain \(the new deadline had passed on chain before the amendment could be sent\)/);
+      expect(await balance(), "the raise is back").to.equal(before);
+      await server.client.ok(CANCEL, { id }, agent.apiKey);
+      const refunded = await waitForEscrow(server.client, agent.apiKey, id, ["REFUNDED"]);
+      expect((await chain.escrow.escrowOf(chain.rpc, refunded.escrow.chainTaskId)).state).to.equal(EscrowState.Refunded);
+      expect(await balance()).to.equal(before + 11_000_000n);
+    });
   });
 }

@@ -122,7 +122,7 @@ export class TaskChangeService {
           const agent = await tx.findOneOrFail(Agent, principal.agentId, lockForUpdate(tx));
           const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
           if (available < raise) throw new InsufficientFundsError(formatUsd(raise), formatUsd(available));
-          await this.caps.check(tx, agent, principal.mode, raise);
+          await this.caps.checkExtra(tx, agent, principal.mode, raise, reward + feeUnits, "rewardUsd");
           changes.push(`reward ${formatUsd(task.rewardUnits)} → ${formatUsd(reward)} USD`);
           task.rewardUnits = reward;
           task.feeUnits = feeUnits;
@@ -164,7 +164,7 @@ export class TaskChangeService {
       const agent = await tx.findOneOrFail(Agent, principal.agentId, lockForUpdate(tx));
       const available = await this.ledger.balance(tx, principal.mode, Accounts.agent(agent.id));
       if (available < amount) throw new InsufficientFundsError(formatUsd(amount), formatUsd(available));
-      await this.caps.check(tx, agent, principal.mode, amount);
+      await this.caps.checkExtra(tx, agent, principal.mode, amount, amount, "amountUsd");
       const tip = new TaskTip(task, amount, escrow.payee, message);
       tx.persist(tip);
       this.ledger.post(tx, task.mode, LedgerKind.TIP, Accounts.agent(agent.id), Accounts.operator(task.operator.id), amount, task);

@@ -7,6 +7,11 @@ import { EscrowState } from "../../server/chain/contracts";
 import type { Chain } from "../../server/chain/chains";
 import { MOCK_OPERATOR_PAYOUT } from "../../server/testmode/mock-operator";
 import { RestClient } from "../support/rest-client";
+import { SpendCaps } from "../../server/agents/spend-caps";
+import { Agent } from "../../server/agents/agent.entity";
+import { Mode } from "../../server/common/mode";
+import { Task } from "../../server/tasks/task.entity";
+import { TaskTip } from "../../server/tasks/task-tip.entity";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, testChain, usdcBalance, waitForEscrow } from "./support/chain";
 
 const ESCROW = `escrow { status chainTaskId amount { units } reclaimableAt }`;
@@ -218,6 +223,26 @@ for (const db of testDatabases()) {
       expect(tipped.status).to.equal(200);
       expect(tipped.body.tips).to.have.length(1);
       expect(tipped.body.tips[0]).to.include({ amount_usd: "1.25", status: "PENDING", note: "thanks" });
+    });
+
+    it("live spend caps hold a raised task's new total and a tip to the per-task cap, and count live tips in the daily cap", async () => {
+      const caps = new SpendCaps({ perTaskUnits: 20_000_000n, perDayUnits: 30_000_000n, newAccountDays: 0, newAccountPerTaskUnits: 0n, newAccountPerDayUnits: 0n });
+      const em = server.app.orm.em.fork();
+      const payer = await em.findOneOrFail(Agent, agent.id);
+      const refusal = async (check: Promise<void>) => check.then(() => null, (err: Error & { code?: string }) => err);
+      const perTask = await refusal(caps.checkExtra(em, payer, Mode.LIVE, 1n, 20_000_001n, "rewardUsd"));
+      expect(perTask?.message).to.match(/comes to 20.000001 USDC, over the per-task spend cap of 20.00 USDC/);
+      expect(await refusal(caps.checkExtra(em, payer, Mode.TEST, 1n, 20_000_001n, "rewardUsd")), "test money has no caps").to.equal(null);
+
+      const id = await post();
+      const tip = new TaskTip(await em.findOneOrFail(Task, id), 25_000_000n, freshAddress());
+      tip.mode = Mode.LIVE;
+      await em.persist(tip).flush();
+      expect(await refusal(caps.checkExtra(em, payer, Mode.LIVE, 5_000_000n, 5_000_000n, "amountUsd")), "25 tipped + 5 fits 30").to.equal(null);
+      const daily = await refusal(caps.checkExtra(em, payer, Mode.LIVE, 5_000_001n, 5_000_001n, "amountUsd"));
+      expect(daily?.message).to.match(/25.00 USDC was committed in the last 24 hours: over the daily spend cap of 30.00 USDC/);
+      await em.remove(tip).flush();
+      await server.client.ok(CANCEL, { id }, agent.apiKey);
     });
 
     // Last: it moves the chain's clock two days on.

@@ -11,6 +11,9 @@ export const WITHDRAWN_AFTER_CHANGE = "withdrawn without penalty after the task 
 
 /** Whether the operator holding an ACCEPTED task may give it up without penalty: the agent changed it after they accepted. */
 export async function changedSinceAccepted(em: Em, task: Task): Promise<boolean> {
-  if (task.status !== TaskStatus.ACCEPTED || !task.acceptedAt) return false;
-  return (await em.count(TaskEvent, { task: task.id, kind: TaskEventKind.TASK_CHANGED, createdAt: { $gte: task.acceptedAt } })) > 0;
+  if (task.status !== TaskStatus.ACCEPTED) return false;
+  // Events are ordered by id (one sequence for all tasks), not by clock: a change after the latest acceptance.
+  const accepted = await em.findOne(TaskEvent, { task: task.id, kind: TaskEventKind.STATUS_CHANGED, toStatus: TaskStatus.ACCEPTED }, { orderBy: { id: "desc" } });
+  if (!accepted) return false;
+  return (await em.count(TaskEvent, { task: task.id, kind: TaskEventKind.TASK_CHANGED, id: { $gt: accepted.id } })) > 0;
 }

@@ -45,6 +45,8 @@ interface Task {
 
 describe("TaskEscrow invariants", function () {
   it(`hold over ${STEPS} random steps (seed ${SEED})`, async function () {
+    // Instrumented for coverage, each step is several times slower.
+    this.timeout(Math.max(120_000, STEPS * 1_000));
     const { usdc, escrow, admin, guardian, pauser, treasury, funder, operator, stranger, others } =
       await loadFixture(deployEscrowFixture);
     const rand = prng(SEED);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { DAY, State, USDC, deployEscrowFixture, makeTerms, taskId, type Terms } from "./helpers";
+import { DAY, State, USDC, deploy, deployEscrow, deployEscrowFixture, makeTerms, taskId, type Terms } from "./helpers";
 
 const TASK = taskId("amended-task");
 
@@ -151,6 +151,36 @@ describe("TaskEscrow amendments and tips", function () {
       await expect(escrow.connect(funder).tip(TASK, ethers.ZeroAddress, 1n)).to.be.revertedWithCustomError(escrow, "TaskEscrowInvalidPayee");
       await expect(escrow.connect(funder).tip(TASK, await escrow.getAddress(), 1n)).to.be.revertedWithCustomError(escrow, "TaskEscrowInvalidPayee");
       await expect(escrow.connect(funder).tip(TASK, operator.address, 0n)).to.be.revertedWithCustomError(escrow, "TaskEscrowInvalidAmount");
+    });
+
+    it("is stopped by pause", async function () {
+      const { escrow, funder, guardian, operator, pauser, terms } = await loadFixture(fundedFixture);
+      await escrow.connect(guardian).release(TASK, terms, operator.address);
+      await escrow.connect(pauser).pause();
+      await expect(escrow.connect(funder).tip(TASK, operator.address, 1n)).to.be.revertedWithCustomError(escrow, "EnforcedPause");
+    });
+  });
+
+  describe("reentrancy", function () {
+    it("blocks a token callback into amend or tip, and a callback out of amend's pull", async function () {
+      const [admin, funder, operator, treasury] = await ethers.getSigners();
+      const token = await deploy("ReentrantToken");
+      const escrow = await deployEscrow(token, { treasury: treasury.address, admin: admin.address });
+      await token.mint(funder.address, USDC(1_000));
+      await token.connect(funder).approve(await escrow.getAddress(), USDC(1_000));
+      const terms = await makeTerms(funder.address);
+      await escrow.connect(funder).fund(TASK, terms);
+      const callbacks = [
+        escrow.interface.encodeFunctionData("amend", [TASK, terms, raised(terms, 1n)]),
+        escrow.interface.encodeFunctionData("tip", [TASK, operator.address, 1n]),
+      ];
+      for (const [i, callback] of callbacks.entries()) {
+        await token.setCallback(await escrow.getAddress(), callback);
+        await expect(escrow.connect(funder).fund(taskId(`outer-${i}`), await makeTerms(funder.address))).to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+      }
+      await token.setCallback(await escrow.getAddress(), escrow.interface.encodeFunctionData("refund", [TASK, terms]));
+      await expect(escrow.connect(funder).amend(TASK, terms, raised(terms, 1n))).to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+      expect(await escrow.verifyTerms(TASK, terms)).to.equal(true);
     });
   });
 });

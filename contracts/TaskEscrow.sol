@@ -157,6 +157,25 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @param newTreasury The new treasury.
     event TreasuryUpdated(address indexed previousTreasury, address indexed newTreasury);
 
+    /// @notice A funded task's terms were amended by its funder: a higher amount (the difference was pulled from the
+    /// funder) and/or a later deadline. The event carries the full new terms, which settlement needs from now on.
+    /// @param taskId The task.
+    /// @param funder The funder (unchanged).
+    /// @param amount The new total escrowed.
+    /// @param fee The new fee.
+    /// @param deadline The new deadline.
+    /// @param gracePeriod The grace period (unchanged).
+    event TaskAmended(
+        bytes32 indexed taskId, address indexed funder, uint256 amount, uint256 fee, uint64 deadline, uint32 gracePeriod
+    );
+
+    /// @notice A bonus was paid straight from `from` to the payee of a released task. Nothing is held in escrow.
+    /// @param taskId The released task.
+    /// @param from Who paid the tip.
+    /// @param payee Who received it.
+    /// @param amount The tip, in USDC base units.
+    event TaskTipped(bytes32 indexed taskId, address indexed from, address indexed payee, uint256 amount);
+
     // ================================================================================================================
     // Errors
     // ================================================================================================================
@@ -242,6 +261,16 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @notice The release signature was not made by a current Guardian (or not over this release).
     /// @param signer The address the signature recovers to.
     error TaskEscrowInvalidSigner(address signer);
+
+    /// @notice An amendment must keep the funder and grace period, may not lower the amount, the payout
+    /// (`amount - fee`) or the deadline, and must raise the amount or extend the deadline.
+    /// @param taskId The task.
+    error TaskEscrowInvalidAmendment(bytes32 taskId);
+
+    /// @notice Tips go only to tasks that were released.
+    /// @param taskId The task.
+    /// @param state Its state.
+    error TaskEscrowNotReleased(bytes32 taskId, State state);
 
     // ================================================================================================================
     // Constructor
@@ -425,6 +454,61 @@ contract TaskEscrow is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         emit TaskReclaimed(taskId, terms.funder, terms.amount);
 
         _usdc.safeTransfer(terms.funder, terms.amount);
+    }
+
+    // ================================================================================================================
+    // Amendments and tips
+    // ================================================================================================================
+
+    /// @notice The funder raises a funded task's amount and/or extends its deadline, pulling `newTerms.amount -
+    /// terms.amount` from the caller (who must be the funder and have approved this contract). The task stays
+    /// `Funded` under `newTerms`, so it can still be released, refunded and (after the new deadline + grace)
+    /// reclaimed exactly as before; the old terms no longer settle it. Only while release is still open
+    /// (before `terms.deadline + terms.gracePeriod`), so it never races a reclaim.
+    /// @param taskId The task.
+    /// @param terms The task's current terms (from {TaskFunded} or the latest {TaskAmended}).
+    /// @param newTerms The new terms: same funder and grace period; amount, payout and deadline not lower, and at
+    /// least one of amount and deadline higher; fee and deadline within the same bounds as at funding.
+    function amend(bytes32 taskId, Terms calldata terms, Terms calldata newTerms) external nonReentrant whenNotPaused {
+        if (msg.sender != terms.funder) revert TaskEscrowUnauthorizedFunder(msg.sender, terms.funder);
+        _requireFunded(taskId, terms);
+        uint256 reclaimableAt = _reclaimableAt(terms);
+        if (block.timestamp >= reclaimableAt) revert TaskEscrowReleaseWindowClosed(taskId, reclaimableAt);
+        if (
+            newTerms.funder != terms.funder || newTerms.gracePeriod != terms.gracePeriod
+                || newTerms.amount < terms.amount || newTerms.deadline < terms.deadline
+                || newTerms.fee > newTerms.amount || newTerms.amount - newTerms.fee < terms.amount - terms.fee
+                || (newTerms.amount == terms.amount && newTerms.deadline == terms.deadline)
+        ) revert TaskEscrowInvalidAmendment(taskId);
+        _checkTerms(newTerms);
+
+        _escrows[taskId].termsHash = bytes31(hashTerms(newTerms));
+        emit TaskAmended(
+            taskId, newTerms.funder, newTerms.amount, newTerms.fee, newTerms.deadline, newTerms.gracePeriod
+        );
+
+        uint256 raise = newTerms.amount - terms.amount;
+        if (raise != 0) {
+            uint256 balanceBefore = _usdc.balanceOf(address(this));
+            _usdc.safeTransferFrom(msg.sender, address(this), raise);
+            _checkReceived(balanceBefore, raise);
+        }
+    }
+
+    /// @notice Pays a bonus for a released task straight from the caller to `payee` (the caller must have approved
+    /// this contract). Nothing is held: the tip is recorded on chain against the task by {TaskTipped}.
+    /// @param taskId A task in state `Released`.
+    /// @param payee Who receives the tip (the operator's address); not zero, not this contract.
+    /// @param amount The tip; positive.
+    function tip(bytes32 taskId, address payee, uint256 amount) external nonReentrant whenNotPaused {
+        State state = _escrows[taskId].state;
+        if (state != State.Released) revert TaskEscrowNotReleased(taskId, state);
+        if (payee == address(0) || payee == address(this)) revert TaskEscrowInvalidPayee(payee);
+        if (amount == 0) revert TaskEscrowInvalidAmount(amount);
+
+        emit TaskTipped(taskId, msg.sender, payee, amount);
+
+        _usdc.safeTransferFrom(msg.sender, payee, amount);
     }
 
     // ================================================================================================================

@@ -28,6 +28,7 @@ import { ReputationService } from "./reputation/reputation.service";
 import { AdminService } from "./admin/admin.service";
 import { DisputeService } from "./disputes/dispute.service";
 import { X402Payments } from "./x402/x402.service";
+import { TaskChangeService } from "./tasks/task.change";
 
 /** The domain services, wired once per process and shared by every transport. */
 export interface Services {
@@ -67,6 +68,7 @@ export interface Services {
   disputes: DisputeService;
   /** Tasks paid from agents' own wallets over x402. */
   payments: X402Payments;
+  changes: TaskChangeService;
 }
 
 /** The Guardian's vision model, when an API key is configured (otherwise the Guardian scores offline only). */
@@ -115,5 +117,6 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     admins: new AdminService(keys),
     disputes: new DisputeService(),
     payments,
+    changes: new TaskChangeService(config, tasks, ledger, escrow, clock),
   };
 }

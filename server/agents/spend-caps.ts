@@ -4,6 +4,7 @@ import { LimitExceededError } from "../common/errors";
 import { Mode } from "../common/mode";
 import { formatUsd } from "../common/money";
 import { Task } from "../tasks/task.entity";
+import { TaskTip } from "../tasks/task-tip.entity";
 import type { Agent } from "./agent.entity";
 
 /** How much real money an agent may commit: per task and per rolling 24 hours, lower while the account is new. */
@@ -52,5 +53,37 @@ export class SpendCaps {
       .where({ agent: agentId, mode: Mode.LIVE, createdAt: { $gt: new Date(Date.now() - DAY_MS) } })
       .execute<{ spent: string | number }>("get");
     return BigInt(row.spent ?? 0);
+  }
+
+  /**
+   * More money on something already posted: a raised reward (`itemTotal` is the task's new reward + fee,
+   * held to the per-task cap) or a tip (`itemTotal` is the tip). The daily cap counts `extra` on top of the
+   * last 24 hours' live tasks and tips.
+   */
+  async checkExtra(em: Em, agent: Agent, mode: Mode, extra: bigint, itemTotal: bigint, field: string): Promise<void> {
+    if (mode !== Mode.LIVE) return;
+    const isNew = agent.createdAt.getTime() > Date.now() - this.config.newAccountDays * DAY_MS;
+    const perTask = isNew ? this.config.newAccountPerTaskUnits : this.config.perTaskUnits;
+    const perDay = isNew ? this.config.newAccountPerDayUnits : this.config.perDayUnits;
+    const which = isNew ? ` for accounts younger than ${this.config.newAccountDays} days` : "";
+    if (itemTotal > perTask) {
+      throw new LimitExceededError(`this comes to ${formatUsd(itemTotal)} USDC, over the per-task spend cap of ${formatUsd(perTask)} USDC${which}`, field);
+    }
+    const spent = (await this.spentToday(em, agent.id)) + (await this.tippedToday(em, agent.id));
+    if (spent + extra > perDay) {
+      throw new LimitExceededError(
+        `this adds ${formatUsd(extra)} USDC and ${formatUsd(spent)} USDC was committed in the last 24 hours: over the daily spend cap of ${formatUsd(perDay)} USDC${which}`,
+        field,
+      );
+    }
+  }
+
+  private async tippedToday(em: Em, agentId: string): Promise<bigint> {
+    const row = await em
+      .createQueryBuilder(TaskTip, "tip")
+      .select(raw("coalesce(sum(tip.amount), 0) as tipped"))
+      .where({ mode: Mode.LIVE, createdAt: { $gt: new Date(Date.now() - DAY_MS) }, task: { agent: agentId } })
+      .execute<{ tipped: string | number }>("get");
+    return BigInt(row.tipped ?? 0);
   }
 }

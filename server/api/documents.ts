@@ -71,3 +71,9 @@ export const AdminDisputes = graphql(operations.AdminDisputes);
 export const DecideDispute = graphql(operations.DecideDispute);
 export const AdminAuditLog = graphql(operations.AdminAuditLog);
 export const McpDisputeTask = graphql(operations.McpDisputeTask);
+// ── changing a task (REST and MCP) ────────────────────────────────────────────
+
+export const ChangeTask = graphql(operations.ChangeTask);
+export const TipTask = graphql(operations.TipTask);
+export const McpChangeTask = graphql(operations.McpChangeTask);
+export const McpTipTask = graphql(operations.McpTipTask);

@@ -74,6 +74,8 @@ export const TaskEventKind = {
   ESCROW_FUNDED: "ESCROW_FUNDED",
   /** A message in the task's thread (the agent ↔ the operator holding it); the status does not change. */
   MESSAGE_POSTED: "MESSAGE_POSTED",
+  TASK_CHANGED: "TASK_CHANGED",
+  TIPPED: "TIPPED",
 } as const;
 export type TaskEventKind = EnumOf<typeof TaskEventKind>;
 
@@ -214,8 +216,13 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.DISPUTED]: "task.disputed",
 };
 
+/** The agent changed the task (its text, reward or deadline); it keeps its status. Not a status change. */
+export const TASK_CHANGED = "task.changed";
+/** The agent tipped the operator of a PAID task; the tip is paid on chain. Not a status change. */
+export const TASK_TIPPED = "task.tipped";
+
 /** Every event type an endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_MESSAGE];
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_MESSAGE, TASK_CHANGED, TASK_TIPPED];
 
 /**
  * A value GraphQL gives in a wider type than the REST schema names (a

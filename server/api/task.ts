@@ -203,6 +203,20 @@ export const DisputeSchema = component(
     .describe("A dispute of verified proof, decided by HumanOps staff, never by the disputing agent"),
 );
 
+export const TipSchema = component(
+  "Tip",
+  z
+    .strictObject({
+      tip_id: uuid(),
+      amount_usd: usd("The tip, in USD (USDC)"),
+      status: z.enum(["PENDING", "PAID"]).describe("PENDING: booked to the operator, the on-chain transfer is on its way; PAID: mined (tx_hash)"),
+      tx_hash: txHash().nullable(),
+      note: z.string().nullable().describe("The agent's note to the operator"),
+      created_at: dateTime(),
+    })
+    .describe("A bonus the agent gave the operator of a PAID task, paid on chain (TaskEscrow.tip) to the operator's payout address"),
+);
+
 export const TaskSchema = component(
   "Task",
   z
@@ -232,6 +246,8 @@ export const TaskSchema = component(
         })
         .nullable()
         .describe("Set when the task was paid from the agent's own wallet over x402 (a 402 answered with PAYMENT-SIGNATURE) instead of its balance"),
+      withdrawable_without_penalty: z.boolean().describe("ACCEPTED and changed by the agent since it was accepted: the operator may release it without it counting against them"),
+      tips: z.array(TipSchema).describe("Tips after the task was paid, oldest first (its agent and operator only)"),
     })
     .describe("A task with its audit log, latest proof and verification"),
 );
@@ -380,6 +396,8 @@ export function presentTask(task: GqlTask): TaskBody {
         }
       : null,
     x402_payment: task.x402Payment ? { ...task.x402Payment, scheme: oneOf(["exact", "escrow"], task.x402Payment.scheme, "an x402 payment's scheme") } : null,
+    withdrawable_without_penalty: task.withdrawableWithoutPenalty,
+    tips: task.tips.map((tip) => ({ tip_id: tip.id, amount_usd: tip.amount.usd, status: tip.status, tx_hash: tip.txHash, note: tip.note, created_at: tip.createdAt })),
   };
 }
 
@@ -454,6 +472,8 @@ const TASK_DETAIL_VIEW = {
   release_held_until: maybeText.describe("Until then you may dispute_task"),
   dispute: fields("reason, status, decision (RELEASE/REFUND), decision_note, opened_at, decided_at").nullable(),
   x402_payment: fields("Paid from your wallet over x402: scheme, payer (refunds go back to it), transaction").nullable(),
+  withdrawable_without_penalty: z.boolean(),
+  tips: z.array(fields("tip_id, amount_usd, status PENDING/PAID, tx_hash, note, created_at")),
 };
 
 /** A task in full (check_status, the task resource), with the tool that moves it on. */

@@ -60,7 +60,9 @@ export enum EscrowState {
 export type EscrowEvent =
   | { name: "TaskFunded"; taskId: string; funder: string; amount: bigint; fee: bigint; deadline: bigint; gracePeriod: bigint }
   | { name: "TaskReleased"; taskId: string; payee: string; payout: bigint; fee: bigint }
-  | { name: "TaskRefunded" | "TaskReclaimed"; taskId: string; funder: string; amount: bigint };
+  | { name: "TaskRefunded" | "TaskReclaimed"; taskId: string; funder: string; amount: bigint }
+  | { name: "TaskAmended"; taskId: string; funder: string; amount: bigint; fee: bigint; deadline: bigint; gracePeriod: bigint }
+  | { name: "TaskTipped"; taskId: string; from: string; payee: string; amount: bigint };
 
 export interface Log {
   address: string;
@@ -79,7 +81,7 @@ async function call(rpc: Rpc, to: string, data: string, block: string = "latest"
 
 export class TaskEscrowContract {
   static readonly iface = new Interface(artifact("TaskEscrow").abi);
-  static readonly EVENT_TOPICS = ["TaskFunded", "TaskReleased", "TaskRefunded", "TaskReclaimed"].map(
+  static readonly EVENT_TOPICS = ["TaskFunded", "TaskReleased", "TaskRefunded", "TaskReclaimed", "TaskAmended", "TaskTipped"].map(
     (name) => TaskEscrowContract.iface.getEvent(name)!.topicHash,
   );
   readonly address: string;
@@ -108,6 +110,16 @@ export class TaskEscrowContract {
   /** Anyone, from deadline + grace: the money goes back to the funder. */
   reclaim(taskId: string, terms: Terms): string {
     return TaskEscrowContract.iface.encodeFunctionData("reclaim", [taskId, termsTuple(terms)]);
+  }
+
+  /** The funder: a higher amount (the difference is pulled) and/or a later deadline; `newTerms` settle the task from then on. */
+  amend(taskId: string, terms: Terms, newTerms: Terms): string {
+    return TaskEscrowContract.iface.encodeFunctionData("amend", [taskId, termsTuple(terms), termsTuple(newTerms)]);
+  }
+
+  /** A tip for a released task, paid straight from the caller to `payee`. */
+  tip(taskId: string, payee: string, amount: bigint): string {
+    return TaskEscrowContract.iface.encodeFunctionData("tip", [taskId, payee, amount]);
   }
 
   async escrowOf(rpc: Rpc, taskId: string): Promise<{ state: EscrowState; termsHash: string }> {
@@ -148,6 +160,10 @@ export class TaskEscrowContract {
       case "TaskRefunded":
       case "TaskReclaimed":
         return { name: parsed.name, taskId: a.taskId, funder: getAddress(a.funder), amount: a.amount };
+      case "TaskAmended":
+        return { name: "TaskAmended", taskId: a.taskId, funder: getAddress(a.funder), amount: a.amount, fee: a.fee, deadline: a.deadline, gracePeriod: a.gracePeriod };
+      case "TaskTipped":
+        return { name: "TaskTipped", taskId: a.taskId, from: getAddress(a.from), payee: getAddress(a.payee), amount: a.amount };
       default:
         return undefined;
     }

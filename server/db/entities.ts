@@ -24,6 +24,7 @@ import { MessagePhoto, TaskMessage } from "../messages/message.entity";
 import { Rating } from "../reputation/rating.entity";
 import { Admin, AdminAuditEntry } from "../admin/admin.entity";
 import { Dispute } from "../disputes/dispute.entity";
+import { TaskTip } from "../tasks/task-tip.entity";
 
 /** Every entity, listed explicitly: no folder scanning, the same under tsc and ts-node. */
-export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash, TaskMessage, MessagePhoto, Rating, Admin, AdminAuditEntry, Dispute];
+export const ENTITIES = [Agent, ApiKey, Operator, Task, TaskEvent, Proof, ProofPhoto, Verification, LedgerEntry, Job, IdempotencyRecord, WebhookEndpoint, WebhookDelivery, WebhookAttempt, EventCursor, Escrow, EscrowDiscrepancy, ChainTx, ChainSigner, ChainEvent, ChainInstance, AgentWallet, WalletChallenge, Deposit, KycApplicant, Deployment, PhotoBlob, ChainBinding, BrowserSession, ProofPhotoHash, TaskMessage, MessagePhoto, Rating, Admin, AdminAuditEntry, Dispute, TaskTip];

@@ -11,6 +11,10 @@ export enum ChainTxKind {
   REFUND = "REFUND",
   /** The funding wallet sends a refunded x402 (`exact`) payment back to the wallet that paid it. */
   PAYBACK = "PAYBACK",
+  /** The funding wallet amends a funded escrow (a higher reward, a later deadline): TaskEscrow.amend. */
+  AMEND = "AMEND",
+  /** The funding wallet pays an agent's tip to the operator of a released task: TaskEscrow.tip. */
+  TIP = "TIP",
 }
 
 export enum ChainTxStatus {

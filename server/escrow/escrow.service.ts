@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
 import { hexlify, randomBytes } from "ethers";
 import type { Em } from "../db/orm";
 import { ConflictError } from "../common/errors";
@@ -21,7 +22,15 @@ export const Intents = {
   mintForAgent: (chainKey: string, agentId: string) => `mint:${chainKey}:agent:${agentId}`,
   approve: (chainKey: string, funder: string) => `approve:${chainKey}:${funder}`,
   payback: (taskId: string) => `payback:${taskId}`,
+  /** One per change of a task's reward or deadline: the row brings the escrow to the task's terms as they are when it is sent. */
+  amend: (taskId: string) => `amend:${taskId}:${randomUUID()}`,
+  tip: (tipId: string) => `tip:${tipId}`,
 } as const;
+
+/** The escrow terms a task's current reward, fee and deadline call for (the funder and grace period never change). */
+export function targetTerms(escrow: Escrow, task: Task): Terms {
+  return { ...escrow.terms, amount: task.totalUnits, fee: task.feeUnits, deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)) };
+}
 
 
 export interface EscrowSnapshot {
@@ -93,6 +102,30 @@ export class EscrowService implements TaskSettlement, Paybacks {
       deadline: BigInt(Math.ceil(task.deadline.getTime() / 1000)),
       gracePeriod: BigInt(this.gracePeriodSeconds),
     };
+  }
+
+  /**
+   * The agent raised the reward or extended the deadline: queues TaskEscrow.amend from the funding wallet,
+   * which brings the escrow to the task's terms when it is sent. Refused for an escrow funded by someone
+   * other than the funding wallet (only the funder can amend on chain).
+   */
+  async amend(em: Em, task: Task): Promise<void> {
+    const chain = this.chains.require(task.mode);
+    const escrow = await em.findOne(Escrow, { task: task.id });
+    if (!escrow) throw new ConflictError("the task has no escrow yet; try again in a moment");
+    if (escrow.funder !== chain.funder.address) {
+      throw new ConflictError("this task's escrow was funded by its agent's own wallet: only that wallet can amend it on chain");
+    }
+    if (escrow.status !== EscrowStatus.FUNDING && escrow.status !== EscrowStatus.FUNDED) {
+      throw new ConflictError(`the task's escrow is ${escrow.status}: it can no longer be changed`, { escrowStatus: escrow.status });
+    }
+    em.persist(new ChainTx(chain.key, ChainTxKind.AMEND, Intents.amend(task.id), chain.funder.address, { task }));
+  }
+
+  /** A tip for a PAID task: TaskEscrow.tip from the funding wallet to the operator's payout address. */
+  tip(em: Em, task: Task, tipId: string, payee: string, amount: bigint): void {
+    const chain = this.chains.require(task.mode);
+    em.persist(new ChainTx(chain.key, ChainTxKind.TIP, Intents.tip(tipId), chain.funder.address, { task, recipient: payee, amount }));
   }
 
   /** Operators may only take tasks whose money is already locked on chain. */

@@ -8,7 +8,7 @@ import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
 import { ChainTx, ChainTxKind, ChainTxStatus } from "./chain-tx.entity";
 import { Escrow, EscrowStatus } from "./escrow.entity";
-import { Intents } from "./escrow.service";
+import { Intents, targetTerms } from "./escrow.service";
 import type { SettlementOutcomes } from "./settlement";
 
 /** What to do with a row that has no nonce yet. */
@@ -36,6 +36,8 @@ const GAS_LIMIT: Record<ChainTxKind, bigint> = {
   [ChainTxKind.RELEASE]: 200_000n,
   [ChainTxKind.REFUND]: 120_000n,
   [ChainTxKind.PAYBACK]: 120_000n,
+  [ChainTxKind.AMEND]: 200_000n,
+  [ChainTxKind.TIP]: 150_000n,
 };
 
 /** Between the check of escrowOf and the simulation, the escrow was settled by someone else: the indexer records it. */
@@ -72,6 +74,10 @@ export class OutboxEffects {
         return this.planRefund(em, chain, await this.escrowOf(em, row));
       case ChainTxKind.PAYBACK:
         return this.planPayback(chain, row, await this.escrowOf(em, row));
+      case ChainTxKind.AMEND:
+        return this.planAmend(em, chain, row, await this.escrowOf(em, row));
+      case ChainTxKind.TIP:
+        return this.planTip(chain, row, await this.escrowOf(em, row));
     }
   }
 
@@ -85,6 +91,12 @@ export class OutboxEffects {
       if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event`);
       await this.outcomes.released(em, await this.escrowOf(em, row), { ...tx, payee: released.payee, payout: released.payout, fee: released.fee });
     }
+    if (row.kind === ChainTxKind.AMEND) {
+      const amended = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskAmended");
+      if (amended?.name !== "TaskAmended") throw new Error(`amendment ${receipt.transactionHash} succeeded without a TaskAmended event`);
+      await this.outcomes.amended(em, await this.escrowOf(em, row), { ...tx, amount: amended.amount, fee: amended.fee, deadline: amended.deadline });
+    }
+    if (row.kind === ChainTxKind.TIP) await this.outcomes.tipped(em, tipIdOf(row), tx);
   }
 
   /**
@@ -97,6 +109,10 @@ export class OutboxEffects {
     if (row.attempts < MAX_ATTEMPTS) return "retry";
     if (row.kind === ChainTxKind.FUND) {
       await this.outcomes.fundingFailed(em, await this.escrowOf(em, row), reason);
+      return "final";
+    }
+    if (row.kind === ChainTxKind.AMEND) {
+      await this.outcomes.amendFailed(em, await this.escrowOf(em, row), reason);
       return "final";
     }
     this.outcomes.report(em, chain.key, `${row.kind}_REVERTED`, `${row.kind.toLowerCase()} transaction ${row.txHash} reverted (${reason}) after ${row.attempts} attempt(s)`, false, row.task);
@@ -125,6 +141,7 @@ export class OutboxEffects {
     if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
+    if (await this.amending(em, escrow)) return { action: "wait", reason: "an amendment of the escrow's terms is in flight" };
     const task = await em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
     return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) }, gasLimit: GAS_LIMIT.RELEASE, onRevert: SETTLED_MEANWHILE };
   }
@@ -135,6 +152,7 @@ export class OutboxEffects {
     if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
       return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
     }
+    if (await this.amending(em, escrow, [ChainTxStatus.SIGNED, ChainTxStatus.SENT])) return { action: "wait", reason: "an amendment of the escrow's terms is in flight" };
     return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.refund(escrow.chainTaskId, escrow.terms) }, gasLimit: GAS_LIMIT.REFUND, onRevert: SETTLED_MEANWHILE };
   }
 
@@ -147,6 +165,69 @@ export class OutboxEffects {
       call: { to: chain.usdc.address, data: chain.usdc.transfer(row.recipient!, row.amount!) },
       gasLimit: GAS_LIMIT.PAYBACK,
       onRevert: { ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(row.amount!)} USDC to pay back` } },
+    };
+  }
+
+  /**
+   * Whether an amendment of this escrow is open (by default also one not yet signed). A release waits for
+   * every amendment, so it pays the raised reward; a refund only for one already signed (a pending one is
+   * skipped once the task has ended, and the refund returns the terms on chain).
+   */
+  private async amending(em: Em, escrow: Escrow, statuses: readonly ChainTxStatus[] = OPEN_STATUSES): Promise<boolean> {
+    return (await em.count(ChainTx, { task: escrow.task.id, kind: ChainTxKind.AMEND, status: { $in: [...statuses] } })) > 0;
+  }
+
+  /**
+   * Brings a funded escrow to the terms its task has now (reward + fee, deadline): one transaction covers
+   * every change made since the last one mined, so later rows find nothing left to do. Waits for the funding
+   * and for an earlier amendment in flight; skipped once the task has ended or its escrow was settled.
+   */
+  private async planAmend(em: Em, chain: Chain, row: ChainTx, escrow: Escrow): Promise<Plan> {
+    if (escrow.status === EscrowStatus.FUNDING) return { action: "wait", reason: "the escrow's funding is still in flight" };
+    if (escrow.status !== EscrowStatus.FUNDED) return { action: "skip", reason: `the escrow is already ${escrow.status}` };
+    const task = await em.findOneOrFail(Task, escrow.task.id);
+    if (task.status === TaskStatus.CANCELLED || task.status === TaskStatus.EXPIRED) {
+      return { action: "skip", reason: `the task is ${task.status}: its refund returns the escrow as it is on chain` };
+    }
+    const earlier = await em.count(ChainTx, { task: escrow.task.id, kind: ChainTxKind.AMEND, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] }, id: { $ne: row.id } });
+    if (earlier > 0) return { action: "wait", reason: "an earlier amendment of this escrow is in flight" };
+    const current = escrow.terms;
+    const target = targetTerms(escrow, task);
+    if (target.amount === current.amount && target.fee === current.fee && target.deadline === current.deadline) {
+      return { action: "skip", reason: "the escrow already holds the task's current terms" };
+    }
+    if ((await chain.escrow.escrowOf(chain.rpc, escrow.chainTaskId)).state !== EscrowState.Funded) {
+      return { action: "skip", reason: "the chain shows the escrow settled; the indexer reconciles it" };
+    }
+    // Refusals that waiting cannot cure: the task goes back to the terms its escrow holds, so nothing waits on this row.
+    const undo = (why: string): Plan => ({
+      action: "skip",
+      reason: why,
+      apply: async (tx) => this.outcomes.amendFailed(tx, await tx.findOneOrFail(Escrow, escrow.id), why),
+    });
+    return {
+      action: "send",
+      call: { to: chain.escrow.address, data: chain.escrow.amend(escrow.chainTaskId, current, target) },
+      gasLimit: GAS_LIMIT.AMEND,
+      onRevert: {
+        ...SETTLED_MEANWHILE,
+        TaskEscrowInvalidDeadline: undo("the new deadline had passed on chain before the amendment could be sent"),
+        TaskEscrowReleaseWindowClosed: undo("the escrow's release window closed before the amendment could be sent"),
+        TaskEscrowInvalidAmendment: undo("the chain refused the new terms"),
+        TaskEscrowTermsMismatch: { action: "wait", reason: "the chain holds other terms than recorded: an earlier amendment is being recorded" },
+        ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the raise this amendment needs (a mint, deposit or refund is still on its way)` },
+      },
+    };
+  }
+
+  /** A tip goes out once the task's release is mined (a tip is only given for a PAID task). */
+  private planTip(chain: Chain, row: ChainTx, escrow: Escrow): Plan {
+    if (escrow.status !== EscrowStatus.RELEASED) return { action: "wait", reason: "the task's release is not recorded yet" };
+    return {
+      action: "send",
+      call: { to: chain.escrow.address, data: chain.escrow.tip(escrow.chainTaskId, row.recipient!, row.amount!) },
+      gasLimit: GAS_LIMIT.TIP,
+      onRevert: { ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(row.amount!)} USDC tip (a mint, deposit or refund is still on its way)` } },
     };
   }
 
@@ -184,6 +265,13 @@ export class OutboxEffects {
   private async escrowOf(em: Em, row: ChainTx): Promise<Escrow> {
     return em.findOneOrFail(Escrow, { task: row.task!.id }, { populate: ["task", "task.operator"] });
   }
+}
+
+const OPEN_STATUSES: readonly ChainTxStatus[] = [ChainTxStatus.PENDING, ChainTxStatus.SIGNED, ChainTxStatus.SENT];
+
+/** The tip a TIP row pays: its id is the end of the intent key (`tip:<id>`). */
+function tipIdOf(row: ChainTx): string {
+  return row.intentKey.slice("tip:".length);
 }
 
 /** Another writer changed the row first; the step is abandoned and the row looked at again. */

@@ -10,7 +10,7 @@ import { TaskStatus } from "../tasks/task.enums";
 import { TERMINAL_STATUSES } from "../tasks/task.state-machine";
 import { ChainInstance, ChainTx, ChainTxKind, ChainTxStatus, OPEN_TX_STATUSES } from "./chain-tx.entity";
 import { Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
-import { Intents, type EscrowService } from "./escrow.service";
+import { Intents, targetTerms, type EscrowService } from "./escrow.service";
 import type { ChainLogHandlers, IndexedLog } from "./indexer";
 import { compareBooksAtRest, type Books } from "./books";
 import type { SettlementOutcomes } from "./settlement";
@@ -57,6 +57,16 @@ export class Reconciler implements ChainLogHandlers {
       case "TaskRefunded":
       case "TaskReclaimed":
         await this.outcomes.refunded(em, escrow, { ...tx, reclaimed: event.name === "TaskReclaimed" });
+        break;
+      case "TaskAmended":
+        if (event.funder !== escrow.funder || Number(event.gracePeriod) !== escrow.gracePeriod) {
+          this.outcomes.report(em, chain.key, "TERMS_MISMATCH", `task ${escrow.task.id} was amended on chain with another funder or grace period than HumanOps recorded (${log.txHash})`, false, escrow.task, dedupeKey);
+          return;
+        }
+        await this.outcomes.amended(em, escrow, { ...tx, amount: event.amount, fee: event.fee, deadline: event.deadline });
+        break;
+      case "TaskTipped":
+        await this.outcomes.tippedOnChain(em, chain.key, escrow, { ...tx, payee: event.payee, amount: event.amount }, dedupeKey);
         break;
     }
     if (escrow.status !== before && !(await this.sentByHumanOps(em, chain.key, escrow, log.txHash))) {
@@ -150,6 +160,9 @@ export class Reconciler implements ChainLogHandlers {
           current.status = EscrowStatus.UNFUNDED;
         } else {
           Object.assign(current, { chainKey: chain.key, chainId: chain.id, contract: chain.escrow.address, chainTaskId: hexlify(randomBytes(32)), funder: chain.funder.address, status: EscrowStatus.FUNDING, fundTxHash: null });
+          // Funded afresh with the task's terms as they are now (a raised reward, an extended deadline).
+          const target = targetTerms(current, current.task);
+          Object.assign(current, { amount: target.amount, fee: target.fee, deadline: target.deadline });
           tx.persist(new ChainTx(chain.key, ChainTxKind.FUND, Intents.fund(current.task.id), chain.funder.address, { task: current.task }));
         }
         this.outcomes.report(tx, chain.key, "ESCROW_REHOMED", `task ${current.task.id}'s escrow was on ${oldKey}, which is gone; ${current.status === EscrowStatus.FUNDING ? "funding it again on this chain" : "its task has ended"}`, true, current.task);

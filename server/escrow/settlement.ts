@@ -1,4 +1,5 @@
 import type { Em } from "../db/orm";
+import { ChainTx, ChainTxKind } from "./chain-tx.entity";
 import type { Logger } from "../common/logger";
 import { formatUsd } from "../common/money";
 import type { LedgerService } from "../ledger/ledger.service";
@@ -8,6 +9,7 @@ import type { TaskService } from "../tasks/task.service";
 import { type Escrow, EscrowDiscrepancy, EscrowStatus } from "./escrow.entity";
 import { Dispute } from "../disputes/dispute.entity";
 import { DisputeDecision, DisputeStatus } from "../disputes/dispute.enums";
+import { TaskTip, TipStatus } from "../tasks/task-tip.entity";
 
 export interface MinedTx {
   txHash: string;
@@ -98,6 +100,56 @@ export class SettlementOutcomes {
   /** The funding wallet sent a refunded x402 payment back to the wallet that paid it. */
   paidBack(em: Em, task: Task, address: string, amount: bigint): void {
     this.ledger.paidBack(em, task, address, amount);
+  }
+
+  /**
+   * An amendment was mined (from its receipt or the TaskAmended event): the escrow's recorded terms follow
+   * the chain, so every later release, refund or amendment passes the terms the chain now holds. Amendments
+   * only ever raise the amount and extend the deadline, so an older event seen after a newer one is ignored.
+   */
+  async amended(em: Em, escrow: Escrow, tx: MinedTx & { amount: bigint; fee: bigint; deadline: bigint }): Promise<void> {
+    if (escrow.status !== EscrowStatus.FUNDED) {
+      this.report(em, escrow.chainKey, "AMENDMENT_OF_UNFUNDED", `an amendment of task ${escrow.task.id} was mined (${tx.txHash}) while its escrow was ${escrow.status}`, false, escrow.task);
+      return;
+    }
+    if (tx.amount < escrow.amount || tx.deadline < escrow.deadline || (tx.amount === escrow.amount && tx.deadline === escrow.deadline && tx.fee === escrow.fee)) return;
+    escrow.amount = tx.amount;
+    escrow.fee = tx.fee;
+    escrow.deadline = tx.deadline;
+    const task = await this.taskOf(em, escrow);
+    if (task.totalUnits !== tx.amount || task.feeUnits !== tx.fee) {
+      this.report(em, escrow.chainKey, "AMENDED_TERMS_DIFFER", `task ${task.id}'s escrow was amended on chain to ${formatUsd(tx.amount)} USDC (fee ${formatUsd(tx.fee)}, ${tx.txHash}) while the task holds ${formatUsd(task.totalUnits)} (fee ${formatUsd(task.feeUnits)})`, false, task);
+    }
+  }
+
+  /**
+   * An amendment could not be made on chain (it reverted after every retry): the task goes back to the
+   * terms its escrow holds, so release and refund stay in step with the chain; the agent gets any raise
+   * back in the books.
+   */
+  async amendFailed(em: Em, escrow: Escrow, reason: string): Promise<void> {
+    const task = await this.taskOf(em, escrow);
+    this.tasks.changeUndone(em, task, escrow.terms, `the change could not be made on chain (${reason}); the task keeps its escrow's terms`);
+    this.report(em, escrow.chainKey, "AMENDMENT_REVERTED", `amending task ${task.id}'s escrow reverted on chain (${reason}); the task went back to the escrow's terms and its agent got any raise back`, true, task);
+  }
+
+  /** A tip HumanOps sent was mined: it reached the operator. */
+  async tipped(em: Em, tipId: string, tx: MinedTx): Promise<void> {
+    const tip = await em.findOne(TaskTip, tipId);
+    if (!tip || tip.status === TipStatus.PAID) return;
+    tip.status = TipStatus.PAID;
+    tip.txHash = tx.txHash;
+  }
+
+  /** A TaskTipped event: the tip HumanOps sent in that transaction is paid; a tip from anyone else is reported. */
+  async tippedOnChain(em: Em, chainKey: string, escrow: Escrow, tx: MinedTx & { payee: string; amount: bigint }, dedupeKey: string): Promise<void> {
+    const sent = await em.find(ChainTx, { chainKey, task: escrow.task.id, kind: ChainTxKind.TIP });
+    const row = sent.find((candidate) => candidate.hashes.includes(tx.txHash));
+    if (row) {
+      await this.tipped(em, row.intentKey.slice("tip:".length), tx);
+      return;
+    }
+    this.report(em, chainKey, "TIP_FROM_OUTSIDE", `a tip of ${formatUsd(tx.amount)} USDC to ${tx.payee} for task ${escrow.task.id} (${tx.txHash}) was not sent by HumanOps; nothing was booked`, false, escrow.task, dedupeKey);
   }
 
   /** The escrow stopped holding the task's money without a release or a refund (moved to another chain): the task is not offered until it is funded again. */

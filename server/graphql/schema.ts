@@ -17,6 +17,7 @@ import { TaskMessageSubscriptionResolver } from "../subscriptions/task-message.r
 import { AgentRecordResolver, OperatorRecordResolver, ReputationResolver } from "../reputation/reputation.resolver";
 import { chargeMutations } from "./admission";
 import { AdminAuditEntryResolver, DisputeResolver, TaskDisputeResolver } from "../disputes/dispute.resolver";
+import { TaskChangeResolver, TaskTipResolver } from "../tasks/task-change.resolver";
 
 export const RESOLVERS = [
   AgentResolver,
@@ -42,6 +43,8 @@ export const RESOLVERS = [
   TaskDisputeResolver,
   DisputeResolver,
   AdminAuditEntryResolver,
+  TaskChangeResolver,
+  TaskTipResolver,
 ] as const;
 
 /**

@@ -8,6 +8,8 @@ export enum LedgerKind {
   PAYOUT = "PAYOUT",
   FEE = "FEE",
   REFUND = "REFUND",
+  /** A bonus from the agent to the operator of a PAID task, paid on chain from the funding wallet. */
+  TIP = "TIP",
 }
 
 /**

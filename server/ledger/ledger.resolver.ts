@@ -11,7 +11,7 @@ import { BUDGET_NOTE, pagedCost } from "../graphql/query-budget";
 
 registerEnumType(LedgerKind, {
   name: "LedgerKind",
-  description: "DEPOSIT (test USDC or an on-chain deposit), ESCROW_FUND (posting a task), REFUND (escrow back to the balance), PAYOUT and FEE (a settled task)",
+  description: "DEPOSIT (test USDC or an on-chain deposit), ESCROW_FUND (posting a task, or raising its reward), REFUND (escrow back to the balance), PAYOUT and FEE (a settled task), TIP (a bonus to the operator of a PAID task)",
 });
 
 export enum LedgerDirection {

@@ -1,7 +1,7 @@
 import { TaskStatus, TaskType, ReviewDecision } from "../api/enums";
-import { CancelTask, DisputeTask, GetTask, ListTasks, PostTask, ReviewTask } from "../api/documents";
+import { CancelTask, ChangeTask, DisputeTask, GetTask, ListTasks, PostTask, ReviewTask, TipTask } from "../api/documents";
 import { encodePaymentResponseHeader } from "@x402/core/http";
-import type { PostTaskInput } from "../api/operations.generated";
+import type { ChangeTaskInput, PostTaskInput } from "../api/operations.generated";
 import { presentTask, presentTaskSummary, type GqlTask } from "../api/task";
 import type { OperationRunner } from "../graphql/runner";
 import type { RestResource } from "./openapi";
@@ -31,7 +31,7 @@ const taskResponse = (status: string, description: string) => ({ [status]: jsonR
 /** The agent's task routes: post, list, read, cancel and the manual-review decision. */
 export function tasksResource(graphql: OperationRunner): RestResource {
   return {
-    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey", "x402Payment"] } },
+    inputs: { PostTaskRequest: { graphqlType: "PostTaskInput", omit: ["idempotencyKey", "x402Payment"] }, ChangeTaskRequest: { graphqlType: "ChangeTaskInput" } },
     schemas: {
       CancelTaskRequest: { type: "object", additionalProperties: false, properties: { reason: reason("Why; recorded in the task's events") } },
       ReviewTaskRequest: {
@@ -48,6 +48,15 @@ export function tasksResource(graphql: OperationRunner): RestResource {
         additionalProperties: false,
         required: ["reason"],
         properties: { reason: { type: "string", minLength: 1, maxLength: 1000, description: "What is wrong with the proof; shown to the operator and the platform's staff" } },
+      },
+      TipTaskRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["amount_usd"],
+        properties: {
+          amount_usd: { type: ["string", "number"], description: "The tip in USD (USDC), e.g. \"2.50\"; from the agent's balance" },
+          note: reason("A note to the operator"),
+        },
       },
     },
     routes: [
@@ -167,6 +176,39 @@ export function tasksResource(graphql: OperationRunner): RestResource {
         },
         async handle({ ctx, params, body }) {
           const { disputeTask: task } = await graphql.run(DisputeTask, ctx, { id: params.id, reason: body.reason });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "patch",
+        path: "/tasks/{id}",
+        operation: {
+          operationId: "changeTask",
+          summary: "Change a task: its text while POSTED, a higher reward or a later deadline until proof is submitted",
+          description:
+            "Give only what changes. A raise (and its fee) moves from the agent's balance into escrow, and the escrow is amended on chain (TaskEscrow.amend). Each change is a TASK_CHANGED event the operator sees; an operator holding the task may then release it without penalty.",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("ChangeTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, changed"), ...errors(402, 403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const input = camelizeKeys(body) as ChangeTaskInput;
+          const { changeTask: task } = await graphql.run(ChangeTask, ctx, { id: params.id, input });
+          return { status: 200, body: presentTask(task) };
+        },
+      },
+      {
+        method: "post",
+        path: "/tasks/{id}/tip",
+        operation: {
+          operationId: "tipTask",
+          summary: "Tip the operator of a PAID task, paid on chain to their payout address",
+          tags: ["Tasks"],
+          requestBody: { required: true, content: { "application/json": { schema: ref("TipTaskRequest") } } },
+          responses: { ...taskResponse("200", "The task, with the tip in tips"), ...errors(402, 403, 404) },
+        },
+        async handle({ ctx, params, body }) {
+          const { tipTask: task } = await graphql.run(TipTask, ctx, { id: params.id, amountUsd: String(body.amount_usd), note: body.note });
           return { status: 200, body: presentTask(task) };
         },
       },

@@ -38,6 +38,10 @@ import { Dispute } from "../disputes/dispute.entity";
 import { DisputeDecision, DisputeStatus } from "../disputes/dispute.enums";
 import { Admin } from "../admin/admin.entity";
 import { AdminActions, type AdminPrincipal, type AdminService } from "../admin/admin.service";
+import type { Terms } from "../chain/contracts";
+import { TaskEvent as TaskEventRow } from "./task-event.entity";
+import { TaskEventKind } from "./task.enums";
+import { changedSinceAccepted, WITHDRAWN_AFTER_CHANGE } from "./task.withdraw";
 
 export const TaskJobs = JobKinds.task;
 
@@ -425,7 +429,9 @@ export class TaskService {
         throw new ConflictError(`only an ACCEPTED task can be released; this task is ${task.status}`, { from: task.status, to: TaskStatus.POSTED });
       }
       const operator = await tx.findOneOrFail(Operator, principal.operatorId);
-      this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why, "released");
+      // After the agent changed the task, giving it up is a withdrawal that does not count against the operator.
+      if (await changedSinceAccepted(tx, task)) this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, `${WITHDRAWN_AFTER_CHANGE}: ${why}`.slice(0, 1000), "withdrawn");
+      else this.reopen(tx, task, operator, { type: ActorType.OPERATOR, id: operator.id }, why, "released");
     });
   }
 
@@ -435,13 +441,13 @@ export class TaskService {
    * reservation that lapsed (reservationsLapsed). A task past its deadline
    * expires at once.
    */
-  private reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string, cause: "released" | "lapsed"): void {
+  private reopen(em: Em, task: Task, operator: Operator, actor: Actor, reason: string, cause: "released" | "lapsed" | "withdrawn"): void {
     transition(em, task, TaskStatus.POSTED, actor, reason);
     task.operator = undefined;
     task.captureCode = null;
     task.acceptedAt = null;
     if (cause === "released") operator.tasksReleased += 1;
-    else operator.reservationsLapsed += 1;
+    else if (cause === "lapsed") operator.reservationsLapsed += 1;
     if (task.deadline.getTime() <= this.clock.now()) {
       transition(em, task, TaskStatus.EXPIRED, SYSTEM, "the deadline passed without verified proof");
       this.refund(em, task);
@@ -666,6 +672,22 @@ export class TaskService {
       throw new LimitExceededError(`all ${task.maxAttempts} proof attempt(s) for this task are used`);
     }
     if (task.deadline.getTime() <= this.clock.now()) throw new DeadlinePassedError("the task's deadline has passed");
+  }
+
+  /**
+   * A change of reward or deadline could not be made on chain: the task goes back to the terms its escrow
+   * holds (the agent gets the raise back), recorded as a TASK_CHANGED event by the system.
+   */
+  changeUndone(em: Em, task: Task, terms: Terms, reason: string): void {
+    const total = task.totalUnits;
+    if (total > terms.amount) this.ledger.post(em, task.mode, LedgerKind.REFUND, Accounts.escrow(task.id), Accounts.agent(task.agent.id), total - terms.amount, task);
+    task.rewardUnits = terms.amount - terms.fee;
+    task.feeUnits = terms.fee;
+    task.deadline = new Date(Number(terms.deadline) * 1000);
+    task.updatedAt = new Date();
+    // The expiry job of the restored deadline may have run while the task had a later one.
+    enqueue(em, TaskJobs.expire, { taskId: task.id }, { runAt: task.deadline, dedupeKey: `expire:${task.id}:undone:${Date.now()}` });
+    em.persist(new TaskEventRow(task, task.status, task.status, SYSTEM, reason.slice(0, 1000), TaskEventKind.TASK_CHANGED));
   }
 
   // ── shared ────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@ import { Mode } from "../common/mode";
 import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
-import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, TASK_TIPPED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
 
 export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
@@ -86,7 +86,12 @@ export interface MessageReference {
  * verification, null if that proof was never scored.
  */
 export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference, message?: MessageReference): { type: string; body: string } {
-  const type = event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED : event.kind === TaskEventKind.MESSAGE_POSTED ? TASK_MESSAGE : EVENT_TYPE_BY_STATUS[event.toStatus];
+  const type =
+    event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED
+    : event.kind === TaskEventKind.MESSAGE_POSTED ? TASK_MESSAGE
+    : event.kind === TaskEventKind.TASK_CHANGED ? TASK_CHANGED
+    : event.kind === TaskEventKind.TIPPED ? TASK_TIPPED
+    : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
     type,

@@ -1,4 +1,5 @@
-// Random sequences of fund / release / refund / reclaim / pause / treasury changes by many actors, seeded and bounded.
+// Random sequences of fund / amend / release / refund / reclaim / tip / pause / treasury changes by many actors, seeded
+// and bounded.
 // After every step: the escrow's USDC balance equals the sum of its unsettled escrows, every account's balance equals
 // what a simple model says it is owed (so nobody ever gains more), and the touched task's on-chain state matches.
 // Reproduce a run with INVARIANT_SEED=<seed> (and INVARIANT_STEPS=<n>).
@@ -44,6 +45,8 @@ interface Task {
 
 describe("TaskEscrow invariants", function () {
   it(`hold over ${STEPS} random steps (seed ${SEED})`, async function () {
+    // Instrumented for coverage, each step is several times slower.
+    this.timeout(Math.max(120_000, STEPS * 1_000));
     const { usdc, escrow, admin, guardian, pauser, treasury, funder, operator, stranger, others } =
       await loadFixture(deployEscrowFixture);
     const rand = prng(SEED);
@@ -68,7 +71,7 @@ describe("TaskEscrow invariants", function () {
     let currentTreasury = treasury.address;
     let now = await latestTimestamp();
     let label = 0;
-    const done = { fund: 0, fundWithAuthorization: 0, fundBatch: 0, release: 0, releaseWithSignature: 0, releaseBatch: 0, refund: 0, reclaim: 0 };
+    const done = { fund: 0, fundWithAuthorization: 0, fundBatch: 0, release: 0, releaseWithSignature: 0, releaseBatch: 0, refund: 0, reclaim: 0, amend: 0, tip: 0 };
 
     const succeeds = async (send: () => Promise<unknown>): Promise<boolean> => {
       try {
@@ -93,7 +96,7 @@ describe("TaskEscrow invariants", function () {
       };
     };
     const validTerms = (t: Terms) =>
-      t.fee <= (t.amount * 2_000n) / 10_000n && t.gracePeriod >= BigInt(DAY) && t.deadline > now;
+      t.fee <= (t.amount * 2_000n) / 10_000n && t.gracePeriod >= BigInt(DAY) && t.deadline > now && t.deadline <= now + BigInt(365 * DAY);
     const reclaimableAt = (t: Terms) => t.deadline + t.gracePeriod;
 
     const fund = async (gasless: boolean): Promise<Task | undefined> => {
@@ -189,6 +192,49 @@ describe("TaskEscrow invariants", function () {
       credit(terms.funder, terms.amount);
     };
 
+    // The funder raises the amount (part of the raise may go to the fee, never more than the payout rises) and/or
+    // extends the deadline; sometimes someone else tries, or the terms are lowered, and it must revert.
+    const amend = async (picked: Task) => {
+      // Mostly a task whose release window is still open (many funded tasks outlive theirs in a run).
+      const live = tasks.filter((t) => t.state === State.Funded && now < reclaimableAt(t.terms));
+      const task = live.length > 0 && rand.chance(0.85) ? rand.pick(live) : picked;
+      const owner = funders.find((f) => f.address === task.terms.funder)!;
+      const from = rand.chance(0.9) ? owner : rand.pick([...funders, ...relayers]);
+      const raise = rand.chance(0.7) ? BigInt(rand.int(0, 100_000)) * 1_000n : 0n;
+      const extraFee = rand.chance(0.3) ? (raise * BigInt(rand.int(0, 20))) / 100n : 0n;
+      // A later deadline counts from now when the old one has passed (still within the grace period).
+      const later = rand.chance(0.6) ? BigInt(rand.int(1, 2 * DAY)) : 0n;
+      const base = later > 0n && task.terms.deadline < now ? now : task.terms.deadline;
+      const next: Terms = { ...task.terms, amount: task.terms.amount + raise, fee: task.terms.fee + extraFee, deadline: base + later };
+      if (rand.chance(0.05)) next.amount = task.terms.amount - 1n;
+      const ok = await succeeds(() => escrow.connect(from).amend(task.id, task.terms, next));
+      const allowed =
+        !paused && from.address === task.terms.funder && task.state === State.Funded && now < reclaimableAt(task.terms) &&
+        next.amount >= task.terms.amount && next.deadline >= task.terms.deadline && next.amount - next.fee >= task.terms.amount - task.terms.fee &&
+        (next.amount !== task.terms.amount || next.deadline !== task.terms.deadline) && validTerms(next);
+      expect(ok, "amend").to.equal(allowed);
+      if (!ok) return task;
+      done.amend++;
+      credit(from.address, -(next.amount - task.terms.amount));
+      task.terms = next;
+      return task;
+    };
+
+    // A tip for a released task, from anyone to any operator; it never touches the escrow's balance.
+    const tip = async () => {
+      const released = tasks.filter((t) => t.state === State.Released);
+      const task = rand.pick(released.length > 0 && rand.chance(0.85) ? released : tasks);
+      const from = rand.pick(funders);
+      const payee = rand.pick(operators).address;
+      const amount = BigInt(rand.int(0, 50_000)) * 1_000n;
+      const ok = await succeeds(() => escrow.connect(from).tip(task.id, payee, amount));
+      expect(ok, "tip").to.equal(!paused && task.state === State.Released && amount > 0n);
+      if (!ok) return;
+      done.tip++;
+      credit(from.address, -amount);
+      credit(payee, amount);
+    };
+
     const tamper = async (task: Task) => {
       const terms = { ...task.terms, amount: task.terms.amount + 1n };
       const ok = await succeeds(() =>
@@ -213,7 +259,9 @@ describe("TaskEscrow invariants", function () {
       else if (roll < 0.5) await release(task, rand.chance(0.5));
       else if (roll < 0.55) touched = await releaseBatch();
       else if (roll < 0.68) await giveBack(task, true);
-      else if (roll < 0.83) await giveBack(task, false);
+      else if (roll < 0.78) await giveBack(task, false);
+      else if (roll < 0.84) touched = await amend(task);
+      else if (roll < 0.86) await tip();
       else if (roll < 0.88) await tamper(task);
       else if (roll < 0.88 + (paused ? 0.1 : 0.02)) {
         // Pause rarely and unpause soon: pauses are short emergencies.
@@ -236,6 +284,8 @@ describe("TaskEscrow invariants", function () {
       if (touched) {
         const [, state] = await escrow.escrowOf(touched.id);
         expect(state, `state of ${touched.id}, ${context}`).to.equal(touched.state);
+        // The terms the model holds (amended or not) are the ones that settle the task.
+        expect(await escrow.verifyTerms(touched.id, touched.terms), `terms of ${touched.id}, ${context}`).to.equal(true);
       }
     }
 

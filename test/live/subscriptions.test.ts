@@ -193,6 +193,20 @@ for (const db of testDatabases()) {
       expect(isCloseEvent(kept.errors) && kept.errors.code).to.equal(4403);
       await eventually(() => server.app.services.live.subscriberCount === before, "the revoked key's subscriptions to end");
     });
+    it("the operator holding a task is told when the agent changes it (TASK_CHANGED, the status unchanged)", async () => {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client, "told");
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await eventually(async () => (await server.client.request(ACCEPT, { id: postTask.id }, operator.testApiKey)).errors === undefined, "the task to be accepted once funded");
+      const before = server.app.services.live.subscriberCount;
+      const feed = subscribe(open({ "x-api-key": operator.testApiKey }), TASK_FEED, { taskId: postTask.id });
+      await subscribersReach(server, before + 1);
+      await server.client.ok(`mutation($id: ID!) { changeTask(id: $id, input: { rewardUsd: "20", reason: "rush" }) { id } }`, { id: postTask.id }, agent.apiKey);
+      await feed.until((r) => updates(r, "taskUpdated").some((u) => u.kind === "TASK_CHANGED"));
+      const notice = updates(feed, "taskUpdated").find((u) => u.kind === "TASK_CHANGED")!;
+      expect(notice).to.include({ taskId: postTask.id, status: "ACCEPTED", previousStatus: "ACCEPTED", actorType: "AGENT" });
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+    });
   });
 }
 

@@ -163,6 +163,27 @@ for (const db of testDatabases()) {
       expect(funded.data.reason).to.match(/transaction 0x[0-9a-f]{64}$/);
     });
 
+    it("delivers task.changed when the agent changes a task and task.tipped when it tips the operator (neither is a status change)", async () => {
+      const agent = await registerAgent(server.client);
+      await createEndpoint(agent.apiKey, { eventTypes: ["task.changed", "task.tipped"] });
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await server.client.ok(`mutation($id: ID!) { changeTask(id: $id, input: { title: "Corner store" }) { id } }`, { id: postTask.id }, agent.apiKey);
+      await receiver.until((r) => r.requests.length >= 1);
+      expect(receiver.events[0]).to.deep.include({ type: "task.changed" });
+      expect(receiver.events[0].data).to.deep.include({ task_id: postTask.id, kind: "TASK_CHANGED", status: "POSTED", previous_status: "POSTED", actor_type: "AGENT", reason: "changed by the agent: title" });
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+
+      const paid = (await server.client.ok(POST_TASK, { input: taskInput() }, agent.apiKey)).postTask.id as string;
+      await waitForStatus(server.client, agent.apiKey, paid, ["PAID"]);
+      await eventually(async () => {
+        const res = await server.client.request(`mutation($id: ID!) { tipTask(id: $id, amountUsd: "1") { id } }`, { id: paid }, agent.apiKey);
+        return !res.errors?.length;
+      }, "the tip to be accepted once the release is recorded");
+      await receiver.until((r) => r.requests.length >= 2);
+      expect(receiver.events[1]).to.deep.include({ type: "task.tipped" });
+      expect(receiver.events[1].data).to.deep.include({ task_id: paid, kind: "TIPPED", status: "PAID", reason: "tipped 1.00 USDC by the agent" });
+    });
+
     it("a receiver that fails 3 times then succeeds gets the event exactly once more, after backing off", async () => {
       receiver.answer = (_request, index) => (index < 3 ? 500 : 200);
       const agent = await registerAgent(server.client);

@@ -107,6 +107,8 @@ for (const db of testDatabases()) {
         "GET /admin/disputes listDisputes",
         "POST /admin/disputes/{task_id}/decision decideDispute",
         "GET /admin/audit-log adminAuditLog",
+        "PATCH /tasks/{id} changeTask",
+        "POST /tasks/{id}/tip tipTask",
       ].sort());
       const postTask = document.paths["/tasks"].post;
       expect(Object.keys(postTask.responses)).to.deep.equal(["201", "400", "401", "402", "403", "409", "413", "415", "429", "500"]);

@@ -71,6 +71,8 @@ describe("the public API contract (server/api)", () => {
       releaseHeldUntil: null,
       dispute: { reason: "wrong building", status: "OPEN", decision: null, decisionNote: null, openedAt: "2026-12-02T11:00:00.000Z", decidedAt: null },
       x402Payment: { scheme: "exact", payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", transaction: `0x${"ab".repeat(32)}` },
+      withdrawableWithoutPenalty: true,
+      tips: [{ id: "5b1c3a0e-2d4f-4a6b-8c9d-0e1f2a3b4c5d", amount: { usd: "2.50" }, status: "PAID", txHash: `0x${"ab".repeat(32)}`, note: null, createdAt: "2026-12-02T11:00:00.000Z" }],
     });
     expect(TaskSchema.safeParse(task).success).to.equal(true);
     expect(TaskSchema.safeParse({ ...task, currency: "EUR" }).success).to.equal(false);

@@ -19,6 +19,7 @@ import { Migration20261202110000PhotoHashVersion } from "./Migration202612021100
 import { Migration20261202170000AcceptWindow } from "./Migration20261202170000AcceptWindow";
 import { Migration20261203010000Reputation } from "./Migration20261203010000Reputation";
 import { Migration20261203020000Messages } from "./Migration20261203020000Messages";
+import { Migration20261203030000TaskChanges } from "./Migration20261203030000TaskChanges";
 import { Migration20261203040000Disputes } from "./Migration20261203040000Disputes";
 import { Migration20261203050000X402Payments } from "./Migration20261203050000X402Payments";
 
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   { name: "Migration20261202170000AcceptWindow", class: Migration20261202170000AcceptWindow },
   { name: "Migration20261203010000Reputation", class: Migration20261203010000Reputation },
   { name: "Migration20261203020000Messages", class: Migration20261203020000Messages },
+  { name: "Migration20261203030000TaskChanges", class: Migration20261203030000TaskChanges },
   { name: "Migration20261203040000Disputes", class: Migration20261203040000Disputes },
   { name: "Migration20261203050000X402Payments", class: Migration20261203050000X402Payments },
 ];

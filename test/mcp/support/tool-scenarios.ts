@@ -33,6 +33,8 @@ export const TOOL_NAMES = [
   "get_messages",
   "rate_operator",
   "dispute_task",
+  "change_task",
+  "tip_operator",
 ];
 
 export function ok(result: CallToolResult): Record<string, any> {
@@ -346,6 +348,30 @@ export function toolScenarios(context: () => ScenarioContext): void {
 
     const missing = await mcp.client.readResource({ uri: "humanops://tasks/00000000-0000-4000-8000-000000000000" }).catch((err: Error & { code?: number }) => err);
     expect(missing).to.be.instanceOf(Error).and.to.include({ code: -32002 });
+  });
+
+  it("change_task edits and raises a task, recorded as TASK_CHANGED; tip_operator tips a PAID one; bad input names the argument", async () => {
+    const posted = await post({ test_scenario: "MANUAL", reward_usd: "3" });
+    const changed = ok(await mcp.call("change_task", { task_id: posted.task_id, title: "Photo of the corner store", reward_usd: "4", reason: "bigger job" }));
+    expect(changed).to.include({ status: "POSTED", title: "Photo of the corner store", reward_usd: "4.00", fee_usd: "0.40", total_usd: "4.40" });
+    expect(ok(await mcp.call("check_status", { task_id: posted.task_id })).events.at(-1)).to.include({ kind: "TASK_CHANGED", reason: "changed by the agent: title; reward 3.00 → 4.00 USD (bigger job)" });
+    expect(failed(await mcp.call("change_task", { task_id: posted.task_id, reward_usd: "1" }))).to.match(/^BAD_USER_INPUT: invalid argument `reward_usd`: can only be raised/);
+    expect(failed(await mcp.call("tip_operator", { task_id: posted.task_id, amount_usd: 1 }))).to.match(/^CONFLICT: only a PAID task can be tipped; this task is POSTED/);
+    ok(await mcp.call("cancel_task", { task_id: posted.task_id }));
+
+    const paid = await post({ reward_usd: "2" });
+    expect(ok(await mcp.call("wait_for_task", { task_id: paid.task_id, until_status: ["PAID"] })).task.status).to.equal("PAID");
+    let tipped: Record<string, any> | undefined;
+    for (let i = 0; i < 100 && !tipped; i++) {
+      const result = await mcp.call("tip_operator", { task_id: paid.task_id, amount_usd: "0.5", note: "thanks" });
+      if (!result.isError) tipped = ok(result);
+      else {
+        expect(failed(result), "only the release's booking can lag behind PAID").to.match(/release has not been recorded yet/);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(tipped!.tips).to.have.length(1);
+    expect(tipped!.tips[0]).to.include({ amount_usd: "0.50", status: "PENDING", note: "thanks" });
   });
 
   it("the API keys never appear in any tool result, notification or log line", async () => {

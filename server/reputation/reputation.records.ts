@@ -51,22 +51,25 @@ export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId
  * the task out of ACCEPTED after it. Proof (SUBMITTED) is on time; a
  * reservation that lapsed (back to POSTED by the system) or the deadline
  * passing (EXPIRED) is late; a release (back to POSTED by the operator, as a
- * plain status change) is a cancellation after accepting. An agent's cancel
- * is on nobody's record, and neither is a withdrawal recorded with another
- * event kind (after the agent changed the task).
+ * plain status change) is a cancellation after accepting, unless the agent
+ * changed the task between the acceptance and the release (a TASK_CHANGED
+ * event: the operator may then withdraw without penalty). An agent's cancel
+ * is on nobody's record.
  */
 async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promise<{ onTime: number; late: number; released: number; lapsed: number }> {
   const ended = await rows(
     em,
-    `select l.to_status as outcome, l.actor_type as actor, l.kind as kind, count(*) as n
+    `select l.to_status as outcome, l.actor_type as actor, l.kind as kind,
+            case when exists (select 1 from task_events c where c.task_id = a.task_id and c.kind = ? and c.id > a.id and c.id < l.id) then 1 else 0 end as changed,
+            count(*) as n
        from task_events a
        join tasks t on t.id = a.task_id
        join task_events l on l.id = (
          select min(n.id) from task_events n
-          where n.task_id = a.task_id and n.id > a.id and n.from_status = ? and n.to_status <> ?)
-      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and t.mode = ?
-      group by l.to_status, l.actor_type, l.kind`,
-    [TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, mode],
+          where n.task_id = a.task_id and n.id > a.id and n.kind = ? and n.from_status = ? and n.to_status <> ?)
+      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and a.kind = ? and t.mode = ?
+      group by l.to_status, l.actor_type, l.kind, changed`,
+    [TaskEventKind.TASK_CHANGED, TaskEventKind.STATUS_CHANGED, TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, TaskEventKind.STATUS_CHANGED, mode],
   );
   const tally = { onTime: 0, late: 0, released: 0, lapsed: 0 };
   for (const row of ended) {
@@ -76,7 +79,7 @@ async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promi
     else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.SYSTEM) {
       tally.late += n;
       tally.lapsed += n;
-    } else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.OPERATOR) tally.released += n;
+    } else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.OPERATOR && !count(row.changed)) tally.released += n;
   }
   return tally;
 }
@@ -89,10 +92,10 @@ async function firstDecisions(em: Em, operatorId: string, mode: Mode): Promise<{
        from task_events e
        join (select f.task_id, min(f.id) as first_id
                from task_events f join tasks t on t.id = f.task_id
-              where t.operator_id = ? and t.mode = ? and f.to_status in (?, ?)
+              where t.operator_id = ? and t.mode = ? and f.kind = ? and f.to_status in (?, ?)
               group by f.task_id) firsts on e.id = firsts.first_id
       group by e.to_status`,
-    [operatorId, mode, TaskStatus.VERIFIED, TaskStatus.REJECTED],
+    [operatorId, mode, TaskEventKind.STATUS_CHANGED, TaskStatus.VERIFIED, TaskStatus.REJECTED],
   );
   const of = (status: string) => count(decided.find((row) => row.outcome === status)?.n);
   const approved = of(TaskStatus.VERIFIED);
@@ -153,9 +156,9 @@ async function manualReviews(em: Em, agentId: string, mode: Mode): Promise<{ dec
        from task_events d
        join tasks t on t.id = d.task_id
        join task_events m on m.id = (
-         select max(p.id) from task_events p where p.task_id = d.task_id and p.id < d.id and p.to_status = ?)
-      where t.agent_id = ? and t.mode = ? and d.from_status = ? and d.to_status <> ?`,
-    [TaskStatus.MANUAL_REVIEW, agentId, mode, TaskStatus.MANUAL_REVIEW, TaskStatus.MANUAL_REVIEW],
+         select max(p.id) from task_events p where p.task_id = d.task_id and p.id < d.id and p.kind = ? and p.to_status = ?)
+      where t.agent_id = ? and t.mode = ? and d.kind = ? and d.from_status = ? and d.to_status <> ?`,
+    [TaskEventKind.STATUS_CHANGED, TaskStatus.MANUAL_REVIEW, agentId, mode, TaskEventKind.STATUS_CHANGED, TaskStatus.MANUAL_REVIEW, TaskStatus.MANUAL_REVIEW],
   );
   if (!reviews.length) return { decided: 0, meanSeconds: null };
   const totalMs = reviews.reduce((sum, row) => sum + Math.max(0, millis(row.decided) - millis(row.entered)), 0);

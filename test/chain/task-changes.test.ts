@@ -24,7 +24,7 @@ const RELEASE = `mutation($id: ID!) { releaseTask(id: $id, reason: "cannot make 
 const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
 const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
 const BALANCE = `{ viewerAgent { balance { units } } }`;
-const RECORD = `{ viewerOperator { tasksReleased earnings { units } } }`;
+const RECORD = `{ viewerOperator { tasksReleased earnings { units } record { cancellationsAfterAccepting } } }`;
 const OPERATOR_VIEW = `query($id: ID!) { task(id: $id) { withdrawableWithoutPenalty events { kind reason } } }`;
 const proof = () => ({ photos: [freshPhoto(), freshPhoto()].map((photo) => ({ dataBase64: photo.toString("base64"), contentType: "image/png" })), notes: "Facade and signage" });
 
@@ -155,13 +155,17 @@ for (const db of testDatabases()) {
       const { releaseTask } = await server.client.ok(RELEASE, { id: changed }, operator.testApiKey);
       expect(releaseTask.status).to.equal("POSTED");
       expect(releaseTask.events.at(-1)).to.deep.equal({ fromStatus: "ACCEPTED", toStatus: "POSTED", actorType: "OPERATOR", reason: "withdrawn without penalty after the task changed: cannot make it" });
-      expect((await server.client.ok(RECORD, {}, operator.testApiKey)).viewerOperator.tasksReleased).to.equal(0);
+      const free = (await server.client.ok(RECORD, {}, operator.testApiKey)).viewerOperator;
+      expect(free.tasksReleased).to.equal(0);
+      expect(free.record.cancellationsAfterAccepting, "the record shown to agents does not count it either").to.equal(0);
 
       // A change made before this acceptance does not free the next holder.
       await server.client.ok(ACCEPT, { id: changed }, operator.testApiKey);
       const plain = (await server.client.ok(RELEASE, { id: changed }, operator.testApiKey)).releaseTask;
       expect(plain.events.at(-1).reason).to.equal("cannot make it");
-      expect((await server.client.ok(RECORD, {}, operator.testApiKey)).viewerOperator.tasksReleased).to.equal(1);
+      const counted = (await server.client.ok(RECORD, {}, operator.testApiKey)).viewerOperator;
+      expect(counted.tasksReleased).to.equal(1);
+      expect(counted.record.cancellationsAfterAccepting).to.equal(1);
       await server.client.ok(CANCEL, { id: changed }, agent.apiKey);
     });
 

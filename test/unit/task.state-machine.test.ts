@@ -24,9 +24,13 @@ const LEGAL = new Set([
   `${S.REJECTED}>${S.CANCELLED}`,
   `${S.REJECTED}>${S.EXPIRED}`,
   `${S.VERIFIED}>${S.PAID}`,
+  `${S.VERIFIED}>${S.DISPUTED}`,
+  `${S.DISPUTED}>${S.VERIFIED}`,
+  `${S.DISPUTED}>${S.CANCELLED}`,
 ]);
 
-type Trigger = "agent" | "operator" | "guardian" | "settlement" | "deadline";
+/** "platform": HumanOps staff (an admin) deciding a dispute. */
+type Trigger = "agent" | "operator" | "guardian" | "settlement" | "deadline" | "platform";
 
 /**
  * Who moves a task along each transition (what TaskService, ProofService,
@@ -51,6 +55,11 @@ const TRIGGERS: Record<string, Trigger[]> = {
   [`${S.REJECTED}>${S.CANCELLED}`]: ["agent"],
   [`${S.REJECTED}>${S.EXPIRED}`]: ["deadline", "agent", "guardian"],
   [`${S.VERIFIED}>${S.PAID}`]: ["settlement"],
+  // Within the task's review window only; the release waits for it.
+  [`${S.VERIFIED}>${S.DISPUTED}`]: ["agent"],
+  // An admin's RELEASE (then PAID), or REFUND; an escrow reclaimed on chain while undecided also ends it.
+  [`${S.DISPUTED}>${S.VERIFIED}`]: ["platform"],
+  [`${S.DISPUTED}>${S.CANCELLED}`]: ["platform", "settlement"],
 };
 
 /** States from which `by` alone (without the deadline or anyone else) can bring the task to an end. */
@@ -90,21 +99,23 @@ describe("task state machine", () => {
       for (const from of [...reachable]) for (const to of TRANSITIONS[from]) if (!reachable.has(to)) reachable.add(to), (changed = true);
     }
     expect([...reachable]).to.have.members(ALL);
-    expect(TRANSITIONS[S.VERIFIED]).to.deep.equal([S.PAID]);
+    // Verified proof is paid, or disputed; a dispute ends paid (through VERIFIED) or refunded (CANCELLED).
+    expect(TRANSITIONS[S.VERIFIED]).to.have.members([S.PAID, S.DISPUTED]);
+    expect(TRANSITIONS[S.DISPUTED]).to.have.members([S.VERIFIED, S.CANCELLED]);
   });
 
   it("knows who triggers every legal transition", () => {
     expect(Object.keys(TRIGGERS)).to.have.members([...LEGAL]);
   });
 
-  it("holds no money with only the deadline as a way out: the agent, with the Guardian and settlement doing their part, can end every state without the operator", () => {
-    const waiting = ALL.filter((status) => !endableBy(["agent", "guardian", "settlement"]).has(status));
+  it("holds no money with only the deadline as a way out: the agent, with the Guardian, settlement and (for a dispute) the platform doing their part, can end every state without the operator", () => {
+    const waiting = ALL.filter((status) => !endableBy(["agent", "guardian", "settlement", "platform"]).has(status));
     expect(waiting, "states only the deadline or the operator can end").to.deep.equal([]);
   });
 
-  it("lets the agent alone end every state where no proof waits for the Guardian and nothing waits for settlement", () => {
+  it("lets the agent alone end every state where no proof waits for the Guardian, nothing waits for settlement and no dispute waits for the platform", () => {
     const byAgent = endableBy(["agent"]);
-    expect(ALL.filter((status) => !byAgent.has(status))).to.have.members([S.SUBMITTED, S.VERIFIED]);
+    expect(ALL.filter((status) => !byAgent.has(status))).to.have.members([S.SUBMITTED, S.VERIFIED, S.DISPUTED]);
   });
 
   it("has one way back, ACCEPTED → POSTED (an operator giving the task up)", () => {

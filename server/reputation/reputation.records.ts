@@ -53,7 +53,9 @@ export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId
  * passing (EXPIRED) is late; a release (back to POSTED by the operator, as a
  * plain status change) is a cancellation after accepting. An agent's cancel
  * is on nobody's record, and neither is a withdrawal recorded with another
- * event kind (after the agent changed the task).
+ * event kind (after the agent changed the task). Only status changes are
+ * acceptances: the operator's messages while holding the task (and any
+ * other event that keeps the status, such as RATED) are not.
  */
 async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promise<{ onTime: number; late: number; released: number; lapsed: number }> {
   const ended = await rows(
@@ -64,9 +66,9 @@ async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promi
        join task_events l on l.id = (
          select min(n.id) from task_events n
           where n.task_id = a.task_id and n.id > a.id and n.from_status = ? and n.to_status <> ?)
-      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and t.mode = ?
+      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and a.kind = ? and t.mode = ?
       group by l.to_status, l.actor_type, l.kind`,
-    [TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, mode],
+    [TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, TaskEventKind.STATUS_CHANGED, mode],
   );
   const tally = { onTime: 0, late: 0, released: 0, lapsed: 0 };
   for (const row of ended) {

@@ -113,7 +113,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
     messages: new MessageService(tasks, proofs, photos, clock),
-    reputation: new ReputationService(clock),
+    reputation: new ReputationService(clock, signals),
     admins: new AdminService(keys),
     disputes: new DisputeService(),
     payments,

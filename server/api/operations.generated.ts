@@ -305,12 +305,14 @@ export type TipFieldsFragment = {
 export type McpTaskChangedResult = {
   taskUpdated: {
     eventId: string;
+    kind: TaskEventKind;
+    actorType: ActorType;
   };
 };
 export type McpTaskChangedVariables = {
   id: string;
 };
-export const McpTaskChanged = "subscription McpTaskChanged($id: ID!) {\n  taskUpdated(taskId: $id) {\n    eventId\n  }\n}" as TypedDocument<McpTaskChangedResult, McpTaskChangedVariables>;
+export const McpTaskChanged = "subscription McpTaskChanged($id: ID!) {\n  taskUpdated(taskId: $id) {\n    eventId\n    kind\n    actorType\n  }\n}" as TypedDocument<McpTaskChangedResult, McpTaskChangedVariables>;
 
 export type McpTaskPulseResult = {
   task: {
@@ -1067,8 +1069,8 @@ export type RatingBy = "AGENT" | "OPERATOR";
 export const RatingByValues: readonly RatingBy[] = ["AGENT","OPERATOR"];
 export type ReviewDecision = "APPROVE" | "REJECT";
 export const ReviewDecisionValues: readonly ReviewDecision[] = ["APPROVE","REJECT"];
-export type TaskEventKind = "ESCROW_FUNDED" | "MESSAGE_POSTED" | "STATUS_CHANGED" | "TASK_CHANGED" | "TIPPED";
-export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","MESSAGE_POSTED","STATUS_CHANGED","TASK_CHANGED","TIPPED"];
+export type TaskEventKind = "ESCROW_FUNDED" | "MESSAGE_POSTED" | "RATED" | "STATUS_CHANGED" | "TASK_CHANGED" | "TIPPED";
+export const TaskEventKindValues: readonly TaskEventKind[] = ["ESCROW_FUNDED","MESSAGE_POSTED","RATED","STATUS_CHANGED","TASK_CHANGED","TIPPED"];
 export type TaskStatus = "ACCEPTED" | "CANCELLED" | "DISPUTED" | "EXPIRED" | "MANUAL_REVIEW" | "PAID" | "POSTED" | "REJECTED" | "SUBMITTED" | "VERIFIED";
 export const TaskStatusValues: readonly TaskStatus[] = ["ACCEPTED","CANCELLED","DISPUTED","EXPIRED","MANUAL_REVIEW","PAID","POSTED","REJECTED","SUBMITTED","VERIFIED"];
 export type TaskType = "CUSTOM" | "DELIVERY" | "INSPECTION" | "PHOTO" | "VERIFICATION";

@@ -42,3 +42,8 @@ export interface GraphQLBackend {
    */
   adoptKey?(apiKey: string): string | undefined;
 }
+
+/** Whether a task event is news to the agent watching its task: its own rating (RATED by the AGENT) is not, so it wakes no wait. */
+export function newsToAgent(event: { kind?: string | null; actorType?: string | null }): boolean {
+  return !(event.kind === "RATED" && event.actorType === "AGENT");
+}

@@ -1,6 +1,6 @@
 import type { Client } from "graphql-ws";
 import { McpTaskChanged } from "../api/documents";
-import type { GraphQLBackend, GraphQLResponse } from "./graphql.backend";
+import { newsToAgent, type GraphQLBackend, type GraphQLResponse } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
 /** How long one GraphQL call over the network may take before the tool gives up. */
@@ -52,7 +52,17 @@ export function createHttpBackend(endpoint: URL, configuredKey: string | undefin
     watchTask(taskId, changed) {
       live ??= socketClient(socketUrl.href, () => apiKey);
       // A failed subscription (no socket, a refused key) only means no notices: polling carries on.
-      return live.subscribe({ query: McpTaskChanged.source, variables: { id: taskId } }, { next: changed, error: () => undefined, complete: () => undefined });
+      return live.subscribe(
+        { query: McpTaskChanged.source, variables: { id: taskId } },
+        {
+          next: (result) => {
+            const update = (result.data as { taskUpdated?: { kind?: string; actorType?: string } } | null | undefined)?.taskUpdated;
+            if (!update || newsToAgent(update)) changed();
+          },
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      );
     },
     get keyInstructions() {
       return apiKey ? `${PERSIST_KEY} and restart the server` : "this session uses it at once";

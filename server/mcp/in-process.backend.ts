@@ -1,6 +1,6 @@
 import type { ContextFactory } from "../graphql/context";
 import type { OperationRunner } from "../graphql/runner";
-import type { GraphQLBackend } from "./graphql.backend";
+import { newsToAgent, type GraphQLBackend } from "./graphql.backend";
 import type { LiveFeed, LiveQueue } from "../events/live-feed";
 import { Topics } from "../events/live-feed";
 
@@ -25,7 +25,8 @@ export function createInProcessBackend(
       let stopped = false;
       void createContext(apiKey).then(async ({ principal }) => {
         if (stopped || principal?.kind !== "agent") return;
-        queue = live.listen(Topics.task(taskId), (event) => event.agentId === principal.agentId && event.mode === principal.mode);
+        // The agent's own rating is no news to it: it wakes no wait.
+        queue = live.listen(Topics.task(taskId), (event) => event.agentId === principal.agentId && event.mode === principal.mode && newsToAgent(event));
         // Ends when the queue is closed (stopped, or it fell behind: then polling carries on alone).
         for (;;) {
           await queue.next();

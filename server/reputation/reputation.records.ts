@@ -54,7 +54,9 @@ export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId
  * plain status change) is a cancellation after accepting, unless the agent
  * changed the task between the acceptance and the release (a TASK_CHANGED
  * event: the operator may then withdraw without penalty). An agent's cancel
- * is on nobody's record.
+ * is on nobody's record. Only status changes are acceptances: the
+ * operator's messages while holding the task (and any other event that
+ * keeps the status, such as RATED) are not.
  */
 async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promise<{ onTime: number; late: number; released: number; lapsed: number }> {
   const ended = await rows(

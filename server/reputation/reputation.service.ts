@@ -7,6 +7,9 @@ import type { Principal } from "../agents/api-key.service";
 import { Agent } from "../agents/agent.entity";
 import { Operator } from "../operators/operator.entity";
 import { Task } from "../tasks/task.entity";
+import { TaskEvent } from "../tasks/task-event.entity";
+import { ActorType, TaskEventKind } from "../tasks/task.enums";
+import type { CommitSignals } from "../tasks/task.service";
 import { isTerminal } from "../tasks/task.state-machine";
 import { RATING } from "../api/limits";
 import { Rating, RatingBy } from "./rating.entity";
@@ -26,13 +29,25 @@ function validRating(request: RatingRequest): { score: number; comment: string |
   return { score, comment };
 }
 
+/** The RATED event's reason: who rated whom and the score, never the comment (the event log is read more widely than the rating). */
+function ratedReason(ratedBy: RatingBy, score: number, changed: boolean): string {
+  const [rater, rated] = ratedBy === RatingBy.AGENT ? ["agent", "operator"] : ["operator", "agent"];
+  return changed ? `the ${rater} changed its rating of the ${rated} to ${score} of 5` : `the ${rater} rated the ${rated} ${score} of 5`;
+}
+
 /**
- * Ratings both ways after a task ends. The records they feed are derived
- * on read (reputation.records.ts); a task's minimum record is checked on
- * acceptance (minimum-record.ts).
+ * Ratings both ways after a task ends. Each rating given or changed is a
+ * task event (RATED, status unchanged) in the same transaction, so the
+ * other side hears of it (taskUpdated, and the agent's webhooks as
+ * task.rated when the operator rated it). The records they feed are
+ * derived on read (reputation.records.ts) from status changes only; a
+ * task's minimum record is checked on acceptance (minimum-record.ts).
  */
 export class ReputationService {
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly signals?: CommitSignals,
+  ) {}
 
   /**
    * The caller rates the other side of a task that has ended (PAID,
@@ -52,10 +67,15 @@ export class ReputationService {
         }
         if (!task.operator) throw new ConflictError("this task ended without an operator accepting it: there is nobody to rate");
         const existing = await tx.findOne(Rating, { task: task.id, ratedBy });
+        const actor = ratedBy === RatingBy.AGENT ? { type: ActorType.AGENT, id: task.agent.id } : { type: ActorType.OPERATOR, id: task.operator.id };
+        const event = (changed: boolean) => {
+          tx.persist(new TaskEvent(task, task.status, task.status, actor, ratedReason(ratedBy, score, changed), TaskEventKind.RATED));
+        };
         if (!existing) {
           const rating = new Rating(task, ratedBy, tx.getReference(Agent, task.agent.id), tx.getReference(Operator, task.operator.id), score, comment);
           rating.createdAt = rating.updatedAt = new Date(this.clock.now());
           tx.persist(rating);
+          event(false);
           return rating;
         }
         if (this.clock.now() > existing.editableUntil.getTime()) {
@@ -64,17 +84,24 @@ export class ReputationService {
             { editableUntil: existing.editableUntil.toISOString() },
           );
         }
+        // The same rating sent again (a retry) changes nothing and tells nobody.
+        if (existing.score === score && existing.comment === comment) return existing;
         existing.score = score;
         existing.comment = comment;
+        event(true);
         return existing;
       });
+    let rating: Rating;
     try {
-      return await attempt();
+      rating = await attempt();
     } catch (err) {
       // Two first ratings raced: the loser's becomes a change of the winner's.
-      if (err instanceof UniqueConstraintViolationException) return attempt();
-      throw err;
+      if (!(err instanceof UniqueConstraintViolationException)) throw err;
+      rating = await attempt();
     }
+    // Wakes the publisher of task events (graphql-ws subscribers, webhooks).
+    this.signals?.committed();
+    return rating;
   }
 
   /** Both sides' ratings of a task, for its agent and its operator only. */

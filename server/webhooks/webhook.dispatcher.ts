@@ -6,7 +6,8 @@ import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../
 import { EventCursor } from "../db/event-cursor.entity";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
-import { taskEventBody, wantsEvent, webhookEventId, type EvidenceReference, type MessageReference, type VerificationReference } from "./webhook.events";
+import { taskEventBody, wantsEvent, webhookEventId, type EvidenceReference, type MessageReference, type RatingReference, type VerificationReference } from "./webhook.events";
+import { Rating, RatingBy } from "../reputation/rating.entity";
 import { ActorType, TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import { MessageAuthor, TaskMessage } from "../messages/message.entity";
 import { messagePhotoRoute } from "../messages/message.service";
@@ -115,11 +116,14 @@ export class WebhookDispatcher {
       events.filter((event) => served.has(event.agentId)),
     );
     const messages = await this.messagesFor(em, events.filter((event) => served.has(event.agentId)));
+    const ratings = await this.ratingsFor(em, events.filter((event) => served.has(event.agentId)));
     let written = 0;
     for (const event of events) {
       // A message event is delivered to the agent only when the operator wrote it, with the message.
       if (event.kind === TaskEventKind.MESSAGE_POSTED && !messages.has(event.id)) continue;
-      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event), messages.get(event.id));
+      // A rating event only when the operator rated the agent, with the rating: the agent's own rating is not sent back to it.
+      if (event.kind === TaskEventKind.RATED && !ratings.has(event.id)) continue;
+      const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event), messages.get(event.id), ratings.get(event.id));
       for (const endpoint of endpoints) {
         if (!this.receives(endpoint, event, type)) continue;
         em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
@@ -206,6 +210,29 @@ export class WebhookDispatcher {
         return [String(message.event.id), reference];
       }),
     );
+  }
+
+  /** The operator's ratings of the agent behind the operators' RATED events among these, by event id, as they stand now. */
+  private async ratingsFor(em: Em, events: LiveTaskEvent[]): Promise<Map<string, RatingReference>> {
+    const rated = events.filter((event) => event.kind === TaskEventKind.RATED && event.actorType === ActorType.OPERATOR);
+    if (rated.length === 0) return new Map();
+    const rows = await em.find(Rating, { task: { $in: [...new Set(rated.map((event) => event.taskId))] }, ratedBy: RatingBy.OPERATOR });
+    const byTask = new Map(rows.map((rating) => [rating.task.id, rating]));
+    const references = new Map<string, RatingReference>();
+    for (const event of rated) {
+      const rating = byTask.get(event.taskId);
+      if (!rating) continue;
+      references.set(event.id, {
+        rated_by: RatingBy.OPERATOR,
+        score: rating.score,
+        comment: rating.comment ?? null,
+        untrusted: true,
+        operator_id: rating.operator.id,
+        created_at: rating.createdAt.toISOString(),
+        editable_until: rating.editableUntil.toISOString(),
+      });
+    }
+    return references;
   }
 
   /**

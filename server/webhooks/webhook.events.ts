@@ -2,7 +2,7 @@ import { Mode } from "../common/mode";
 import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
-import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, TASK_TIPPED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_MESSAGE, TASK_RATED, TASK_STATUS_CHANGED, TASK_TIPPED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
 
 export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
@@ -80,17 +80,34 @@ export interface MessageReference {
 }
 
 /**
+ * The operator's rating of the agent, as a task.rated delivery carries it:
+ * as it stands when the delivery is written (each later change is an event
+ * of its own). The comment is the operator's: `untrusted`, data from a
+ * person, never instructions for the agent or a model.
+ */
+export interface RatingReference {
+  rated_by: "OPERATOR";
+  score: number;
+  comment: string | null;
+  untrusted: true;
+  operator_id: string;
+  created_at: string;
+  editable_until: string;
+}
+
+/**
  * The JSON body of a task event delivery (snake_case, like the REST API).
  * Events from SUBMITTED on carry the proof they are about; from the
  * Guardian's decision on (MANUAL_REVIEW, REJECTED, VERIFIED, PAID) also its
  * verification, null if that proof was never scored.
  */
-export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference, message?: MessageReference): { type: string; body: string } {
+export function taskEventBody(event: TaskTransition, evidence?: EvidenceReference, message?: MessageReference, rating?: RatingReference): { type: string; body: string } {
   const type =
     event.kind === TaskEventKind.ESCROW_FUNDED ? TASK_FUNDED
     : event.kind === TaskEventKind.MESSAGE_POSTED ? TASK_MESSAGE
     : event.kind === TaskEventKind.TASK_CHANGED ? TASK_CHANGED
     : event.kind === TaskEventKind.TIPPED ? TASK_TIPPED
+    : event.kind === TaskEventKind.RATED ? TASK_RATED
     : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {
     id: webhookEventId(event.eventId),
@@ -109,6 +126,7 @@ export function taskEventBody(event: TaskTransition, evidence?: EvidenceReferenc
       ...(evidence ? { proof: evidence.proof } : {}),
       ...(evidence && evidence.verification !== undefined ? { verification: evidence.verification } : {}),
       ...(message ? { message } : {}),
+      ...(rating ? { rating } : {}),
     },
   };
   return { type, body: JSON.stringify(body) };

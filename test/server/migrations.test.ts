@@ -125,4 +125,32 @@ describe("migrations", () => {
       await orm.close();
     }
   });
+  it("rebuild SQLite's task_events for RATED with every event kept under its id and messages still pointing at theirs", async () => {
+    const orm = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
+    try {
+      await orm.getMigrator().up({ to: "Migration20261203050000X402Payments" });
+      const sql = (query: string) => orm.em.getConnection().execute<Array<Record<string, unknown>>>(query);
+      const now = Date.now();
+      await sql(`insert into agents (id, created_at, updated_at, name, email) values ('a1', ${now}, ${now}, 'agent', 'a@example.com')`);
+      await sql(`insert into operators (id, created_at, updated_at, name, email, payout_address) values ('o1', ${now}, ${now}, 'operator', 'o@example.com', '0x0000000000000000000000000000000000000001')`);
+      await sql(
+        `insert into tasks (id, created_at, updated_at, agent_id, mode, status, title, description, task_type, lat, lng, reward_units, fee_units, deadline, proof_requirements, attempts, max_attempts) ` +
+          `values ('t1', ${now}, ${now}, 'a1', 'TEST', 'DISPUTED', 'Photo', 'Of the facade', 'PHOTO', 30.2, -97.7, 15000000, 1500000, ${now + 86_400_000}, '[]', 0, 3)`,
+      );
+      await sql(`insert into task_events (id, task_id, from_status, to_status, actor_type, created_at, kind, reason) values (4, 't1', 'ACCEPTED', 'ACCEPTED', 'OPERATOR', ${now}, 'MESSAGE_POSTED', 'message from the operator')`);
+      await sql(`insert into task_events (id, task_id, from_status, to_status, actor_type, created_at, kind) values (6, 't1', 'VERIFIED', 'DISPUTED', 'ADMIN', ${now + 1}, 'TIPPED')`);
+      await sql(`insert into task_messages (id, created_at, updated_at, task_id, operator_id, author, text, event_id) values ('m1', ${now}, ${now}, 't1', 'o1', 'OPERATOR', 'hello', 4)`);
+      await orm.getMigrator().up();
+      expect(await sql("select id, kind, to_status, actor_type from task_events order by id")).to.deep.equal([
+        { id: 4, kind: "MESSAGE_POSTED", to_status: "ACCEPTED", actor_type: "OPERATOR" },
+        { id: 6, kind: "TIPPED", to_status: "DISPUTED", actor_type: "ADMIN" },
+      ]);
+      expect(await sql("select event_id from task_messages")).to.deep.equal([{ event_id: 4 }]);
+      await sql(`insert into task_events (task_id, from_status, to_status, actor_type, created_at, kind) values ('t1', 'DISPUTED', 'DISPUTED', 'OPERATOR', ${now + 2}, 'RATED')`);
+      expect(await sql("select max(id) as id from task_events"), "ids go on after the kept ones").to.deep.equal([{ id: 7 }]);
+      expect(await sql("pragma foreign_key_check")).to.deep.equal([]);
+    } finally {
+      await orm.close();
+    }
+  });
 });

@@ -22,6 +22,7 @@ import { Migration20261203020000Messages } from "./Migration20261203020000Messag
 import { Migration20261203030000TaskChanges } from "./Migration20261203030000TaskChanges";
 import { Migration20261203040000Disputes } from "./Migration20261203040000Disputes";
 import { Migration20261203050000X402Payments } from "./Migration20261203050000X402Payments";
+import { Migration20261203060000RatingEvents } from "./Migration20261203060000RatingEvents";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   { name: "Migration20261203030000TaskChanges", class: Migration20261203030000TaskChanges },
   { name: "Migration20261203040000Disputes", class: Migration20261203040000Disputes },
   { name: "Migration20261203050000X402Payments", class: Migration20261203050000X402Payments },
+  { name: "Migration20261203060000RatingEvents", class: Migration20261203060000RatingEvents },
 ];

@@ -4,7 +4,8 @@ import type { Context } from "../graphql/context";
 import { requireAdmin, requireAgent } from "../graphql/auth";
 import { Task } from "../tasks/task.entity";
 import { Dispute } from "./dispute.entity";
-import { AdminAuditEntry } from "../admin/admin.entity";
+import { Admin, AdminAuditEntry } from "../admin/admin.entity";
+import { partsRead } from "../tasks/task-parts";
 import { DisputeDecision, DisputeStatus } from "./dispute.enums";
 import { AdminAuditConnection, DisputeConnection } from "./dispute.types";
 
@@ -35,7 +36,8 @@ export class TaskDisputeResolver {
   @FieldResolver(() => Dispute, { nullable: true, description: "The agent's dispute of the proof and the platform's decision, if the task was disputed" })
   async dispute(@Root() task: Task, @Ctx() ctx: Context): Promise<Dispute | null> {
     if (!mayReadDispute(ctx, task)) return null;
-    return ctx.services.disputes.ofTask(ctx.em, task.id);
+    const read = partsRead(ctx.em, task.id);
+    return read ? (read.dispute as Dispute | null) : ctx.services.disputes.ofTask(ctx.em, task.id);
   }
 }
 
@@ -91,8 +93,10 @@ export class DisputeResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: "The admin who decided (admins only; null otherwise, or when the chain ended it)" })
-  decidedBy(@Root() dispute: Dispute, @Ctx() ctx: Context): string | null {
-    return ctx.admin ? (dispute.decidedBy?.name ?? null) : null;
+  async decidedBy(@Root() dispute: Dispute, @Ctx() ctx: Context): Promise<string | null> {
+    if (!ctx.admin || !dispute.decidedBy) return null;
+    // Read with the task's parts, the admin is a reference: its name is read when an admin asks for it.
+    return (await ctx.em.findOneOrFail(Admin, dispute.decidedBy.id)).name;
   }
 }
 

@@ -47,93 +47,87 @@ export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId
 }
 
 /**
- * How each of the operator's acceptances ended: the first event that moved
- * the task out of ACCEPTED after it. Proof (SUBMITTED) is on time; a
- * reservation that lapsed (back to POSTED by the system) or the deadline
- * passing (EXPIRED) is late; a release (back to POSTED by the operator, as a
- * plain status change) is a cancellation after accepting, unless the agent
- * changed the task between the acceptance and the release (a TASK_CHANGED
- * event: the operator may then withdraw without penalty). An agent's cancel
- * is on nobody's record. Only status changes are acceptances: the
- * operator's messages while holding the task (and any other event that
- * keeps the status, such as RATED) are not.
+ * An operator's whole record in one statement (it is shown with every full
+ * read of a task, so it costs one round trip, not five):
+ *
+ * - How each acceptance ended: the first status change that moved the task
+ *   out of ACCEPTED after it. Proof (SUBMITTED) is on time; a reservation
+ *   that lapsed (back to POSTED by the system) or the deadline passing
+ *   (EXPIRED) is late; a release (back to POSTED by the operator) is a
+ *   cancellation after accepting, unless the agent changed the task between
+ *   the acceptance and the release (a TASK_CHANGED event: the operator may
+ *   then withdraw without penalty). An agent's cancel is on nobody's record.
+ *   Only status changes are acceptances: the operator's messages while
+ *   holding the task (and any other event that keeps the status, such as
+ *   RATED) are not.
+ * - Of the tasks whose proof was decided, how many were approved on the
+ *   first decision (the first VERIFIED or REJECTED status change).
+ * - The Guardian's verifications with a FAIL somewhere (only those are read
+ *   and parsed, for the fraud checks), and the agents' ratings.
  */
-async function acceptanceOutcomes(em: Em, operatorId: string, mode: Mode): Promise<{ onTime: number; late: number; released: number; lapsed: number }> {
-  const ended = await rows(
-    em,
-    `select l.to_status as outcome, l.actor_type as actor, l.kind as kind,
-            case when exists (select 1 from task_events c where c.task_id = a.task_id and c.kind = ? and c.id > a.id and c.id < l.id) then 1 else 0 end as changed,
-            count(*) as n
-       from task_events a
-       join tasks t on t.id = a.task_id
-       join task_events l on l.id = (
-         select min(n.id) from task_events n
-          where n.task_id = a.task_id and n.id > a.id and n.kind = ? and n.from_status = ? and n.to_status <> ?)
-      where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and a.kind = ? and t.mode = ?
-      group by l.to_status, l.actor_type, l.kind, changed`,
-    [TaskEventKind.TASK_CHANGED, TaskEventKind.STATUS_CHANGED, TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, TaskEventKind.STATUS_CHANGED, mode],
-  );
-  const tally = { onTime: 0, late: 0, released: 0, lapsed: 0 };
-  for (const row of ended) {
-    const n = count(row.n);
-    if (row.outcome === TaskStatus.SUBMITTED) tally.onTime += n;
-    else if (row.outcome === TaskStatus.EXPIRED) tally.late += n;
-    else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.SYSTEM) {
-      tally.late += n;
-      tally.lapsed += n;
-    } else if (row.outcome === TaskStatus.POSTED && row.kind === TaskEventKind.STATUS_CHANGED && row.actor === ActorType.OPERATOR && !count(row.changed)) tally.released += n;
-  }
-  return tally;
-}
-
-/** Of the operator's tasks whose proof was decided, how many were approved on the first decision (the first VERIFIED or REJECTED event). */
-async function firstDecisions(em: Em, operatorId: string, mode: Mode): Promise<{ approved: number; decided: number }> {
-  const decided = await rows(
-    em,
-    `select e.to_status as outcome, count(*) as n
-       from task_events e
-       join (select f.task_id, min(f.id) as first_id
-               from task_events f join tasks t on t.id = f.task_id
-              where t.operator_id = ? and t.mode = ? and f.kind = ? and f.to_status in (?, ?)
-              group by f.task_id) firsts on e.id = firsts.first_id
-      group by e.to_status`,
-    [operatorId, mode, TaskEventKind.STATUS_CHANGED, TaskStatus.VERIFIED, TaskStatus.REJECTED],
-  );
-  const of = (status: string) => count(decided.find((row) => row.outcome === status)?.n);
-  const approved = of(TaskStatus.VERIFIED);
-  return { approved, decided: approved + of(TaskStatus.REJECTED) };
-}
-
-/** Proof submissions of the operator with at least one fraud check FAILed. */
-async function fraudCheckFailures(em: Em, operatorId: string, mode: Mode): Promise<number> {
-  // Only verifications with a FAIL somewhere are read and parsed.
-  const failed = await rows(
-    em,
-    "select v.checks as checks from verifications v join tasks t on t.id = v.task_id where t.operator_id = ? and t.mode = ? and cast(v.checks as text) like ?",
-    [operatorId, mode, `%${CheckOutcome.FAIL}%`],
-  );
-  return failed.filter((row) => {
-    const checks = (typeof row.checks === "string" ? JSON.parse(row.checks) : row.checks) as Array<{ name: string; outcome: string }>;
-    return checks.some((check) => check.outcome === CheckOutcome.FAIL && FRAUD_CHECKS.includes(check.name));
-  }).length;
-}
-
 export async function operatorRecord(em: Em, operatorId: string, mode: Mode): Promise<OperatorRecord> {
-  const [completed, acceptances, first, fraud, ratings] = await Promise.all([
-    completedTasks(em, operatorId, mode),
-    acceptanceOutcomes(em, operatorId, mode),
-    firstDecisions(em, operatorId, mode),
-    fraudCheckFailures(em, operatorId, mode),
-    ratingsOf(em, { operatorId }, mode),
-  ]);
+  const postgres = em.getPlatform().constructor.name.toLowerCase().includes("postgre");
+  const failedChecks = postgres ? "json_agg(v.checks)" : "json_group_array(json(v.checks))";
+  const STATUS = TaskEventKind.STATUS_CHANGED;
+  const [row] = await rows(
+    em,
+    `with acceptances as (
+       select l.to_status as outcome, l.actor_type as actor,
+              case when exists (select 1 from task_events c where c.task_id = a.task_id and c.kind = ? and c.id > a.id and c.id < l.id) then 1 else 0 end as changed
+         from task_events a
+         join tasks t on t.id = a.task_id
+         join task_events l on l.id = (
+           select min(n.id) from task_events n
+            where n.task_id = a.task_id and n.id > a.id and n.kind = ? and n.from_status = ? and n.to_status <> ?)
+        where a.actor_id = ? and a.to_status = ? and a.actor_type = ? and a.kind = ? and t.mode = ?),
+     decisions as (
+       select e.to_status as outcome
+         from task_events e
+         join (select f.task_id, min(f.id) as first_id
+                 from task_events f join tasks t on t.id = f.task_id
+                where t.operator_id = ? and t.mode = ? and f.kind = ? and f.to_status in (?, ?)
+                group by f.task_id) firsts on e.id = firsts.first_id)
+     select
+       (select count(*) from tasks where operator_id = ? and mode = ? and status = ?) as completed,
+       (select count(*) from acceptances where outcome = ?) as on_time,
+       (select count(*) from acceptances where outcome = ?) as expired,
+       (select count(*) from acceptances where outcome = ? and actor = ?) as lapsed,
+       (select count(*) from acceptances where outcome = ? and actor = ? and changed = 0) as released,
+       (select count(*) from decisions where outcome = ?) as approved,
+       (select count(*) from decisions) as decided,
+       (select ${failedChecks} from verifications v join tasks t on t.id = v.task_id where t.operator_id = ? and t.mode = ? and cast(v.checks as text) like ?) as failed_checks,
+       (select count(*) from ratings r join tasks t on t.id = r.task_id where r.operator_id = ? and r.rated_by = ? and t.mode = ?) as rating_count,
+       (select avg(r.score) from ratings r join tasks t on t.id = r.task_id where r.operator_id = ? and r.rated_by = ? and t.mode = ?) as rating_average`,
+    [
+      ...[TaskEventKind.TASK_CHANGED, STATUS, TaskStatus.ACCEPTED, TaskStatus.ACCEPTED, operatorId, TaskStatus.ACCEPTED, ActorType.OPERATOR, STATUS, mode],
+      ...[operatorId, mode, STATUS, TaskStatus.VERIFIED, TaskStatus.REJECTED],
+      ...[operatorId, mode, TaskStatus.PAID],
+      TaskStatus.SUBMITTED,
+      TaskStatus.EXPIRED,
+      ...[TaskStatus.POSTED, ActorType.SYSTEM],
+      ...[TaskStatus.POSTED, ActorType.OPERATOR],
+      TaskStatus.VERIFIED,
+      ...[operatorId, mode, `%${CheckOutcome.FAIL}%`],
+      ...[operatorId, RatingBy.AGENT, mode],
+      ...[operatorId, RatingBy.AGENT, mode],
+    ],
+  );
+  const parse = (value: unknown): unknown => (typeof value === "string" ? JSON.parse(value) : value);
+  const failed = ((parse(row.failed_checks) ?? []) as unknown[]).map((checks) => parse(checks) as Array<{ name: string; outcome: string }>);
+  const fraud = failed.filter((checks) => checks.some((check) => check.outcome === CheckOutcome.FAIL && FRAUD_CHECKS.includes(check.name))).length;
+  const onTime = count(row.on_time);
+  const lapsed = count(row.lapsed);
+  const late = count(row.expired) + lapsed;
+  const ratingCount = count(row.rating_count);
   return {
-    completedTasks: completed,
-    firstAttemptApprovalRate: share(first.approved, first.decided),
-    onTimeRate: share(acceptances.onTime, acceptances.onTime + acceptances.late),
-    cancellationsAfterAccepting: acceptances.released,
+    completedTasks: count(row.completed),
+    firstAttemptApprovalRate: share(count(row.approved), count(row.decided)),
+    onTimeRate: share(onTime, onTime + late),
+    cancellationsAfterAccepting: count(row.released),
     fraudCheckFailures: fraud,
-    reservationsLapsed: acceptances.lapsed,
-    ...ratings,
+    reservationsLapsed: lapsed,
+    averageRating: ratingCount ? mean(row.rating_average) : null,
+    ratingCount,
   };
 }
 

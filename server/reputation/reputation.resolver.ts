@@ -5,6 +5,7 @@ import { Agent } from "../agents/agent.entity";
 import { Operator } from "../operators/operator.entity";
 import { Task } from "../tasks/task.entity";
 import { Rating } from "./rating.entity";
+import { partsRead } from "../tasks/task-parts";
 import { AgentRecord, OperatorRecord } from "./reputation.types";
 import { agentRecord, operatorRecord } from "./reputation.records";
 
@@ -38,7 +39,7 @@ export class ReputationResolver {
 
   @FieldResolver(() => [Rating], { description: "Both sides' ratings of this task, oldest first (its agent and its operator only)" })
   async ratings(@Root() task: Task, @Ctx() ctx: Context): Promise<Rating[]> {
-    return ctx.services.reputation.ratingsOfTask(ctx.em, ctx.principal, task);
+    return ctx.services.reputation.ratingsOfTask(ctx.em, ctx.principal, task, partsRead(ctx.em, task.id)?.ratings as Rating[] | undefined);
   }
 
   @FieldResolver(() => AgentRecord, { description: "The posting agent's record in the task's mode: what an operator weighs before accepting", complexity: 5 })

@@ -105,9 +105,10 @@ export class ReputationService {
   }
 
   /** Both sides' ratings of a task, for its agent and its operator only. */
-  async ratingsOfTask(em: Em, principal: Principal | undefined, task: Task): Promise<Rating[]> {
+  /** `read`: the task's ratings when this request already read them with the task's parts. */
+  async ratingsOfTask(em: Em, principal: Principal | undefined, task: Task, read?: Rating[]): Promise<Rating[]> {
     if (!principal || !this.sideOf(principal, task)) return [];
-    return em.find(Rating, { task: task.id }, { orderBy: { createdAt: "asc" } });
+    return read ?? em.find(Rating, { task: task.id }, { orderBy: { createdAt: "asc" } });
   }
 
   /** Which side of the task the caller is (the agent rates as AGENT, the operator who held it as OPERATOR); null for anyone else. */

@@ -1,3 +1,4 @@
+import { partsRead } from "./task-parts";
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
 import { requireAgent } from "../graphql/auth";
@@ -55,7 +56,8 @@ export class TaskChangeResolver {
   async tips(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskTip[]> {
     const principal = ctx.principal;
     const mine = (principal?.kind === "agent" && principal.agentId === task.agent.id) || (principal?.kind === "operator" && principal.operatorId === task.operator?.id);
-    return mine ? ctx.services.changes.tips(ctx.em, task.id) : [];
+    if (!mine) return [];
+    return partsRead(ctx.em, task.id)?.tips ?? ctx.services.changes.tips(ctx.em, task.id);
   }
 
   @FieldResolver(() => Boolean, { description: "ACCEPTED and changed by the agent since it was accepted: the operator may give it up (releaseTask) without it counting against them" })

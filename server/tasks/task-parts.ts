@@ -7,7 +7,16 @@ import { ChainTx, type ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.
 import { Verification } from "../guardian/verification.entity";
 import { Proof, ProofPhoto } from "../proofs/proof.entity";
 import { TaskEvent } from "./task-event.entity";
+import { TaskTip } from "./task-tip.entity";
 import { TaskEventKind } from "./task.enums";
+
+/**
+ * Entities of other features read with the parts, named rather than imported
+ * (those features import tasks/; the names are their MikroORM entity names).
+ */
+const OPERATOR = "Operator";
+const RATING = "Rating";
+const DISPUTE = "Dispute";
 
 /** Everything a full read of one task shows besides its own row, read in one statement. */
 export interface TaskParts {
@@ -20,6 +29,13 @@ export interface TaskParts {
   escrow: Escrow | null;
   /** The kind of the open release or refund of the escrow, if one is under way. */
   settling: ChainTxKind | null;
+  /** The operator holding (or who held) the task; null before acceptance. */
+  operator: object | null;
+  /** Tips after PAID, oldest first. */
+  tips: TaskTip[];
+  /** Both sides' ratings, oldest first. */
+  ratings: object[];
+  dispute: object | null;
 }
 
 /** What each request (its EntityManager) has read of which task. */
@@ -42,7 +58,8 @@ const statements = new Map<Dialect, LeanStatement>();
 
 /**
  * Reads a task's events, proofs and their photos, latest verification,
- * escrow and open settlement in one prepared statement (each part as a JSON
+ * escrow and open settlement, its operator, tips, ratings and dispute in one
+ * prepared statement (each part as a JSON
  * array or object built by the database), and keeps them for this request,
  * where the field resolvers find them instead of asking one query each.
  * Entities are made by the ORM from the same column values its own reads
@@ -55,7 +72,7 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
   const dialect: Dialect = em.getPlatform().constructor.name.toLowerCase().includes("postgre") ? "postgresql" : "sqlite";
   let statement = statements.get(dialect);
   if (!statement) statements.set(dialect, (statement = partsStatement(em, dialect)));
-  const rows = await leanRows<Record<string, unknown>>(em, statement, [taskId, taskId, taskId, taskId, taskId, `settle:${taskId}`, ...OPEN_TX_STATUSES]);
+  const rows = await leanRows<Record<string, unknown>>(em, statement, [taskId, taskId, taskId, taskId, taskId, `settle:${taskId}`, ...OPEN_TX_STATUSES, taskId, taskId, taskId, taskId]);
   if (!rows) return undefined;
   const row = rows[0];
   const list = (value: unknown): Array<Record<string, unknown>> => (value == null ? [] : ((typeof value === "string" ? JSON.parse(value) : value) as Array<Record<string, unknown>>));
@@ -73,6 +90,12 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
   for (const set of photos.values()) set.sort((a, b) => a.position - b.position);
   const verificationRow = one(row.verification);
   const escrowRow = one(row.escrow);
+  const operatorRow = one(row.operator);
+  const disputeRow = one(row.dispute);
+  const tips = list(row.tips).map((data) => em.map(TaskTip, data));
+  tips.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  const ratings = list(row.ratings).map((data) => em.map<{ createdAt: Date }>(RATING, data));
+  ratings.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const parts: TaskParts = {
     events,
     proofs,
@@ -80,6 +103,10 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
     verification: verificationRow ? em.map(Verification, verificationRow) : null,
     escrow: escrowRow ? em.map(Escrow, escrowRow) : null,
     settling: (row.settling as ChainTxKind | null) ?? null,
+    operator: operatorRow ? em.map(OPERATOR, operatorRow) : null,
+    tips,
+    ratings,
+    dispute: disputeRow ? em.map(DISPUTE, disputeRow) : null,
   };
   let read = readByRequest.get(em);
   if (!read) readByRequest.set(em, (read = new Map<string, TaskParts>()));
@@ -108,9 +135,9 @@ function jsonObject(meta: EntityMetadata, alias: string, dialect: Dialect): stri
 
 function partsStatement(em: Em, dialect: Dialect): LeanStatement {
   const meta = em.getMetadata();
-  const table = (entity: { name: string }) => `"${meta.get(entity.name).tableName}"`;
-  const object = (entity: { name: string }, alias: string) => jsonObject(meta.get(entity.name), alias, dialect);
-  const array = (entity: { name: string }, alias: string, from: string) =>
+  const table = (entity: { name: string } | string) => `"${meta.get(typeof entity === "string" ? entity : entity.name).tableName}"`;
+  const object = (entity: { name: string } | string, alias: string) => jsonObject(meta.get(typeof entity === "string" ? entity : entity.name), alias, dialect);
+  const array = (entity: { name: string } | string, alias: string, from: string) =>
     dialect === "postgresql" ? `(select json_agg(${object(entity, alias)}) from ${from})` : `(select json_group_array(${object(entity, alias)}) from ${from})`;
   const statuses = OPEN_TX_STATUSES.map(() => "?").join(", ");
   return leanStatement(
@@ -121,6 +148,10 @@ function partsStatement(em: Em, dialect: Dialect): LeanStatement {
       ${array(ProofPhoto, "ph", `${table(ProofPhoto)} ph join ${table(Proof)} pp on pp."id" = ph."proof_id" where pp."task_id" = ?`)} as photos,
       (select ${object(Verification, "v")} from ${table(Verification)} v where v."task_id" = ? order by v."created_at" desc limit 1) as verification,
       (select ${object(Escrow, "es")} from ${table(Escrow)} es where es."task_id" = ?) as escrow,
-      (select c."kind" from ${table(ChainTx)} c where c."intent_key" = ? and c."status" in (${statuses}) limit 1) as settling`,
+      (select c."kind" from ${table(ChainTx)} c where c."intent_key" = ? and c."status" in (${statuses}) limit 1) as settling,
+      (select ${object(OPERATOR, "o")} from ${table(OPERATOR)} o where o."id" = (select t."operator_id" from "tasks" t where t."id" = ?)) as operator,
+      ${array(TaskTip, "tp", `${table(TaskTip)} tp where tp."task_id" = ?`)} as tips,
+      ${array(RATING, "r", `${table(RATING)} r where r."task_id" = ?`)} as ratings,
+      (select ${object(DISPUTE, "d")} from ${table(DISPUTE)} d where d."task_id" = ?) as dispute`,
   );
 }

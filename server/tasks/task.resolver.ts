@@ -20,7 +20,7 @@ import { MAX_PROOF_ATTEMPTS, MAX_TASK_EVENTS } from "./task.limits";
 import { partsRead, readTaskParts } from "./task-parts";
 
 /** The fields of Task that read other tables. */
-const TASK_PARTS = new Set(["events", "proofs", "verification", "escrow"]);
+const TASK_PARTS = new Set(["events", "proofs", "verification", "escrow", "operator", "tips", "ratings", "dispute"]);
 
 /** Does the field being resolved select a field that `matches`, directly or through fragments? */
 function selectsAny(info: GraphQLResolveInfo, matches: (field: string) => boolean): boolean {
@@ -228,7 +228,7 @@ export class TaskResolver {
     if (!task.operator) return null;
     // The task already holds its operator's id: `operator { id }` (REST's, MCP's) needs no read.
     if (!selectsAny(info, (field) => field !== "id" && field !== "__typename")) return task.operator;
-    return ctx.em.findOneOrFail(Operator, task.operator.id);
+    return (partsRead(ctx.em, task.id)?.operator as Operator | null | undefined) ?? ctx.em.findOneOrFail(Operator, task.operator.id);
   }
 
   @FieldResolver(() => [TaskEvent], {

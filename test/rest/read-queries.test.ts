@@ -8,7 +8,7 @@ import type { Page } from "../../server/tasks/task.service";
 import type { Task } from "../../server/tasks/task.entity";
 
 /** Everything a full read shows, but the photo URLs (signed anew on each read). */
-const FULL = `id status attempts updatedAt operator { id }
+const FULL = `id status attempts updatedAt operator { id record { completedTasks ratingCount } } tips { id status } ratings { score ratedBy } dispute { reason status }
   events { id kind fromStatus toStatus actorType actorId reason createdAt }
   proofs { attempt notes createdAt photos { position contentType byteSize sha256 width height takenAt distanceFromTaskM } }
   verification { score verdict reasons checks { name outcome detail photo } createdAt }
@@ -54,13 +54,16 @@ for (const db of testDatabases()) {
       return fewest!;
     }
 
-    it("GET /api/v1/tasks/:id of a paid task runs 2 statements: the task, then all its parts", async () => {
+    it("GET /api/v1/tasks/:id of a paid task runs 3 statements: the task, all its parts (operator, tips, ratings and dispute among them), and the operator's record", async () => {
       const statements = await statementsOf(async () => {
         const res = await rest.get(`/tasks/${taskId}`, agent.apiKey);
         expect(res.status).to.equal(200);
         expect(res.body.proof.photos).to.have.length(2);
+        expect(res.body.operator_record.completed_tasks).to.equal(1);
       });
-      expect(statements, statements.join("\n")).to.have.length(2);
+      expect(statements, statements.join("\n")).to.have.length(3);
+      expect(statements[1]).to.match(/as events,[\s\S]* as operator,[\s\S]* as tips,[\s\S]* as ratings,[\s\S]* as dispute$/);
+      expect(statements[2]).to.match(/^with acceptances as/);
     });
 
     it("a full task(id) answers exactly what the same fields read one query each answer", async () => {

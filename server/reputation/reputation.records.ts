@@ -1,4 +1,5 @@
 import type { Em } from "../db/orm";
+import { dialectOf } from "../db/dialect";
 import type { Mode } from "../common/mode";
 import { ActorType, CheckName, CheckOutcome, RatingBy, TaskEventKind, TaskStatus } from "../api/enums";
 import type { AgentRecord, OperatorRecord } from "./reputation.types";
@@ -66,8 +67,7 @@ export async function ratingsOf(em: Em, side: { operatorId: string } | { agentId
  *   and parsed, for the fraud checks), and the agents' ratings.
  */
 export async function operatorRecord(em: Em, operatorId: string, mode: Mode): Promise<OperatorRecord> {
-  const postgres = em.getPlatform().constructor.name.toLowerCase().includes("postgre");
-  const failedChecks = postgres ? "json_agg(v.checks)" : "json_group_array(json(v.checks))";
+  const failedChecks = dialectOf(em.getPlatform()) === "postgresql" ? "json_agg(v.checks)" : "json_group_array(json(v.checks))";
   const STATUS = TaskEventKind.STATUS_CHANGED;
   const [row] = await rows(
     em,

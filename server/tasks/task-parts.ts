@@ -2,6 +2,7 @@ import type { EntityMetadata } from "@mikro-orm/core";
 import { ReferenceKind } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
+import { dialectOf, type Dialect } from "../db/dialect";
 import { Escrow } from "../escrow/escrow.entity";
 import { ChainTx, type ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.entity";
 import { Verification } from "../guardian/verification.entity";
@@ -53,7 +54,6 @@ export function photosRead(em: Em, proofId: string): ProofPhoto[] | undefined {
   return photosByRequest.get(em)?.get(proofId);
 }
 
-type Dialect = "sqlite" | "postgresql";
 const statements = new Map<Dialect, LeanStatement>();
 
 /**
@@ -69,7 +69,7 @@ const statements = new Map<Dialect, LeanStatement>();
 export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts | undefined> {
   const known = partsRead(em, taskId);
   if (known) return known;
-  const dialect: Dialect = em.getPlatform().constructor.name.toLowerCase().includes("postgre") ? "postgresql" : "sqlite";
+  const dialect = dialectOf(em.getPlatform());
   let statement = statements.get(dialect);
   if (!statement) statements.set(dialect, (statement = partsStatement(em, dialect)));
   const rows = await leanRows<Record<string, unknown>>(em, statement, [taskId, taskId, taskId, taskId, taskId, `settle:${taskId}`, ...OPEN_TX_STATUSES, taskId, taskId, taskId, taskId]);

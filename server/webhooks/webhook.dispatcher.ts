@@ -154,19 +154,7 @@ export class WebhookDispatcher {
         .sort((a, b) => a.position - b.position)
         .map((photo) => {
           const address = { taskId: event.taskId, attempt: proof.attempt, position: photo.position };
-          const copy = (size: PhotoSize) => (photo.hasCopies ? this.links.stable(address, size) : null);
-          return {
-            position: photo.position,
-            content_type: photo.contentType,
-            byte_size: photo.byteSize,
-            sha256: photo.sha256,
-            width: photo.width ?? null,
-            height: photo.height ?? null,
-            taken_at: photo.takenAt?.toISOString() ?? null,
-            url: this.links.stable(address, PhotoSize.ORIGINAL),
-            display_url: copy(PhotoSize.DISPLAY),
-            thumbnail_url: copy(PhotoSize.THUMBNAIL),
-          };
+          return photoReference(photo, (size) => this.links.stable(address, size), { taken_at: photo.takenAt?.toISOString() ?? null });
         });
       const evidence: EvidenceReference = { proof: { attempt: proof.attempt, submitted_at: proof.createdAt.toISOString(), photos } };
       if (WITH_VERIFICATION.has(event.toStatus)) evidence.verification = present(verificationOf.get(proof.id));
@@ -184,20 +172,7 @@ export class WebhookDispatcher {
         const photos = message.photos
           .getItems()
           .sort((a, b) => a.position - b.position)
-          .map((photo) => {
-            const route = (size: PhotoSize) => this.links.stableRoute(messagePhotoRoute(message.task.id, message.id, photo.position, size));
-            return {
-              position: photo.position,
-              content_type: photo.contentType,
-              byte_size: photo.byteSize,
-              sha256: photo.sha256,
-              width: photo.width ?? null,
-              height: photo.height ?? null,
-              url: route(PhotoSize.ORIGINAL),
-              display_url: photo.hasCopies ? route(PhotoSize.DISPLAY) : null,
-              thumbnail_url: photo.hasCopies ? route(PhotoSize.THUMBNAIL) : null,
-            };
-          });
+          .map((photo) => photoReference(photo, (size) => this.links.stableRoute(messagePhotoRoute(message.task.id, message.id, photo.position, size))));
         const reference: MessageReference = {
           id: message.id,
           author: message.author,
@@ -254,5 +229,25 @@ function present(verification: Verification | undefined): VerificationReference 
     reasons: verification.reasons,
     checks: verification.checks.map((c) => ({ name: c.name, outcome: c.outcome, detail: c.detail, photo: c.photo ?? null })),
     scored_at: verification.createdAt.toISOString(),
+  };
+}
+
+/** A photo as a webhook names it: its facts, then its stable routes (the copies only where they were made). */
+function photoReference<More extends Record<string, unknown> = Record<never, never>>(
+  photo: { position: number; contentType: string; byteSize: number; sha256: string; width?: number | null; height?: number | null; hasCopies: boolean },
+  route: (size: PhotoSize) => string,
+  more: More = {} as More,
+) {
+  return {
+    position: photo.position,
+    content_type: photo.contentType,
+    byte_size: photo.byteSize,
+    sha256: photo.sha256,
+    width: photo.width ?? null,
+    height: photo.height ?? null,
+    ...more,
+    url: route(PhotoSize.ORIGINAL),
+    display_url: photo.hasCopies ? route(PhotoSize.DISPLAY) : null,
+    thumbnail_url: photo.hasCopies ? route(PhotoSize.THUMBNAIL) : null,
   };
 }

@@ -129,7 +129,14 @@ function build(steps, { root = ROOT, stamps = STAMPS, force = false, log = (line
   return ran;
 }
 
-module.exports = { STEPS, build, fingerprint };
+/** Whether the step named `name` would not run: its outputs exist and its inputs are what its last successful run saw. */
+function isFresh(name, { steps = STEPS, root = ROOT, stamps = STAMPS } = {}) {
+  const step = steps.find((candidate) => candidate.name === name);
+  if (!step) throw new Error(`build: no step named ${name}`);
+  return step.outputs.every((output) => fs.existsSync(path.join(root, output))) && readStamp(stamps, step.name) === fingerprint(step, root);
+}
+
+module.exports = { STEPS, build, fingerprint, isFresh };
 
 if (require.main === module) {
   const args = process.argv.slice(2);

@@ -10,6 +10,7 @@ import { startServer } from "../support/server";
 import { testDatabases } from "../support/databases";
 import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
 import { GraphQLClient, type GraphQLResponse } from "../support/graphql-client";
+import { serverCommand } from "../live/support/child-server";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -103,7 +104,7 @@ describe("running HumanOps", () => {
   it("on SIGTERM finishes the requests in flight, then exits 0", async function () {
     this.timeout(60_000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-"));
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/index.ts"], {
+    const child = spawn(process.execPath, serverCommand(), {
       cwd: ROOT,
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: path.join(dir, "humanops.db"), TEST_MODE_STEP_MS: "0", LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "inherit"],

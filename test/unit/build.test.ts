@@ -13,9 +13,10 @@ interface Step {
 }
 
 // scripts/build.js is plain JavaScript so `npm start` needs no TypeScript loader before it knows whether to build.
-const { STEPS, build } = require("../../scripts/build.js") as {
+const { STEPS, build, isFresh } = require("../../scripts/build.js") as {
   STEPS: Step[];
   build(steps: Step[], options: { root: string; stamps: string; force?: boolean; log?: (line: string) => void }): string[];
+  isFresh(name: string, options: { steps: Step[]; root: string; stamps: string }): boolean;
 };
 
 describe("the incremental build (scripts/build.js)", () => {
@@ -107,6 +108,20 @@ describe("the incremental build (scripts/build.js)", () => {
     failing = false;
     expect(run(steps), "a failed step keeps its old stamp").to.deep.equal(["server"]);
     expect(run(steps, true)).to.deep.equal(["server"]);
+  });
+
+  it("says a step is fresh exactly when a build would not run it (how test servers choose the compiled server over ts-node)", () => {
+    const steps = [step("server", ["src"], [".ts"])];
+    const fresh = () => isFresh("server", { steps, root, stamps: path.join(root, "out", ".build") });
+    expect(fresh(), "never built").to.equal(false);
+    run(steps);
+    expect(fresh()).to.equal(true);
+    touch("src/a.ts");
+    expect(fresh(), "a source edited since").to.equal(false);
+    run(steps);
+    fs.rmSync(path.join(root, "out/server"));
+    expect(fresh(), "its output removed").to.equal(false);
+    expect(() => isFresh("nothing", { steps, root, stamps: root })).to.throw("no step named nothing");
   });
 
   it("declares HumanOps's steps with inputs and outputs that exist in the repository", () => {

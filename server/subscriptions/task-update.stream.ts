@@ -38,15 +38,16 @@ async function* replay(ctx: Context, source: FeedSource, after: string, upTo: st
  * so updates whose fields need no database (most of a fan-out) cost none.
  */
 function forkPerUpdate(ctx: Context): () => void {
-  let current = ctx.em;
+  const base = Object.getOwnPropertyDescriptor(ctx, "em");
+  const first = () => (base?.get ? base.get.call(ctx) : base?.value) as Context["em"];
+  let current: Context["em"] | undefined;
   let stale = false;
   Object.defineProperty(ctx, "em", {
     enumerable: true,
     get() {
-      if (stale) {
-        current = current.fork();
-        stale = false;
-      }
+      if (!current) current = first();
+      else if (stale) current = current.fork();
+      stale = false;
       return current;
     },
   });

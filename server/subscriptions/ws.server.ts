@@ -138,7 +138,7 @@ export function mountSubscriptions(options: {
         const apiKey = apiKeyFromConnectionParams(ctx.connectionParams);
         const sessionToken = apiKey ? undefined : sessionTokenFrom(ctx.extra.request.headers);
         // Nothing needs the upgrade request after this (graphql-ws only hands it on): kept, its headers and stream state cost about 1.5 KB per connection.
-        Reflect.deleteProperty(ctx.extra, "request");
+        (ctx.extra as { request?: unknown }).request = undefined;
         if (!apiKey && !sessionToken) {
           ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized: send your API key in connection_init, e.g. { \"x-api-key\": \"ho_test_...\" }");
           return false;

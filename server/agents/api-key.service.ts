@@ -82,13 +82,14 @@ export class ApiKeyService {
     return plaintext;
   }
 
-  async authenticate(em: Em, plaintext: string): Promise<Principal> {
+  /** The caller of a key: from the cache, or read from the database (`em`, or a function that forks one only then). */
+  async authenticate(em: Em | (() => Em), plaintext: string): Promise<Principal> {
     if (!KEY_FORMAT.test(plaintext)) throw new UnauthenticatedError("the API key is malformed: expected ho_test_... or ho_live_...");
     const hash = this.hash(plaintext);
     const cached = this.callers.get(hash);
     if (cached) return cached;
     const mark = this.callers.mark();
-    const principal = await this.lookUp(em, hash);
+    const principal = await this.lookUp(typeof em === "function" ? em() : em, hash);
     this.callers.remember(hash, principal, mark);
     return principal;
   }

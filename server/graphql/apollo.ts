@@ -36,7 +36,7 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
       }
     } else if (apiKey) {
       try {
-        principal = await services.keys.authenticate(em(), apiKey);
+        principal = await services.keys.authenticate(em, apiKey);
       } catch (err) {
         authError = err as DomainError;
       }

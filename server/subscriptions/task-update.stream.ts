@@ -38,15 +38,16 @@ async function* replay(ctx: Context, source: FeedSource, after: string, upTo: st
  * so updates whose fields need no database (most of a fan-out) cost none.
  */
 function forkPerUpdate(ctx: Context): () => void {
-  let current = ctx.em;
+  const base = Object.getOwnPropertyDescriptor(ctx, "em");
+  const first = () => (base?.get ? base.get.call(ctx) : base?.value) as Context["em"];
+  let current: Context["em"] | undefined;
   let stale = false;
   Object.defineProperty(ctx, "em", {
     enumerable: true,
     get() {
-      if (stale) {
-        current = current.fork();
-        stale = false;
-      }
+      if (!current) current = first();
+      else if (stale) current = current.fork();
+      stale = false;
       return current;
     },
   });
@@ -85,17 +86,21 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
   }
 
-  async next(): Promise<IteratorResult<TaskUpdate>> {
-    try {
-      const event = await this.nextEvent();
-      if (this.done) return DONE;
-      this.nextUpdate();
-      return { done: false, value: TaskUpdate.of(event) };
-    } catch (err) {
-      if (this.done) return DONE;
-      this.close();
-      throw err;
-    }
+  // A promise chain rather than an async function: a subscription spends its life waiting here, and a suspended async frame costs more memory than a reaction.
+  next(): Promise<IteratorResult<TaskUpdate>> {
+    const event = this.replaying || this.afterEventId !== undefined ? this.nextEvent() : this.queue.next();
+    return event.then(
+      (event): IteratorResult<TaskUpdate> => {
+        if (this.done) return DONE;
+        this.nextUpdate();
+        return { done: false, value: TaskUpdate.of(event) };
+      },
+      (err: unknown) => {
+        if (this.done) return DONE;
+        this.close();
+        throw err;
+      },
+    );
   }
 
   async return(): Promise<IteratorResult<TaskUpdate>> {

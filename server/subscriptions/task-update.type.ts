@@ -28,7 +28,17 @@ export class TaskUpdate {
   @Field(() => String, { nullable: true })
   reason?: string;
 
+  /**
+   * The update of an event: one object per event, however many subscribers
+   * it reaches, so their results can be computed once (shared-execution.ts).
+   */
   static of(event: LiveTaskEvent): TaskUpdate {
+    let update = UPDATES.get(event);
+    if (!update) UPDATES.set(event, (update = TaskUpdate.from(event)));
+    return update;
+  }
+
+  private static from(event: LiveTaskEvent): TaskUpdate {
     return Object.assign(new TaskUpdate(), {
       eventId: event.id,
       taskId: event.taskId,
@@ -41,3 +51,5 @@ export class TaskUpdate {
     });
   }
 }
+
+const UPDATES = new WeakMap<LiveTaskEvent, TaskUpdate>();

@@ -207,6 +207,41 @@ for (const db of testDatabases()) {
       expect(notice).to.include({ taskId: postTask.id, status: "ACCEPTED", previousStatus: "ACCEPTED", actorType: "AGENT" });
       await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
     });
+
+    it("an event reaching many subscriptions of one caller with the same document is resolved once for them all, and another caller's for that caller", async () => {
+      const agent = await registerAgent(server.client);
+      const operator = await registerOperator(server.client, "shared");
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await eventually(async () => (await server.client.request(ACCEPT, { id: postTask.id }, operator.testApiKey)).errors === undefined, "the task to be accepted once funded");
+      const feed = `subscription($taskId: ID!) { taskUpdated(taskId: $taskId) { eventId kind task { id status operator { id } } } }`;
+      const before = server.app.services.live.subscriberCount;
+      // Two subscriptions on one connection, seven more on their own.
+      const shared = open({ "x-api-key": agent.apiKey });
+      const agentFeeds = [shared, shared, ...Array.from({ length: 7 }, () => open({ "x-api-key": agent.apiKey }))].map((client) => subscribe(client, feed, { taskId: postTask.id }));
+      const operatorFeed = subscribe(open({ "x-api-key": operator.testApiKey }), feed, { taskId: postTask.id });
+      await subscribersReach(server, before + 10);
+
+      // How often the update's task is resolved, for whom.
+      const tasks = server.app.services.tasks;
+      const resolved = { agent: 0, operator: 0 };
+      const { getForAgent, getForOperator } = tasks;
+      tasks.getForAgent = (...args: Parameters<typeof getForAgent>) => (resolved.agent++, getForAgent.apply(tasks, args));
+      tasks.getForOperator = (...args: Parameters<typeof getForOperator>) => (resolved.operator++, getForOperator.apply(tasks, args));
+      try {
+        await server.client.ok(`mutation($id: ID!) { changeTask(id: $id, input: { rewardUsd: "21", reason: "rush" }) { id } }`, { id: postTask.id }, agent.apiKey);
+        const changed = (recorder: Recorder) => recorder.results.map((r) => r.taskUpdated).find((u: { kind: string }) => u.kind === "TASK_CHANGED");
+        for (const recorder of [...agentFeeds, operatorFeed]) await recorder.until((r) => changed(r) !== undefined);
+        expect(resolved, "one resolution per caller, not per subscription").to.deep.equal({ agent: 1, operator: 1 });
+        const seen = agentFeeds.map(changed);
+        expect(seen[0].task).to.deep.include({ id: postTask.id, status: "ACCEPTED", operator: { id: operator.id } });
+        for (const update of seen) expect(update).to.deep.equal(seen[0]);
+        expect(changed(operatorFeed)).to.deep.include({ eventId: seen[0].eventId, task: seen[0].task });
+      } finally {
+        tasks.getForAgent = getForAgent;
+        tasks.getForOperator = getForOperator;
+        await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+      }
+    });
   });
 }
 

@@ -28,7 +28,7 @@ import type { ContextFactory } from "./graphql/context";
 import { admission } from "./graphql/admission";
 import { directGraphQL } from "./graphql/direct";
 import { createRateLimiter } from "./common/rate-limit";
-import { mountRest } from "./rest/rest.router";
+import { mountRest, type DirectHandler } from "./rest/rest.router";
 import { createOperationRunner } from "./graphql/runner";
 import { createLiveUpdates, type LiveUpdates } from "./subscriptions/live-updates";
 import { WebhookWorkers } from "./webhooks/webhook.workers";
@@ -136,10 +136,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
-  // POST /graphql with a plain JSON body is answered before express (server/graphql/direct.ts); everything else goes through express.
-  let direct: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  // POST /graphql with a plain JSON body (server/graphql/direct.ts) and REST GETs (directRest in server/rest/rest.router.ts) are answered before express; everything else goes through express.
+  let direct: DirectHandler | undefined;
+  let directRest: DirectHandler | undefined;
   const httpServer = http.createServer((req, res) => {
-    if (!direct?.(req, res)) void app(req, res);
+    if (!direct?.(req, res) && !directRest?.(req, res)) void app(req, res);
   });
   let ready = false;
 
@@ -160,7 +161,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   direct = directGraphQL({ app, schema, apollo, known, admit: admitGraphQL, log, jsonBodyBytes: config.limits.jsonBodyBytes });
   // REST and /mcp run the documents of server/api through one runner, which checks them all against the schema now.
   const runner = createOperationRunner(schema, log);
-  mountRest(app, { config, schema, runner, createContext, orm, worker, log });
+  directRest = mountRest(app, { config, schema, runner, createContext, orm, worker, log });
   mountSumsubWebhook(app, { orm, services, log });
   mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });

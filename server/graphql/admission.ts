@@ -49,13 +49,12 @@ export function admission(createContext: ContextFactory, refuse: (res: express.R
 
 /** Sets X-RateLimit-Limit / -Remaining / -Reset (and Retry-After when refused); the error to refuse with when the budget is spent out. */
 export function rateLimitVerdict(res: express.Response, decision: RateLimitDecision): RateLimitedError | undefined {
-  res.set({
-    "X-RateLimit-Limit": String(decision.limit),
-    "X-RateLimit-Remaining": String(decision.remaining),
-    "X-RateLimit-Reset": String(Math.ceil(decision.resetAt / 1000)),
-  });
+  // setHeader: what res.set does for a string value that is not Content-Type, without its checks on every request.
+  res.setHeader("X-RateLimit-Limit", String(decision.limit));
+  res.setHeader("X-RateLimit-Remaining", String(decision.remaining));
+  res.setHeader("X-RateLimit-Reset", String(Math.ceil(decision.resetAt / 1000)));
   if (decision.allowed) return undefined;
-  res.set("Retry-After", String(retryAfterSeconds(decision)));
+  res.setHeader("Retry-After", String(retryAfterSeconds(decision)));
   return new RateLimitedError(decision, "requests per minute");
 }
 

@@ -2,7 +2,10 @@ import {
   GraphQLError,
   Kind,
   parse,
+  TypeInfo,
   visit,
+  visitWithTypeInfo,
+  type ASTNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
@@ -92,6 +95,9 @@ export function checkOperationVariables(schema: GraphQLSchema, document: Documen
 }
 
 function checkCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): void {
+  const fixed = fixedCostOf(schema, document, operationName);
+  // Within the budget whatever the variables: nothing to refuse (variables that do not fit are left to execution, as below).
+  if (fixed.cost !== undefined && fixed.cost <= QUERY_BUDGET.cost) return;
   let cost: number;
   try {
     cost = getComplexity({
@@ -105,7 +111,65 @@ function checkCost(schema: GraphQLSchema, document: DocumentNode, operationName:
     // Variables that do not fit the operation: execution refuses them, naming the field, before any resolver runs.
     return;
   }
+  if (fixed.independent) fixed.cost = cost;
   if (cost > QUERY_BUDGET.cost) throw new QueryTooComplexError("would cost % points", cost, QUERY_BUDGET.cost);
+}
+
+/** Whether an operation's cost can depend on its variables, and, once measured, what it costs when it cannot. */
+interface FixedCost {
+  independent: boolean;
+  cost?: number;
+}
+
+const fixedCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, FixedCost>>>();
+
+/**
+ * A document's cost depends on its variables only where a variable reaches
+ * a field whose cost is computed from its arguments (a page's `first`), or
+ * a directive (`@include(if: $x)`); any other document costs the same for
+ * every request, so it is measured once (per schema, document and
+ * operation) instead of walking the document again each time.
+ */
+function fixedCostOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): FixedCost {
+  let bySchema = fixedCosts.get(schema);
+  if (!bySchema) fixedCosts.set(schema, (bySchema = new WeakMap()));
+  let byOperation = bySchema.get(document);
+  if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+  const key = operationName ?? "";
+  let fixed = byOperation.get(key);
+  if (!fixed) byOperation.set(key, (fixed = { independent: !costReadsVariables(schema, document) }));
+  return fixed;
+}
+
+function costReadsVariables(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let reads = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Directive(directive) {
+        if (hasVariable(directive)) reads = true;
+        return false;
+      },
+      Field(field) {
+        const definition = typeInfo.getFieldDef();
+        const computed = !definition || typeof definition.extensions.complexity === "function";
+        if (computed && field.arguments?.some((argument) => hasVariable(argument.value))) reads = true;
+      },
+    }),
+  );
+  return reads;
+}
+
+function hasVariable(node: ASTNode): boolean {
+  let found = false;
+  visit(node, {
+    Variable() {
+      found = true;
+      return false;
+    },
+  });
+  return found;
 }
 
 /** A DomainError raised before execution, as a GraphQLError that Apollo answers with the error's HTTP status. */

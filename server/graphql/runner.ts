@@ -1,4 +1,4 @@
-import { execute, type GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { execute, getOperationAST, type GraphQLError, type OperationDefinitionNode, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { DomainError, HTTP_STATUS, type ErrorCode } from "../common/errors";
 import type { Logger } from "../common/logger";
 import type { GraphQLDocument } from "../api/document";
@@ -7,7 +7,7 @@ import { registeredDocuments } from "../api/document";
 import "../api/documents";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
-import { checkOperation } from "./query-budget";
+import { checkOperation, checkOperationVariables } from "./query-budget";
 
 /** A response as /graphql would give it: data, and the errors formatted as its clients see them. */
 export interface FormattedResult<TData> {
@@ -60,10 +60,20 @@ export function createOperationRunner(
     return node;
   };
 
+  // Documents that passed the whole query budget once: their shape and the text they write out never change, so only what their variables bring is checked again.
+  const checked = new Map<DocumentNode, OperationDefinitionNode>();
+
   async function executeRaw(document: GraphQLDocument<unknown, unknown>, ctx: Context, variables: unknown): Promise<ExecutionResult> {
     const node = nodeOf(document);
     const variableValues = (variables ?? {}) as Record<string, unknown>;
-    checkOperation(schema, node, document.name, variableValues);
+    const operation = checked.get(node);
+    if (operation) {
+      checkOperationVariables(schema, node, operation, variableValues);
+    } else {
+      checkOperation(schema, node, document.name, variableValues);
+      const selected = getOperationAST(node, document.name);
+      if (selected) checked.set(node, selected);
+    }
     return execute({ schema, document: node, variableValues, contextValue: ctx });
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type http from "node:http";
 import express from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config";
@@ -38,14 +39,18 @@ export interface RestDependencies {
   log: Logger;
 }
 
+/** Answers a request without express's router, or returns false having touched nothing (express then answers it). */
+export type DirectHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 /**
  * Mounts the REST API v1 at /api/v1: a thin adapter whose every route runs a
  * GraphQL operation against the one schema. Each request passes the same
  * gates in order: rate limit, authentication, body (type, size, shape),
  * Idempotency-Key, then the operation; every failure leaves as
- * `{ error: { code, message, field? } }` with its HTTP status.
+ * `{ error: { code, message, field? } }` with its HTTP status. Returns the
+ * direct path for GET requests (directRest), to run before express.
  */
-export function mountRest(app: express.Express, deps: RestDependencies): void {
+export function mountRest(app: express.Express, deps: RestDependencies): DirectHandler {
   const graphql = deps.runner;
   const resources = [
     agentsResource(graphql),
@@ -67,20 +72,96 @@ export function mountRest(app: express.Express, deps: RestDependencies): void {
 
   const gates: Gates = { deps, idempotency, parseJson: express.json({ limit: deps.config.rest.jsonBodyBytes }) };
   const router = express.Router();
-  router.use(admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log)), { sessions: true }));
+  const admit = admission(deps.createContext, (res, err) => send(res, errorResponse(err, deps.log)), { sessions: true });
+  router.use(admit);
+  const gets: DirectRoute[] = [];
   for (const route of resources.flatMap((resource) => resource.routes)) {
-    router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), endpoint(route, validatorFor(route), gates));
+    const handler = endpoint(route, validatorFor(route), gates);
+    router[route.method](route.path.replace(/\{(\w+)\}/g, ":$1"), handler);
+    if (route.method === "get") gets.push(directRoute(route.path, handler));
   }
   router.use((req, res) => {
     send(res, errorResponse(new DomainError("NOT_FOUND", `there is no route ${req.method} ${req.baseUrl}${req.path}`), deps.log));
   });
   // Express's own failures before a route runs (e.g. a path that is not valid URL encoding) keep the error shape too.
-  router.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  const failed = (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (err as { status?: unknown }).status;
     const known = typeof status === "number" && status >= 400 && status < 500;
     send(res, errorResponse(known ? new ValidationError("path", `is not a valid request path (${(err as Error).message})`) : err, deps.log));
-  });
+  };
+  router.use(failed);
   app.use(REST_BASE_PATH, router);
+  return directRest(app, admit, gets, failed);
+}
+
+/** A GET route as the direct path matches it: its path with each parameter's name. */
+interface DirectRoute {
+  pattern: RegExp;
+  names: string[];
+  handler: express.RequestHandler;
+}
+
+/** Parameter values the direct path takes: characters that URL decoding leaves alone and no route's path treats specially. */
+const PLAIN_SEGMENT = "([A-Za-z0-9_-]+)";
+
+function directRoute(path: string, handler: express.RequestHandler): DirectRoute {
+  const names: string[] = [];
+  const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (_match, name: string) => {
+    names.push(name);
+    return PLAIN_SEGMENT;
+  });
+  return { pattern: new RegExp(`^${REST_BASE_PATH}${source}$`), names, handler };
+}
+
+/**
+ * GET /api/v1/..., answered without express's router: the same admission
+ * (key, session cookie, rate budget and its headers), the same route
+ * handler and the same express response (JSON, ETag, 304 for a fresh
+ * If-None-Match), only without walking the router's layers. It takes a GET
+ * whose path is exactly one of the GET routes' (as written, in lower case,
+ * without a trailing slash, each parameter plain letters, digits, `-` or
+ * `_`), trying them in the router's order; a query string is read by the
+ * route as before. Everything else returns false and goes through express.
+ */
+function directRest(app: express.Express, admit: express.RequestHandler, routes: DirectRoute[], failed: express.ErrorRequestHandler): DirectHandler {
+  return (req, res) => {
+    if (req.method !== "GET" || !req.url?.startsWith(REST_BASE_PATH)) return false;
+    const url = req.url;
+    const queryAt = url.indexOf("?");
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    let route: DirectRoute | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const candidate of routes) {
+      match = candidate.pattern.exec(path);
+      if (match) {
+        route = candidate;
+        break;
+      }
+    }
+    if (!route || !match) return false;
+    // What express's app.handle and the router mounted at /api/v1 do before a route runs.
+    const request = Object.setPrototypeOf(req, app.request) as express.Request;
+    const response = Object.setPrototypeOf(res, app.response) as express.Response;
+    request.res = response;
+    response.req = request;
+    response.locals = Object.create(null) as express.Response["locals"];
+    request.originalUrl = url;
+    request.baseUrl = REST_BASE_PATH;
+    request.url = url.slice(REST_BASE_PATH.length);
+    const params: Record<string, string> = {};
+    route.names.forEach((name, i) => (params[name] = match[i + 1]));
+    request.params = params;
+    const handler = route.handler;
+    const fail = (err: unknown) => {
+      if (response.headersSent) return void response.end();
+      failed(err, request, response, () => undefined);
+    };
+    void admit(request, response, (err?: unknown) => {
+      if (err) return fail(err);
+      Promise.resolve(handler(request, response, fail)).catch(fail);
+    });
+    return true;
+  };
 }
 
 interface Gates {

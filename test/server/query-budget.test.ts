@@ -46,6 +46,22 @@ for (const db of testDatabases()) {
       await refused(`{ ${fewAliases} }`);
     });
 
+    it("costs a document sent again by its new variables where they set its cost: a page's size, an @include", async () => {
+      const paged = `query($first: Int!) { ${HEAVY_PAGE.replace("tasks(first: 100)", "tasks(first: $first)")} }`;
+      const included = `query($heavy: Boolean!) { small: tasks(first: 1) { totalCount } heavy: ${HEAVY_PAGE.replace("tasks(first: 100)", "tasks(first: 100) @include(if: $heavy)")} }`;
+      for (const [query, cheap, dear] of [
+        [paged, { first: 1 }, { first: 100 }],
+        [included, { heavy: false }, { heavy: true }],
+      ] as const) {
+        // Accepted first (and so known to the direct path), then refused with the variables that make it dear, then accepted again.
+        expect((await server.client.request(query, cheap, agent.apiKey)).status).to.equal(200);
+        const res = await server.client.request(query, dear, agent.apiKey);
+        expect(res.status).to.equal(400);
+        expect(res.errors![0].extensions?.code).to.equal("QUERY_TOO_COMPLEX");
+        expect((await server.client.request(query, cheap, agent.apiKey)).status).to.equal(200);
+      }
+    });
+
     it("counts a fragment where it is spread, so nested fragments cannot multiply fields unseen", async () => {
       const fragments = Array.from({ length: 20 }, (_, i) => `fragment F${i} on Agent { ...F${i + 1} ...F${i + 1} }`).join("\n");
       const error = await refused(`{ viewerAgent { ...F0 } }\n${fragments}\nfragment F20 on Agent { id }`);

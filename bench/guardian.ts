@@ -14,6 +14,7 @@
  *   npm run bench -- guardian
  *   BENCH_GUARDIAN=reads npm run bench -- guardian   # section 3 only
  *   BENCH_GUARDIAN=reads BENCH_DECODE_PROCESS=true npm run bench -- guardian   # section 3, one setting
+ *   BENCH_GUARDIAN=reads BENCH_CPU_PROFILE=/tmp npm run bench -- guardian   # and a CPU profile of each loaded window
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- guardian
  */
 import "reflect-metadata";
@@ -33,6 +34,7 @@ import { confusion, formatConfusion, runEvaluation } from "../test/support/guard
 import { graphqlRequest as graphql } from "./support/graphql-request";
 import { formatFigures, readLoad as load, type LoadFigures } from "./support/load";
 import { cpuBetween, sampleCpu, type CpuSample } from "./support/cpu-time";
+import { startCpuProfile } from "./support/cpu-profile";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const BASELINE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -183,7 +185,14 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
     const rest = BASELINE_SECONDS - scoredIn - 0.5;
     if (rest > 0) await pause(rest);
   })();
+  // BENCH_CPU_PROFILE=<dir>: a CPU profile of the server's process over the loaded window (open it in Chrome DevTools).
+  const profiling = process.env.BENCH_CPU_PROFILE ? await startCpuProfile() : undefined;
   const loaded = await reads(scoring);
+  if (profiling) {
+    const file = path.join(process.env.BENCH_CPU_PROFILE!, `guardian-loaded-${process.pid}-${Date.now()}.cpuprofile`);
+    await profiling(file);
+    console.log(`CPU profile of the loaded window: ${file}`);
+  }
   await humanops.escrow.idle();
   const quietAfter = await reads(pause(BASELINE_SECONDS));
   delay.disable();

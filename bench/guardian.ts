@@ -257,10 +257,10 @@ async function main(): Promise<void> {
       fs.writeFileSync(file, await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }));
       return file;
     }));
-    // The same measurement with photos decoded in the server process (the default) and in the decoder process of lower priority.
+    // The same measurement with photos decoded in the server process and in the decoder process of lower priority (the default).
     const modes: Array<{ name: string; env: Record<string, string> }> = [
-      { name: "decoded in the server process (GUARDIAN_DECODE_PROCESS=false, the default)", env: { GUARDIAN_DECODE_PROCESS: "false" } },
-      { name: "decoded in the decoder process (GUARDIAN_DECODE_PROCESS=true)", env: { GUARDIAN_DECODE_PROCESS: "true" } },
+      { name: "decoded in the server process (GUARDIAN_DECODE_PROCESS=false)", env: { GUARDIAN_DECODE_PROCESS: "false" } },
+      { name: "decoded in the decoder process (GUARDIAN_DECODE_PROCESS=true, the default)", env: { GUARDIAN_DECODE_PROCESS: "true" } },
     ];
     const measured: Array<{ name: string; figures: ReadFigures }> = [];
     // BENCH_DECODE_PROCESS=true or false measures that setting alone.

@@ -13,10 +13,13 @@
  *
  *   npm run bench -- guardian
  *   BENCH_GUARDIAN=reads npm run bench -- guardian   # section 3 only
+ *   BENCH_GUARDIAN=reads BENCH_DECODE_PROCESS=true npm run bench -- guardian   # section 3, one setting
+ *   BENCH_GUARDIAN=reads BENCH_CPU_PROFILE=/tmp npm run bench -- guardian   # and a CPU profile of each loaded window
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- guardian
  */
 import "reflect-metadata";
 import { fork } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +33,8 @@ import { FakeVision } from "../test/support/fake-vision";
 import { confusion, formatConfusion, runEvaluation } from "../test/support/guardian-eval";
 import { graphqlRequest as graphql } from "./support/graphql-request";
 import { formatFigures, readLoad as load, type LoadFigures } from "./support/load";
+import { cpuBetween, sampleCpu, type CpuSample } from "./support/cpu-time";
+import { startCpuProfile } from "./support/cpu-profile";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const BASELINE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -94,10 +99,21 @@ async function startHumanOps(dir: string, fake: FakeVision, env: Record<string, 
   return { config, humanops, base, endpoint: `${base}/graphql` };
 }
 
+/** One window of reads: the load's figures, and what the server's process went through meanwhile. */
+interface Window {
+  reads: LoadFigures;
+  /** The event loop's delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution): p99 and max, ms. */
+  loopDelay: { p99: number; max: number };
+  /** CPU seconds in the window: the server's event loop, its other threads, its child processes. */
+  cpu?: CpuSample;
+  /** The 1-minute load average at the window's end. */
+  load: number;
+}
+
 interface ReadFigures {
-  quiet: LoadFigures;
-  loaded: LoadFigures;
-  quietAfter: LoadFigures;
+  quiet: Window;
+  loaded: Window;
+  quietAfter: Window;
   scoredIn: number;
   /** Loaded p99 over the lower of the two quiet p99s: the ratio errs against the Guardian. */
   ratio: number;
@@ -128,7 +144,21 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
     taskIds.push(postTask.id);
   }
   const readBody = JSON.stringify({ query: `query($id: ID!) { task(id: $id) { id status title reward { usd } } }`, variables: { id: taskIds[0] } });
-  const reads = (until: Promise<unknown>) => load({ url: endpoint, method: "POST", headers: { "x-api-key": agentKey }, body: readBody, connections: CONNECTIONS }, until);
+  const target = { url: endpoint, method: "POST" as const, headers: { "x-api-key": agentKey }, body: readBody, connections: CONNECTIONS };
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  /** Reads until `until` settles, with the loop delay and CPU of that time (sampled before the load generator exits). */
+  const reads = async (until: Promise<unknown>): Promise<Window> => {
+    let after: CpuSample | undefined;
+    let loopDelay = { p99: 0, max: 0 };
+    const before = sampleCpu();
+    delay.reset();
+    const figures = await load(target, until.then(() => {
+      after = sampleCpu();
+      loopDelay = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+    }));
+    return { reads: figures, loopDelay, cpu: cpuBetween(before, after), load: os.loadavg()[0] };
+  };
 
   const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const uploads = await uploadClient();
@@ -155,10 +185,18 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
     const rest = BASELINE_SECONDS - scoredIn - 0.5;
     if (rest > 0) await pause(rest);
   })();
+  // BENCH_CPU_PROFILE=<dir>: a CPU profile of the server's process over the loaded window (open it in Chrome DevTools).
+  const profiling = process.env.BENCH_CPU_PROFILE ? await startCpuProfile() : undefined;
   const loaded = await reads(scoring);
+  if (profiling) {
+    const file = path.join(process.env.BENCH_CPU_PROFILE!, `guardian-loaded-${process.pid}-${Date.now()}.cpuprofile`);
+    await profiling(file);
+    console.log(`CPU profile of the loaded window: ${file}`);
+  }
   await humanops.escrow.idle();
   const quietAfter = await reads(pause(BASELINE_SECONDS));
-  return { quiet, loaded, quietAfter, scoredIn, ratio: loaded.p99 / Math.min(quiet.p99, quietAfter.p99) };
+  delay.disable();
+  return { quiet, loaded, quietAfter, scoredIn, ratio: loaded.reads.p99 / Math.min(quiet.reads.p99, quietAfter.reads.p99) };
 }
 
 /**
@@ -186,6 +224,17 @@ async function uploadClient(): Promise<{ send(base: string, apiKey: string, proo
   };
 }
 
+/** What the server's process went through in a window: loop delay, CPU by where it ran, load average. */
+function formatWindow(w: Window): string {
+  const s = (seconds: number | undefined) => (seconds === undefined ? "n/a" : `${seconds.toFixed(2)} s`);
+  const children = w.cpu ? Object.entries(w.cpu.children).filter(([, seconds]) => seconds >= 0.005).map(([name, seconds]) => `${name} ${s(seconds)}`) : [];
+  return [
+    `loop delay p99 ${w.loopDelay.p99.toFixed(1)} ms, max ${w.loopDelay.max.toFixed(1)} ms`,
+    `CPU: event loop ${s(w.cpu?.mainThread)}, server's other threads ${s(w.cpu?.otherThreads)}${children.length ? `, ${children.join(", ")}` : ""}`,
+    `load average ${w.load.toFixed(1)}`,
+  ].join("; ");
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-bench-"));
   const fake = await FakeVision.start();
@@ -208,28 +257,34 @@ async function main(): Promise<void> {
       fs.writeFileSync(file, await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }));
       return file;
     }));
-    // The same measurement with photos decoded in the server process (the default) and in the decoder process of lower priority.
+    // The same measurement with photos decoded in the server process and in the decoder process of lower priority (the default).
     const modes: Array<{ name: string; env: Record<string, string> }> = [
-      { name: "decoded in the server process (GUARDIAN_DECODE_PROCESS=false, the default)", env: { GUARDIAN_DECODE_PROCESS: "false" } },
-      { name: "decoded in the decoder process (GUARDIAN_DECODE_PROCESS=true)", env: { GUARDIAN_DECODE_PROCESS: "true" } },
+      { name: "decoded in the server process (GUARDIAN_DECODE_PROCESS=false)", env: { GUARDIAN_DECODE_PROCESS: "false" } },
+      { name: "decoded in the decoder process (GUARDIAN_DECODE_PROCESS=true, the default)", env: { GUARDIAN_DECODE_PROCESS: "true" } },
     ];
-    const measured: Array<{ name: string; figures: ReadFigures; load: number }> = [];
+    const measured: Array<{ name: string; figures: ReadFigures }> = [];
+    // BENCH_DECODE_PROCESS=true or false measures that setting alone.
+    const only = process.env.BENCH_DECODE_PROCESS;
     for (const [i, mode] of modes.entries()) {
+      if (only && mode.env.GUARDIAN_DECODE_PROCESS !== only) continue;
       const server = await startHumanOps(path.join(dir, `reads-${i}`), fake, mode.env);
       try {
-        measured.push({ name: mode.name, figures: await readsWhileScoring(server, photos), load: os.loadavg()[0] });
+        measured.push({ name: mode.name, figures: await readsWhileScoring(server, photos) });
       } finally {
         await server.humanops.stop();
       }
     }
     console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another:`);
-    const row = (name: string, f: LoadFigures) => console.log(`    ${name.padEnd(62)} ${formatFigures(f)}`);
-    for (const { name, figures, load } of measured) {
+    const row = (name: string, w: Window) => {
+      console.log(`    ${name.padEnd(62)} ${formatFigures(w.reads)}`);
+      console.log(`      ${formatWindow(w)}`);
+    };
+    for (const { name, figures } of measured) {
       console.log(`  photos ${name}:`);
       row(`quiet, before (${BASELINE_SECONDS} s)`, figures.quiet);
       row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${figures.scoredIn.toFixed(1)} s)`, figures.loaded);
       row(`quiet, after (${BASELINE_SECONDS} s)`, figures.quietAfter);
-      console.log(`    p99 ratio: ${figures.ratio.toFixed(2)}x the lower quiet p99 (target ≤ 1.5x); load average ${load.toFixed(1)} on ${cpu.length} cores`);
+      console.log(`    p99 ratio: ${figures.ratio.toFixed(2)}x the lower quiet p99 (target ≤ 1.5x)`);
     }
   } finally {
     await fake.stop();

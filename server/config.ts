@@ -184,7 +184,7 @@ const EnvSchema = z
     GUARDIAN_APPROVE_AT: int(1, 100).default(90),
     GUARDIAN_REJECT_BELOW: int(0, 100).default(50),
     GUARDIAN_DECODE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism() - 1))),
-    GUARDIAN_DECODE_PROCESS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
+    GUARDIAN_DECODE_PROCESS: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
     GUARDIAN_MAX_MEGAPIXELS: int(1, 200).default(50),
     GUARDIAN_LOCATION_PASS_M: int(1, 1_000_000).default(300),
     GUARDIAN_LOCATION_FAIL_M: int(1, 20_000_000).default(2_000),

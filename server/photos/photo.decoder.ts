@@ -168,8 +168,17 @@ class Gate {
   }
 }
 
-/** A JPEG copy of at most `edge` px: sharp writes no metadata unless asked (withMetadata/keepExif), so the copies carry none. */
-const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82, mozjpeg: true }).toBuffer();
+/**
+ * A JPEG copy of at most `edge` px: sharp writes no metadata unless asked
+ * (withMetadata/keepExif), so the copies carry none. Encoded by
+ * libjpeg-turbo's baseline encoder with optimised Huffman tables, not
+ * mozjpeg's: for a 1600 px display copy mozjpeg's trellis quantisation and
+ * scan search took about 180 ms of CPU of the 240 ms the copies of a
+ * 12-megapixel photo cost, for files about 20% smaller (docs/performance.md,
+ * Guardian). The window hashes are taken of the display copy, so this
+ * encoder is part of the hash method (HASH_VERSION 2).
+ */
+const shrink = (image: Sharp, edge: number) => image.resize(edge, edge, { fit: "inside", withoutEnlargement: true }).toColourspace("srgb").jpeg({ quality: 82 }).toBuffer();
 
 /**
  * Decodes photos with sharp (libvips, on its own threads off the event

@@ -34,10 +34,13 @@ export const HASH_WINDOWS: ReadonlyArray<readonly [number, number, number, numbe
  * Which method a photo's stored hashes come from (proof_photos.hash_version):
  * 0 is the whole-frame dHash alone, from before the windows (the window
  * hashes migration copied it as window 0); 1 is windowHashes() below, every
- * window. A photo below the current version is hashed again by the
- * background job in photo.jobs.ts; bump this when the method changes.
+ * window, of a display copy encoded by mozjpeg; 2 is the same of a display
+ * copy encoded by libjpeg-turbo's baseline encoder (photo.decoder.ts: the
+ * two differ by 0-2 bits per window, measured on the benchmark's
+ * 12-megapixel photos). A photo below the current version is hashed again
+ * by the background job in photo.jobs.ts; bump this when the method changes.
  */
-export const HASH_VERSION = 1;
+export const HASH_VERSION = 2;
 
 /** The grey grid every window is measured on: one decode and shrink by sharp (off the event loop), then a few thousand additions here. */
 const GRID_WIDTH = 216;

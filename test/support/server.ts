@@ -22,6 +22,9 @@ export const FAST_ENV: Record<string, string> = {
   PHOTO_STORE: "database",
   TEST_MODE_STEP_MS: "0",
   WORKER_POLL_MS: "20",
+  // Photos decoded in the test's process: the decoder process (the default) would start a child per test server, compiled
+  // by ts-node, that yields to every other busy program; test/photos/decoder-process.test.ts shows it answers the same.
+  GUARDIAN_DECODE_PROCESS: "false",
   // Rate limits high enough that only the rate-limit suites meet them.
   RATE_LIMIT_TEST_PER_MINUTE: "100000",
   RATE_LIMIT_LIVE_PER_MINUTE: "100000",

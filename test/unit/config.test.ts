@@ -12,6 +12,12 @@ describe("configuration", () => {
     expect(config.redisUrl).to.be.undefined;
   });
 
+  it("decodes photos in the decoder process of lower priority unless GUARDIAN_DECODE_PROCESS=false", () => {
+    expect(loadConfig({}).guardian.decodeProcess).to.equal(true);
+    expect(loadConfig({ GUARDIAN_DECODE_PROCESS: "false" }).guardian.decodeProcess).to.equal(false);
+    expect(() => loadConfig({ GUARDIAN_DECODE_PROCESS: "yes" })).to.throw(ConfigError, /GUARDIAN_DECODE_PROCESS: must be true or false/);
+  });
+
   it("reads TRUST_PROXY as Express's trust proxy setting, off by default", () => {
     expect(loadConfig({}).trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).to.equal(true);

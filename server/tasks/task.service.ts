@@ -178,7 +178,7 @@ export class TaskService {
     private readonly clock: Clock = systemClock,
     private readonly payments?: TaskPayments,
   ) {
-    this.caps = new SpendCaps(config.spendCaps);
+    this.caps = new SpendCaps(config.spendCaps, clock);
   }
 
   // ── agents ────────────────────────────────────────────────────────────────

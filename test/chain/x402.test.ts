@@ -13,9 +13,10 @@ import { Intents } from "../../server/escrow/escrow.service";
 import { EscrowFundingScheme } from "../../server/x402/escrow.scheme";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
+import { POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
 import { RestClient, restTaskBody } from "../support/rest-client";
-import { expectBooksMatchChain, gasFundedWallet, linkWallet, testChain, usdcBalance, USDC } from "./support/chain";
+import { expectBooksMatchChain, gasFundedWallet, linkWallet, testChain, usdcBalance, USDC, waitForEscrow } from "./support/chain";
+import { Task } from "../../server/tasks/task.entity";
 
 const BALANCE = `{ viewerAgent { balance { units } } }`;
 /** A task of restTaskBody costs its reward, 15, and the 10% platform fee: 16.50 USDC. */
@@ -180,6 +181,37 @@ for (const db of testDatabases()) {
       const payback = await server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: Intents.payback(task.task_id) });
       expect(payback).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address, amount: USDC("16.50") });
       expect(await usdcBalance(chain, wallet.address), "all of it is back in the wallet").to.equal(USDC(20));
+      expect(await balanceOf(agent.apiKey), "and none of it in the agent's balance").to.equal(USDC(5));
+    });
+
+    it("a task paid with exact that expires unaccepted is refunded to the paying wallet on chain, not to the agent's balance, whether or not its escrow was funded yet", async () => {
+      const agent = await registerAgent(server.client, "expirer");
+      const wallet = await walletWithUsdc(USDC(40));
+      const { fetch: pay } = payingFetch(wallet);
+      const res = await postTask(pay, agent.apiKey, {}, restTaskBody({ test_scenario: "MANUAL" }));
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const task = (await res.json()) as Record<string, any>;
+      await waitForEscrow(server.client, agent.apiKey, task.task_id, ["FUNDED"]);
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC("23.50"));
+
+      // Its deadline passes with nobody accepting it (the expiry job is what runs at the deadline).
+      await server.app.orm.em.fork().nativeUpdate(Task, { id: task.task_id }, { deadline: new Date(Date.now() - 1_000) });
+      await server.app.orm.em.fork().transactional((tx) => server.app.services.tasks.expire(tx, task.task_id));
+      const refunded = await waitForEscrow(server.client, agent.apiKey, task.task_id, ["REFUNDED"]);
+      expect(refunded.status).to.equal("EXPIRED");
+      await server.app.escrow.idle();
+      const payback = await server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: Intents.payback(task.task_id) });
+      expect(payback).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address, amount: USDC("16.50") });
+      expect(await usdcBalance(chain, wallet.address), "all of it is back in the wallet").to.equal(USDC(40));
+
+      // EXPIRE: the task expires as it is posted, often before its escrow's funding is sent; the payment goes back all the same.
+      const stillborn = await postTask(pay, agent.apiKey, {}, restTaskBody({ test_scenario: "EXPIRE" }));
+      expect(stillborn.status).to.equal(201);
+      const { task_id: stillbornId } = (await stillborn.json()) as Record<string, any>;
+      await waitForStatus(server.client, agent.apiKey, stillbornId, ["EXPIRED"]);
+      await server.app.escrow.idle();
+      expect(await server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: Intents.payback(stillbornId) })).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address });
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC(40));
       expect(await balanceOf(agent.apiKey), "and none of it in the agent's balance").to.equal(USDC(5));
     });
 

@@ -3,7 +3,7 @@ import type { GraphQLErrorShape } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
 /** GraphQL argument names whose tool argument is not simply the snake_case form. */
-const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor" };
+const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor", dataBase64: "data" };
 
 /** "rewardUsd" → "reward_usd", "location.lat" → "location.lat", "first" → "limit": the name the model used. */
 export function argumentName(graphqlField: string): string {

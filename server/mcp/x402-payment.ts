@@ -38,7 +38,7 @@ export function paymentRequiredOf(err: unknown): PaymentRequired | undefined {
  */
 export function paymentRequiredResult(required: PaymentRequired, tool: string, description: string, reason: string): CallToolResult {
   const answer: PaymentRequired = { ...required, error: reason, resource: { url: `mcp://tool/${tool}`, description, mimeType: "application/json" } };
-  return { isError: true, structuredContent: answer as unknown as Record<string, unknown>, content: [{ type: "text", text: JSON.stringify(answer) }] };
+  return { isError: true, structuredContent: answer, content: [{ type: "text", text: JSON.stringify(answer) }] };
 }
 
 /** A paid call's settlement, for the result's `_meta`. */

@@ -93,6 +93,27 @@ async function main(): Promise<void> {
     budget: 62_000n,
   });
 
+  // Changing a task (server/escrow: AMEND): the funding wallet raises the amount and/or extends the deadline.
+  const amended = await fund("amend");
+  const raised = { ...amended.terms, amount: USDC(22), fee: USDC(2), deadline: amended.terms.deadline + BigInt(DAY) };
+  rows.push({
+    operation: "amend (raise + later deadline, by funder)",
+    gas: await gasOf(escrow.connect(funder).amend(amended.id, amended.terms, raised)),
+    budget: 75_000n,
+  });
+  const extended = { ...raised, deadline: raised.deadline + BigInt(DAY) };
+  rows.push({
+    operation: "amend (later deadline only, by funder)",
+    gas: await gasOf(escrow.connect(funder).amend(amended.id, raised, extended)),
+  });
+
+  // A tip (server/escrow: TIP) for the released task above, from the funding wallet to a payee holding no USDC yet.
+  rows.push({
+    operation: "tip (released task, payee at 0)",
+    gas: await gasOf(escrow.connect(funder).tip(funded.id, freshOperator(), USDC(2))),
+    budget: 80_000n,
+  });
+
   const reclaimed = await fund("reclaim");
   await ethers.provider.send("evm_increaseTime", [2 * DAY + 1]);
   rows.push({

@@ -79,7 +79,7 @@ function visionModel(config: Config): AnthropicVisionClient | undefined {
 
 export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger, clock: Clock = systemClock): Services {
   const keys = new ApiKeyService(config.apiKeyPepper, config.apiKeyCacheMs);
-  const ledger = new LedgerService();
+  const ledger = new LedgerService(clock);
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);

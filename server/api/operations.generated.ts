@@ -369,12 +369,54 @@ export type McpTasksVariables = {
 export const McpTasks = "query McpTasks($filter: TaskFilter, $first: Int!, $after: String) {\n  tasks(filter: $filter, first: $first, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    nodes {\n      ...TaskSummaryFields\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpTasksResult, McpTasksVariables>;
 
 export type McpPostTaskResult = {
-  postTask: TaskSummaryFieldsFragment;
+  postTask: {
+    id: string;
+    status: TaskStatus;
+    mode: Mode;
+    title: string;
+    description: string;
+    taskType: TaskType;
+    deadline: string;
+    proofRequirements: Array<string>;
+    attempts: number;
+    maxAttempts: number;
+    acceptWindowMinutes: number;
+    reservedUntil: string | null;
+    testScenario: TestScenario | null;
+    createdAt: string;
+    updatedAt: string;
+    minCompletedTasks: number | null;
+    minRating: number | null;
+    location: {
+      lat: number;
+      lng: number;
+      address: string | null;
+    };
+    reward: {
+      usd: string;
+    };
+    fee: {
+      usd: string;
+    } | null;
+    total: {
+      usd: string;
+    } | null;
+    reviewWindowMinutes: number | null;
+    releaseHeldUntil: string | null;
+    x402Payment: {
+      scheme: string;
+      payer: string;
+      transaction: string;
+    } | null;
+    escrow: {
+      chainId: number;
+    } | null;
+  };
 };
 export type McpPostTaskVariables = {
   input: PostTaskInput;
 };
-export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
+export const McpPostTask = "mutation McpPostTask($input: PostTaskInput!) {\n  postTask(input: $input) {\n    ...TaskSummaryFields\n    x402Payment {\n      scheme\n      payer\n      transaction\n    }\n    escrow {\n      chainId\n    }\n  }\n}\nfragment TaskSummaryFields on Task {\n  id\n  status\n  mode\n  title\n  description\n  taskType\n  deadline\n  proofRequirements\n  attempts\n  maxAttempts\n  acceptWindowMinutes\n  reservedUntil\n  testScenario\n  createdAt\n  updatedAt\n  minCompletedTasks\n  minRating\n  location {\n    lat\n    lng\n    address\n  }\n  reward {\n    usd\n  }\n  fee {\n    usd\n  }\n  total {\n    usd\n  }\n  reviewWindowMinutes\n  releaseHeldUntil\n}" as TypedDocument<McpPostTaskResult, McpPostTaskVariables>;
 
 export type McpCancelTaskResult = {
   cancelTask: TaskSummaryFieldsFragment;

@@ -5,17 +5,28 @@ import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import type { TaskEvent } from "../tasks/task-event.entity";
 import type { LiveTaskEvent } from "../tasks/task-event.log";
 
-/** Does this event put its task on the open market: its escrow funded on chain, or an operator giving it back (ACCEPTED → POSTED)? */
-export function opensTask(event: Pick<LiveTaskEvent, "kind" | "fromStatus" | "toStatus">): boolean {
-  return event.kind === TaskEventKind.ESCROW_FUNDED || (event.fromStatus === TaskStatus.ACCEPTED && event.toStatus === TaskStatus.POSTED);
+/**
+ * Does this event offer its task to operators: its escrow funded on chain, an
+ * operator giving it back (ACCEPTED → POSTED), or the agent changing a task
+ * that is open and funded (a raised reward, a later deadline, new text:
+ * TASK_CHANGED while POSTED)?
+ */
+export function offersTask(event: Pick<LiveTaskEvent, "kind" | "fromStatus" | "toStatus" | "funded">): boolean {
+  if (event.kind === TaskEventKind.ESCROW_FUNDED) return true;
+  if (event.kind === TaskEventKind.TASK_CHANGED) return event.toStatus === TaskStatus.POSTED && event.funded;
+  return event.fromStatus === TaskStatus.ACCEPTED && event.toStatus === TaskStatus.POSTED;
 }
 
-/** The stored events opensTask accepts, for replaying them. */
-export const OPENING_EVENTS: ObjectQuery<TaskEvent> = {
-  $or: [{ kind: TaskEventKind.ESCROW_FUNDED }, { kind: TaskEventKind.STATUS_CHANGED, fromStatus: TaskStatus.ACCEPTED, toStatus: TaskStatus.POSTED }],
+/** The stored events offersTask accepts, for replaying them. */
+export const OFFERING_EVENTS: ObjectQuery<TaskEvent> = {
+  $or: [
+    { kind: TaskEventKind.ESCROW_FUNDED },
+    { kind: TaskEventKind.STATUS_CHANGED, fromStatus: TaskStatus.ACCEPTED, toStatus: TaskStatus.POSTED },
+    { kind: TaskEventKind.TASK_CHANGED, toStatus: TaskStatus.POSTED, task: { fundedAt: { $ne: null } } },
+  ],
 };
 
-/** Where an event is published: its task, its agent, and for a task that opens (see opensTask) the open market of its mode. */
+/** Where an event is published: its task, its agent, and for a task offered to operators (see offersTask) the open market of its mode. */
 export const Topics = {
   task: (taskId: string) => `task:${taskId}`,
   agent: (agentId: string) => `agent:${agentId}`,
@@ -24,7 +35,7 @@ export const Topics = {
 
 function topicsOf(event: LiveTaskEvent): string[] {
   const topics = [Topics.task(event.taskId), Topics.agent(event.agentId)];
-  if (opensTask(event)) topics.push(Topics.open(event.mode));
+  if (offersTask(event)) topics.push(Topics.open(event.mode));
   return topics;
 }
 

@@ -49,10 +49,11 @@ export class LedgerEntry {
   task?: Task;
 
   @Property({ type: "Date" })
-  createdAt: Date = new Date();
+  createdAt: Date;
 
-  constructor(mode: Mode, kind: LedgerKind, fromAccount: string, toAccount: string, amount: bigint, task?: Task) {
+  constructor(mode: Mode, kind: LedgerKind, fromAccount: string, toAccount: string, amount: bigint, task?: Task, createdAt: Date = new Date()) {
     this.mode = mode;
+    this.createdAt = createdAt;
     this.kind = kind;
     this.fromAccount = fromAccount;
     this.toAccount = toAccount;

@@ -1,4 +1,5 @@
 import type { Em } from "../db/orm";
+import { systemClock, type Clock } from "../common/clock";
 import type { Mode } from "../common/mode";
 import type { Task } from "../tasks/task.entity";
 import { LedgerEntry, LedgerKind } from "./ledger-entry.entity";
@@ -31,10 +32,13 @@ export class LedgerService {
   /** Set when the escrow side is wired (services.ts). */
   paybacks?: Paybacks;
 
+  /** `clock` stamps each posting: the daily spend cap (server/agents/spend-caps.ts) counts postings by when they were made. */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   post(em: Em, mode: Mode, kind: LedgerKind, from: string, to: string, amount: bigint, task?: Task): void {
     if (amount < 0n) throw new Error(`ledger amounts are non-negative (got ${amount})`);
     if (amount === 0n) return;
-    em.persist(new LedgerEntry(mode, kind, from, to, amount, task));
+    em.persist(new LedgerEntry(mode, kind, from, to, amount, task, new Date(this.clock.now())));
   }
 
   /** Locks reward + fee for a task: agent → escrow. The caller has checked the balance. */

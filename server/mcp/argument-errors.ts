@@ -11,6 +11,7 @@ interface ArgumentSchema {
   minimum?: number;
   maximum?: number;
   minItems?: number;
+  maxItems?: number;
   description?: string;
   items?: ArgumentSchema;
 }
@@ -62,7 +63,10 @@ function ruleOf(issue: z.core.$ZodIssue, json: ArgumentSchema, sent: unknown): s
   if (json.type === "integer") return `must be a whole number${range(json)}`;
   if (json.type === "number") return `must be a number${range(json)}`;
   if (Array.isArray(json.type) && json.type.includes("number") && json.type.includes("string")) return "must be a number or a decimal string";
-  if (json.type === "array") return json.minItems ? `must be a list of at least ${json.minItems}` : "must be a list";
+  if (json.type === "array") {
+    const bounds = [json.minItems ? `at least ${json.minItems}` : "", json.maxItems !== undefined ? `at most ${json.maxItems}` : ""].filter(Boolean).join(" and ");
+    return bounds ? `must be a list of ${bounds} items` : "must be a list";
+  }
   if (json.type === "object") return "must be an object";
   if (json.type === "string") return "must be a string";
   if (json.type === "boolean") return "must be true or false";

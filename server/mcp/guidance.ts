@@ -3,7 +3,7 @@ import type { GraphQLErrorShape } from "./graphql.backend";
 import { ToolError } from "./tool-result";
 
 /** GraphQL argument names whose tool argument is not simply the snake_case form. */
-const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor" };
+const ARGUMENT_NAMES: Record<string, string> = { first: "limit", after: "cursor", dataBase64: "data" };
 
 /** "rewardUsd" → "reward_usd", "location.lat" → "location.lat", "first" → "limit": the name the model used. */
 export function argumentName(graphqlField: string): string {
@@ -38,12 +38,13 @@ function badInput(error: GraphQLErrorShape): ToolError {
 
 function insufficientFunds(error: GraphQLErrorShape): string {
   const { requiredUsd, availableUsd } = error.extensions?.details ?? {};
-  if (typeof requiredUsd !== "string" || typeof availableUsd !== "string") return `${error.message}. Lower reward_usd or add funds.`;
+  const orPay = error.extensions?.details?.x402 ? ` Or pay from your own wallet: an x402 client calls again with the payment in _meta["x402/payment"].` : "";
+  if (typeof requiredUsd !== "string" || typeof availableUsd !== "string") return `${error.message}. Lower reward_usd or add funds.${orPay}`;
   const shortBy = formatUsd(parseUsd(requiredUsd, "requiredUsd") - parseUsd(availableUsd, "availableUsd"));
   return (
     `the balance is too low: this needs ${requiredUsd} USDC (reward + fee) and ${availableUsd} USDC is available, ` +
     `${shortBy} USDC short. Lower reward_usd (estimate_cost shows what a reward costs with the fee) ` +
-    `or add USDC to the balance (get_deposit_address), then post again.`
+    `or add USDC to the balance (get_deposit_address), then post again.${orPay}`
   );
 }
 
@@ -57,7 +58,7 @@ export function explain(error: GraphQLErrorShape, keyInstructions: string): Tool
     case "BAD_USER_INPUT":
       return badInput(error);
     case "INSUFFICIENT_FUNDS":
-      return new ToolError(code, insufficientFunds(error));
+      return new ToolError(code, insufficientFunds(error), error.extensions?.details);
     case "UNAUTHENTICATED":
       return new ToolError(code, `HumanOps needs a valid API key: ${error.message}. Get one with register_agent, then ${keyInstructions}.`);
     case "FORBIDDEN":

@@ -51,6 +51,7 @@ const TOOLS = [
 const INSTRUCTIONS = `HumanOps lets you hire verified humans for tasks in the physical world (photos, deliveries, inspections) and pay them in USDC.
 Flow: estimate_cost → post_task → wait_for_task (until PAID) → done. If a task reaches MANUAL_REVIEW, read its verification with check_status and call review_proof.
 Money is held in escrow when you post and refunded if the task is cancelled or expires. Every result has a next_step; errors say what to fix.
+post_task pays from your balance (get_balance, get_deposit_address). When the balance is short and the task's chain takes x402, post_task's error result is an x402 PaymentRequired (structuredContent, and the same JSON as text): an MCP client with an x402 wallet signs one of its accepts and calls post_task again with the same arguments and the payment in _meta["x402/payment"]; the posted result carries _meta["x402/payment-response"], and refunds of that task go back to the paying wallet. Without such a client, add funds instead.
 Amounts are USD paid in USDC, as exact decimal strings ("15.00"); total_usd = reward_usd + fee_usd, held in escrow. Times are ISO-8601 UTC.
 Tools that post, change, list or wait for tasks answer with the task in brief; check_status shows it in full (event log, proof, the Guardian's verification, escrow).
 Each task is also a resource (humanops://tasks/{task_id}) you can subscribe to.

@@ -9,6 +9,8 @@ export class ToolError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The error's details, where HumanOps gave some (e.g. the x402 requirements of INSUFFICIENT_FUNDS). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(`${code}: ${message}`);
     this.name = "ToolError";

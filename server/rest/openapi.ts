@@ -34,7 +34,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   410: "The task's deadline has passed",
   413: "The body, a photo or a form field is larger than allowed",
   415: "The Content-Type is not one this route accepts, or a photo is neither JPEG nor PNG",
-  422: "A count limit was exceeded: too many photos in one upload, or every proof attempt used",
+  422: "A limit was exceeded: a live spend cap (per task or per 24 hours; `error.message` names it), too many photos in one upload, every proof attempt used, or a task changed or tipped too often",
   429: "Over the rate limit for this key (or client address): retry after `Retry-After` seconds",
   500: "Internal error; the message carries a reference to quote to support",
 };

@@ -84,7 +84,7 @@ export function tasksResource(graphql: OperationRunner): RestResource {
               ...jsonResponse("The task, POSTED", ref("Task")),
               headers: { "PAYMENT-RESPONSE": { description: "With PAYMENT-SIGNATURE: the x402 settlement (base64 JSON: success, payer, transaction, network)", schema: { type: "string" } } },
             },
-            ...errors(402, 403),
+            ...errors(402, 403, 422),
           },
         },
         async handle({ ctx, body, idempotencyKey, paymentSignature }) {
@@ -189,7 +189,7 @@ export function tasksResource(graphql: OperationRunner): RestResource {
             "Give only what changes. A raise (and its fee) moves from the agent's balance into escrow, and the escrow is amended on chain (TaskEscrow.amend). Each change is a TASK_CHANGED event the operator sees; an operator holding the task may then release it without penalty.",
           tags: ["Tasks"],
           requestBody: { required: true, content: { "application/json": { schema: ref("ChangeTaskRequest") } } },
-          responses: { ...taskResponse("200", "The task, changed"), ...errors(402, 403, 404) },
+          responses: { ...taskResponse("200", "The task, changed"), ...errors(402, 403, 404, 422) },
         },
         async handle({ ctx, params, body }) {
           const input = camelizeKeys(body) as ChangeTaskInput;
@@ -205,7 +205,7 @@ export function tasksResource(graphql: OperationRunner): RestResource {
           summary: "Tip the operator of a PAID task, paid on chain to their payout address",
           tags: ["Tasks"],
           requestBody: { required: true, content: { "application/json": { schema: ref("TipTaskRequest") } } },
-          responses: { ...taskResponse("200", "The task, with the tip in tips"), ...errors(402, 403, 404) },
+          responses: { ...taskResponse("200", "The task, with the tip in tips"), ...errors(402, 403, 404, 422) },
         },
         async handle({ ctx, params, body }) {
           const { tipTask: task } = await graphql.run(TipTask, ctx, { id: params.id, amountUsd: String(body.amount_usd), note: body.note });

@@ -6,7 +6,7 @@ import { Task } from "../tasks/task.entity";
 import { TaskStatus, TaskType } from "../tasks/task.enums";
 import { GeoPointInput } from "../tasks/task.input";
 import type { LiveTaskEvent } from "../tasks/task-event.log";
-import { OPENING_EVENTS, opensTask, Topics } from "../events/live-feed";
+import { OFFERING_EVENTS, offersTask, Topics } from "../events/live-feed";
 import { TaskUpdate } from "./task-update.type";
 import { parseAfterEventId, TaskUpdateStream, type FeedSource } from "./task-update.stream";
 
@@ -60,9 +60,10 @@ function nearbySource(ctx: Context, args: NearbyArgs): FeedSource {
   const latDelta = (radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
   return {
     topic: Topics.open(principal.mode),
-    // A task is offered once its money is locked on chain (as availableTasks does), not when it is posted; again when its operator gives it back.
-    accepts: (e) => opensTask(e) && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
-    replayWhere: { ...OPENING_EVENTS, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
+    // A task is offered once its money is locked on chain (as availableTasks does), not when it is posted; again when its operator
+    // gives it back, and when its agent changes it while it is open (a raise, a later deadline, new text).
+    accepts: (e) => offersTask(e) && e.mode === principal.mode && (!taskType || e.taskType === taskType) && distanceKm(near, e) <= radiusKm,
+    replayWhere: { ...OFFERING_EVENTS, task: { mode: principal.mode, lat: { $gte: near.lat - latDelta, $lte: near.lat + latDelta } } },
   };
 }
 
@@ -103,7 +104,7 @@ export class TaskUpdateResolver {
 
   @Subscription(() => TaskUpdate, {
     description:
-      "Operators: tasks within radiusKm of a point (in the key's mode), as they open: when their reward is locked in escrow on chain and they can be accepted (kind ESCROW_FUNDED), and again when the operator holding one gives it back (ACCEPTED → POSTED)",
+      "Operators: tasks within radiusKm of a point (in the key's mode), as they open: when their reward is locked in escrow on chain and they can be accepted (kind ESCROW_FUNDED), again when the operator holding one gives it back (ACCEPTED → POSTED), and when its agent changes an open one (kind TASK_CHANGED: a raised reward, a later deadline, new title, description or requirements)",
     subscribe: ({ args, context }: SubscribeResolverData<unknown, NearbyArgs, Context>) => stream(context, nearbySource(context, args), args.afterEventId),
   })
   taskPostedNearby(

@@ -18,6 +18,8 @@ export interface LiveTaskEvent {
   taskType: TaskType;
   lat: number;
   lng: number;
+  /** The task's escrow is funded on chain (when the event was read). */
+  funded: boolean;
   kind: TaskEventKind;
   fromStatus?: TaskStatus;
   toStatus: TaskStatus;
@@ -50,6 +52,7 @@ export async function readEvents(em: Em, where: FilterQuery<TaskEvent>, limit: n
     taskType: row.task.taskType,
     lat: row.task.lat,
     lng: row.task.lng,
+    funded: row.task.fundedAt != null,
     kind: row.kind,
     fromStatus: row.fromStatus ?? undefined,
     toStatus: row.toStatus,

@@ -66,7 +66,7 @@ export class TaskChangeService {
     private readonly settlement: ChangeSettlement,
     private readonly clock: Clock = systemClock,
   ) {
-    this.caps = new SpendCaps(config.spendCaps);
+    this.caps = new SpendCaps(config.spendCaps, clock);
   }
 
   async change(em: Em, principal: AgentPrincipal, taskId: string, request: TaskChangeRequest): Promise<Task> {

@@ -178,7 +178,7 @@ export class TaskService {
     private readonly clock: Clock = systemClock,
     private readonly payments?: TaskPayments,
   ) {
-    this.caps = new SpendCaps(config.spendCaps);
+    this.caps = new SpendCaps(config.spendCaps, clock);
   }
 
   // ── agents ────────────────────────────────────────────────────────────────
@@ -219,6 +219,8 @@ export class TaskService {
           idempotencyKey,
           requestHash: hash,
         });
+        // The caps first: a 402 offers a payment only for a task that may be posted.
+        await this.caps.check(tx, agent, principal.mode, task.totalUnits);
         if (paid) {
           task.paidBy = paid.payer;
           task.paymentScheme = paid.scheme;
@@ -229,7 +231,6 @@ export class TaskService {
             throw new InsufficientFundsError(formatUsd(task.totalUnits), formatUsd(available), await this.payments?.required(principal.mode, cost, task.deadline));
           }
         }
-        await this.caps.check(tx, agent, principal.mode, task.totalUnits);
         tx.persist(task);
         created(tx, task, agentActor(principal));
         attachCallback?.(tx, task);

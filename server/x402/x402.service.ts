@@ -9,7 +9,7 @@ import { describeRevert } from "../chain/contracts";
 import { simulate } from "../chain/transactions";
 import { ESCROW_SCHEME, fundingNonce, newChainTaskId, termsOf, type EscrowPayload, type EscrowTermsExtra } from "./escrow.scheme";
 import { privateKeyToAccount } from "viem/accounts";
-import { DomainError } from "../common/errors";
+import { DomainError, ValidationError } from "../common/errors";
 import { formatUsd } from "../common/money";
 import type { Mode } from "../common/mode";
 import type { Logger } from "../common/logger";
@@ -150,7 +150,8 @@ export class X402Payments {
    */
   async settle(mode: Mode, header: string, cost: CostBreakdown, deadline: Date): Promise<SettledPayment> {
     const payments = this.byMode.get(mode);
-    if (!payments) throw new PaymentRefusedError(`this server takes no x402 payment for ${mode.toLowerCase()} tasks`);
+    // Nothing was asked for: the payment is bad input, not a 402 a client could answer by paying.
+    if (!payments) throw new ValidationError("x402Payment", `is not taken: this server takes no x402 payment for ${mode.toLowerCase()} tasks (their chain has no relayer key); pay from the balance`);
     const refuse = async (reason: string) => new PaymentRefusedError(reason, await this.required(mode, cost, deadline, reason));
     let payload: PaymentPayload;
     try {

@@ -11,7 +11,8 @@ import { SpendCaps } from "../../server/agents/spend-caps";
 import { Agent } from "../../server/agents/agent.entity";
 import { Mode } from "../../server/common/mode";
 import { Task } from "../../server/tasks/task.entity";
-import { TaskTip } from "../../server/tasks/task-tip.entity";
+import { LedgerEntry, LedgerKind } from "../../server/ledger/ledger-entry.entity";
+import { Accounts } from "../../server/ledger/ledger.service";
 import { expectBooksMatchChain, freshAddress, operatorPaidTo, testChain, usdcBalance, waitForEscrow } from "./support/chain";
 
 const ESCROW = `escrow { status chainTaskId amount { units } reclaimableAt }`;
@@ -239,8 +240,8 @@ for (const db of testDatabases()) {
       expect(await refusal(caps.checkExtra(em, payer, Mode.TEST, 1n, 20_000_001n, "rewardUsd")), "test money has no caps").to.equal(null);
 
       const id = await post();
-      const tip = new TaskTip(await em.findOneOrFail(Task, id), 25_000_000n, freshAddress());
-      tip.mode = Mode.LIVE;
+      // A live tip as the ledger books it (TaskChangeService.tip): the agent's balance to the operator's earnings.
+      const tip = new LedgerEntry(Mode.LIVE, LedgerKind.TIP, Accounts.agent(agent.id), Accounts.operator(agent.id), 25_000_000n, await em.findOneOrFail(Task, id));
       await em.persist(tip).flush();
       expect(await refusal(caps.checkExtra(em, payer, Mode.LIVE, 5_000_000n, 5_000_000n, "amountUsd")), "25 tipped + 5 fits 30").to.equal(null);
       const daily = await refusal(caps.checkExtra(em, payer, Mode.LIVE, 5_000_001n, 5_000_001n, "amountUsd"));

@@ -13,9 +13,12 @@ import { Intents } from "../../server/escrow/escrow.service";
 import { EscrowFundingScheme } from "../../server/x402/escrow.scheme";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
-import { POST_TASK, registerAgent, taskInput } from "../support/fixtures";
+import { POST_TASK, registerAgent, taskInput, waitForStatus } from "../support/fixtures";
 import { RestClient, restTaskBody } from "../support/rest-client";
-import { expectBooksMatchChain, gasFundedWallet, linkWallet, testChain, usdcBalance, USDC } from "./support/chain";
+import { httpConnector } from "../mcp/support/connections";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { expectBooksMatchChain, gasFundedWallet, linkWallet, testChain, usdcBalance, USDC, waitForEscrow } from "./support/chain";
+import { Task } from "../../server/tasks/task.entity";
 
 const BALANCE = `{ viewerAgent { balance { units } } }`;
 /** A task of restTaskBody costs its reward, 15, and the 10% platform fee: 16.50 USDC. */
@@ -183,6 +186,37 @@ for (const db of testDatabases()) {
       expect(await balanceOf(agent.apiKey), "and none of it in the agent's balance").to.equal(USDC(5));
     });
 
+    it("a task paid with exact that expires unaccepted is refunded to the paying wallet on chain, not to the agent's balance, whether or not its escrow was funded yet", async () => {
+      const agent = await registerAgent(server.client, "expirer");
+      const wallet = await walletWithUsdc(USDC(40));
+      const { fetch: pay } = payingFetch(wallet);
+      const res = await postTask(pay, agent.apiKey, {}, restTaskBody({ test_scenario: "MANUAL" }));
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const task = (await res.json()) as Record<string, any>;
+      await waitForEscrow(server.client, agent.apiKey, task.task_id, ["FUNDED"]);
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC("23.50"));
+
+      // Its deadline passes with nobody accepting it (the expiry job is what runs at the deadline).
+      await server.app.orm.em.fork().nativeUpdate(Task, { id: task.task_id }, { deadline: new Date(Date.now() - 1_000) });
+      await server.app.orm.em.fork().transactional((tx) => server.app.services.tasks.expire(tx, task.task_id));
+      const refunded = await waitForEscrow(server.client, agent.apiKey, task.task_id, ["REFUNDED"]);
+      expect(refunded.status).to.equal("EXPIRED");
+      await server.app.escrow.idle();
+      const payback = await server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: Intents.payback(task.task_id) });
+      expect(payback).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address, amount: USDC("16.50") });
+      expect(await usdcBalance(chain, wallet.address), "all of it is back in the wallet").to.equal(USDC(40));
+
+      // EXPIRE: the task expires as it is posted, often before its escrow's funding is sent; the payment goes back all the same.
+      const stillborn = await postTask(pay, agent.apiKey, {}, restTaskBody({ test_scenario: "EXPIRE" }));
+      expect(stillborn.status).to.equal(201);
+      const { task_id: stillbornId } = (await stillborn.json()) as Record<string, any>;
+      await waitForStatus(server.client, agent.apiKey, stillbornId, ["EXPIRED"]);
+      await server.app.escrow.idle();
+      expect(await server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: Intents.payback(stillbornId) })).to.deep.include({ status: ChainTxStatus.MINED, recipient: wallet.address });
+      expect(await usdcBalance(chain, wallet.address)).to.equal(USDC(40));
+      expect(await balanceOf(agent.apiKey), "and none of it in the agent's balance").to.equal(USDC(5));
+    });
+
     it("the direct option: the wallet signs TaskEscrow's fundWithAuthorization itself, is the escrow's funder, and a refund reaches it on chain", async () => {
       const agent = await registerAgent(server.client, "direct");
       const wallet = await walletWithUsdc(USDC(20));
@@ -226,6 +260,49 @@ for (const db of testDatabases()) {
       expect(claimed.body.error.message).to.match(/nonce must be TaskEscrow\.fundingNonce/);
       expect(await taskCount(agent.apiKey)).to.equal(0);
       expect(await usdcBalance(chain, wallet.address)).to.equal(USDC(20));
+    });
+
+    it("MCP: post_task short of balance answers the x402 MCP transport's payment-required result; a real x402 client pays in _meta[\"x402/payment\"] and gets _meta[\"x402/payment-response\"]", async () => {
+      const agent = await registerAgent(server.client, "mcp-payer");
+      const wallet = await walletWithUsdc(USDC(40));
+      const mcp = await httpConnector(server.url)(agent.apiKey);
+      try {
+        const args = { title: "Photo of storefront", description: "Full facade and signage", task_type: "PHOTO", location: { lat: 30.2672, lng: -97.7431 }, reward_usd: REWARD, deadline: new Date(Date.now() + 86_400_000).toISOString(), test_scenario: "MANUAL" };
+        const unpaid = (await mcp.client.callTool({ name: "post_task", arguments: args })) as CallToolResult;
+        expect(unpaid.isError).to.equal(true);
+        const required = unpaid.structuredContent as unknown as PaymentRequired;
+        expect(JSON.parse((unpaid.content[0] as { text: string }).text), "content[0].text is the same PaymentRequired as JSON").to.deep.equal(required);
+        expect(required).to.deep.include({ x402Version: 2 });
+        expect(required.resource).to.deep.include({ url: "mcp://tool/post_task" });
+        expect(required.error).to.match(/needs 16\.50 USDC .* 5\.00 USDC is available.*_meta\["x402\/payment"\]/);
+        expect(required.accepts[0]).to.deep.include({ scheme: "exact", network: `eip155:${chain.id}`, asset: chain.usdc.address, amount: "16500000", payTo: chain.funder.address });
+        expect(await taskCount(agent.apiKey), "nothing was posted").to.equal(0);
+
+        // The client reads the requirements as the transport says (structuredContent), signs, and calls again.
+        const payment = await payingClient(wallet).createPaymentPayload(required);
+        const paid = (await mcp.client.callTool({ name: "post_task", arguments: args, _meta: { "x402/payment": payment } })) as CallToolResult;
+        expect(paid.isError, JSON.stringify(paid.content)).to.not.equal(true);
+        expect(paid.structuredContent).to.deep.include({ status: "POSTED", total_usd: "16.50" });
+        const receipt = paid._meta?.["x402/payment-response"] as Record<string, unknown>;
+        expect(receipt).to.deep.include({ success: true, payer: wallet.address, network: `eip155:${chain.id}` });
+        const task = (await rest.get(`/tasks/${(paid.structuredContent as { task_id: string }).task_id}`, agent.apiKey)).body;
+        expect(task.x402_payment).to.deep.include({ scheme: "exact", payer: wallet.address, transaction: receipt.transaction });
+        expect(await usdcBalance(chain, wallet.address), "reward + fee left the wallet").to.equal(USDC("23.50"));
+        expect(await balanceOf(agent.apiKey), "the agent's balance is untouched").to.equal(USDC(5));
+
+        // The same payment again: refused, with the requirements and the reason; nothing more is posted or paid.
+        const replayed = (await mcp.client.callTool({ name: "post_task", arguments: args, _meta: { "x402/payment": payment } })) as CallToolResult;
+        expect(replayed.isError).to.equal(true);
+        expect((replayed.structuredContent as unknown as PaymentRequired).error).to.match(/x402 payment was refused: .*(already used|refused the authorization)/);
+        const malformed = (await mcp.client.callTool({ name: "post_task", arguments: args, _meta: { "x402/payment": "not-a-payment" } })) as CallToolResult;
+        expect(malformed.isError).to.equal(true);
+        expect((malformed.content[0] as { text: string }).text).to.match(/BAD_USER_INPUT: invalid argument `_meta\["x402\/payment"\]`: must be an x402 v2 PaymentPayload object/);
+        expect(await taskCount(agent.apiKey)).to.equal(1);
+        expect(await usdcBalance(chain, wallet.address)).to.equal(USDC("23.50"));
+        await rest.post(`/tasks/${task.task_id}/cancel`, {}, agent.apiKey);
+      } finally {
+        await mcp.close();
+      }
     });
 
     it("GraphQL: INSUFFICIENT_FUNDS carries the requirements in extensions.details.x402, and postTask takes the payment as x402Payment", async () => {

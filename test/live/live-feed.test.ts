@@ -13,6 +13,7 @@ function event(id: number, taskId = "t1", toStatus: TaskStatus = TaskStatus.ACCE
     taskType: TaskType.PHOTO,
     lat: 0,
     lng: 0,
+    funded: true,
     kind: TaskEventKind.STATUS_CHANGED,
     toStatus,
     actorType: ActorType.SYSTEM,

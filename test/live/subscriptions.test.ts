@@ -176,6 +176,43 @@ for (const db of testDatabases()) {
       expect(updates(replay, "taskPostedNearby", postTask.id).map((u) => u.kind)).to.deep.equal(["ESCROW_FUNDED", "STATUS_CHANGED"]);
     });
 
+    it("an operator's nearby feed announces a raised reward, a later deadline and new text of an open task (TASK_CHANGED), not a change once it is taken", async () => {
+      const agent = await registerAgent(server.client);
+      const watcher = await registerOperator(server.client, "bargain-hunter");
+      const taker = await registerOperator(server.client, "taker");
+      const location = { lat: 39.7392, lng: -104.9903 };
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", title: "Denver", location }) }, agent.apiKey);
+      const FUNDED = `query($id: ID!) { task(id: $id) { escrow { status } } }`;
+      await eventually(async () => (await server.client.ok(FUNDED, { id: postTask.id }, agent.apiKey)).task.escrow?.status === "FUNDED", "the escrow to be funded");
+      const before = server.app.services.live.subscriberCount;
+      const near = { near: { lat: 39.74, lng: -104.99 }, radiusKm: 5 };
+      const nearby = subscribe(open({ "x-api-key": watcher.testApiKey }), NEARBY_FEED, near);
+      await subscribersReach(server, before + 1);
+
+      const CHANGE = `mutation($id: ID!, $input: ChangeTaskInput!) { changeTask(id: $id, input: $input) { id } }`;
+      await server.client.ok(CHANGE, { id: postTask.id, input: { rewardUsd: "25", reason: "rush" } }, agent.apiKey);
+      await nearby.until((r) => r.results.length === 1);
+      const raised = updates(nearby, "taskPostedNearby")[0];
+      expect(raised).to.include({ taskId: postTask.id, kind: "TASK_CHANGED", previousStatus: "POSTED", status: "POSTED", actorType: "AGENT" });
+      expect(nearby.results[0].taskPostedNearby.task).to.deep.equal({ id: postTask.id, title: "Denver" });
+
+      const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      await server.client.ok(CHANGE, { id: postTask.id, input: { deadline: later, title: "Denver, two storefronts" } }, agent.apiKey);
+      await nearby.until((r) => r.results.length === 2);
+      expect(nearby.results[1].taskPostedNearby).to.deep.include({ kind: "TASK_CHANGED", task: { id: postTask.id, title: "Denver, two storefronts" } });
+
+      // Once taken, a change is the holder's business (taskUpdated), not an offer.
+      await server.client.ok(ACCEPT, { id: postTask.id }, taker.testApiKey);
+      await server.client.ok(CHANGE, { id: postTask.id, input: { rewardUsd: "30" } }, agent.apiKey);
+      // A resumed feed replays exactly the offers: funded, then the two changes while open.
+      const replay = subscribe(open({ "x-api-key": watcher.testApiKey }), `subscription($near: GeoPointInput!, $radiusKm: Float!, $after: ID) {
+        taskPostedNearby(near: $near, radiusKm: $radiusKm, afterEventId: $after) { ${UPDATE_FIELDS} } }`, { ...near, after: "0" });
+      await replay.until((r) => updates(r, "taskPostedNearby", postTask.id).length === 3);
+      expect(updates(replay, "taskPostedNearby", postTask.id).map((u) => u.kind)).to.deep.equal(["ESCROW_FUNDED", "TASK_CHANGED", "TASK_CHANGED"]);
+      expect(updates(nearby, "taskPostedNearby").map((u) => u.kind), "the raise after acceptance was not announced").to.deep.equal(["TASK_CHANGED", "TASK_CHANGED"]);
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+    });
+
     it("closing the connection ends its subscriptions; revoking its key closes the connection", async () => {
       const agent = await registerAgent(server.client);
       const before = server.app.services.live.subscriberCount;

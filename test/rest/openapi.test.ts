@@ -111,7 +111,7 @@ for (const db of testDatabases()) {
         "POST /tasks/{id}/tip tipTask",
       ].sort());
       const postTask = document.paths["/tasks"].post;
-      expect(Object.keys(postTask.responses)).to.deep.equal(["201", "400", "401", "402", "403", "409", "413", "415", "429", "500"]);
+      expect(Object.keys(postTask.responses)).to.deep.equal(["201", "400", "401", "402", "403", "409", "413", "415", "422", "429", "500"]);
       expect(postTask.parameters).to.deep.include({ $ref: "#/components/parameters/IdempotencyKey" });
       expect(document.components.responses.Error429.headers).to.have.property("Retry-After");
       expect(document.components.schemas.PostTaskRequest.required).to.have.members(["title", "description", "task_type", "location", "reward_usd", "deadline"]);

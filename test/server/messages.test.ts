@@ -289,6 +289,33 @@ for (const db of testDatabases()) {
         expect(quiet, "no new message: the wait runs out").to.deep.include({ new_message: false, timed_out: true });
       });
 
+      it("send_message takes photos as base64 with the same checks as GraphQL; the operator gets them and get_messages shows them as images", async () => {
+        const { id, operator } = await held("mcp-photos");
+        const photo = freshPhoto(240, 180);
+        const sent = ok(await mcp.call("send_message", { task_id: id, text: "This door, please.", photos: [{ data: photo.toString("base64"), content_type: "image/png" }] }));
+        expect(sent).to.deep.include({ author: "AGENT", text: "This door, please." });
+        expect(sent.photos).to.have.length(1);
+        expect(sent.photos[0]).to.deep.include({ position: 0, content_type: "image/png", byte_size: photo.length, width: 240, height: 180 });
+        const onlyPhoto = ok(await mcp.call("send_message", { task_id: id, photos: [{ data: freshPhoto(64, 48).toString("base64") }] }));
+        expect(onlyPhoto).to.deep.include({ text: null });
+
+        const seen = await thread(id, operator.testApiKey);
+        expect(seen.messages.map((m: { photos: unknown[] }) => m.photos.length), "the operator gets the photos").to.deep.equal([1, 1]);
+        const fetched = await fetch(seen.messages[0].photos[0].url);
+        expect(Buffer.from(await fetched.arrayBuffer()).equals(photo), "stored as sent").to.equal(true);
+
+        const result = await mcp.call("get_messages", { task_id: id });
+        const images = result.content.filter((block) => block.type === "image");
+        expect(images, "both photos, shown to the model").to.have.length(2);
+        expect(result.content.some((block) => block.type === "text" && /^Photo 1 of message .* \(yours\):$/.test(block.text))).to.equal(true);
+
+        expect(failed(await mcp.call("send_message", { task_id: id, photos: [{ data: Buffer.from("hello").toString("base64") }] }))).to.match(/^UNSUPPORTED_MEDIA_TYPE: .*photos\[0\]/);
+        const tooMany = failed(await mcp.call("send_message", { task_id: id, photos: Array.from({ length: 5 }, () => ({ data: freshPhoto(32, 32).toString("base64") })) }));
+        expect(tooMany).to.match(/invalid argument `photos`: must be a list of at most 4 items/);
+        expect(failed(await mcp.call("send_message", { task_id: id }))).to.match(/BAD_USER_INPUT: .*(text|photos)/);
+        expect((await thread(id, agent.apiKey)).messages, "nothing more was written").to.have.length(2);
+      });
+
       it("refuses another agent's task as not found", async () => {
         const { id } = await held("mcp-private");
         const stranger = await registerAgent(server.client, "mcp-stranger");

@@ -6,8 +6,12 @@ import { McpPostTask } from "../../api/documents";
 import { TaskStepView } from "../../api/task";
 import type { GraphQLBackend } from "../graphql.backend";
 import { IsoDateTime, UsdAmount, exampleDeadline } from "../inputs";
-import { mutateTask } from "../task.operations";
+import { run } from "../operation";
+import { toTaskStep } from "../task.view";
 import { success } from "../tool-result";
+import { orPaymentRequired, paymentFromMeta, paymentRequiredOf, paymentRequiredResult, paymentResponseMeta } from "../x402-payment";
+
+const PAID_RESOURCE = "Post a HumanOps task: its reward plus the platform fee go into the task's escrow";
 
 export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend): void {
   server.registerTool(
@@ -17,7 +21,9 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
       description:
         "Ask a verified human to do something in the physical world (photos, a delivery, an inspection). " +
         "reward_usd + fee go into escrow now: the human is paid once the AI Guardian verifies their photo proof, " +
-        "you are refunded if it is cancelled or expires. Then call wait_for_task.",
+        "you are refunded if it is cancelled or expires. Then call wait_for_task. " +
+        "Paid from your balance; when it does not cover the total, an x402 client may pay from its own wallet " +
+        '(x402 MCP transport: the result is the PaymentRequired; call again with the payment in _meta["x402/payment"]).',
       inputSchema: {
         title: z.string().describe('At most 200 characters, e.g. "Photo of storefront"'),
         description: z.string().describe("What the human must do and capture (at most 5000 characters)"),
@@ -53,10 +59,10 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
           .optional()
           .describe("Hold the payout this long after VERIFIED so you can dispute_task (default: pay at once)"),
       },
-      outputSchema: TaskStepView,
+      outputSchema: orPaymentRequired(TaskStepView),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
-    async (args, { signal }) => {
+    async (args, { signal, _meta }) => {
       const input = {
         title: args.title,
         description: args.description,
@@ -74,8 +80,18 @@ export function registerPostTaskTool(server: McpServer, backend: GraphQLBackend)
         callbackUrl: args.callback_url,
         callbackSecret: args.callback_secret,
         reviewWindowMinutes: args.review_window_minutes,
+        x402Payment: paymentFromMeta(_meta),
       };
-      return success(await mutateTask(backend, McpPostTask, { input }, signal));
+      try {
+        const { postTask: task } = await run(backend, McpPostTask, { input }, signal);
+        const result = success(toTaskStep(task));
+        return task.x402Payment && task.escrow ? { ...result, _meta: paymentResponseMeta(task.x402Payment, task.escrow.chainId) } : result;
+      } catch (err) {
+        // The balance does not cover it and the task's chain takes x402: the x402 MCP transport's payment-required result.
+        const required = paymentRequiredOf(err);
+        if (required) return paymentRequiredResult(required, "post_task", PAID_RESOURCE, (err as Error).message);
+        throw err;
+      }
     },
   );
 }

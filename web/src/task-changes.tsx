@@ -46,9 +46,13 @@ export function TaskChanges(props: { task: TaskDetailFragment; side: "AGENT" | "
   );
 }
 
-/** A change event's reason without the "changed by the agent: " every one starts with. */
-function changeText(reason: string | null): string {
-  return (reason ?? "").replace(/^changed by the agent: /, "");
+/**
+ * A change event's reason as a person reads it: without the "changed by the
+ * agent: " every one starts with, and its instants (a deadline's old and new
+ * value) in the browser's local date and time.
+ */
+export function changeText(reason: string | null): string {
+  return (reason ?? "").replace(/^changed by the agent: /, "").replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, (iso) => dateTime(iso));
 }
 
 function DisputeView(props: { dispute: NonNullable<TaskDetailFragment["dispute"]>; side: "AGENT" | "OPERATOR" }) {

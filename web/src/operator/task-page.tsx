@@ -7,7 +7,7 @@ import { TaskMap } from "../map";
 import { Link } from "../router";
 import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, VerificationView } from "../ui";
 import { RatingSection } from "../rating";
-import { TaskChanges } from "../task-changes";
+import { changeText, TaskChanges } from "../task-changes";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
@@ -234,7 +234,7 @@ function ChangedNotice(props: { task: TaskDetailFragment; onDone: (task: TaskDet
   return (
     <section class="card attention" role="status" aria-labelledby="changed-title">
       <h2 id="changed-title">The agent changed this task</h2>
-      {latest?.reason ? <p class="pre">{latest.reason.replace(/^changed by the agent: /, "")}</p> : null}
+      {latest?.reason ? <p class="pre">{changeText(latest.reason)}</p> : null}
       <p>Since it changed after you accepted, you may give it back without penalty: it does not count on your record. Or keep it and carry on as before.</p>
       <ErrorBox error={error} />
       <button

@@ -456,6 +456,9 @@ describe("web app in Chromium", function () {
     await notice.waitFor();
     expect(await notice.textContent()).to.match(/reward 12\.5\d* → 15(\.0+)? USD/);
     await operator.getByText("$15.00").first().waitFor();
+    const operatorChanges = operator.getByRole("region", { name: "Changes and tips" });
+    await operatorChanges.getByText(/reward 12\.50 → 15\.00 USD/).waitFor();
+    expect(await operatorChanges.locator(".change").count(), "the edit before acceptance and the raise after it").to.equal(2);
     expect(await operator.getByRole("button", { name: "Give the task back" }).count(), "the penalised release is replaced by the free withdrawal").to.equal(0);
     const changed = await server.app.orm.em.fork().findOneOrFail(Task, taskId);
     expect(changed.rewardUnits).to.equal(15_000_000n);

@@ -80,6 +80,7 @@ function visionModel(config: Config): AnthropicVisionClient | undefined {
 export function createServices(config: Config, signals: CommitSignals, chains: Chains, log: Logger, clock: Clock = systemClock): Services {
   const keys = new ApiKeyService(config.apiKeyPepper, config.apiKeyCacheMs);
   const ledger = new LedgerService(clock);
+  const admins = new AdminService(keys);
   const secrets = new SecretBox(config.apiKeyPepper);
   const webhooks = new WebhookService(config, secrets, signals);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
@@ -111,10 +112,10 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     deposits: new DepositService(chains, ledger),
     wallets: new WalletService(keys),
     kyc: new KycService(config.kyc, log),
-    sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, log, clock),
+    sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, admins, log, clock),
     messages: new MessageService(tasks, proofs, photos, clock),
     reputation: new ReputationService(clock, signals),
-    admins: new AdminService(keys),
+    admins,
     disputes: new DisputeService(),
     payments,
     changes: new TaskChangeService(config, tasks, ledger, escrow, clock),

@@ -43,7 +43,9 @@ export function createContextFactory(orm: Orm, services: Services, log: Logger, 
     } else if (sessionToken) {
       try {
         session = await services.sessions.authenticate(em(), sessionToken);
+        // An admin's session is the admin, exactly as the admin key would be (the admin operations only).
         principal = session.principal;
+        admin = session.admin;
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         authError = err;

@@ -6,6 +6,7 @@ import type { RateLimiter, Caller } from "../common/rate-limit";
 import { rateLimitVerdict } from "../graphql/admission";
 import { Agent } from "../agents/agent.entity";
 import { Operator } from "../operators/operator.entity";
+import { Mode } from "../common/mode";
 import { clearSessionCookie, sessionTokenFrom, setSessionCookie } from "./session.cookie";
 import { CSRF_HEADER, csrfTokenProblem, type SignedIn } from "./session.service";
 
@@ -13,7 +14,7 @@ export const SESSION_PATH = "/auth/session";
 
 /** What POST and GET /auth/session answer: who is signed in, and the token mutations must echo in X-CSRF-Token. */
 export interface SessionBody {
-  role: "agent" | "operator";
+  role: "agent" | "operator" | "admin";
   id: string;
   name: string;
   mode: "test" | "live";
@@ -24,7 +25,9 @@ export interface SessionBody {
 /**
  * The web app's sign-in, at /auth/session:
  *  - POST `{ "api_key": "ho_..." }` exchanges a key for a session cookie
- *    (humanops_session: httpOnly, SameSite=Lax) and answers who signed in;
+ *    (humanops_session: httpOnly, SameSite=Lax) and answers who signed in:
+ *    an agent, an operator, or a platform admin (an ho_admin_ key, whose
+ *    session may use the admin operations only, as the key may);
  *  - GET answers the same for the cookie's session (401 when there is none);
  *  - DELETE (with X-CSRF-Token) signs the session out everywhere: 204.
  * Failures answer in the REST error shape (the fallbacks in app.ts). Every
@@ -58,7 +61,7 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
   const admit = async (req: express.Request, res: express.Response): Promise<{ em: Em; signedIn?: SignedIn }> => {
     const em = orm.em.fork();
     const signedIn = await current(req, res, em);
-    await spend(res, signedIn ? { key: { id: signedIn.principal.keyId, mode: signedIn.principal.mode } } : clientAddress(req));
+    await spend(res, signedIn ? sessionCaller(signedIn) : clientAddress(req));
     return { em, signedIn };
   };
 
@@ -73,7 +76,7 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
     async (req, res) => {
       await spend(res, clientAddress(req));
       const apiKey = (req.body as { api_key?: unknown } | undefined)?.api_key;
-      if (typeof apiKey !== "string" || !apiKey) throw new ValidationError("api_key", "is required: the API key to sign in with (ho_test_... or ho_live_...)");
+      if (typeof apiKey !== "string" || !apiKey) throw new ValidationError("api_key", "is required: the API key to sign in with (ho_test_..., ho_live_..., or an admin's ho_admin_...)");
       const em = orm.em.fork();
       const { token, signedIn } = await services.sessions.signIn(em, apiKey.trim());
       setSessionCookie(req, res, token, signedIn.endsAt, services.sessions.clock.now());
@@ -102,8 +105,17 @@ export function mountSessions(app: express.Express, deps: { orm: Orm; services: 
   app.use(SESSION_PATH, router);
 }
 
+/** The rate budget a session's requests spend: its key's, or its admin's (as with the admin key itself). */
+export function sessionCaller(signedIn: SignedIn): Caller {
+  return signedIn.principal ? { key: { id: signedIn.principal.keyId, mode: signedIn.principal.mode } } : { key: { id: `admin:${signedIn.admin.adminId}`, mode: Mode.LIVE } };
+}
+
 async function sessionBody(em: Em, signedIn: SignedIn): Promise<SessionBody> {
   const { principal } = signedIn;
+  if (!principal) {
+    const expires = signedIn.expiresAt.toISOString();
+    return { role: "admin", id: signedIn.admin.adminId, name: signedIn.admin.name, mode: "live", csrf_token: signedIn.csrfToken, expires_at: expires };
+  }
   const [role, id] = principal.kind === "agent" ? (["agent", principal.agentId] as const) : (["operator", principal.operatorId] as const);
   const owner = await em.findOneOrFail(role === "agent" ? Agent : Operator, { id }, { fields: ["name"] });
   return { role, id, name: owner.name, mode: principal.mode === "LIVE" ? "live" : "test", csrf_token: signedIn.csrfToken, expires_at: signedIn.expiresAt.toISOString() };

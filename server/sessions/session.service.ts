@@ -8,6 +8,8 @@ import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService, Principal } from "../agents/api-key.service";
 import { enqueue } from "../jobs/job.queue";
 import { BrowserSession } from "./browser-session.entity";
+import { Admin } from "../admin/admin.entity";
+import { isAdminKey, type AdminPrincipal, type AdminService } from "../admin/admin.service";
 import { JobKinds } from "../jobs/job.kinds";
 
 export const SessionJobs = JobKinds.sessions;
@@ -24,9 +26,13 @@ export interface SessionSettings {
   maxAgeMs: number;
 }
 
-/** A session that authenticated a request: whose it is and what the browser must echo back. */
-export interface SignedIn {
-  principal: Principal;
+/**
+ * A session that authenticated a request: whose it is (an agent's or
+ * operator's key, or a platform admin) and what the browser must echo back.
+ */
+export type SignedIn = SessionTimes & ({ principal: Principal; admin?: undefined } | { principal?: undefined; admin: AdminPrincipal });
+
+interface SessionTimes {
   sessionId: string;
   csrfToken: string;
   /** When the session ends if it is not used again (its idle timeout, or its absolute end if sooner). */
@@ -60,36 +66,51 @@ export class SessionService {
     private readonly pepper: string,
     private readonly settings: SessionSettings,
     private readonly keys: ApiKeyService,
+    private readonly admins: AdminService,
     private readonly log: Logger,
     /** Judges idle timeouts and absolute ends (and the cookie's lifetime). */
     readonly clock: Clock = systemClock,
   ) {}
 
-  /** Opens a session for the key's principal; returns the token for the cookie (never stored) and the session. */
+  /**
+   * Opens a session for the key's principal, or for the platform admin an
+   * admin key (ho_admin_...) names; returns the token for the cookie (never
+   * stored) and the session. An admin's session signs in as the admin key
+   * does: the admin operations only.
+   */
   async signIn(em: Em, apiKey: string): Promise<{ token: string; signedIn: SignedIn }> {
-    const principal = await this.keys.authenticate(em, apiKey);
+    const owner: Pick<SignedIn, "principal" | "admin"> = isAdminKey(apiKey) ? { admin: await this.admins.authenticate(em, apiKey) } : { principal: await this.keys.authenticate(em, apiKey) };
     const token = randomBytes(32).toString("base64url");
     const now = this.clock.now();
-    const session = new BrowserSession(this.digest("session", token), em.getReference(ApiKey, principal.keyId), now + this.settings.maxAgeMs);
+    const session = new BrowserSession(
+      this.digest("session", token),
+      owner.admin ? { admin: em.getReference(Admin, owner.admin.adminId) } : { key: em.getReference(ApiKey, owner.principal!.keyId) },
+      now + this.settings.maxAgeMs,
+    );
     session.createdAt = now;
     session.lastUsedAt = now;
     em.persist(session);
     await em.flush();
     await this.scheduleSweep(em.fork(), now);
-    return { token, signedIn: this.signedIn(session, principal, token) };
+    return { token, signedIn: this.signedIn(session, owner, token) };
   }
 
-  /** The session a cookie's token names; UNAUTHENTICATED when it is unknown, signed out, expired, or its key revoked. */
+  /** The session a cookie's token names; UNAUTHENTICATED when it is unknown, signed out, expired, or its key (or admin) revoked. */
   async authenticate(em: Em, token: string): Promise<SignedIn> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new UnauthenticatedError(SESSION_ENDED);
-    const session = await em.findOne(BrowserSession, { tokenHash: this.digest("session", token) }, { populate: ["key"], fields: ["lastUsedAt", "expiresAt", "key.mode", "key.revokedAt", "key.agent", "key.operator"] });
+    const session = await em.findOne(
+      BrowserSession,
+      { tokenHash: this.digest("session", token) },
+      { populate: ["key", "admin"], fields: ["lastUsedAt", "expiresAt", "key.mode", "key.revokedAt", "key.agent", "key.operator", "admin.name", "admin.revokedAt"] },
+    );
     const now = this.clock.now();
-    if (!session || !this.isLive(session, now) || session.key.revokedAt) throw new UnauthenticatedError(SESSION_ENDED);
+    const owner = session?.key ?? session?.admin;
+    if (!session || !owner || !this.isLive(session, now) || owner.revokedAt) throw new UnauthenticatedError(SESSION_ENDED);
     if (now - session.lastUsedAt >= this.touchEveryMs) {
       await em.nativeUpdate(BrowserSession, { id: session.id }, { lastUsedAt: now });
       session.lastUsedAt = now;
     }
-    return this.signedIn(session, principalOf(session.key), token);
+    return this.signedIn(session, session.key ? { principal: principalOf(session.key) } : { admin: { adminId: session.admin!.id, name: session.admin!.name } }, token);
   }
 
   /** Ends a session on every replica: its cookie no longer authenticates anything. */
@@ -104,17 +125,21 @@ export class SessionService {
    */
   async keepAlive(em: Em, sessionIds: string[]): Promise<Set<string>> {
     const now = this.clock.now();
-    const live = await em.find(BrowserSession, { id: { $in: sessionIds }, expiresAt: { $gt: now }, lastUsedAt: { $gt: now - this.settings.idleMs }, key: { revokedAt: null } }, { fields: ["id"] });
+    const live = await em.find(
+      BrowserSession,
+      { id: { $in: sessionIds }, expiresAt: { $gt: now }, lastUsedAt: { $gt: now - this.settings.idleMs }, $or: [{ key: { revokedAt: null } }, { admin: { revokedAt: null } }] },
+      { fields: ["id"] },
+    );
     const ids = live.map((session) => session.id);
     if (ids.length) await em.nativeUpdate(BrowserSession, { id: { $in: ids }, lastUsedAt: { $lte: now - this.touchEveryMs } }, { lastUsedAt: now });
     return new Set(ids);
   }
 
-  /** Deletes every session that can no longer authenticate: expired, idle, or of a revoked key. */
+  /** Deletes every session that can no longer authenticate: expired, idle, or of a revoked key or admin. */
   async sweep(em: Em): Promise<number> {
     const now = this.clock.now();
     const ended = await em.nativeDelete(BrowserSession, { $or: [{ expiresAt: { $lte: now } }, { lastUsedAt: { $lte: now - this.settings.idleMs } }] });
-    const revoked = await em.find(BrowserSession, { key: { revokedAt: { $ne: null } } }, { fields: ["id"] });
+    const revoked = await em.find(BrowserSession, { $or: [{ key: { revokedAt: { $ne: null } } }, { admin: { revokedAt: { $ne: null } } }] }, { fields: ["id"] });
     if (revoked.length) await em.nativeDelete(BrowserSession, { id: { $in: revoked.map((session) => session.id) } });
     return ended + revoked.length;
   }
@@ -128,9 +153,9 @@ export class SessionService {
     return session.expiresAt > now && session.lastUsedAt + this.settings.idleMs > now;
   }
 
-  private signedIn(session: Pick<BrowserSession, "id" | "expiresAt" | "lastUsedAt">, principal: Principal, token: string): SignedIn {
+  private signedIn(session: Pick<BrowserSession, "id" | "expiresAt" | "lastUsedAt">, owner: Pick<SignedIn, "principal" | "admin">, token: string): SignedIn {
     return {
-      principal,
+      ...(owner.admin ? { admin: owner.admin } : { principal: owner.principal! }),
       sessionId: session.id,
       csrfToken: this.digest("csrf", token),
       expiresAt: new Date(Math.min(session.expiresAt, session.lastUsedAt + this.settings.idleMs)),

@@ -6,7 +6,7 @@ import { CloseCode, type Context as WsContext } from "graphql-ws";
 import { getOperationAST, GraphQLError, parse, validate, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
-import { DomainError } from "../common/errors";
+import { DomainError, ForbiddenError } from "../common/errors";
 import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
 import { apiKeyFrom, type ContextFactory } from "../graphql/context";
@@ -146,6 +146,8 @@ export function mountSubscriptions(options: {
         try {
           if (sessionToken) {
             const signedIn = await sessions.authenticate(orm.em.fork(), sessionToken);
+            // Subscriptions follow an agent's or operator's tasks; an admin (key or session) has none to follow.
+            if (!signedIn.principal) throw new ForbiddenError("an admin's session has no subscriptions: subscriptions need an agent's or operator's session");
             ctx.extra.sessionToken = sessionToken;
             ctx.extra.sessionId = signedIn.sessionId;
             ctx.extra.keyId = signedIn.principal.keyId;

@@ -81,8 +81,8 @@ for (const db of testDatabases()) {
       em.persist([
         new IdempotencyRecord("retention-test", hash(), hash(), now, now - 1),
         new IdempotencyRecord("retention-test", hash(), hash(), now, now + HOUR_MS),
-        new BrowserSession(hash(), key, now - 1),
-        new BrowserSession(hash(), key, now + HOUR_MS),
+        new BrowserSession(hash(), { key }, now - 1),
+        new BrowserSession(hash(), { key }, now + HOUR_MS),
       ]);
       await em.flush();
       const before = await kept(em.fork());

@@ -152,5 +152,15 @@ for (const db of testDatabases()) {
       await feed.ended();
       expect(isCloseEvent(feed.errors) && feed.errors.code).to.equal(4403);
     });
+
+    it("refuses an admin's session (4403): admins follow no tasks, as with an admin key", async () => {
+      const { key } = await server.app.services.admins.create(server.app.orm.em.fork(), `ws-admin-${Date.now().toString(36)}`);
+      const page = new BrowserSession(server.url);
+      expect((await page.signIn(key)).status).to.equal(200);
+      const feed = subscribe(open(page.cookie, server.url), AGENT_FEED);
+      await feed.ended();
+      expect(isCloseEvent(feed.errors) && feed.errors.code).to.equal(4403);
+      expect(isCloseEvent(feed.errors) && feed.errors.reason).to.match(/admin's session has no subscriptions/);
+    });
   });
 }

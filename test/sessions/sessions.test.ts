@@ -196,6 +196,40 @@ for (const db of testDatabases()) {
 
       expect(await server.app.services.sessions.sweep(server.app.orm.em.fork()), "the sweep removes the revoked key's session").to.be.at.least(1);
     });
+
+    it("signs a platform admin in with an admin key: the admin operations only, with the CSRF token, until the admin is revoked", async () => {
+      const name = `admin-${Date.now().toString(36)}`;
+      const { admin, key } = await server.app.services.admins.create(server.app.orm.em.fork(), name);
+      const page = browser();
+      const res = await page.signIn(key);
+      expect(res.status).to.equal(200);
+      expect(await json(res)).to.include({ role: "admin", id: admin.id, name, mode: "live" });
+      expect(page.setCookies[0]).not.to.include(key);
+      const row = await server.app.orm.em.fork().findOneOrFail(SessionRow, { admin: admin.id });
+      expect(row.key, "an admin's session has no API key").to.equal(null);
+
+      const DISPUTES = `{ disputes(first: 5) { nodes { id } } adminAuditLog(first: 5) { nodes { action adminName } } }`;
+      const read = await page.graphql(DISPUTES);
+      expect(read.body.errors).to.equal(undefined);
+      expect(read.body.data.adminAuditLog.nodes.map((entry: any) => entry.action)).to.include("ADMIN_CREATED");
+      const decide = `mutation { decideDispute(taskId: "00000000-0000-4000-8000-000000000000", decision: REFUND, note: "n") { id } }`;
+      expect((await page.graphql(decide, {}, { csrf: false })).body.errors[0].extensions.code, "writes need the CSRF token").to.equal("CSRF_TOKEN_INVALID");
+      expect((await page.graphql(decide)).body.errors[0].extensions.code, "the admin operation runs (and finds no such dispute)").to.equal("NOT_FOUND");
+      // As with the admin key itself: an agent's operation is refused, and the REST admin routes answer.
+      expect((await page.graphql(POST_TASK, { input: taskInput() })).body.errors[0].extensions.code).to.equal("FORBIDDEN");
+      expect((await page.fetch("/api/v1/admin/audit-log?limit=5", { csrf: false })).status).to.equal(200);
+
+      // An agent's session is not an admin.
+      const agent = await registerAgent(server.client);
+      const agentPage = browser();
+      await agentPage.signIn(agent.apiKey);
+      expect((await agentPage.graphql(DISPUTES)).body.errors[0].extensions.code).to.equal("FORBIDDEN");
+
+      await server.app.services.admins.revoke(server.app.orm.em.fork(), name);
+      expect((await page.graphql(DISPUTES)).body.errors[0].extensions.code, "a revoked admin's session signs nothing in").to.equal("UNAUTHENTICATED");
+      expect((await browser().signIn(key)).status).to.equal(401);
+      expect(await server.app.services.sessions.sweep(server.app.orm.em.fork()), "the sweep removes the revoked admin's session").to.be.at.least(1);
+    });
   });
 }
 

@@ -8,7 +8,10 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
 import sharp from "sharp";
 import { generatePhoto } from "../../server/photos/photo.samples";
+import { Dispute } from "../../server/disputes/dispute.entity";
 import { Task } from "../../server/tasks/task.entity";
+import { TaskEvent } from "../../server/tasks/task-event.entity";
+import { TaskTip } from "../../server/tasks/task-tip.entity";
 import { FakeSumsub } from "../support/fake-sumsub";
 import { startServer, type TestServer } from "../support/server";
 import { eventually } from "../support/until";
@@ -29,6 +32,12 @@ const DESKTOP = { width: 1280, height: 860 };
 /** Where the tasks are: Austin, TX (the product brief's example). */
 const TASK_POINT = { lat: 30.2672, lng: -97.7431 };
 const PAYOUT_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/** A date as a datetime-local input takes it, in the browser's (and this process's) local time. */
+function localInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
 
 /** A phone camera's JPEG: GPS at `at`, taken at `takenAt` (UTC, offset written), 1024x768. */
 async function cameraPhoto(seed: number, at: { lat: number; lng: number }, takenAt: Date, size = { width: 1024, height: 768 }): Promise<Buffer> {
@@ -251,7 +260,7 @@ describe("web app in Chromium", function () {
   }
 
   async function uploadInPage(page: Page, files: Array<{ name: string; mimeType: string; buffer: Buffer }>, notes?: string): Promise<void> {
-    await page.getByLabel("Photos").setInputFiles(files);
+    await page.getByLabel("Photos", { exact: true }).setInputFiles(files);
     await page.getByRole("img", { name: new RegExp(`Photo 1 to send: ${files[0].name}`) }).waitFor();
     if (notes) await page.getByLabel("Notes (optional)").fill(notes);
     await page.getByRole("button", { name: "Send proof" }).click();
@@ -388,6 +397,162 @@ describe("web app in Chromium", function () {
     await agent.getByRole("button", { name: "Send message" }).click();
     await operator.locator('.message[data-author="AGENT"]').getByText("Beside it: get both in one photo.").waitFor();
     expect(await operator.locator(".message").count()).to.equal(2);
+
+    // A photo in the thread: the operator attaches one (previewed, removable) and sends it with a line of text;
+    // the agent's page shows it by itself, from the server's stored copy.
+    const doorPhoto = await cameraPhoto(303, TASK_POINT, new Date(), { width: 640, height: 480 });
+    await operator.getByLabel("Attach photos").setInputFiles([{ name: "door.jpg", mimeType: "image/jpeg", buffer: doorPhoto }]);
+    await operator.getByRole("img", { name: "Photo 1 to attach: door.jpg" }).waitFor();
+    await expectLabelled(operator);
+    await operator.getByRole("textbox", { name: "Write a message" }).fill("Like this?");
+    await operator.getByRole("button", { name: "Send message" }).click();
+    const withPhoto = agentThread.locator('.message[data-author="OPERATOR"]').filter({ hasText: "Like this?" });
+    const shown = withPhoto.getByRole("img", { name: "Message photo 1" });
+    await shown.waitFor();
+    await eventually(() => shown.evaluate((img: any) => img.complete && img.naturalWidth > 0), "the message photo loading on the agent's page");
+    expect(await operator.getByRole("img", { name: "Photo 1 to attach: door.jpg" }).count(), "the attachment cleared once sent").to.equal(0);
+    await operator.locator('.message[data-author="OPERATOR"]').filter({ hasText: "Like this?" }).getByRole("img", { name: "Message photo 1" }).waitFor();
+  });
+
+  it("journey: the agent edits, raises and extends a task; the operator who accepted sees it live and withdraws without penalty; after PAID the agent tips and the operator sees the tip", async () => {
+    const agent = await open(DESKTOP);
+    await registerAgentInPage(agent, "Change Maker");
+    const taskId = await postTaskInPage(agent, "Photo of the bakery", ["The storefront"]);
+
+    // Before acceptance: the text can change.
+    await agent.getByRole("button", { name: "Change the task…" }).click();
+    await agent.getByLabel("New title").fill("Photo of the bakery and its door");
+    await agent.getByLabel("New proof requirements").fill("The storefront\nThe door");
+    await expectLabelled(agent);
+    await agent.getByRole("button", { name: "Save changes" }).click();
+    await agent.getByRole("heading", { name: "Photo of the bakery and its door" }).waitFor();
+    const agentChanges = agent.getByRole("region", { name: "Changes and tips" });
+    await agentChanges.getByText("title; proof requirements").waitFor();
+
+    const operator = await open(PHONE, { geolocation: { latitude: TASK_POINT.lat + 0.0004, longitude: TASK_POINT.lng } });
+    await registerOperatorInPage(operator, "Kim Change");
+    await acceptInPage(operator, taskId);
+    await operator.getByText("The door", { exact: true }).waitFor();
+    expect(await operator.getByRole("heading", { name: "The agent changed this task" }).count(), "no notice for a change before acceptance").to.equal(0);
+
+    // After acceptance: only the reward (up) and the deadline (later); a lower reward is refused with the field named.
+    await agent.locator('.task-page[data-status="ACCEPTED"]').waitFor();
+    await agent.getByRole("button", { name: "Change the task…" }).click();
+    expect(await agent.getByLabel("New title").count(), "the text is fixed once accepted").to.equal(0);
+    await agent.getByLabel("Reward (USD)").fill("10");
+    await agent.getByRole("button", { name: "Save changes" }).click();
+    await agent.getByRole("alert").filter({ hasText: "can only be raised" }).waitFor();
+    expect(await agent.getByRole("alert").filter({ hasText: "can only be raised" }).textContent()).to.contain("field: rewardUsd");
+    const before = await server.app.orm.em.fork().findOneOrFail(Task, taskId);
+    const later = new Date(before.deadline.getTime() + 86_400_000);
+    await agent.getByLabel("Reward (USD)").fill("15");
+    await agent.getByLabel("Deadline", { exact: true }).fill(localInput(later));
+    await agent.getByLabel("Why (optional, the operator sees it)").fill("The door is on the side street");
+    await agent.getByRole("button", { name: "Save changes" }).click();
+    await agentChanges.getByText(/reward 12\.5\d* → 15(\.0+)? USD; deadline .* \(The door is on the side street\)/).waitFor();
+
+    // The operator's page, not reloaded, shows the change and offers to give the task back without penalty.
+    const notice = operator.getByRole("status").filter({ has: operator.getByRole("heading", { name: "The agent changed this task" }) });
+    await notice.waitFor();
+    expect(await notice.textContent()).to.match(/reward 12\.5\d* → 15(\.0+)? USD/);
+    await operator.getByText("$15.00").first().waitFor();
+    const operatorChanges = operator.getByRole("region", { name: "Changes and tips" });
+    await operatorChanges.getByText(/reward 12\.50 → 15\.00 USD/).waitFor();
+    expect(await operatorChanges.locator(".change").count(), "the edit before acceptance and the raise after it").to.equal(2);
+    expect(await operator.getByRole("button", { name: "Give the task back" }).count(), "the penalised release is replaced by the free withdrawal").to.equal(0);
+    const changed = await server.app.orm.em.fork().findOneOrFail(Task, taskId);
+    expect(changed.rewardUnits).to.equal(15_000_000n);
+    expect(changed.deadline.getTime()).to.be.greaterThan(before.deadline.getTime());
+    await shoot(operator, "phone-operator-changed");
+    await notice.getByRole("button", { name: "Withdraw without penalty" }).click();
+    await operator.locator('.task-page[data-status="POSTED"]').waitFor();
+    const withdrawal = await server.app.orm.em.fork().findOneOrFail(TaskEvent, { task: taskId, toStatus: "POSTED" as never, fromStatus: "ACCEPTED" as never }, { orderBy: { id: "desc" } });
+    expect(withdrawal.reason).to.match(/^withdrawn without penalty after the task changed/);
+    await agent.locator('.task-page[data-status="POSTED"]').waitFor();
+
+    // The same operator takes it again, proves it and is paid; then the agent tips.
+    await operator.goto(server.url);
+    await acceptInPage(operator, taskId);
+    const takenAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await uploadInPage(operator, [{ name: "IMG_0002.jpg", mimeType: "image/jpeg", buffer: await cameraPhoto(404, { lat: TASK_POINT.lat + 0.0001, lng: TASK_POINT.lng }, takenAt) }]);
+    await operator.locator('.task-page[data-status="PAID"]').waitFor({ timeout: 20_000 });
+    await agent.locator('.task-page[data-status="PAID"]').waitFor({ timeout: 20_000 });
+    const tip = agent.getByRole("region", { name: "Tip the operator" });
+    await tip.getByLabel("Tip (USD)").fill("2");
+    await tip.getByLabel("Note to the operator (optional)").fill("Thanks for the side door");
+    await expectLabelled(agent);
+    await tip.getByRole("button", { name: "Send tip" }).click();
+    await agentChanges.locator(".tip").filter({ hasText: "Thanks for the side door" }).waitFor();
+    await operator.getByRole("region", { name: "Changes and tips" }).locator(".tip").filter({ hasText: "from the agent: Thanks for the side door" }).waitFor();
+    // The tip is paid on chain to the operator's payout address.
+    await eventually(async () => (await server.app.orm.em.fork().findOne(TaskTip, { task: taskId }))?.status === "PAID", "the tip mined on chain", 20_000);
+    const paidTip = await server.app.orm.em.fork().findOneOrFail(TaskTip, { task: taskId });
+    expect(paidTip.amount).to.equal(2_000_000n);
+    expect(paidTip.txHash).to.match(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("journey: the agent disputes verified proof in its review window; an admin signs in with their key, reads the evidence and refunds with a note; the audit log shows it", async () => {
+    const agent = await open(DESKTOP);
+    const agentKey = await registerAgentInPage(agent, "Careful Buyer");
+    // The mock operator proves an APPROVE test task at once; the review window holds its release.
+    const { postTask } = await server.client.ok(
+      `mutation($input: PostTaskInput!) { postTask(input: $input) { id } }`,
+      { input: { title: "Photo of the pharmacy sign", description: "Photograph the sign from the street.", taskType: "PHOTO", location: TASK_POINT, rewardUsd: "9", deadline: new Date(Date.now() + 7_200_000).toISOString(), testScenario: "APPROVE", reviewWindowMinutes: 60 } },
+      agentKey,
+    );
+    const taskId: string = postTask.id;
+    await agent.goto(`${server.url}/tasks/${taskId}`);
+    await agent.locator('.task-page[data-status="VERIFIED"]').waitFor({ timeout: 30_000 });
+    await agent.getByRole("heading", { name: "Check the proof before it is paid" }).waitFor();
+    await agent.getByRole("button", { name: "Dispute the proof" }).click();
+    await agent.getByRole("alert").filter({ hasText: "Reason: say what is wrong" }).waitFor();
+    await agent.getByLabel("What is wrong with the proof").fill("The photo shows a different pharmacy");
+    await expectLabelled(agent);
+    await agent.getByRole("button", { name: "Dispute the proof" }).click();
+    await agent.locator('.task-page[data-status="DISPUTED"]').waitFor();
+    await agent.locator('.dispute[data-dispute-status="OPEN"]').getByText("The photo shows a different pharmacy").waitFor();
+
+    // An admin (made on the server, as `npm run admin -- create` does) signs in on the same sign-in page.
+    const adminName = `ana-${randomUUID().slice(0, 8)}`;
+    const { key: adminKey } = await server.app.services.admins.create(server.app.orm.em.fork(), adminName);
+    const admin = await open(DESKTOP);
+    await admin.getByLabel("API key").fill(adminKey);
+    await admin.getByRole("button", { name: "Sign in" }).click();
+    await admin.getByRole("heading", { name: "Disputes", exact: true }).waitFor();
+    await admin.getByText(`Admin: ${adminName}`).waitFor();
+    const card = admin.locator(`.dispute-card[data-task-id="${taskId}"]`);
+    await card.waitFor();
+    expect(await card.textContent()).to.contain("The photo shows a different pharmacy");
+    const evidence = card.getByRole("img", { name: "Disputed proof photo 1" });
+    await evidence.waitFor();
+    await eventually(() => evidence.evaluate((img: any) => img.complete && img.naturalWidth > 0), "the proof photo loading for the admin");
+    await card.locator('.verification[data-verdict="APPROVE"]').waitFor();
+    await expectLabelled(admin);
+    await shoot(admin, "desktop-admin-disputes");
+    // A decision needs a note.
+    await card.getByRole("button", { name: "Refund the agent" }).click();
+    await card.getByRole("alert").filter({ hasText: "Note: say why" }).waitFor();
+    await card.getByLabel("Decision note").fill("The sign in the photo is not the task's pharmacy");
+    await card.getByRole("button", { name: "Refund the agent" }).click();
+    await card.waitFor({ state: "detached" });
+    await admin.getByText("No dispute is waiting for a decision.").waitFor();
+    await admin.getByLabel("Decided").check();
+    await admin.locator(`.dispute-card[data-task-id="${taskId}"]`).getByTestId("decision").getByText(`by ${adminName}`).waitFor();
+
+    // The agent's page, open all along, shows the refund and the platform's note.
+    await agent.locator('.task-page[data-status="CANCELLED"]').waitFor();
+    const decision = agent.getByTestId("dispute-decision");
+    await decision.getByText("refunded to the agent").waitFor();
+    expect(await decision.textContent()).to.contain("The sign in the photo is not the task's pharmacy");
+    const stored = await server.app.orm.em.fork().findOneOrFail(Dispute, { task: taskId });
+    expect([stored.status, stored.decision]).to.deep.equal(["DECIDED", "REFUND"]);
+
+    // The audit log has the decision, by this admin, for this task.
+    await admin.getByRole("link", { name: "Audit log" }).click();
+    const entry = admin.locator('tr[data-action="DISPUTE_DECIDED"]').filter({ hasText: taskId });
+    await entry.waitFor();
+    expect(await entry.textContent()).to.contain(adminName);
+    await shoot(admin, "desktop-admin-audit-log");
   });
 
   it("journey: a too-small photo lands in MANUAL_REVIEW; the agent looks at it and approves on the dashboard", async () => {

@@ -9,7 +9,8 @@ import type { TypedDocument } from "./graphql/operations.generated";
  */
 
 export interface Session {
-  role: "agent" | "operator";
+  /** An agent's or operator's key, or a platform admin's (ho_admin_...: the admin screen). */
+  role: "agent" | "operator" | "admin";
   /** The signed-in key's mode: test keys see test tasks and money only. */
   mode?: "test" | "live";
   id: string;
@@ -211,6 +212,27 @@ export function uploadProof(taskId: string, files: File[], notes: string, onProg
   if (csrfToken) xhr.setRequestHeader("X-CSRF-Token", csrfToken);
   xhr.send(form);
   return { done, abort: () => xhr.abort() };
+}
+
+/**
+ * Writes a message with photos in a task's thread through the REST
+ * multipart route (POST /api/v1/tasks/{id}/messages): the photos go as they
+ * are and are checked and stored as proof photos are. The message then
+ * arrives like any other (taskMessageAdded).
+ */
+export async function sendMessagePhotos(taskId: string, text: string, files: File[]): Promise<void> {
+  const form = new FormData();
+  if (text.trim()) form.append("text", text);
+  for (const file of files) form.append("photos", file, file.name);
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1/tasks/${encodeURIComponent(taskId)}/messages`, { method: "POST", credentials: "same-origin", headers, body: form });
+  } catch {
+    throw new ApiError("The photos could not reach the server: check the connection and try again", "NETWORK");
+  }
+  if (!response.ok) throw checkSession(await readError(response));
 }
 
 export interface AppConfig {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, closeLive, currentSession, signOut, useSessionToken, whenSessionEnds, type Session } from "./api";
+import { AdminApp } from "./admin/admin-app";
 import { AgentApp } from "./agent/agent-app";
 import { OperatorApp } from "./operator/operator-app";
 import { Link, navigate } from "./router";
@@ -59,9 +60,9 @@ export function App() {
         {session ? (
           <div class="who">
             <span class="muted">
-              {session.role === "agent" ? "Agent" : "Operator"}: <strong>{session.name}</strong>
+              {session.role === "agent" ? "Agent" : session.role === "admin" ? "Admin" : "Operator"}: <strong>{session.name}</strong>
             </span>
-            {session.mode === "live" ? <span class="badge mode-live">Live</span> : null}
+            {session.mode === "live" && session.role !== "admin" ? <span class="badge mode-live">Live</span> : null}
             <button type="button" class="secondary" onClick={leave}>
               Sign out
             </button>
@@ -70,7 +71,15 @@ export function App() {
       </header>
       <main id="main">
         <ErrorBox error={error} />
-        {!session ? <SignIn onSignedIn={signedIn} /> : session.role === "agent" ? <AgentApp session={session} /> : <OperatorApp session={session} />}
+        {!session ? (
+          <SignIn onSignedIn={signedIn} />
+        ) : session.role === "agent" ? (
+          <AgentApp session={session} />
+        ) : session.role === "admin" ? (
+          <AdminApp session={session} />
+        ) : (
+          <OperatorApp session={session} />
+        )}
       </main>
     </div>
   );

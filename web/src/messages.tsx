@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { gql, subscribe } from "./api";
+import { gql, sendMessagePhotos, subscribe } from "./api";
 import { SendTaskMessage, TaskMessageAdded, TaskThread, type ThreadMessageFragment } from "./graphql/operations.generated";
 import { dateTime, ErrorBox, Section } from "./ui";
 
 /** The most characters of one message (the API's MESSAGE_LIMITS.textChars). */
 const MAX_CHARS = 4000;
+/** The most photos of one message (the API's MESSAGE_LIMITS.photos). */
+const MAX_PHOTOS = 4;
 
 /**
  * A task's thread between its agent and the operator holding it, on either
@@ -21,6 +23,7 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
   const [text, setText] = useState("");
   const [error, setError] = useState<unknown>(undefined);
   const [sending, setSending] = useState(false);
+  const [photos, setPhotos] = useState<Array<{ file: File; preview: string }>>([]);
   const lastEventId = useRef<string | undefined>(undefined);
 
   const add = (message: ThreadMessageFragment) =>
@@ -70,12 +73,33 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
     };
   }, [props.taskId, holder, props.task.status]);
 
+  useEffect(() => () => photos.forEach((photo) => URL.revokeObjectURL(photo.preview)), [photos]);
+
+  const attach = (files: FileList | null) => {
+    if (!files) return;
+    setError(undefined);
+    const next = [...photos];
+    for (const file of Array.from(files)) {
+      if (next.length >= MAX_PHOTOS) {
+        setError(new Error(`Photos: at most ${MAX_PHOTOS} per message`));
+        break;
+      }
+      next.push({ file, preview: URL.createObjectURL(file) });
+    }
+    setPhotos(next);
+  };
+
   async function send(event: Event) {
     event.preventDefault();
     setSending(true);
     setError(undefined);
     try {
-      add((await gql(SendTaskMessage, { taskId: props.taskId, text })).sendMessage);
+      if (photos.length) {
+        await sendMessagePhotos(props.taskId, text, photos.map((photo) => photo.file));
+        // The message as the server stored it (its photos' signed URLs); the live subscription brings it too.
+        (await gql(TaskThread, { taskId: props.taskId })).taskMessages.messages.forEach(add);
+        setPhotos([]);
+      } else add((await gql(SendTaskMessage, { taskId: props.taskId, text })).sendMessage);
       setText("");
     } catch (err) {
       setError(err);
@@ -97,7 +121,7 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
               {message.photos.map((photo) =>
                 photo.display ? (
                   <a key={photo.position} href={photo.display} target="_blank" rel="noreferrer">
-                    <img src={photo.thumbnail ?? photo.display} alt={`Photo ${photo.position + 1}`} width={160} loading="lazy" />
+                    <img src={photo.thumbnail ?? photo.display} alt={`Message photo ${photo.position + 1}`} width={160} loading="lazy" />
                   </a>
                 ) : null,
               )}
@@ -111,7 +135,23 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
       {canSend ? (
         <form onSubmit={send}>
           <textarea aria-label="Write a message" maxLength={MAX_CHARS} rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-          <button type="submit" disabled={sending || !text.trim()}>
+          <label class="attach">
+            <span class="label">Attach photos</span>
+            <input type="file" accept="image/jpeg,image/png,image/webp" multiple onChange={(event) => (attach(event.currentTarget.files), (event.currentTarget.value = ""))} />
+          </label>
+          {photos.length ? (
+            <ul class="photos previews">
+              {photos.map((photo, i) => (
+                <li key={photo.preview}>
+                  <img src={photo.preview} alt={`Photo ${i + 1} to attach: ${photo.file.name}`} width={96} />
+                  <button type="button" class="secondary small" onClick={() => setPhotos(photos.filter((other) => other !== photo))} aria-label={`Remove attached photo ${i + 1}`}>
+                    Remove
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <button type="submit" disabled={sending || (!text.trim() && !photos.length)}>
             {sending ? "Sending…" : "Send message"}
           </button>
           {closesAt ? <p class="muted small">The thread closes {dateTime(closesAt)}.</p> : null}

@@ -92,7 +92,7 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
               void run(async () => props.onSignedIn(await signIn(key)));
             }}
           >
-            <Field label="API key" hint="An agent key or an operator key (ho_test_… or ho_live_…)">
+            <Field label="API key" hint="An agent or operator key (ho_test_… or ho_live_…), or a platform admin key (ho_admin_…)">
               <input name="apiKey" type="password" autocomplete="off" required spellcheck={false} />
             </Field>
             <ErrorBox error={error} />

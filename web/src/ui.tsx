@@ -21,6 +21,12 @@ export function relative(iso: string): string {
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** A date as a datetime-local input holds it: the browser's local time, to the minute. */
+export function localDateTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 /** A deadline as the task pages state it: the date and time, and how far off it is. */
 export function deadlineText(iso: string): string {
   return `${dateTime(iso)} (${relative(iso)})`;
@@ -172,6 +178,14 @@ export function VerificationView(props: { verification: VerificationFieldsFragme
   );
 }
 
+/** Events that leave the status as it was, by what they record. */
+const EVENT_LABELS: Partial<Record<TaskDetailFragment["events"][number]["kind"], string>> = {
+  TASK_CHANGED: "Changed",
+  TIPPED: "Tipped",
+  RATED: "Rated",
+  MESSAGE_POSTED: "Message",
+};
+
 export function Timeline(props: { events: TaskDetailFragment["events"] }) {
   return (
     <ol class="timeline">
@@ -180,6 +194,8 @@ export function Timeline(props: { events: TaskDetailFragment["events"] }) {
           <time dateTime={event.createdAt}>{dateTime(event.createdAt)}</time>{" "}
           {event.kind === "ESCROW_FUNDED" ? (
             <strong>Escrow funded on chain</strong>
+          ) : EVENT_LABELS[event.kind] ? (
+            <strong>{EVENT_LABELS[event.kind]}</strong>
           ) : (
             <strong>
               {event.fromStatus ? `${event.fromStatus} → ` : ""}

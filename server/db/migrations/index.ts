@@ -23,6 +23,7 @@ import { Migration20261203030000TaskChanges } from "./Migration20261203030000Tas
 import { Migration20261203040000Disputes } from "./Migration20261203040000Disputes";
 import { Migration20261203050000X402Payments } from "./Migration20261203050000X402Payments";
 import { Migration20261203060000RatingEvents } from "./Migration20261203060000RatingEvents";
+import { Migration20261203090000AdminSessions } from "./Migration20261203090000AdminSessions";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   { name: "Migration20261203040000Disputes", class: Migration20261203040000Disputes },
   { name: "Migration20261203050000X402Payments", class: Migration20261203050000X402Payments },
   { name: "Migration20261203060000RatingEvents", class: Migration20261203060000RatingEvents },
+  { name: "Migration20261203090000AdminSessions", class: Migration20261203090000AdminSessions },
 ];

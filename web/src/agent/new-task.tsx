@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql } from "../api";
 import { EstimateCost, PostTask, TaskTypeValues, TestScenarioValues, type EstimateCostResult, type Mode, type TaskType, type TestScenario } from "../graphql/operations.generated";
 import { navigate } from "../router";
-import { ErrorBox, Field, money, useTitle } from "../ui";
+import { ErrorBox, Field, localDateTime, money, useTitle } from "../ui";
 
 const SCENARIO_HELP: Record<TestScenario, string> = {
   APPROVE: "the mock operator's proof is approved and paid",
@@ -12,11 +12,6 @@ const SCENARIO_HELP: Record<TestScenario, string> = {
   FRAUD: "the mock operator sends reused photos",
   EXPIRE: "nobody takes it and it expires",
 };
-
-function localDateTime(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
 
 /** Post a task: terms, place, reward with its cost worked out live, and (test keys) the scenario to walk. */
 export function NewTask(props: { mode: Mode | undefined; onPosted: () => void }) {
@@ -96,6 +91,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
                 .map((line) => line.trim())
                 .filter(Boolean),
               maxAttempts: Number(text("maxAttempts")) || null,
+              reviewWindowMinutes: Number(text("reviewWindowMinutes")) || null,
               testScenario: props.mode === "TEST" ? (text("testScenario") as TestScenario) : null,
               idempotencyKey,
             },
@@ -158,6 +154,9 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
           <input name="deadline" type="datetime-local" required defaultValue={defaultDeadline} />
         </Field>
       </div>
+      <Field label="Review window in minutes (optional)" hint="Holds the payout this long after the proof is verified, so you can check it and dispute it (5 to 10080); empty pays at once">
+        <input name="reviewWindowMinutes" type="number" min={5} max={10080} />
+      </Field>
       <div class="estimate" aria-live="polite" data-testid="estimate">
         {estimate ? (
           <span>

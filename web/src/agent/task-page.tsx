@@ -7,6 +7,8 @@ import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, 
 import { LiveTaskFrame } from "../live-task";
 import { Messages } from "../messages";
 import { RatingSection } from "../rating";
+import { TaskChanges } from "../task-changes";
+import { canDispute, ChangeForm, DisputeForm, TipForm } from "./task-actions";
 
 type OperatorRecord = NonNullable<NonNullable<TaskDetailFragment["operator"]>["record"]>;
 
@@ -33,6 +35,7 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
         return (
           <>
             {task.status === "MANUAL_REVIEW" ? <ReviewForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
+            {canDispute(task) ? <DisputeForm task={task} onDone={setTask} /> : null}
             <div class="grid">
               <Section title="Terms" id="terms">
                 <p class="pre">{task.description}</p>
@@ -47,6 +50,12 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                   <dd>{money(task.total)}</dd>
                   <dt>Deadline</dt>
                   <dd>{deadlineText(task.deadline)}</dd>
+                  {task.reviewWindowMinutes ? (
+                    <>
+                      <dt>Review window</dt>
+                      <dd>{task.reviewWindowMinutes} min after the proof is verified</dd>
+                    </>
+                  ) : null}
                   <dt>Attempts</dt>
                   <dd>
                     {task.attempts} of {task.maxAttempts}
@@ -89,8 +98,11 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
                   </>
                 ) : null}
                 <TaskMap label="Task location" points={[{ lat: task.location.lat, lng: task.location.lng, label: task.title, kind: "task" }]} />
+                {["POSTED", "ACCEPTED"].includes(task.status) ? <ChangeForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
                 {["POSTED", "ACCEPTED", "REJECTED"].includes(task.status) ? <CancelForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
               </Section>
+              <TaskChanges task={task} side="AGENT" />
+              {task.status === "PAID" && task.operator ? <TipForm task={task} onDone={(next) => (setTask(next), props.onMoneyChanged())} /> : null}
               <Section title="Escrow" id="escrow">
                 <EscrowView escrow={task.escrow} />
               </Section>

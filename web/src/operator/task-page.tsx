@@ -7,6 +7,7 @@ import { TaskMap } from "../map";
 import { Link } from "../router";
 import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, VerificationView } from "../ui";
 import { RatingSection } from "../rating";
+import { changeText, TaskChanges } from "../task-changes";
 
 /** At most this many photos per proof (the API's PhotoInput list: 1 to 10). */
 const MAX_PHOTOS = 10;
@@ -26,7 +27,9 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
   }, [task.status]);
   const canSubmit = (task.status === "ACCEPTED" || task.status === "REJECTED") && task.attempts < task.maxAttempts;
   return (
-    <>      <Outcome task={task} />
+    <>
+      {task.withdrawableWithoutPenalty ? <ChangedNotice task={task} onDone={setTask} /> : null}
+      <Outcome task={task} />
       <div class="grid">
         <Section title="What to do" id="todo">
           <p class="pre">{task.description}</p>
@@ -78,7 +81,8 @@ function OperatorTask(props: { task: TaskDetailFragment; setTask: (task: TaskDet
             ))}
           </Section>
         ) : null}
-        {task.status === "ACCEPTED" ? <ReleaseForm task={task} onDone={setTask} /> : null}
+        <TaskChanges task={task} side="OPERATOR" />
+        {task.status === "ACCEPTED" && !task.withdrawableWithoutPenalty ? <ReleaseForm task={task} onDone={setTask} /> : null}
         {task.operator ? <Messages taskId={task.id} me="OPERATOR" task={task} /> : null}
         <RatingSection task={task} side="OPERATOR" onRated={(ratings) => setTask({ ...task, ratings })} />
       </div>
@@ -215,6 +219,44 @@ function ProofForm(props: { task: TaskDetailFragment; onSubmitted: () => Promise
         Send proof
       </button>
     </Section>
+  );
+}
+
+/**
+ * The agent changed the task after this operator accepted it: what changed,
+ * and the choice to give it back without it counting against their record
+ * (releaseTask, which the server records as a withdrawal after a change).
+ */
+function ChangedNotice(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const latest = props.task.events.filter((event) => event.kind === "TASK_CHANGED").at(-1);
+  return (
+    <section class="card attention" role="status" aria-labelledby="changed-title">
+      <h2 id="changed-title">The agent changed this task</h2>
+      {latest?.reason ? <p class="pre">{changeText(latest.reason)}</p> : null}
+      <p>Since it changed after you accepted, you may give it back without penalty: it does not count on your record. Or keep it and carry on as before.</p>
+      <ErrorBox error={error} />
+      <button
+        type="button"
+        class="secondary"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(undefined);
+          try {
+            const { releaseTask } = await gql(ReleaseTask, { id: props.task.id, reason: "the task changed after I accepted it" });
+            props.onDone(releaseTask);
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        Withdraw without penalty
+      </button>
+    </section>
   );
 }
 

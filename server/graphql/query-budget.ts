@@ -134,7 +134,7 @@ function fixedCostOf(schema: GraphQLSchema, document: DocumentNode, operationNam
   let bySchema = fixedCosts.get(schema);
   if (!bySchema) fixedCosts.set(schema, (bySchema = new WeakMap()));
   let byOperation = bySchema.get(document);
-  if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+  if (!byOperation) bySchema.set(document, (byOperation = new Map<string, FixedCost>()));
   const key = operationName ?? "";
   let fixed = byOperation.get(key);
   if (!fixed) byOperation.set(key, (fixed = { independent: !costReadsVariables(schema, document) }));

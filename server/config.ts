@@ -83,6 +83,8 @@ export interface Config {
     gapMaxHoldMs: number;
     /** How often open connections' API keys are checked for revocation. */
     keyRecheckMs: number;
+    /** How often open connections are pinged; one that has not answered the last ping by the next is ended. */
+    heartbeatMs: number;
     /** Events a subscriber may fall behind by before its subscription is ended (it can resume from its last event id). */
     maxQueuedEvents: number;
   };
@@ -228,6 +230,7 @@ const EnvSchema = z
     LIVE_POLL_MS: int(10, 60_000).default(1_000),
     LIVE_GAP_MAX_HOLD_MS: int(0, 600_000).default(10_000),
     LIVE_KEY_RECHECK_MS: int(10, 3_600_000).default(5_000),
+    LIVE_HEARTBEAT_MS: int(10, 600_000).default(12_000),
     LIVE_MAX_QUEUED_EVENTS: int(10, 100_000).default(1_000),
     WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
     WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(30_000),
@@ -355,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.LIVE_POLL_MS,
       gapMaxHoldMs: e.LIVE_GAP_MAX_HOLD_MS,
       keyRecheckMs: e.LIVE_KEY_RECHECK_MS,
+      heartbeatMs: e.LIVE_HEARTBEAT_MS,
       maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
     },
     webhooks: {

@@ -36,7 +36,7 @@ export async function createLiveUpdates(deps: {
   services.keys.shareRevocations(bus);
   const relay = new EventRelay(orm, services.live, bus, config.live, log);
   orm.em.getEventManager().registerSubscriber(relay.commitHook());
-  const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, sessions: services.sessions, allowedOrigins: config.web.allowedOrigins, keyRecheckMs: config.live.keyRecheckMs });
+  const subscriptions = mountSubscriptions({ ...deps, keys: services.keys, sessions: services.sessions, allowedOrigins: config.web.allowedOrigins, keyRecheckMs: config.live.keyRecheckMs, heartbeatMs: config.live.heartbeatMs });
   return {
     relay,
     subscriptions,

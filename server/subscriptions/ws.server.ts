@@ -91,6 +91,7 @@ export function mountSubscriptions(options: {
   allowedOrigins: readonly string[];
   log: Logger;
   keyRecheckMs: number;
+  heartbeatMs: number;
 }): SubscriptionServer {
   const { httpServer, schema, createContext, orm, keys, sessions, log } = options;
   const wss = new WebSocketServer({ noServer: true });
@@ -178,7 +179,30 @@ export function mountSubscriptions(options: {
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     wss,
+    // No timer per connection: one heartbeat below pings them all.
+    0,
   );
+
+  // One heartbeat for every connection (graphql-ws would keep two timers per connection): a socket that has not answered the last ping by the next is ended.
+  const answered = new WeakSet<WebSocket>();
+  function onPong(this: WebSocket) {
+    answered.add(this);
+  }
+  wss.on("connection", (socket: WebSocket) => {
+    answered.add(socket);
+    socket.on("pong", onPong);
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      answered.delete(socket);
+      socket.ping();
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
 
   const recheck = async () => {
     const keyIds = [...sockets.keys()];
@@ -231,6 +255,7 @@ export function mountSubscriptions(options: {
     },
     async dispose() {
       clearInterval(timer);
+      clearInterval(heartbeat);
       httpServer.off("upgrade", onUpgrade);
       await cleanup.dispose();
     },

@@ -4,7 +4,8 @@ import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { GET_TASK, POST_TASK, registerAgent, registerOperator, taskInput, waitForStatus } from "../support/fixtures";
 import { ApiKey } from "../../server/agents/api-key.entity";
-import { connect, isCloseEvent, subscribe, UPDATE_FIELDS, type Recorder } from "./support/ws-client";
+import WebSocket from "ws";
+import { connect, isCloseEvent, subscribe, UPDATE_FIELDS, wsUrl, type Recorder } from "./support/ws-client";
 import { eventually, subscribersReach } from "./support/live";
 
 const AGENT_FEED = `subscription($after: ID) { tasksUpdated(afterEventId: $after) { ${UPDATE_FIELDS} task { id status } } }`;
@@ -310,6 +311,37 @@ for (const db of testDatabases()) {
     });
   });
 }
+
+describe("the connections' heartbeat (sqlite)", () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startServer(testDatabases()[0], { LIVE_HEARTBEAT_MS: "100" });
+  });
+  after(() => server.stop());
+
+  it("ends a connection that stops answering pings, and keeps one that answers them", async () => {
+    const agent = await registerAgent(server.client);
+    const before = server.app.services.live.subscriberCount;
+    const answering = connect(server.url, { "x-api-key": agent.apiKey });
+    const feed = subscribe(answering, AGENT_FEED);
+    // A client gone silent: a socket that never answers a ping (as a peer whose network dropped).
+    const silent = new WebSocket(wsUrl(server.url), "graphql-transport-ws", { autoPong: false });
+    const closed = new Promise<number>((resolve) => silent.once("close", (code) => resolve(code)));
+    silent.once("open", () => silent.send(JSON.stringify({ type: "connection_init", payload: { "x-api-key": agent.apiKey } })));
+    try {
+      await subscribersReach(server, before + 1);
+      // 1006: no close frame; the server ended the socket within two heartbeats of its last ping.
+      expect(await closed).to.equal(1006);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      await feed.until((r) => updates(r, "tasksUpdated", postTask.id).length > 0);
+    } finally {
+      silent.terminate();
+      await answering.dispose();
+    }
+  });
+});
 
 async function revokeKeysOf(server: TestServer, agentId: string): Promise<void> {
   const em = server.app.orm.em.fork();

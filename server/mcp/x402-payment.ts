@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { encodePaymentSignatureHeader } from "@x402/core/http";
-import type { PaymentPayload, PaymentRequired, SettleResponse } from "@x402/core/types";
+// Types only (erased): the stdio MCP package, which compiles this file, loads nothing of x402 at run time.
+import type { PaymentRequired, SettleResponse } from "@x402/core/dist/cjs/types";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { invalidArguments } from "./guidance";
 import { ToolError } from "./tool-result";
@@ -24,7 +24,8 @@ export function paymentFromMeta(meta: Record<string, unknown> | undefined): stri
   if (typeof payment !== "object" || Array.isArray(payment)) {
     throw invalidArguments([{ argument: `_meta["${X402_PAYMENT_META}"]`, rule: "must be an x402 v2 PaymentPayload object (x402Version, accepted, payload), as an x402 client signs it" }]);
   }
-  return encodePaymentSignatureHeader(payment as PaymentPayload);
+  // x402's PAYMENT-SIGNATURE encoding (encodePaymentSignatureHeader): base64 of the payload's JSON in UTF-8.
+  return Buffer.from(JSON.stringify(payment), "utf8").toString("base64");
 }
 
 /** The PaymentRequired a refused call came with (INSUFFICIENT_FUNDS where the task's chain takes x402), if any. */

@@ -43,6 +43,35 @@ interface ClaimedRow {
   id: string | number;
 }
 
+/** A row broadcast in this pass (or found mined at its nonce before it was). */
+interface Broadcast {
+  row: ChainTx;
+  outcome: "sent" | "nonce-used" | "mined";
+  receipt?: Receipt;
+}
+
+/**
+ * Runs `step` in a savepoint of the caller's transaction, with an
+ * EntityManager of its own (flushed before the savepoint is released): if
+ * it throws, what it wrote is rolled back and the transaction goes on.
+ * Entities it changed belong to its EntityManager, so nothing of a failed
+ * step is flushed later by the caller's.
+ */
+async function savepoint(tx: Em, name: string, step: (em: Em) => Promise<void>): Promise<void> {
+  const connection = tx.getConnection();
+  const ctx = tx.getTransactionContext();
+  await connection.execute(`savepoint ${name}`, [], "run", ctx);
+  try {
+    const em = tx.fork({ clear: true, keepTransactionContext: true });
+    await step(em);
+    await em.flush();
+  } catch (err) {
+    await connection.execute(`rollback to savepoint ${name}`, [], "run", ctx);
+    throw err;
+  }
+  await connection.execute(`release savepoint ${name}`, [], "run", ctx);
+}
+
 /**
  * Sends the chain outbox. A pass claims due rows with a lease (`FOR UPDATE
  * SKIP LOCKED` on PostgreSQL), then drives each key's rows in nonce order:
@@ -153,18 +182,33 @@ export class ChainSender {
   }
 
   /**
-   * One key's rows. Rows already signed go first, in nonce order, so that
-   * re-broadcasts reach the node in order. New rows are checked and
-   * simulated side by side, signed together with consecutive nonces in one
-   * database transaction, then broadcast in nonce order.
+   * One key's rows, in three steps. Rows already signed go first, in nonce
+   * order, so that re-broadcasts reach the node in order; new rows are
+   * checked and simulated side by side, signed together with consecutive
+   * nonces in one database transaction, and follow them. Then every row is
+   * broadcast, in nonce order, without waiting for any receipt; then the
+   * receipts are asked for together; and the rows mined with their
+   * confirmations are settled together, in one database transaction with a
+   * savepoint per row (finalizeMined).
    */
   private async driveKey(rows: ChainTx[]): Promise<void> {
     const chain = this.chains.byKey(rows[0].chainKey)!;
     const signed = rows.filter((row) => row.status !== ChainTxStatus.PENDING).sort((a, b) => a.nonce! - b.nonce!);
     const fresh = await this.signNew(chain, rows.filter((row) => row.status === ChainTxStatus.PENDING));
+    const broadcast: Broadcast[] = [];
     for (const row of [...signed, ...fresh]) {
-      await this.step(row.id, () => this.track(chain, row, fresh.includes(row)));
+      await this.step(row.id, async () => {
+        const sent = await this.send(chain, row, fresh.includes(row));
+        if (sent) broadcast.push(sent);
+      });
     }
+    const receipts = await Promise.all(broadcast.map((sent) => this.receiptFor(chain, sent).catch(async (err: unknown) => void (await this.recordFailure(sent.row.id, err)))));
+    const mined: Array<{ row: ChainTx; receipt: Receipt }> = [];
+    for (const [i, receipt] of receipts.entries()) {
+      if (receipt) mined.push({ row: broadcast[i].row, receipt });
+      else if (receipt === null) await this.step(broadcast[i].row.id, () => this.awaitReceipt(chain, broadcast[i].row));
+    }
+    if (mined.length) await this.finalizeMined(chain, mined);
   }
 
   private async step(id: string, work: () => Promise<void>): Promise<void> {
@@ -283,35 +327,51 @@ export class ChainSender {
     }
   }
 
-  /** A SIGNED or SENT row: broadcast (again) until a receipt with enough confirmations settles it. */
-  private async track(chain: Chain, row: ChainTx, justSigned: boolean): Promise<void> {
+  /**
+   * A SIGNED or SENT row's broadcast (again): what was sent, or its receipt
+   * when it was mined already; undefined when the row's step ended here
+   * (replaced with higher fees at its nonce).
+   */
+  private async send(chain: Chain, row: ChainTx, justSigned: boolean): Promise<Broadcast | undefined> {
     // A row signed in this pass cannot have been mined; one signed before may have been broadcast before a crash.
-    let receipt = justSigned ? null : await this.minedAtNonce(chain, row);
-    if (!receipt && !justSigned) {
+    if (!justSigned) {
+      const receipt = await this.minedAtNonce(chain, row);
+      if (receipt) return { row, outcome: "mined", receipt };
       const underpriced = await this.underpriced(chain, row);
-      if (underpriced) return this.replace(chain, row, underpriced);
-    }
-    if (!receipt) {
-      const outcome = await this.broadcast(chain, row);
-      receipt = await this.minedAtNonce(chain, row);
-      if (!receipt && outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
-        await this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`);
-        return;
+      if (underpriced) {
+        await this.replace(chain, row, underpriced);
+        return undefined;
       }
     }
-    if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) {
-      // Broadcast (SENT), waiting for the receipt or its confirmations: one write. A row mined at once goes from SIGNED straight to MINED.
-      const nextAttemptAt = Date.now() + chain.pollMs;
-      if (row.status === ChainTxStatus.SIGNED) {
-        await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT, nextAttemptAt, lockedUntil: null });
-        row.status = ChainTxStatus.SENT;
-      } else {
-        await this.update(row.id, { nextAttemptAt, lockedUntil: null });
-      }
-      this.awaitingBlocks = true;
-      return;
+    return { row, outcome: await this.broadcast(chain, row) };
+  }
+
+  /**
+   * The receipt of a broadcast row once it has its confirmations; null while
+   * it waits for them (or to be mined); undefined when the row was re-signed
+   * (its nonce went to another transaction).
+   */
+  private async receiptFor(chain: Chain, sent: Broadcast): Promise<Receipt | null | undefined> {
+    const { row } = sent;
+    const receipt = sent.receipt ?? (await this.minedAtNonce(chain, row));
+    if (!receipt && sent.outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
+      await this.step(row.id, () => this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`));
+      return undefined;
     }
-    await this.finalize(chain, row, receipt);
+    if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) return null;
+    return receipt;
+  }
+
+  /** Broadcast (SENT), waiting for the receipt or its confirmations: one write. A row mined at once goes from SIGNED straight to MINED. */
+  private async awaitReceipt(chain: Chain, row: ChainTx): Promise<void> {
+    const nextAttemptAt = Date.now() + chain.pollMs;
+    if (row.status === ChainTxStatus.SIGNED) {
+      await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT, nextAttemptAt, lockedUntil: null });
+      row.status = ChainTxStatus.SENT;
+    } else {
+      await this.update(row.id, { nextAttemptAt, lockedUntil: null });
+    }
+    this.awaitingBlocks = true;
   }
 
   /**
@@ -389,38 +449,64 @@ export class ChainSender {
     return usedNonces > BigInt(row.nonce!) && !(await this.minedAtNonce(chain, row));
   }
 
-  /** Mined: the row's status and the outcome for the books commit together. */
-  private async finalize(chain: Chain, row: ChainTx, receipt: Receipt): Promise<void> {
-    const succeeded = receipt.status === "0x1";
-    const reason = succeeded ? undefined : await this.revertReason(chain, row, receipt);
-    await this.settle(row, async (tx) => {
-      // A compare-and-set on the signing this sender knows of: another sender that replaced or re-signed it since changed its hash.
-      const changed = await tx.nativeUpdate(
-        ChainTx,
-        { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
-        {
-          status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
-          blockNumber: Number(BigInt(receipt.blockNumber)),
-          lockedUntil: null,
-          lastError: reason ?? null,
-          // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
-          ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
-        },
-      );
-      if (changed !== 1) return;
-      const current = Object.assign(row, {
-        status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
-        ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+  /**
+   * Mined rows: each row's status and its outcome for the books commit
+   * together, and all of a pass's rows in one database transaction, each in
+   * a savepoint of its own: a row whose step fails (or that another sender
+   * moved on) is rolled back to its savepoint alone, and the others commit.
+   */
+  private async finalizeMined(chain: Chain, mined: Array<{ row: ChainTx; receipt: Receipt }>): Promise<void> {
+    // Reasons are read from the node before the transaction, so it holds no lock while waiting on the network.
+    const reasons = await Promise.all(mined.map(({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
+    const failed = new Map<string, unknown>();
+    const retries: number[] = [];
+    try {
+      await this.orm.em.fork().transactional(async (tx) => {
+        for (const [i, { row, receipt }] of mined.entries()) {
+          try {
+            await savepoint(tx, `row_${i}`, (em) => this.applyReceipt(em, chain, row, receipt, reasons[i], retries));
+          } catch (err) {
+            if (!(err instanceof LostRace)) failed.set(row.id, err);
+          }
+        }
       });
-      if (succeeded) {
-        await this.effects.mined(tx, chain, current, receipt);
-      } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
-        const nextAttemptAt = Date.now() + this.backoffMs(current.attempts, chain);
-        await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt });
-        this.dueAt(nextAttemptAt);
+    } catch (err) {
+      // The transaction itself failed (a conflict at commit, the database gone): no row of it settled.
+      for (const { row } of mined) failed.set(row.id, err);
+      retries.length = 0;
+    }
+    for (const at of retries) this.dueAt(at);
+    for (const [i, { row }] of mined.entries()) {
+      if (failed.has(row.id)) {
+        await this.recordFailure(row.id, failed.get(row.id));
+        continue;
       }
-    });
-    if (!succeeded) this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash, reason }, "chain transaction reverted");
+      if (reasons[i] !== undefined) this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash, reason: reasons[i] }, "chain transaction reverted");
+      this.onSettled(row);
+    }
+  }
+
+  /** One mined row inside the pass's transaction: a compare-and-set on the signing this sender knows of, then the outcome for the books. */
+  private async applyReceipt(tx: Em, chain: Chain, row: ChainTx, receipt: Receipt, reason: string | undefined, retries: number[]): Promise<void> {
+    const succeeded = receipt.status === "0x1";
+    // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
+    const replaced = receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) };
+    const status = succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED;
+    // Another sender that replaced or re-signed the row since changed its hash: then nothing here is this sender's to apply.
+    const changed = await tx.nativeUpdate(
+      ChainTx,
+      { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+      { status, blockNumber: Number(BigInt(receipt.blockNumber)), lockedUntil: null, lastError: reason ?? null, ...replaced },
+    );
+    if (changed !== 1) throw new LostRace();
+    const current = Object.assign(row, { status, ...replaced });
+    if (succeeded) {
+      await this.effects.mined(tx, chain, current, receipt);
+    } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
+      const nextAttemptAt = Date.now() + this.backoffMs(current.attempts, chain);
+      await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt });
+      retries.push(nextAttemptAt);
+    }
   }
 
   /** Back to PENDING for a new nonce; the old hash is kept in the row's history. */

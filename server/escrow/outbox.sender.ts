@@ -51,13 +51,19 @@ interface Broadcast {
 }
 
 /**
- * Runs `step` in a savepoint of the caller's transaction, with an
+ * Runs `step` in a savepoint of the caller's transaction (`name`), with an
  * EntityManager of its own (flushed before the savepoint is released): if
  * it throws, what it wrote is rolled back and the transaction goes on.
  * Entities it changed belong to its EntityManager, so nothing of a failed
- * step is flushed later by the caller's.
+ * step is flushed later by the caller's. Without a name, no savepoint: the
+ * caller rolls its transaction back when the step throws.
  */
-async function savepoint(tx: Em, name: string, step: (em: Em) => Promise<void>): Promise<void> {
+async function savepoint(tx: Em, name: string | undefined, step: (em: Em) => Promise<void>): Promise<void> {
+  if (!name) {
+    const em = tx.fork({ clear: true, keepTransactionContext: true });
+    await step(em);
+    return em.flush();
+  }
   const connection = tx.getConnection();
   const ctx = tx.getTransactionContext();
   await connection.execute(`savepoint ${name}`, [], "run", ctx);
@@ -267,16 +273,37 @@ export class ChainSender {
       const going = ready.filter(({ row }) => claimed.has(String(row.id)));
       if (going.length === 0) return [];
       const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
-      const signed: ChainTx[] = [];
-      for (const [i, { row, call, gasLimit }] of going.entries()) {
-        const nonce = first + i;
-        const transaction = await signCall(wallet, chain.id, nonce, call, { gasLimit, ...fees });
-        const values = { nonce, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null };
-        await tx.nativeUpdate(ChainTx, { id: row.id }, values);
-        signed.push(Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
-      }
-      return signed;
+      const signings = await Promise.all(
+        going.map(async ({ row, call, gasLimit }, i) => {
+          const transaction = await signCall(wallet, chain.id, first + i, call, { gasLimit, ...fees });
+          return { row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } };
+        }),
+      );
+      await this.storeSignings(tx, signings.map(({ row, values }) => ({ id: row.id, ...values })));
+      return signings.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
     });
+  }
+
+  /** Each row's signing (its nonce, bytes and hash, what it calls), all rows in one statement. */
+  private async storeSignings(tx: Em, rows: Array<{ id: string; nonce: number; raw: string; txHash: string; toAddress?: string; data: string }>): Promise<void> {
+    const ids = rows.map((row) => row.id);
+    const column = (name: string, value: (row: (typeof rows)[number]) => string | number | null, cast = "") => ({
+      sql: `${name} = case id ${rows.map(() => (cast ? `when ? then cast(? as ${cast})` : "when ? then ?")).join(" ")} end`,
+      params: rows.flatMap((row) => [row.id, value(row)]),
+    });
+    const columns = [
+      column("nonce", (row) => row.nonce, "integer"),
+      column("raw", (row) => row.raw),
+      column("tx_hash", (row) => row.txHash),
+      column("to_address", (row) => row.toAddress ?? null),
+      column("data", (row) => row.data),
+    ];
+    await tx.getConnection().execute(
+      `update chain_txs set ${columns.map((c) => c.sql).join(", ")}, attempts = attempts + 1, failures = 0, last_error = null where id in (${ids.map(() => "?").join(", ")})`,
+      [...columns.flatMap((c) => c.params), ...ids],
+      "run",
+      tx.getTransactionContext(),
+    );
   }
 
   /** PENDING → SIGNED for these rows in one statement; the ids it changed (a row another writer moved on is left out). */
@@ -460,20 +487,23 @@ export class ChainSender {
     const reasons = await Promise.all(mined.map(({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
     const failed = new Map<string, unknown>();
     const retries: number[] = [];
+    // A row settled alone needs no savepoint: its failure rolls the transaction back.
+    const alone = mined.length === 1;
     try {
       await this.orm.em.fork().transactional(async (tx) => {
         for (const [i, { row, receipt }] of mined.entries()) {
           try {
-            await savepoint(tx, `row_${i}`, (em) => this.applyReceipt(em, chain, row, receipt, reasons[i], retries));
+            await savepoint(tx, alone ? undefined : `row_${i}`, (em) => this.applyReceipt(em, chain, row, receipt, reasons[i], retries));
           } catch (err) {
+            if (alone) throw err;
             if (!(err instanceof LostRace)) failed.set(row.id, err);
           }
         }
       });
     } catch (err) {
-      // The transaction itself failed (a conflict at commit, the database gone): no row of it settled.
-      for (const { row } of mined) failed.set(row.id, err);
+      // The transaction failed (the one row's step, a conflict at commit, the database gone): no row of it settled.
       retries.length = 0;
+      if (!(err instanceof LostRace)) for (const { row } of mined) failed.set(row.id, err);
     }
     for (const at of retries) this.dueAt(at);
     for (const [i, { row }] of mined.entries()) {

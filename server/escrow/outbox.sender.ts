@@ -64,18 +64,17 @@ async function savepoint(tx: Em, name: string | undefined, step: (em: Em) => Pro
     await step(em);
     return em.flush();
   }
-  const connection = tx.getConnection();
-  const ctx = tx.getTransactionContext();
-  await connection.execute(`savepoint ${name}`, [], "run", ctx);
+  const run = (sql: string) => tx.getConnection().execute(sql, [], "run", tx.getTransactionContext());
+  await run(`savepoint ${name}`);
   try {
     const em = tx.fork({ clear: true, keepTransactionContext: true });
     await step(em);
     await em.flush();
   } catch (err) {
-    await connection.execute(`rollback to savepoint ${name}`, [], "run", ctx);
+    await run(`rollback to savepoint ${name}`);
     throw err;
   }
-  await connection.execute(`release savepoint ${name}`, [], "run", ctx);
+  await run(`release savepoint ${name}`);
 }
 
 /**
@@ -484,7 +483,7 @@ export class ChainSender {
    */
   private async finalizeMined(chain: Chain, mined: Array<{ row: ChainTx; receipt: Receipt }>): Promise<void> {
     // Reasons are read from the node before the transaction, so it holds no lock while waiting on the network.
-    const reasons = await Promise.all(mined.map(({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
+    const reasons = await Promise.all(mined.map(async ({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
     const failed = new Map<string, unknown>();
     const retries: number[] = [];
     // A row settled alone needs no savepoint: its failure rolls the transaction back.

@@ -161,7 +161,8 @@ export class ChainSender {
           this.pass = undefined;
           this.heartbeat.beat();
           if (!this.running) return;
-          const again = claimed > 0 || this.rerun;
+          // A full batch may have left rows behind; otherwise what this pass put off has its wake-up (dues, new blocks, commits).
+          const again = claimed >= this.options.batch || this.rerun;
           this.rerun = false;
           this.schedule(again ? 0 : this.sleepMs());
         });

@@ -69,10 +69,12 @@ interface Settled {
   perSecond: number;
   seconds: number;
   chainTxPerSecond: number;
-  /** SQL statements the server sent while the tasks were posted and settled, per task (the benchmark's own counts included). */
+  /** SQL statements the server sent while the tasks were posted and settled, per task (the benchmark's own wait for them left out). */
   statementsPerTask: number;
   /** Statements per task by kind and table, most first. */
   byKind: Array<[string, number]>;
+  /** Statements of the kind BENCH_SQL_SITES names per task, by where in the server they come from. */
+  bySite: Array<[string, number]>;
 }
 
 async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
@@ -95,10 +97,17 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
   });
   let statements = 0;
   const kinds = new Map<string, number>();
+  const sites = new Map<string, number>();
   app.orm.config.set("onQuery", (sql: string) => {
+    // The benchmark's own statements (its wait for the tasks to be paid) are not the server's.
+    if (sql.includes(BENCH_MARK)) return sql;
     statements++;
     const kind = classify(sql);
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    if (SITES_OF.includes(kind)) {
+      const site = `${kind}: ${callSite(new Error().stack ?? "")}`;
+      sites.set(site, (sites.get(site) ?? 0) + 1);
+    }
     return sql;
   });
   const started = performance.now();
@@ -112,13 +121,26 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     }),
   );
   for (;;) {
-    if ((await em.fork().count(Task, { status: TaskStatus.PAID })) >= TASKS) break;
+    const [{ paid }] = await em.getConnection().execute<Array<{ paid: number | string }>>(`select count(*) as paid from tasks where status = ? ${BENCH_MARK}`, [TaskStatus.PAID]);
+    if (Number(paid) >= TASKS) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
   app.orm.config.set("onQuery", (sql: string) => sql);
   const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
-  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS, byKind: [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => [kind, n / TASKS]) };
+  const perTask = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]): [string, number] => [key, n / TASKS]);
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS, byKind: perTask(kinds), bySite: perTask(sites) };
+}
+
+/** Marks the benchmark's own statements, which are left out of the count. */
+const BENCH_MARK = "/* bench */";
+/** BENCH_SQL_SITES="select escrows,update chain_txs": where the server sends statements of those kinds from, per settled task. */
+const SITES_OF = (process.env.BENCH_SQL_SITES ?? "").split(",").map((kind) => kind.trim()).filter(Boolean);
+
+/** The first frames of the server's own code that led to a statement. */
+function callSite(stack: string): string {
+  const frames = stack.split("\n").filter((line) => line.includes("/server/") && !line.includes("/node_modules/"));
+  return frames.slice(0, 3).map((line) => line.trim().replace(/^at /, "").replace(/\(?\/.*\/server\//, "(")).join(" < ") || "(outside server code)";
 }
 
 /** A statement's kind and table, e.g. "update chain_txs" or "begin". */
@@ -185,6 +207,7 @@ async function main(): Promise<void> {
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
     console.log(`\nSQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
     if (process.env.BENCH_SQL_DETAIL) console.log(settled.byKind.map(([kind, n]) => `  ${n.toFixed(2).padStart(6)}  ${kind}`).join("\n"));
+    if (SITES_OF.length) console.log(`\n${SITES_OF.join(", ")} by call site, per settled task:\n${settled.bySite.map(([site, n]) => `  ${n.toFixed(2).padStart(6)}  ${site}`).join("\n")}`);
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
     report({ tasksPerSecond: settled.perSecond, transfersPerSecond: baseline, ratio: settled.perSecond / baseline, statementsPerTask: settled.statementsPerTask, balanced });
     if (!balanced) process.exitCode = 1;

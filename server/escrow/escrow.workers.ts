@@ -1,6 +1,7 @@
 import { MaxUint256 } from "ethers";
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Orm } from "../db/orm";
+import { rootTransaction } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
 import type { Services } from "../services";
@@ -119,7 +120,7 @@ export class EscrowWorkers implements BackgroundWorker {
     return {
       getSubscribedEntities: () => [ChainTx],
       afterCreate: ({ em }) => {
-        queued.add(em.getTransactionContext() ?? em);
+        queued.add(rootTransaction(em.getTransactionContext()) ?? em);
       },
       afterTransactionCommit: ({ em, transaction }) => {
         const key = transaction && queued.has(transaction as object) ? (transaction as object) : queued.has(em) ? em : undefined;

@@ -43,6 +43,40 @@ interface ClaimedRow {
   id: string | number;
 }
 
+/** A row broadcast in this pass (or found mined at its nonce before it was). */
+interface Broadcast {
+  row: ChainTx;
+  outcome: "sent" | "nonce-used" | "mined";
+  receipt?: Receipt;
+}
+
+/**
+ * Runs `step` in a savepoint of the caller's transaction (`name`), with an
+ * EntityManager of its own (flushed before the savepoint is released): if
+ * it throws, what it wrote is rolled back and the transaction goes on.
+ * Entities it changed belong to its EntityManager, so nothing of a failed
+ * step is flushed later by the caller's. Without a name, no savepoint: the
+ * caller rolls its transaction back when the step throws.
+ */
+async function savepoint(tx: Em, name: string | undefined, step: (em: Em) => Promise<void>): Promise<void> {
+  if (!name) {
+    const em = tx.fork({ clear: true, keepTransactionContext: true });
+    await step(em);
+    return em.flush();
+  }
+  const run = (sql: string) => tx.getConnection().execute(sql, [], "run", tx.getTransactionContext());
+  await run(`savepoint ${name}`);
+  try {
+    const em = tx.fork({ clear: true, keepTransactionContext: true });
+    await step(em);
+    await em.flush();
+  } catch (err) {
+    await run(`rollback to savepoint ${name}`);
+    throw err;
+  }
+  await run(`release savepoint ${name}`);
+}
+
 /**
  * Sends the chain outbox. A pass claims due rows with a lease (`FOR UPDATE
  * SKIP LOCKED` on PostgreSQL), then drives each key's rows in nonce order:
@@ -127,7 +161,8 @@ export class ChainSender {
           this.pass = undefined;
           this.heartbeat.beat();
           if (!this.running) return;
-          const again = claimed > 0 || this.rerun;
+          // A full batch may have left rows behind; otherwise what this pass put off has its wake-up (dues, new blocks, commits).
+          const again = claimed >= this.options.batch || this.rerun;
           this.rerun = false;
           this.schedule(again ? 0 : this.sleepMs());
         });
@@ -153,18 +188,33 @@ export class ChainSender {
   }
 
   /**
-   * One key's rows. Rows already signed go first, in nonce order, so that
-   * re-broadcasts reach the node in order. New rows are checked and
-   * simulated side by side, signed together with consecutive nonces in one
-   * database transaction, then broadcast in nonce order.
+   * One key's rows, in three steps. Rows already signed go first, in nonce
+   * order, so that re-broadcasts reach the node in order; new rows are
+   * checked and simulated side by side, signed together with consecutive
+   * nonces in one database transaction, and follow them. Then every row is
+   * broadcast, in nonce order, without waiting for any receipt; then the
+   * receipts are asked for together; and the rows mined with their
+   * confirmations are settled together, in one database transaction with a
+   * savepoint per row (finalizeMined).
    */
   private async driveKey(rows: ChainTx[]): Promise<void> {
     const chain = this.chains.byKey(rows[0].chainKey)!;
     const signed = rows.filter((row) => row.status !== ChainTxStatus.PENDING).sort((a, b) => a.nonce! - b.nonce!);
     const fresh = await this.signNew(chain, rows.filter((row) => row.status === ChainTxStatus.PENDING));
+    const broadcast: Broadcast[] = [];
     for (const row of [...signed, ...fresh]) {
-      await this.step(row.id, () => this.track(chain, row, fresh.includes(row)));
+      await this.step(row.id, async () => {
+        const sent = await this.send(chain, row, fresh.includes(row));
+        if (sent) broadcast.push(sent);
+      });
     }
+    const receipts = await Promise.all(broadcast.map((sent) => this.receiptFor(chain, sent).catch(async (err: unknown) => void (await this.recordFailure(sent.row.id, err)))));
+    const mined: Array<{ row: ChainTx; receipt: Receipt }> = [];
+    for (const [i, receipt] of receipts.entries()) {
+      if (receipt) mined.push({ row: broadcast[i].row, receipt });
+      else if (receipt === null) await this.step(broadcast[i].row.id, () => this.awaitReceipt(chain, broadcast[i].row));
+    }
+    if (mined.length) await this.finalizeMined(chain, mined);
   }
 
   private async step(id: string, work: () => Promise<void>): Promise<void> {
@@ -223,16 +273,37 @@ export class ChainSender {
       const going = ready.filter(({ row }) => claimed.has(String(row.id)));
       if (going.length === 0) return [];
       const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
-      const signed: ChainTx[] = [];
-      for (const [i, { row, call, gasLimit }] of going.entries()) {
-        const nonce = first + i;
-        const transaction = await signCall(wallet, chain.id, nonce, call, { gasLimit, ...fees });
-        const values = { nonce, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null };
-        await tx.nativeUpdate(ChainTx, { id: row.id }, values);
-        signed.push(Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
-      }
-      return signed;
+      const signings = await Promise.all(
+        going.map(async ({ row, call, gasLimit }, i) => {
+          const transaction = await signCall(wallet, chain.id, first + i, call, { gasLimit, ...fees });
+          return { row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } };
+        }),
+      );
+      await this.storeSignings(tx, signings.map(({ row, values }) => ({ id: row.id, ...values })));
+      return signings.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
     });
+  }
+
+  /** Each row's signing (its nonce, bytes and hash, what it calls), all rows in one statement. */
+  private async storeSignings(tx: Em, rows: Array<{ id: string; nonce: number; raw: string; txHash: string; toAddress?: string; data: string }>): Promise<void> {
+    const ids = rows.map((row) => row.id);
+    const column = (name: string, value: (row: (typeof rows)[number]) => string | number | null, cast = "") => ({
+      sql: `${name} = case id ${rows.map(() => (cast ? `when ? then cast(? as ${cast})` : "when ? then ?")).join(" ")} end`,
+      params: rows.flatMap((row) => [row.id, value(row)]),
+    });
+    const columns = [
+      column("nonce", (row) => row.nonce, "integer"),
+      column("raw", (row) => row.raw),
+      column("tx_hash", (row) => row.txHash),
+      column("to_address", (row) => row.toAddress ?? null),
+      column("data", (row) => row.data),
+    ];
+    await tx.getConnection().execute(
+      `update chain_txs set ${columns.map((c) => c.sql).join(", ")}, attempts = attempts + 1, failures = 0, last_error = null where id in (${ids.map(() => "?").join(", ")})`,
+      [...columns.flatMap((c) => c.params), ...ids],
+      "run",
+      tx.getTransactionContext(),
+    );
   }
 
   /** PENDING → SIGNED for these rows in one statement; the ids it changed (a row another writer moved on is left out). */
@@ -283,35 +354,51 @@ export class ChainSender {
     }
   }
 
-  /** A SIGNED or SENT row: broadcast (again) until a receipt with enough confirmations settles it. */
-  private async track(chain: Chain, row: ChainTx, justSigned: boolean): Promise<void> {
+  /**
+   * A SIGNED or SENT row's broadcast (again): what was sent, or its receipt
+   * when it was mined already; undefined when the row's step ended here
+   * (replaced with higher fees at its nonce).
+   */
+  private async send(chain: Chain, row: ChainTx, justSigned: boolean): Promise<Broadcast | undefined> {
     // A row signed in this pass cannot have been mined; one signed before may have been broadcast before a crash.
-    let receipt = justSigned ? null : await this.minedAtNonce(chain, row);
-    if (!receipt && !justSigned) {
+    if (!justSigned) {
+      const receipt = await this.minedAtNonce(chain, row);
+      if (receipt) return { row, outcome: "mined", receipt };
       const underpriced = await this.underpriced(chain, row);
-      if (underpriced) return this.replace(chain, row, underpriced);
-    }
-    if (!receipt) {
-      const outcome = await this.broadcast(chain, row);
-      receipt = await this.minedAtNonce(chain, row);
-      if (!receipt && outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
-        await this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`);
-        return;
+      if (underpriced) {
+        await this.replace(chain, row, underpriced);
+        return undefined;
       }
     }
-    if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) {
-      // Broadcast (SENT), waiting for the receipt or its confirmations: one write. A row mined at once goes from SIGNED straight to MINED.
-      const nextAttemptAt = Date.now() + chain.pollMs;
-      if (row.status === ChainTxStatus.SIGNED) {
-        await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT, nextAttemptAt, lockedUntil: null });
-        row.status = ChainTxStatus.SENT;
-      } else {
-        await this.update(row.id, { nextAttemptAt, lockedUntil: null });
-      }
-      this.awaitingBlocks = true;
-      return;
+    return { row, outcome: await this.broadcast(chain, row) };
+  }
+
+  /**
+   * The receipt of a broadcast row once it has its confirmations; null while
+   * it waits for them (or to be mined); undefined when the row was re-signed
+   * (its nonce went to another transaction).
+   */
+  private async receiptFor(chain: Chain, sent: Broadcast): Promise<Receipt | null | undefined> {
+    const { row } = sent;
+    const receipt = sent.receipt ?? (await this.minedAtNonce(chain, row));
+    if (!receipt && sent.outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
+      await this.step(row.id, () => this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`));
+      return undefined;
     }
-    await this.finalize(chain, row, receipt);
+    if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) return null;
+    return receipt;
+  }
+
+  /** Broadcast (SENT), waiting for the receipt or its confirmations: one write. A row mined at once goes from SIGNED straight to MINED. */
+  private async awaitReceipt(chain: Chain, row: ChainTx): Promise<void> {
+    const nextAttemptAt = Date.now() + chain.pollMs;
+    if (row.status === ChainTxStatus.SIGNED) {
+      await this.compareAndSet(row, [ChainTxStatus.SIGNED], { status: ChainTxStatus.SENT, nextAttemptAt, lockedUntil: null });
+      row.status = ChainTxStatus.SENT;
+    } else {
+      await this.update(row.id, { nextAttemptAt, lockedUntil: null });
+    }
+    this.awaitingBlocks = true;
   }
 
   /**
@@ -389,38 +476,67 @@ export class ChainSender {
     return usedNonces > BigInt(row.nonce!) && !(await this.minedAtNonce(chain, row));
   }
 
-  /** Mined: the row's status and the outcome for the books commit together. */
-  private async finalize(chain: Chain, row: ChainTx, receipt: Receipt): Promise<void> {
-    const succeeded = receipt.status === "0x1";
-    const reason = succeeded ? undefined : await this.revertReason(chain, row, receipt);
-    await this.settle(row, async (tx) => {
-      // A compare-and-set on the signing this sender knows of: another sender that replaced or re-signed it since changed its hash.
-      const changed = await tx.nativeUpdate(
-        ChainTx,
-        { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
-        {
-          status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
-          blockNumber: Number(BigInt(receipt.blockNumber)),
-          lockedUntil: null,
-          lastError: reason ?? null,
-          // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
-          ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
-        },
-      );
-      if (changed !== 1) return;
-      const current = Object.assign(row, {
-        status: succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
-        ...(receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) }),
+  /**
+   * Mined rows: each row's status and its outcome for the books commit
+   * together, and all of a pass's rows in one database transaction, each in
+   * a savepoint of its own: a row whose step fails (or that another sender
+   * moved on) is rolled back to its savepoint alone, and the others commit.
+   */
+  private async finalizeMined(chain: Chain, mined: Array<{ row: ChainTx; receipt: Receipt }>): Promise<void> {
+    // Reasons are read from the node before the transaction, so it holds no lock while waiting on the network.
+    const reasons = await Promise.all(mined.map(async ({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
+    const failed = new Map<string, unknown>();
+    const retries: number[] = [];
+    // A row settled alone needs no savepoint: its failure rolls the transaction back.
+    const alone = mined.length === 1;
+    try {
+      await this.orm.em.fork().transactional(async (tx) => {
+        for (const [i, { row, receipt }] of mined.entries()) {
+          try {
+            await savepoint(tx, alone ? undefined : `row_${i}`, (em) => this.applyReceipt(em, chain, row, receipt, reasons[i], retries));
+          } catch (err) {
+            if (alone) throw err;
+            if (!(err instanceof LostRace)) failed.set(row.id, err);
+          }
+        }
       });
-      if (succeeded) {
-        await this.effects.mined(tx, chain, current, receipt);
-      } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
-        const nextAttemptAt = Date.now() + this.backoffMs(current.attempts, chain);
-        await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt });
-        this.dueAt(nextAttemptAt);
+    } catch (err) {
+      // The transaction failed (the one row's step, a conflict at commit, the database gone): no row of it settled.
+      retries.length = 0;
+      if (!(err instanceof LostRace)) for (const { row } of mined) failed.set(row.id, err);
+    }
+    for (const at of retries) this.dueAt(at);
+    for (const [i, { row }] of mined.entries()) {
+      if (failed.has(row.id)) {
+        await this.recordFailure(row.id, failed.get(row.id));
+        continue;
       }
-    });
-    if (!succeeded) this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash, reason }, "chain transaction reverted");
+      if (reasons[i] !== undefined) this.log.warn({ txId: row.id, kind: row.kind, txHash: row.txHash, reason: reasons[i] }, "chain transaction reverted");
+      this.onSettled(row);
+    }
+  }
+
+  /** One mined row inside the pass's transaction: a compare-and-set on the signing this sender knows of, then the outcome for the books. */
+  private async applyReceipt(tx: Em, chain: Chain, row: ChainTx, receipt: Receipt, reason: string | undefined, retries: number[]): Promise<void> {
+    const succeeded = receipt.status === "0x1";
+    // A replaced signing was mined: it becomes the row's transaction, the replacement its history.
+    const replaced = receipt.transactionHash === row.txHash ? {} : { txHash: receipt.transactionHash, raw: null, previousHashes: row.hashes.filter((hash) => hash !== receipt.transactionHash) };
+    const status = succeeded ? ChainTxStatus.MINED : ChainTxStatus.REVERTED;
+    // Another sender that replaced or re-signed the row since changed its hash: then nothing here is this sender's to apply.
+    const changed = await tx.nativeUpdate(
+      ChainTx,
+      { id: row.id, txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+      { status, blockNumber: Number(BigInt(receipt.blockNumber)), lockedUntil: null, lastError: reason ?? null, ...replaced },
+    );
+    if (changed !== 1) throw new LostRace();
+    const current = Object.assign(row, { status, ...replaced });
+    if (succeeded) {
+      await this.effects.mined(tx, chain, current, receipt);
+    } else if ((await this.effects.reverted(tx, chain, current, reason!)) === "retry") {
+      const nextAttemptAt = Date.now() + this.backoffMs(current.attempts, chain);
+      await tx.nativeUpdate(ChainTx, { id: row.id }, { ...this.unsigned(current), nextAttemptAt });
+      retries.push(nextAttemptAt);
+    }
   }
 
   /** Back to PENDING for a new nonce; the old hash is kept in the row's history. */

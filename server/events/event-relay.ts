@@ -1,10 +1,11 @@
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
-import { dialectOf } from "../db/dialect";
+import { dialectOf, rootTransaction } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
 import type { ClusterBus } from "./cluster-bus";
 import { compareEventIds, readEvents } from "../tasks/task-event.log";
+import { TaskEvent } from "../tasks/task-event.entity";
 import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 
 const BATCH = 500;
@@ -40,7 +41,7 @@ export interface RelayOptions {
  * Every replica runs its own relay over the shared database, rather than
  * each replica publishing what it committed to the others: a single
  * ordered reader is what makes "resume after event id N" exact, and it
- * needs no leader. A relay reads when this process commits (commitHook),
+ * needs no leader. A relay reads when this process commits task events (commitHook),
  * when another replica announces that the log advanced (ClusterBus over
  * Redis), and every `pollMs` in case an announcement was lost.
  *
@@ -61,6 +62,8 @@ export class EventRelay {
   private running = false;
   private readonly advanceListeners: Array<(position: string) => void> = [];
   private heartbeat: Heartbeat = UNWATCHED;
+  /** A transaction of this process committed task events since the last read: the log has more. */
+  private committed = false;
 
   constructor(
     private readonly orm: Orm,
@@ -79,9 +82,27 @@ export class EventRelay {
     this.advanceListeners.push(listener);
   }
 
-  /** A MikroORM subscriber that wakes the relay after each committed transaction of this process. */
-  commitHook(): EventSubscriber {
-    return { afterTransactionCommit: () => this.wake() };
+  /**
+   * A MikroORM subscriber that wakes the relay after each committed
+   * transaction of this process that wrote task events (most write none;
+   * one nested in another counts when the outermost commits).
+   */
+  commitHook(): EventSubscriber<TaskEvent> {
+    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
+    const wrote = new WeakSet<object>();
+    return {
+      getSubscribedEntities: () => [TaskEvent],
+      afterCreate: ({ em }) => {
+        wrote.add(rootTransaction(em.getTransactionContext()) ?? em);
+      },
+      afterTransactionCommit: ({ em, transaction }) => {
+        const key = transaction && wrote.has(transaction as object) ? (transaction as object) : wrote.has(em) ? em : undefined;
+        if (!key) return;
+        wrote.delete(key);
+        this.committed = true;
+        this.wake();
+      },
+    };
   }
 
   /** The longest a healthy relay goes between reads: a poll interval plus one read. */
@@ -147,8 +168,10 @@ export class EventRelay {
     const em = this.orm.em.fork();
     // Checked before reading: a transaction that has ended by now is either in this read or never committed.
     const passGap = this.gap ? await this.gapSettled(em, this.gap) : false;
-    // Woken after every commit of this process: most commits write no task event, and an indexed max() is far cheaper than the read.
-    if (!this.gap && !(await this.logHasMoreThan(em, this.cursor))) return;
+    // Woken by a poll or an announcement, the log often has nothing new: an indexed max() is far cheaper than the read.
+    const committed = this.committed;
+    this.committed = false;
+    if (!this.gap && !committed && !(await this.logHasMoreThan(em, this.cursor))) return;
     const events = await readEvents(em, { id: { $gt: this.cursor } }, BATCH);
     const start = this.cursor;
     for (const event of events) {

@@ -1,5 +1,6 @@
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
+import { rootTransaction } from "../db/dialect";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
@@ -107,7 +108,7 @@ export class JobWorker implements BackgroundWorker {
     return {
       getSubscribedEntities: () => [Job],
       afterCreate: ({ em, entity }) => {
-        const key = em.getTransactionContext() ?? em;
+        const key = rootTransaction(em.getTransactionContext()) ?? em;
         due.set(key, [...(due.get(key) ?? []), entity.runAt]);
       },
       afterTransactionCommit: ({ em, transaction }) => {

@@ -4,7 +4,7 @@ import { NotFoundError } from "../common/errors";
 import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
 import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
-import type { PhotoWork } from "./photo.decoder";
+import type { PhotoCopies, PhotoWork } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 
 /** Which copy of a photo: the original as uploaded, the display copy (≤ 1600 px) or the thumbnail (≤ 320 px). */
@@ -16,6 +16,11 @@ export interface PhotoBytes {
 }
 
 const VARIANTS: PhotoVariant[] = ["original", "display", "thumbnail"];
+
+/** A photo decoded ahead of save(): its copies, or none when it does not decode. */
+export interface Decoded {
+  copies: PhotoCopies | undefined;
+}
 
 /**
  * Proof photos' bytes: a new upload goes to the store with its display copy
@@ -62,8 +67,8 @@ export class PhotoService {
    * copies; returns what decoding showed. The same id always writes the
    * same bytes, so doing it again after a crash is harmless.
    */
-  async save(em: Em, photoId: string, data: Buffer, contentType: string): Promise<PhotoFacts> {
-    const copies = await this.decoder.copies(data);
+  async save(em: Em, photoId: string, data: Buffer, contentType: string, decoded?: Decoded): Promise<PhotoFacts> {
+    const copies = decoded ? decoded.copies : await this.decoder.copies(data);
     await this.store.put(em, photoKey(photoId, "original"), data, contentType);
     if (!copies) return { hasCopies: false };
     await Promise.all([
@@ -83,6 +88,11 @@ export class PhotoService {
     const original = await this.read(em, photo, "original");
     if (!original) throw new Error(`photo ${photo.id} has no original to hash`);
     return this.decoder.hashes(original.data);
+  }
+
+  /** What save() decodes from a photo (its copies, capture facts and hashes), for a caller that decodes before it holds a transaction. */
+  async decode(data: Buffer): Promise<Decoded> {
+    return { copies: await this.decoder.copies(data) };
   }
 
   /** Removes what save() wrote for photos whose submission did not commit. */

@@ -5,7 +5,7 @@ import { DomainError, ValidationError } from "../common/errors";
 import { Operator } from "../operators/operator.entity";
 import { enqueue } from "../jobs/job.queue";
 import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
-import type { PhotoService } from "../photos/photo.service";
+import type { Decoded, PhotoService } from "../photos/photo.service";
 import type { Task } from "../tasks/task.entity";
 import { ActorType, TaskStatus } from "../tasks/task.enums";
 import { transition } from "../tasks/task.transition";
@@ -25,6 +25,12 @@ export interface PhotoUpload {
 
 interface CheckedPhoto extends PhotoUpload {
   format: PhotoFormat;
+}
+
+/** Photos checked and decoded before the submission's transaction (ProofService.preparePhotos). */
+export interface PreparedPhotos {
+  checked: CheckedPhoto[];
+  decoded: Decoded[];
 }
 
 /** Proof submission: the operator's photos and notes for one attempt. */
@@ -75,8 +81,20 @@ export class ProofService {
     return checked;
   }
 
-  async submit(em: Em, principal: OperatorPrincipal, taskId: string, photos: PhotoUpload[], notes?: string | null): Promise<Task> {
+  /**
+   * Checks and decodes photos for a later submit(): the CPU-heavy part of a
+   * submission, for a caller that would otherwise do it inside a
+   * transaction (the mock operator's job, whose transaction holds SQLite's
+   * one connection while it runs). It only reads.
+   */
+  async preparePhotos(photos: PhotoUpload[]): Promise<PreparedPhotos> {
     const checked = await this.validatePhotos(photos);
+    return { checked, decoded: await Promise.all(checked.map((photo) => this.photos.decode(photo.data))) };
+  }
+
+  async submit(em: Em, principal: OperatorPrincipal, taskId: string, photos: PhotoUpload[] | PreparedPhotos, notes?: string | null): Promise<Task> {
+    const prepared = Array.isArray(photos) ? undefined : photos;
+    const checked = prepared ? prepared.checked : await this.validatePhotos(photos as PhotoUpload[]);
     const trimmedNotes = notes?.trim() || undefined;
     if (trimmedNotes && trimmedNotes.length > LIMITS.notesChars) {
       throw new ValidationError("notes", `must be at most ${LIMITS.notesChars} characters (got ${trimmedNotes.length})`);
@@ -85,7 +103,7 @@ export class ProofService {
     this.tasks.assertCanSubmit(await this.tasks.find(em, taskId), principal);
     // The bytes go to the photo store first, outside the transaction; a submission that then fails removes them.
     const ids = checked.map(() => randomUUID());
-    const facts = await Promise.all(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format)));
+    const facts = await Promise.all(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));
     try {
       return await this.tasks.command(em, taskId, async (tx, task) => {
         this.tasks.assertCanSubmit(task, principal);

@@ -9,7 +9,7 @@ import { expectedPhotoCount } from "../guardian/guardian.service";
 import type { PhotoService } from "../photos/photo.service";
 import { fraudSource } from "./fraud.source";
 import { mockPhoto, recompressed } from "./mock-photo";
-import type { ProofService, PhotoUpload } from "../proofs/proof.service";
+import type { ProofService, PhotoUpload, PreparedPhotos } from "../proofs/proof.service";
 import { TestModeJobs, type OperatorPrincipal, type TaskService } from "../tasks/task.service";
 import type { Task } from "../tasks/task.entity";
 import { TaskStatus, TestScenario } from "../tasks/task.enums";
@@ -17,6 +17,13 @@ import { TaskStatus, TestScenario } from "../tasks/task.enums";
 export const MOCK_OPERATOR_EMAIL = "mock-operator@humanops.test";
 /** Hardhat's well-known account #9: a valid address that holds nothing of value. */
 export const MOCK_OPERATOR_PAYOUT = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
+
+/** The mock operator's proof for one attempt of a task, made before its job's transaction. */
+interface MockProof {
+  attempts: number;
+  notes: string;
+  photos: PreparedPhotos;
+}
 
 /** The built-in operator of test mode, created once per database (replicas starting together agree on one). */
 export async function ensureMockOperator(em: Em): Promise<Operator> {
@@ -82,11 +89,22 @@ export function registerTestMode(worker: JobWorker, config: Config, tasks: TaskS
     enqueue(em, TestModeJobs.submit, { taskId: task.id }, { runAt: nextStep() });
   });
 
-  worker.register(TestModeJobs.submit, async ({ em }, payload) => {
-    const task = await tasks.find(em, String(payload.taskId));
-    if (task.operator?.id !== mockOperatorId) return;
-    if (task.status !== TaskStatus.ACCEPTED && task.status !== TaskStatus.REJECTED) return;
-    const proof = await scenarioProof(em, photos, task);
-    await proofs.submit(em, principal, task.id, proof.photos, proof.notes);
-  });
+  const submits = (task: Task) => task.operator?.id === mockOperatorId && (task.status === TaskStatus.ACCEPTED || task.status === TaskStatus.REJECTED);
+  // The photos are made and decoded before the job's transaction (it would hold SQLite's one connection for a second or more meanwhile).
+  worker.register<MockProof | undefined, typeof TestModeJobs.submit>(
+    TestModeJobs.submit,
+    async ({ em, prepared }, payload) => {
+      const task = await tasks.find(em, String(payload.taskId));
+      if (!submits(task)) return;
+      // Made for this very attempt; a task that moved on since (or was not due then) gets its proof made here.
+      const proof = prepared?.attempts === task.attempts ? prepared : await scenarioProof(em, photos, task);
+      await proofs.submit(em, principal, task.id, proof.photos, proof.notes);
+    },
+    async (em, payload) => {
+      const task = await tasks.find(em, String(payload.taskId));
+      if (!submits(task)) return undefined;
+      const proof = await scenarioProof(em, photos, task);
+      return { attempts: task.attempts, notes: proof.notes, photos: await proofs.preparePhotos(proof.photos) };
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Transaction } from "ethers";
+import { Transaction, Wallet } from "ethers";
 import { testDatabases } from "../support/databases";
 import { until } from "../support/until";
 import { TestClock } from "../support/clock";
@@ -8,9 +8,10 @@ import { registerAgent, taskInput } from "../support/fixtures";
 import type { Chain } from "../../server/chain/chains";
 import { RpcError, toHex, type Rpc } from "../../server/chain/rpc";
 import { receiptOf, signCall } from "../../server/chain/transactions";
-import { ChainTx, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
+import { ChainTx, ChainTxKind, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
+import type { OutboxEffects } from "../../server/escrow/outbox.effects";
 import { EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
-import { escrowLogs, expectBooksMatchChain, testChain, waitForEscrow } from "./support/chain";
+import { escrowLogs, expectBooksMatchChain, testChain, usdcBalance, waitForEscrow } from "./support/chain";
 
 const POST = `mutation($input: PostTaskInput!) { postTask(input: $input) { id escrow { status chainTaskId } } }`;
 
@@ -204,6 +205,40 @@ for (const db of testDatabases()) {
       await fundedOnce(priced.chainTaskId);
       const findings = await server.app.orm.em.fork().find(EscrowDiscrepancy, { task: priced.taskId });
       expect(findings.map((finding) => finding.kind), "the indexer knows the replaced signing as HumanOps's own").to.deep.equal([]);
+    });
+
+    it("settles a pass's mined rows in one database transaction, a savepoint each: a row whose outcome fails is rolled back alone, the others commit, and it settles on its next try from the same transaction on chain", async () => {
+      const effects = (server.app.escrow.sender as unknown as { effects: OutboxEffects }).effects;
+      const real = effects.mined.bind(effects);
+      const [failing, fine] = [Wallet.createRandom().address, Wallet.createRandom().address];
+      const calls: Array<{ recipient: string; transaction: unknown; failed: boolean }> = [];
+      let faults = 1;
+      effects.mined = async (em, c, row, receipt) => {
+        const failed = row.recipient === failing && faults-- > 0;
+        calls.push({ recipient: row.recipient!, transaction: em.getTransactionContext(), failed });
+        if (failed) throw new Error("the books refused the outcome");
+        return real(em, c, row, receipt);
+      };
+      restore = () => {
+        effects.mined = real;
+      };
+      // Both rows are written in one flush, so one pass claims, sends and settles them together.
+      const rows = [failing, fine].map((recipient, i) => new ChainTx(chain.key, ChainTxKind.MINT, `mint:savepoints:${recipient}`, chain.funder.address, { recipient, amount: BigInt(i + 1) * 1_000n }));
+      await server.app.orm.em.fork().persist(rows).flush();
+      server.app.escrow.wake();
+      await server.app.escrow.idle();
+
+      const [first, second] = [calls.find((call) => call.failed), calls.find((call) => call.recipient === fine)];
+      expect(first?.transaction, "the failing row's outcome ran in a transaction").to.not.equal(undefined);
+      expect(second?.transaction, "the two rows were settled in one transaction").to.equal(first?.transaction);
+      expect(calls.filter((call) => call.recipient === failing), "the failed row was settled again").to.have.length(2);
+      const em = server.app.orm.em.fork();
+      const [failed, settled] = await Promise.all(rows.map((row) => em.findOneOrFail(ChainTx, row.id)));
+      expect(settled).to.include({ status: ChainTxStatus.MINED, failures: 0, attempts: 1 });
+      expect(failed, "settled on its next try, from the transaction it had signed").to.include({ status: ChainTxStatus.MINED, failures: 1, attempts: 1 });
+      expect(failed.previousHashes).to.deep.equal([]);
+      expect(await usdcBalance(chain, failing), "minted once").to.equal(1_000n);
+      expect(await usdcBalance(chain, fine), "minted once").to.equal(2_000n);
     });
 
     it("holds transactions back while the base fee is above CHAIN_MAX_FEE_GWEI, spending no nonce, and sends them once it falls", async () => {

@@ -1,6 +1,4 @@
 import { z } from "zod";
-// Types only (erased): the stdio MCP package, which compiles this file, loads nothing of x402 at run time.
-import type { PaymentRequired, SettleResponse } from "@x402/core/dist/cjs/types";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { invalidArguments } from "./guidance";
 import { ToolError } from "./tool-result";
@@ -15,6 +13,27 @@ import { ToolError } from "./tool-result";
  * runs (postTask's x402Payment), as for REST's PAYMENT-SIGNATURE.
  */
 export const X402_PAYMENT_META = "x402/payment";
+
+/*
+ * The x402 v2 messages this file handles, as the spec defines them. Written out rather than imported from
+ * @x402/core: the stdio MCP package compiles this file and depends on nothing of x402 (the server verifies
+ * and settles; a tool only passes the payment on and the answer back).
+ */
+type PaymentRequired = {
+  x402Version: number;
+  error?: string;
+  resource?: { url: string; description: string; mimeType: string };
+  accepts: unknown[];
+  extensions?: Record<string, unknown>;
+};
+
+type SettleResponse = {
+  success: boolean;
+  payer: string;
+  transaction: string;
+  network: string;
+};
+
 export const X402_PAYMENT_RESPONSE_META = "x402/payment-response";
 
 /** The payment in a call's `_meta`, as the PAYMENT-SIGNATURE value GraphQL's x402Payment takes; undefined without one. */

@@ -45,8 +45,9 @@ function forkPerUpdate(ctx: Context): () => void {
   Object.defineProperty(ctx, "em", {
     enumerable: true,
     get() {
-      if (!current) current = first();
-      else if (stale) current = current.fork();
+      // After an update, a fork of whatever was used before: the subscribe-time one may hold rows as they were then.
+      if (stale) current = (current ?? first()).fork();
+      else current ??= first();
       stale = false;
       return current;
     },

@@ -246,6 +246,19 @@ for (const db of testDatabases()) {
       await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
     });
 
+    it("an update's task is read as it is after the event, not as the subscription first saw it", async () => {
+      const agent = await registerAgent(server.client);
+      const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
+      const before = server.app.services.live.subscriberCount;
+      // Subscribing reads the task (is it the agent's?), with its title as it is now.
+      const feed = subscribe(open({ "x-api-key": agent.apiKey }), `subscription($taskId: ID!) { taskUpdated(taskId: $taskId) { kind task { title } } }`, { taskId: postTask.id });
+      await subscribersReach(server, before + 1);
+      await server.client.ok(`mutation($id: ID!) { changeTask(id: $id, input: { title: "Photo of the bakery", reason: "clearer" }) { id } }`, { id: postTask.id }, agent.apiKey);
+      await feed.until((r) => r.results.some((u) => u.taskUpdated.kind === "TASK_CHANGED"));
+      expect(feed.results.find((u) => u.taskUpdated.kind === "TASK_CHANGED")!.taskUpdated.task).to.deep.equal({ title: "Photo of the bakery" });
+      await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
+    });
+
     it("an event reaching many subscriptions of one caller with the same document is resolved once for them all, and another caller's for that caller", async () => {
       const agent = await registerAgent(server.client);
       const operator = await registerOperator(server.client, "shared");

@@ -1,7 +1,7 @@
 import { MaxUint256 } from "ethers";
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Orm } from "../db/orm";
-import { rootTransaction } from "../db/dialect";
+import { afterCommitOf } from "../db/commit-hook";
 import type { Logger } from "../common/logger";
 import type { Chain, Chains } from "../chain/chains";
 import type { Services } from "../services";
@@ -115,21 +115,9 @@ export class EscrowWorkers implements BackgroundWorker {
 
   /** A MikroORM subscriber that wakes the outbox when a transaction of this process that queued a chain transaction commits. */
   commitHook(): EventSubscriber<ChainTx> {
-    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
-    const queued = new WeakSet<object>();
-    return {
-      getSubscribedEntities: () => [ChainTx],
-      afterCreate: ({ em }) => {
-        queued.add(rootTransaction(em.getTransactionContext()) ?? em);
-      },
-      afterTransactionCommit: ({ em, transaction }) => {
-        const key = transaction && queued.has(transaction as object) ? (transaction as object) : queued.has(em) ? em : undefined;
-        if (!key) return;
-        queued.delete(key);
-        this.wake();
-      },
-    };
+    return afterCommitOf(ChainTx, () => true, () => this.wake());
   }
+
 
   async stop(): Promise<void> {
     this.running = false;

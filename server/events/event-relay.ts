@@ -1,6 +1,7 @@
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
-import { dialectOf, rootTransaction } from "../db/dialect";
+import { dialectOf } from "../db/dialect";
+import { afterCommitOf } from "../db/commit-hook";
 import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
 import type { ClusterBus } from "./cluster-bus";
@@ -88,22 +89,12 @@ export class EventRelay {
    * one nested in another counts when the outermost commits).
    */
   commitHook(): EventSubscriber<TaskEvent> {
-    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
-    const wrote = new WeakSet<object>();
-    return {
-      getSubscribedEntities: () => [TaskEvent],
-      afterCreate: ({ em }) => {
-        wrote.add(rootTransaction(em.getTransactionContext()) ?? em);
-      },
-      afterTransactionCommit: ({ em, transaction }) => {
-        const key = transaction && wrote.has(transaction as object) ? (transaction as object) : wrote.has(em) ? em : undefined;
-        if (!key) return;
-        wrote.delete(key);
-        this.committed = true;
-        this.wake();
-      },
-    };
+    return afterCommitOf(TaskEvent, () => true, () => {
+      this.committed = true;
+      this.wake();
+    });
   }
+
 
   /** The longest a healthy relay goes between reads: a poll interval plus one read. */
   get leaseMs(): number {

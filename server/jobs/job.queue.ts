@@ -1,6 +1,6 @@
 import type { EventSubscriber } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
-import { rootTransaction } from "../db/dialect";
+import { afterCommitOf } from "../db/commit-hook";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
 import { Job, JobStatus } from "./job.entity";
@@ -103,23 +103,11 @@ export class JobWorker implements BackgroundWorker {
    * then, not at the next poll.
    */
   commitHook(): EventSubscriber<Job> {
-    // A transaction's context, or the EntityManager of a flush outside one: what afterTransactionCommit names again.
-    const due = new WeakMap<object, number[]>();
-    return {
-      getSubscribedEntities: () => [Job],
-      afterCreate: ({ em, entity }) => {
-        const key = rootTransaction(em.getTransactionContext()) ?? em;
-        due.set(key, [...(due.get(key) ?? []), entity.runAt]);
-      },
-      afterTransactionCommit: ({ em, transaction }) => {
-        const key = transaction && due.has(transaction as object) ? (transaction as object) : due.has(em) ? em : undefined;
-        if (!key) return;
-        const times = due.get(key)!;
-        due.delete(key);
-        for (const at of new Set(times)) this.loop.dueAt(at);
-      },
-    };
+    return afterCommitOf(Job, (job) => job.runAt, (times) => {
+      for (const at of new Set(times)) this.loop.dueAt(at);
+    });
   }
+
 
   /** Stops claiming new jobs and waits for the ones in flight to finish. */
   stop(): Promise<void> {

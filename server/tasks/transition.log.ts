@@ -2,6 +2,7 @@ import type { EventArgs, EventSubscriber, TransactionEventArgs } from "@mikro-or
 import type { Logger } from "../common/logger";
 import { TaskEvent } from "./task-event.entity";
 import { TaskEventKind } from "./task.enums";
+import { rootTransaction } from "../db/dialect";
 
 /**
  * Logs every task status transition at info, once the transaction that
@@ -40,19 +41,4 @@ export class TransitionLog implements EventSubscriber<TaskEvent> {
   private write(event: TaskEvent): void {
     this.log.info({ taskId: event.task.id, eventId: event.id, from: event.fromStatus ?? null, to: event.toStatus, actor: event.actorType }, "task status changed");
   }
-}
-
-/**
- * The outermost transaction of a nested one: only it fires the commit and
- * rollback events. MikroORM's knex connection links a savepoint to its
- * parent under a symbol it does not export.
- */
-function rootTransaction(transaction: object | undefined): object | undefined {
-  let current = transaction as Record<symbol, object> | undefined;
-  while (current) {
-    const parent = Object.getOwnPropertySymbols(current).find((symbol) => symbol.description === "parentTransaction");
-    if (!parent) break;
-    current = current[parent] as Record<symbol, object>;
-  }
-  return current;
 }

@@ -78,6 +78,8 @@ export const TaskEventKind = {
   TIPPED: "TIPPED",
   /** One side of an ended task rated the other, or changed its rating (status unchanged; the comment is on the rating, not the event). */
   RATED: "RATED",
+  /** A tip booked by TIPPED reached the operator on chain (status unchanged; reason names the transaction). */
+  TIP_PAID: "TIP_PAID",
 } as const;
 export type TaskEventKind = EnumOf<typeof TaskEventKind>;
 
@@ -222,11 +224,13 @@ export const EVENT_TYPE_BY_STATUS: Readonly<Record<TaskStatus, string>> = {
 export const TASK_CHANGED = "task.changed";
 /** The agent tipped the operator of a PAID task; the tip is paid on chain. Not a status change. */
 export const TASK_TIPPED = "task.tipped";
+/** A tip reached the operator's payout address on chain (the reason names the transaction). Not a status change. */
+export const TASK_TIP_PAID = "task.tip_paid";
 /** The operator rated the agent on an ended task, or changed that rating (the agent's own ratings are not delivered back to it). Not a status change. */
 export const TASK_RATED = "task.rated";
 
 /** Every event type an endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_MESSAGE, TASK_CHANGED, TASK_TIPPED, TASK_RATED];
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [TASK_STATUS_CHANGED, ...Object.values(EVENT_TYPE_BY_STATUS), TASK_FUNDED, ENDPOINT_DISABLED, TASK_MESSAGE, TASK_CHANGED, TASK_TIPPED, TASK_TIP_PAID, TASK_RATED];
 
 /**
  * A value GraphQL gives in a wider type than the REST schema names (a

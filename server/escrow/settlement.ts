@@ -135,10 +135,11 @@ export class SettlementOutcomes {
 
   /** A tip HumanOps sent was mined: it reached the operator. */
   async tipped(em: Em, tipId: string, tx: MinedTx): Promise<void> {
-    const tip = await em.findOne(TaskTip, tipId);
+    const tip = await em.findOne(TaskTip, tipId, { populate: ["task"] });
     if (!tip || tip.status === TipStatus.PAID) return;
     tip.status = TipStatus.PAID;
     tip.txHash = tx.txHash;
+    this.tasks.tipPaid(em, tip.task, tip.amount, tx.txHash);
   }
 
   /** A TaskTipped event: the tip HumanOps sent in that transaction is paid; a tip from anyone else is reported. */

@@ -30,7 +30,7 @@ import { issueCaptureCode } from "./capture-code";
 import type { TaskEvent } from "./task-event.entity";
 import { ActorType, TaskStatus, type TaskType, TestScenario } from "./task.enums";
 import { EXPIRABLE_STATUSES } from "./task.state-machine";
-import { created, escrowFunded, transition, SYSTEM, type Actor } from "./task.transition";
+import { created, escrowFunded, tipPaid, transition, SYSTEM, type Actor } from "./task.transition";
 import { LIMITS, parseReward, validatePostTask, type PostTaskRequest } from "./task.validation";
 import { JobKinds } from "../jobs/job.kinds";
 import { assertMeetsMinimumRecord } from "../reputation/minimum-record";
@@ -497,6 +497,12 @@ export class TaskService {
     task.updatedAt = new Date();
     escrowFunded(em, task, txHash);
     this.offerToMockOperator(em, task);
+  }
+
+  /** A tip for the task was mined to its operator: an event (TIP_PAID) tells both sides live and the agent's webhooks (task.tip_paid). */
+  tipPaid(em: Em, task: Task, amount: bigint, txHash: string): void {
+    task.updatedAt = new Date();
+    tipPaid(em, task, formatUsd(amount), txHash);
   }
 
   /** The task's money is no longer locked on chain (released, refunded, or its escrow moved to another chain to be funded again): it is not offered to operators. */

@@ -32,6 +32,13 @@ export function created(em: Em, task: Task, actor: Actor): TaskEvent {
   return event;
 }
 
+/** The event that records a tip reaching the operator on chain: no status change; both sides' live views learn the tip is paid. */
+export function tipPaid(em: Em, task: Task, amount: string, txHash: string): TaskEvent {
+  const event = new TaskEvent(task, task.status, task.status, SYSTEM, `the ${amount} USDC tip reached the operator on chain in transaction ${txHash}`, TaskEventKind.TIP_PAID);
+  em.persist(event);
+  return event;
+}
+
 /** The event that records a POSTED task's escrow being funded on chain: no status change, but from now on operators may take it. */
 export function escrowFunded(em: Em, task: Task, txHash: string): TaskEvent {
   const event = new TaskEvent(task, task.status, task.status, SYSTEM, `reward and fee locked in escrow on chain in transaction ${txHash}`, TaskEventKind.ESCROW_FUNDED);

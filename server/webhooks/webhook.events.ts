@@ -2,7 +2,7 @@ import { Mode } from "../common/mode";
 import { type ActorType, TaskEventKind, type TaskStatus } from "../tasks/task.enums";
 import type { Verdict } from "../guardian/verification.entity";
 import type { GuardianCheck } from "../guardian/guardian.checks";
-import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_MESSAGE, TASK_RATED, TASK_STATUS_CHANGED, TASK_TIPPED, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
+import { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_CHANGED, TASK_FUNDED, TASK_MESSAGE, TASK_RATED, TASK_STATUS_CHANGED, TASK_TIPPED, TASK_TIP_PAID, WEBHOOK_EVENT_TYPES, type MessageAuthor } from "../api/enums";
 
 export { ENDPOINT_DISABLED, EVENT_TYPE_BY_STATUS, TASK_FUNDED, TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES };
 
@@ -107,6 +107,7 @@ export function taskEventBody(event: TaskTransition, evidence?: EvidenceReferenc
     : event.kind === TaskEventKind.MESSAGE_POSTED ? TASK_MESSAGE
     : event.kind === TaskEventKind.TASK_CHANGED ? TASK_CHANGED
     : event.kind === TaskEventKind.TIPPED ? TASK_TIPPED
+    : event.kind === TaskEventKind.TIP_PAID ? TASK_TIP_PAID
     : event.kind === TaskEventKind.RATED ? TASK_RATED
     : EVENT_TYPE_BY_STATUS[event.toStatus];
   const body = {

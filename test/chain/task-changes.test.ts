@@ -202,6 +202,10 @@ for (const db of testDatabases()) {
       expect(tips[0].status).to.equal("PAID");
       expect(tips[0].txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await usdcBalance(chain, MOCK_OPERATOR_PAYOUT), "the tip reached the operator's address").to.equal(operatorBefore + 2_500_000n);
+      const paidEvents = (await task(id)).events.filter((event: { kind: string }) => event.kind === "TIP_PAID");
+      expect(paidEvents, "the tip being mined is an event of the task, naming its transaction").to.deep.equal([
+        { kind: "TIP_PAID", fromStatus: "PAID", toStatus: "PAID", actorType: "SYSTEM", reason: `the 2.50 USDC tip reached the operator on chain in transaction ${tips[0].txHash}` },
+      ]);
     });
 
     it("REST: PATCH /tasks/{id} changes a task and POST /tasks/{id}/tip tips a paid one, in snake_case, errors naming the field", async () => {

@@ -163,9 +163,9 @@ for (const db of testDatabases()) {
       expect(funded.data.reason).to.match(/transaction 0x[0-9a-f]{64}$/);
     });
 
-    it("delivers task.changed when the agent changes a task and task.tipped when it tips the operator (neither is a status change)", async () => {
+    it("delivers task.changed when the agent changes a task, task.tipped when it tips the operator and task.tip_paid when the tip is mined (none is a status change)", async () => {
       const agent = await registerAgent(server.client);
-      await createEndpoint(agent.apiKey, { eventTypes: ["task.changed", "task.tipped"] });
+      await createEndpoint(agent.apiKey, { eventTypes: ["task.changed", "task.tipped", "task.tip_paid"] });
       const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
       await server.client.ok(`mutation($id: ID!) { changeTask(id: $id, input: { title: "Corner store" }) { id } }`, { id: postTask.id }, agent.apiKey);
       await receiver.until((r) => r.requests.length >= 1);
@@ -182,6 +182,10 @@ for (const db of testDatabases()) {
       await receiver.until((r) => r.requests.length >= 2);
       expect(receiver.events[1]).to.deep.include({ type: "task.tipped" });
       expect(receiver.events[1].data).to.deep.include({ task_id: paid, kind: "TIPPED", status: "PAID", reason: "tipped 1.00 USDC by the agent" });
+      await receiver.until((r) => r.requests.length >= 3);
+      expect(receiver.events[2]).to.deep.include({ type: "task.tip_paid" });
+      expect(receiver.events[2].data).to.deep.include({ task_id: paid, kind: "TIP_PAID", status: "PAID", previous_status: "PAID", actor_type: "SYSTEM" });
+      expect(receiver.events[2].data.reason).to.match(/^the 1\.00 USDC tip reached the operator on chain in transaction 0x[0-9a-f]{64}$/);
     });
 
     it("a receiver that fails 3 times then succeeds gets the event exactly once more, after backing off", async () => {

@@ -125,7 +125,7 @@ describe("migrations", () => {
       await orm.close();
     }
   });
-  it("rebuild SQLite's task_events for RATED with every event kept under its id and messages still pointing at theirs", async () => {
+  it("rebuild SQLite's task_events for RATED and TIP_PAID with every event kept under its id and messages still pointing at theirs", async () => {
     const orm = await initORM({ kind: "sqlite", path: ":memory:" }, { migrate: false });
     try {
       await orm.getMigrator().up({ to: "Migration20261203050000X402Payments" });
@@ -147,7 +147,8 @@ describe("migrations", () => {
       ]);
       expect(await sql("select event_id from task_messages")).to.deep.equal([{ event_id: 4 }]);
       await sql(`insert into task_events (task_id, from_status, to_status, actor_type, created_at, kind) values ('t1', 'DISPUTED', 'DISPUTED', 'OPERATOR', ${now + 2}, 'RATED')`);
-      expect(await sql("select max(id) as id from task_events"), "ids go on after the kept ones").to.deep.equal([{ id: 7 }]);
+      await sql(`insert into task_events (task_id, from_status, to_status, actor_type, created_at, kind) values ('t1', 'DISPUTED', 'DISPUTED', 'SYSTEM', ${now + 3}, 'TIP_PAID')`);
+      expect(await sql("select max(id) as id from task_events"), "ids go on after the kept ones").to.deep.equal([{ id: 8 }]);
       expect(await sql("pragma foreign_key_check")).to.deep.equal([]);
     } finally {
       await orm.close();

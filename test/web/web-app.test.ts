@@ -414,7 +414,7 @@ describe("web app in Chromium", function () {
     await operator.locator('.message[data-author="OPERATOR"]').filter({ hasText: "Like this?" }).getByRole("img", { name: "Message photo 1" }).waitFor();
   });
 
-  it("journey: the agent edits, raises and extends a task; the operator who accepted sees it live and withdraws without penalty; after PAID the agent tips and the operator sees the tip", async () => {
+  it("journey: the agent edits, raises and extends a task; the operator who accepted sees it live and withdraws without penalty; after PAID the agent tips, the operator sees the tip and both pages see it paid on chain live", async () => {
     const agent = await open(DESKTOP);
     await registerAgentInPage(agent, "Change Maker");
     const taskId = await postTaskInPage(agent, "Photo of the bakery", ["The storefront"]);
@@ -484,11 +484,14 @@ describe("web app in Chromium", function () {
     await tip.getByRole("button", { name: "Send tip" }).click();
     await agentChanges.locator(".tip").filter({ hasText: "Thanks for the side door" }).waitFor();
     await operator.getByRole("region", { name: "Changes and tips" }).locator(".tip").filter({ hasText: "from the agent: Thanks for the side door" }).waitFor();
-    // The tip is paid on chain to the operator's payout address.
+    // The tip is paid on chain to the operator's payout address; both pages, not reloaded, show it paid.
     await eventually(async () => (await server.app.orm.em.fork().findOne(TaskTip, { task: taskId }))?.status === "PAID", "the tip mined on chain", 20_000);
     const paidTip = await server.app.orm.em.fork().findOneOrFail(TaskTip, { task: taskId });
     expect(paidTip.amount).to.equal(2_000_000n);
     expect(paidTip.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    for (const page of [agent, operator]) {
+      await page.getByRole("region", { name: "Changes and tips" }).locator('.tip[data-tip-status="PAID"]').filter({ hasText: `paid on chain (${paidTip.txHash!.slice(0, 10)}` }).waitFor();
+    }
   });
 
   it("journey: the agent disputes verified proof in its review window; an admin signs in with their key, reads the evidence and refunds with a note; the audit log shows it", async () => {

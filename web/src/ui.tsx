@@ -182,6 +182,7 @@ export function VerificationView(props: { verification: VerificationFieldsFragme
 const EVENT_LABELS: Partial<Record<TaskDetailFragment["events"][number]["kind"], string>> = {
   TASK_CHANGED: "Changed",
   TIPPED: "Tipped",
+  TIP_PAID: "Tip paid on chain",
   RATED: "Rated",
   MESSAGE_POSTED: "Message",
 };

@@ -24,6 +24,7 @@ import { Migration20261203040000Disputes } from "./Migration20261203040000Disput
 import { Migration20261203050000X402Payments } from "./Migration20261203050000X402Payments";
 import { Migration20261203060000RatingEvents } from "./Migration20261203060000RatingEvents";
 import { Migration20261203090000AdminSessions } from "./Migration20261203090000AdminSessions";
+import { Migration20261203100000TipPaidEvents } from "./Migration20261203100000TipPaidEvents";
 
 /** Checked-in migrations, in order. Listed explicitly so the build needs no folder scan. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   { name: "Migration20261203050000X402Payments", class: Migration20261203050000X402Payments },
   { name: "Migration20261203060000RatingEvents", class: Migration20261203060000RatingEvents },
   { name: "Migration20261203090000AdminSessions", class: Migration20261203090000AdminSessions },
+  { name: "Migration20261203100000TipPaidEvents", class: Migration20261203100000TipPaidEvents },
 ];

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { gql } from "./api";
 import { RateTask, type TaskDetailFragment } from "./graphql/operations.generated";
-import { dateTime, ErrorBox, Field, Section } from "./ui";
+import { dateTime, ErrorBox, Field, Section, useAction } from "./ui";
 
 type Side = "AGENT" | "OPERATOR";
 const ENDED = ["PAID", "CANCELLED", "EXPIRED"];
@@ -17,23 +17,16 @@ export function RatingSection(props: { task: TaskDetailFragment; side: Side; onR
   const theirs = task.ratings.find((rating) => rating.ratedBy !== side);
   const [score, setScore] = useState(String(mine?.score ?? 5));
   const [comment, setComment] = useState(mine?.comment ?? "");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   if (!ENDED.includes(task.status) || !task.operator) return null;
   const other = side === "AGENT" ? "the operator" : "the agent";
   const editable = !mine || Date.parse(mine.editableUntil) > Date.now();
   const rate = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const { rateTask } = await gql(RateTask, { taskId: task.id, score: Number(score), comment: comment.trim() || null });
       props.onRated([...task.ratings.filter((rating) => rating.ratedBy !== side), rateTask]);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Section title="Ratings" id="ratings">

@@ -2,7 +2,7 @@ import { type ComponentChildren, Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { gql, signIn, type Session } from "./api";
 import { RegisterAgent, RegisterOperator } from "./graphql/operations.generated";
-import { ErrorBox, Field, useTitle } from "./ui";
+import { ErrorBox, Field, useAction, useTitle } from "./ui";
 
 type Tab = "key" | "agent" | "operator";
 
@@ -14,21 +14,8 @@ type Tab = "key" | "agent" | "operator";
 export function SignIn(props: { onSignedIn: (session: Session) => void }) {
   const [tab, setTab] = useState<Tab>("key");
   const [created, setCreated] = useState<{ keys: Array<[string, string]>; signInWith: string } | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, setError, run } = useAction();
   useTitle("Sign in");
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   if (created) {
     return (

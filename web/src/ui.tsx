@@ -305,6 +305,31 @@ export function EscrowView(props: { escrow: TaskDetailFragment["escrow"] }) {
 }
 
 /** Names the browser tab (and what a screen reader announces on navigation) after the screen. */
+/**
+ * What starts an action (a button, a form) uses while it runs: `busy` to
+ * disable it meanwhile, the last run's `error` to show, and `run`, which
+ * clears that error, awaits the action and keeps what it threw. `run`
+ * resolves true when the action succeeded.
+ */
+export function useAction(): { busy: boolean; error: unknown; setError: (error: unknown) => void; run: (action: () => Promise<unknown>) => Promise<boolean> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}
+
 export function useTitle(title: string | undefined): void {
   useEffect(() => {
     document.title = title ? `${title} · HumanOps` : "HumanOps";

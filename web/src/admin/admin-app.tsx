@@ -4,7 +4,7 @@ import { gql } from "../api";
 import { AdminAuditLog, DecideDispute, Disputes, type DisputeDecision, type DisputesResult, type DisputeStatus } from "../graphql/operations.generated";
 import { NotFound } from "../live-task";
 import { Link, usePath } from "../router";
-import { DataTable, dateTime, ErrorBox, Field, money, placeText, Section, Spinner, StatusBadge, Timeline, useLoad, useTitle, VerificationView } from "../ui";
+import { DataTable, dateTime, ErrorBox, Field, money, placeText, Section, Spinner, StatusBadge, Timeline, useAction, useLoad, useTitle, VerificationView } from "../ui";
 
 type DisputeNode = DisputesResult["disputes"]["nodes"][number];
 
@@ -75,20 +75,13 @@ function DisputeCard(props: { dispute: DisputeNode; onDecided: () => void }) {
   const { dispute } = props;
   const { task } = dispute;
   const [note, setNote] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, setError, run } = useAction();
   const decide = async (decision: DisputeDecision) => {
     if (!note.trim()) return setError(new Error("Note: say why (1-960 characters); the agent and the operator see it"));
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await gql(DecideDispute, { taskId: task.id, decision, note: note.trim() });
       props.onDecided();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const latest = task.proofs[task.proofs.length - 1];
   return (

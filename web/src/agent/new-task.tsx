@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql } from "../api";
 import { EstimateCost, PostTask, TaskTypeValues, TestScenarioValues, type EstimateCostResult, type Mode, type TaskType, type TestScenario } from "../graphql/operations.generated";
 import { navigate } from "../router";
-import { ErrorBox, Field, localDateTime, money, useTitle } from "../ui";
+import { ErrorBox, Field, localDateTime, money, useAction, useTitle } from "../ui";
 
 const SCENARIO_HELP: Record<TestScenario, string> = {
   APPROVE: "the mock operator's proof is approved and paid",
@@ -18,8 +18,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
   const [reward, setReward] = useState("15");
   const [estimate, setEstimate] = useState<EstimateCostResult["estimateCost"] | undefined>(undefined);
   const [estimateError, setEstimateError] = useState<unknown>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [locating, setLocating] = useState(false);
   const [lat, setLat] = useState("");
   const [lng, setLng] = useState("");
@@ -75,9 +74,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
         const text = (name: string) => String(form.get(name) ?? "").trim();
         const deadline = new Date(text("deadline"));
         if (Number.isNaN(deadline.getTime())) return setError(new Error("Deadline: pick a date and time"));
-        setBusy(true);
-        setError(undefined);
-        try {
+        await run(async () => {
           const { postTask } = await gql(PostTask, {
             input: {
               title: text("title"),
@@ -98,11 +95,7 @@ export function NewTask(props: { mode: Mode | undefined; onPosted: () => void })
           });
           props.onPosted();
           navigate(`/tasks/${postTask.id}`);
-        } catch (err) {
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <h1 id="new-task-title">Post a task</h1>

@@ -1,33 +1,13 @@
 import { useMemo, useState } from "preact/hooks";
 import { gql } from "../api";
 import { ChangeTask, DisputeTask, TipTask, type ChangeTaskInput, type TaskDetailFragment } from "../graphql/operations.generated";
-import { dateTime, ErrorBox, Field, localDateTime, money, Section } from "../ui";
+import { dateTime, ErrorBox, Field, localDateTime, money, Section, useAction } from "../ui";
 
 const lines = (text: string) =>
   text
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
-
-/** Runs one of the agent's task mutations with a busy flag and its error. */
-function useAction(onDone: (task: TaskDetailFragment) => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const run = async (action: () => Promise<TaskDetailFragment>): Promise<boolean> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onDone(await action());
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, setError, run };
-}
 
 /**
  * Change a task (changeTask): its title, description and proof
@@ -38,7 +18,7 @@ function useAction(onDone: (task: TaskDetailFragment) => void) {
 export function ChangeForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
   const { task } = props;
   const [open, setOpen] = useState(false);
-  const action = useAction(props.onDone);
+  const action = useAction();
   const initialDeadline = useMemo(() => localDateTime(new Date(task.deadline)), [task.deadline, open]);
   const textEditable = task.status === "POSTED";
   if (!open)
@@ -72,7 +52,7 @@ export function ChangeForm(props: { task: TaskDetailFragment; onDone: (task: Tas
         }
         if (!Object.keys(input).length) return action.setError(new Error("Nothing changed: edit a field first"));
         if (value("reason")) input.reason = value("reason");
-        if (await action.run(async () => (await gql(ChangeTask, { id: task.id, input })).changeTask)) setOpen(false);
+        if (await action.run(async () => props.onDone((await gql(ChangeTask, { id: task.id, input })).changeTask))) setOpen(false);
       }}
     >
       <h3>Change the task</h3>
@@ -117,7 +97,7 @@ export function ChangeForm(props: { task: TaskDetailFragment; onDone: (task: Tas
 
 /** Tip the operator of a PAID task (tipTask): from the balance, paid on chain to their payout address. */
 export function TipForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
-  const action = useAction(props.onDone);
+  const action = useAction();
   const [amount, setAmount] = useState("");
   const [note, setNote] = useState("");
   return (
@@ -127,7 +107,7 @@ export function TipForm(props: { task: TaskDetailFragment; onDone: (task: TaskDe
         onSubmit={async (event) => {
           event.preventDefault();
           if (!/^\d+(\.\d{1,6})?$/.test(amount.trim()) || Number(amount) <= 0) return action.setError(new Error("Tip (USD): a positive amount with at most 6 decimals, e.g. 2 or 1.50"));
-          const done = await action.run(async () => (await gql(TipTask, { id: props.task.id, amountUsd: amount.trim(), note: note.trim() || null })).tipTask);
+          const done = await action.run(async () => props.onDone((await gql(TipTask, { id: props.task.id, amountUsd: amount.trim(), note: note.trim() || null })).tipTask));
           if (done) (setAmount(""), setNote(""));
         }}
       >
@@ -156,7 +136,7 @@ export function canDispute(task: TaskDetailFragment, now = Date.now()): boolean 
 
 /** Dispute verified proof during the review window (disputeTask): the platform decides release or refund. */
 export function DisputeForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
-  const action = useAction(props.onDone);
+  const action = useAction();
   const [reason, setReason] = useState("");
   return (
     <section class="card attention" aria-labelledby="dispute-title">
@@ -169,7 +149,7 @@ export function DisputeForm(props: { task: TaskDetailFragment; onDone: (task: Ta
         onSubmit={async (event) => {
           event.preventDefault();
           if (!reason.trim()) return action.setError(new Error("Reason: say what is wrong with the proof (1-1000 characters)"));
-          await action.run(async () => (await gql(DisputeTask, { id: props.task.id, reason: reason.trim() })).disputeTask);
+          await action.run(async () => props.onDone((await gql(DisputeTask, { id: props.task.id, reason: reason.trim() })).disputeTask));
         }}
       >
         <Field label="What is wrong with the proof">

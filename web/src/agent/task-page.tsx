@@ -3,7 +3,7 @@ import { gql } from "../api";
 import { CancelTask, ReviewTask, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, Timeline, VerificationView } from "../ui";
+import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, Timeline, useAction, VerificationView } from "../ui";
 import { LiveTaskFrame } from "../live-task";
 import { Messages } from "../messages";
 import { RatingSection } from "../rating";
@@ -139,24 +139,14 @@ export function AgentTaskPage(props: { id: string; onMoneyChanged: () => void })
 }
 
 function ReviewForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, setError, run } = useAction();
   const [reason, setReason] = useState("");
   const decide = async (decision: "APPROVE" | "REJECT") => {
     if (decision === "REJECT" && !reason.trim()) {
       setError(new Error("Give a reason when rejecting: the operator sees it and can resubmit"));
       return;
     }
-    setBusy(true);
-    setError(undefined);
-    try {
-      const { reviewTask } = await gql(ReviewTask, { id: props.task.id, decision, reason: reason.trim() || null });
-      props.onDone(reviewTask);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => props.onDone((await gql(ReviewTask, { id: props.task.id, decision, reason: reason.trim() || null })).reviewTask));
   };
   return (
     <section class="card attention" aria-labelledby="review-title">
@@ -180,8 +170,7 @@ function ReviewForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetail
 
 function CancelForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   if (!open)
     return (
       <button type="button" class="secondary" onClick={() => setOpen(true)}>
@@ -194,17 +183,10 @@ function CancelForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetail
       onSubmit={async (event) => {
         event.preventDefault();
         const reason = String(new FormData(event.currentTarget).get("reason") ?? "").trim();
-        setBusy(true);
-        setError(undefined);
-        try {
-          const { cancelTask } = await gql(CancelTask, { id: props.task.id, reason: reason || null });
-          props.onDone(cancelTask);
+        await run(async () => {
+          props.onDone((await gql(CancelTask, { id: props.task.id, reason: reason || null })).cancelTask);
           setOpen(false);
-        } catch (err) {
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <Field label="Why cancel? (optional)">

@@ -4,7 +4,7 @@ import { NotFound } from "../live-task";
 import { AcceptTask, AvailableTasks, MyTasks, OperatorOverview, StartKyc, type AvailableTasksResult, type OperatorOverviewResult } from "../graphql/operations.generated";
 import { TaskMap, type MapPoint } from "../map";
 import { Link, match, navigate, usePath } from "../router";
-import { ErrorBox, Field, money, relative, Section, Spinner, StatusBadge, useLoad, useTitle } from "../ui";
+import { ErrorBox, Field, money, relative, Section, Spinner, StatusBadge, useAction, useLoad, useTitle } from "../ui";
 import { OperatorTaskPage } from "./task-page";
 
 /** The operator's app: identity check, tasks nearby, the tasks they hold, and proof. */
@@ -75,18 +75,15 @@ function loadSumsub(url: string): Promise<void> {
 }
 
 function KycCard(props: { overview: OperatorOverviewResult["viewerOperator"] | undefined; error: unknown; reload: () => Promise<void> }) {
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [open, setOpen] = useState(false);
   const operator = props.overview;
   if (props.error) return <ErrorBox error={props.error} />;
   if (!operator) return null;
   const status = operator.kycStatus;
 
-  const verify = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const verify = () =>
+    run(async () => {
       const config = await appConfig();
       if (!config.sumsub_websdk_url) throw new Error("Identity verification is not configured on this server");
       const { startKyc } = await gql(StartKyc);
@@ -100,12 +97,7 @@ function KycCard(props: { overview: OperatorOverviewResult["viewerOperator"] | u
         .on("idCheck.onApplicantStatusChanged", () => void props.reload())
         .build()
         .launch("#sumsub-websdk-container");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <Section title="Identity" id="kyc">

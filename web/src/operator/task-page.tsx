@@ -5,7 +5,7 @@ import { Messages } from "../messages";
 import { ReleaseTask, TaskDetail, type TaskDetailFragment } from "../graphql/operations.generated";
 import { TaskMap } from "../map";
 import { Link } from "../router";
-import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, VerificationView } from "../ui";
+import { dateTime, deadlineText, ErrorBox, EscrowView, Field, money, placeText, ProofPhotos, Section, useAction, VerificationView } from "../ui";
 import { RatingSection } from "../rating";
 import { changeText, TaskChanges } from "../task-changes";
 
@@ -228,8 +228,7 @@ function ProofForm(props: { task: TaskDetailFragment; onSubmitted: () => Promise
  * (releaseTask, which the server records as a withdrawal after a change).
  */
 function ChangedNotice(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const latest = props.task.events.filter((event) => event.kind === "TASK_CHANGED").at(-1);
   return (
     <section class="card attention" role="status" aria-labelledby="changed-title">
@@ -241,18 +240,7 @@ function ChangedNotice(props: { task: TaskDetailFragment; onDone: (task: TaskDet
         type="button"
         class="secondary"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          setError(undefined);
-          try {
-            const { releaseTask } = await gql(ReleaseTask, { id: props.task.id, reason: "the task changed after I accepted it" });
-            props.onDone(releaseTask);
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
-        }}
+        onClick={() => run(async () => props.onDone((await gql(ReleaseTask, { id: props.task.id, reason: "the task changed after I accepted it" })).releaseTask))}
       >
         Withdraw without penalty
       </button>
@@ -261,8 +249,7 @@ function ChangedNotice(props: { task: TaskDetailFragment; onDone: (task: TaskDet
 }
 
 function ReleaseForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetailFragment) => void }) {
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   return (
     <Section title="Can't do it?" id="release">
       <p class="muted">Give the task back so someone else can take it. Releases are counted on your record.</p>
@@ -273,15 +260,7 @@ function ReleaseForm(props: { task: TaskDetailFragment; onDone: (task: TaskDetai
         disabled={busy}
         onClick={async () => {
           if (!confirm("Give this task back?")) return;
-          setBusy(true);
-          try {
-            const { releaseTask } = await gql(ReleaseTask, { id: props.task.id, reason: null });
-            props.onDone(releaseTask);
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
+          await run(async () => props.onDone((await gql(ReleaseTask, { id: props.task.id, reason: null })).releaseTask));
         }}
       >
         Give the task back

@@ -1,5 +1,6 @@
 import type { Em } from "../db/orm";
 import { dialectOf } from "../db/dialect";
+import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
 import type { Mode } from "../common/mode";
 import { ActorType, CheckName, CheckOutcome, RatingBy, TaskEventKind, TaskStatus } from "../api/enums";
 import type { AgentRecord, OperatorRecord } from "./reputation.types";
@@ -19,9 +20,14 @@ const FRAUD_CHECKS: readonly string[] = [CheckName.REUSE, CheckName.LOCATION, Ch
 
 type Row = Record<string, unknown>;
 
+/** Each statement below (by its text: a few, one per dialect at most), prepared once per connection. */
+const statements = new Map<string, LeanStatement>();
+
 async function rows(em: Em, sql: string, params: unknown[]): Promise<Row[]> {
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = leanStatement(`record_${statements.size}`, sql)));
   // em.execute runs inside the caller's transaction when there is one (an acceptance checking the minimum record).
-  return em.execute<Row[]>(sql, params, "all");
+  return (await leanRows<Row>(em, statement, params)) ?? em.execute<Row[]>(sql, params, "all");
 }
 
 const count = (value: unknown): number => Number(value ?? 0);

@@ -1,7 +1,7 @@
 import type { EntityMetadata } from "@mikro-orm/core";
 import { ReferenceKind } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
-import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
+import { leanRows, leanStatement, loadedEntity, type LeanStatement } from "../db/lean";
 import { dialectOf, type Dialect } from "../db/dialect";
 import { Escrow } from "../escrow/escrow.entity";
 import { ChainTx, type ChainTxKind, OPEN_TX_STATUSES } from "../escrow/chain-tx.entity";
@@ -63,7 +63,7 @@ const statements = new Map<Dialect, LeanStatement>();
  * array or object built by the database), and keeps them for this request,
  * where the field resolvers find them instead of asking one query each.
  * Entities are made by the ORM from the same column values its own reads
- * map, so they are managed and compare as unchanged at flush. Resolves
+ * map (loadedEntity), so they are managed and compare as unchanged at flush. Resolves
  * undefined inside a transaction (the field resolvers then read as before).
  */
 export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts | undefined> {
@@ -78,13 +78,13 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
   const list = (value: unknown): Array<Record<string, unknown>> => (value == null ? [] : ((typeof value === "string" ? JSON.parse(value) : value) as Array<Record<string, unknown>>));
   const one = (value: unknown): Record<string, unknown> | null => (value == null ? null : ((typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown>));
 
-  const events = list(row.events).map((data) => em.map(TaskEvent, data));
+  const events = list(row.events).map((data) => loadedEntity(em, TaskEvent, data));
   events.sort((a, b) => Number(a.id) - Number(b.id));
-  const proofs = list(row.proofs).map((data) => em.map(Proof, data));
+  const proofs = list(row.proofs).map((data) => loadedEntity(em, Proof, data));
   proofs.sort((a, b) => a.attempt - b.attempt);
   const photos = new Map<string, ProofPhoto[]>(proofs.map((proof) => [proof.id, []]));
   for (const data of list(row.photos)) {
-    const photo = em.map(ProofPhoto, data);
+    const photo = loadedEntity(em, ProofPhoto, data);
     photos.get(photo.proof.id)?.push(photo);
   }
   for (const set of photos.values()) set.sort((a, b) => a.position - b.position);
@@ -92,21 +92,21 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
   const escrowRow = one(row.escrow);
   const operatorRow = one(row.operator);
   const disputeRow = one(row.dispute);
-  const tips = list(row.tips).map((data) => em.map(TaskTip, data));
+  const tips = list(row.tips).map((data) => loadedEntity(em, TaskTip, data));
   tips.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
-  const ratings = list(row.ratings).map((data) => em.map<{ createdAt: Date }>(RATING, data));
+  const ratings = list(row.ratings).map((data) => loadedEntity<{ createdAt: Date }>(em, RATING, data));
   ratings.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const parts: TaskParts = {
     events,
     proofs,
     photos,
-    verification: verificationRow ? em.map(Verification, verificationRow) : null,
-    escrow: escrowRow ? em.map(Escrow, escrowRow) : null,
+    verification: verificationRow ? loadedEntity(em, Verification, verificationRow) : null,
+    escrow: escrowRow ? loadedEntity(em, Escrow, escrowRow) : null,
     settling: (row.settling as ChainTxKind | null) ?? null,
-    operator: operatorRow ? em.map(OPERATOR, operatorRow) : null,
+    operator: operatorRow ? loadedEntity(em, OPERATOR, operatorRow) : null,
     tips,
     ratings,
-    dispute: disputeRow ? em.map(DISPUTE, disputeRow) : null,
+    dispute: disputeRow ? loadedEntity(em, DISPUTE, disputeRow) : null,
   };
   let read = readByRequest.get(em);
   if (!read) readByRequest.set(em, (read = new Map<string, TaskParts>()));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { leanRows, leanStatement, type LeanStatement } from "../db/lean";
+import { leanRows, leanStatement, loadedEntity, type LeanStatement } from "../db/lean";
 import { raw, wrap, OptimisticLockError, UniqueConstraintViolationException, type ObjectQuery } from "@mikro-orm/core";
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
@@ -374,7 +374,7 @@ export class TaskService {
     const rows = await qb.execute<Array<Record<string, unknown> & { distance_km: number | string }>>("all", false);
     return rows.map((row) => {
       const { distance_km, ...columns } = row;
-      return { task: em.map(Task, columns), distanceKm: Math.round(Number(distance_km) * 1000) / 1000 };
+      return { task: loadedEntity(em, Task, columns), distanceKm: Math.round(Number(distance_km) * 1000) / 1000 };
     });
   }
 
@@ -760,7 +760,7 @@ async function findTask(em: Em, taskId: string): Promise<Task | null> {
   if (known && wrap(known).isInitialized()) return known;
   const rows = await leanRows<Record<string, unknown>>(em, TASK_BY_ID, [taskId]);
   if (!rows) return em.findOne(Task, taskId);
-  return rows[0] ? em.map(Task, rows[0]) : null;
+  return rows[0] ? loadedEntity(em, Task, rows[0]) : null;
 }
 
 /** The page statements, by shape (owner column, and which filters, cursor and offset are present), made once each. */
@@ -802,7 +802,7 @@ async function leanPage(
   const time = (date: Date) => (isPostgres(em) ? date : date.getTime());
   const pageParams = [...params, ...(cursor ? [time(cursor.createdAt), time(cursor.createdAt), cursor.id] : []), first + 1, ...(useOffset ? [offset] : [])];
   const rows = (await leanRows<Record<string, unknown>>(em, statements.rows, pageParams))!;
-  const nodes = rows.slice(0, first).map((row) => em.map(Task, row));
+  const nodes = rows.slice(0, first).map((row) => loadedEntity(em, Task, row));
   return {
     nodes,
     totalCount: Number(counted[0].n),

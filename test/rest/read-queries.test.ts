@@ -4,8 +4,16 @@ import { startServer, type TestServer } from "../support/server";
 import { RestClient, restTaskBody } from "../support/rest-client";
 import { Mode } from "../../server/common/mode";
 import { TaskStatus } from "../../server/tasks/task.enums";
+import { wrap } from "@mikro-orm/core";
 import type { Page } from "../../server/tasks/task.service";
-import type { Task } from "../../server/tasks/task.entity";
+import { Task } from "../../server/tasks/task.entity";
+import { TaskEvent } from "../../server/tasks/task-event.entity";
+import { TaskEventKind } from "../../server/tasks/task.enums";
+import { readTaskParts } from "../../server/tasks/task-parts";
+import { Proof, ProofPhoto } from "../../server/proofs/proof.entity";
+import { Verification } from "../../server/guardian/verification.entity";
+import { Escrow } from "../../server/escrow/escrow.entity";
+import { Operator } from "../../server/operators/operator.entity";
 
 /** Everything a full read shows, but the photo URLs (signed anew on each read). */
 const FULL = `id status attempts updatedAt operator { id record { completedTasks ratingCount } } tips { id status } ratings { score ratedBy } dispute { reason status }
@@ -79,6 +87,31 @@ for (const db of testDatabases()) {
     it("a task(id) without its parts reads the task alone", async () => {
       const statements = await statementsOf(() => server.client.ok(`query($id: ID!) { task(id: $id) { id status reward { usd } } }`, { id: taskId }, agent.apiKey));
       expect(statements, statements.join("\n")).to.have.length(1);
+    });
+
+    it("a full read's entities are what the ORM's own reads make: the same values, managed, and clean at flush", async () => {
+      const principal = { kind: "agent" as const, agentId: agent.id, mode: Mode.TEST, keyId: "unused" };
+      const em = server.app.orm.em.fork();
+      const task = await server.app.services.tasks.getForAgent(em, principal, taskId);
+      const parts = (await readTaskParts(em, taskId))!;
+      const orm = server.app.orm.em.fork();
+      const values = (entities: Array<object | null>) => entities.map((entity) => entity && wrap(entity).toObject());
+      expect(values([task])).to.deep.equal(values([await orm.findOneOrFail(Task, taskId)]));
+      expect(values(parts.events)).to.deep.equal(values(await orm.find(TaskEvent, { task: taskId, kind: { $ne: TaskEventKind.MESSAGE_POSTED } }, { orderBy: { id: "asc" } })));
+      const proofs = await orm.find(Proof, { task: taskId }, { orderBy: { attempt: "asc" } });
+      expect(proofs).to.have.length(1);
+      expect(values(parts.proofs)).to.deep.equal(values(proofs));
+      const photos = await orm.find(ProofPhoto, { proof: proofs[0].id }, { orderBy: { position: "asc" } });
+      expect(photos).to.have.length(2);
+      expect(values(parts.photos.get(proofs[0].id)!)).to.deep.equal(values(photos));
+      expect(values([parts.verification])).to.deep.equal(values([await orm.findOne(Verification, { task: taskId }, { orderBy: { createdAt: "desc" } })]));
+      expect(values([parts.escrow])).to.deep.equal(values([await orm.findOneOrFail(Escrow, { task: taskId })]));
+      expect(values([parts.operator])).to.deep.equal(values([await orm.findOneOrFail(Operator, task.operator!.id)]));
+      expect(parts.settling).to.equal(null);
+      // Managed: the field resolvers' own reads of these rows are answered from the identity map.
+      expect(em.getUnitOfWork().getById(Proof.name, proofs[0].id)).to.equal(parts.proofs[0]);
+      const statements = await statementsOf(() => em.flush());
+      expect(statements, statements.join("\n")).to.deep.equal([]);
     });
 
     it("another agent's task is not found, and its parts are not shown", async () => {

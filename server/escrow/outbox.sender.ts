@@ -6,7 +6,7 @@ import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
 import { formatUnits, Transaction } from "ethers";
 import { receiptOf, signCall, simulate, type Call, type Fees, type Receipt } from "../chain/transactions";
-import { ChainTx, ChainTxKind, ChainTxStatus } from "./chain-tx.entity";
+import { ChainTx, ChainTxStatus, type ChainTxKind } from "./chain-tx.entity";
 import { LostRace, MAX_BATCH, type BatchEntry, type OutboxEffects, type Plan } from "./outbox.effects";
 import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 

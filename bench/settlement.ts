@@ -69,6 +69,9 @@ interface Settled {
   perSecond: number;
   seconds: number;
   chainTxPerSecond: number;
+  /** Chain transactions mined per task (a batch of fundings or releases is one), and outbox rows per transaction. */
+  transactionsPerTask: number;
+  rowsPerTransaction: number;
   /** SQL statements the server sent while the tasks were posted and settled, per task (the benchmark's own wait for them left out). */
   statementsPerTask: number;
   /** Statements per task by kind and table, most first. */
@@ -86,6 +89,7 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
   await app.escrow.idle();
   const em = app.orm.em.fork();
   const txsBefore = await em.count(ChainTx, { status: ChainTxStatus.MINED });
+  const transactionsBefore = await minedTransactions(app);
   const input = (i: number) => ({
     title: `Bench task ${i}`,
     description: "Take 2 clear photos showing the full facade and signage.",
@@ -128,8 +132,15 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
   const seconds = (performance.now() - started) / 1000;
   app.orm.config.set("onQuery", (sql: string) => sql);
   const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
+  const transactions = (await minedTransactions(app)) - transactionsBefore;
   const perTask = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]): [string, number] => [key, n / TASKS]);
-  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, statementsPerTask: statements / TASKS, byKind: perTask(kinds), bySite: perTask(sites) };
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, transactionsPerTask: transactions / TASKS, rowsPerTransaction: chainTxs / transactions, statementsPerTask: statements / TASKS, byKind: perTask(kinds), bySite: perTask(sites) };
+}
+
+/** Distinct transactions among the outbox's mined rows (the rows of a batch share one). */
+async function minedTransactions(app: HumanOps): Promise<number> {
+  const [{ n }] = await app.orm.em.getConnection().execute<Array<{ n: number | string }>>(`select count(distinct tx_hash) as n from chain_txs where status = ? ${BENCH_MARK}`, [ChainTxStatus.MINED]);
+  return Number(n);
 }
 
 /** Marks the benchmark's own statements, which are left out of the count. */
@@ -205,7 +216,8 @@ async function main(): Promise<void> {
     ];
     console.log(`\n| measure | rate | × baseline |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`);
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
-    console.log(`\nSQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
+    console.log(`\nchain transactions per settled task: ${settled.transactionsPerTask.toFixed(2)} (outbox rows per transaction: ${settled.rowsPerTransaction.toFixed(2)})`);
+    console.log(`SQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
     if (process.env.BENCH_SQL_DETAIL) console.log(settled.byKind.map(([kind, n]) => `  ${n.toFixed(2).padStart(6)}  ${kind}`).join("\n"));
     if (SITES_OF.length) console.log(`\n${SITES_OF.join(", ")} by call site, per settled task:\n${settled.bySite.map(([site, n]) => `  ${n.toFixed(2).padStart(6)}  ${site}`).join("\n")}`);
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);

@@ -99,20 +99,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const runtime = new WorkerRuntime(log);
   runtime.register(bindings);
   await runtime.start();
-  let worker: JobWorker | undefined;
   let webhooks: WebhookWorkers | undefined;
-  let escrow: EscrowWorkers | undefined;
   const signals = {
-    committed: () => {
-      worker?.wake();
-      webhooks?.wake();
-      escrow?.wake();
-    },
+    deliveriesDue: () => webhooks?.wake(),
   };
   const services = createServices(config, signals, chains, log, options.clock);
-  worker = new JobWorker(orm, log, config.worker);
+  const worker = new JobWorker(orm, log, config.worker);
   webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
-  escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs, committed: signals.committed });
+  const escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs });
   orm.em.getEventManager().registerSubscriber(worker.commitHook());
   orm.em.getEventManager().registerSubscriber(escrow.commitHook());
   const ages = config.retention;

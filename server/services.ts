@@ -86,7 +86,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
   ledger.paybacks = escrow;
   const payments = new X402Payments(chains, config.chain.gracePeriodSeconds, log);
-  const tasks = new TaskService(config, ledger, signals, escrow, webhooks, clock, payments);
+  const tasks = new TaskService(config, ledger, escrow, webhooks, clock, payments);
   // One decoder for uploads and the Guardian: its concurrency bounds the memory all decoding takes.
   const decoder = config.guardian.decodeProcess
     ? new DecoderProcess(config.guardian.maxMegapixels, config.guardian.decodeThreads)
@@ -114,7 +114,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
     kyc: new KycService(config.kyc, log),
     sessions: new SessionService(config.apiKeyPepper, config.sessions, keys, admins, log, clock),
     messages: new MessageService(tasks, proofs, photos, clock),
-    reputation: new ReputationService(clock, signals),
+    reputation: new ReputationService(clock),
     admins,
     disputes: new DisputeService(),
     payments,

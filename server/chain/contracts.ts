@@ -103,6 +103,16 @@ export class TaskEscrowContract {
     return TaskEscrowContract.iface.encodeFunctionData("release", [taskId, termsTuple(terms), payee]);
   }
 
+  /** The funder of every entry: each task funded as by `fund`, all or nothing (one entry's error reverts the whole batch). */
+  fundBatch(entries: ReadonlyArray<{ taskId: string; terms: Terms }>): string {
+    return TaskEscrowContract.iface.encodeFunctionData("fundBatch", [entries.map((e) => e.taskId), entries.map((e) => termsTuple(e.terms))]);
+  }
+
+  /** The Guardian: each task released as by `release`, all or nothing (one entry's error reverts the whole batch). */
+  releaseBatch(entries: ReadonlyArray<{ taskId: string; terms: Terms; payee: string }>): string {
+    return TaskEscrowContract.iface.encodeFunctionData("releaseBatch", [entries.map((e) => e.taskId), entries.map((e) => termsTuple(e.terms)), entries.map((e) => e.payee)]);
+  }
+
   refund(taskId: string, terms: Terms): string {
     return TaskEscrowContract.iface.encodeFunctionData("refund", [taskId, termsTuple(terms)]);
   }

@@ -47,6 +47,8 @@ export interface EscrowSnapshot {
  */
 export class EscrowService implements TaskSettlement, Paybacks {
   private readonly fundings = new EventEmitter();
+  /** Tasks whose funding outcome this process committed lately, and when (oldest first). */
+  private readonly settledFundings = new Map<string, number>();
 
   constructor(
     private readonly chains: Chains,
@@ -146,29 +148,44 @@ export class EscrowService implements TaskSettlement, Paybacks {
   /**
    * Waits (bounded by CHAIN_FUNDING_WAIT_MS) until the task's funding is
    * mined or has failed, so a posted task can be taken at once. Woken by this
-   * process's sender; polls for a sender on another replica.
+   * process's sender (whose outcome has committed by then: nothing to read);
+   * reads the escrow about once a second for a sender on another replica.
    */
   async awaitFunded(em: Em, task: Task): Promise<void> {
     const until = Date.now() + this.fundingWaitMs;
     const fork = em.fork();
     while (Date.now() < until) {
+      if (this.settledFundings.delete(task.id)) return;
+      const woken = await new Promise<boolean>((resolve) => {
+        const done = (settled: boolean) => {
+          clearTimeout(timer);
+          this.fundings.off(task.id, onSettled);
+          resolve(settled);
+        };
+        const onSettled = () => done(true);
+        // This process's sender wakes the wait; the timer is for a sender on another replica.
+        const timer = setTimeout(() => done(false), Math.min(1_000, Math.max(0, until - Date.now())));
+        this.fundings.once(task.id, onSettled);
+      });
+      if (woken) {
+        this.settledFundings.delete(task.id);
+        return;
+      }
       const escrow = await fork.findOne(Escrow, { task: task.id }, { fields: ["status"], disableIdentityMap: true });
       if (escrow?.status !== EscrowStatus.FUNDING) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.fundings.off(task.id, done);
-          resolve();
-        };
-        // This process's sender wakes the wait; the timer is for a sender on another replica.
-        const timer = setTimeout(done, Math.min(1_000, Math.max(0, until - Date.now())));
-        this.fundings.once(task.id, done);
-      });
     }
   }
 
-  /** Called by the sender after a funding outcome committed. */
+  /** Called by the sender after an outcome of a task's row committed (its funding, or what called the funding off). */
   fundingSettled(taskId: string): void {
+    // Remembered briefly for a post whose wait starts only after the outcome (the funding can be mined before postTask waits).
+    const now = Date.now();
+    for (const [id, at] of this.settledFundings) {
+      if (at > now - this.fundingWaitMs) break;
+      this.settledFundings.delete(id);
+    }
+    this.settledFundings.delete(taskId);
+    this.settledFundings.set(taskId, now);
     this.fundings.emit(taskId);
   }
 

@@ -28,8 +28,6 @@ export interface EscrowWorkerOptions {
   /** Lease on a claimed outbox row (CHAIN_LEASE_MS). */
   leaseMs: number;
   reconcileMs: number;
-  /** Tells the rest of the process that an outcome committed (it may have queued jobs, e.g. the mock operator's). */
-  committed: () => void;
 }
 
 /**
@@ -55,8 +53,8 @@ export class EscrowWorkers implements BackgroundWorker {
   ) {
     const outcomes = new SettlementOutcomes(services.tasks, services.ledger, log);
     this.sender = new ChainSender(orm, chains, new OutboxEffects(outcomes), log, { leaseMs: options.leaseMs, batch: 64, idleMs: Math.max(OUTBOX_IDLE_MS, ...chains.all().map((chain) => chain.pollMs)) }, (row) => {
+      // What an outcome queued (jobs such as the mock operator's, chain transactions) wakes its worker from their commit hooks.
       if (row.task) services.escrow.fundingSettled(row.task.id);
-      options.committed();
     });
     // A chain nobody has vouched for in three sweeps is gone (its process died with it).
     this.reconciler = new Reconciler(orm, services.escrow, outcomes, services.deposits, 3 * options.reconcileMs);

@@ -2,7 +2,7 @@ import { MaxUint256 } from "ethers";
 import type { Em } from "../db/orm";
 import { formatUsd } from "../common/money";
 import type { Chain } from "../chain/chains";
-import { EscrowState } from "../chain/contracts";
+import { EscrowState, type Terms } from "../chain/contracts";
 import type { Call, Receipt } from "../chain/transactions";
 import { Task } from "../tasks/task.entity";
 import { TaskStatus } from "../tasks/task.enums";
@@ -11,10 +11,30 @@ import { Escrow, EscrowStatus } from "./escrow.entity";
 import { Intents, targetTerms } from "./escrow.service";
 import type { SettlementOutcomes } from "./settlement";
 
+/**
+ * A call that TaskEscrow can make for many tasks in one transaction: a
+ * funding (`fundBatch`) or a release (`releaseBatch`). Batches are all or
+ * nothing: one entry the chain refuses reverts the whole transaction.
+ */
+export type BatchEntry = { kind: ChainTxKind.FUND; taskId: string; terms: Terms } | { kind: ChainTxKind.RELEASE; taskId: string; terms: Terms; payee: string };
+
+/** The most entries one batch transaction carries. */
+export const MAX_BATCH = 20;
+
+/**
+ * A batch's gas ceiling: about twice what an entry costs in a batch
+ * (contracts/README.md: fundBatch 32k–40k, releaseBatch 40k–47k per task)
+ * per entry, plus the transaction's own cost.
+ */
+const BATCH_GAS = { base: 100_000n, perEntry: 100_000n };
+
 /** What to do with a row that has no nonce yet. */
 export type Plan =
-  /** Simulate and send; a simulation that reverts with one of `onRevert`'s errors becomes that plan instead. */
-  | { action: "send"; call: Call; gasLimit: bigint; onRevert?: Partial<Record<string, Plan>> }
+  /**
+   * Simulate and send; a simulation that reverts with one of `onRevert`'s errors becomes that plan instead.
+   * With `batch`, the call may go out in one transaction with other rows' entries of its kind.
+   */
+  | { action: "send"; call: Call; gasLimit: bigint; onRevert?: Partial<Record<string, Plan>>; batch?: BatchEntry }
   /** Not yet: something it depends on is still in flight. */
   | { action: "wait"; reason: string }
   /** Nothing to send; `apply` (if any) runs in the transaction that marks the row SKIPPED. */
@@ -81,15 +101,26 @@ export class OutboxEffects {
     }
   }
 
+  /** One transaction for several rows' entries of one kind (at least two, at most MAX_BATCH). */
+  batchCall(chain: Chain, entries: BatchEntry[]): { call: Call; gasLimit: bigint } {
+    const funds = entries.filter((entry) => entry.kind === ChainTxKind.FUND);
+    const releases = entries.filter((entry) => entry.kind === ChainTxKind.RELEASE);
+    if (entries.length < 2 || entries.length > MAX_BATCH || (funds.length && releases.length)) throw new Error(`a batch is 2 to ${MAX_BATCH} entries of one kind`);
+    const data = funds.length ? chain.escrow.fundBatch(funds) : chain.escrow.releaseBatch(releases);
+    return { call: { to: chain.escrow.address, data }, gasLimit: BATCH_GAS.base + BATCH_GAS.perEntry * BigInt(entries.length) };
+  }
+
   async mined(em: Em, chain: Chain, row: ChainTx, receipt: Receipt): Promise<void> {
     const tx = { txHash: receipt.transactionHash };
     if (row.kind === ChainTxKind.FUND) await this.outcomes.funded(em, await this.escrowOf(em, row), tx);
     if (row.kind === ChainTxKind.REFUND) await this.outcomes.refunded(em, await this.escrowOf(em, row), { ...tx, reclaimed: false });
     if (row.kind === ChainTxKind.PAYBACK) this.outcomes.paidBack(em, (await this.escrowOf(em, row)).task, row.recipient!, row.amount!);
     if (row.kind === ChainTxKind.RELEASE) {
-      const released = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskReleased");
-      if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event`);
-      await this.outcomes.released(em, await this.escrowOf(em, row), { ...tx, payee: released.payee, payout: released.payout, fee: released.fee });
+      const escrow = await this.escrowOf(em, row);
+      // A batch releases several tasks: this row's is the event of its escrow's task id.
+      const released = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskReleased" && event.taskId.toLowerCase() === escrow.chainTaskId.toLowerCase());
+      if (released?.name !== "TaskReleased") throw new Error(`release ${receipt.transactionHash} succeeded without a TaskReleased event for its task`);
+      await this.outcomes.released(em, escrow, { ...tx, payee: released.payee, payout: released.payout, fee: released.fee });
     }
     if (row.kind === ChainTxKind.AMEND) {
       const amended = receipt.logs.map((log) => chain.escrow.parse(log)).find((event) => event?.name === "TaskAmended");
@@ -128,6 +159,7 @@ export class OutboxEffects {
       action: "send",
       call: { to: chain.escrow.address, data: chain.escrow.fund(escrow.chainTaskId, escrow.terms) },
       gasLimit: GAS_LIMIT.FUND,
+      batch: { kind: ChainTxKind.FUND, taskId: escrow.chainTaskId, terms: escrow.terms },
       onRevert: {
         TaskEscrowAlreadyFunded: { action: "skip", reason: "the task id is already funded on chain; the indexer reconciles it" },
         ERC20InsufficientBalance: { action: "wait", reason: `the funding wallet holds less than the ${formatUsd(escrow.amount)} USDC this escrow needs (a mint, deposit or refund is still on its way)` },
@@ -143,7 +175,14 @@ export class OutboxEffects {
     }
     if (await this.amending(em, escrow)) return { action: "wait", reason: "an amendment of the escrow's terms is in flight" };
     const task = await em.findOneOrFail(Task, escrow.task.id, { populate: ["operator"] });
-    return { action: "send", call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, task.operator!.payoutAddress) }, gasLimit: GAS_LIMIT.RELEASE, onRevert: SETTLED_MEANWHILE };
+    const payee = task.operator!.payoutAddress;
+    return {
+      action: "send",
+      call: { to: chain.escrow.address, data: chain.escrow.release(escrow.chainTaskId, escrow.terms, payee) },
+      gasLimit: GAS_LIMIT.RELEASE,
+      onRevert: SETTLED_MEANWHILE,
+      batch: { kind: ChainTxKind.RELEASE, taskId: escrow.chainTaskId, terms: escrow.terms, payee },
+    };
   }
 
   private async planRefund(em: Em, chain: Chain, escrow: Escrow): Promise<Plan> {

@@ -6,8 +6,8 @@ import { decodeRevert, describeRevert } from "../chain/contracts";
 import { RpcError, toHex } from "../chain/rpc";
 import { formatUnits, Transaction } from "ethers";
 import { receiptOf, signCall, simulate, type Call, type Fees, type Receipt } from "../chain/transactions";
-import { ChainTx, ChainTxStatus } from "./chain-tx.entity";
-import { LostRace, type OutboxEffects, type Plan } from "./outbox.effects";
+import { ChainTx, ChainTxStatus, type ChainTxKind } from "./chain-tx.entity";
+import { LostRace, MAX_BATCH, type BatchEntry, type OutboxEffects, type Plan } from "./outbox.effects";
 import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 
 export interface SenderOptions {
@@ -43,9 +43,25 @@ interface ClaimedRow {
   id: string | number;
 }
 
-/** A row broadcast in this pass (or found mined at its nonce before it was). */
-interface Broadcast {
+/** A row ready to sign: its checked and simulated call, and its entry in a batch when it may go in one. */
+interface Ready {
   row: ChainTx;
+  call: Call;
+  gasLimit: bigint;
+  batch?: BatchEntry;
+}
+
+/** One transaction to sign: one row's call, or a batch of several rows' entries (`entries`). */
+interface Unit {
+  rows: ChainTx[];
+  call: Call;
+  gasLimit: bigint;
+  entries?: Ready[];
+}
+
+/** A transaction broadcast in this pass (or found mined at its nonce before it was), with its rows (several for a batch). */
+interface Broadcast {
+  rows: ChainTx[];
   outcome: "sent" | "nonce-used" | "mined";
   receipt?: Receipt;
 }
@@ -183,7 +199,7 @@ export class ChainSender {
     const rows = await this.claim();
     const byKey = new Map<string, ChainTx[]>();
     for (const row of rows) byKey.set(`${row.chainKey}|${row.signer}`, [...(byKey.get(`${row.chainKey}|${row.signer}`) ?? []), row]);
-    await Promise.all([...byKey.values()].map((group) => this.driveKey(group).catch((err: unknown) => Promise.all(group.map((row) => this.recordFailure(row.id, err))))));
+    await Promise.all([...byKey.values()].map((group) => this.driveKey(group).catch((err: unknown) => this.recordFailures(group, err))));
     return rows.length;
   }
 
@@ -202,19 +218,32 @@ export class ChainSender {
     const signed = rows.filter((row) => row.status !== ChainTxStatus.PENDING).sort((a, b) => a.nonce! - b.nonce!);
     const fresh = await this.signNew(chain, rows.filter((row) => row.status === ChainTxStatus.PENDING));
     const broadcast: Broadcast[] = [];
-    for (const row of [...signed, ...fresh]) {
-      await this.step(row.id, async () => {
-        const sent = await this.send(chain, row, fresh.includes(row));
+    for (const group of byTransaction([...signed, ...fresh])) {
+      await this.steps(group, async () => {
+        const sent = await this.send(chain, group, fresh.includes(group[0]));
         if (sent) broadcast.push(sent);
       });
     }
-    const receipts = await Promise.all(broadcast.map((sent) => this.receiptFor(chain, sent).catch(async (err: unknown) => void (await this.recordFailure(sent.row.id, err)))));
+    const receipts = await Promise.all(broadcast.map((sent) => this.receiptFor(chain, sent).catch(async (err: unknown) => void (await this.recordFailures(sent.rows, err)))));
     const mined: Array<{ row: ChainTx; receipt: Receipt }> = [];
     for (const [i, receipt] of receipts.entries()) {
-      if (receipt) mined.push({ row: broadcast[i].row, receipt });
-      else if (receipt === null) await this.step(broadcast[i].row.id, () => this.awaitReceipt(chain, broadcast[i].row));
+      if (receipt) mined.push(...broadcast[i].rows.map((row) => ({ row, receipt })));
+      else if (receipt === null) for (const row of broadcast[i].rows) await this.step(row.id, () => this.awaitReceipt(chain, row));
     }
     if (mined.length) await this.finalizeMined(chain, mined);
+  }
+
+  /** A step for all the rows of one transaction: if it throws, each row records the failure. */
+  private async steps(rows: ChainTx[], work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      await this.recordFailures(rows, err);
+    }
+  }
+
+  private async recordFailures(rows: ChainTx[], err: unknown): Promise<void> {
+    for (const row of rows) await this.recordFailure(row.id, err);
   }
 
   private async step(id: string, work: () => Promise<void>): Promise<void> {
@@ -245,9 +274,15 @@ export class ChainSender {
     return em.find(ChainTx, { id: { $in: claimed.map((row) => String(row.id)) } });
   }
 
-  /** Checks and simulates new rows, then signs those to send; returns them as signed, in nonce order. */
+  /**
+   * Checks and simulates new rows, then signs those to send; returns them as
+   * signed, in nonce order. Fundings and releases ready together go out as
+   * one TaskEscrow batch (fundBatch, releaseBatch) when there are several:
+   * one nonce and one transaction, whose bytes and hash every row of the
+   * batch stores.
+   */
   private async signNew(chain: Chain, rows: ChainTx[]): Promise<ChainTx[]> {
-    const ready: Array<{ row: ChainTx; call: Call; gasLimit: bigint }> = [];
+    const ready: Ready[] = [];
     await Promise.all(
       rows.map((row) =>
         this.step(row.id, async () => {
@@ -266,22 +301,72 @@ export class ChainSender {
       this.log.warn({ chainKey: chain.key, rows: ready.length, baseFeePerGas: String(fees.baseFeePerGas), maxFeePerGas: String(chain.maxFeePerGas) }, "chain transactions held back: the base fee is above the cap");
       return [];
     }
+    const planned = await this.batched(chain, ready);
     const wallet = chain.signer(ready[0].row.signer);
     return this.orm.em.fork().transactional(async (tx) => {
       // Claimed first, the nonces taken after: a row another writer changed meanwhile (a refund calling its funding off) costs no nonce.
       const claimed = await this.markSigned(tx, ready.map(({ row }) => row.id));
-      const going = ready.filter(({ row }) => claimed.has(String(row.id)));
+      const going = planned.map((unit) => this.narrowed(chain, unit, claimed)).filter((unit) => unit !== undefined);
       if (going.length === 0) return [];
       const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
       const signings = await Promise.all(
-        going.map(async ({ row, call, gasLimit }, i) => {
+        going.map(async ({ rows: unitRows, call, gasLimit }, i) => {
           const transaction = await signCall(wallet, chain.id, first + i, call, { gasLimit, ...fees });
-          return { row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } };
+          return unitRows.map((row) => ({ row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } }));
         }),
       );
-      await this.storeSignings(tx, signings.map(({ row, values }) => ({ id: row.id, ...values })));
-      return signings.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
+      const stored = signings.flat();
+      await this.storeSignings(tx, stored.map(({ row, values }) => ({ id: row.id, ...values })));
+      return stored.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
     });
+  }
+
+  /**
+   * The transactions to sign for rows ready to send, in the order of their
+   * first rows: several rows' batch entries of one kind become one batch,
+   * when the batch's simulation passes (each row's own passed already); the
+   * rest go alone. A row sent before (a batch or a call that reverted, a
+   * nonce lost) goes alone, so the chain's error names its task.
+   */
+  private async batched(chain: Chain, ready: Ready[]): Promise<Unit[]> {
+    const units: Unit[] = [];
+    const groups = new Map<ChainTxKind, Ready[]>();
+    for (const item of ready) {
+      if (item.batch && item.row.attempts === 0) groups.set(item.batch.kind, [...(groups.get(item.batch.kind) ?? []), item]);
+      else units.push({ rows: [item.row], call: item.call, gasLimit: item.gasLimit });
+    }
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length; i += MAX_BATCH) {
+        const chunk = group.slice(i, i + MAX_BATCH);
+        units.push(...(await this.batchOf(chain, chunk)));
+      }
+    }
+    return units.sort((a, b) => Number(a.rows[0].id) - Number(b.rows[0].id));
+  }
+
+  /** One batch of these rows, if it simulates; else each row alone (a refusal of the whole is not any one row's failure). */
+  private async batchOf(chain: Chain, items: Ready[]): Promise<Unit[]> {
+    const alone = () => items.map((item) => ({ rows: [item.row], call: item.call, gasLimit: item.gasLimit }));
+    if (items.length < 2) return alone();
+    const { call, gasLimit } = this.effects.batchCall(chain, items.map((item) => item.batch!));
+    try {
+      await simulate(chain.rpc, items[0].row.signer, call);
+    } catch (err) {
+      const revert = err instanceof RpcError ? describeRevert(err.revertData) : undefined;
+      this.log.info({ chainKey: chain.key, rows: items.length, reason: revert ?? (err instanceof Error ? err.message.slice(0, 200) : String(err)) }, "a batch did not simulate; its rows are sent one by one");
+      return alone();
+    }
+    return [{ rows: items.map((item) => item.row), call, gasLimit, entries: items }];
+  }
+
+  /** A unit without the rows another writer moved on before they were marked SIGNED (a batch of one left is a single call). */
+  private narrowed(chain: Chain, unit: Unit, claimed: Set<string>): Unit | undefined {
+    const rows = unit.rows.filter((row) => claimed.has(String(row.id)));
+    if (rows.length === unit.rows.length) return unit;
+    if (rows.length === 0) return undefined;
+    const entries = unit.entries!.filter((item) => claimed.has(String(item.row.id)));
+    if (entries.length === 1) return { rows, call: entries[0].call, gasLimit: entries[0].gasLimit };
+    return { rows, ...this.effects.batchCall(chain, entries.map((item) => item.batch!)), entries };
   }
 
   /** Each row's signing (its nonce, bytes and hash, what it calls), all rows in one statement. */
@@ -320,11 +405,11 @@ export class ChainSender {
   }
 
   /** What to send for a PENDING row, after its checks and simulation; undefined when there is nothing to send now (waiting, skipped, failed). */
-  private async prepare(chain: Chain, row: ChainTx): Promise<{ call: Call; gasLimit: bigint } | undefined> {
+  private async prepare(chain: Chain, row: ChainTx): Promise<{ call: Call; gasLimit: bigint; batch?: BatchEntry } | undefined> {
     let plan: Plan = await this.effects.plan(this.orm.em.fork(), chain, row);
     if (plan.action === "send") {
       const simulated = await this.simulate(chain, row, plan);
-      if (typeof simulated === "bigint") return { call: plan.call, gasLimit: simulated };
+      if (typeof simulated === "bigint") return { call: plan.call, gasLimit: simulated, batch: plan.batch };
       plan = simulated;
     }
     if (plan.action === "wait") {
@@ -359,18 +444,19 @@ export class ChainSender {
    * when it was mined already; undefined when the row's step ended here
    * (replaced with higher fees at its nonce).
    */
-  private async send(chain: Chain, row: ChainTx, justSigned: boolean): Promise<Broadcast | undefined> {
+  private async send(chain: Chain, rows: ChainTx[], justSigned: boolean): Promise<Broadcast | undefined> {
+    const [row] = rows;
     // A row signed in this pass cannot have been mined; one signed before may have been broadcast before a crash.
     if (!justSigned) {
       const receipt = await this.minedAtNonce(chain, row);
-      if (receipt) return { row, outcome: "mined", receipt };
+      if (receipt) return { rows, outcome: "mined", receipt };
       const underpriced = await this.underpriced(chain, row);
       if (underpriced) {
         await this.replace(chain, row, underpriced);
         return undefined;
       }
     }
-    return { row, outcome: await this.broadcast(chain, row) };
+    return { rows, outcome: await this.broadcast(chain, row) };
   }
 
   /**
@@ -379,10 +465,10 @@ export class ChainSender {
    * (its nonce went to another transaction).
    */
   private async receiptFor(chain: Chain, sent: Broadcast): Promise<Receipt | null | undefined> {
-    const { row } = sent;
+    const [row] = sent.rows;
     const receipt = sent.receipt ?? (await this.minedAtNonce(chain, row));
     if (!receipt && sent.outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
-      await this.step(row.id, () => this.resign(row, `nonce ${row.nonce} was used by another transaction of ${row.signer}; ${row.txHash} can never be mined`));
+      for (const each of sent.rows) await this.step(each.id, () => this.resign(each, `nonce ${each.nonce} was used by another transaction of ${each.signer}; ${each.txHash} can never be mined`));
       return undefined;
     }
     if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) return null;
@@ -442,14 +528,14 @@ export class ChainSender {
    */
   private async replace(chain: Chain, row: ChainTx, fees: Fees & { gasLimit: bigint }): Promise<void> {
     const replacement = await signCall(chain.signer(row.signer), chain.id, row.nonce!, { to: row.toAddress!, data: row.data! }, fees);
-    await this.compareAndSet(row, [ChainTxStatus.SIGNED, ChainTxStatus.SENT], {
-      raw: replacement.raw,
-      txHash: replacement.hash,
-      previousHashes: row.hashes,
-      status: ChainTxStatus.SIGNED,
-      lockedUntil: null,
-      nextAttemptAt: Date.now(),
-    });
+    // Every row of a batch holds the same signing: all of them take the replacement.
+    const changed = await this.orm.em.fork().nativeUpdate(
+      ChainTx,
+      { txHash: row.txHash, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] } },
+      { raw: replacement.raw, txHash: replacement.hash, previousHashes: row.hashes, status: ChainTxStatus.SIGNED, lockedUntil: null, nextAttemptAt: Date.now() },
+    );
+    if (changed < 1) throw new LostRace();
+    this.dueAt(Date.now());
     this.log.warn(
       { txId: row.id, kind: row.kind, nonce: row.nonce, replaced: row.txHash, txHash: replacement.hash, maxFeePerGas: String(fees.maxFeePerGas), baseFeePerGas: String(fees.baseFeePerGas) },
       "chain transaction priced under the base fee; replaced at the same nonce with higher fees",
@@ -616,7 +702,11 @@ export class ChainSender {
       .fork()
       .find(ChainTx, { chainKey: chain.key, status: { $in: [ChainTxStatus.SIGNED, ChainTxStatus.SENT] }, raw: { $ne: null } }, { orderBy: { signer: "asc", nonce: "asc" } });
     const mined = new Map<string, number>();
+    const sent = new Set<string>();
     for (const row of rows) {
+      // The rows of a batch share one transaction: broadcast once.
+      if (sent.has(row.txHash!)) continue;
+      sent.add(row.txHash!);
       if (!mined.has(row.signer)) mined.set(row.signer, Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [row.signer, "latest"]))));
       if (row.nonce! < mined.get(row.signer)!) continue;
       try {
@@ -665,6 +755,16 @@ export class ChainSender {
   private dueAt(at: number): void {
     this.dues.push(at);
   }
+}
+
+/** Rows in order, those holding one signed transaction (a batch) together. */
+function byTransaction(rows: ChainTx[]): ChainTx[][] {
+  const groups = new Map<string, ChainTx[]>();
+  for (const row of rows) {
+    const key = row.txHash ?? `row:${row.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()];
 }
 
 function formatGwei(wei: bigint): string {

@@ -5,7 +5,7 @@ import { afterCommitOf } from "../db/commit-hook";
 import type { Logger } from "../common/logger";
 import type { LiveFeed } from "./live-feed";
 import type { ClusterBus } from "./cluster-bus";
-import { compareEventIds, readEvents } from "../tasks/task-event.log";
+import { compareEventIds, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
 import { TaskEvent } from "../tasks/task-event.entity";
 import { UNWATCHED, type Heartbeat } from "../jobs/worker.runtime";
 
@@ -27,6 +27,13 @@ interface HeldGap {
   firstSeenAt: number;
   /** PostgreSQL: every transaction that could still commit the missing id has a transaction id below this. */
   horizon?: string;
+}
+
+/** A move of the relay's position: every committed event after `from` up to `to`, in id order (ids rolled back are missing). */
+export interface RelayAdvance {
+  from: string;
+  to: string;
+  events: LiveTaskEvent[];
 }
 
 export interface RelayOptions {
@@ -61,7 +68,7 @@ export class EventRelay {
   private reading?: Promise<void>;
   private again = false;
   private running = false;
-  private readonly advanceListeners: Array<(position: string) => void> = [];
+  private readonly advanceListeners: Array<(advance: RelayAdvance) => void> = [];
   private heartbeat: Heartbeat = UNWATCHED;
   /** A transaction of this process committed task events since the last read: the log has more. */
   private committed = false;
@@ -79,7 +86,8 @@ export class EventRelay {
     return this.cursor;
   }
 
-  onAdvance(listener: (position: string) => void): void {
+  /** Called after each read that moved the position, with the events it published. */
+  onAdvance(listener: (advance: RelayAdvance) => void): void {
     this.advanceListeners.push(listener);
   }
 
@@ -165,6 +173,7 @@ export class EventRelay {
     if (!this.gap && !committed && !(await this.logHasMoreThan(em, this.cursor))) return;
     const events = await readEvents(em, { id: { $gt: this.cursor } }, BATCH);
     const start = this.cursor;
+    const published: LiveTaskEvent[] = [];
     for (const event of events) {
       const next = BigInt(event.id) === BigInt(this.cursor) + 1n;
       if (!next && !(passGap && this.gap?.after === this.cursor)) {
@@ -173,10 +182,11 @@ export class EventRelay {
       }
       this.gap = undefined;
       this.feed.publish(event);
+      published.push(event);
       this.cursor = event.id;
     }
     if (this.cursor === start) return;
-    for (const listener of this.advanceListeners) listener(this.cursor);
+    for (const listener of this.advanceListeners) listener({ from: start, to: this.cursor, events: published });
     if (compareEventIds(this.cursor, this.heard) > 0) {
       this.heard = this.cursor;
       this.bus.announce(this.cursor);

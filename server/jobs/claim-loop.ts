@@ -56,6 +56,12 @@ export class ClaimLoop<T> {
   private running = false;
   private polling = false;
   private again = false;
+  /**
+   * More work may be due than the last claim took (it filled every free
+   * slot, or a wake came while none was free): a finished item claims again.
+   * Otherwise a finished item claims nothing (work added since woke the loop).
+   */
+  private backlog = false;
   /** When work this process knows of falls due (sooner than the next poll). */
   private dues: number[] = [];
   private heartbeat: Heartbeat = UNWATCHED;
@@ -83,6 +89,11 @@ export class ClaimLoop<T> {
 
   wake(): void {
     if (!this.running) return;
+    // No free slot: the next item to finish claims.
+    if (this.inFlight.size >= this.options.concurrency) {
+      this.backlog = true;
+      return;
+    }
     // Woken during a poll: the poll may have looked before the work committed, so another follows at once.
     if (this.polling) this.again = true;
     else this.schedule(0);
@@ -120,12 +131,14 @@ export class ClaimLoop<T> {
     // Work due by now is this poll's to claim; later work keeps its wake-up.
     const now = Date.now();
     this.dues = this.dues.filter((at) => at > now);
-    let claimed = 0;
+    // A claim that fills every free slot may have left work behind: claimed again at once, or when a slot frees.
+    let full = false;
     try {
       const free = this.options.concurrency - this.inFlight.size;
       if (free > 0) {
+        this.backlog = false;
         const items = await this.claim(free);
-        claimed = items.length;
+        full = items.length === free;
         for (const item of items) this.track(this.run(item));
       }
     } catch (err) {
@@ -133,9 +146,10 @@ export class ClaimLoop<T> {
     } finally {
       this.polling = false;
       this.heartbeat.beat();
-      const again = this.again;
+      const again = this.again || full;
       this.again = false;
-      if (this.running) this.schedule((claimed > 0 || again) && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());
+      if (again && this.inFlight.size >= this.options.concurrency) this.backlog = true;
+      if (this.running) this.schedule(again && this.inFlight.size < this.options.concurrency ? 0 : this.sleepMs());
     }
   }
 
@@ -143,7 +157,7 @@ export class ClaimLoop<T> {
     this.inFlight.add(work);
     void work.finally(() => {
       this.inFlight.delete(work);
-      this.wake();
+      if (this.backlog) this.wake();
     });
   }
 }

@@ -9,7 +9,6 @@ import { Operator } from "../operators/operator.entity";
 import { Task } from "../tasks/task.entity";
 import { TaskEvent } from "../tasks/task-event.entity";
 import { ActorType, TaskEventKind } from "../tasks/task.enums";
-import type { CommitSignals } from "../tasks/task.service";
 import { isTerminal } from "../tasks/task.state-machine";
 import { RATING } from "../api/limits";
 import { Rating, RatingBy } from "./rating.entity";
@@ -44,10 +43,7 @@ function ratedReason(ratedBy: RatingBy, score: number, changed: boolean): string
  * task's minimum record is checked on acceptance (minimum-record.ts).
  */
 export class ReputationService {
-  constructor(
-    private readonly clock: Clock = systemClock,
-    private readonly signals?: CommitSignals,
-  ) {}
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /**
    * The caller rates the other side of a task that has ended (PAID,
@@ -99,8 +95,6 @@ export class ReputationService {
       if (!(err instanceof UniqueConstraintViolationException)) throw err;
       rating = await attempt();
     }
-    // Wakes the publisher of task events (graphql-ws subscribers, webhooks).
-    this.signals?.committed();
     return rating;
   }
 

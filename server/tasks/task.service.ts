@@ -48,9 +48,15 @@ export const TaskJobs = JobKinds.task;
 /** The built-in mock operator's steps (server/testmode), queued as its test tasks move. */
 export const TestModeJobs = JobKinds.testMode;
 
-/** Tells the rest of the process that committed work is waiting (jobs to run, events to publish). */
+/**
+ * Tells the rest of the process of work a commit left that no commit hook
+ * announces. Jobs, chain transactions and task events are heard of from
+ * their own commit hooks (db/commit-hook.ts), and webhook deliveries of task
+ * events from the dispatcher that writes them.
+ */
 export interface CommitSignals {
-  committed(): void;
+  /** Webhook deliveries were made due by hand (a redelivery). */
+  deliveriesDue(): void;
 }
 
 /**
@@ -171,7 +177,6 @@ export class TaskService {
   constructor(
     private readonly config: Config,
     private readonly ledger: LedgerService,
-    private readonly signals: CommitSignals,
     private readonly settlement: TaskSettlement,
     private readonly callbacks?: TaskCallbacks,
     /** Judges deadlines. */
@@ -246,7 +251,6 @@ export class TaskService {
         enqueue(tx, TaskJobs.expire, { taskId: task.id }, { runAt: expireAt, dedupeKey: `expire:${task.id}` });
         return task;
       });
-      this.signals.committed();
       await this.settlement.awaitFunded(em, task);
       return task;
     } catch (err) {
@@ -716,7 +720,6 @@ export class TaskService {
         await apply(tx, task);
         return task;
       });
-      this.signals.committed();
       return task;
     } catch (err) {
       if (err instanceof OptimisticLockError) {

@@ -3,6 +3,7 @@ import { lockForUpdate } from "../db/dialect";
 import type { Logger } from "../common/logger";
 import { Task } from "../tasks/task.entity";
 import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
+import type { RelayAdvance } from "../events/event-relay";
 import { EventCursor } from "../db/event-cursor.entity";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
@@ -22,6 +23,14 @@ const WITH_VERIFICATION: ReadonlySet<TaskStatus> = new Set([TaskStatus.MANUAL_RE
 
 export const WEBHOOK_CURSOR = "webhooks";
 const BATCH = 500;
+/**
+ * How often the cursor is written when the events looked at called for no
+ * delivery (usually none of their agents has an endpoint). In between it is
+ * kept in memory; a restart looks at those events again, which writes
+ * nothing twice: a range that had deliveries moved the cursor past it in the
+ * deliveries' own transaction.
+ */
+const IDLE_SAVE_MS = 1_000;
 
 /**
  * Turns task events into webhook deliveries. The outbox is the task event
@@ -33,14 +42,26 @@ const BATCH = 500;
  * transition keeps every task command free of endpoint lookups.
  *
  * It only goes as far as the relay's position, where every earlier event id
- * is settled (see EventRelay on gaps). Replicas share the cursor row under a
- * row lock, so each event is dispatched once.
+ * is settled (see EventRelay on gaps), and takes the events the relay
+ * published rather than reading them again (it reads the log itself only
+ * where it has not been handed them: at start, after a batch cut short).
+ * Events whose agents have no endpoint cost one lookup and no transaction.
+ * Replicas share the cursor row under a row lock, so each event is
+ * dispatched once.
  */
 export class WebhookDispatcher {
   private target = "0";
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** What the relay published and this dispatcher has not looked at yet, in order. */
+  private handed: RelayAdvance[] = [];
+  /** Every event up to here has been looked at by this process (read from the cursor at the first pass). */
+  private scanned?: string;
+  /** The cursor as this process last read or wrote it. */
+  private saved = "0";
+  private savedAt = 0;
+  private saveTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly orm: Orm,
@@ -56,6 +77,13 @@ export class WebhookDispatcher {
     return String(cursor.position);
   }
 
+  /** The relay moved: its events are dispatched in the background. */
+  relayed(advance: RelayAdvance): void {
+    if (this.stopped) return;
+    this.handed.push(advance);
+    this.advanceTo(advance.to);
+  }
+
   /** Dispatches up to `position` (the relay's settled position), in the background. */
   advanceTo(position: string): void {
     if (this.stopped) return;
@@ -67,10 +95,12 @@ export class WebhookDispatcher {
     this.running = this.drain();
   }
 
-  /** Takes no new work and waits for the dispatch in progress; what is left is picked up from the cursor at the next start. */
+  /** Takes no new work, waits for the dispatch in progress and writes where it got; what is left is picked up from the cursor at the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.saveTimer);
     while (this.running) await this.running;
+    await this.saveScanned(true).catch((err: unknown) => this.log.error({ err }, "writing the webhook cursor failed"));
   }
 
   private async drain(): Promise<void> {
@@ -79,28 +109,90 @@ export class WebhookDispatcher {
         this.again = false;
         while (!this.stopped && (await this.dispatchBatch(this.target)));
       } while (this.again && !this.stopped);
+      await this.saveScanned(false);
     } catch (err) {
       this.log.error({ err }, "writing webhook deliveries failed; the next event retries");
+      // Looked at again from the durable cursor.
+      this.scanned = undefined;
+      this.handed = [];
     } finally {
       this.running = undefined;
     }
   }
 
-  /** One batch in one transaction; true when more events may be waiting. */
+  /** One batch; true when more events may be waiting. */
   private async dispatchBatch(upTo: string): Promise<boolean> {
+    if (this.scanned === undefined) {
+      this.scanned = this.saved = await this.position();
+      this.savedAt = Date.now();
+    }
+    const from = this.scanned;
+    if (compareEventIds(from, upTo) >= 0) return false;
+    const batch = this.takeHanded(from, upTo) ?? (await this.read(from, upTo));
+    const agentIds = [...new Set(batch.events.map((event) => event.agentId))];
+    const served = agentIds.length > 0 && (await this.orm.em.fork().count(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE })) > 0;
+    if (served) await this.dispatch(batch);
+    this.scanned = batch.to;
+    return compareEventIds(batch.to, upTo) < 0;
+  }
+
+  /** The events after `from` the relay handed over, as far as they run on without a break (up to `upTo`); undefined when they do not start at `from`. */
+  private takeHanded(from: string, upTo: string): { events: LiveTaskEvent[]; to: string } | undefined {
+    this.handed = this.handed.filter((advance) => compareEventIds(advance.to, from) > 0);
+    if (this.handed[0]?.from !== from) return undefined;
+    const events: LiveTaskEvent[] = [];
+    let to = from;
+    while (this.handed.length && this.handed[0].from === to && compareEventIds(this.handed[0].to, upTo) <= 0 && events.length < BATCH) {
+      const advance = this.handed.shift()!;
+      events.push(...advance.events);
+      to = advance.to;
+    }
+    return to === from ? undefined : { events, to };
+  }
+
+  private async read(from: string, upTo: string): Promise<{ events: LiveTaskEvent[]; to: string }> {
+    const events = await readEvents(this.orm.em.fork(), { id: { $gt: from, $lte: upTo } }, BATCH);
+    return { events, to: events.length === BATCH ? events[events.length - 1].id : upTo };
+  }
+
+  /** Writes the deliveries of events some agent of which has an endpoint, and the cursor, in one transaction under the cursor's lock. */
+  private async dispatch(batch: { events: LiveTaskEvent[]; to: string }): Promise<void> {
     let written = 0;
-    const more = await this.orm.em.fork().transactional(async (tx) => {
+    await this.orm.em.fork().transactional(async (tx) => {
       const cursor = await tx.findOneOrFail(EventCursor, { name: WEBHOOK_CURSOR }, lockForUpdate(tx));
-      const from = String(cursor.position);
-      if (compareEventIds(from, upTo) >= 0) return false;
-      const events = await readEvents(tx, { id: { $gt: from, $lte: upTo } }, BATCH);
-      written = await this.writeDeliveries(tx, events);
-      const full = events.length === BATCH;
-      cursor.position = full ? events[events.length - 1].id : upTo;
-      return full;
+      const at = String(cursor.position);
+      // Another replica dispatched (part of) them already.
+      if (compareEventIds(at, batch.to) >= 0) return;
+      written = await this.writeDeliveries(
+        tx,
+        batch.events.filter((event) => compareEventIds(event.id, at) > 0),
+      );
+      cursor.position = batch.to;
     });
+    this.saved = maxEventId(this.saved, batch.to);
+    this.savedAt = Date.now();
     if (written > 0) this.onDeliveriesWritten();
-    return more;
+  }
+
+  /** Writes the cursor where this process has looked up to, at most every IDLE_SAVE_MS unless `now` (a later write is scheduled). */
+  private async saveScanned(now: boolean): Promise<void> {
+    const scanned = this.scanned;
+    if (scanned === undefined || compareEventIds(scanned, this.saved) <= 0) return;
+    const wait = this.savedAt + IDLE_SAVE_MS - Date.now();
+    if (!now && wait > 0) {
+      if (!this.saveTimer) {
+        this.saveTimer = setTimeout(() => {
+          this.saveTimer = undefined;
+          if (!this.running && !this.stopped) this.running = this.drain();
+        }, wait);
+        this.saveTimer.unref();
+      }
+      return;
+    }
+    // Only forward: a replica that got further keeps its position.
+    await this.orm.em.fork().nativeUpdate(EventCursor, { name: WEBHOOK_CURSOR, position: { $lt: scanned } }, { position: scanned, updatedAt: new Date() });
+    this.saved = scanned;
+    this.savedAt = Date.now();
   }
 
   private async writeDeliveries(em: Em, events: LiveTaskEvent[]): Promise<number> {

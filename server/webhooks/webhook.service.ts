@@ -281,7 +281,7 @@ export class WebhookService implements TaskCallbacks {
     delivery.retryUntil = now + this.config.webhooks.retryWindowMs;
     delivery.lockedUntil = undefined;
     await em.flush();
-    this.signals.committed();
+    this.signals.deliveriesDue();
     return delivery;
   }
 

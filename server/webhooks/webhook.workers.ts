@@ -25,7 +25,7 @@ export class WebhookWorkers {
 
   /** Dispatches as the relay settles events (including any it caught up on at start) and starts sending. */
   start(relay: EventRelay, context?: WorkerContext): void {
-    relay.onAdvance((position) => this.dispatcher.advanceTo(position));
+    relay.onAdvance((advance) => this.dispatcher.relayed(advance));
     this.dispatcher.advanceTo(relay.position);
     this.sender.start(context?.loop("sender", this.sender.leaseMs));
   }

@@ -1,17 +1,26 @@
 import { expect } from "chai";
-import { Transaction, Wallet } from "ethers";
+import { AbiCoder, keccak256, Transaction, Wallet, zeroPadValue } from "ethers";
 import { testDatabases } from "../support/databases";
 import { until } from "../support/until";
 import { TestClock } from "../support/clock";
 import { startServer, type TestServer } from "../support/server";
-import { registerAgent, taskInput } from "../support/fixtures";
+import { registerAgent, taskInput, waitForStatus } from "../support/fixtures";
 import type { Chain } from "../../server/chain/chains";
 import { RpcError, toHex, type Rpc } from "../../server/chain/rpc";
 import { receiptOf, signCall } from "../../server/chain/transactions";
 import { ChainTx, ChainTxKind, ChainTxStatus } from "../../server/escrow/chain-tx.entity";
 import type { OutboxEffects } from "../../server/escrow/outbox.effects";
 import { EscrowDiscrepancy } from "../../server/escrow/escrow.entity";
-import { escrowLogs, expectBooksMatchChain, testChain, usdcBalance, waitForEscrow } from "./support/chain";
+import { TaskEscrowContract } from "../../server/chain/contracts";
+import { freshPhoto } from "../support/photos";
+import { escrowLogs, expectBooksMatchChain, freshAddress, operatorPaidTo, testChain, usdcBalance, waitForEscrow } from "./support/chain";
+
+const ACCEPT = `mutation($id: ID!) { acceptTask(id: $id) { status } }`;
+const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
+/** Proof photos no other task used (the Guardian's reuse check rejects a photo of another task's proof). */
+const proof = () => ({ photos: [freshPhoto(), freshPhoto()].map((photo) => ({ dataBase64: photo.toString("base64"), contentType: "image/png" })), notes: "Facade and signage" });
+/** The TaskEscrow function a signed transaction calls. */
+const calledFunction = (raw: string) => TaskEscrowContract.iface.parseTransaction({ data: Transaction.from(raw).data })?.name;
 
 const POST = `mutation($input: PostTaskInput!) { postTask(input: $input) { id escrow { status chainTaskId } } }`;
 
@@ -241,6 +250,84 @@ for (const db of testDatabases()) {
       expect(await usdcBalance(chain, fine), "minted once").to.equal(2_000n);
     });
 
+    it("fundings ready together go out as one fundBatch: one nonce and one transaction that every row stores, each task funded once", async () => {
+      await server.app.escrow.sender.stop();
+      let posted: Array<{ id: string; escrow: { chainTaskId: string } }>;
+      try {
+        posted = await Promise.all([1, 2, 3].map(async () => (await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey)).postTask));
+      } finally {
+        await server.app.escrow.sender.start();
+      }
+      for (const task of posted) await waitForEscrow(server.client, agent.apiKey, task.id, ["FUNDED"]);
+      await server.app.escrow.idle();
+      const rows = await Promise.all(posted.map((task) => fundingRow(task.id)));
+      expect(new Set(rows.map((row) => row.txHash)).size, "one transaction for the three").to.equal(1);
+      expect(new Set(rows.map((row) => row.nonce)).size).to.equal(1);
+      for (const row of rows) expect(row).to.include({ status: ChainTxStatus.MINED, attempts: 1, failures: 0 });
+      expect(calledFunction(rows[0].raw!)).to.equal("fundBatch");
+      const receipt = await receiptOf(chain.rpc, rows[0].txHash!);
+      const funded = receipt!.logs.map((log) => chain.escrow.parse(log)).filter((event) => event?.name === "TaskFunded");
+      expect(funded.map((event) => event!.taskId).sort()).to.deep.equal(posted.map((task) => task.escrow.chainTaskId).sort());
+      for (const task of posted) {
+        await fundedOnce(task.escrow.chainTaskId);
+        const { escrow } = await waitForEscrow(server.client, agent.apiKey, task.id, ["FUNDED"]);
+        expect(escrow.fundTxHash).to.equal(rows[0].txHash);
+      }
+    });
+
+    it("releases ready together go out as one releaseBatch; when one entry is refused on chain the batch reverts whole, every row is sent again alone, the others are paid, and the refused one settles as a single call would", async () => {
+      const payees = [freshAddress(), freshAddress(), freshAddress()];
+      const operators = await Promise.all(payees.map((payee, i) => operatorPaidTo(server.client, payee, `batch-${i}`)));
+      const posted = await Promise.all(payees.map(async () => (await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey)).postTask));
+      for (const task of posted) await waitForEscrow(server.client, agent.apiKey, task.id, ["FUNDED"]);
+      await Promise.all(posted.map((task, i) => server.client.ok(ACCEPT, { id: task.id }, operators[i].testApiKey)));
+      const released = () => escrowLogs(chain, "TaskReleased");
+      // The refused entry: its payee is blacklisted by USDC after the batch was simulated, before it is mined.
+      const refused = payees[0];
+      const slot = await balanceSlot(chain, refused);
+      const blacklist = (on: boolean) => chain.rpc.request("hardhat_setStorageAt", [chain.usdc.address, slot, zeroPadValue(on ? toHex(1n << 255n) : "0x00", 32)]);
+      let batchHash: string | undefined;
+      await server.app.escrow.sender.stop();
+      try {
+        await Promise.all(posted.map((task, i) => server.client.ok(SUBMIT, { id: task.id, input: proof() }, operators[i].testApiKey)));
+        for (const task of posted) await waitForStatus(server.client, agent.apiKey, task.id, ["VERIFIED"]);
+        restore = withBroadcast(chain, async (raw, real) => {
+          if (!batchHash && calledFunction(raw) === "releaseBatch") {
+            batchHash = Transaction.from(raw).hash!;
+            await blacklist(true);
+          }
+          return real.request("eth_sendRawTransaction", [raw]);
+        });
+      } finally {
+        await server.app.escrow.sender.start();
+      }
+      for (const task of posted.slice(1)) await waitForStatus(server.client, agent.apiKey, task.id, ["PAID"]);
+      expect(batchHash, "the three releases went out as one batch").to.not.equal(undefined);
+      expect(await receiptOf(chain.rpc, batchHash!)).to.include({ status: "0x0" });
+      const settleRow = (taskId: string) => server.app.orm.em.fork().findOneOrFail(ChainTx, { intentKey: `settle:${taskId}` });
+      const held = await until(async () => ((row) => (row.lastError?.includes("TestUSDCBlacklisted") ? row : undefined))(await settleRow(posted[0].id)), "the refused release to fail alone");
+      expect(held.status, "it is not sent while its simulation is refused").to.equal(ChainTxStatus.PENDING);
+      expect(held.previousHashes).to.deep.equal([batchHash]);
+      for (const task of posted.slice(1)) {
+        const row = await settleRow(task.id);
+        expect(row).to.include({ status: ChainTxStatus.MINED, attempts: 2 });
+        expect(row.previousHashes, "sent again alone after the batch reverted").to.deep.equal([batchHash]);
+        expect(calledFunction(row.raw!)).to.equal("release");
+      }
+      expect(await usdcBalance(chain, payees[1]), "paid its reward").to.equal(15_000_000n);
+      expect(await usdcBalance(chain, payees[2]), "paid its reward").to.equal(15_000_000n);
+
+      await blacklist(false);
+      await waitForStatus(server.client, agent.apiKey, posted[0].id, ["PAID"], 30_000);
+      await server.app.escrow.idle();
+      const paid = await settleRow(posted[0].id);
+      expect(paid).to.include({ status: ChainTxStatus.MINED });
+      expect(calledFunction(paid.raw!)).to.equal("release");
+      const logs = (await released()).map((log) => chain.escrow.parse(log)!.taskId);
+      for (const task of posted) expect(logs.filter((id) => id === task.escrow.chainTaskId), "released once").to.have.length(1);
+      expect(await usdcBalance(chain, refused), "paid its reward once").to.equal(15_000_000n);
+    });
+
     it("holds transactions back while the base fee is above CHAIN_MAX_FEE_GWEI, spending no nonce, and sends them once it falls", async () => {
       restore = () => setBaseFee(gwei);
       const nonceOf = async () => Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [chain.funder.address, "latest"])));
@@ -262,4 +349,15 @@ for (const db of testDatabases()) {
       await fundedOnce(postTask.escrow.chainTaskId);
     });
   });
+}
+
+/** The storage slot of an account's USDC balance in TestUSDC (the top bit of which is its blacklist flag), found by matching the funding wallet's balance. */
+async function balanceSlot(chain: Chain, account: string): Promise<string> {
+  const coder = AbiCoder.defaultAbiCoder();
+  const funderBalance = await usdcBalance(chain, chain.funder.address);
+  for (let index = 0; index < 16; index++) {
+    const stored = await chain.rpc.request<string>("eth_getStorageAt", [chain.usdc.address, keccak256(coder.encode(["address", "uint256"], [chain.funder.address, index])), "latest"]);
+    if (BigInt(stored) === funderBalance) return keccak256(coder.encode(["address", "uint256"], [account, index]));
+  }
+  throw new Error("TestUSDC's balance mapping was not found");
 }

@@ -100,12 +100,11 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
 
   /** Delivers an operation's results one at a time until it ends, errs, or is ended (no longer the one under its id). */
   const pump = (connection: Connection<S>, id: string, operation: Operation): void => {
-    const current = () => connection.subscriptions?.get(id) === operation;
     operation.next().then(
       (step) => {
-        if (!current()) return;
+        if (connection.subscriptions?.get(id) !== operation) return;
         if (step.done) {
-          connection.subscriptions!.delete(id);
+          connection.subscriptions.delete(id);
           sendComplete(connection, id);
           return;
         }
@@ -114,8 +113,8 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
         });
       },
       (err: unknown) => {
-        if (!current()) return;
-        connection.subscriptions!.delete(id);
+        if (connection.subscriptions?.get(id) !== operation) return;
+        connection.subscriptions.delete(id);
         const original = err instanceof Error ? err : new Error(String(err));
         sendError(connection, id, [new GraphQLError(original.message, { originalError: original })]);
       },

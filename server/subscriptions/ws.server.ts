@@ -69,7 +69,7 @@ export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigin
 }
 
 /**
- * graphql-ws on the HTTP server's /graphql path (the WebSocket upgrade of
+ * graphql-transport-ws (graphql-ws's protocol, served by transport-ws.ts) on the HTTP server's /graphql path (the WebSocket upgrade of
  * the same URL Apollo serves). A connection must authenticate in
  * connection_init: no key closes it with 4401, a bad or revoked key with
  * 4403. Without a key, the web app's session cookie on the upgrade request
@@ -176,7 +176,7 @@ export function mountSubscriptions(options: {
     log,
   );
 
-  // One heartbeat for every connection (graphql-ws would keep two timers per connection): a socket that has not answered the last ping by the next is ended.
+  // One heartbeat for every connection (graphql-ws's server kept two timers per connection): a socket that has not answered the last ping by the next is ended.
   const answered = new WeakSet<WebSocket>();
   function onPong(this: WebSocket) {
     answered.add(this);

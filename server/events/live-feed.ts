@@ -52,7 +52,7 @@ const WAKE_SLICE = 256;
 interface QueueOwner {
   /** The queue has an event for a consumer that is waiting: hand it over soon. */
   ready(queue: LiveQueue): void;
-  closed(queue: LiveQueue): void;
+  closed(queue: LiveQueue, topic: string): void;
 }
 
 /**
@@ -69,7 +69,9 @@ export class LiveQueue {
   constructor(
     readonly accepts: (event: LiveTaskEvent) => boolean,
     private readonly limit: number,
+    // The feed itself and the topic listened to, rather than closures of their own: ten thousand subscribers hold ten thousand queues.
     private readonly owner: QueueOwner,
+    private readonly topic: string,
   ) {}
 
   push(event: LiveTaskEvent): void {
@@ -101,7 +103,7 @@ export class LiveQueue {
   close(reason: Error = new Error("the subscription was closed")): void {
     if (this.failure) return;
     this.failure = reason;
-    this.owner.closed(this);
+    this.owner.closed(this, this.topic);
     this.waiter?.reject(reason);
     this.waiter = undefined;
   }
@@ -119,6 +121,16 @@ export class LiveFeed {
   private readonly waking = new Set<LiveQueue>();
   private wakeScheduled = false;
   private position = "0";
+
+  private readonly owner: QueueOwner = {
+    ready: (ready) => this.scheduleWake(ready),
+    closed: (closed, topic) => {
+      this.waking.delete(closed);
+      const queues = this.listeners.get(topic);
+      queues?.delete(closed);
+      if (queues?.size === 0) this.listeners.delete(topic);
+    },
+  };
 
   constructor(private readonly maxQueuedEvents: number) {}
 
@@ -146,15 +158,7 @@ export class LiveFeed {
   }
 
   listen(topic: string, accepts: (event: LiveTaskEvent) => boolean): LiveQueue {
-    const queue = new LiveQueue(accepts, this.maxQueuedEvents, {
-      ready: (ready) => this.scheduleWake(ready),
-      closed: (closed) => {
-        this.waking.delete(closed);
-        const queues = this.listeners.get(topic);
-        queues?.delete(closed);
-        if (queues?.size === 0) this.listeners.delete(topic);
-      },
-    });
+    const queue = new LiveQueue(accepts, this.maxQueuedEvents, this.owner, topic);
     let queues = this.listeners.get(topic);
     if (!queues) this.listeners.set(topic, (queues = new Set()));
     queues.add(queue);

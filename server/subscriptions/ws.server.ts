@@ -1,8 +1,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { useServer } from "graphql-ws/use/ws";
-import { CloseCode, type Context as WsContext } from "graphql-ws";
+import { CloseCode, type SubscribePayload } from "graphql-ws";
 import { getOperationAST, GraphQLError, parse, validate, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
@@ -14,18 +13,20 @@ import { createErrorFormatter } from "../graphql/error-formatter";
 import { checkDocument, checkOperation, checkOperationVariables, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
 import { KnownDocuments } from "../graphql/apollo";
 import { createSharedSubscribe } from "./shared-execution";
+import { acceptTransportProtocol, serveTransport } from "./transport-ws";
 import type { SessionService } from "../sessions/session.service";
 import { sessionTokenFrom } from "../sessions/session.cookie";
 
 export const GRAPHQL_PATH = "/graphql";
 const RECHECK_CHUNK = 500;
 
-interface ConnectionExtra extends Record<PropertyKey, unknown> {
+/** Who a connection signed in as. */
+interface ConnectionAuth {
+  keyId: string;
   apiKey?: string;
   /** The browser session of a connection the web app opened with its cookie (and no key). */
   sessionToken?: string;
   sessionId?: string;
-  keyId?: string;
 }
 
 export interface SubscriptionServer {
@@ -68,7 +69,7 @@ export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigin
 }
 
 /**
- * graphql-ws on the HTTP server's /graphql path (the WebSocket upgrade of
+ * graphql-transport-ws (graphql-ws's protocol, served by transport-ws.ts) on the HTTP server's /graphql path (the WebSocket upgrade of
  * the same URL Apollo serves). A connection must authenticate in
  * connection_init: no key closes it with 4401, a bad or revoked key with
  * 4403. Without a key, the web app's session cookie on the upgrade request
@@ -94,7 +95,8 @@ export function mountSubscriptions(options: {
   heartbeatMs: number;
 }): SubscriptionServer {
   const { httpServer, schema, createContext, orm, keys, sessions, log } = options;
-  const wss = new WebSocketServer({ noServer: true });
+  // No permessage-deflate (ws's default for a server, said here): an update is a few hundred bytes, and each socket's zlib state would cost far more.
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: acceptTransportProtocol });
   const sockets = new Map<string, Set<WebSocket>>();
   /** The connections signed in with a browser session, by its id (also under their key in `sockets`). */
   const bySession = new Map<string, Set<WebSocket>>();
@@ -123,67 +125,58 @@ export function mountSubscriptions(options: {
     if (!set) index.set(id, (set = new Set()));
     set.add(socket);
   };
-  const track = (keyId: string, socket: WebSocket) => trackIn(sockets, keyId, socket);
-  const untrack = (ctx: WsContext<Record<string, unknown> | undefined, ConnectionExtra & { socket: WebSocket }>) => {
-    for (const [index, id] of [[sockets, ctx.extra.keyId], [bySession, ctx.extra.sessionId]] as const) {
+  const untrack = (socket: WebSocket, auth: ConnectionAuth) => {
+    for (const [index, id] of [[sockets, auth.keyId], [bySession, auth.sessionId]] as const) {
       const set = id ? index.get(id) : undefined;
-      set?.delete(ctx.extra.socket);
+      set?.delete(socket);
       if (id && set?.size === 0) index.delete(id);
     }
   };
 
-  const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+  const transport = serveTransport<ConnectionAuth>(
+    wss,
     {
-      schema,
-      async onConnect(ctx) {
-        const apiKey = apiKeyFromConnectionParams(ctx.connectionParams);
-        const sessionToken = apiKey ? undefined : sessionTokenFrom(ctx.extra.request.headers);
-        // Nothing needs the upgrade request after this (graphql-ws only hands it on): kept, its headers and stream state cost about 1.5 KB per connection.
-        (ctx.extra as { request?: unknown }).request = undefined;
+      async connect(socket, request, params) {
+        const apiKey = apiKeyFromConnectionParams(params);
+        const sessionToken = apiKey ? undefined : sessionTokenFrom(request.headers);
         if (!apiKey && !sessionToken) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized: send your API key in connection_init, e.g. { \"x-api-key\": \"ho_test_...\" }");
-          return false;
+          socket.close(CloseCode.Unauthorized, "Unauthorized: send your API key in connection_init, e.g. { \"x-api-key\": \"ho_test_...\" }");
+          return undefined;
         }
         try {
           if (sessionToken) {
             const signedIn = await sessions.authenticate(orm.em.fork(), sessionToken);
             // Subscriptions follow an agent's or operator's tasks; an admin (key or session) has none to follow.
             if (!signedIn.principal) throw new ForbiddenError("an admin's session has no subscriptions: subscriptions need an agent's or operator's session");
-            ctx.extra.sessionToken = sessionToken;
-            ctx.extra.sessionId = signedIn.sessionId;
-            ctx.extra.keyId = signedIn.principal.keyId;
-            track(signedIn.principal.keyId, ctx.extra.socket);
-            trackIn(bySession, signedIn.sessionId, ctx.extra.socket);
-            return true;
+            const auth: ConnectionAuth = { sessionToken, sessionId: signedIn.sessionId, keyId: signedIn.principal.keyId };
+            trackIn(sockets, auth.keyId, socket);
+            trackIn(bySession, signedIn.sessionId, socket);
+            return auth;
           }
           const principal = await keys.authenticate(() => orm.em.fork(), apiKey!);
-          ctx.extra.apiKey = apiKey;
-          ctx.extra.keyId = principal.keyId;
-          track(principal.keyId, ctx.extra.socket);
-          return true;
+          const auth: ConnectionAuth = { apiKey, keyId: principal.keyId };
+          trackIn(sockets, auth.keyId, socket);
+          return auth;
         } catch (err) {
           if (err instanceof DomainError) {
-            ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${err.message}`.slice(0, 120));
+            socket.close(CloseCode.Forbidden, `Forbidden: ${err.message}`.slice(0, 120));
           } else {
             log.error({ err }, "authenticating a WebSocket connection failed");
-            ctx.extra.socket.close(CloseCode.InternalServerError, "Internal server error");
+            socket.close(CloseCode.InternalServerError, "Internal server error");
           }
-          return false;
+          return undefined;
         }
       },
-      onClose: untrack,
-      onSubscribe: (_ctx, _id, payload) => prepare(schema, known, payload),
+      closed: untrack,
+      prepare: (payload) => prepare(schema, known, payload),
+      context: (auth) => createContext(auth.apiKey, undefined, auth.sessionToken),
       subscribe: createSharedSubscribe(),
-      context: (ctx) => createContext(ctx.extra.apiKey, undefined, ctx.extra.sessionToken),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : result),
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      formatErrors: format,
     },
-    wss,
-    // No timer per connection: one heartbeat below pings them all.
-    0,
+    log,
   );
 
-  // One heartbeat for every connection (graphql-ws would keep two timers per connection): a socket that has not answered the last ping by the next is ended.
+  // One heartbeat for every connection (graphql-ws's server kept two timers per connection): a socket that has not answered the last ping by the next is ended.
   const answered = new WeakSet<WebSocket>();
   function onPong(this: WebSocket) {
     answered.add(this);
@@ -257,7 +250,7 @@ export function mountSubscriptions(options: {
       clearInterval(timer);
       clearInterval(heartbeat);
       httpServer.off("upgrade", onUpgrade);
-      await cleanup.dispose();
+      await transport.dispose();
     },
   };
 }
@@ -271,10 +264,10 @@ export function mountSubscriptions(options: {
 function prepare(
   schema: GraphQLSchema,
   known: KnownDocuments,
-  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
-): ExecutionArgs | readonly GraphQLError[] {
+  payload: SubscribePayload,
+): Omit<ExecutionArgs, "contextValue"> | readonly GraphQLError[] {
   try {
-    const args = (document: ExecutionArgs["document"]): ExecutionArgs => ({ schema, document, operationName: payload.operationName, variableValues: payload.variables });
+    const args = (document: ExecutionArgs["document"]): Omit<ExecutionArgs, "contextValue"> => ({ schema, document, operationName: payload.operationName, variableValues: payload.variables });
     const seen = known.get(payload.query);
     const operation = seen && getOperationAST(seen, payload.operationName);
     if (seen && operation) {

@@ -356,6 +356,102 @@ describe("the connections' heartbeat (sqlite)", () => {
   });
 });
 
+/** A raw graphql-transport-ws socket: what it was sent, in order, and how it closed. */
+class RawSocket {
+  readonly messages: Array<Record<string, any>> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly socket: WebSocket;
+
+  constructor(url: string) {
+    this.socket = new WebSocket(wsUrl(url), "graphql-transport-ws");
+    this.socket.on("message", (data: Buffer) => this.messages.push(JSON.parse(data.toString()) as Record<string, any>));
+    this.closed = new Promise((resolve) => this.socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  async send(...messages: unknown[]): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN) await new Promise((resolve) => this.socket.once("open", resolve));
+    for (const message of messages) this.socket.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  received(count: number): Promise<Array<Record<string, any>>> {
+    return eventually(() => this.messages.length >= count, `${count} message(s), have ${JSON.stringify(this.messages)}`).then(() => this.messages);
+  }
+
+  end(): void {
+    this.socket.terminate();
+  }
+}
+
+describe("the graphql-transport-ws protocol (sqlite)", () => {
+  let server: TestServer;
+  let apiKey: string;
+  const sockets: RawSocket[] = [];
+  const open = () => {
+    const socket = new RawSocket(server.url);
+    sockets.push(socket);
+    return socket;
+  };
+
+  before(async () => {
+    server = await startServer(testDatabases()[0]);
+    ({ apiKey } = await registerAgent(server.client));
+  });
+  afterEach(() => sockets.splice(0).forEach((socket) => socket.end()));
+  after(() => server.stop());
+
+  it("acknowledges connection_init, answers ping with pong (its payload echoed), and runs a query as next then complete", async () => {
+    const socket = open();
+    await socket.send({ type: "connection_init", payload: { "x-api-key": apiKey } });
+    expect((await socket.received(1))[0]).to.deep.equal({ type: "connection_ack" });
+    await socket.send({ type: "ping", payload: { at: 1 } }, { type: "subscribe", id: "q1", payload: { query: "{ __typename }" } });
+    const messages = await socket.received(4);
+    expect(messages.slice(1)).to.deep.equal([
+      { type: "pong", payload: { at: 1 } },
+      { id: "q1", type: "next", payload: { data: { __typename: "Query" } } },
+      { id: "q1", type: "complete" },
+    ]);
+  });
+
+  it("sends a subscription's invalid document as an error message; a complete from the client ends a subscription without an answer", async () => {
+    const socket = open();
+    await socket.send({ type: "connection_init", payload: { "x-api-key": apiKey } });
+    await socket.received(1);
+    const before = server.app.services.live.subscriberCount;
+    await socket.send({ type: "subscribe", id: "bad", payload: { query: "subscription { noSuchField }" } });
+    const [, error] = await socket.received(2);
+    expect(error).to.include({ id: "bad", type: "error" });
+    expect(error.payload[0].message).to.match(/noSuchField/);
+    await socket.send({ type: "subscribe", id: "feed", payload: { query: AGENT_FEED } });
+    await subscribersReach(server, before + 1);
+    await socket.send({ type: "complete", id: "feed" });
+    await eventually(() => server.app.services.live.subscriberCount === before, "the completed subscription to end");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.messages).to.have.length(2);
+  });
+
+  it("closes with graphql-ws's codes: 4400 a message not of the protocol, 4401 a subscribe before connection_init, 4409 an id in use and 4429 a second connection_init", async () => {
+    const invalid = open();
+    await invalid.send("{ not json");
+    expect(await invalid.closed).to.deep.equal({ code: 4400, reason: "Invalid message received" });
+
+    const early = open();
+    await early.send({ type: "subscribe", id: "1", payload: { query: "{ __typename }" } });
+    expect(await early.closed).to.deep.equal({ code: 4401, reason: "Unauthorized" });
+
+    const twice = open();
+    await twice.send({ type: "connection_init", payload: { "x-api-key": apiKey } });
+    await twice.received(1);
+    await twice.send({ type: "subscribe", id: "same", payload: { query: AGENT_FEED } }, { type: "subscribe", id: "same", payload: { query: AGENT_FEED } });
+    expect(await twice.closed).to.deep.equal({ code: 4409, reason: "Subscriber for same already exists" });
+
+    const reinit = open();
+    await reinit.send({ type: "connection_init", payload: { "x-api-key": apiKey } });
+    await reinit.received(1);
+    await reinit.send({ type: "connection_init", payload: { "x-api-key": apiKey } });
+    expect(await reinit.closed).to.deep.equal({ code: 4429, reason: "Too many initialisation requests" });
+  });
+});
+
 async function revokeKeysOf(server: TestServer, agentId: string): Promise<void> {
   const em = server.app.orm.em.fork();
   for (const key of await em.find(ApiKey, { agent: agentId })) await server.app.services.keys.revoke(em, key.id);

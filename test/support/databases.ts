@@ -30,12 +30,16 @@ export function postgresUrl(): string | undefined {
   return url && /^postgres(ql)?:\/\//.test(url) ? url : undefined;
 }
 
-const MIGRATIONS_DIR = path.join(__dirname, "..", "..", "server", "db", "migrations");
+const ROOT = path.join(__dirname, "..", "..");
+const MIGRATIONS_DIR = path.join(ROOT, "server", "db", "migrations");
+/** Besides the migrations: the dialect switch they apply through, how the ORM opens and migrates a database, and the installed packages (MikroORM's migrator among them). */
+const TEMPLATE_INPUTS = [path.join(ROOT, "server", "db", "dialect.ts"), path.join(ROOT, "server", "db", "orm.ts"), path.join(ROOT, "package-lock.json")];
 
-/** The migrations' sources, hashed: what the templates are named by. */
+/** The migrations' sources and what they run with, hashed: what the templates are named by. */
 function migrationsFingerprint(): string {
   const hash = createHash("sha256");
-  for (const file of fs.readdirSync(MIGRATIONS_DIR).sort()) hash.update(file).update("\0").update(fs.readFileSync(path.join(MIGRATIONS_DIR, file))).update("\0");
+  const files = [...fs.readdirSync(MIGRATIONS_DIR).sort().map((file) => path.join(MIGRATIONS_DIR, file)), ...TEMPLATE_INPUTS];
+  for (const file of files) hash.update(path.relative(ROOT, file)).update("\0").update(fs.readFileSync(file)).update("\0");
   return hash.digest("hex").slice(0, 16);
 }
 

@@ -22,31 +22,34 @@ const namedFiles = process.argv.slice(2).some((arg) => arg.endsWith(".ts"));
 if (!namedFiles) process.env.MOCHA_FILE_TIMES ??= path.join(os.tmpdir(), `humanops-file-times-${process.pid}.jsonl`);
 
 /**
- * The slowest files, slowest first (from a serial run's timings): a worker
+ * The slowest files, slowest first (from a whole run's file times, the summary reporter's list): a worker
  * takes the next file when it is free, so starting the long ones first keeps
  * one of them from being left to run alone at the end. The rest follow by name.
  */
 const SLOWEST_FIRST = [
-  "test/chain/settlement.test.ts",
+  "test/chain/one-chain.test.ts",
+  "test/chain/crash.test.ts",
   "test/web/web-app.test.ts",
+  "test/live/webhooks.test.ts",
+  "test/chain/settlement.test.ts",
+  "test/photos/rehash.test.ts",
+  "test/mcp/stdio.test.ts",
+  "test/live/subscriptions.test.ts",
+  "test/chain/ways-out.test.ts",
+  "test/guardian/evaluation.test.ts",
+  "test/photos/move.test.ts",
+  "test/server/operations.test.ts",
   "test/docs/readme.test.ts",
   "test/chain/outbox.test.ts",
-  "test/chain/crash.test.ts",
   "test/chain/reconciliation.test.ts",
-  "test/chain/one-chain.test.ts",
   "test/guardian/capture-code.test.ts",
-  "test/chain/ways-out.test.ts",
   "test/chain/live.test.ts",
   "test/chain/restart.test.ts",
   "test/chain/basescan-verify.test.ts",
   "test/kyc/kyc.test.ts",
-  "test/live/webhooks.test.ts",
-  "test/guardian/evaluation.test.ts",
   "test/chain/deposits.test.ts",
-  "test/mcp/stdio.test.ts",
   "test/rest/openapi.test.ts",
   "test/sessions/sessions.test.ts",
-  "test/server/operations.test.ts",
   "test/contracts/TaskEscrow.invariant.test.ts",
   "test/contracts/TaskEscrow.test.ts",
 ];

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { Writable } from "node:stream";
@@ -47,8 +45,9 @@ describe("running HumanOps", () => {
   });
 
   it("expires a task by its durable job even when the deadline passed while no server was running", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-"));
-    const database = { kind: "sqlite" as const, path: path.join(dir, "humanops.db") };
+    // A SQLite file (test/support/databases.ts), which outlives the server.
+    const created = await testDatabases()[0].create();
+    const database = created.database as { kind: "sqlite"; path: string };
     let server = await startServer({ database });
     const agent = await registerAgent(server.client);
     const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL", deadline: new Date(Date.now() + 120_000).toISOString() }) }, agent.apiKey);
@@ -70,7 +69,7 @@ describe("running HumanOps", () => {
       expect(viewerAgent.balance.usd).to.equal("10000.00");
     } finally {
       await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await created.drop();
     }
   });
 
@@ -103,10 +102,11 @@ describe("running HumanOps", () => {
 
   it("on SIGTERM finishes the requests in flight, then exits 0", async function () {
     this.timeout(60_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-"));
+    const created = await testDatabases()[0].create();
+    const file = (created.database as { kind: "sqlite"; path: string }).path;
     const child = spawn(process.execPath, serverCommand(), {
       cwd: ROOT,
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: path.join(dir, "humanops.db"), TEST_MODE_STEP_MS: "0", LOG_LEVEL: "info" },
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: file, TEST_MODE_STEP_MS: "0", LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {
@@ -131,13 +131,13 @@ describe("running HumanOps", () => {
       for (const r of completed) expect(r.errors, `an accepted request was answered in full: ${JSON.stringify(r.errors)}`).to.be.undefined;
       // Connections the server never read from are refused or reset: their requests did not run.
       for (const r of results) if (r instanceof Error) expect(String(r.cause ?? r)).to.match(/ECONNREFUSED|ECONNRESET/);
-      const db = openSqliteFile(path.join(dir, "humanops.db"), { readonly: true });
+      const db = openSqliteFile(file, { readonly: true });
       const stored = db.prepare("select count(*) as n from tasks").get() as { n: number };
       db.close();
       expect(stored.n, "every answered post is stored, and nothing else").to.equal(completed.length);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
-      fs.rmSync(dir, { recursive: true, force: true });
+      await created.drop();
     }
   });
 });

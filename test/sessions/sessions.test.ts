@@ -1,6 +1,3 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { testDatabases, type TestDatabase } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
@@ -301,7 +298,8 @@ for (const db of testDatabases()) {
 
     it("survives a restart: the session lives in the database, not in the process", async () => {
       const created = await db.create();
-      const database = created.database.kind === "sqlite" ? { kind: "sqlite" as const, path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "humanops-sessions-")), "humanops.db") } : created.database;
+      // A SQLite database is a file too (test/support/databases.ts): both servers open it.
+      const { database } = created;
       let server = await startServer({ database });
       try {
         const agent = await registerAgent(server.client);
@@ -317,7 +315,6 @@ for (const db of testDatabases()) {
       } finally {
         await server.stop();
         await created.drop();
-        if (database.kind === "sqlite") fs.rmSync(path.dirname(database.path), { recursive: true, force: true });
       }
     });
 

@@ -111,7 +111,7 @@ export async function agentWithLiveDeposit(server: TestServer, owned: OwnedChain
   return { testKey: agent.apiKey, liveKey: liveKey!, wallet };
 }
 
-/** A database that outlives one server: a file for SQLite, a fresh database for PostgreSQL. */
+/** A database that outlives one server: a file for SQLite, a database for PostgreSQL (test/support/databases.ts, migrated already). */
 export interface SharedDatabase {
   /** What DATABASE_URL says to a server process. */
   url: string;
@@ -120,13 +120,9 @@ export interface SharedDatabase {
 }
 
 export async function sharedDatabase(db: TestDatabase): Promise<SharedDatabase> {
-  if (db.name === "postgresql") {
-    const created = await db.create();
-    return { url: (created.database as { url: string }).url, config: created.database, drop: created.drop };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-db-"));
-  const file = path.join(dir, "humanops.db");
-  return { url: file, config: { kind: "sqlite", path: file }, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const created = await db.create();
+  const url = created.database.kind === "sqlite" ? created.database.path : created.database.url;
+  return { url, config: created.database, drop: created.drop };
 }
 
 /** An operator (test key) paid to `payoutAddress`. */

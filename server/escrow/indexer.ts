@@ -1,3 +1,4 @@
+import { OptimisticLockError } from "@mikro-orm/core";
 import type { Em, Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import type { Chain } from "../chain/chains";
@@ -8,6 +9,8 @@ import { ChainEvent } from "./chain-tx.entity";
 
 /** Largest block range asked of the node in one eth_getLogs (public Base endpoints refuse much more). */
 const MAX_RANGE = 2_000;
+/** Steps in a row that may lose a row they wrote to another writer before the loss is an error. */
+const MAX_LOST_WRITES = 5;
 
 export interface ChainLogHandlers {
   escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void>;
@@ -31,6 +34,8 @@ export class ChainIndexer {
   private readonly cursorName: string;
   /** The cursor as this process last saw it: blocks up to it are handled, so an idle chain costs a head check and no SQL. */
   known?: number;
+  /** Steps in a row rolled back by a lost compare-and-set on a row (see step). */
+  private lostWrites = 0;
 
   constructor(
     private readonly orm: Orm,
@@ -52,14 +57,27 @@ export class ChainIndexer {
     if (safe < from) return false;
     const to = Math.min(safe, from + MAX_RANGE - 1);
     const logs = await this.logs(from, to);
-    const moved = await em.transactional(async (tx) => {
-      // The cursor moves first, as a compare-and-set: of two replicas indexing the same range, one commits and the other rolls back.
-      const position = String(to);
-      if (!cursor) await tx.persist(new EventCursor(this.cursorName, position)).flush();
-      else if ((await tx.nativeUpdate(EventCursor, { name: this.cursorName, position: cursor.position }, { position, updatedAt: new Date() })) !== 1) return false;
-      for (const log of logs) await this.handle(tx, log);
+    let moved: boolean;
+    try {
+      moved = await em.transactional(async (tx) => {
+        // The cursor moves first, as a compare-and-set: of two replicas indexing the same range, one commits and the other rolls back.
+        const position = String(to);
+        if (!cursor) await tx.persist(new EventCursor(this.cursorName, position)).flush();
+        else if ((await tx.nativeUpdate(EventCursor, { name: this.cursorName, position: cursor.position }, { position, updatedAt: new Date() })) !== 1) return false;
+        for (const log of logs) await this.handle(tx, log);
+        return true;
+      });
+    } catch (err) {
+      // Another writer (the outbox settling the same escrow from its receipt, a command on its task) changed a row this step read
+      // and wrote: nothing of the step committed, so the same range is handled again at once, against the rows as they are now.
+      if (!(err instanceof OptimisticLockError) || ++this.lostWrites > MAX_LOST_WRITES) {
+        this.lostWrites = 0;
+        throw err;
+      }
+      this.log.debug({ chain: this.chain.key, from, to }, "a row the chain indexer wrote was changed meanwhile; handling the blocks again");
       return true;
-    });
+    }
+    this.lostWrites = 0;
     if (moved) this.known = to;
     return moved && to < safe;
   }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { gql, sendMessagePhotos, subscribe } from "./api";
 import { SendTaskMessage, TaskMessageAdded, TaskThread, type ThreadMessageFragment } from "./graphql/operations.generated";
-import { dateTime, ErrorBox, Section } from "./ui";
+import { dateTime, ErrorBox, Section, useAction } from "./ui";
 
 /** The most characters of one message (the API's MESSAGE_LIMITS.textChars). */
 const MAX_CHARS = 4000;
@@ -21,8 +21,7 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
   const [canSend, setCanSend] = useState(false);
   const [closesAt, setClosesAt] = useState<string | null>(null);
   const [text, setText] = useState("");
-  const [error, setError] = useState<unknown>(undefined);
-  const [sending, setSending] = useState(false);
+  const { busy: sending, error, setError, run } = useAction();
   const [photos, setPhotos] = useState<Array<{ file: File; preview: string }>>([]);
   const lastEventId = useRef<string | undefined>(undefined);
 
@@ -91,9 +90,7 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
 
   async function send(event: Event) {
     event.preventDefault();
-    setSending(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       if (photos.length) {
         await sendMessagePhotos(props.taskId, text, photos.map((photo) => photo.file));
         // The message as the server stored it (its photos' signed URLs); the live subscription brings it too.
@@ -101,11 +98,7 @@ export function Messages(props: { taskId: string; me: "AGENT" | "OPERATOR"; task
         setPhotos([]);
       } else add((await gql(SendTaskMessage, { taskId: props.taskId, text })).sendMessage);
       setText("");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
+    });
   }
 
   return (

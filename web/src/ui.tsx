@@ -349,8 +349,7 @@ export interface Page<T> {
  * no next page.
  */
 export function LoadMore<T>(props: { cursor: string | null | undefined; label: string; load: (after: string) => Promise<Page<T>>; onPage: (nodes: T[], next: string | null) => void }) {
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy: loading, error, run } = useAction();
   const { cursor } = props;
   if (!cursor) return null;
   return (
@@ -360,18 +359,12 @@ export function LoadMore<T>(props: { cursor: string | null | undefined; label: s
         type="button"
         class="secondary"
         disabled={loading}
-        onClick={async () => {
-          setLoading(true);
-          setError(undefined);
-          try {
+        onClick={() =>
+          run(async () => {
             const page = await props.load(cursor);
             props.onPage(page.nodes, nextCursor(page));
-          } catch (err) {
-            setError(err);
-          } finally {
-            setLoading(false);
-          }
-        }}
+          })
+        }
       >
         {props.label}
       </button>

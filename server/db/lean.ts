@@ -1,4 +1,4 @@
-import { ReferenceKind, SCALAR_TYPES, type EntityName, type EntityProperty } from "@mikro-orm/core";
+import { ReferenceKind, SCALAR_TYPES, Utils, type EntityName, type EntityProperty } from "@mikro-orm/core";
 import type { Knex } from "knex";
 import type { Em } from "./orm";
 
@@ -76,7 +76,7 @@ export async function leanRows<T>(em: Em, statement: LeanStatement, params: unkn
  * of that.
  */
 export function loadedEntity<T extends object>(em: Em, entityName: EntityName<T> | string, row: Record<string, unknown>): T {
-  const meta = em.getMetadata().get<T>(typeof entityName === "string" ? entityName : (entityName as { name: string }).name);
+  const meta = em.getMetadata().get<T>(Utils.className(entityName));
   const data = em.getDriver().mapResult(row as never, meta) as Record<string, unknown>;
   const validator = em.getValidator();
   for (const key of Object.keys(data)) {

@@ -116,7 +116,6 @@ export class EscrowWorkers implements BackgroundWorker {
     return afterCommitOf(ChainTx, () => true, () => this.wake());
   }
 
-
   async stop(): Promise<void> {
     this.running = false;
     await this.sender.stop();

@@ -228,12 +228,12 @@ export class ChainSender {
     const mined: Array<{ row: ChainTx; receipt: Receipt }> = [];
     for (const [i, receipt] of receipts.entries()) {
       if (receipt) mined.push(...broadcast[i].rows.map((row) => ({ row, receipt })));
-      else if (receipt === null) for (const row of broadcast[i].rows) await this.step(row.id, () => this.awaitReceipt(chain, row));
+      else if (receipt === null) for (const row of broadcast[i].rows) await this.steps([row], () => this.awaitReceipt(chain, row));
     }
     if (mined.length) await this.finalizeMined(chain, mined);
   }
 
-  /** A step for all the rows of one transaction: if it throws, each row records the failure. */
+  /** A step for a row, or for all the rows of one transaction: if it throws, each row records the failure. */
   private async steps(rows: ChainTx[], work: () => Promise<void>): Promise<void> {
     try {
       await work();
@@ -244,14 +244,6 @@ export class ChainSender {
 
   private async recordFailures(rows: ChainTx[], err: unknown): Promise<void> {
     for (const row of rows) await this.recordFailure(row.id, err);
-  }
-
-  private async step(id: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (err) {
-      await this.recordFailure(id, err);
-    }
   }
 
   private async claim(): Promise<ChainTx[]> {
@@ -285,7 +277,7 @@ export class ChainSender {
     const ready: Ready[] = [];
     await Promise.all(
       rows.map((row) =>
-        this.step(row.id, async () => {
+        this.steps([row], async () => {
           const prepared = await this.prepare(chain, row);
           if (prepared) ready.push({ row, ...prepared });
         }),
@@ -405,7 +397,7 @@ export class ChainSender {
   }
 
   /** What to send for a PENDING row, after its checks and simulation; undefined when there is nothing to send now (waiting, skipped, failed). */
-  private async prepare(chain: Chain, row: ChainTx): Promise<{ call: Call; gasLimit: bigint; batch?: BatchEntry } | undefined> {
+  private async prepare(chain: Chain, row: ChainTx): Promise<Omit<Ready, "row"> | undefined> {
     let plan: Plan = await this.effects.plan(this.orm.em.fork(), chain, row);
     if (plan.action === "send") {
       const simulated = await this.simulate(chain, row, plan);
@@ -468,7 +460,7 @@ export class ChainSender {
     const [row] = sent.rows;
     const receipt = sent.receipt ?? (await this.minedAtNonce(chain, row));
     if (!receipt && sent.outcome === "nonce-used" && (await this.cannotLand(chain, row))) {
-      for (const each of sent.rows) await this.step(each.id, () => this.resign(each, `nonce ${each.nonce} was used by another transaction of ${each.signer}; ${each.txHash} can never be mined`));
+      for (const each of sent.rows) await this.steps([each], () => this.resign(each, `nonce ${each.nonce} was used by another transaction of ${each.signer}; ${each.txHash} can never be mined`));
       return undefined;
     }
     if (!receipt || !(await chain.isConfirmed(Number(BigInt(receipt.blockNumber))))) return null;
@@ -569,8 +561,16 @@ export class ChainSender {
    * moved on) is rolled back to its savepoint alone, and the others commit.
    */
   private async finalizeMined(chain: Chain, mined: Array<{ row: ChainTx; receipt: Receipt }>): Promise<void> {
-    // Reasons are read from the node before the transaction, so it holds no lock while waiting on the network.
-    const reasons = await Promise.all(mined.map(async ({ row, receipt }) => (receipt.status === "0x1" ? undefined : this.revertReason(chain, row, receipt))));
+    // Reasons are read from the node before the transaction, so it holds no lock while waiting on the network; once per
+    // transaction, as every row of a batch has the same call and receipt.
+    const reasonOf = new Map<string, Promise<string>>();
+    const reasons = await Promise.all(
+      mined.map(async ({ row, receipt }) => {
+        if (receipt.status === "0x1") return undefined;
+        if (!reasonOf.has(receipt.transactionHash)) reasonOf.set(receipt.transactionHash, this.revertReason(chain, row, receipt));
+        return reasonOf.get(receipt.transactionHash);
+      }),
+    );
     const failed = new Map<string, unknown>();
     const retries: number[] = [];
     // A row settled alone needs no savepoint: its failure rolls the transaction back.

@@ -103,7 +103,6 @@ export class EventRelay {
     });
   }
 
-
   /** The longest a healthy relay goes between reads: a poll interval plus one read. */
   get leaseMs(): number {
     return this.options.pollMs + READ_LEASE_MS;

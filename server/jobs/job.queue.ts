@@ -108,7 +108,6 @@ export class JobWorker implements BackgroundWorker {
     });
   }
 
-
   /** Stops claiming new jobs and waits for the ones in flight to finish. */
   stop(): Promise<void> {
     return this.loop.stop();

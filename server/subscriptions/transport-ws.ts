@@ -47,9 +47,7 @@ export interface TransportHooks<S> {
   formatErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[];
 }
 
-export interface Transport<S> {
-  /** Every open connection and its state (undefined until acknowledged). */
-  readonly connections: ReadonlyMap<WebSocket, { readonly state?: S }>;
+export interface Transport {
   /** Closes every connection (1001 Going away) and the WebSocket server. */
   dispose(): Promise<void>;
 }
@@ -77,7 +75,7 @@ export function acceptTransportProtocol(protocols: Set<string>): string | false 
  * the previous one is written, so a slow reader's events wait in its
  * subscription's bounded queue rather than in the socket's buffer.
  */
-export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>, log: Logger): Transport<S> {
+export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>, log: Logger): Transport {
   const connections = new Map<WebSocket, Connection<S>>();
   const serialized = new WeakMap<object, string>();
 
@@ -128,13 +126,13 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
     try {
       const prepared = hooks.prepare(payload);
       if (Array.isArray(prepared)) {
-        if (subscriptions.has(id)) sendError(connection, id, prepared as readonly GraphQLError[]);
+        sendError(connection, id, prepared as readonly GraphQLError[]);
         return;
       }
       const args = prepared as Omit<ExecutionArgs, "contextValue">;
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) {
-        if (subscriptions.has(id)) sendError(connection, id, [new GraphQLError("Unable to identify operation")]);
+        sendError(connection, id, [new GraphQLError("Unable to identify operation")]);
         return;
       }
       const contextValue = await hooks.context(connection.state!);
@@ -244,7 +242,6 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
   });
 
   return {
-    connections,
     async dispose() {
       for (const socket of wss.clients) socket.close(1001, "Going away");
       wss.removeAllListeners();

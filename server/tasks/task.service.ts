@@ -49,17 +49,6 @@ export const TaskJobs = JobKinds.task;
 export const TestModeJobs = JobKinds.testMode;
 
 /**
- * Tells the rest of the process of work a commit left that no commit hook
- * announces. Jobs, chain transactions and task events are heard of from
- * their own commit hooks (db/commit-hook.ts), and webhook deliveries of task
- * events from the dispatcher that writes them.
- */
-export interface CommitSignals {
-  /** Webhook deliveries were made due by hand (a redelivery). */
-  deliveriesDue(): void;
-}
-
-/**
  * Moves a task's money on chain (server/escrow). Each hook adds its rows to
  * the caller's unit of work, so the transfer it calls for commits with the
  * state change or not at all; the chain outbox sends it afterwards.

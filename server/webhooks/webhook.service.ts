@@ -7,7 +7,7 @@ import type { Mode } from "../common/mode";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../common/errors";
 import { Agent } from "../agents/agent.entity";
 import type { Task } from "../tasks/task.entity";
-import type { AgentPrincipal, CommitSignals, TaskCallbackRequest, TaskCallbacks } from "../tasks/task.service";
+import type { AgentPrincipal, TaskCallbackRequest, TaskCallbacks } from "../tasks/task.service";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { TASK_MESSAGE, TASK_STATUS_CHANGED, WEBHOOK_EVENT_TYPES } from "./webhook.events";
@@ -94,6 +94,17 @@ function legacySecretOf(value: string | null | undefined, field: string): string
 function requestHash(request: CreateEndpointRequest, url: string, eventTypes: string[]): string {
   const canonical = JSON.stringify({ url, eventTypes, secret: request.secret ?? null, description: request.description ?? null, signatureScheme: request.signatureScheme ?? null });
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/**
+ * Tells the rest of the process of work a commit left that no commit hook
+ * announces. Jobs, chain transactions and task events are heard of from
+ * their own commit hooks (db/commit-hook.ts), and webhook deliveries of task
+ * events from the dispatcher that writes them.
+ */
+export interface CommitSignals {
+  /** Webhook deliveries were made due by hand (a redelivery). */
+  deliveriesDue(): void;
 }
 
 /**

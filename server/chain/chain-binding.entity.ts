@@ -24,7 +24,7 @@ export class ChainBinding {
   @Property({ type: "string", length: 42 })
   taskEscrow: string;
 
-  /** "<host> pid <pid>" of the process the chain runs in; null when served over RPC. */
+  /** "<host> pid <pid> (boot <id>, pid namespace <n>)" of the process the chain runs in (without the part in brackets where /proc does not tell); null when served over RPC. */
   @Property({ type: "string", length: 300, nullable: true })
   owner?: string;
 

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import os from "node:os";
 import type { Logger } from "../common/logger";
 import { Mode } from "../common/mode";
@@ -16,7 +17,9 @@ import { Periodic, type BackgroundWorker, type WorkerContext } from "../jobs/wor
  * never equal to either chain), so a second replica without a shared chain
  * is told to set TEST_CHAIN_RPC_URL. A restart on the same database is not
  * refused: a gracefully stopped owner released its binding, and a killed
- * one stops beating, which is what the newcomer watches for.
+ * one stops beating, which is what the newcomer watches for. A killed owner
+ * that ran where the newcomer runs (the same kernel and process namespace,
+ * which its name records) is seen to be gone at once, without watching.
  */
 export interface BindingTiming {
   /** How often each process renews the binding it settles on. */
@@ -35,7 +38,7 @@ export class ChainBindings implements BackgroundWorker {
   readonly name = "chain-bindings";
   private readonly heartbeat: Periodic;
   private readonly lost = new Set<string>();
-  private readonly self = `${os.hostname()} pid ${process.pid}`;
+  private readonly self = ownerName(process.pid);
 
   constructor(
     private readonly orm: Orm,
@@ -113,6 +116,10 @@ export class ChainBindings implements BackgroundWorker {
   /** Watches a bound chain's heartbeat: undefined if it moves (a live process settles there), else its last value. */
   private async lastBeatIfDead(bound: ChainBinding): Promise<number | undefined> {
     if (bound.beatAt === 0 || Date.now() - bound.beatAt > LONG_DEAD_MS) return bound.beatAt;
+    if (bound.owner && ownerIsGone(bound.owner)) {
+      this.log.info({ mode: bound.mode, chainKey: bound.chainKey, owner: bound.owner }, "the process that ran this database's chain is gone");
+      return bound.beatAt;
+    }
     this.log.info({ mode: bound.mode, chainKey: bound.chainKey, owner: bound.owner }, "this database settles on another chain: waiting to see whether a process still settles there");
     for (const until = Date.now() + this.timing.watchMs; Date.now() < until; ) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, this.timing.beatMs / 4)));
@@ -151,5 +158,45 @@ export class ChainBindings implements BackgroundWorker {
 
   private read(mode: Mode): Promise<ChainBinding | null> {
     return this.orm.em.fork().findOne(ChainBinding, { mode });
+  }
+}
+
+/**
+ * Where this process runs, as far as a neighbour can check that a process is
+ * alive: the kernel's boot id and the pid namespace (Linux). Two processes
+ * with the same place see each other's pids; a container or another machine
+ * has another place. Undefined where /proc does not tell.
+ */
+function processPlace(): string | undefined {
+  try {
+    const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const namespace = /^pid:\[(\d+)\]$/.exec(fs.readlinkSync("/proc/self/ns/pid"))?.[1];
+    return boot && namespace ? `boot ${boot}, pid namespace ${namespace}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const PLACE = processPlace();
+
+/** "<host> pid <pid>", with where it runs when known: "<host> pid <pid> (boot <id>, pid namespace <n>)". */
+export function ownerName(pid: number): string {
+  return PLACE ? `${os.hostname()} pid ${pid} (${PLACE})` : `${os.hostname()} pid ${pid}`;
+}
+
+/**
+ * True when the owner named ran where this process runs and no process has
+ * its pid any more: it is dead for certain, there is no heartbeat to wait
+ * for. False when it may live (another place, no place known, or a process
+ * with that pid: perhaps another that reused it, which the watch tells).
+ */
+export function ownerIsGone(owner: string): boolean {
+  const named = /^.* pid (\d+) \((.+)\)$/.exec(owner);
+  if (!named || !PLACE || named[2] !== PLACE || Number(named[1]) <= 0) return false;
+  try {
+    process.kill(Number(named[1]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
 }

@@ -46,21 +46,25 @@ for (const db of testDatabases()) {
       const orm = await initORM(database.config, { migrate: false });
       try {
         const bound = await orm.em.fork().findOneOrFail(ChainBinding, { mode: Mode.TEST });
-        expect(bound.owner, "the database names the process whose chain it settles on").to.match(new RegExp(` pid ${first.child.pid}$`));
+        expect(bound.owner, "the database names the process whose chain it settles on").to.match(new RegExp(` pid ${first.child.pid}( \\(boot [0-9a-f-]+, pid namespace \\d+\\))?$`));
         expect(bound.chainId).to.equal(31337);
         expect(bound.chainKey).to.equal(`31337:${bound.taskEscrow.toLowerCase()}`);
 
-        // A crash leaves the binding behind; the process started after it sees no heartbeat and takes over.
+        // A crash leaves the binding behind; the process started after it sees that the owner's process is gone (it ran
+        // here, so its pid says so) and takes over without watching for a heartbeat.
         await first.kill();
         const next = await spawnServer(env);
         servers.push(next);
+        const log = next.output.join("\n");
+        expect(log).to.include("the process that ran this database's chain is gone");
+        expect(log).not.to.include("waiting to see whether a process still settles there");
         const nextClient = new GraphQLClient(`${next.url}/graphql`);
         // A new agent: the first one's test USDC is on the dead chain until the reconciler re-homes it.
         const newcomer = await registerAgent(nextClient, "after-the-crash");
         const { postTask: again } = await nextClient.ok(POST_TASK, { input: taskInput() }, newcomer.apiKey);
         await waitForStatus(nextClient, newcomer.apiKey, again.id, ["PAID"]);
         const rebound = await orm.em.fork().findOneOrFail(ChainBinding, { mode: Mode.TEST });
-        expect(rebound.owner).to.match(new RegExp(` pid ${next.child.pid}$`));
+        expect(rebound.owner).to.match(new RegExp(` pid ${next.child.pid}( \\(boot [0-9a-f-]+, pid namespace \\d+\\))?$`));
         expect(rebound.chainKey).not.to.equal(bound.chainKey);
       } finally {
         await orm.close();

@@ -24,7 +24,7 @@
  * backoff (honouring `retry-after`), `maxRetries` times; what still fails is
  * classified below for the Guardian job, which retries later on its own.
  */
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import type { PhotoFormat } from "../photos/photo.decoder";
 
@@ -197,6 +197,8 @@ export class AnthropicVisionClient implements VisionModel {
   readonly model: string;
   // A private field: the SDK client holds the key, and never shows when this client is logged or inspected.
   readonly #sdk: Anthropic;
+  /** The SDK's module, loaded by the first client made: a process without a vision model never loads it. */
+  readonly #errors: Pick<typeof import("@anthropic-ai/sdk"), "APIConnectionError" | "APIConnectionTimeoutError" | "APIError">;
   private readonly timeoutMs: number;
   private readonly maxTokens: number;
 
@@ -204,7 +206,9 @@ export class AnthropicVisionClient implements VisionModel {
     this.model = options.model;
     this.timeoutMs = options.timeoutMs;
     this.maxTokens = options.maxTokens ?? 2_048;
-    this.#sdk = new Anthropic({
+    const sdk = require("@anthropic-ai/sdk") as typeof import("@anthropic-ai/sdk");
+    this.#errors = sdk;
+    this.#sdk = new sdk.default({
       apiKey: options.apiKey,
       baseURL: options.baseUrl.replace(/\/+$/, ""),
       timeout: options.timeoutMs,
@@ -243,6 +247,7 @@ export class AnthropicVisionClient implements VisionModel {
       // The body is built above to the API's documented shape; the SDK's types would only restate it.
       return await this.#sdk.messages.create(body as Anthropic.MessageCreateParamsNonStreaming);
     } catch (err) {
+      const { APIConnectionError, APIConnectionTimeoutError, APIError } = this.#errors;
       if (err instanceof APIConnectionTimeoutError) throw new VisionError(`the vision API did not answer within ${this.timeoutMs} ms`, true);
       if (err instanceof APIConnectionError) {
         const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";

@@ -1,7 +1,6 @@
 import type { PhotoSettings } from "./photo.config";
 import { DatabasePhotoStore } from "./database.photo-store";
 import { DirectoryPhotoStore } from "./directory.photo-store";
-import { S3PhotoStore } from "./s3.photo-store";
 import type { PhotoStore } from "./photo.store";
 
 /** The store PHOTO_STORE names (config.ts has checked its settings). */
@@ -12,6 +11,8 @@ export function createPhotoStore(settings: PhotoSettings): PhotoStore {
     case "directory":
       return new DirectoryPhotoStore(settings.directory);
     case "s3": {
+      // Loaded here: the AWS SDK is a tenth of a second of every start that does not keep photos in S3.
+      const { S3PhotoStore } = require("./s3.photo-store") as typeof import("./s3.photo-store");
       const s3 = settings.s3!;
       return new S3PhotoStore({ ...s3, secretAccessKey: s3.secretAccessKey?.reveal() });
     }

@@ -8,6 +8,7 @@ import "../api/documents";
 import type { Context } from "./context";
 import { createErrorFormatter } from "./error-formatter";
 import { checkOperation, checkOperationVariables } from "./query-budget";
+import { compiledQuery } from "./compiled";
 
 /** A response as /graphql would give it: data, and the errors formatted as its clients see them. */
 export interface FormattedResult<TData> {
@@ -73,6 +74,14 @@ export function createOperationRunner(
       checkOperation(schema, node, document.name, variableValues);
       const selected = getOperationAST(node, document.name);
       if (selected) checked.set(node, selected);
+    }
+    const compiled = compiledQuery(schema, node, document.name);
+    if (compiled) {
+      try {
+        return { data: await compiled.run(ctx, variableValues) };
+      } catch {
+        // Worded by graphql-js, with its partial data: the documents compiled are reads, run again.
+      }
     }
     return execute({ schema, document: node, variableValues, contextValue: ctx });
   }

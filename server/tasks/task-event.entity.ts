@@ -27,7 +27,7 @@ export class TaskEvent {
    * a string). The event relay reads it with the events, so the webhook
    * dispatcher need not look endpoints up for each batch it is handed.
    */
-  @Formula((alias) => `(select count(*) from webhook_endpoints ev_endpoint join tasks ev_task on ev_task.agent_id = ev_endpoint.agent_id where ev_task.id = ${alias}.task_id and ev_endpoint.status = 'ACTIVE')`, { lazy: true })
+  @Formula((table) => `(select count(*) from webhook_endpoints ev_endpoint join tasks ev_task on ev_task.agent_id = ev_endpoint.agent_id where ev_task.id = ${table.alias}.task_id and ev_endpoint.status = 'ACTIVE')`, { lazy: true })
   agentEndpoints?: number | string;
 
   @Field(() => TaskStatus, { nullable: true, description: "Null for the event that created the task" })

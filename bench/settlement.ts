@@ -159,9 +159,11 @@ function callSite(stack: string): string {
   return frames.slice(0, 3).map((line) => line.trim().replace(/^at /, "").replace(/\(?\/.*\/server\//, "(")).join(" < ") || "(outside server code)";
 }
 
-/** A statement's kind and table, e.g. "update chain_txs" or "begin". */
+/** A statement's kind and table, e.g. "update chain_txs" or "begin"; by its own table, not one a subquery in its columns reads. */
 function classify(sql: string): string {
-  const text = sql.replace(/\s+/g, " ").trim().toLowerCase();
+  let text = sql.replace(/\s+/g, " ").trim().toLowerCase();
+  // Parenthesised parts (a subquery, a column list) become "_", innermost first.
+  for (let inner = text.replace(/\([^()]*\)/g, "_"); inner !== text; inner = inner.replace(/\([^()]*\)/g, "_")) text = inner;
   const verb = /^(\w+)/.exec(text)?.[1] ?? "?";
   const table = /^(?:select .*? from|insert into|update|delete from) [`"]?(\w+)/.exec(text)?.[1];
   return table ? `${verb} ${table}` : verb;

@@ -32,6 +32,7 @@ import { Task } from "../server/tasks/task.entity";
 import { TaskEvent } from "../server/tasks/task-event.entity";
 import { TaskEventKind, TaskStatus } from "../server/tasks/task.enums";
 import { graphqlRequest } from "./support/graphql-request";
+import { cpuBetween, sampleCpu, type CpuSample } from "./support/cpu-time";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -78,6 +79,8 @@ interface Settled {
   byKind: Array<[string, number]>;
   /** Statements of the kind BENCH_SQL_SITES names per task, by where in the server they come from. */
   bySite: Array<[string, number]>;
+  /** The CPU seconds the tasks took while they were posted and settled (this process, which also runs the chain, and the photo decoder process). */
+  cpu?: CpuSample;
 }
 
 async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
@@ -114,6 +117,7 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     }
     return sql;
   });
+  const cpuBefore = sampleCpu();
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -130,11 +134,12 @@ async function settleTasks(app: HumanOps, url: string): Promise<Settled> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuBetween(cpuBefore, sampleCpu());
   app.orm.config.set("onQuery", (sql: string) => sql);
   const chainTxs = (await em.fork().count(ChainTx, { status: ChainTxStatus.MINED })) - txsBefore;
   const transactions = (await minedTransactions(app)) - transactionsBefore;
   const perTask = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]): [string, number] => [key, n / TASKS]);
-  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, transactionsPerTask: transactions / TASKS, rowsPerTransaction: chainTxs / transactions, statementsPerTask: statements / TASKS, byKind: perTask(kinds), bySite: perTask(sites) };
+  return { perSecond: TASKS / seconds, seconds, chainTxPerSecond: chainTxs / seconds, transactionsPerTask: transactions / TASKS, rowsPerTransaction: chainTxs / transactions, statementsPerTask: statements / TASKS, byKind: perTask(kinds), bySite: perTask(sites), cpu };
 }
 
 /** Distinct transactions among the outbox's mined rows (the rows of a batch share one). */
@@ -154,12 +159,25 @@ function callSite(stack: string): string {
   return frames.slice(0, 3).map((line) => line.trim().replace(/^at /, "").replace(/\(?\/.*\/server\//, "(")).join(" < ") || "(outside server code)";
 }
 
-/** A statement's kind and table, e.g. "update chain_txs" or "begin". */
+/** A statement's kind and table, e.g. "update chain_txs" or "begin"; by its own table, not one a subquery in its columns reads. */
 function classify(sql: string): string {
-  const text = sql.replace(/\s+/g, " ").trim().toLowerCase();
+  let text = sql.replace(/\s+/g, " ").trim().toLowerCase();
+  // Parenthesised parts (a subquery, a column list) become "_", innermost first.
+  for (let inner = text.replace(/\([^()]*\)/g, "_"); inner !== text; inner = inner.replace(/\([^()]*\)/g, "_")) text = inner;
   const verb = /^(\w+)/.exec(text)?.[1] ?? "?";
   const table = /^(?:select .*? from|insert into|update|delete from) [`"]?(\w+)/.exec(text)?.[1];
   return table ? `${verb} ${table}` : verb;
+}
+
+/** All the CPU of the settle window per task, in ms. */
+const cpuMs = (cpu: CpuSample | undefined) => cpu && ((cpu.mainThread + cpu.otherThreads + Object.values(cpu.children).reduce((sum, seconds) => sum + seconds, 0)) * 1000) / TASKS;
+
+/** The CPU a task took, by where: it does not depend on how loaded the machine is, as the rates do. */
+function cpuPerTask(cpu: CpuSample | undefined): string {
+  if (!cpu) return "n/a (no /proc)";
+  const ms = (seconds: number) => `${((seconds * 1000) / TASKS).toFixed(0)} ms`;
+  const parts = [`event loop ${ms(cpu.mainThread)}`, `other threads ${ms(cpu.otherThreads)}`, ...Object.entries(cpu.children).map(([name, seconds]) => `${name} ${ms(seconds)}`)];
+  return `${cpuMs(cpu)!.toFixed(0)} ms (${parts.join(", ")}; the chain runs in this process too)`;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -218,10 +236,11 @@ async function main(): Promise<void> {
     console.log(`\nmedian per task:\n${(await stages(app)).map(([name, ms]) => `  ${name}: ${ms} ms`).join("\n")}`);
     console.log(`\nchain transactions per settled task: ${settled.transactionsPerTask.toFixed(2)} (outbox rows per transaction: ${settled.rowsPerTransaction.toFixed(2)})`);
     console.log(`SQL statements per settled task: ${settled.statementsPerTask.toFixed(1)}`);
+    console.log(`CPU per settled task: ${cpuPerTask(settled.cpu)}`);
     if (process.env.BENCH_SQL_DETAIL) console.log(settled.byKind.map(([kind, n]) => `  ${n.toFixed(2).padStart(6)}  ${kind}`).join("\n"));
     if (SITES_OF.length) console.log(`\n${SITES_OF.join(", ")} by call site, per settled task:\n${settled.bySite.map(([site, n]) => `  ${n.toFixed(2).padStart(6)}  ${site}`).join("\n")}`);
     console.log(`\n${TASKS} tasks paid in ${settled.seconds.toFixed(1)} s; ledger equals chain afterwards: ${balanced ? "yes" : `NO ${JSON.stringify(books, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
-    report({ tasksPerSecond: settled.perSecond, transfersPerSecond: baseline, ratio: settled.perSecond / baseline, statementsPerTask: settled.statementsPerTask, balanced });
+    report({ tasksPerSecond: settled.perSecond, transfersPerSecond: baseline, ratio: settled.perSecond / baseline, statementsPerTask: settled.statementsPerTask, cpuMsPerTask: cpuMs(settled.cpu), balanced });
     if (!balanced) process.exitCode = 1;
   } finally {
     await app.stop();

@@ -170,7 +170,8 @@ export class EventRelay {
     const committed = this.committed;
     this.committed = false;
     if (!this.gap && !committed && !(await this.logHasMoreThan(em, this.cursor))) return;
-    const events = await readEvents(em, { id: { $gt: this.cursor } }, BATCH);
+    // With whether each agent has a webhook endpoint: the dispatcher, handed these events, need not ask.
+    const events = await readEvents(em, { id: { $gt: this.cursor } }, BATCH, true);
     const start = this.cursor;
     const published: LiveTaskEvent[] = [];
     for (const event of events) {

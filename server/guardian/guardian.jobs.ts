@@ -11,10 +11,17 @@ import type { GuardianResult, GuardianService } from "./guardian.service";
 import type { PhotoService } from "../photos/photo.service";
 import { proofEvidence } from "./reuse.finder";
 
-/** Is this proof still waiting for its score (not scored yet, and its task still at this attempt)? */
-async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
+/**
+ * Is this proof still waiting for its score: its task still SUBMITTED at
+ * this proof's attempt? That also says the proof has no Verification yet:
+ * one is written only here, in the transaction that moves the task out of
+ * SUBMITTED, and the task enters SUBMITTED again only with a new proof at
+ * the next attempt (attempts only grow). The task's version makes two
+ * scorings of one proof racing each other a conflict for the second.
+ */
+function awaitingScore(proof: Proof): boolean {
   const task = proof.task;
-  return task.status === TaskStatus.SUBMITTED && task.attempts === proof.attempt && (await em.count(Verification, { proof })) === 0;
+  return task.status === TaskStatus.SUBMITTED && task.attempts === proof.attempt;
 }
 
 /**
@@ -29,7 +36,7 @@ async function awaitingScore(em: Em, proof: Proof): Promise<boolean> {
 export function registerGuardianJobs(worker: JobWorker, guardian: GuardianService, tasks: TaskService, photos: PhotoService): void {
   const prepare = async (em: Em, payload: Record<string, unknown>, job: Job): Promise<GuardianResult | undefined> => {
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task", "photos"] });
-    if (!(await awaitingScore(em, proof))) return undefined;
+    if (!awaitingScore(proof)) return undefined;
     const task = proof.task;
     const rows = proof.photos.getItems();
     const originals = await Promise.all(rows.map(async (photo) => (await photos.read(em, photo, "original"))!.data));
@@ -43,7 +50,7 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     const proof = await em.findOneOrFail(Proof, String(payload.proofId), { populate: ["task"] });
     const task = proof.task;
     // Already scored, or the task moved on: nothing to do.
-    if (!result || !(await awaitingScore(em, proof))) return;
+    if (!result || !awaitingScore(proof)) return;
     em.persist(new Verification(task, proof, result.score, result.verdict, result.reasons, result.scorer, result.checks));
     const reason = `Guardian score ${result.score}: ${result.reasons.join("; ")}`.slice(0, 1000);
     if (result.verdict === Verdict.APPROVE) tasks.verify(em, task, GUARDIAN, reason);

@@ -17,6 +17,8 @@ export interface ClaimedRow {
   id: string;
   /** The attempt this claim starts (1 for the first). */
   attempt: number;
+  /** With `whole`: every column of the row as the claim left it (as the driver returns it), so the caller need not read it again. */
+  columns?: Record<string, unknown>;
 }
 
 /**
@@ -24,21 +26,22 @@ export interface ClaimedRow {
  * counting the attempt. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets replicas
  * claim side by side; SQLite serialises writers. A row whose worker died is
  * claimed again when its lease runs out. The SQL is the same on both.
+ * With `whole`, each claimed row comes back with all its columns.
  */
-export async function claimLeases(em: Em, spec: LeaseSpec, limit: number): Promise<ClaimedRow[]> {
+export async function claimLeases(em: Em, spec: LeaseSpec, limit: number, whole = false): Promise<ClaimedRow[]> {
   const now = Date.now();
   const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
-  const rows = await em.getConnection().execute<Array<{ id: string | number; attempts: string | number }>>(
+  const rows = await em.getConnection().execute<Array<{ id: string | number; attempts: string | number } & Record<string, unknown>>>(
     `update ${spec.table} set locked_until = ?, attempts = attempts + 1
       where id in (
         select id from ${spec.table}
          where status = ? and ${spec.dueColumn} <= ? and (locked_until is null or locked_until < ?)
          order by ${spec.dueColumn}, id
          limit ? ${lockClause})
-      returning id, attempts`,
+      returning ${whole ? "*" : "id, attempts"}`,
     [now + spec.leaseMs, spec.pendingStatus, now, now, limit],
   );
-  return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts) }));
+  return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts), ...(whole && { columns: row }) }));
 }
 
 /** How far ahead a loop keeps wake-ups for work it was told of (later work is found by polling). */

@@ -70,7 +70,7 @@ export class JobWorker implements BackgroundWorker {
     private readonly options: { pollMs: number; concurrency: number; lockMs: number },
   ) {
     const lease = { table: "jobs", dueColumn: "run_at", pendingStatus: JobStatus.PENDING, leaseMs: options.lockMs };
-    this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.execute(row.id));
+    this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit, true), (row) => this.execute(row));
   }
 
   register<K extends JobKind>(kind: K, handler: JobHandler<undefined, K>): void;
@@ -113,9 +113,11 @@ export class JobWorker implements BackgroundWorker {
     return this.loop.stop();
   }
 
-  private async execute(id: string): Promise<void> {
+  /** Runs a claimed job; the claim returned its row, so it is not read again. */
+  private async execute(claimed: ClaimedRow): Promise<void> {
     const em = this.orm.em.fork();
-    const job = await em.findOneOrFail(Job, id);
+    const id = claimed.id;
+    const job = claimed.columns ? em.map(Job, claimed.columns) : await em.findOneOrFail(Job, id);
     const registered = this.handlers.get(job.kind);
     const log = this.log.child({ jobId: id, jobKind: job.kind, attempt: job.attempts });
     try {

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from "@mikro-orm/core";
+import { Entity, Enum, Formula, Index, ManyToOne, PrimaryKey, Property } from "@mikro-orm/core";
 import { Field, ID, ObjectType } from "type-graphql";
 import { Task } from "./task.entity";
 import { ActorType, TaskEventKind, TaskStatus } from "./task.enums";
@@ -20,6 +20,15 @@ export class TaskEvent {
 
   @ManyToOne(() => Task)
   task: Task;
+
+  /**
+   * Read only when asked for (populate): the active webhook endpoints the
+   * task's agent has as the event is read (a count; PostgreSQL returns it as
+   * a string). The event relay reads it with the events, so the webhook
+   * dispatcher need not look endpoints up for each batch it is handed.
+   */
+  @Formula((table) => `(select count(*) from webhook_endpoints ev_endpoint join tasks ev_task on ev_task.agent_id = ev_endpoint.agent_id where ev_task.id = ${table.alias}.task_id and ev_endpoint.status = 'ACTIVE')`, { lazy: true })
+  agentEndpoints?: number | string;
 
   @Field(() => TaskStatus, { nullable: true, description: "Null for the event that created the task" })
   @Enum({ items: () => TaskStatus, nullable: true })

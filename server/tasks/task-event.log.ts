@@ -20,6 +20,8 @@ export interface LiveTaskEvent {
   lng: number;
   /** The task's escrow is funded on chain (when the event was read). */
   funded: boolean;
+  /** Read with `withEndpoints`: the task's agent had an active webhook endpoint when the event was read. */
+  served?: boolean;
   kind: TaskEventKind;
   fromStatus?: TaskStatus;
   toStatus: TaskStatus;
@@ -40,9 +42,13 @@ export function maxEventId(a: string, b: string): string {
   return compareEventIds(a, b) >= 0 ? a : b;
 }
 
-/** Committed events matching `where`, in id order, with their tasks' routing facts. */
-export async function readEvents(em: Em, where: FilterQuery<TaskEvent>, limit: number): Promise<LiveTaskEvent[]> {
-  const rows = await em.find(TaskEvent, where, { populate: ["task"], orderBy: { id: "asc" }, limit });
+/**
+ * Committed events matching `where`, in id order, with their tasks' routing
+ * facts; with `withEndpoints`, also whether each task's agent has an active
+ * webhook endpoint, in the same statement.
+ */
+export async function readEvents(em: Em, where: FilterQuery<TaskEvent>, limit: number, withEndpoints = false): Promise<LiveTaskEvent[]> {
+  const rows = await em.find(TaskEvent, where, { populate: withEndpoints ? ["task", "agentEndpoints"] : ["task"], orderBy: { id: "asc" }, limit });
   return rows.map((row) => ({
     id: String(row.id),
     taskId: row.task.id,
@@ -53,6 +59,7 @@ export async function readEvents(em: Em, where: FilterQuery<TaskEvent>, limit: n
     lat: row.task.lat,
     lng: row.task.lng,
     funded: row.task.fundedAt != null,
+    ...(withEndpoints && { served: Number(row.agentEndpoints) > 0 }),
     kind: row.kind,
     fromStatus: row.fromStatus ?? undefined,
     toStatus: row.toStatus,

@@ -129,11 +129,22 @@ export class WebhookDispatcher {
     const from = this.scanned;
     if (compareEventIds(from, upTo) >= 0) return false;
     const batch = this.takeHanded(from, upTo) ?? (await this.read(from, upTo));
-    const agentIds = [...new Set(batch.events.map((event) => event.agentId))];
-    const served = agentIds.length > 0 && (await this.orm.em.fork().count(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE })) > 0;
+    const served = await this.served(batch.events);
     if (served) await this.dispatch(batch);
     this.scanned = batch.to;
     return compareEventIds(batch.to, upTo) < 0;
+  }
+
+  /**
+   * Has any agent of these events an active endpoint? The relay reads that
+   * with the events it hands over (as it read them, after they committed);
+   * for events read here, or handed without it, the endpoints are looked up.
+   */
+  private async served(events: LiveTaskEvent[]): Promise<boolean> {
+    if (events.length === 0) return false;
+    if (events.every((event) => event.served !== undefined)) return events.some((event) => event.served);
+    const agentIds = [...new Set(events.map((event) => event.agentId))];
+    return (await this.orm.em.fork().count(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE })) > 0;
   }
 
   /** The events after `from` the relay handed over, as far as they run on without a break (up to `upTo`); undefined when they do not start at `from`. */
@@ -151,7 +162,7 @@ export class WebhookDispatcher {
   }
 
   private async read(from: string, upTo: string): Promise<{ events: LiveTaskEvent[]; to: string }> {
-    const events = await readEvents(this.orm.em.fork(), { id: { $gt: from, $lte: upTo } }, BATCH);
+    const events = await readEvents(this.orm.em.fork(), { id: { $gt: from, $lte: upTo } }, BATCH, true);
     return { events, to: events.length === BATCH ? events[events.length - 1].id : upTo };
   }
 

@@ -5,6 +5,7 @@
  *
  *   npm run bench:subscriptions                      # 10,000 subscribers, 5 updates
  *   BENCH_SUBSCRIBERS=2000 BENCH_ROUNDS=3 npm run bench:subscriptions
+ *   BENCH_PROFILE_DIR=/tmp/prof npm run bench:subscriptions   # a CPU profile of each server process
  *
  * Each server runs in its own child process (so its memory is its own);
  * the clients run in this process. Latency is from the moment this process
@@ -28,10 +29,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECT_BATCH = 250;
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
 const ROUND_TIMEOUT_MS = 60_000;
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 type Role = "humanops" | "ws";
-type Request = { type: "memory" } | { type: "count" } | { type: "broadcast"; payload: string } | { type: "stop" };
-type Reply = { type: "ready"; url: string } | { type: "memory"; heapUsed: number; rss: number } | { type: "count"; value: number };
+type Request = { type: "memory" } | { type: "count" } | { type: "cpu" } | { type: "broadcast"; payload: string } | { type: "stop" };
+type Reply = { type: "ready"; url: string } | { type: "memory"; heapUsed: number; rss: number } | { type: "count"; value: number } | { type: "cpu"; ms: number };
 
 interface Memory {
   heapUsed: number;
@@ -43,6 +45,9 @@ interface PhaseResult {
   latenciesMs: number[];
   perConnection: Memory;
   connectMs: number;
+  /** The server process's CPU time (user + system) while connecting and subscribing, and over the fan-out rounds. */
+  connectCpuMs: number;
+  fanOutCpuMs: number;
 }
 
 // ── the server side (child processes) ─────────────────────────────────────
@@ -79,6 +84,10 @@ async function serve(role: Role): Promise<void> {
   process.on("message", (message: Request) => {
     if (message.type === "memory") reply({ type: "memory", ...settledMemory() });
     else if (message.type === "count") reply({ type: "count", value: count() });
+    else if (message.type === "cpu") {
+      const { user, system } = process.cpuUsage();
+      reply({ type: "cpu", ms: (user + system) / 1000 });
+    }
     else if (message.type === "broadcast") broadcast(message.payload);
     else process.exit(0);
   });
@@ -103,7 +112,7 @@ class ServerProcess {
   static async start(role: Role): Promise<{ server: ServerProcess; url: string }> {
     const child = fork(__filename, [], {
       env: { ...process.env, BENCH_ROLE: role },
-      execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
+      execArgv: ["--expose-gc", ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${role}.cpuprofile`] : []), "-r", "ts-node/register/transpile-only"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const server = new ServerProcess(child);
@@ -114,6 +123,11 @@ class ServerProcess {
   async memory(): Promise<Memory> {
     this.child.send({ type: "memory" } satisfies Request);
     return (await this.next()) as Memory;
+  }
+
+  async cpu(): Promise<number> {
+    this.child.send({ type: "cpu" } satisfies Request);
+    return ((await this.next()) as Extract<Reply, { type: "cpu" }>).ms;
   }
 
   async count(): Promise<number> {
@@ -209,6 +223,7 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   const before = await server.memory();
   const arrivals = new Arrivals();
   const clients: Client[] = [];
+  const connectCpu = await server.cpu();
   const connectStarted = performance.now();
   await inBatches(SUBSCRIBERS, async () => {
     const client = createClient({ url: `${url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { "x-api-key": apiKey }, retryAttempts: 0 });
@@ -223,15 +238,18 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   });
   await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
   const connectMs = performance.now() - connectStarted;
+  const connectCpuMs = (await server.cpu()) - connectCpu;
   const after = await server.memory();
+  const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
     const received = arrivals.begin();
     await graphqlRequest(url, POST_TASK, { input: taskInput(round) }, apiKey);
     await received;
   }
+  const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
   await Promise.all(clients.map((client) => client.dispose()));
   await server.stop();
-  return { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs };
+  return { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
 }
 
 async function bareWsPhase(): Promise<PhaseResult> {
@@ -239,6 +257,7 @@ async function bareWsPhase(): Promise<PhaseResult> {
   const before = await server.memory();
   const arrivals = new Arrivals();
   const sockets: WebSocket[] = [];
+  const connectCpu = await server.cpu();
   const connectStarted = performance.now();
   await inBatches(SUBSCRIBERS, async () => {
     const socket = new WebSocket(url);
@@ -251,7 +270,9 @@ async function bareWsPhase(): Promise<PhaseResult> {
   });
   await until("every socket to be accepted", async () => (await server.count()) === SUBSCRIBERS);
   const connectMs = performance.now() - connectStarted;
+  const connectCpuMs = (await server.cpu()) - connectCpu;
   const after = await server.memory();
+  const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
     const received = arrivals.begin();
     // The same message a graphql-ws subscriber gets for one update.
@@ -263,9 +284,10 @@ async function bareWsPhase(): Promise<PhaseResult> {
     server.broadcast(payload);
     await received;
   }
+  const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
   for (const socket of sockets) socket.close();
   await server.stop();
-  return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs };
+  return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -282,22 +304,25 @@ function report(results: [PhaseResult, PhaseResult]): void {
   const ms = (value: number) => value.toFixed(1).padStart(8);
   const [gql, ws] = results.map(summarise);
   console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each (${SUBSCRIBERS * ROUNDS} deliveries per row)\n`);
-  console.log(`${"".padEnd(26)}  p50 ms    p99 ms    max ms   heap/conn   rss/conn   connect+subscribe`);
+  const us = (cpuMs: number, count: number) => `${((cpuMs * 1000) / count).toFixed(1)} µs`.padStart(10);
+  console.log(`${"".padEnd(26)}  p50 ms    p99 ms    max ms   heap/conn   rss/conn   connect+subscribe   server CPU: per connection, per delivery`);
   results.forEach((result, i) => {
     const s = [gql, ws][i];
     console.log(
-      `${result.name.padEnd(26)}${ms(s.p50)}  ${ms(s.p99)}  ${ms(s.max)}  ${kb(result.perConnection.heapUsed).padStart(10)} ${kb(result.perConnection.rss).padStart(10)}   ${(result.connectMs / 1000).toFixed(1)} s`,
+      `${result.name.padEnd(26)}${ms(s.p50)}  ${ms(s.p99)}  ${ms(s.max)}  ${kb(result.perConnection.heapUsed).padStart(10)} ${kb(result.perConnection.rss).padStart(10)}   ${`${(result.connectMs / 1000).toFixed(1)} s`.padStart(17)}   ${us(result.connectCpuMs, SUBSCRIBERS)} ${us(result.fanOutCpuMs, SUBSCRIBERS * ROUNDS)}`,
     );
   });
   const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`.padStart(8);
+  const [g, w] = results;
   console.log(
-    `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(results[0].perConnection.heapUsed, results[1].perConnection.heapUsed).padStart(10)} ${ratio(results[0].perConnection.rss, results[1].perConnection.rss).padStart(10)}`,
+    `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(g.perConnection.heapUsed, w.perConnection.heapUsed).padStart(10)} ${ratio(g.perConnection.rss, w.perConnection.rss).padStart(10)}   ${ratio(g.connectMs, w.connectMs).padStart(17)}   ${ratio(g.connectCpuMs, w.connectCpuMs).padStart(10)} ${ratio(g.fanOutCpuMs, w.fanOutCpuMs).padStart(10)}`,
   );
   reportFigures({
     subscribers: SUBSCRIBERS,
     p99: { graphqlWs: gql.p99, ws: ws.p99, ratio: gql.p99 / ws.p99 },
     heapPerConnection: { graphqlWs: results[0].perConnection.heapUsed, ws: results[1].perConnection.heapUsed },
     connect: { graphqlWs: results[0].connectMs, ws: results[1].connectMs, ratio: results[0].connectMs / results[1].connectMs },
+    serverCpuMs: { connect: { graphqlWs: results[0].connectCpuMs, ws: results[1].connectCpuMs }, fanOut: { graphqlWs: results[0].fanOutCpuMs, ws: results[1].fanOutCpuMs } },
   });
   console.log("\nLatency: from causing the update to each client holding it (graphql-ws: postTask commit, relay, per-subscriber execution, send).");
 }

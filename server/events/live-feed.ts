@@ -63,7 +63,9 @@ interface QueueOwner {
  */
 export class LiveQueue {
   private readonly buffer: LiveTaskEvent[] = [];
-  private waiter?: { resolve(event: LiveTaskEvent): void; reject(err: Error): void };
+  // The consumer waiting for the next event: two callbacks, not a promise, so a live subscription is handed its event without a microtask (see take).
+  private deliver?: (event: LiveTaskEvent) => void;
+  private fail?: (err: Error) => void;
   private failure?: Error;
 
   constructor(
@@ -77,26 +79,40 @@ export class LiveQueue {
   push(event: LiveTaskEvent): void {
     if (this.failure || !this.accepts(event)) return;
     // A consumer already waiting takes one event off the top of the limit.
-    if (this.buffer.length >= this.limit + (this.waiter ? 1 : 0)) return this.close(new SubscriberFellBehindError(this.limit));
+    if (this.buffer.length >= this.limit + (this.deliver ? 1 : 0)) return this.close(new SubscriberFellBehindError(this.limit));
     this.buffer.push(event);
-    if (this.waiter) this.owner.ready(this);
+    if (this.deliver) this.owner.ready(this);
   }
 
   /** Gives the oldest queued event to the waiting consumer, if there are both. */
   wake(): void {
-    const waiter = this.waiter;
-    if (!waiter || this.buffer.length === 0) return;
-    this.waiter = undefined;
-    waiter.resolve(this.buffer.shift()!);
+    const deliver = this.deliver;
+    if (!deliver || this.buffer.length === 0) return;
+    this.deliver = this.fail = undefined;
+    try {
+      deliver(this.buffer.shift()!);
+    } catch (err) {
+      // A consumer's failure ends its own subscription, not the rest of the fan-out slice.
+      this.close(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Hands the next event to `deliver`: at once if one is queued, else when
+   * the feed wakes this queue (in a slice of its fan-out). `fail` is called
+   * instead once the queue is closed and empty. One consumer at a time: call
+   * again for the event after.
+   */
+  take(deliver: (event: LiveTaskEvent) => void, fail: (err: Error) => void): void {
+    const event = this.buffer.shift();
+    if (event) return deliver(event);
+    if (this.failure) return fail(this.failure);
+    this.deliver = deliver;
+    this.fail = fail;
   }
 
   next(): Promise<LiveTaskEvent> {
-    const event = this.buffer.shift();
-    if (event) return Promise.resolve(event);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    return new Promise((resolve, reject) => this.take(resolve, reject));
   }
 
   /** Stops delivery; a pending or later `next()` rejects with `reason` (after the events already queued). */
@@ -104,8 +120,9 @@ export class LiveQueue {
     if (this.failure) return;
     this.failure = reason;
     this.owner.closed(this, this.topic);
-    this.waiter?.reject(reason);
-    this.waiter = undefined;
+    const fail = this.fail;
+    this.deliver = this.fail = undefined;
+    fail?.(reason);
   }
 }
 

@@ -1,9 +1,12 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
 import type { Context } from "../graphql/context";
+import type { Takeable } from "./transport-ws";
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+const isPromise = (value: Result): value is Promise<ExecutionResult> => typeof (value as Promise<unknown>).then === "function";
 
 /**
  * Who a subscription's results are computed for: everything in its Context
@@ -24,11 +27,31 @@ export function viewerOf(ctx: Context): string {
  * ends the source at once (a closed connection stops listening), and an
  * error from the source or the execution ends the subscription with it.
  */
-class ResultStream implements AsyncIterableIterator<ExecutionResult> {
+class ResultStream implements AsyncIterableIterator<ExecutionResult>, Takeable<ExecutionResult> {
   constructor(
-    private readonly source: AsyncIterator<unknown>,
+    private readonly source: AsyncIterator<unknown> & Partial<Takeable<unknown>>,
     private readonly resultOf: (event: unknown) => Result,
   ) {}
+
+  /**
+   * The next result by callback: from a source that can hand over its
+   * events so (the live task streams), a result already computed for its
+   * group reaches `next` in the same turn, with no promise per subscriber.
+   */
+  take(next: (result: ExecutionResult) => void, fail: (err: unknown) => void, done: () => void): void {
+    const deliver = (event: unknown) => {
+      let result: Result;
+      try {
+        result = this.resultOf(event);
+      } catch (err) {
+        return fail(err);
+      }
+      if (isPromise(result)) result.then(next, fail);
+      else next(result);
+    };
+    if (this.source.take) this.source.take(deliver, fail, done);
+    else this.source.next().then((step) => (step.done ? done() : deliver(step.value)), fail);
+  }
 
   // Promise chains rather than async functions: a subscription spends its life waiting here, and a suspended async frame costs more memory than a reaction.
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -85,7 +108,11 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
       let byGroup = results.get(event);
       if (!byGroup) results.set(event, (byGroup = new Map<string, Result>()));
       let result = byGroup.get(group);
-      if (!result) byGroup.set(group, (result = run(event)));
+      if (!result) {
+        byGroup.set(group, (result = run(event)));
+        // Once settled, the group's later subscribers take the result itself, not a promise of it.
+        if (isPromise(result)) result.then((value) => byGroup.set(group, value), () => undefined);
+      }
       return result;
     });
   };

@@ -80,7 +80,7 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     ctx: Context,
     live: LiveFeed,
     source: FeedSource,
-    private readonly afterEventId?: string,
+    private afterEventId?: string,
   ) {
     this.queue = live.listen(source.topic, (event) => source.accepts(event));
     this.nextUpdate = forkPerUpdate(ctx);
@@ -100,6 +100,32 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
         if (this.done) return DONE;
         this.close();
         throw err;
+      },
+    );
+  }
+
+  /**
+   * The next update by callback (transport-ws.ts's live path): a live
+   * event goes from the feed's wake straight to `next`, with no promise or
+   * microtask per subscriber. `done` is called once the stream has ended
+   * (returned); while replaying, it is `next()` underneath.
+   */
+  take(next: (update: TaskUpdate) => void, fail: (err: unknown) => void, done: () => void): void {
+    if (this.replaying || this.afterEventId !== undefined) {
+      this.next().then((step) => (step.done ? done() : next(step.value)), fail);
+      return;
+    }
+    if (this.done) return done();
+    this.queue.take(
+      (event) => {
+        if (this.done) return done();
+        this.nextUpdate();
+        next(TaskUpdate.of(event));
+      },
+      (err) => {
+        if (this.done) return done();
+        this.close();
+        fail(err);
       },
     );
   }
@@ -126,7 +152,12 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     }
     for (;;) {
       const event = await this.queue.next();
-      if (this.afterEventId === undefined || compareEventIds(event.id, this.afterEventId) > 0) return event;
+      if (this.afterEventId === undefined) return event;
+      if (compareEventIds(event.id, this.afterEventId) > 0) {
+        // Live events come in id order: every one after this is past afterEventId too, so the live path (take) may serve them.
+        this.afterEventId = undefined;
+        return event;
+      }
     }
   }
 

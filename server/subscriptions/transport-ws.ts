@@ -7,7 +7,16 @@ import type { Logger } from "../common/logger";
 /** A connection's time to send connection_init, as graphql-ws allows (3 s). */
 const CONNECTION_INIT_WAIT_MS = 3_000;
 
-type Operation = AsyncIterator<ExecutionResult>;
+/**
+ * An operation that can hand over its next result by callback instead of a
+ * promise (shared-execution.ts's live streams): exactly one of the three is
+ * called, once per `take`.
+ */
+export interface Takeable<T> {
+  take(next: (value: T) => void, fail: (err: unknown) => void, done: () => void): void;
+}
+
+type Operation = AsyncIterator<ExecutionResult> & Partial<Takeable<ExecutionResult>>;
 
 /**
  * One open socket. The upgrade request is held only until connection_init
@@ -96,27 +105,36 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
     send(connection, `${idPart(id)}"type":"error","payload":${JSON.stringify(hooks.formatErrors(errors))}}`);
   const sendComplete = (connection: Connection<S>, id: string) => send(connection, `${idPart(id)}"type":"complete"}`);
 
-  /** Delivers an operation's results one at a time until it ends, errs, or is ended (no longer the one under its id). */
+  /**
+   * Delivers an operation's results one at a time until it ends, errs, or is
+   * ended (no longer the one under its id). A Takeable operation hands each
+   * result over by callback, in the live feed's wake of its subscriber, so a
+   * live event is written to the socket in that same turn.
+   */
   const pump = (connection: Connection<S>, id: string, operation: Operation): void => {
-    operation.next().then(
-      (step) => {
-        if (connection.subscriptions?.get(id) !== operation) return;
-        if (step.done) {
-          connection.subscriptions.delete(id);
-          sendComplete(connection, id);
-          return;
-        }
-        sendNext(connection, id, step.value, (err) => {
+    const next = (result: ExecutionResult) => {
+      if (connection.subscriptions?.get(id) !== operation) return;
+      try {
+        sendNext(connection, id, result, (err) => {
           if (!err) pump(connection, id, operation);
         });
-      },
-      (err: unknown) => {
-        if (connection.subscriptions?.get(id) !== operation) return;
-        connection.subscriptions.delete(id);
-        const original = err instanceof Error ? err : new Error(String(err));
-        sendError(connection, id, [new GraphQLError(original.message, { originalError: original })]);
-      },
-    );
+      } catch (err) {
+        fail(err);
+      }
+    };
+    const fail = (err: unknown) => {
+      if (connection.subscriptions?.get(id) !== operation) return;
+      connection.subscriptions.delete(id);
+      const original = err instanceof Error ? err : new Error(String(err));
+      sendError(connection, id, [new GraphQLError(original.message, { originalError: original })]);
+    };
+    const done = () => {
+      if (connection.subscriptions?.get(id) !== operation) return;
+      connection.subscriptions.delete(id);
+      sendComplete(connection, id);
+    };
+    if (operation.take) operation.take(next, fail, done);
+    else operation.next().then((step) => (step.done ? done() : next(step.value)), fail);
   };
 
   const startOperation = async (connection: Connection<S>, id: string, payload: SubscribePayload): Promise<void> => {

@@ -64,4 +64,46 @@ describe("the live feed's fan-out", () => {
     await all;
     expect(woken).to.equal(2_000);
   });
+
+  it("hands a waiting taker its event within the wake, in order, and a consumer that throws ends only its own subscription", async () => {
+    const feed = new LiveFeed(10);
+    const taken: string[] = [];
+    const take = (queue: ReturnType<LiveFeed["listen"]>, failures: unknown[]) =>
+      queue.take(
+        (e) => {
+          taken.push(e.id);
+          take(queue, failures);
+        },
+        (err) => failures.push(err),
+      );
+    const reader = feed.listen(Topics.task("t1"), () => true);
+    const readerFailures: unknown[] = [];
+    take(reader, readerFailures);
+    const throwing = feed.listen(Topics.task("t1"), () => true);
+    const throwingFailures: unknown[] = [];
+    throwing.take(
+      () => {
+        throw new Error("the consumer broke");
+      },
+      (err) => throwingFailures.push(err),
+    );
+    const other = feed.listen(Topics.task("t1"), () => true);
+    let otherGot: string | undefined;
+    other.take(
+      (e) => (otherGot = e.id),
+      () => expect.fail("not closed"),
+    );
+    feed.publish(event(1));
+    feed.publish(event(2));
+    expect(taken, "nothing runs inside publish").to.deep.equal([]);
+    // The feed's wake slice is an immediate; the takers run inside it, with no promise between.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(taken, "the second event was queued, so the taker got it at once on asking again").to.deep.equal(["1", "2"]);
+    expect(otherGot, "woken in the same slice as the one that threw").to.equal("1");
+    expect(throwingFailures, "a consumer that throws is not called again").to.deep.equal([]);
+    expect(feed.subscriberCount, "the throwing consumer's queue is closed").to.equal(2);
+    reader.close();
+    expect(readerFailures).to.have.length(1);
+    expect((readerFailures[0] as Error).message).to.equal("the subscription was closed");
+  });
 });

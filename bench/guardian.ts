@@ -35,6 +35,7 @@ import { graphqlRequest as graphql } from "./support/graphql-request";
 import { formatFigures, readLoad as load, type LoadFigures } from "./support/load";
 import { cpuBetween, sampleCpu, type CpuSample } from "./support/cpu-time";
 import { startCpuProfile } from "./support/cpu-profile";
+import { scriptFile } from "./support/runtime";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const BASELINE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -207,7 +208,7 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
  */
 async function uploadClient(): Promise<{ send(base: string, apiKey: string, proofs: Array<{ taskId: string; files: string[] }>): Promise<void> }> {
   type Answer = { ready?: true; seconds?: number; error?: string };
-  const child = fork(path.join(__dirname, "support", "upload-proofs.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(scriptFile(path.join(__dirname, "support"), "upload-proofs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   child.unref();
   child.channel?.unref();
   const answers: Array<(answer: Answer) => void> = [];

@@ -14,8 +14,8 @@
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
-import path from "node:path";
 import { REPORT_PREFIX } from "./support/report";
+import { SCRIPT_FLAGS, scriptFile } from "./support/runtime";
 
 const BENCHMARKS = ["graphql", "settlement", "idle", "subscriptions"] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -31,7 +31,7 @@ const DEFAULTS: Record<string, string> = { BENCH_REPEATS: "3", BENCH_SECONDS: "3
 /** Runs bench/<name>.ts in a child process, passing its output through, and resolves with the figures it reported. */
 function run(name: Benchmark): Promise<Record<string, any> | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`)], {
+    const child = spawn(process.execPath, [...SCRIPT_FLAGS, scriptFile(__dirname, name)], {
       env: { ...DEFAULTS, ...process.env, BENCH_REPORT: "1", TS_NODE_TRANSPILE_ONLY: "true" },
       stdio: ["ignore", "pipe", "inherit"],
     });

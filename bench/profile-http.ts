@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const load = async (scenario: string) => {
       const cpu = process.cpuUsage();
       const requests = await new Promise<number>((resolve, reject) => {
-        const child = spawn(path.join(__dirname, "../node_modules/.bin/autocannon"), ["-j", "-c", "10", "-d", String(SECONDS), ...args[scenario]], { stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn(process.execPath, [require.resolve("autocannon/autocannon.js"), "-j", "-c", "10", "-d", String(SECONDS), ...args[scenario]], { stdio: ["ignore", "pipe", "inherit"] });
         let out = "";
         child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
         child.on("exit", (code) => (code === 0 ? resolve((JSON.parse(out) as { requests: { total: number }; non2xx: number }).requests.total) : reject(new Error(`autocannon exited with ${code}`))));

@@ -5,11 +5,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { COMPILED, scriptFile } from "./support/runtime";
 
 const name = process.argv[2] ?? "graphql";
-const file = path.join(__dirname, `${name}.ts`);
+const file = scriptFile(__dirname, name);
+const extension = COMPILED ? ".js" : ".ts";
 if (!/^[a-z][a-z0-9-]*$/.test(name) || !fs.existsSync(file)) {
-  const available = fs.readdirSync(__dirname).filter((f) => /^[a-z][a-z0-9-]*\.ts$/.test(f) && f !== "run.ts").map((f) => f.replace(/\.ts$/, ""));
+  const available = fs.readdirSync(__dirname).filter((f) => /^[a-z][a-z0-9-]*\.(ts|js)$/.test(f) && path.extname(f) === extension && f !== `run${extension}`).map((f) => path.basename(f, extension));
   console.error(`unknown benchmark "${name}"; available: ${available.join(", ")}`);
   process.exit(2);
 }

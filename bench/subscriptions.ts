@@ -23,6 +23,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { createClient, type Client } from "graphql-ws";
 import { graphqlRequest as request } from "./support/graphql-request";
 import { report as reportFigures } from "./support/report";
+import { SCRIPT_FLAGS } from "./support/runtime";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -112,7 +113,7 @@ class ServerProcess {
   static async start(role: Role): Promise<{ server: ServerProcess; url: string }> {
     const child = fork(__filename, [], {
       env: { ...process.env, BENCH_ROLE: role },
-      execArgv: ["--expose-gc", ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${role}.cpuprofile`] : []), "-r", "ts-node/register/transpile-only"],
+      execArgv: ["--expose-gc", ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${role}.cpuprofile`] : []), ...SCRIPT_FLAGS],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const server = new ServerProcess(child);

@@ -11,7 +11,7 @@
  * step starts no process. A new step (the web app's build, say) is one more
  * entry in STEPS.
  *
- *   node scripts/build.js                 # every step that is stale
+ *   node scripts/build.js                 # every step that is stale (but bench, built when named)
  *   node scripts/build.js contracts       # only these steps (if stale)
  *   node scripts/build.js --force         # every step, stale or not
  */
@@ -28,7 +28,7 @@ const DEPENDENCIES = ["package-lock.json", "tsconfig.json"];
 
 const node = (script, ...args) => () => execFileSync(process.execPath, [require.resolve(script, { paths: [ROOT] }), ...args], { cwd: ROOT, stdio: "inherit" });
 
-/** @type {Array<{ name: string; inputs: string[]; extensions: string[]; exclude?: string[]; outputs: string[]; run: () => void }>} */
+/** @type {Array<{ name: string; onlyWhenNamed?: boolean; inputs: string[]; extensions: string[]; exclude?: string[]; outputs: string[]; run: () => void }>} */
 const STEPS = [
   {
     name: "server",
@@ -37,6 +37,16 @@ const STEPS = [
     outputs: ["dist/server/index.js"],
     // Incremental (tsconfig.build.json's tsBuildInfoFile): a change recompiles what it touches.
     run: node("typescript/bin/tsc", "-p", "tsconfig.build.json"),
+  },
+  {
+    // The benchmarks, compiled with the server into dist/ so they measure the JavaScript `npm start` runs.
+    // Built only when named (`npm run bench` does): `npm start` has no use for them.
+    name: "bench",
+    onlyWhenNamed: true,
+    inputs: ["server", "bench", "test/support", "tsconfig.bench.json", ...DEPENDENCIES],
+    extensions: [".ts", ".json"],
+    outputs: ["dist/bench/run.js"],
+    run: node("typescript/bin/tsc", "-p", "tsconfig.bench.json"),
   },
   {
     name: "mcp",
@@ -68,6 +78,9 @@ const STEPS = [
     run: node("hardhat/internal/cli/bootstrap.js", "compile", "--quiet"),
   },
 ];
+
+/** What `node scripts/build.js` builds when no step is named (so what `npm start` builds). */
+const DEFAULT_STEPS = STEPS.filter((step) => !step.onlyWhenNamed);
 
 /** Every input file of a step: listed files as they are, folders walked for files with the step's extensions. */
 function inputFiles(step, root) {
@@ -136,7 +149,7 @@ function isFresh(name, { steps = STEPS, root = ROOT, stamps = STAMPS } = {}) {
   return step.outputs.every((output) => fs.existsSync(path.join(root, output))) && readStamp(stamps, step.name) === fingerprint(step, root);
 }
 
-module.exports = { STEPS, build, fingerprint, isFresh };
+module.exports = { STEPS, DEFAULT_STEPS, build, fingerprint, isFresh };
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -148,7 +161,7 @@ if (require.main === module) {
     process.exit(2);
   }
   try {
-    build(names.length ? STEPS.filter((step) => names.includes(step.name)) : STEPS, { force });
+    build(names.length ? STEPS.filter((step) => names.includes(step.name)) : DEFAULT_STEPS, { force });
   } catch (err) {
     console.error(`build failed: ${err.message}`);
     process.exit(1);

@@ -1,14 +1,14 @@
 /**
  * HTTP load for the benchmarks, one way for all: autocannon's options from a
  * target, and its result reduced to the figures the benchmarks print. The
- * load runs either in the benchmark's process (measure(), bench/graphql.ts)
- * or in a process of its own until told to stop (readLoad(),
- * bench/guardian.ts), where its own work does not share the measured
- * server's event loop.
+ * load always runs in a process of its own (bench/support/read-load.ts), so
+ * the load generator's work does not share the measured server's event
+ * loop: for a number of seconds (measure(), bench/graphql.ts) or until told
+ * to stop (readLoad(), bench/guardian.ts).
  */
-import { fork } from "node:child_process";
-import path from "node:path";
-import autocannon from "autocannon";
+import { fork, type ChildProcess } from "node:child_process";
+import type autocannon from "autocannon";
+import { scriptFile } from "./runtime";
 
 export interface LoadTarget {
   url: string;
@@ -50,19 +50,31 @@ export function figuresOf(result: autocannon.Result): LoadFigures {
   };
 }
 
-/** The load for `seconds`, in this process. */
-export async function measure(target: LoadTarget, seconds: number): Promise<LoadFigures> {
-  return figuresOf(await autocannon(loadOptions(target, seconds)));
+/** What bench/support/read-load.ts is sent: the target, and how long to load it (until told "stop" when absent). */
+export interface LoadRequest extends LoadTarget {
+  seconds?: number;
 }
 
-/** The load in a child process (bench/support/read-load.ts) until `until` settles; returns its figures. */
-export async function readLoad(target: LoadTarget, until: Promise<unknown>): Promise<LoadFigures> {
-  const child = fork(path.join(__dirname, "read-load.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** Starts the load in a child process (bench/support/read-load.ts); resolves with its figures when it ends. */
+function loadInChild(request: LoadRequest): { child: ChildProcess; figures: Promise<LoadFigures> } {
+  const child = fork(scriptFile(__dirname, "read-load"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const figures = new Promise<LoadFigures>((resolve, reject) => {
     child.once("message", (message) => resolve(message as LoadFigures));
     child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the load process exited with ${code} before sending its figures`)));
   });
-  child.send(target);
+  child.send(request);
+  return { child, figures };
+}
+
+/** The load for `seconds`, from a process of its own, as the issue's figures are measured. */
+export function measure(target: LoadTarget, seconds: number): Promise<LoadFigures> {
+  return loadInChild({ ...target, seconds }).figures;
+}
+
+/** The load from a process of its own until `until` settles; returns its figures. */
+export async function readLoad(target: LoadTarget, until: Promise<unknown>): Promise<LoadFigures> {
+  const { child, figures } = loadInChild(target);
   await until;
   child.send("stop");
   return figures;

@@ -13,8 +13,9 @@ interface Step {
 }
 
 // scripts/build.js is plain JavaScript so `npm start` needs no TypeScript loader before it knows whether to build.
-const { STEPS, build, isFresh } = require("../../scripts/build.js") as {
+const { STEPS, DEFAULT_STEPS, build, isFresh } = require("../../scripts/build.js") as {
   STEPS: Step[];
+  DEFAULT_STEPS: Step[];
   build(steps: Step[], options: { root: string; stamps: string; force?: boolean; log?: (line: string) => void }): string[];
   isFresh(name: string, options: { steps: Step[]; root: string; stamps: string }): boolean;
 };
@@ -126,7 +127,8 @@ describe("the incremental build (scripts/build.js)", () => {
 
   it("declares HumanOps's steps with inputs and outputs that exist in the repository", () => {
     const repo = path.resolve(__dirname, "../..");
-    expect(STEPS.map((s) => s.name)).to.deep.equal(["server", "mcp", "web", "contracts"]);
+    expect(STEPS.map((s) => s.name)).to.deep.equal(["server", "bench", "mcp", "web", "contracts"]);
+    expect(DEFAULT_STEPS.map((s) => s.name), "what npm start builds: not the benchmarks").to.deep.equal(["server", "mcp", "web", "contracts"]);
     for (const s of STEPS) {
       for (const input of s.inputs) expect(fs.existsSync(path.join(repo, input)), `${s.name}: input ${input}`).to.equal(true);
       expect(s.outputs.length, `${s.name} names what it builds`).to.be.greaterThan(0);

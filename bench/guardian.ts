@@ -53,6 +53,32 @@ async function timed<T>(items: T[], concurrency: number, task: (item: T) => Prom
   return (performance.now() - start) / 1000;
 }
 
+/**
+ * A mock photo as a phone's camera writes it: the same scene with sensor
+ * grain, so a 12-megapixel JPEG is 3-4 MB as a phone's is (the smooth
+ * mock scene alone compresses to 0.3 MB, which would understate what the
+ * server does with the bytes: the upload's body, copies between processes,
+ * hashing, storing). The camera's EXIF block (time, GPS) is kept as it was.
+ */
+async function withGrain(photo: Buffer, seed: number): Promise<Buffer> {
+  const { data, info } = await sharp(photo).raw().toBuffer({ resolveWithObject: true });
+  const AMPLITUDE = 28;
+  let state = 0x9e3779b9 ^ seed;
+  for (let i = 0; i < data.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    data[i] = Math.max(0, Math.min(255, data[i] + (((state & 0xff) * AMPLITUDE) >> 8) - AMPLITUDE / 2));
+  }
+  const grainy = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 92 }).toBuffer();
+  // The original's APP1 (EXIF) segment, put back right after the new file's start-of-image marker.
+  let at = 2;
+  while (at + 4 <= photo.length && photo[at] === 0xff && photo[at + 1] !== 0xe1) at += 2 + photo.readUInt16BE(at + 2);
+  if (photo[at + 1] !== 0xe1) throw new Error("the mock photo has no EXIF segment");
+  const exif = photo.subarray(at, at + 2 + photo.readUInt16BE(at + 2));
+  return Buffer.concat([grainy.subarray(0, 2), exif, grainy.subarray(2)]);
+}
+
 /** Sections 1 and 2: the evaluation set through the API, then photos scored per second beside a plain decode. */
 async function evaluate(endpoint: string, fake: FakeVision, maxMegapixels: number): Promise<void> {
   const started = performance.now();
@@ -254,7 +280,7 @@ async function main(): Promise<void> {
     // Four distinct 12-megapixel scenes, as files the upload process reads; each proof sends two of them.
     const photos = await Promise.all([0, 1, 2, 3].map(async (n) => {
       const file = path.join(dir, `large-${n}.jpg`);
-      fs.writeFileSync(file, await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }));
+      fs.writeFileSync(file, await withGrain(await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }), n));
       return file;
     }));
     // The same measurement with photos decoded in the server process and in the decoder process of lower priority (the default).
@@ -274,7 +300,8 @@ async function main(): Promise<void> {
         await server.humanops.stop();
       }
     }
-    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another:`);
+    const sizes = photos.map((file) => `${(fs.statSync(file).size / 1e6).toFixed(1)} MB`).join(", ");
+    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another (4000×3000 JPEGs of ${sizes}):`);
     const row = (name: string, w: Window) => {
       console.log(`    ${name.padEnd(62)} ${formatFigures(w.reads)}`);
       console.log(`      ${formatWindow(w)}`);

@@ -19,7 +19,7 @@
  */
 import "reflect-metadata";
 import { fork } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -130,6 +130,8 @@ interface Window {
   reads: LoadFigures;
   /** The event loop's delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution): p99 and max, ms. */
   loopDelay: { p99: number; max: number };
+  /** The garbage collector's pauses of the server's process (perf_hooks "gc" entries): how many, their total and the longest, ms. */
+  gc: { count: number; total: number; max: number };
   /** CPU seconds in the window: the server's event loop, its other threads, its child processes. */
   cpu?: CpuSample;
   /** The 1-minute load average at the window's end. */
@@ -177,13 +179,19 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
   const reads = async (until: Promise<unknown>): Promise<Window> => {
     let after: CpuSample | undefined;
     let loopDelay = { p99: 0, max: 0 };
+    const gc = { count: 0, total: 0, max: 0 };
+    const pauses = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) [gc.count, gc.total, gc.max] = [gc.count + 1, gc.total + entry.duration, Math.max(gc.max, entry.duration)];
+    });
+    pauses.observe({ entryTypes: ["gc"] });
     const before = sampleCpu();
     delay.reset();
     const figures = await load(target, until.then(() => {
       after = sampleCpu();
       loopDelay = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+      pauses.disconnect();
     }));
-    return { reads: figures, loopDelay, cpu: cpuBetween(before, after), load: os.loadavg()[0] };
+    return { reads: figures, loopDelay, gc, cpu: cpuBetween(before, after), load: os.loadavg()[0] };
   };
 
   const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -250,12 +258,26 @@ async function uploadClient(): Promise<{ send(base: string, apiKey: string, proo
   };
 }
 
-/** What the server's process went through in a window: loop delay, CPU by where it ran, load average. */
+/**
+ * The event loop's CPU in the loaded window beyond what its reads cost at
+ * the quiet windows' rate (event loop seconds per read, both quiet windows
+ * together): the proofs' work on the event loop (the uploads' bodies,
+ * storing, the jobs, the Guardian's SQL). Seconds of CPU, not of waiting,
+ * so it moves far less with the machine's load than a p99 does.
+ */
+function beyondReads({ quiet, loaded, quietAfter }: ReadFigures): number | undefined {
+  if (!quiet.cpu || !loaded.cpu || !quietAfter.cpu) return undefined;
+  const perRead = (quiet.cpu.mainThread + quietAfter.cpu.mainThread) / (quiet.reads.requests + quietAfter.reads.requests);
+  return loaded.cpu.mainThread - perRead * loaded.reads.requests;
+}
+
+/** What the server's process went through in a window: loop delay, GC pauses, CPU by where it ran, load average. */
 function formatWindow(w: Window): string {
   const s = (seconds: number | undefined) => (seconds === undefined ? "n/a" : `${seconds.toFixed(2)} s`);
   const children = w.cpu ? Object.entries(w.cpu.children).filter(([, seconds]) => seconds >= 0.005).map(([name, seconds]) => `${name} ${s(seconds)}`) : [];
   return [
     `loop delay p99 ${w.loopDelay.p99.toFixed(1)} ms, max ${w.loopDelay.max.toFixed(1)} ms`,
+    `GC pauses ${w.gc.count}, ${w.gc.total.toFixed(0)} ms in all, longest ${w.gc.max.toFixed(1)} ms`,
     `CPU: event loop ${s(w.cpu?.mainThread)}, server's other threads ${s(w.cpu?.otherThreads)}${children.length ? `, ${children.join(", ")}` : ""}`,
     `load average ${w.load.toFixed(1)}`,
   ].join("; ");
@@ -312,6 +334,8 @@ async function main(): Promise<void> {
       row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${figures.scoredIn.toFixed(1)} s)`, figures.loaded);
       row(`quiet, after (${BASELINE_SECONDS} s)`, figures.quietAfter);
       console.log(`    p99 ratio: ${figures.ratio.toFixed(2)}x the lower quiet p99 (target ≤ 1.5x)`);
+      const beyond = beyondReads(figures);
+      if (beyond !== undefined) console.log(`    event loop CPU beyond the reads' own in the loaded window: ${beyond.toFixed(2)} s (${(beyond / LOADED_PROOFS).toFixed(3)} s per proof)`);
     }
   } finally {
     await fake.stop();

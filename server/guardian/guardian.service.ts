@@ -240,7 +240,7 @@ export class GuardianService {
     const expected = expectedPhotoCount(proof.proofRequirements);
     const evidence = proof.evidence;
     const seen = new Set<string>();
-    const digests = await Promise.all(proof.photos.map((photo, i) => proof.sha256?.[i] ?? sha256Of(photo)));
+    const digests = await Promise.all(proof.photos.map(async (photo, i) => proof.sha256?.[i] ?? sha256Of(photo)));
     const distinct = proof.photos.map((photo, i) => {
       const digest = digests[i];
       const duplicate = seen.has(digest);

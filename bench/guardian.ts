@@ -258,19 +258,6 @@ async function uploadClient(): Promise<{ send(base: string, apiKey: string, proo
   };
 }
 
-/**
- * The event loop's CPU in the loaded window beyond what its reads cost at
- * the quiet windows' rate (event loop seconds per read, both quiet windows
- * together): the proofs' work on the event loop (the uploads' bodies,
- * storing, the jobs, the Guardian's SQL). Seconds of CPU, not of waiting,
- * so it moves far less with the machine's load than a p99 does.
- */
-function beyondReads({ quiet, loaded, quietAfter }: ReadFigures): number | undefined {
-  if (!quiet.cpu || !loaded.cpu || !quietAfter.cpu) return undefined;
-  const perRead = (quiet.cpu.mainThread + quietAfter.cpu.mainThread) / (quiet.reads.requests + quietAfter.reads.requests);
-  return loaded.cpu.mainThread - perRead * loaded.reads.requests;
-}
-
 /** What the server's process went through in a window: loop delay, GC pauses, CPU by where it ran, load average. */
 function formatWindow(w: Window): string {
   const s = (seconds: number | undefined) => (seconds === undefined ? "n/a" : `${seconds.toFixed(2)} s`);
@@ -334,8 +321,6 @@ async function main(): Promise<void> {
       row(`while ${LOADED_PROOFS} proofs of 2×12 MP are uploaded and scored (${figures.scoredIn.toFixed(1)} s)`, figures.loaded);
       row(`quiet, after (${BASELINE_SECONDS} s)`, figures.quietAfter);
       console.log(`    p99 ratio: ${figures.ratio.toFixed(2)}x the lower quiet p99 (target ≤ 1.5x)`);
-      const beyond = beyondReads(figures);
-      if (beyond !== undefined) console.log(`    event loop CPU beyond the reads' own in the loaded window: ${beyond.toFixed(2)} s (${(beyond / LOADED_PROOFS).toFixed(3)} s per proof)`);
     }
   } finally {
     await fake.stop();

@@ -19,7 +19,7 @@
  */
 import "reflect-metadata";
 import { fork } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -52,6 +52,32 @@ async function timed<T>(items: T[], concurrency: number, task: (item: T) => Prom
     while (next < items.length) await task(items[next++]);
   }));
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * A mock photo as a phone's camera writes it: the same scene with sensor
+ * grain, so a 12-megapixel JPEG is 3-4 MB as a phone's is (the smooth
+ * mock scene alone compresses to 0.3 MB, which would understate what the
+ * server does with the bytes: the upload's body, copies between processes,
+ * hashing, storing). The camera's EXIF block (time, GPS) is kept as it was.
+ */
+async function withGrain(photo: Buffer, seed: number): Promise<Buffer> {
+  const { data, info } = await sharp(photo).raw().toBuffer({ resolveWithObject: true });
+  const AMPLITUDE = 28;
+  let state = 0x9e3779b9 ^ seed;
+  for (let i = 0; i < data.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    data[i] = Math.max(0, Math.min(255, data[i] + (((state & 0xff) * AMPLITUDE) >> 8) - AMPLITUDE / 2));
+  }
+  const grainy = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 92 }).toBuffer();
+  // The original's APP1 (EXIF) segment, put back right after the new file's start-of-image marker.
+  let at = 2;
+  while (at + 4 <= photo.length && photo[at] === 0xff && photo[at + 1] !== 0xe1) at += 2 + photo.readUInt16BE(at + 2);
+  if (photo[at + 1] !== 0xe1) throw new Error("the mock photo has no EXIF segment");
+  const exif = photo.subarray(at, at + 2 + photo.readUInt16BE(at + 2));
+  return Buffer.concat([grainy.subarray(0, 2), exif, grainy.subarray(2)]);
 }
 
 /** Sections 1 and 2: the evaluation set through the API, then photos scored per second beside a plain decode. */
@@ -105,6 +131,8 @@ interface Window {
   reads: LoadFigures;
   /** The event loop's delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution): p99 and max, ms. */
   loopDelay: { p99: number; max: number };
+  /** The garbage collector's pauses of the server's process (perf_hooks "gc" entries): how many, their total and the longest, ms. */
+  gc: { count: number; total: number; max: number };
   /** CPU seconds in the window: the server's event loop, its other threads, its child processes. */
   cpu?: CpuSample;
   /** The 1-minute load average at the window's end. */
@@ -152,13 +180,19 @@ async function readsWhileScoring(server: Awaited<ReturnType<typeof startHumanOps
   const reads = async (until: Promise<unknown>): Promise<Window> => {
     let after: CpuSample | undefined;
     let loopDelay = { p99: 0, max: 0 };
+    const gc = { count: 0, total: 0, max: 0 };
+    const pauses = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) [gc.count, gc.total, gc.max] = [gc.count + 1, gc.total + entry.duration, Math.max(gc.max, entry.duration)];
+    });
+    pauses.observe({ entryTypes: ["gc"] });
     const before = sampleCpu();
     delay.reset();
     const figures = await load(target, until.then(() => {
       after = sampleCpu();
       loopDelay = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+      pauses.disconnect();
     }));
-    return { reads: figures, loopDelay, cpu: cpuBetween(before, after), load: os.loadavg()[0] };
+    return { reads: figures, loopDelay, gc, cpu: cpuBetween(before, after), load: os.loadavg()[0] };
   };
 
   const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -225,12 +259,13 @@ async function uploadClient(): Promise<{ send(base: string, apiKey: string, proo
   };
 }
 
-/** What the server's process went through in a window: loop delay, CPU by where it ran, load average. */
+/** What the server's process went through in a window: loop delay, GC pauses, CPU by where it ran, load average. */
 function formatWindow(w: Window): string {
   const s = (seconds: number | undefined) => (seconds === undefined ? "n/a" : `${seconds.toFixed(2)} s`);
   const children = w.cpu ? Object.entries(w.cpu.children).filter(([, seconds]) => seconds >= 0.005).map(([name, seconds]) => `${name} ${s(seconds)}`) : [];
   return [
     `loop delay p99 ${w.loopDelay.p99.toFixed(1)} ms, max ${w.loopDelay.max.toFixed(1)} ms`,
+    `GC pauses ${w.gc.count}, ${w.gc.total.toFixed(0)} ms in all, longest ${w.gc.max.toFixed(1)} ms`,
     `CPU: event loop ${s(w.cpu?.mainThread)}, server's other threads ${s(w.cpu?.otherThreads)}${children.length ? `, ${children.join(", ")}` : ""}`,
     `load average ${w.load.toFixed(1)}`,
   ].join("; ");
@@ -255,7 +290,7 @@ async function main(): Promise<void> {
     // Four distinct 12-megapixel scenes, as files the upload process reads; each proof sends two of them.
     const photos = await Promise.all([0, 1, 2, 3].map(async (n) => {
       const file = path.join(dir, `large-${n}.jpg`);
-      fs.writeFileSync(file, await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }));
+      fs.writeFileSync(file, await withGrain(await mockPhoto({ title: "Large proof", seed: `large-${n}`, ...POINT, takenAt: new Date(), width: 4000, height: 3000 }), n));
       return file;
     }));
     // The same measurement with photos decoded in the server process and in the decoder process of lower priority (the default).
@@ -275,7 +310,8 @@ async function main(): Promise<void> {
         await server.humanops.stop();
       }
     }
-    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another:`);
+    const sizes = photos.map((file) => `${(fs.statSync(file).size / 1e6).toFixed(1)} MB`).join(", ");
+    console.log(`\nGraphQL task(id) reads, ${CONNECTIONS} connections, load generator in its own process, proofs uploaded from another (4000×3000 JPEGs of ${sizes}):`);
     const row = (name: string, w: Window) => {
       console.log(`    ${name.padEnd(62)} ${formatFigures(w.reads)}`);
       console.log(`      ${formatWindow(w)}`);

@@ -39,10 +39,11 @@ export function registerGuardianJobs(worker: JobWorker, guardian: GuardianServic
     if (!awaitingScore(proof)) return undefined;
     const task = proof.task;
     const rows = proof.photos.getItems();
-    const originals = await Promise.all(rows.map(async (photo) => (await photos.read(em, photo, "original"))!.data));
+    // Files the decoder reads itself, when the store keeps local files: the bytes then never pass through this process.
+    const originals = await Promise.all(rows.map((photo) => photos.original(em, photo)));
     const evidence = await proofEvidence(em, proof, rows);
     return guardian.score(
-      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, notes: proof.notes, evidence, captureCode: task.captureCode },
+      { title: task.title, description: task.description, proofRequirements: task.proofRequirements, photos: originals, sha256: rows.map((photo) => photo.sha256), notes: proof.notes, evidence, captureCode: task.captureCode },
       { finalAttempt: job.attempts >= job.maxAttempts },
     );
   };

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import type { Decoded, ModelFit, PhotoWork } from "../photos/photo.decoder";
+import { bytesOf, sha256Of, type Decoded, type ModelFit, type PhotoInput, type PhotoWork } from "../photos/photo.decoder";
 import { Verdict } from "./verification.entity";
 import { captureCodeCheck, CheckName, CheckOutcome, check, DEFAULT_EVIDENCE_RULES, locationCheck, recaptureCheck, reuseCheck, timeCheck, type EvidenceRules, type GuardianCheck, type ReuseMatch } from "./guardian.checks";
 import { VisionError, type VisionAssessment, type VisionModel, type VisionPhoto } from "./vision.client";
@@ -25,7 +24,10 @@ export interface ProofEvidence {
 
 export interface ProofForScoring {
   proofRequirements: string[];
-  photos: Buffer[];
+  /** The photos' bytes, or local files of them (stored photos in the directory store), which the decoder reads. */
+  photos: PhotoInput[];
+  /** The photos' SHA-256 (hex) by position, when known (stored photos have theirs): duplicates are spotted without hashing the bytes again. */
+  sha256?: string[];
   notes?: string;
   /** The task's terms, shown to the vision model. */
   title?: string;
@@ -96,7 +98,8 @@ interface OfflineScore {
   completeness: number;
   photoReasons: string[];
   checks: GuardianCheck[];
-  usable: VisionPhoto[];
+  /** As the model is shown them; a photo sent as it is may still be a file, read only when the model is asked. */
+  usable: Array<Omit<VisionPhoto, "data"> & { data: PhotoInput }>;
 }
 
 const label = (c: GuardianCheck) => `${c.name}${c.photo == null ? "" : ` (photo ${c.photo + 1})`}`;
@@ -163,7 +166,7 @@ export class GuardianService {
         description: proof.description ?? "",
         proofRequirements: proof.proofRequirements,
         notes: proof.notes,
-        photos: offline.usable,
+        photos: await Promise.all(offline.usable.map(async (photo) => ({ ...photo, data: await bytesOf(photo.data) }))),
         captureCode: code,
       });
     } catch (err) {
@@ -232,13 +235,14 @@ export class GuardianService {
   /** The offline checks, and the photos fit to show a model; the photos are decoded side by side by sharp, off the event loop. */
   private async scoreOffline(proof: ProofForScoring): Promise<OfflineScore> {
     const reasons: string[] = [];
-    const usable: VisionPhoto[] = [];
+    const usable: OfflineScore["usable"] = [];
     const perPhoto: GuardianCheck[] = [];
     const expected = expectedPhotoCount(proof.proofRequirements);
     const evidence = proof.evidence;
     const seen = new Set<string>();
-    const distinct = proof.photos.map((photo) => {
-      const digest = createHash("sha256").update(photo).digest("hex");
+    const digests = await Promise.all(proof.photos.map(async (photo, i) => proof.sha256?.[i] ?? sha256Of(photo)));
+    const distinct = proof.photos.map((photo, i) => {
+      const digest = digests[i];
       const duplicate = seen.has(digest);
       seen.add(digest);
       return duplicate ? undefined : photo;

@@ -19,6 +19,10 @@ export class DirectoryPhotoStore implements PhotoStore {
     return path.join(this.root, ...key.split("/"));
   }
 
+  fileOf(key: string): string {
+    return this.file(key);
+  }
+
   async put(_em: Em, key: string, data: Buffer): Promise<void> {
     const file = this.file(key);
     await mkdir(path.dirname(file), { recursive: true });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import sharp, { type Sharp } from "sharp";
 import exifReader from "exif-reader";
 import { windowHashes } from "./photo.hash";
@@ -138,16 +139,35 @@ export function readCapture(exif: Buffer | undefined): CaptureMetadata {
 }
 
 /**
+ * A photo to decode: its bytes, or a local file holding them (a photo in
+ * the directory store). A file is read by the decoder itself, so in the
+ * decoder process (photo.process.ts) the server's event loop never copies
+ * or sends the bytes.
+ */
+export type PhotoInput = Buffer | { file: string };
+
+/**
  * What the upload path and the Guardian ask of a decoder: PhotoDecoder in
  * the server process, or DecoderProcess (photo.process.ts), which runs a
  * PhotoDecoder in a child process of lower CPU priority and answers the same.
  */
 export interface PhotoWork {
   readonly maxMegapixels: number;
-  decode(data: Buffer, fit?: ModelFit): Promise<Decoded | undefined>;
-  copies(data: Buffer): Promise<PhotoCopies | undefined>;
-  hashes(data: Buffer): Promise<string[] | undefined>;
+  decode(photo: PhotoInput, fit?: ModelFit): Promise<Decoded | undefined>;
+  copies(photo: PhotoInput): Promise<PhotoCopies | undefined>;
+  hashes(photo: PhotoInput): Promise<string[] | undefined>;
 }
+
+/**
+ * The SHA-256 of a photo, hex: hashed by WebCrypto on the thread pool, so a
+ * photo of several megabytes does not hold the event loop while it is hashed.
+ */
+export async function sha256Of(photo: PhotoInput): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest("SHA-256", await bytesOf(photo))).toString("hex");
+}
+
+/** The bytes of a photo input: a file is read (by the caller's thread pool, off its event loop). */
+export const bytesOf = (photo: PhotoInput): Promise<Buffer> => (Buffer.isBuffer(photo) ? Promise.resolve(photo) : readFile(photo.file));
 
 /** Lets at most `size` tasks run at once. */
 class Gate {
@@ -207,8 +227,9 @@ export class PhotoDecoder implements PhotoWork {
    * WebP within the pixel bound. With `fit`, a photo larger than a vision
    * model should be sent also gets a smaller JPEG copy (quality 85).
    */
-  decode(data: Buffer, fit?: ModelFit): Promise<Decoded | undefined> {
+  decode(photo: PhotoInput, fit?: ModelFit): Promise<Decoded | undefined> {
     return this.gate.run(async () => {
+      const data = await bytesOf(photo);
       const header = await this.header(data);
       if (!header) return undefined;
       try {
@@ -233,8 +254,9 @@ export class PhotoDecoder implements PhotoWork {
    * 320 px) of a photo, or undefined when it does not decode. Both are JPEG
    * without any metadata (no EXIF, no GPS): the original keeps those.
    */
-  copies(data: Buffer): Promise<PhotoCopies | undefined> {
+  copies(photo: PhotoInput): Promise<PhotoCopies | undefined> {
     return this.gate.run(async () => {
+      const data = await bytesOf(photo);
       const header = await this.header(data);
       if (!header) return undefined;
       try {
@@ -254,8 +276,9 @@ export class PhotoDecoder implements PhotoWork {
    * re-hash) gets exactly the hashes an upload of the same bytes gets.
    * Undefined when it does not decode.
    */
-  hashes(data: Buffer): Promise<string[] | undefined> {
+  hashes(photo: PhotoInput): Promise<string[] | undefined> {
     return this.gate.run(async () => {
+      const data = await bytesOf(photo);
       if (!(await this.header(data))) return undefined;
       try {
         return await windowHashes(await shrink(this.open(data), DISPLAY_EDGE));

@@ -4,7 +4,7 @@ import { NotFoundError } from "../common/errors";
 import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
 import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
-import type { PhotoCopies, PhotoWork } from "./photo.decoder";
+import type { PhotoCopies, PhotoInput, PhotoWork } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 
 /** Which copy of a photo: the original as uploaded, the display copy (≤ 1600 px) or the thumbnail (≤ 320 px). */
@@ -65,11 +65,15 @@ export class PhotoService {
   /**
    * Writes a photo's original, exactly as given, and (when it decodes) its
    * copies; returns what decoding showed. The same id always writes the
-   * same bytes, so doing it again after a crash is harmless.
+   * same bytes, so doing it again after a crash is harmless. The original
+   * is written first: in a store of local files the decoder then reads it
+   * from there, so the server does not hand it the bytes.
    */
   async save(em: Em, photoId: string, data: Buffer, contentType: string, decoded?: Decoded): Promise<PhotoFacts> {
-    const copies = decoded ? decoded.copies : await this.decoder.copies(data);
-    await this.store.put(em, photoKey(photoId, "original"), data, contentType);
+    const original = photoKey(photoId, "original");
+    await this.store.put(em, original, data, contentType);
+    const file = this.store.fileOf?.(original);
+    const copies = decoded ? decoded.copies : await this.decoder.copies(file ? { file } : data);
     if (!copies) return { hasCopies: false };
     await Promise.all([
       this.store.put(em, photoKey(photoId, "display"), copies.display, "image/jpeg"),
@@ -85,9 +89,18 @@ export class PhotoService {
    * matches a later upload of the same bytes; undefined when it does not decode.
    */
   async hashes(em: Em, photo: ProofPhoto): Promise<string[] | undefined> {
+    return this.decoder.hashes(await this.original(em, photo));
+  }
+
+  /**
+   * A photo's original for a decoder: the path of its file when the store
+   * keeps local files (the decoder reads it), else its bytes.
+   */
+  async original(em: Em, photo: ProofPhoto): Promise<PhotoInput> {
+    if (photo.stored && this.store.fileOf) return { file: this.store.fileOf(photoKey(photo.id, "original")) };
     const original = await this.read(em, photo, "original");
-    if (!original) throw new Error(`photo ${photo.id} has no original to hash`);
-    return this.decoder.hashes(original.data);
+    if (!original) throw new Error(`photo ${photo.id} has no original`);
+    return original.data;
   }
 
   /** What save() decodes from a photo (its copies, capture facts and hashes), for a caller that decodes before it holds a transaction. */

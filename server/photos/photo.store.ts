@@ -23,6 +23,12 @@ export interface PhotoStore {
   delete(em: Em, keys: string[]): Promise<void>;
   /** A URL the client fetches from the store itself, valid for `ttlSeconds`; undefined when the store cannot serve the bytes (they go through the API). */
   presign?(key: string, contentType: string, ttlSeconds: number): Promise<string>;
+  /**
+   * The path of the local file holding an object, for a store that keeps
+   * objects as files (the directory store): a decoder reads it itself
+   * instead of being handed the bytes. Undefined elsewhere.
+   */
+  fileOf?(key: string): string;
   /** Releases connections, at shutdown. */
   close?(): void;
 }

@@ -4,7 +4,7 @@
  * requests. Loaded (and, under ts-node, compiled) at the server's priority,
  * so a start is quick. It exits when the parent goes.
  *
- *   message in:  { id, op: "decode" | "copies" | "hashes", data, fit? }
+ *   message in:  { id, op: "decode" | "copies" | "hashes", data or file, fit? }
  *   message out: { id, result } or { id, error }
  */
 import fs from "node:fs";
@@ -39,7 +39,9 @@ function lowerPriority(): void {
 export interface DecoderRequest {
   id: number;
   op: "decode" | "copies" | "hashes";
-  data: Uint8Array;
+  /** The photo's bytes, or (file) the path of a local file holding them, which the decoder reads here. */
+  data?: Uint8Array;
+  file?: string;
   fit?: ModelFit;
 }
 
@@ -53,7 +55,7 @@ const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.fr
 
 function run(request: DecoderRequest): Promise<unknown> {
   lowerPriority();
-  const data = asBuffer(request.data);
+  const data = request.file !== undefined ? { file: request.file } : asBuffer(request.data ?? new Uint8Array());
   if (request.op === "decode") return decoder.decode(data, request.fit);
   if (request.op === "copies") return decoder.copies(data);
   return decoder.hashes(data);

@@ -1,17 +1,17 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Em } from "../db/orm";
 import type { Config } from "../config";
 import { DomainError, ValidationError } from "../common/errors";
 import { Operator } from "../operators/operator.entity";
 import { enqueue } from "../jobs/job.queue";
-import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
+import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sha256Of, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
 import type { Decoded, PhotoService } from "../photos/photo.service";
 import type { Task } from "../tasks/task.entity";
 import { ActorType, TaskStatus } from "../tasks/task.enums";
 import { transition } from "../tasks/task.transition";
 import type { OperatorPrincipal, TaskService } from "../tasks/task.service";
 import { LIMITS } from "../tasks/task.validation";
-import { Proof, ProofPhoto } from "./proof.entity";
+import { Proof, ProofPhoto, type PhotoFacts } from "./proof.entity";
 import { JobKinds } from "../jobs/job.kinds";
 
 export const ProofJobs = JobKinds.guardian;
@@ -101,18 +101,22 @@ export class ProofService {
     }
     // Refused before any decoding or storing when the task cannot take proof from this operator now (checked again in the transaction).
     this.tasks.assertCanSubmit(await this.tasks.find(em, taskId), principal);
-    // The bytes go to the photo store first, outside the transaction; a submission that then fails removes them.
+    // The bytes go to the photo store first, outside the transaction; a submission that then fails (or fails to store one) removes them.
     const ids = checked.map(() => randomUUID());
-    const facts = await Promise.all(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));
+    const digests = await Promise.all(checked.map((photo) => sha256Of(photo.data)));
     try {
+      // Every save settles before a failure is thrown, so the removal comes after the last write.
+      const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));
+      const failed = saved.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      const facts = saved.map((result) => (result as PromiseFulfilledResult<PhotoFacts>).value);
       return await this.tasks.command(em, taskId, async (tx, task) => {
         this.tasks.assertCanSubmit(task, principal);
         const operator = tx.getReference(Operator, principal.operatorId);
         task.attempts += 1;
         const proof = new Proof(task, operator, task.attempts, trimmedNotes);
         checked.forEach((photo, position) => {
-          const sha256 = createHash("sha256").update(photo.data).digest("hex");
-          const row = new ProofPhoto(proof, position, photo.format, photo.data.length, sha256).storedWith(facts[position]);
+          const row = new ProofPhoto(proof, position, photo.format, photo.data.length, digests[position]).storedWith(facts[position]);
           row.id = ids[position];
           proof.photos.add(row);
         });

@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import sharp from "sharp";
 import { generatePhoto } from "../../server/photos/photo.samples";
 import { PhotoDecoder } from "../../server/photos/photo.decoder";
@@ -26,6 +29,31 @@ describe("the photo decoder process", () => {
     expect(decoded!.capture.takenAt).to.be.instanceOf(Date);
     expect(Buffer.isBuffer(decoded!.model!.data) && Buffer.isBuffer(decoded!.exif), "the model's copy and the EXIF block are Buffers").to.equal(true);
     expect(small).to.deep.equal(await inline.decode(generatePhoto(8)));
+  });
+
+  it("reads a photo given as a local file itself, answering what it answers for the bytes; a missing file is an error naming it", async function () {
+    this.timeout(180_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "humanops-decoder-"));
+    try {
+      const large = await sharp(await cameraJpeg(11)).resize(2_000).keepExif().toBuffer();
+      const file = path.join(dir, "original");
+      fs.writeFileSync(file, large);
+      const fit = { maxEdge: 800, maxBytes: 100_000 };
+      for (const decoder of [child, inline]) {
+        expect(await decoder.copies({ file })).to.deep.equal(await inline.copies(large));
+        expect(await decoder.hashes({ file })).to.deep.equal(await inline.hashes(large));
+        expect(await decoder.decode({ file }, fit)).to.deep.equal(await inline.decode(large, fit));
+      }
+      const missing = path.join(dir, "missing");
+      for (const decoder of [child, inline]) {
+        await decoder.copies({ file: missing }).then(
+          () => expect.fail("a missing file must fail, not decode to nothing"),
+          (err: Error) => expect(err.message).to.include(missing),
+        );
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers undefined for what does not decode, as the decoder does", async function () {

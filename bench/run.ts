@@ -5,13 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { COMPILED, scriptFile } from "./support/runtime";
+import { SCRIPT_EXTENSION, scriptFile } from "./support/runtime";
 
 const name = process.argv[2] ?? "graphql";
 const file = scriptFile(__dirname, name);
-const extension = COMPILED ? ".js" : ".ts";
 if (!/^[a-z][a-z0-9-]*$/.test(name) || !fs.existsSync(file)) {
-  const available = fs.readdirSync(__dirname).filter((f) => /^[a-z][a-z0-9-]*\.(ts|js)$/.test(f) && path.extname(f) === extension && f !== `run${extension}`).map((f) => path.basename(f, extension));
+  const available = fs.readdirSync(__dirname).filter((f) => f.endsWith(SCRIPT_EXTENSION) && f !== `run${SCRIPT_EXTENSION}` && /^[a-z][a-z0-9-]*$/.test(path.basename(f, SCRIPT_EXTENSION))).map((f) => path.basename(f, SCRIPT_EXTENSION));
   console.error(`unknown benchmark "${name}"; available: ${available.join(", ")}`);
   process.exit(2);
 }

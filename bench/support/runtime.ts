@@ -12,9 +12,12 @@ import path from "node:path";
 /** Whether this run is the compiled one (dist/bench/*.js). */
 export const COMPILED = path.extname(__filename) === ".js";
 
-/** The file of script `name` in `dir`, as this run has it: `name.js` compiled, `name.ts` from source. */
+/** The extension of this run's scripts: `.js` compiled, `.ts` from source. */
+export const SCRIPT_EXTENSION = COMPILED ? ".js" : ".ts";
+
+/** The file of script `name` in `dir`, as this run has it. */
 export function scriptFile(dir: string, name: string): string {
-  return path.join(dir, `${name}${COMPILED ? ".js" : ".ts"}`);
+  return path.join(dir, `${name}${SCRIPT_EXTENSION}`);
 }
 
 /** The Node flags a child process needs to run such a file. */

@@ -22,9 +22,9 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValueNode,
 } from "graphql";
 import type { Context } from "./context";
+import { hasVariable } from "./query-budget";
 
 /**
  * A query document compiled once into the fields it resolves, for the
@@ -54,11 +54,9 @@ interface FieldPlan {
   typename?: string;
   /** The field's own resolver; undefined for graphql-js's default (the source's property). */
   resolve?: GraphQLFieldResolver<unknown, Context>;
-  fieldName: string;
   /** Arguments fixed by the document (no variable reaches them), computed once. */
   args?: Record<string, unknown>;
   field: GraphQLField<unknown, unknown>;
-  node: FieldNode;
   info: Omit<GraphQLResolveInfo, "variableValues" | "path" | "rootValue">;
   complete: Completer;
 }
@@ -69,7 +67,7 @@ type Completer = (value: unknown, ctx: Context, variables: Record<string, unknow
 class NotCompilable extends Error {}
 
 /** Thrown while running: the caller falls back to graphql-js. */
-export class CompiledQueryFailed extends Error {}
+class CompiledQueryFailed extends Error {}
 
 const documents = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string | undefined, CompiledQuery | null>>>();
 
@@ -167,22 +165,13 @@ function plan(
     plans.push({
       key,
       resolve: field.resolve === defaultFieldResolver ? undefined : (field.resolve as GraphQLFieldResolver<unknown, Context> | undefined),
-      fieldName,
-      args: node.arguments?.some((argument) => usesVariable(argument.value)) ? undefined : getArgumentValues(field, node),
+      args: node.arguments?.some((argument) => hasVariable(argument.value)) ? undefined : getArgumentValues(field, node),
       field,
-      node,
       info: { fieldName, fieldNodes: nodes, returnType: field.type, parentType: type, schema, fragments, operation },
       complete: completer(schema, fragments, operation, field.type, childSets),
     });
   }
   return plans;
-}
-
-function usesVariable(value: ValueNode): boolean {
-  if (value.kind === Kind.VARIABLE) return true;
-  if (value.kind === Kind.LIST) return value.values.some(usesVariable);
-  if (value.kind === Kind.OBJECT) return value.fields.some((field) => usesVariable(field.value));
-  return false;
 }
 
 /** How a field's value becomes its answer: null, a serialized leaf, a list, or an object of its own fields. */
@@ -259,9 +248,9 @@ function resolveObject(fields: FieldPlan[], source: unknown, ctx: Context, varia
 function resolveField(field: FieldPlan, source: unknown, ctx: Context, variables: Record<string, unknown>): unknown {
   if (field.typename !== undefined) return field.typename;
   let value: unknown;
-  const property = field.resolve || source == null ? undefined : (source as Record<string, unknown>)[field.fieldName];
+  const property = field.resolve || source == null ? undefined : (source as Record<string, unknown>)[field.info.fieldName];
   if (field.resolve || typeof property === "function") {
-    const args = field.args ?? getArgumentValues(field.field, field.node, variables);
+    const args = field.args ?? getArgumentValues(field.field, field.info.fieldNodes[0], variables);
     const info = new ResolveInfo(field, variables) as unknown as GraphQLResolveInfo;
     // graphql-js's default resolver calls a method of the source with (args, context, info).
     value = field.resolve ? field.resolve(source, args, ctx, info) : (property as (...params: unknown[]) => unknown).call(source, args, ctx, info);
@@ -299,6 +288,6 @@ class ResolveInfo {
   }
 }
 
-function isPromise(value: unknown): value is Promise<unknown> {
+export function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }

@@ -161,7 +161,8 @@ function costReadsVariables(schema: GraphQLSchema, document: DocumentNode): bool
   return reads;
 }
 
-function hasVariable(node: ASTNode): boolean {
+/** Whether a variable appears anywhere in `node` (a directive, an argument's value, a list or object within it). */
+export function hasVariable(node: ASTNode): boolean {
   let found = false;
   visit(node, {
     Variable() {

@@ -117,7 +117,7 @@ export class JobWorker implements BackgroundWorker {
   private async execute(claimed: ClaimedRow): Promise<void> {
     const em = this.orm.em.fork();
     const id = claimed.id;
-    const job = claimed.columns ? em.map(Job, claimed.columns) : await em.findOneOrFail(Job, id);
+    const job = em.map(Job, claimed.columns!);
     const registered = this.handlers.get(job.kind);
     const log = this.log.child({ jobId: id, jobKind: job.kind, attempt: job.attempts });
     try {

@@ -1,12 +1,12 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
 import type { Context } from "../graphql/context";
+import { isPromise } from "../graphql/compiled";
 import type { Takeable } from "./transport-ws";
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-const isPromise = (value: Result): value is Promise<ExecutionResult> => typeof (value as Promise<unknown>).then === "function";
 
 /**
  * Who a subscription's results are computed for: everything in its Context

@@ -105,7 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   const services = createServices(config, signals, chains, log, options.clock);
   const worker = new JobWorker(orm, log, config.worker);
-  webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links);
+  webhooks = new WebhookWorkers(orm, config, services.secrets, log, services.photos.links, options.clock);
   const escrow = new EscrowWorkers(orm, chains, services, log, { leaseMs: config.chain.leaseMs, reconcileMs: config.chain.reconcileMs });
   orm.em.getEventManager().registerSubscriber(worker.commitHook());
   orm.em.getEventManager().registerSubscriber(escrow.commitHook());

@@ -82,7 +82,7 @@ export function createServices(config: Config, signals: CommitSignals, chains: C
   const ledger = new LedgerService(clock);
   const admins = new AdminService(keys);
   const secrets = new SecretBox(config.apiKeyPepper);
-  const webhooks = new WebhookService(config, secrets, signals);
+  const webhooks = new WebhookService(config, secrets, signals, clock);
   const escrow = new EscrowService(chains, config.chain.gracePeriodSeconds, config.chain.fundingWaitMs);
   ledger.paybacks = escrow;
   const payments = new X402Payments(chains, config.chain.gracePeriodSeconds, log);

@@ -1,6 +1,7 @@
 import type { Em } from "../db/orm";
 import { dialectOf } from "../db/dialect";
 import type { Logger } from "../common/logger";
+import { systemClock, type Clock } from "../common/clock";
 import { UNWATCHED, type Heartbeat } from "./worker.runtime";
 
 export interface LeaseSpec {
@@ -26,10 +27,13 @@ export interface ClaimedRow {
  * counting the attempt. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets replicas
  * claim side by side; SQLite serialises writers. A row whose worker died is
  * claimed again when its lease runs out. The SQL is the same on both.
- * With `whole`, each claimed row comes back with all its columns.
+ * With `whole`, each claimed row comes back with all its columns. What is due
+ * and how long a lease lasts are judged by `clock`, the clock the rows' due
+ * times were written by.
  */
-export async function claimLeases(em: Em, spec: LeaseSpec, limit: number, whole = false): Promise<ClaimedRow[]> {
-  const now = Date.now();
+export async function claimLeases(em: Em, spec: LeaseSpec, limit: number, options: { whole?: boolean; clock?: Clock } = {}): Promise<ClaimedRow[]> {
+  const { whole = false, clock = systemClock } = options;
+  const now = clock.now();
   const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
   const rows = await em.getConnection().execute<Array<{ id: string | number; attempts: string | number } & Record<string, unknown>>>(
     `update ${spec.table} set locked_until = ?, attempts = attempts + 1
@@ -52,6 +56,9 @@ const DUE_HORIZON_MS = 60_000;
  * `pollMs`, at once when woken (after a commit that added work) or when a
  * full batch suggests more is waiting, and when work it was told of falls
  * due (`dueAt`). `stop()` claims nothing more and waits for what is in flight.
+ * When work falls due is judged by `clock` (a test's clock may stand still or
+ * jump ahead); the wait until then is a timer of real time, and a wait that
+ * ends before the clock reaches the work waits again.
  */
 export class ClaimLoop<T> {
   private readonly inFlight = new Set<Promise<void>>();
@@ -75,6 +82,7 @@ export class ClaimLoop<T> {
     private readonly options: { pollMs: number; concurrency: number },
     private readonly claim: (limit: number) => Promise<T[]>,
     private readonly run: (item: T) => Promise<void>,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get isRunning(): boolean {
@@ -104,9 +112,10 @@ export class ClaimLoop<T> {
 
   /** Work falls due at `at` (epoch ms): claimed then rather than at the next poll. */
   dueAt(at: number): void {
-    if (at <= Date.now()) return this.wake();
+    const now = this.clock.now();
+    if (at <= now) return this.wake();
     // Work due beyond the horizon is found by a poll in time; what is kept stays small.
-    if (at - Date.now() > DUE_HORIZON_MS) return;
+    if (at - now > DUE_HORIZON_MS) return;
     this.dues.push(at);
     if (this.running && !this.polling) this.schedule(this.sleepMs());
   }
@@ -118,7 +127,7 @@ export class ClaimLoop<T> {
   }
 
   private sleepMs(): number {
-    const now = Date.now();
+    const now = this.clock.now();
     return Math.max(0, this.dues.reduce((soonest, at) => Math.min(soonest, at - now), this.options.pollMs));
   }
 
@@ -132,7 +141,7 @@ export class ClaimLoop<T> {
     if (!this.running || this.polling) return;
     this.polling = true;
     // Work due by now is this poll's to claim; later work keeps its wake-up.
-    const now = Date.now();
+    const now = this.clock.now();
     this.dues = this.dues.filter((at) => at > now);
     // A claim that fills every free slot may have left work behind: claimed again at once, or when a slot frees.
     let full = false;

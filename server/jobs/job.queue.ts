@@ -3,6 +3,7 @@ import type { Em, Orm } from "../db/orm";
 import { afterCommitOf } from "../db/commit-hook";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "./claim-loop";
 import type { Logger } from "../common/logger";
+import { systemClock, type Clock } from "../common/clock";
 import { Job, JobStatus } from "./job.entity";
 import type { JobKind, JobPayloads } from "./job.kinds";
 import type { BackgroundWorker, WorkerContext } from "./worker.runtime";
@@ -57,7 +58,10 @@ export function finishedJobs(ageMs: number): Pruner {
  * at a time and a job whose worker died runs again when its lease runs out.
  * A handler runs in a transaction that also marks the job done, so its
  * effects and its completion commit together; an optional prepare step runs
- * before it, outside the transaction.
+ * before it, outside the transaction. Whether a job is due, and when a failed
+ * one runs again, is judged by `clock` (the system clock but in tests of the
+ * worker itself; jobs enqueued without a run time are due at the system
+ * clock's now).
  */
 export class JobWorker implements BackgroundWorker {
   readonly name = "jobs";
@@ -68,9 +72,11 @@ export class JobWorker implements BackgroundWorker {
     private readonly orm: Orm,
     private readonly log: Logger,
     private readonly options: { pollMs: number; concurrency: number; lockMs: number },
+    private readonly clock: Clock = systemClock,
   ) {
     const lease = { table: "jobs", dueColumn: "run_at", pendingStatus: JobStatus.PENDING, leaseMs: options.lockMs };
-    this.loop = new ClaimLoop("jobs", log, options, (limit) => claimLeases(this.orm.em.fork(), lease, limit, true), (row) => this.execute(row));
+    const claim = (limit: number) => claimLeases(this.orm.em.fork(), lease, limit, { whole: true, clock });
+    this.loop = new ClaimLoop("jobs", log, options, claim, (row) => this.execute(row), clock);
   }
 
   register<K extends JobKind>(kind: K, handler: JobHandler<undefined, K>): void;
@@ -139,7 +145,7 @@ export class JobWorker implements BackgroundWorker {
     const finalAttempt = job.attempts >= job.maxAttempts;
     // Exponential backoff with full jitter, capped at ten minutes.
     const backoffMs = Math.min(600_000, 1_000 * 2 ** Math.min(job.attempts, 20)) * (0.5 + Math.random() / 2);
-    const runAt = Date.now() + Math.round(backoffMs);
+    const runAt = this.clock.now() + Math.round(backoffMs);
     await this.orm.em.fork().nativeUpdate(
       Job,
       { id: job.id },

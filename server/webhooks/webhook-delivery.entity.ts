@@ -73,14 +73,15 @@ export class WebhookDelivery extends BaseEntity {
   @Property({ type: "string", length: 500, nullable: true })
   lastError?: string;
 
-  constructor(endpoint: WebhookEndpoint, eventId: string, eventType: string, payload: string, retryUntil: number, task?: Task) {
+  /** Due at once (`now`, by the clock the sender judges by), retried for `retryWindowMs` from then. */
+  constructor(endpoint: WebhookEndpoint, eventId: string, eventType: string, payload: string, now: number, retryWindowMs: number, task?: Task) {
     super();
     this.endpoint = endpoint;
     this.eventId = eventId;
     this.eventType = eventType;
     this.payload = payload;
-    this.nextAttemptAt = Date.now();
-    this.retryUntil = retryUntil;
+    this.nextAttemptAt = now;
+    this.retryUntil = now + retryWindowMs;
     this.task = task;
   }
 

@@ -1,5 +1,6 @@
 import type { Em, Orm } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
+import type { Clock } from "../common/clock";
 import type { Logger } from "../common/logger";
 import { Task } from "../tasks/task.entity";
 import { compareEventIds, maxEventId, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
@@ -69,6 +70,8 @@ export class WebhookDispatcher {
     private readonly log: Logger,
     private readonly onDeliveriesWritten: () => void,
     private readonly links: PhotoLinks,
+    /** The clock the sender judges retries by: a delivery is due from its now. */
+    private readonly clock: Clock,
   ) {}
 
   /** Where the durable cursor stands: every event up to it has its deliveries. */
@@ -212,7 +215,7 @@ export class WebhookDispatcher {
     const endpoints = await em.find(WebhookEndpoint, { agent: { $in: agentIds }, status: WebhookEndpointStatus.ACTIVE });
     // No agent of these events has an endpoint (the common case): no proof or verification to read.
     if (endpoints.length === 0) return 0;
-    const retryUntil = Date.now() + this.retryWindowMs;
+    const now = this.clock.now();
     const served = new Set(endpoints.map((endpoint) => endpoint.agent.id));
     const evidence = await this.evidenceFor(
       em,
@@ -229,7 +232,7 @@ export class WebhookDispatcher {
       const { type, body } = taskEventBody({ ...event, eventId: event.id, occurredAt: event.createdAt }, evidence(event), messages.get(event.id), ratings.get(event.id));
       for (const endpoint of endpoints) {
         if (!this.receives(endpoint, event, type)) continue;
-        em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, retryUntil, em.getReference(Task, event.taskId)));
+        em.persist(new WebhookDelivery(endpoint, webhookEventId(event.id), type, body, now, this.retryWindowMs, em.getReference(Task, event.taskId)));
         written += 1;
       }
     }

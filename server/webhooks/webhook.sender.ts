@@ -3,6 +3,7 @@ import type { Em, Orm } from "../db/orm";
 import { ClaimLoop, claimLeases, type ClaimedRow } from "../jobs/claim-loop";
 import type { Heartbeat } from "../jobs/worker.runtime";
 import type { Logger } from "../common/logger";
+import type { Clock } from "../common/clock";
 import type { Config } from "../config";
 import { WebhookEndpoint, WebhookEndpointStatus } from "./webhook-endpoint.entity";
 import { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
@@ -42,10 +43,13 @@ export class WebhookSender {
     private readonly config: Config["webhooks"],
     private readonly secrets: SecretBox,
     private readonly log: Logger,
+    /** What retry times and windows are judged by (the one the deliveries' times were written by). */
+    private readonly clock: Clock,
   ) {
     // The lease outlives the longest request, so a live sender never loses its claim.
     const lease = { table: "webhook_deliveries", dueColumn: "next_attempt_at", pendingStatus: WebhookDeliveryStatus.PENDING, leaseMs: config.timeoutMs * 2 + 1_000 };
-    this.loop = new ClaimLoop("webhook deliveries", log, config, (limit) => claimLeases(this.orm.em.fork(), lease, limit), (row) => this.deliver(row));
+    const claim = (limit: number) => claimLeases(this.orm.em.fork(), lease, limit, { clock });
+    this.loop = new ClaimLoop("webhook deliveries", log, config, claim, (row) => this.deliver(row), clock);
     this.leaseMs = config.pollMs + lease.leaseMs;
   }
 
@@ -116,7 +120,7 @@ export class WebhookSender {
       }
       endpoint.consecutiveFailures += 1;
       endpoint.lastFailureAt = new Date();
-      const nextAttemptAt = Date.now() + retryDelayMs(attempt, this.config.retryBaseMs, this.config.retryMaxMs);
+      const nextAttemptAt = this.clock.now() + retryDelayMs(attempt, this.config.retryBaseMs, this.config.retryMaxMs);
       if (endpoint.status === WebhookEndpointStatus.ACTIVE && nextAttemptAt <= delivery.retryUntil) {
         delivery.nextAttemptAt = nextAttemptAt;
         return;
@@ -150,7 +154,7 @@ export class WebhookSender {
     const body = endpointDisabledBody(noticeId, endpoint, reason, now);
     for (const other of others) {
       if (wantsEvent(other.eventTypes, ENDPOINT_DISABLED)) {
-        em.persist(new WebhookDelivery(other, `evt_${noticeId}`, ENDPOINT_DISABLED, body, Date.now() + this.config.retryWindowMs));
+        em.persist(new WebhookDelivery(other, `evt_${noticeId}`, ENDPOINT_DISABLED, body, this.clock.now(), this.config.retryWindowMs));
       }
     }
   }

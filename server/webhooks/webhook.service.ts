@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException, type FilterQuery } from "@mikro-orm
 import type { Em } from "../db/orm";
 import { lockForUpdate } from "../db/dialect";
 import type { Config } from "../config";
+import { systemClock, type Clock } from "../common/clock";
 import type { Mode } from "../common/mode";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../common/errors";
 import { Agent } from "../agents/agent.entity";
@@ -118,6 +119,8 @@ export class WebhookService implements TaskCallbacks {
     private readonly config: Config,
     private readonly secrets: SecretBox,
     private readonly signals: CommitSignals,
+    /** What a redelivery's retry window is judged by: the clock the sender judges retries by. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   policy(mode: Mode): UrlPolicy {
@@ -283,7 +286,7 @@ export class WebhookService implements TaskCallbacks {
     if (delivery.endpoint.status !== WebhookEndpointStatus.ACTIVE) {
       throw new ConflictError("the endpoint is disabled; enable it with updateWebhookEndpoint(enabled: true) first");
     }
-    const now = Date.now();
+    const now = this.clock.now();
     if (delivery.status === WebhookDeliveryStatus.PENDING && (delivery.lockedUntil ?? 0) > now) {
       throw new ConflictError("an attempt of this delivery is in flight; try again when it has finished");
     }

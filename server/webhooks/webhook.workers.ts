@@ -1,6 +1,7 @@
 import type { Orm } from "../db/orm";
 import type { Config } from "../config";
 import type { Logger } from "../common/logger";
+import { systemClock, type Clock } from "../common/clock";
 import type { EventRelay } from "../events/event-relay";
 import { WebhookDispatcher } from "./webhook.dispatcher";
 import { WebhookSender } from "./webhook.sender";
@@ -13,9 +14,10 @@ export class WebhookWorkers {
   readonly dispatcher: WebhookDispatcher;
   readonly sender: WebhookSender;
 
-  constructor(orm: Orm, config: Config, secrets: SecretBox, log: Logger, links: PhotoLinks) {
-    this.sender = new WebhookSender(orm, config.webhooks, secrets, log);
-    this.dispatcher = new WebhookDispatcher(orm, config.webhooks.retryWindowMs, log, () => this.sender.wake(), links);
+  /** Retry times and windows are judged by `clock` (a test's moves forward instead of waiting out a window). */
+  constructor(orm: Orm, config: Config, secrets: SecretBox, log: Logger, links: PhotoLinks, clock: Clock = systemClock) {
+    this.sender = new WebhookSender(orm, config.webhooks, secrets, log, clock);
+    this.dispatcher = new WebhookDispatcher(orm, config.webhooks.retryWindowMs, log, () => this.sender.wake(), links, clock);
   }
 
   /** The durable dispatcher cursor: every event up to it already has its deliveries. */

@@ -10,6 +10,7 @@ import { Mode } from "../../server/common/mode";
 import { Agent } from "../../server/agents/agent.entity";
 import { generateSigningSecret } from "../../server/webhooks/webhook.secrets";
 import { Receiver } from "./support/receiver";
+import { TestClock } from "../support/clock";
 import { eventually, LogCapture } from "./support/live";
 import { CREATE_ENDPOINT, DELIVERIES, ENDPOINT, legacySignatureValid, REDELIVER, ROTATE_SECRET, standardSignatureValid, UPDATE_ENDPOINT } from "./support/webhook-ops";
 
@@ -17,6 +18,7 @@ const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
 const VERIFICATION_FIELDS = `score verdict reasons checks { name outcome detail photo } createdAt`;
 const EVIDENCE = `query($id: ID!) { task(id: $id) { status proofs { attempt createdAt photos { position contentType byteSize sha256 width height } verification { ${VERIFICATION_FIELDS} } }
   verification { ${VERIFICATION_FIELDS} } } }`;
+const DAY_MS = 86_400_000;
 const LIFECYCLE_TYPES = ["task.posted", "task.accepted", "task.proof_submitted", "task.verified", "task.paid"];
 
 interface WebhookServer {
@@ -27,11 +29,11 @@ interface WebhookServer {
 }
 
 /** A HumanOps with quick retries whose every log line (at trace level) is kept, to show secrets never reach the logs. */
-async function startWebhookServer(db: TestDatabase, env: Record<string, string>): Promise<WebhookServer> {
+async function startWebhookServer(db: TestDatabase, env: Record<string, string>, clock?: TestClock): Promise<WebhookServer> {
   const { database, drop } = await db.create();
   const config = { ...loadConfig({ ...FAST_ENV, WEBHOOK_POLL_MS: "20", WEBHOOK_TIMEOUT_MS: "2000", ...env }), database };
   const logs = new LogCapture();
-  const app = await createApp(config, { log: createLogger("trace", logs) });
+  const app = await createApp(config, { log: createLogger("trace", logs), clock });
   const url = await app.listen();
   return {
     app,
@@ -430,9 +432,11 @@ for (const db of testDatabases()) {
     let server: WebhookServer;
     let failing: Receiver;
     let watcher: Receiver;
+    // Retries come every 20-50 ms; the window of a day ends when the test moves this clock past it.
+    const clock = new TestClock();
 
     before(async () => {
-      server = await startWebhookServer(db, { WEBHOOK_RETRY_BASE_MS: "20", WEBHOOK_RETRY_MAX_MS: "50", WEBHOOK_RETRY_WINDOW_MS: "300" });
+      server = await startWebhookServer(db, { WEBHOOK_RETRY_BASE_MS: "20", WEBHOOK_RETRY_MAX_MS: "50", WEBHOOK_RETRY_WINDOW_MS: String(DAY_MS) }, clock);
       failing = await new Receiver(() => 503).start();
       watcher = await new Receiver().start();
     });
@@ -449,6 +453,12 @@ for (const db of testDatabases()) {
       const { postTask } = await server.client.ok(POST_TASK, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey);
       await server.client.ok(CANCEL, { id: postTask.id }, agent.apiKey);
 
+      // Retried within the window, and not given up on: still active after a few failures.
+      await failing.until((r) => r.requests.length >= 3);
+      expect((await server.client.ok(ENDPOINT, { id: bad.endpoint.id }, agent.apiKey)).webhookEndpoint.status).to.equal("ACTIVE");
+      expect(watcher.requests).to.have.length(0);
+      clock.advance(DAY_MS);
+
       await watcher.until((r) => r.requests.length === 1);
       const [notice] = watcher.events;
       expect(notice.type).to.equal("webhook_endpoint.disabled");
@@ -461,7 +471,7 @@ for (const db of testDatabases()) {
       expect(webhookEndpoint.consecutiveFailures).to.equal(failing.requests.length);
       const [failed] = await server.client.ok(DELIVERIES, { filter: { endpointId: bad.endpoint.id } }, agent.apiKey).then((d) => d.webhookDeliveries.nodes);
       expect(failed.status).to.equal("FAILED");
-      expect(failed.attemptLog.length).to.be.greaterThan(1);
+      expect(failed.attemptLog.length).to.be.at.least(3);
       expect((await server.client.fails(REDELIVER, { id: failed.id }, agent.apiKey)).extensions?.code, "no redelivery while disabled").to.equal("CONFLICT");
 
       failing.answer = () => 200;

@@ -10,6 +10,7 @@ import { RestClient, restTaskBody } from "../support/rest-client";
 import { httpConnector } from "../mcp/support/connections";
 import { failed, ok } from "../mcp/support/tool-scenarios";
 import { testChain } from "../chain/support/chain";
+import { eventually } from "../support/until";
 import { SettlementOutcomes } from "../../server/escrow/settlement";
 import { Escrow } from "../../server/escrow/escrow.entity";
 import { createLogger } from "../../server/common/logger";
@@ -53,6 +54,11 @@ for (const db of testDatabases()) {
     async function windowEnds(taskId: string): Promise<void> {
       const moved = await server.app.orm.em.fork().getConnection().execute<{ affectedRows: number }>("update jobs set run_at = ? where dedupe_key = ? and status = 'PENDING'", [Date.now() - 1, `hold:${taskId}`], "run");
       expect(moved.affectedRows, "the verification queued the end of its hold").to.equal(1);
+    }
+
+    /** The job that ends a task's hold has run (whatever it was to do, it did in the transaction that marked it done). */
+    async function holdEnded(taskId: string): Promise<void> {
+      await eventually(async () => (await sql<Array<{ status: string }>>("select status from jobs where dedupe_key = ?", [`hold:${taskId}`]))[0]?.status === "DONE", "the end of the hold to run");
     }
 
     async function settlements(taskId: string): Promise<string[]> {
@@ -116,7 +122,7 @@ for (const db of testDatabases()) {
 
         // The window's end finds the task disputed and sends nothing.
         await windowEnds(id);
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await holdEnded(id);
         expect((await server.client.ok(TASK, { id }, agent.apiKey)).task.status).to.equal("DISPUTED");
         expect(await settlements(id)).to.deep.equal([]);
 

@@ -55,6 +55,12 @@ class SummaryReporter extends Mocha.reporters.Spec {
     const total = times.reduce((sum, { ms }) => sum + ms, 0);
     process.stdout.write(`\n${times.length} files, ${(total / 1000).toFixed(0)} s of file time in all; the slowest:\n`);
     for (const { file, ms } of times.slice(0, 10)) process.stdout.write(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}\n`);
+    // Where the file time went in the test processes (test/support/hooks.ts): CPU, waiting for a core, and nothing to run.
+    const sum = (key) => times.reduce((all, time) => all + (time[key] ?? 0), 0) / 1000;
+    if (times.every((time) => time.mainMs !== undefined)) {
+      const idle = total / 1000 - sum("mainMs") - sum("waitMs");
+      process.stdout.write(`of the file time: ${sum("cpuMs").toFixed(0)} s of CPU in the test processes (${sum("mainMs").toFixed(0)} s on their main threads), ${sum("waitMs").toFixed(0)} s waiting for a core, ${idle.toFixed(0)} s with nothing to run (timers, I/O, child processes)\n`);
+    }
   }
 }
 

@@ -33,9 +33,31 @@ export interface RouteValidator {
 /**
  * Validates requests against the served OpenAPI document itself, so the
  * document cannot promise what the API does not check. A failure names the
- * field as the client sent it and the rule it broke.
+ * field as the client sent it and the rule it broke. Compiled once per
+ * document and route in a process (one that starts many servers, as the
+ * tests do, compiles each document once).
  */
 export function createRequestValidator(document: object): (route: RestRoute) => RouteValidator {
+  const text = JSON.stringify(document);
+  let validatorFor = compiledByDocument.get(text);
+  if (!validatorFor) {
+    const compile = compileRequestValidator(document);
+    const byRoute = new Map<string, RouteValidator>();
+    validatorFor = (route) => {
+      const key = `${route.method} ${route.path}`;
+      let validator = byRoute.get(key);
+      if (!validator) byRoute.set(key, (validator = compile(route)));
+      return validator;
+    };
+    compiledByDocument.set(text, validatorFor);
+  }
+  return validatorFor;
+}
+
+/** The validators compiled so far, by the document's JSON text. */
+const compiledByDocument = new Map<string, (route: RestRoute) => RouteValidator>();
+
+function compileRequestValidator(document: object): (route: RestRoute) => RouteValidator {
   const queryAjv = createDocumentAjv(document, { coerceTypes: true, useDefaults: true });
   const bodyAjv = createDocumentAjv(document);
   return (route) => {

@@ -117,7 +117,7 @@ export function readOnlyEntity<T extends object>(em: Em, entityName: EntityName<
   if (plan === undefined) readOnlyPlans.set(meta as EntityMetadata, (plan = readOnlyPlan(em, meta as EntityMetadata)));
   if (!plan) return loadedEntity(em, entityName, row);
   const data = em.getDriver().mapResult(row as never, meta) as Record<string, unknown>;
-  const entity = Object.create(meta.prototype as object) as Record<string, unknown>;
+  const entity = Object.create(meta.prototype) as Record<string, unknown>;
   for (const prop of plan) {
     const value = data[prop.name];
     if (value === undefined) continue;
@@ -148,7 +148,7 @@ function readOnlyPlan(em: Em, meta: EntityMetadata): ReadOnlyProperty[] | null {
       else plan.push({ name: prop.name, convert: (value) => value });
     } else if ((prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) && prop.targetMeta?.primaryKeys.length === 1) {
       const target = prop.targetMeta;
-      const key = target.primaryKeys[0] as string;
+      const key = target.primaryKeys[0];
       plan.push({
         name: prop.name,
         convert: (value) => {

@@ -131,7 +131,7 @@ export async function readTaskParts(em: Em, taskId: string, task?: Task): Promis
   for (const [proofId, set] of photos) photosRead.set(proofId, set);
   if (task) {
     let proofsRead = proofsByRequest.get(em);
-    if (!proofsRead) proofsByRequest.set(em, (proofsRead = new Map()));
+    if (!proofsRead) proofsByRequest.set(em, (proofsRead = new Map<string, { proof: Proof; task: Task }>()));
     for (const proof of proofs) proofsRead.set(proof.id, { proof, task });
   }
   return parts;

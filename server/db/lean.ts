@@ -1,4 +1,4 @@
-import { ReferenceKind, SCALAR_TYPES, Utils, type EntityName, type EntityProperty } from "@mikro-orm/core";
+import { ReferenceKind, SCALAR_TYPES, Utils, type EntityMetadata, type EntityName, type EntityProperty } from "@mikro-orm/core";
 import type { Knex } from "knex";
 import type { Em } from "./orm";
 
@@ -87,4 +87,79 @@ export function loadedEntity<T extends object>(em: Em, entityName: EntityName<T>
     }
   }
   return em.getEntityFactory().create<T>(meta.className, data as never, { merge: true, refresh: true, convertCustomTypes: true });
+}
+
+/** How readOnlyEntity sets each property of an entity, worked out once per entity; null when it leaves the entity to the ORM. */
+const readOnlyPlans = new WeakMap<EntityMetadata, ReadOnlyProperty[] | null>();
+
+interface ReadOnlyProperty {
+  name: string;
+  convert: (value: unknown) => unknown;
+}
+
+/**
+ * The row (column names as keys) as an instance of its entity's class with
+ * the values the ORM's hydration gives it (its custom types, dates and
+ * booleans converted alike, a relation as an instance of the related class
+ * holding its key, as an unloaded ORM reference does), but not managed: no
+ * identity map, no snapshot, no change tracking. For reads that only read
+ * it, within one request: making a managed entity (em.map, loadedEntity)
+ * costs ~0.1 ms for a task, most of it defining change-tracking accessors on
+ * the instance (EntityHelper.ensurePropagation) and taking its snapshot;
+ * this costs a few microseconds. It must never be persisted, flushed or
+ * compared with the ORM's entities; an entity with a property this does not
+ * map alike (an embeddable, a ScalarReference, a Ref wrapper, a collection)
+ * is made managed as before.
+ */
+export function readOnlyEntity<T extends object>(em: Em, entityName: EntityName<T> | string, row: Record<string, unknown>): T {
+  const meta = em.getMetadata().get<T>(Utils.className(entityName));
+  let plan = readOnlyPlans.get(meta as EntityMetadata);
+  if (plan === undefined) readOnlyPlans.set(meta as EntityMetadata, (plan = readOnlyPlan(em, meta as EntityMetadata)));
+  if (!plan) return loadedEntity(em, entityName, row);
+  const data = em.getDriver().mapResult(row as never, meta) as Record<string, unknown>;
+  const entity = Object.create(meta.prototype) as Record<string, unknown>;
+  for (const prop of plan) {
+    const value = data[prop.name];
+    if (value === undefined) continue;
+    entity[prop.name] = value === null ? null : prop.convert(value);
+  }
+  return entity as T;
+}
+
+/** A date column's value as the ORM's hydrator reads it: a text without a zone is in the platform's time zone (UTC here, forceUtcTimezone). */
+function dateOf(value: unknown, timezone: string | undefined): Date {
+  if (value instanceof Date) return value;
+  if (!timezone || timezone === "local" || typeof value === "number") return new Date(value as string | number);
+  const text = String(value);
+  return text.includes("+") || text.lastIndexOf("-") > 10 || text.endsWith("Z") ? new Date(text) : new Date(text + timezone);
+}
+
+function readOnlyPlan(em: Em, meta: EntityMetadata): ReadOnlyProperty[] | null {
+  const platform = em.getPlatform();
+  const timezone = platform.getTimezone();
+  const plan: ReadOnlyProperty[] = [];
+  for (const prop of meta.hydrateProps) {
+    if (prop.ref || prop.mapToPk || prop.embedded) return null;
+    if (prop.kind === ReferenceKind.SCALAR) {
+      const customType = prop.customType;
+      if (customType) plan.push({ name: prop.name, convert: (value) => customType.convertToJSValue(value, platform, { mode: "serialization" }) });
+      else if (prop.runtimeType === "boolean") plan.push({ name: prop.name, convert: (value) => !!value });
+      else if (prop.runtimeType === "Date" && !platform.isNumericProperty(prop)) plan.push({ name: prop.name, convert: (value) => dateOf(value, timezone) });
+      else plan.push({ name: prop.name, convert: (value) => value });
+    } else if ((prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) && prop.targetMeta?.primaryKeys.length === 1) {
+      const target = prop.targetMeta;
+      const key = target.primaryKeys[0];
+      plan.push({
+        name: prop.name,
+        convert: (value) => {
+          const reference = Object.create(target.prototype as object) as Record<string, unknown>;
+          reference[key] = value;
+          return reference;
+        },
+      });
+    } else {
+      return null;
+    }
+  }
+  return plan;
 }

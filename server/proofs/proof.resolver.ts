@@ -7,7 +7,8 @@ import { PhotoService } from "../photos/photo.service";
 import { Proof, ProofPhoto } from "./proof.entity";
 import { listOf } from "../graphql/query-budget";
 import { MAX_PHOTOS_PER_PROOF } from "../tasks/task.limits";
-import { photosRead } from "../tasks/task-parts";
+import { photosRead, proofRead } from "../tasks/task-parts";
+import type { Task } from "../tasks/task.entity";
 
 @Resolver(() => Proof)
 export class ProofResolver {
@@ -22,6 +23,14 @@ export class ProofResolver {
   }
 }
 
+/** A photo's proof and task: as the request's full read of the task took them, or read now. */
+async function proofWithTask(ctx: Context, photo: ProofPhoto): Promise<{ proof: Proof; task: Task }> {
+  const read = proofRead(ctx.em, photo.proof.id);
+  if (read) return read;
+  const proof = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
+  return { proof, task: proof.task };
+}
+
 @Resolver(() => ProofPhoto)
 export class ProofPhotoResolver {
   @FieldResolver(() => String, {
@@ -31,16 +40,16 @@ export class ProofPhotoResolver {
       "for clients that cannot send a key. Only the task's agent, the operator who submitted the proof and platform admins get one; null for anyone else, and for DISPLAY/THUMBNAIL of a photo that does not decode",
   })
   async url(@Root() photo: ProofPhoto, @Arg("size", () => PhotoSize, { defaultValue: PhotoSize.DISPLAY }) size: PhotoSize, @Ctx() ctx: Context): Promise<string | null> {
-    const proof = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
+    const { proof, task } = await proofWithTask(ctx, photo);
     // The platform's admins see the proof of the disputes they decide.
-    if (!ctx.admin && !PhotoService.mayView(ctx.principal, proof.task, proof)) return null;
-    return ctx.services.photos.url(photo, { taskId: proof.task.id, attempt: proof.attempt, position: photo.position }, size);
+    if (!ctx.admin && !PhotoService.mayView(ctx.principal, task, proof)) return null;
+    return ctx.services.photos.url(photo, { taskId: task.id, attempt: proof.attempt, position: photo.position }, size);
   }
 
   @FieldResolver(() => Float, { nullable: true, description: "Metres from the task's location to where the photo's EXIF GPS says it was taken; null without GPS" })
   async distanceFromTaskM(@Root() photo: ProofPhoto, @Ctx() ctx: Context): Promise<number | null> {
     if (photo.latitude == null || photo.longitude == null) return null;
-    const { task } = await ctx.em.findOneOrFail(Proof, photo.proof.id, { populate: ["task"] });
+    const { task } = await proofWithTask(ctx, photo);
     return Math.round(metresBetween(task, { lat: photo.latitude, lng: photo.longitude }));
   }
 }

@@ -9,6 +9,7 @@ import { Verification } from "../guardian/verification.entity";
 import { Proof, ProofPhoto } from "../proofs/proof.entity";
 import { TaskEvent } from "./task-event.entity";
 import { TaskTip } from "./task-tip.entity";
+import type { Task } from "./task.entity";
 import { TaskEventKind } from "./task.enums";
 
 /**
@@ -43,6 +44,8 @@ export interface TaskParts {
 const readByRequest = new WeakMap<Em, Map<string, TaskParts>>();
 /** proof id → its photos, for the proofs read above. */
 const photosByRequest = new WeakMap<Em, Map<string, ProofPhoto[]>>();
+/** proof id → the proof and the task read with it, for the proofs read above. */
+const proofsByRequest = new WeakMap<Em, Map<string, { proof: Proof; task: Task }>>();
 
 /** The parts this request already read of `taskId`, if it did. */
 export function partsRead(em: Em, taskId: string): TaskParts | undefined {
@@ -54,6 +57,16 @@ export function photosRead(em: Em, proofId: string): ProofPhoto[] | undefined {
   return photosByRequest.get(em)?.get(proofId);
 }
 
+/**
+ * A proof this request read with its task, and that task as the read was
+ * given it (which may be a copy the ORM does not manage: the proof's own
+ * relation to it is then an unloaded reference, which the proof's photos'
+ * resolvers would otherwise load).
+ */
+export function proofRead(em: Em, proofId: string): { proof: Proof; task: Task } | undefined {
+  return proofsByRequest.get(em)?.get(proofId);
+}
+
 const statements = new Map<Dialect, LeanStatement>();
 
 /**
@@ -63,10 +76,12 @@ const statements = new Map<Dialect, LeanStatement>();
  * array or object built by the database), and keeps them for this request,
  * where the field resolvers find them instead of asking one query each.
  * Entities are made by the ORM from the same column values its own reads
- * map (loadedEntity), so they are managed and compare as unchanged at flush. Resolves
- * undefined inside a transaction (the field resolvers then read as before).
+ * map (loadedEntity), so they are managed and compare as unchanged at flush;
+ * `task`, the task they were read for, is what the proofs' photos' resolvers
+ * take as their task (proofRead). Resolves undefined inside a transaction
+ * (the field resolvers then read as before).
  */
-export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts | undefined> {
+export async function readTaskParts(em: Em, taskId: string, task?: Task): Promise<TaskParts | undefined> {
   const known = partsRead(em, taskId);
   if (known) return known;
   const dialect = dialectOf(em.getPlatform());
@@ -114,6 +129,11 @@ export async function readTaskParts(em: Em, taskId: string): Promise<TaskParts |
   let photosRead = photosByRequest.get(em);
   if (!photosRead) photosByRequest.set(em, (photosRead = new Map<string, ProofPhoto[]>()));
   for (const [proofId, set] of photos) photosRead.set(proofId, set);
+  if (task) {
+    let proofsRead = proofsByRequest.get(em);
+    if (!proofsRead) proofsByRequest.set(em, (proofsRead = new Map<string, { proof: Proof; task: Task }>()));
+    for (const proof of proofs) proofsRead.set(proof.id, { proof, task });
+  }
   return parts;
 }
 

@@ -90,10 +90,13 @@ export class TaskResolver {
 
   @Query(() => Task, { description: "One task: an agent's own, or for an operator an open task or one it holds" })
   async task(@Arg("id", () => ID) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Task> {
+    // Only read by the field resolvers: a copy the ORM does not manage is enough, and far cheaper to make.
+    const read = { readOnly: true };
     const task =
-      ctx.principal?.kind === "operator" ? await ctx.services.tasks.getForOperator(ctx.em, ctx.principal, id) : await ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id);
-    // A full read (REST's, MCP's) takes its events, proofs, verification and escrow in one more statement, not one each.
-    if (selectsAny(info, (field) => TASK_PARTS.has(field))) await readTaskParts(ctx.em, task.id);
+      ctx.principal?.kind === "operator" ? await ctx.services.tasks.getForOperator(ctx.em, ctx.principal, id, read) : await ctx.services.tasks.getForAgent(ctx.em, requireAgent(ctx), id, read);
+    // A full read (REST's, MCP's) takes its events, proofs, verification and escrow in one more statement, not one each; the proofs'
+    // photos take this task as theirs (their proof's relation to it is an unloaded reference, the task not being managed).
+    if (selectsAny(info, (field) => TASK_PARTS.has(field))) await readTaskParts(ctx.em, task.id, task);
     return task;
   }
 

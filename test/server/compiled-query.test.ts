@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { wrap } from "@mikro-orm/core";
 import { execute, parse } from "graphql";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
@@ -8,6 +9,7 @@ import { compiledQuery } from "../../server/graphql/compiled";
 import { createOperationRunner } from "../../server/graphql/runner";
 import { GetTask, ListTasks } from "../../server/api/documents";
 import { DomainError } from "../../server/common/errors";
+import { Task } from "../../server/tasks/task.entity";
 
 const SUBMIT = `mutation($id: ID!, $input: SubmitProofInput!) { submitProof(taskId: $id, input: $input) { status } }`;
 const photo = (seed: number) => ({ dataBase64: generatePhoto(seed).toString("base64"), contentType: "image/png" });
@@ -128,6 +130,46 @@ for (const db of testDatabases()) {
       const bad = await both(ListTasks.source, "ListTasks", alice.apiKey, { first: "many" });
       expect("failed" in bad.fast).to.equal(true);
       expect(bad.slow.errors?.[0].message).to.match(/first/);
+    });
+
+    it("the lean reads (the task as an unmanaged copy; a full read's parts in one statement) answer what the ORM's own reads answer inside a transaction: the agent, the operator holding it, an operator on an open task, and strangers refused alike", async () => {
+      const { schema } = server.app;
+      // Every field of Task that is not one of its parts, and GetTask: REST's and MCP's full read, with its parts.
+      const alone = parse(`query Read($id: ID!) { task(id: $id) {
+        id status mode title description taskType deadline proofRequirements attempts maxAttempts acceptWindowMinutes reservedUntil testScenario createdAt updatedAt
+        minCompletedTasks minRating location { lat lng address } reward { usd } fee { usd } total { usd } reviewWindowMinutes releaseHeldUntil captureCode
+        operator { id } x402Payment { scheme payer transaction } withdrawableWithoutPenalty agentRecord { tasksPaid ratingCount } lastMessage { id text }
+      } }`);
+      const documents: Array<[string, ReturnType<typeof parse>]> = [
+        ["Read", alone],
+        ["GetTask", parse(GetTask.source)],
+      ];
+      const reads: Array<[string, string]> = [
+        [alice.apiKey, held],
+        [alice.apiKey, paid],
+        [alice.apiKey, open],
+        [holder.testApiKey, held],
+        [other.testApiKey, open],
+        [bob.apiKey, held],
+        [other.testApiKey, held],
+        [other.testApiKey, paid],
+      ];
+      let found = 0;
+      for (const [operationName, document] of documents) {
+        for (const [apiKey, id] of reads) {
+          const leanContext = await contextOf(apiKey);
+          const lean = await execute({ schema, document, operationName, variableValues: { id }, contextValue: leanContext });
+          // Read lean: the request's identity map holds no loaded task (the ORM would have put its entity there; the parts refer to it unloaded).
+          const managed = leanContext.em.getUnitOfWork().getById<Task>(Task.name, id);
+          expect(managed && wrap(managed).isInitialized(), id).to.not.equal(true);
+          // Inside a transaction the service and the field resolvers read through the ORM, one query each: the reference.
+          const ormContext = await contextOf(apiKey);
+          const orm = await server.app.orm.em.fork().transactional((tx) => execute({ schema, document, operationName, variableValues: { id }, contextValue: { ...ormContext, em: tx } }));
+          expect(unsigned(lean), `${operationName} ${id} (${apiKey.slice(0, 12)})`).to.deep.equal(unsigned(orm));
+          if ((lean.data as { task?: unknown } | null | undefined)?.task) found++;
+        }
+      }
+      expect(found).to.equal(10);
     });
 
     it("leaves to graphql-js what it does not compile: mutations, directives, introspection", () => {

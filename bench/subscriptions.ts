@@ -8,9 +8,15 @@
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench:subscriptions   # a CPU profile of each server process
  *
  * Each server runs in its own child process (so its memory is its own);
- * the clients run in this process. Latency is from the moment this process
- * causes an update (a postTask mutation over HTTP; a broadcast request to
- * the ws server) to the moment each client has the message, on one clock.
+ * the clients run in this process. Both sides are measured the same way:
+ * the same graphql-ws client connects, sends connection_init and subscribes
+ * (the bare server answers with connection_ack and keeps the subscription's
+ * id, the least a server of the protocol does), and the bare server
+ * broadcasts the very message a HumanOps subscriber received, around each
+ * subscriber's own id, so both sides' clients parse messages of the same
+ * size with the same code. Latency is from the moment this process causes
+ * an update (a postTask mutation over HTTP; a broadcast request to the ws
+ * server) to the moment each client has the message, on one clock.
  * Memory per connection is the server's heap and RSS growth, after GC,
  * from before the clients connect to after they have all subscribed.
  * 10,000 clients need about 10,000 file descriptors on each side: raise
@@ -71,12 +77,22 @@ async function serve(role: Role): Promise<void> {
     url = await app.listen();
     count = () => app.services.live.subscriberCount;
   } else {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: 4096 });
+    // A bare ws server with the least of graphql-transport-ws: it acknowledges connection_init and keeps each socket's subscription id.
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: 4096, perMessageDeflate: false });
     await new Promise<void>((resolve) => wss.once("listening", resolve));
     url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
-    count = () => wss.clients.size;
+    const subscribed = new Map<WebSocket, string>();
+    wss.on("connection", (socket) => {
+      socket.on("message", (data) => {
+        const message = JSON.parse(String(data)) as { type: string; id?: string };
+        if (message.type === "connection_init") socket.send(`{"type":"connection_ack"}`);
+        else if (message.type === "subscribe") subscribed.set(socket, JSON.stringify(message.id));
+      });
+      socket.on("close", () => subscribed.delete(socket));
+    });
+    count = () => subscribed.size;
     broadcast = (payload) => {
-      for (const client of wss.clients) client.send(payload);
+      for (const [socket, id] of subscribed) socket.send(`{"id":${id},"type":"next","payload":${payload}}`);
     };
   }
   const reply = (message: Reply) => process.send!(message);
@@ -215,7 +231,39 @@ function taskInput(round: number): Record<string, unknown> {
   };
 }
 
-async function graphqlWsPhase(): Promise<PhaseResult> {
+const SUBSCRIPTION = "subscription { tasksUpdated { eventId taskId status previousStatus occurredAt } }";
+
+/** The same graphql-ws client for either server: each connects, subscribes, and counts the messages it receives. */
+async function subscribeClients(server: ServerProcess, url: string, connectionParams: Record<string, unknown>, arrivals: Arrivals, first: (payload: unknown) => void): Promise<{ clients: Client[]; connectMs: number; connectCpuMs: number }> {
+  const clients: Client[] = [];
+  const connectCpu = await server.cpu();
+  const connectStarted = performance.now();
+  await inBatches(SUBSCRIBERS, async () => {
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.on("connected", () => resolve());
+      client.subscribe(
+        { query: SUBSCRIPTION },
+        {
+          next: (payload) => {
+            first(payload);
+            arrivals.arrived();
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+  });
+  await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
+  const connectMs = performance.now() - connectStarted;
+  const connectCpuMs = (await server.cpu()) - connectCpu;
+  return { clients, connectMs, connectCpuMs };
+}
+
+/** The HumanOps phase, and the payload of the `next` message its subscribers received (the bare server sends the same). */
+async function graphqlWsPhase(): Promise<{ result: PhaseResult; payload: string }> {
   const { server, url } = await ServerProcess.start("humanops");
   const { registerAgent } = await graphqlRequest(url, `mutation($input: RegisterAgentInput!) { registerAgent(input: $input) { apiKey } }`, {
     input: { name: "bench", email: `bench-${Date.now()}@agents.test` },
@@ -223,23 +271,10 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   const apiKey: string = registerAgent.apiKey;
   const before = await server.memory();
   const arrivals = new Arrivals();
-  const clients: Client[] = [];
-  const connectCpu = await server.cpu();
-  const connectStarted = performance.now();
-  await inBatches(SUBSCRIBERS, async () => {
-    const client = createClient({ url: `${url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { "x-api-key": apiKey }, retryAttempts: 0 });
-    clients.push(client);
-    await new Promise<void>((resolve, reject) => {
-      client.on("connected", () => resolve());
-      client.subscribe(
-        { query: "subscription { tasksUpdated { eventId taskId status previousStatus occurredAt } }" },
-        { next: () => arrivals.arrived(), error: reject, complete: () => undefined },
-      );
-    });
+  let payload: string | undefined;
+  const { clients, connectMs, connectCpuMs } = await subscribeClients(server, `${url.replace("http", "ws")}/graphql`, { "x-api-key": apiKey }, arrivals, (received) => {
+    payload ??= JSON.stringify(received);
   });
-  await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
-  const connectMs = performance.now() - connectStarted;
-  const connectCpuMs = (await server.cpu()) - connectCpu;
   const after = await server.memory();
   const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -250,43 +285,26 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
   await Promise.all(clients.map((client) => client.dispose()));
   await server.stop();
-  return { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
+  return {
+    result: { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs },
+    payload: payload!,
+  };
 }
 
-async function bareWsPhase(): Promise<PhaseResult> {
+async function bareWsPhase(payload: string): Promise<PhaseResult> {
   const { server, url } = await ServerProcess.start("ws");
   const before = await server.memory();
   const arrivals = new Arrivals();
-  const sockets: WebSocket[] = [];
-  const connectCpu = await server.cpu();
-  const connectStarted = performance.now();
-  await inBatches(SUBSCRIBERS, async () => {
-    const socket = new WebSocket(url);
-    sockets.push(socket);
-    socket.on("message", (data) => {
-      JSON.parse(String(data));
-      arrivals.arrived();
-    });
-    await new Promise<void>((resolve, reject) => socket.once("open", () => resolve()).once("error", reject));
-  });
-  await until("every socket to be accepted", async () => (await server.count()) === SUBSCRIBERS);
-  const connectMs = performance.now() - connectStarted;
-  const connectCpuMs = (await server.cpu()) - connectCpu;
+  const { clients, connectMs, connectCpuMs } = await subscribeClients(server, url, {}, arrivals, () => undefined);
   const after = await server.memory();
   const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
     const received = arrivals.begin();
-    // The same message a graphql-ws subscriber gets for one update.
-    const payload = JSON.stringify({
-      id: "1",
-      type: "next",
-      payload: { data: { tasksUpdated: { eventId: String(round), taskId: "00000000-0000-4000-8000-000000000000", status: "POSTED", previousStatus: null, occurredAt: new Date().toISOString() } } },
-    });
     server.broadcast(payload);
     await received;
   }
   const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
-  for (const socket of sockets) socket.close();
+  await Promise.all(clients.map((client) => client.dispose()));
   await server.stop();
   return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
 }
@@ -300,11 +318,12 @@ function summarise(result: PhaseResult): { p50: number; p99: number; max: number
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
 }
 
-function report(results: [PhaseResult, PhaseResult]): void {
+function report(results: [PhaseResult, PhaseResult], payload: string): void {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const ms = (value: number) => value.toFixed(1).padStart(8);
   const [gql, ws] = results.map(summarise);
-  console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each (${SUBSCRIBERS * ROUNDS} deliveries per row)\n`);
+  console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each (${SUBSCRIBERS * ROUNDS} deliveries per row);`);
+  console.log(`both through the same graphql-ws client, each message a ${Buffer.byteLength(payload)}-byte payload around the subscriber's id\n`);
   const us = (cpuMs: number, count: number) => `${((cpuMs * 1000) / count).toFixed(1)} µs`.padStart(10);
   console.log(`${"".padEnd(26)}  p50 ms    p99 ms    max ms   heap/conn   rss/conn   connect+subscribe   server CPU: per connection, per delivery`);
   results.forEach((result, i) => {
@@ -337,8 +356,8 @@ async function main(): Promise<void> {
   }, RUN_TIMEOUT_MS);
   timer.unref();
   const gql = await graphqlWsPhase();
-  const ws = await bareWsPhase();
-  report([gql, ws]);
+  const ws = await bareWsPhase(gql.payload);
+  report([gql.result, ws], gql.payload);
   process.exit(0);
 }
 

@@ -101,7 +101,7 @@ export interface TransportHooks<S> {
   closed(socket: WebSocket, state: S): void;
   /** The operation's execution arguments without its context, or why it cannot run. */
   prepare(payload: SubscribePayload): Omit<ExecutionArgs, "contextValue"> | readonly GraphQLError[];
-  /** The context of one operation of the connection. */
+  /** A new context for one operation of the connection. */
   context(state: S): Promise<unknown>;
   /** graphql's `subscribe` (or one that shares executions between subscriptions, and may answer a Takeable stream). */
   subscribe(args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
@@ -121,12 +121,10 @@ export function acceptTransportProtocol(protocols: Set<string>): string | false 
  * The server side of the graphql-transport-ws protocol (what graphql-ws's
  * client speaks), written for many long-lived subscriptions: a connection
  * is one small object and its socket's listeners are shared functions; an
- * operation is its Delivery in the connection's map, the sink its results
- * are taken into (a Takeable stream's by method calls, any other async
- * iterator's by its promises), rather than a suspended `for await`; and a
- * result that many subscriptions share (see shared-execution.ts) is
- * serialized once, each connection's message being its id around that
- * text.
+ * operation is its iterator in the connection's map, pulled by a promise
+ * chain rather than a suspended `for await`; and a result that many
+ * subscriptions share (see shared-execution.ts) is serialized once, each
+ * connection's message being its id around that text.
  *
  * Protocol behaviour is graphql-ws's (6.x): connection_init within 3 s
  * (4408), once (4429), acknowledged by connection_ack; a subscribe before

@@ -3,12 +3,12 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CloseCode, type SubscribePayload } from "graphql-ws";
 import { getOperationAST, GraphQLError, parse, validate, type ExecutionArgs, type GraphQLSchema } from "graphql";
-import type { Em, Orm } from "../db/orm";
+import type { Orm } from "../db/orm";
 import type { Logger } from "../common/logger";
 import { DomainError, ForbiddenError } from "../common/errors";
 import { ApiKey } from "../agents/api-key.entity";
 import type { ApiKeyService } from "../agents/api-key.service";
-import { apiKeyFrom, type Context, type ContextFactory } from "../graphql/context";
+import { apiKeyFrom, type ContextFactory } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/error-formatter";
 import { checkDocument, checkOperation, checkOperationVariables, QUERY_BUDGET, toRequestError } from "../graphql/query-budget";
 import { KnownDocuments } from "../graphql/apollo";
@@ -27,8 +27,6 @@ interface ConnectionAuth {
   /** The browser session of a connection the web app opened with its cookie (and no key). */
   sessionToken?: string;
   sessionId?: string;
-  /** The connection's Context (its caller and rate budget), made at its first operation and shared by all of them. */
-  context?: Promise<Context>;
 }
 
 export interface SubscriptionServer {
@@ -81,9 +79,8 @@ export function isAllowedOrigin(headers: http.IncomingHttpHeaders, allowedOrigin
  * `keyRecheckMs`, and a key's at once when its revocation is made here or
  * heard from another replica; a connection whose key was revoked (or
  * session ended) is closed, which ends its subscriptions; an open
- * connection keeps its session from idling out. A connection's caller is
- * resolved once, into a Context its operations share; each operation has
- * its own EntityManager fork on it (see operationContext).
+ * connection keeps its session from idling out. Each operation gets its own
+ * Context (and EntityManager fork).
  */
 export function mountSubscriptions(options: {
   httpServer: http.Server;
@@ -122,12 +119,6 @@ export function mountSubscriptions(options: {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
   };
   httpServer.on("upgrade", onUpgrade);
-
-  const connectionContext = (auth: ConnectionAuth): Promise<Context> =>
-    (auth.context ??= createContext(auth.apiKey, undefined, auth.sessionToken).catch((err: unknown) => {
-      auth.context = undefined;
-      throw err;
-    }));
 
   const trackIn = (index: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) => {
     let set = index.get(id);
@@ -178,7 +169,7 @@ export function mountSubscriptions(options: {
       },
       closed: untrack,
       prepare: (payload) => prepare(schema, known, payload),
-      context: async (auth) => operationContext(await connectionContext(auth), () => orm.em.fork()),
+      context: (auth) => createContext(auth.apiKey, undefined, auth.sessionToken),
       subscribe: createSharedSubscribe(),
       formatErrors: format,
     },
@@ -262,18 +253,6 @@ export function mountSubscriptions(options: {
       await transport.dispose();
     },
   };
-}
-
-/**
- * One operation's view of its connection's Context: the same caller,
- * services and rate budget (read through the prototype), and its own
- * EntityManager, forked when first used, so no two operations share an
- * identity map (a subscription forks again per update, see
- * task-update.stream.ts).
- */
-export function operationContext(connection: Context, fork: () => Em): Context {
-  let em: Em | undefined;
-  return Object.create(connection, { em: { enumerable: true, configurable: true, get: () => (em ??= fork()) } }) as Context;
 }
 
 /**

@@ -8,9 +8,18 @@
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench:subscriptions   # a CPU profile of each server process
  *
  * Each server runs in its own child process (so its memory is its own);
- * the clients run in this process. Latency is from the moment this process
+ * the clients run in this process. Both sides are measured the same way:
+ * the same graphql-ws client connects, sends connection_init and subscribes
+ * (the bare server answers with connection_ack and keeps the subscription's
+ * id, the least a server of the protocol does), and the bare server
+ * broadcasts the very messages a HumanOps subscriber received for one
+ * update (a posted test task brings two: posted, then its escrow funded),
+ * around each subscriber's own id, so both sides' clients parse the same
+ * messages with the same code. Latency is from the moment this process
  * causes an update (a postTask mutation over HTTP; a broadcast request to
- * the ws server) to the moment each client has the message, on one clock.
+ * the ws server) to the moment each client has the round's first message,
+ * on one clock; a round ends once the clients have been quiet for a while,
+ * so no message of one round is counted in the next.
  * Memory per connection is the server's heap and RSS growth, after GC,
  * from before the clients connect to after they have all subscribed.
  * 10,000 clients need about 10,000 file descriptors on each side: raise
@@ -43,7 +52,10 @@ interface Memory {
 
 interface PhaseResult {
   name: string;
+  /** Each client's latency to the first message of each round. */
   latenciesMs: number[];
+  /** The messages the clients received over the rounds. */
+  messages: number;
   perConnection: Memory;
   connectMs: number;
   /** The server process's CPU time (user + system) while connecting and subscribing, and over the fan-out rounds. */
@@ -71,12 +83,22 @@ async function serve(role: Role): Promise<void> {
     url = await app.listen();
     count = () => app.services.live.subscriberCount;
   } else {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: 4096 });
+    // A bare ws server with the least of graphql-transport-ws: it acknowledges connection_init and keeps each socket's subscription id.
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: 4096, perMessageDeflate: false });
     await new Promise<void>((resolve) => wss.once("listening", resolve));
     url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
-    count = () => wss.clients.size;
+    const subscribed = new Map<WebSocket, string>();
+    wss.on("connection", (socket) => {
+      socket.on("message", (data) => {
+        const message = JSON.parse(String(data)) as { type: string; id?: string };
+        if (message.type === "connection_init") socket.send(`{"type":"connection_ack"}`);
+        else if (message.type === "subscribe") subscribed.set(socket, JSON.stringify(message.id));
+      });
+      socket.on("close", () => subscribed.delete(socket));
+    });
+    count = () => subscribed.size;
     broadcast = (payload) => {
-      for (const client of wss.clients) client.send(payload);
+      for (const [socket, id] of subscribed) socket.send(`{"id":${id},"type":"next","payload":${payload}}`);
     };
   }
   const reply = (message: Reply) => process.send!(message);
@@ -151,13 +173,28 @@ class ServerProcess {
   }
 }
 
-/** Collects, per round, when each client received that round's message. */
+/** How long the clients must have received nothing before a round is over (a HumanOps update may bring more than one message). */
+const QUIET_MS = 300;
+
+/**
+ * Collects, per round, when each client received that round's first
+ * message (the update the round caused), and how many messages reached the
+ * clients in all. A round is over once every client has its first message
+ * and then nothing has arrived for QUIET_MS, so a later message of the
+ * round (a task's escrow funded just after it was posted) is never taken
+ * for the next round's.
+ */
 class Arrivals {
   private round = -1;
   private startedAt = 0;
+  private lastAt = 0;
   private received: number[] = [];
+  private readonly roundOf = new Int32Array(SUBSCRIBERS).fill(-1);
   private done?: () => void;
   readonly latenciesMs: number[] = [];
+  messages = 0;
+  /** The messages client 0 received in the first round, in order. */
+  readonly firstRound: string[] = [];
 
   begin(): Promise<void> {
     this.round += 1;
@@ -167,13 +204,23 @@ class Arrivals {
       const timer = setTimeout(() => reject(new Error(`round ${this.round}: only ${this.received.length}/${SUBSCRIBERS} received`)), ROUND_TIMEOUT_MS);
       this.done = () => {
         clearTimeout(timer);
-        resolve();
+        const quiet = () => {
+          const wait = this.lastAt + QUIET_MS - performance.now();
+          if (wait > 0) setTimeout(quiet, wait);
+          else resolve();
+        };
+        quiet();
       };
     });
   }
 
-  arrived(): void {
-    this.received.push(performance.now() - this.startedAt);
+  arrived(client: number, payload: unknown): void {
+    this.lastAt = performance.now();
+    this.messages += 1;
+    if (client === 0 && this.round === 0) this.firstRound.push(JSON.stringify(payload));
+    if (this.roundOf[client] === this.round) return;
+    this.roundOf[client] = this.round;
+    this.received.push(this.lastAt - this.startedAt);
     if (this.received.length === SUBSCRIBERS) {
       this.latenciesMs.push(...this.received);
       this.done?.();
@@ -215,7 +262,36 @@ function taskInput(round: number): Record<string, unknown> {
   };
 }
 
-async function graphqlWsPhase(): Promise<PhaseResult> {
+const SUBSCRIPTION = "subscription { tasksUpdated { eventId taskId status previousStatus occurredAt } }";
+
+/** The same graphql-ws client for either server: each connects, subscribes, and counts the messages it receives. */
+async function subscribeClients(server: ServerProcess, url: string, connectionParams: Record<string, unknown>, arrivals: Arrivals): Promise<{ clients: Client[]; connectMs: number; connectCpuMs: number }> {
+  const clients: Client[] = [];
+  const connectCpu = await server.cpu();
+  const connectStarted = performance.now();
+  await inBatches(SUBSCRIBERS, async (index) => {
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.on("connected", () => resolve());
+      client.subscribe(
+        { query: SUBSCRIPTION },
+        {
+          next: (payload) => arrivals.arrived(index, payload),
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+  });
+  await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
+  const connectMs = performance.now() - connectStarted;
+  const connectCpuMs = (await server.cpu()) - connectCpu;
+  return { clients, connectMs, connectCpuMs };
+}
+
+/** The HumanOps phase, and the payloads of the `next` messages a round brought each subscriber (the bare server sends the same). */
+async function graphqlWsPhase(): Promise<{ result: PhaseResult; payloads: string[] }> {
   const { server, url } = await ServerProcess.start("humanops");
   const { registerAgent } = await graphqlRequest(url, `mutation($input: RegisterAgentInput!) { registerAgent(input: $input) { apiKey } }`, {
     input: { name: "bench", email: `bench-${Date.now()}@agents.test` },
@@ -223,23 +299,7 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   const apiKey: string = registerAgent.apiKey;
   const before = await server.memory();
   const arrivals = new Arrivals();
-  const clients: Client[] = [];
-  const connectCpu = await server.cpu();
-  const connectStarted = performance.now();
-  await inBatches(SUBSCRIBERS, async () => {
-    const client = createClient({ url: `${url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { "x-api-key": apiKey }, retryAttempts: 0 });
-    clients.push(client);
-    await new Promise<void>((resolve, reject) => {
-      client.on("connected", () => resolve());
-      client.subscribe(
-        { query: "subscription { tasksUpdated { eventId taskId status previousStatus occurredAt } }" },
-        { next: () => arrivals.arrived(), error: reject, complete: () => undefined },
-      );
-    });
-  });
-  await until("every subscription to start", async () => (await server.count()) === SUBSCRIBERS);
-  const connectMs = performance.now() - connectStarted;
-  const connectCpuMs = (await server.cpu()) - connectCpu;
+  const { clients, connectMs, connectCpuMs } = await subscribeClients(server, `${url.replace("http", "ws")}/graphql`, { "x-api-key": apiKey }, arrivals);
   const after = await server.memory();
   const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -250,45 +310,28 @@ async function graphqlWsPhase(): Promise<PhaseResult> {
   const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
   await Promise.all(clients.map((client) => client.dispose()));
   await server.stop();
-  return { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
+  return {
+    result: { name: "graphql-ws (HumanOps)", latenciesMs: arrivals.latenciesMs, messages: arrivals.messages, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs },
+    payloads: arrivals.firstRound,
+  };
 }
 
-async function bareWsPhase(): Promise<PhaseResult> {
+async function bareWsPhase(payloads: string[]): Promise<PhaseResult> {
   const { server, url } = await ServerProcess.start("ws");
   const before = await server.memory();
   const arrivals = new Arrivals();
-  const sockets: WebSocket[] = [];
-  const connectCpu = await server.cpu();
-  const connectStarted = performance.now();
-  await inBatches(SUBSCRIBERS, async () => {
-    const socket = new WebSocket(url);
-    sockets.push(socket);
-    socket.on("message", (data) => {
-      JSON.parse(String(data));
-      arrivals.arrived();
-    });
-    await new Promise<void>((resolve, reject) => socket.once("open", () => resolve()).once("error", reject));
-  });
-  await until("every socket to be accepted", async () => (await server.count()) === SUBSCRIBERS);
-  const connectMs = performance.now() - connectStarted;
-  const connectCpuMs = (await server.cpu()) - connectCpu;
+  const { clients, connectMs, connectCpuMs } = await subscribeClients(server, url, {}, arrivals);
   const after = await server.memory();
   const fanOutCpu = await server.cpu();
   for (let round = 0; round < ROUNDS; round += 1) {
     const received = arrivals.begin();
-    // The same message a graphql-ws subscriber gets for one update.
-    const payload = JSON.stringify({
-      id: "1",
-      type: "next",
-      payload: { data: { tasksUpdated: { eventId: String(round), taskId: "00000000-0000-4000-8000-000000000000", status: "POSTED", previousStatus: null, occurredAt: new Date().toISOString() } } },
-    });
-    server.broadcast(payload);
+    for (const payload of payloads) server.broadcast(payload);
     await received;
   }
   const fanOutCpuMs = (await server.cpu()) - fanOutCpu;
-  for (const socket of sockets) socket.close();
+  await Promise.all(clients.map((client) => client.dispose()));
   await server.stop();
-  return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
+  return { name: "bare ws broadcast", latenciesMs: arrivals.latenciesMs, messages: arrivals.messages, perConnection: perConnection(before, after), connectMs, connectCpuMs, fanOutCpuMs };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -300,23 +343,26 @@ function summarise(result: PhaseResult): { p50: number; p99: number; max: number
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
 }
 
-function report(results: [PhaseResult, PhaseResult]): void {
+function report(results: [PhaseResult, PhaseResult], payloads: string[]): void {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const ms = (value: number) => value.toFixed(1).padStart(8);
   const [gql, ws] = results.map(summarise);
-  console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each (${SUBSCRIBERS * ROUNDS} deliveries per row)\n`);
+  console.log(`\nSubscription fan-out: ${SUBSCRIBERS} subscribers on one server process, ${ROUNDS} updates each;`);
+  console.log(
+    `both through the same graphql-ws client; an update (postTask) brings each subscriber ${payloads.length} messages, the bare server broadcasts the same ${payloads.length} per round (payloads of ${payloads.map((payload) => Buffer.byteLength(payload)).join(", ")} bytes around the subscriber's id); latency is to a round's first message\n`,
+  );
   const us = (cpuMs: number, count: number) => `${((cpuMs * 1000) / count).toFixed(1)} µs`.padStart(10);
   console.log(`${"".padEnd(26)}  p50 ms    p99 ms    max ms   heap/conn   rss/conn   connect+subscribe   server CPU: per connection, per delivery`);
   results.forEach((result, i) => {
     const s = [gql, ws][i];
     console.log(
-      `${result.name.padEnd(26)}${ms(s.p50)}  ${ms(s.p99)}  ${ms(s.max)}  ${kb(result.perConnection.heapUsed).padStart(10)} ${kb(result.perConnection.rss).padStart(10)}   ${`${(result.connectMs / 1000).toFixed(1)} s`.padStart(17)}   ${us(result.connectCpuMs, SUBSCRIBERS)} ${us(result.fanOutCpuMs, SUBSCRIBERS * ROUNDS)}`,
+      `${result.name.padEnd(26)}${ms(s.p50)}  ${ms(s.p99)}  ${ms(s.max)}  ${kb(result.perConnection.heapUsed).padStart(10)} ${kb(result.perConnection.rss).padStart(10)}   ${`${(result.connectMs / 1000).toFixed(1)} s`.padStart(17)}   ${us(result.connectCpuMs, SUBSCRIBERS)} ${us(result.fanOutCpuMs, result.messages)}`,
     );
   });
   const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`.padStart(8);
   const [g, w] = results;
   console.log(
-    `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(g.perConnection.heapUsed, w.perConnection.heapUsed).padStart(10)} ${ratio(g.perConnection.rss, w.perConnection.rss).padStart(10)}   ${ratio(g.connectMs, w.connectMs).padStart(17)}   ${ratio(g.connectCpuMs, w.connectCpuMs).padStart(10)} ${ratio(g.fanOutCpuMs, w.fanOutCpuMs).padStart(10)}`,
+    `${"ratio graphql-ws / ws".padEnd(26)}${ratio(gql.p50, ws.p50)}  ${ratio(gql.p99, ws.p99)}  ${ratio(gql.max, ws.max)}  ${ratio(g.perConnection.heapUsed, w.perConnection.heapUsed).padStart(10)} ${ratio(g.perConnection.rss, w.perConnection.rss).padStart(10)}   ${ratio(g.connectMs, w.connectMs).padStart(17)}   ${ratio(g.connectCpuMs, w.connectCpuMs).padStart(10)} ${ratio(g.fanOutCpuMs / g.messages, w.fanOutCpuMs / w.messages).padStart(10)}`,
   );
   reportFigures({
     subscribers: SUBSCRIBERS,
@@ -337,8 +383,8 @@ async function main(): Promise<void> {
   }, RUN_TIMEOUT_MS);
   timer.unref();
   const gql = await graphqlWsPhase();
-  const ws = await bareWsPhase();
-  report([gql, ws]);
+  const ws = await bareWsPhase(gql.payloads);
+  report([gql.result, ws], gql.payloads);
   process.exit(0);
 }
 

@@ -4,6 +4,7 @@ import type { ObjectQuery } from "@mikro-orm/core";
 import { TaskEventKind, TaskStatus } from "../tasks/task.enums";
 import type { TaskEvent } from "../tasks/task-event.entity";
 import type { LiveTaskEvent } from "../tasks/task-event.log";
+import type { Sink } from "../common/sink";
 
 /**
  * Does this event offer its task to operators: its escrow funded on chain, an
@@ -49,6 +50,9 @@ export class SubscriberFellBehindError extends DomainError {
 /** Waiting subscribers woken per turn of the event loop: a fan-out to thousands must not stall every other request. */
 const WAKE_SLICE = 256;
 
+/** Who takes a queue's events: a queue is never completed, only closed with a reason (`error`). */
+export type QueueReader = Pick<Sink<LiveTaskEvent>, "next"> & { error(err: Error): void };
+
 interface QueueOwner {
   /** The queue has an event for a consumer that is waiting: hand it over soon. */
   ready(queue: LiveQueue): void;
@@ -63,9 +67,8 @@ interface QueueOwner {
  */
 export class LiveQueue {
   private readonly buffer: LiveTaskEvent[] = [];
-  // The consumer waiting for the next event: two callbacks, not a promise, so a live subscription is handed its event without a microtask (see take).
-  private deliver?: (event: LiveTaskEvent) => void;
-  private fail?: (err: Error) => void;
+  // The consumer waiting for the next event: its sink, not a promise, so a live subscription is handed its event by a method call (see take).
+  private consumer?: QueueReader;
   private failure?: Error;
 
   constructor(
@@ -79,18 +82,18 @@ export class LiveQueue {
   push(event: LiveTaskEvent): void {
     if (this.failure || !this.accepts(event)) return;
     // A consumer already waiting takes one event off the top of the limit.
-    if (this.buffer.length >= this.limit + (this.deliver ? 1 : 0)) return this.close(new SubscriberFellBehindError(this.limit));
+    if (this.buffer.length >= this.limit + (this.consumer ? 1 : 0)) return this.close(new SubscriberFellBehindError(this.limit));
     this.buffer.push(event);
-    if (this.deliver) this.owner.ready(this);
+    if (this.consumer) this.owner.ready(this);
   }
 
   /** Gives the oldest queued event to the waiting consumer, if there are both. */
   wake(): void {
-    const deliver = this.deliver;
-    if (!deliver || this.buffer.length === 0) return;
-    this.deliver = this.fail = undefined;
+    const consumer = this.consumer;
+    if (!consumer || this.buffer.length === 0) return;
+    this.consumer = undefined;
     try {
-      deliver(this.buffer.shift()!);
+      consumer.next(this.buffer.shift()!);
     } catch (err) {
       // A consumer's failure ends its own subscription, not the rest of the fan-out slice.
       this.close(err instanceof Error ? err : new Error(String(err)));
@@ -98,21 +101,20 @@ export class LiveQueue {
   }
 
   /**
-   * Hands the next event to `deliver`: at once if one is queued, else when
-   * the feed wakes this queue (in a slice of its fan-out). `fail` is called
-   * instead once the queue is closed and empty. One consumer at a time: call
-   * again for the event after.
+   * Hands the next event to `reader.next`: at once if one is queued, else
+   * when the feed wakes this queue (in a slice of its fan-out).
+   * `reader.error` is called instead once the queue is closed and empty.
+   * One consumer at a time: call again for the event after.
    */
-  take(deliver: (event: LiveTaskEvent) => void, fail: (err: Error) => void): void {
+  take(reader: QueueReader): void {
     const event = this.buffer.shift();
-    if (event) return deliver(event);
-    if (this.failure) return fail(this.failure);
-    this.deliver = deliver;
-    this.fail = fail;
+    if (event) return reader.next(event);
+    if (this.failure) return reader.error(this.failure);
+    this.consumer = reader;
   }
 
   next(): Promise<LiveTaskEvent> {
-    return new Promise((resolve, reject) => this.take(resolve, reject));
+    return new Promise((resolve, reject) => this.take({ next: resolve, error: reject }));
   }
 
   /** Stops delivery; a pending or later `next()` rejects with `reason` (after the events already queued). */
@@ -120,9 +122,9 @@ export class LiveQueue {
     if (this.failure) return;
     this.failure = reason;
     this.owner.closed(this, this.topic);
-    const fail = this.fail;
-    this.deliver = this.fail = undefined;
-    fail?.(reason);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    consumer?.error(reason);
   }
 }
 

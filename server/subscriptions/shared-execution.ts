@@ -1,12 +1,9 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from "graphql";
 import type { Context } from "../graphql/context";
 import { isPromise } from "../graphql/compiled";
-import type { Takeable } from "./transport-ws";
+import { isTakeable, iteratorOf, takeableOf, type Sink, type Takeable } from "../common/sink";
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
 
 /**
  * Who a subscription's results are computed for: everything in its Context
@@ -23,53 +20,53 @@ export function viewerOf(ctx: Context): string {
 }
 
 /**
- * The events of one subscription, each executed into its result. `return()`
- * ends the source at once (a closed connection stops listening), and an
- * error from the source or the execution ends the subscription with it.
+ * The events of one subscription, each executed into its result: the
+ * stream is its source's sink, so a live event that the group's first
+ * subscriber has executed reaches this subscription's consumer in the same
+ * turn, by method calls. `return()` ends the source at once (a closed
+ * connection stops listening), and an error from the source or the
+ * execution ends the subscription with it.
  */
-class ResultStream implements AsyncIterableIterator<ExecutionResult>, Takeable<ExecutionResult> {
+class ResultStream implements Takeable<ExecutionResult>, AsyncIterable<ExecutionResult>, Sink<unknown> {
+  private sink?: Sink<ExecutionResult>;
+
   constructor(
-    private readonly source: AsyncIterator<unknown> & Partial<Takeable<unknown>>,
+    private readonly source: Takeable<unknown>,
     private readonly resultOf: (event: unknown) => Result,
   ) {}
 
-  /**
-   * The next result by callback: from a source that can hand over its
-   * events so (the live task streams), a result already computed for its
-   * group reaches `next` in the same turn, with no promise per subscriber.
-   */
-  take(next: (result: ExecutionResult) => void, fail: (err: unknown) => void, done: () => void): void {
-    const deliver = (event: unknown) => {
-      let result: Result;
-      try {
-        result = this.resultOf(event);
-      } catch (err) {
-        return fail(err);
-      }
-      if (isPromise(result)) result.then(next, fail);
-      else next(result);
-    };
-    if (this.source.take) this.source.take(deliver, fail, done);
-    else this.source.next().then((step) => (step.done ? done() : deliver(step.value)), fail);
+  take(sink: Sink<ExecutionResult>): void {
+    this.sink = sink;
+    this.source.take(this);
   }
 
-  // Promise chains rather than async functions: a subscription spends its life waiting here, and a suspended async frame costs more memory than a reaction.
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.source.next().then((event) => (event.done ? DONE : Promise.resolve(this.resultOf(event.value)).then((value) => ({ done: false, value }))));
+  /** The source's event, executed (or its group's result, executed once for all). */
+  next(event: unknown): void {
+    const sink = this.sink!;
+    let result: Result;
+    try {
+      result = this.resultOf(event);
+    } catch (err) {
+      return sink.error(err);
+    }
+    if (isPromise(result)) result.then((value) => sink.next(value), (err: unknown) => sink.error(err));
+    else sink.next(result);
   }
 
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    return DONE;
+  error(err: unknown): void {
+    this.sink!.error(err);
   }
 
-  async throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    throw err;
+  complete(): void {
+    this.sink!.complete();
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
+  async return(): Promise<void> {
+    await this.source.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ExecutionResult> {
+    return iteratorOf(this);
   }
 }
 
@@ -88,7 +85,7 @@ class ResultStream implements AsyncIterableIterator<ExecutionResult>, Takeable<E
  * are executed per subscriber, as before. Results are kept only as long as
  * the event object lives.
  */
-export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<(Takeable<ExecutionResult> & AsyncIterable<ExecutionResult>) | ExecutionResult> {
   const results = new WeakMap<object, Map<string, Result>>();
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
@@ -103,7 +100,8 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
     if (!(Symbol.asyncIterator in source)) return source;
     const group = [documentId(args.document), args.operationName ?? "", JSON.stringify(args.variableValues ?? {}), viewerOf(args.contextValue as Context)].join("\0");
     const run = (event: unknown) => execute({ ...args, rootValue: event });
-    return new ResultStream(source[Symbol.asyncIterator](), (event) => {
+    const events = isTakeable<unknown>(source) ? source : takeableOf(source[Symbol.asyncIterator]());
+    return new ResultStream(events, (event) => {
       if (typeof event !== "object" || event === null) return run(event);
       let byGroup = results.get(event);
       if (!byGroup) results.set(event, (byGroup = new Map<string, Result>()));

@@ -3,7 +3,8 @@ import { ValidationError } from "../common/errors";
 import type { Context } from "../graphql/context";
 import type { TaskEvent } from "../tasks/task-event.entity";
 import { compareEventIds, readEvents, type LiveTaskEvent } from "../tasks/task-event.log";
-import type { LiveFeed, LiveQueue } from "../events/live-feed";
+import type { LiveFeed, LiveQueue, QueueReader } from "../events/live-feed";
+import { iteratorOf, type Sink, type Takeable } from "../common/sink";
 import { TaskUpdate } from "./task-update.type";
 
 const REPLAY_PAGE = 200;
@@ -57,8 +58,6 @@ function forkPerUpdate(ctx: Context): () => void {
   };
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
 /**
  * The updates of one subscription: first, when `afterEventId` is given, the
  * matching events after it from the log, then live ones. Listening starts
@@ -66,14 +65,18 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * event is either at or below the watermark (replayed from the database) or
  * above it (queued live): none is missed and none comes twice.
  *
- * A hand-written iterator rather than an async generator: a generator
- * waiting for the next event cannot be returned until that event arrives,
- * and a closed connection must stop listening at once.
+ * A Takeable stream rather than an async iterator (transport-ws.ts takes
+ * from it; graphql-js's `subscribe` gets an iterator over it): the stream
+ * itself is its queue's reader, so a live event goes from the feed's wake
+ * to the consumer's sink by two method calls, with no promise, closure or
+ * iterator result per subscriber. `return()` ends it at once: a closed
+ * connection stops listening without waiting for another event.
  */
-export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
+export class TaskUpdateStream implements Takeable<TaskUpdate>, AsyncIterable<TaskUpdate>, QueueReader {
   private readonly queue: LiveQueue;
   private readonly nextUpdate: () => void;
   private replaying?: AsyncGenerator<LiveTaskEvent>;
+  private sink?: Sink<TaskUpdate>;
   private done = false;
 
   constructor(
@@ -87,61 +90,38 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
     if (afterEventId !== undefined) this.replaying = replay(ctx, source, afterEventId, live.watermark);
   }
 
-  // A promise chain rather than an async function: a subscription spends its life waiting here, and a suspended async frame costs more memory than a reaction.
-  next(): Promise<IteratorResult<TaskUpdate>> {
-    const event = this.replaying || this.afterEventId !== undefined ? this.nextEvent() : this.queue.next();
-    return event.then(
-      (event): IteratorResult<TaskUpdate> => {
-        if (this.done) return DONE;
-        this.nextUpdate();
-        return { done: false, value: TaskUpdate.of(event) };
-      },
-      (err: unknown) => {
-        if (this.done) return DONE;
-        this.close();
-        throw err;
-      },
-    );
+  /** The next update into `sink`: a live one straight from the queue, or (while resuming) the next replayed or past afterEventId. */
+  take(sink: Sink<TaskUpdate>): void {
+    if (this.done) return sink.complete();
+    this.sink = sink;
+    if (this.replaying || this.afterEventId !== undefined) this.nextEvent().then((event) => this.next(event), (err: unknown) => this.error(err));
+    else this.queue.take(this);
   }
 
-  /**
-   * The next update by callback (transport-ws.ts's live path): a live
-   * event goes from the feed's wake straight to `next`, with no promise or
-   * microtask per subscriber. `done` is called once the stream has ended
-   * (returned); while replaying, it is `next()` underneath.
-   */
-  take(next: (update: TaskUpdate) => void, fail: (err: unknown) => void, done: () => void): void {
-    if (this.replaying || this.afterEventId !== undefined) {
-      this.next().then((step) => (step.done ? done() : next(step.value)), fail);
-      return;
-    }
-    if (this.done) return done();
-    this.queue.take(
-      (event) => {
-        if (this.done) return done();
-        this.nextUpdate();
-        next(TaskUpdate.of(event));
-      },
-      (err) => {
-        if (this.done) return done();
-        this.close();
-        fail(err);
-      },
-    );
+  /** The queue's (or the replay's) event, as the update it is. */
+  next(event: LiveTaskEvent): void {
+    const sink = this.sink!;
+    this.sink = undefined;
+    if (this.done) return sink.complete();
+    this.nextUpdate();
+    sink.next(TaskUpdate.of(event));
   }
 
-  async return(): Promise<IteratorResult<TaskUpdate>> {
+  /** The queue was closed (the subscriber fell behind, or the stream was returned), or the replay failed. */
+  error(err: unknown): void {
+    const sink = this.sink!;
+    this.sink = undefined;
+    if (this.done) return sink.complete();
     this.close();
-    return DONE;
+    sink.error(err);
   }
 
-  async throw(err: unknown): Promise<IteratorResult<TaskUpdate>> {
+  async return(): Promise<void> {
     this.close();
-    throw err;
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
+  [Symbol.asyncIterator](): AsyncIterator<TaskUpdate> {
+    return iteratorOf(this);
   }
 
   private async nextEvent(): Promise<LiveTaskEvent> {
@@ -154,7 +134,7 @@ export class TaskUpdateStream implements AsyncIterableIterator<TaskUpdate> {
       const event = await this.queue.next();
       if (this.afterEventId === undefined) return event;
       if (compareEventIds(event.id, this.afterEventId) > 0) {
-        // Live events come in id order: every one after this is past afterEventId too, so the live path (take) may serve them.
+        // Live events come in id order: every one after this is past afterEventId too, so the queue may hand them over directly.
         this.afterEventId = undefined;
         return event;
       }

@@ -3,20 +3,10 @@ import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from "graphql-ws";
 import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "../common/logger";
+import { isTakeable, takeableOf, type Sink, type Takeable } from "../common/sink";
 
 /** A connection's time to send connection_init, as graphql-ws allows (3 s). */
 const CONNECTION_INIT_WAIT_MS = 3_000;
-
-/**
- * An operation that can hand over its next result by callback instead of a
- * promise (shared-execution.ts's live streams): exactly one of the three is
- * called, once per `take`.
- */
-export interface Takeable<T> {
-  take(next: (value: T) => void, fail: (err: unknown) => void, done: () => void): void;
-}
-
-type Operation = AsyncIterator<ExecutionResult> & Partial<Takeable<ExecutionResult>>;
 
 /**
  * One open socket. The upgrade request is held only until connection_init
@@ -29,13 +19,75 @@ class Connection<S> {
   state?: S;
   request?: http.IncomingMessage;
   initTimer?: NodeJS.Timeout;
-  subscriptions?: Map<string, Operation | null>;
+  subscriptions?: Map<string, Delivery<S> | null>;
 
   constructor(
     readonly socket: WebSocket,
     request: http.IncomingMessage,
   ) {
     this.request = request;
+  }
+}
+
+/** How an operation's messages are written to its connection. */
+interface Messages<S> {
+  next(connection: Connection<S>, id: string, result: ExecutionResult, written: (err?: Error) => void): void;
+  error(connection: Connection<S>, id: string, errors: readonly GraphQLError[]): void;
+  complete(connection: Connection<S>, id: string): void;
+}
+
+/**
+ * An operation being delivered: the sink its results are taken into, one
+ * at a time, until it ends, errs, or is ended (no longer the one under its
+ * id). A live event reaches `next` in the feed's wake of its subscriber
+ * and is written to the socket in that same turn; the next result is
+ * taken once that write is done.
+ */
+class Delivery<S> implements Sink<ExecutionResult> {
+  /** The socket's write callback, made once for the operation's life. */
+  private readonly written = (err?: Error) => {
+    if (!err && this.current()) this.operation.take(this);
+  };
+
+  constructor(
+    readonly connection: Connection<S>,
+    readonly id: string,
+    readonly operation: Takeable<ExecutionResult>,
+    private readonly messages: Messages<S>,
+  ) {}
+
+  start(): void {
+    this.operation.take(this);
+  }
+
+  next(result: ExecutionResult): void {
+    if (!this.current()) return;
+    try {
+      this.messages.next(this.connection, this.id, result, this.written);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  error(err: unknown): void {
+    if (!this.end()) return;
+    const original = err instanceof Error ? err : new Error(String(err));
+    this.messages.error(this.connection, this.id, [new GraphQLError(original.message, { originalError: original })]);
+  }
+
+  complete(): void {
+    if (this.end()) this.messages.complete(this.connection, this.id);
+  }
+
+  private current(): boolean {
+    return this.connection.subscriptions?.get(this.id) === this;
+  }
+
+  /** Takes the operation out of its connection's map; false if it was not there (ended already). */
+  private end(): boolean {
+    if (!this.current()) return false;
+    this.connection.subscriptions!.delete(this.id);
+    return true;
   }
 }
 
@@ -51,8 +103,8 @@ export interface TransportHooks<S> {
   prepare(payload: SubscribePayload): Omit<ExecutionArgs, "contextValue"> | readonly GraphQLError[];
   /** A new context for one operation of the connection. */
   context(state: S): Promise<unknown>;
-  /** graphql's `subscribe` (or one that shares executions between subscriptions). */
-  subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  /** graphql's `subscribe` (or one that shares executions between subscriptions, and may answer a Takeable stream). */
+  subscribe(args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
   formatErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[];
 }
 
@@ -104,38 +156,7 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
   const sendError = (connection: Connection<S>, id: string, errors: readonly GraphQLError[]) =>
     send(connection, `${idPart(id)}"type":"error","payload":${JSON.stringify(hooks.formatErrors(errors))}}`);
   const sendComplete = (connection: Connection<S>, id: string) => send(connection, `${idPart(id)}"type":"complete"}`);
-
-  /**
-   * Delivers an operation's results one at a time until it ends, errs, or is
-   * ended (no longer the one under its id). A Takeable operation hands each
-   * result over by callback, in the live feed's wake of its subscriber, so a
-   * live event is written to the socket in that same turn.
-   */
-  const pump = (connection: Connection<S>, id: string, operation: Operation): void => {
-    const next = (result: ExecutionResult) => {
-      if (connection.subscriptions?.get(id) !== operation) return;
-      try {
-        sendNext(connection, id, result, (err) => {
-          if (!err) pump(connection, id, operation);
-        });
-      } catch (err) {
-        fail(err);
-      }
-    };
-    const fail = (err: unknown) => {
-      if (connection.subscriptions?.get(id) !== operation) return;
-      connection.subscriptions.delete(id);
-      const original = err instanceof Error ? err : new Error(String(err));
-      sendError(connection, id, [new GraphQLError(original.message, { originalError: original })]);
-    };
-    const done = () => {
-      if (connection.subscriptions?.get(id) !== operation) return;
-      connection.subscriptions.delete(id);
-      sendComplete(connection, id);
-    };
-    if (operation.take) operation.take(next, fail, done);
-    else operation.next().then((step) => (step.done ? done() : next(step.value)), fail);
-  };
+  const messages: Messages<S> = { next: sendNext, error: sendError, complete: sendComplete };
 
   const startOperation = async (connection: Connection<S>, id: string, payload: SubscribePayload): Promise<void> => {
     const subscriptions = (connection.subscriptions ??= new Map());
@@ -157,14 +178,15 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
       const execution: ExecutionArgs = { ...args, contextValue };
       const result = operation.operation === "subscription" ? await hooks.subscribe(execution) : await execute(execution);
       if (Symbol.asyncIterator in result) {
-        const iterator = result[Symbol.asyncIterator]();
+        const operation = isTakeable<ExecutionResult>(result) ? result : takeableOf(result[Symbol.asyncIterator]());
         // Completed by the client (or the socket closed) while it was being set up.
         if (subscriptions.get(id) !== null || !connections.has(connection.socket)) {
-          await iterator.return?.();
+          await operation.return();
           return;
         }
-        subscriptions.set(id, iterator);
-        pump(connection, id, iterator);
+        const delivery = new Delivery(connection, id, operation, messages);
+        subscriptions.set(id, delivery);
+        delivery.start();
         return;
       }
       if (subscriptions.has(id)) {
@@ -209,9 +231,9 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
         if (connection.state === undefined) return close(connection, CloseCode.Unauthorized, "Unauthorized");
         return startOperation(connection, message.id, message.payload);
       case MessageType.Complete: {
-        const operation = connection.subscriptions?.get(message.id);
+        const delivery = connection.subscriptions?.get(message.id);
         connection.subscriptions?.delete(message.id);
-        await operation?.return?.();
+        await delivery?.operation.return();
         return;
       }
       default:
@@ -240,7 +262,7 @@ export function serveTransport<S>(wss: WebSocketServer, hooks: TransportHooks<S>
     clearTimeout(connection.initTimer);
     const operations = connection.subscriptions;
     connection.subscriptions = undefined;
-    for (const operation of operations?.values() ?? []) operation?.return?.().catch((err: unknown) => log.error({ err }, "ending a subscription failed"));
+    for (const delivery of operations?.values() ?? []) delivery?.operation.return().catch((err: unknown) => log.error({ err }, "ending a subscription failed"));
     if (connection.state !== undefined) hooks.closed(this, connection.state);
   }
 

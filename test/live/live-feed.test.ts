@@ -69,30 +69,30 @@ describe("the live feed's fan-out", () => {
     const feed = new LiveFeed(10);
     const taken: string[] = [];
     const take = (queue: ReturnType<LiveFeed["listen"]>, failures: unknown[]) =>
-      queue.take(
-        (e) => {
+      queue.take({
+        next: (e) => {
           taken.push(e.id);
           take(queue, failures);
         },
-        (err) => failures.push(err),
-      );
+        error: (err) => failures.push(err),
+      });
     const reader = feed.listen(Topics.task("t1"), () => true);
     const readerFailures: unknown[] = [];
     take(reader, readerFailures);
     const throwing = feed.listen(Topics.task("t1"), () => true);
     const throwingFailures: unknown[] = [];
-    throwing.take(
-      () => {
+    throwing.take({
+      next: () => {
         throw new Error("the consumer broke");
       },
-      (err) => throwingFailures.push(err),
-    );
+      error: (err) => throwingFailures.push(err),
+    });
     const other = feed.listen(Topics.task("t1"), () => true);
     let otherGot: string | undefined;
-    other.take(
-      (e) => (otherGot = e.id),
-      () => expect.fail("not closed"),
-    );
+    other.take({
+      next: (e) => (otherGot = e.id),
+      error: () => expect.fail("not closed"),
+    });
     feed.publish(event(1));
     feed.publish(event(2));
     expect(taken, "nothing runs inside publish").to.deep.equal([]);

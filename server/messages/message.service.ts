@@ -123,7 +123,7 @@ export class MessageService {
     await this.assertCanSend(em, await this.taskFor(em, principal, taskId));
     const ids = checked.map(() => randomUUID());
     // Hashed as they arrived (multipart uploads), or here on the thread pool, never on the event loop.
-    const digests = await Promise.all(checked.map((photo) => photo.sha256 ?? sha256Of(photo.data)));
+    const digests = await Promise.all(checked.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
     try {
       // Every save settles before a failure is thrown, so the removal below comes after the last write.
       const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format)));

@@ -120,7 +120,7 @@ export class ProofService {
     // The bytes go to the photo store first, outside the transaction; a submission that then fails (or fails to store one) removes them.
     const ids = checked.map(() => randomUUID());
     // Hashed as they arrived (multipart), or now on the thread pool.
-    const digests = await Promise.all(checked.map((photo) => photo.sha256 ?? sha256Of(photo.data)));
+    const digests = await Promise.all(checked.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
     try {
       // Every save settles before a failure is thrown, so the removal comes after the last write.
       const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));

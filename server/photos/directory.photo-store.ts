@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Em } from "../db/orm";
 import type { PhotoStore, SpoolFile } from "./photo.store";
 
 /** The directory of the store's root that uploads are spooled to before they are adopted under a key. */
 const INCOMING = ".incoming";
+/** A spooled file older than this is left from a process that died during its upload (an upload takes seconds): it is removed. */
+export const STALE_SPOOL_MS = 24 * 3600_000;
 
 /**
  * Photos as files under a directory (the embedded default, ./data/photos).
@@ -46,6 +48,7 @@ export class DirectoryPhotoStore implements PhotoStore {
       // Once per process: the directory the temporary files go to, on the store's file system so that adopt() is a rename.
       mkdirSync(this.incoming, { recursive: true });
       this.incomingMade = true;
+      void this.sweep(Date.now() - STALE_SPOOL_MS).catch(() => undefined);
     }
     return new DirectorySpoolFile(path.join(this.incoming, `${randomUUID()}.tmp`));
   }
@@ -55,6 +58,24 @@ export class DirectoryPhotoStore implements PhotoStore {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     await rename(file, target);
+  }
+
+  /**
+   * Removes spooled files last written before `before`: what a process
+   * that died during uploads left (a live one removes its own). Run once a
+   * process starts spooling; returns how many it removed.
+   */
+  async sweep(before: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.incoming).catch(() => [] as string[])) {
+      const file = path.join(this.incoming, name);
+      const modified = await stat(file).then((s) => s.mtimeMs, () => undefined);
+      if (modified !== undefined && modified < before) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async get(_em: Em, key: string): Promise<Buffer | undefined> {

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { FileBytes, readMultipart } from "../../server/rest/multipart";
 import type { MultipartBody, MultipartLimits } from "../../server/rest/rest.route";
 import type { SpooledPhoto } from "../../server/proofs/proof.service";
-import { DirectoryPhotoStore } from "../../server/photos/directory.photo-store";
+import { DirectoryPhotoStore, STALE_SPOOL_MS } from "../../server/photos/directory.photo-store";
 import { DomainError } from "../../server/common/errors";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
@@ -183,6 +183,20 @@ describe("REST multipart uploads", () => {
       const read = await server.cutOff(data, 600_000);
       expect(read).to.be.instanceOf(Error);
       expect((read as Error).message).to.match(/cut off|Unexpected end/);
+      expect(incoming()).to.deep.equal([]);
+    });
+
+    it("removes spooled files a dead process left (older than the stale age), and no fresh one", async () => {
+      const spooled = store.spool();
+      spooled.write(Buffer.from("fresh"));
+      await spooled.end();
+      const left = path.join(root, ".incoming", "left-by-a-crash.tmp");
+      fs.writeFileSync(left, "old");
+      const old = (Date.now() - STALE_SPOOL_MS - 60_000) / 1000;
+      fs.utimesSync(left, old, old);
+      expect(await store.sweep(Date.now() - STALE_SPOOL_MS)).to.equal(1);
+      expect(incoming()).to.deep.equal([path.basename(spooled.path)]);
+      await spooled.remove();
       expect(incoming()).to.deep.equal([]);
     });
 

@@ -212,7 +212,9 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
       response = errorResponse(err, deps.log);
     }
     // Uploads spooled to the photo store and not kept (a failed or replayed submission) are removed before the answer.
-    if (route.multipart && body) await (body as MultipartBody).discard().catch((err: unknown) => deps.log.warn({ err }, "could not remove an upload's spooled files"));
+    // (A route that takes multipart/form-data may also take JSON: only a multipart body has files to remove.)
+    const multipart = route.multipart && typeof (body as Partial<MultipartBody> | undefined)?.discard === "function" ? (body as MultipartBody) : undefined;
+    if (multipart) await multipart.discard().catch((err: unknown) => deps.log.warn({ err }, "could not remove an upload's spooled files"));
     send(res, response);
   };
 }

@@ -247,6 +247,22 @@ for (const db of testDatabases()) {
       expect(filesOf()).to.have.length(6);
     });
 
+    it("stores a message's photo the same way: adopted from the incoming directory, with the hash taken as it arrived", async () => {
+      const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);
+      await rest.request("POST", `/tasks/${created.body.task_id}/accept`, { apiKey: operator.testApiKey });
+      const photo = generatePhoto(25);
+      const form = new FormData();
+      form.append("text", "this door");
+      form.append("photos", new Blob([photo], { type: "image/png" }), "door.png");
+      const sent = await rest.request("POST", `/tasks/${created.body.task_id}/messages`, { apiKey: operator.testApiKey, form });
+      expect(sent.status, JSON.stringify(sent.body)).to.equal(201);
+      const { MessagePhoto } = await import("../../server/messages/message.entity");
+      const [stored] = await server.app.orm.em.fork().find(MessagePhoto, { message: sent.body.message_id ?? sent.body.id });
+      expect([stored.sha256, stored.byteSize]).to.deep.equal([sha256(photo), photo.length]);
+      expect(fs.readFileSync(path.join(root, "proof-photos", stored.id, "original")).equals(photo)).to.equal(true);
+      expect(filesOf().filter((file) => !file.startsWith("proof-photos/"))).to.deep.equal([]);
+    });
+
     it("leaves no file behind after a submission that fails (a task the operator does not hold)", async () => {
       const before = filesOf();
       const created = await rest.post("/tasks", restTaskBody({ test_scenario: "MANUAL" }), agent.apiKey);

@@ -155,7 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   direct = directGraphQL({ app, schema, apollo, known, admit: admitGraphQL, log, jsonBodyBytes: config.limits.jsonBodyBytes });
   // REST and /mcp run the documents of server/api through one runner, which checks them all against the schema now.
   const runner = createOperationRunner(schema, log);
-  directRest = mountRest(app, { config, schema, runner, createContext, orm, worker, log });
+  directRest = mountRest(app, { config, schema, runner, createContext, orm, worker, log, photoStore: services.photos.store });
   mountSumsubWebhook(app, { orm, services, log });
   mountSessions(app, { orm, services, limiter });
   const live = await createLiveUpdates({ orm, config, services, schema, createContext, httpServer, deploymentId, log });

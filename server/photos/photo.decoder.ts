@@ -31,13 +31,14 @@ export interface PhotoHeader {
 }
 
 /**
- * Reads a photo's header only (microseconds, whatever the canvas size), so
+ * Reads a photo's header only (microseconds, whatever the canvas size; of a
+ * file, its first blocks), so
  * limits on pixels apply before any decoding. Undefined when the header is
  * not a readable PNG, JPEG or WebP header.
  */
-export async function readPhotoHeader(data: Buffer): Promise<PhotoHeader | undefined> {
+export async function readPhotoHeader(photo: PhotoInput): Promise<PhotoHeader | undefined> {
   try {
-    const metadata = await sharp(data, { limitInputPixels: false }).metadata();
+    const metadata = await sharp(Buffer.isBuffer(photo) ? photo : photo.file, { limitInputPixels: false }).metadata();
     const format = SHARP_FORMATS[metadata.format ?? ""];
     return format && metadata.width && metadata.height ? { format, width: metadata.width, height: metadata.height } : undefined;
   } catch {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Em } from "../db/orm";
 import { LockMode } from "@mikro-orm/core";
 import { dialectOf } from "../db/dialect";
@@ -8,6 +7,7 @@ import type { Logger } from "../common/logger";
 import { ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import { ProofPhotoHash } from "./photo-hash.entity";
 import { HASH_VERSION } from "./photo.hash";
+import { sha256Of } from "./photo.decoder";
 import { photoKey } from "./photo.store";
 import type { PhotoService } from "./photo.service";
 import { JobKinds } from "../jobs/job.kinds";
@@ -42,7 +42,8 @@ export function registerPhotoJobs(worker: JobWorker, photos: PhotoService, batch
       if (!photo.data) throw new Error(`photo ${photo.id} has neither bytes in its row nor in the photo store`);
       const facts = await photos.save(em, photo.id, photo.data, photo.contentType);
       const copy = await photos.store.get(em, photoKey(photo.id, "original"));
-      if (!copy || createHash("sha256").update(copy).digest("hex") !== photo.sha256) {
+      // Hashed on the thread pool: a batch of photos of megabytes each would otherwise hold the event loop.
+      if (!copy || (await sha256Of(copy)) !== photo.sha256) {
         throw new Error(`photo ${photo.id}: the ${photos.store.kind} store returned other bytes than were written`);
       }
       moved.push({ id: photo.id, facts });

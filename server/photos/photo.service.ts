@@ -1,8 +1,10 @@
+import { readFile } from "node:fs/promises";
 import type { Em } from "../db/orm";
 import type { Principal } from "../agents/api-key.service";
 import { NotFoundError } from "../common/errors";
 import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
+import type { SpooledPhoto } from "../proofs/proof.service";
 import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
 import type { PhotoCopies, PhotoInput, PhotoWork } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
@@ -67,13 +69,17 @@ export class PhotoService {
    * copies; returns what decoding showed. The same id always writes the
    * same bytes, so doing it again after a crash is harmless. The original
    * is written first: in a store of local files the decoder then reads it
-   * from there, so the server does not hand it the bytes.
+   * from there, so the server does not hand it the bytes. An upload spooled
+   * to the store's temporary file (PhotoStore.spool) is renamed into place,
+   * never read into memory.
    */
-  async save(em: Em, photoId: string, data: Buffer, contentType: string, decoded?: Decoded): Promise<PhotoFacts> {
+  async save(em: Em, photoId: string, data: Buffer | SpooledPhoto, contentType: string, decoded?: Decoded): Promise<PhotoFacts> {
     const original = photoKey(photoId, "original");
-    await this.store.put(em, original, data, contentType);
+    if (Buffer.isBuffer(data)) await this.store.put(em, original, data, contentType);
+    else if (this.store.adopt) await this.store.adopt(em, original, data.file);
+    else await this.store.put(em, original, await readFile(data.file), contentType);
     const file = this.store.fileOf?.(original);
-    const copies = decoded ? decoded.copies : await this.decoder.copies(file ? { file } : data);
+    const copies = decoded ? decoded.copies : await this.decoder.copies(file ? { file } : Buffer.isBuffer(data) ? data : { file: data.file });
     if (!copies) return { hasCopies: false };
     await Promise.all([
       this.store.put(em, photoKey(photoId, "display"), copies.display, "image/jpeg"),
@@ -104,7 +110,7 @@ export class PhotoService {
   }
 
   /** What save() decodes from a photo (its copies, capture facts and hashes), for a caller that decodes before it holds a transaction. */
-  async decode(data: Buffer): Promise<Decoded> {
+  async decode(data: PhotoInput): Promise<Decoded> {
     return { copies: await this.decoder.copies(data) };
   }
 

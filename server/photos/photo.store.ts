@@ -29,8 +29,28 @@ export interface PhotoStore {
    * instead of being handed the bytes. Undefined elsewhere.
    */
   fileOf?(key: string): string;
+  /**
+   * A temporary file of the store that an upload is written to as it
+   * arrives (the directory store): adopt() renames it into place under a
+   * key; one not adopted is removed (SpoolFile.remove). Undefined elsewhere.
+   */
+  spool?(): SpoolFile;
+  /** Makes a spooled file (spool()) the object under `key`, without copying it. */
+  adopt?(em: Em, key: string, file: string): Promise<void>;
   /** Releases connections, at shutdown. */
   close?(): void;
+}
+
+/** A temporary file being written (PhotoStore.spool): a writable stream's few methods. */
+export interface SpoolFile {
+  readonly path: string;
+  /** Writes a chunk; false when the writes are behind, until `drain`. */
+  write(chunk: Buffer): boolean;
+  once(event: "drain", listener: () => void): void;
+  /** Resolves once every byte is on disk and the file closed; rejects with the first write error. */
+  end(): Promise<void>;
+  /** Stops writing and removes the file (nothing when it was adopted or is gone). */
+  remove(): Promise<void>;
 }
 
 export type PhotoStoreKind = "database" | "directory" | "s3";

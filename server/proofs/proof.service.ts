@@ -17,15 +17,30 @@ import { JobKinds } from "../jobs/job.kinds";
 export const ProofJobs = JobKinds.guardian;
 
 export interface PhotoUpload {
-  data: Buffer;
+  /** The photo's bytes, or the photo store's temporary file they were written to as they arrived (a multipart upload to the directory store). */
+  data: Buffer | SpooledPhoto;
+  /** SHA-256 of the bytes, hex, when the reader hashed them as they arrived; else hashed on the thread pool when stored. */
+  sha256?: string;
   /** What the client said; the stored type is the one the bytes show. */
   contentType?: string;
   filename?: string;
 }
 
+/** An upload written to a temporary file of the photo store (PhotoStore.spool), which saving it adopts. */
+export interface SpooledPhoto {
+  file: string;
+  size: number;
+  /** The file's first bytes, which show its type. */
+  head: Buffer;
+}
+
 interface CheckedPhoto extends PhotoUpload {
   format: PhotoFormat;
+  size: number;
 }
+
+/** The size of an upload's bytes. */
+export const sizeOf = (data: Buffer | SpooledPhoto): number => (Buffer.isBuffer(data) ? data.length : data.size);
 
 /** Photos checked and decoded before the submission's transaction (ProofService.preparePhotos). */
 export interface PreparedPhotos {
@@ -54,17 +69,18 @@ export class ProofService {
       throw new ValidationError("photos", `at most ${this.config.limits.photosPerProof} photos per submission`);
     }
     const checked = photos.map((photo, i) => {
-      if (photo.data.length === 0) throw new ValidationError(`photos[${i}]`, "is empty");
-      if (photo.data.length > this.config.limits.photoBytes) {
-        throw new DomainError("PAYLOAD_TOO_LARGE", `photos[${i}]: must be at most ${this.config.limits.photoBytes} bytes (got ${photo.data.length})`, `photos[${i}]`);
+      const size = sizeOf(photo.data);
+      if (size === 0) throw new ValidationError(`photos[${i}]`, "is empty");
+      if (size > this.config.limits.photoBytes) {
+        throw new DomainError("PAYLOAD_TOO_LARGE", `photos[${i}]: must be at most ${this.config.limits.photoBytes} bytes (got ${size})`, `photos[${i}]`);
       }
-      const format = sniffPhotoFormat(photo.data);
+      const format = sniffPhotoFormat(Buffer.isBuffer(photo.data) ? photo.data : photo.data.head);
       if (!format) {
         throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `photos[${i}]: must be one of ${ACCEPTED_PHOTO_TYPES.join(", ")} (HEIC and other types are not accepted)`, `photos[${i}]`, {
           accepted: [...ACCEPTED_PHOTO_TYPES],
         });
       }
-      return { ...photo, format };
+      return { ...photo, format, size };
     });
     const headers = await Promise.all(checked.map((photo) => readPhotoHeader(photo.data)));
     // A photo whose header does not read decodes to nothing; the Guardian scores it as undecodable.
@@ -103,7 +119,8 @@ export class ProofService {
     this.tasks.assertCanSubmit(await this.tasks.find(em, taskId), principal);
     // The bytes go to the photo store first, outside the transaction; a submission that then fails (or fails to store one) removes them.
     const ids = checked.map(() => randomUUID());
-    const digests = await Promise.all(checked.map((photo) => sha256Of(photo.data)));
+    // Hashed as they arrived (multipart), or now on the thread pool.
+    const digests = await Promise.all(checked.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
     try {
       // Every save settles before a failure is thrown, so the removal comes after the last write.
       const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));
@@ -116,7 +133,7 @@ export class ProofService {
         task.attempts += 1;
         const proof = new Proof(task, operator, task.attempts, trimmedNotes);
         checked.forEach((photo, position) => {
-          const row = new ProofPhoto(proof, position, photo.format, photo.data.length, digests[position]).storedWith(facts[position]);
+          const row = new ProofPhoto(proof, position, photo.format, photo.size, digests[position]).storedWith(facts[position]);
           row.id = ids[position];
           proof.photos.add(row);
         });

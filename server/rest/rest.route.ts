@@ -38,6 +38,8 @@ export interface MultipartLimits {
 export interface MultipartBody {
   fields: Record<string, string>;
   files: PhotoUpload[];
+  /** Removes the files spooled to the photo store that the request did not keep (adopt); the router calls it once the request is answered. */
+  discard(): Promise<void>;
 }
 
 export interface RestResponse {

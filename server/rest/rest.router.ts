@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type http from "node:http";
 import express from "express";
 import type { GraphQLSchema } from "graphql";
@@ -17,6 +16,7 @@ import { readMultipart } from "./multipart";
 import { errorResponse } from "./rest.errors";
 import { requestBodyError } from "../common/http-errors";
 import type { MultipartBody, RestResponse, RestRoute } from "./rest.route";
+import type { PhotoStore } from "../photos/photo.store";
 import { agentsResource } from "./agents.routes";
 import { tasksResource } from "./tasks.routes";
 import { operatorsResource } from "./operators.routes";
@@ -37,6 +37,8 @@ export interface RestDependencies {
   orm: Orm;
   worker: JobWorker;
   log: Logger;
+  /** The photo store, which uploads are spooled to as they arrive when it keeps files (PhotoStore.spool). */
+  photoStore?: PhotoStore;
 }
 
 /** Answers a request without express's router, or returns false having touched nothing (express then answers it). */
@@ -235,12 +237,13 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
   const secured = !keyOptional && (route.operation.security === undefined || route.operation.security.length > 0);
   return async (req, res) => {
     let response: RestResponse;
+    let body: unknown;
     try {
       const ctx = admittedContext(res);
       if (secured && !ctx.principal && !ctx.admin) throw ctx.authError ?? new UnauthenticatedError();
       const query = validator.query(req.query);
       const idempotencyKey = route.method === "post" ? idempotencyKeyOf(req) : undefined;
-      const body = await readBody(req, res, route, validator, gates);
+      body = await readBody(req, res, route, validator, gates);
       const run = () =>
         route
           .handle({ ctx, params: req.params as Record<string, string>, query, body, idempotencyKey, paymentSignature: req.get("PAYMENT-SIGNATURE") })
@@ -257,6 +260,10 @@ function endpoint(route: RestRoute, validator: RouteValidator, gates: Gates): ex
     } catch (err) {
       response = errorResponse(err, deps.log);
     }
+    // Uploads spooled to the photo store and not kept (a failed or replayed submission) are removed before the answer.
+    // (A route that takes multipart/form-data may also take JSON: only a multipart body has files to remove.)
+    const multipart = route.multipart && typeof (body as Partial<MultipartBody> | undefined)?.discard === "function" ? (body as MultipartBody) : undefined;
+    if (multipart) await multipart.discard().catch((err: unknown) => deps.log.warn({ err }, "could not remove an upload's spooled files"));
     send(res, response);
   };
 }
@@ -286,7 +293,10 @@ async function readBody(req: express.Request, res: express.Response, route: Rest
   if (!type) {
     throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${types.join(" or ")} (got ${req.get("Content-Type") ?? "none"})`);
   }
-  if (type === "multipart/form-data") return readMultipart(req, route.multipart!);
+  if (type === "multipart/form-data") {
+    const store = gates.deps.photoStore;
+    return readMultipart(req, route.multipart!, store?.spool ? () => store.spool!() : undefined);
+  }
   await parseJson(req, res, gates);
   validator.jsonBody(req.body);
   return req.body;
@@ -303,5 +313,5 @@ function parseJson(req: express.Request, res: express.Response, gates: Gates): P
 
 /** What identifies an upload for Idempotency-Key matching: its fields, and its files by their hash. */
 function multipartDigest({ fields, files }: MultipartBody): unknown {
-  return { fields, files: files.map((file) => ({ sha256: createHash("sha256").update(file.data).digest("hex"), contentType: file.contentType, filename: file.filename })) };
+  return { fields, files: files.map((file) => ({ sha256: file.sha256, contentType: file.contentType, filename: file.filename })) };
 }

@@ -63,6 +63,8 @@ export function readPhotoInputs(ctx: Context, photos: PhotoInput[]): PhotoUpload
     if (photo.upload != null && !uploaded) throw new ValidationError(`photos[${i}].upload`, "names no file of this request");
     return {
       data: uploaded?.data ?? decodeBase64(photo.dataBase64!, `photos[${i}].dataBase64`),
+      // A file of the request was hashed as it arrived: the proof does not hash it again.
+      sha256: uploaded?.sha256,
       contentType: photo.contentType ?? uploaded?.contentType,
       filename: photo.filename ?? uploaded?.filename,
     };

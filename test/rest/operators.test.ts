@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { testDatabases } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 import { RestClient, proofForm, restTaskBody } from "../support/rest-client";
 import { generatePhoto } from "../../server/photos/photo.samples";
+import { ProofPhoto } from "../../server/proofs/proof.entity";
 
 for (const db of testDatabases()) {
   describe(`REST API: operators (${db.name})`, () => {
@@ -39,11 +41,15 @@ for (const db of testDatabases()) {
       expect(accepted.status).to.equal(200);
       expect(accepted.body).to.include({ status: "ACCEPTED", operator_id: operator.id });
 
+      const sent = [generatePhoto(11), generatePhoto(12)];
       const upload = await rest.request("POST", `/tasks/${created.body.task_id}/proof`, {
         apiKey: operator.testApiKey,
-        form: proofForm([generatePhoto(11), generatePhoto(12)], "Sign reads 'Main St Bakery'"),
+        form: proofForm(sent, "Sign reads 'Main St Bakery'"),
       });
       expect(upload.status).to.equal(202);
+      // The hash the upload took as the bytes arrived is the hash of the bytes sent, photo by photo, and so are the sizes.
+      const stored = await server.app.orm.em.fork().find(ProofPhoto, { proof: { task: created.body.task_id } }, { orderBy: { position: "asc" } });
+      expect(stored.map((photo) => [photo.sha256, photo.byteSize])).to.deep.equal(sent.map((photo) => [createHash("sha256").update(photo).digest("hex"), photo.length]));
       expect(upload.body).to.include({ status: "SUBMITTED", attempts: 1 });
       expect(upload.body.proof.notes).to.equal("Sign reads 'Main St Bakery'");
       expect(upload.body.proof.photos.map((p: any) => p.content_type)).to.deep.equal(["image/png", "image/png"]);
@@ -73,6 +79,8 @@ for (const db of testDatabases()) {
       expect(upload.status, JSON.stringify(upload.body)).to.equal(202);
       expect(upload.body.proof.photos).to.have.length(10);
       expect(upload.body.proof.notes).to.equal("all four corners, twice");
+      const stored = await server.app.orm.em.fork().find(ProofPhoto, { proof: { task: taskId } }, { orderBy: { position: "asc" } });
+      expect(stored.map((photo) => photo.sha256)).to.deep.equal(photos.slice(0, 10).map((photo) => createHash("sha256").update(photo).digest("hex")));
     });
 
     it("offers only open tasks of the key's mode within the radius, filtered by type", async () => {

@@ -68,13 +68,46 @@ export async function initORM(database: DatabaseConfig, options: OrmOptions = {}
   return orm;
 }
 
-/** WAL for concurrent readers, a busy timeout instead of SQLITE_BUSY, and foreign keys enforced. */
-function enableSqlitePragmas(connection: { pragma(sql: string): unknown }, done: (err: Error | null, connection: unknown) => void): void {
+interface SqliteConnection {
+  pragma(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Distinct statements each SQLite connection keeps prepared (the SQL of a list of ids varies with its length). */
+const PREPARED_STATEMENTS = 500;
+
+/**
+ * Keeps a connection's prepared statements by their SQL, the least recently
+ * used dropped past PREPARED_STATEMENTS. knex's better-sqlite3 dialect
+ * prepares every statement anew (parsing and planning it against the schema:
+ * 0.1-0.3 ms, a few percent of the server's CPU per settled task; see
+ * docs/performance.md, Settlement); the ORM's SQL for one step is the same
+ * every time, with values bound separately. A statement runs to completion
+ * before the next is started (knex runs all() or run(), never iterate()),
+ * so one is never busy when it is handed out again; SQLite prepares it again
+ * by itself when the schema changed since.
+ */
+function cacheStatements(connection: SqliteConnection): void {
+  const prepare = connection.prepare.bind(connection);
+  const statements = new Map<string, unknown>();
+  connection.prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement !== undefined) statements.delete(sql);
+    else statement = prepare(sql);
+    statements.set(sql, statement);
+    if (statements.size > PREPARED_STATEMENTS) statements.delete(statements.keys().next().value!);
+    return statement;
+  };
+}
+
+/** WAL for concurrent readers, a busy timeout instead of SQLITE_BUSY, foreign keys enforced, and prepared statements kept. */
+function enableSqlitePragmas(connection: SqliteConnection, done: (err: Error | null, connection: unknown) => void): void {
   try {
     connection.pragma("journal_mode = WAL");
     connection.pragma("busy_timeout = 5000");
     connection.pragma("foreign_keys = ON");
     connection.pragma("synchronous = NORMAL");
+    cacheStatements(connection);
     done(null, connection);
   } catch (err) {
     done(err as Error, connection);

@@ -130,8 +130,15 @@ export class EscrowService implements TaskSettlement, Paybacks {
     em.persist(new ChainTx(chain.key, ChainTxKind.TIP, Intents.tip(tipId), chain.funder.address, { task, recipient: payee, amount }));
   }
 
-  /** Operators may only take tasks whose money is already locked on chain. */
+  /**
+   * Operators may only take tasks whose money is already locked on chain.
+   * The task's `fundedAt` is set in the transaction that records its escrow
+   * FUNDED and cleared in the one that records it released, refunded or
+   * moved, so a task that shows it needs no read of its escrow; one that does
+   * not is refused with the escrow's status.
+   */
   async assertFunded(em: Em, task: Task): Promise<void> {
+    if (task.fundedAt != null) return;
     const escrow = await em.findOne(Escrow, { task: task.id });
     if (escrow?.status !== EscrowStatus.FUNDED) {
       throw new ConflictError("the task's escrow is not funded on chain yet; try again in a moment", { escrowStatus: escrow?.status ?? null });

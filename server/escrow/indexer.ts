@@ -13,6 +13,8 @@ const MAX_RANGE = 2_000;
 const MAX_LOST_WRITES = 5;
 
 export interface ChainLogHandlers {
+  /** Optional: reads at once what escrowEvent will read for each of a step's events (one statement, not one per event). */
+  preload?(em: Em, chain: Chain, events: EscrowEvent[]): Promise<void>;
   escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void>;
   transferIn(em: Em, chain: Chain, transfer: Transfer, log: IndexedLog): Promise<void>;
 }
@@ -64,7 +66,12 @@ export class ChainIndexer {
         const position = String(to);
         if (!cursor) await tx.persist(new EventCursor(this.cursorName, position)).flush();
         else if ((await tx.nativeUpdate(EventCursor, { name: this.cursorName, position: cursor.position }, { position, updatedAt: new Date() })) !== 1) return false;
-        for (const log of logs) await this.handle(tx, log);
+        const handled = await this.handledOf(tx, logs);
+        const fresh = logs.filter((log) => !handled.has(logKey(log.transactionHash, Number(BigInt(log.logIndex)))));
+        const parsed = fresh.map((log) => ({ log, event: this.chain.escrow.parse(log) }));
+        const events = parsed.map(({ event }) => event).filter((event) => event !== undefined);
+        if (events.length) await this.handlers.preload?.(tx, this.chain, events);
+        for (const { log, event } of parsed) await this.handle(tx, log, event);
         return true;
       });
     } catch (err) {
@@ -102,10 +109,17 @@ export class ChainIndexer {
     });
   }
 
-  private async handle(em: Em, log: Log): Promise<void> {
+  /** Which of these logs are handled already (in chain_events), in one statement. */
+  private async handledOf(em: Em, logs: Log[]): Promise<Set<string>> {
+    if (logs.length === 0) return new Set();
+    const hashes = [...new Set(logs.map((log) => log.transactionHash))];
+    const rows = await em.find(ChainEvent, { chainKey: this.chain.key, txHash: { $in: hashes } }, { fields: ["txHash", "logIndex"], disableIdentityMap: true });
+    return new Set(rows.map((row) => logKey(row.txHash, row.logIndex)));
+  }
+
+  /** A log not handled yet (see handledOf), with its TaskEscrow event if it is one: recorded in chain_events and handed to its handler. */
+  private async handle(em: Em, log: Log, event: EscrowEvent | undefined): Promise<void> {
     const indexed: IndexedLog = { txHash: log.transactionHash, logIndex: Number(BigInt(log.logIndex)), blockNumber: Number(BigInt(log.blockNumber)) };
-    if (await em.count(ChainEvent, { chainKey: this.chain.key, txHash: indexed.txHash, logIndex: indexed.logIndex })) return;
-    const event = this.chain.escrow.parse(log);
     if (event) {
       em.persist(new ChainEvent(this.chain.key, indexed, event.name, stringArgs(event), event.taskId));
       await this.handlers.escrowEvent(em, this.chain, event, indexed);
@@ -120,6 +134,8 @@ export class ChainIndexer {
     await this.handlers.transferIn(em, this.chain, transfer, indexed);
   }
 }
+
+const logKey = (txHash: string, logIndex: number) => `${txHash.toLowerCase()}:${logIndex}`;
 
 function stringArgs(args: object): Record<string, string> {
   return Object.fromEntries(Object.entries(args).filter(([key]) => key !== "name").map(([key, value]) => [key, String(value)]));

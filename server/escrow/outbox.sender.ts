@@ -31,6 +31,14 @@ const NONCE_USED = /nonce too low|nonce has already been used|nonce is too low|i
 /** A lower nonce of the same key has not reached the node yet (automining nodes refuse to queue). */
 const NONCE_GAP = /nonce too high|can't be queued|cannot be queued|nonce gap/i;
 
+/** Rows to sign were moved on by another writer while they were signed: only `signed` were still PENDING (the signing is undone). */
+class MovedOn extends Error {
+  constructor(readonly signed: Set<string>) {
+    super("an outbox row changed while it was signed");
+    this.name = "MovedOn";
+  }
+}
+
 /** A broadcast refused because a lower nonce of the key has not reached the node: a short wait, not a failure to back off from. */
 class WaitingForLowerNonce extends Error {
   constructor(signer: string) {
@@ -252,18 +260,18 @@ export class ChainSender {
     const lock = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
     // Only this process's chains: a replica with its own in-process chain leaves the others' rows to them.
     const keys = this.chains.all().map((chain) => chain.key);
-    const claimed = await em.getConnection().execute<ClaimedRow[]>(
+    // Every column comes back with the claim, so the rows are not read again.
+    const claimed = await em.getConnection().execute<Array<Record<string, unknown>>>(
       `update chain_txs set locked_until = ?
         where id in (
           select id from chain_txs
            where status in (?, ?, ?) and chain_key in (${keys.map(() => "?").join(", ")}) and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
            order by id
            limit ? ${lock})
-        returning id`,
+        returning *`,
       [now + this.options.leaseMs, ChainTxStatus.PENDING, ChainTxStatus.SIGNED, ChainTxStatus.SENT, ...keys, now, now, this.options.batch],
     );
-    if (claimed.length === 0) return [];
-    return em.find(ChainTx, { id: { $in: claimed.map((row) => String(row.id)) } });
+    return claimed.map((row) => em.map(ChainTx, row)).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   /**
@@ -293,24 +301,32 @@ export class ChainSender {
       this.log.warn({ chainKey: chain.key, rows: ready.length, baseFeePerGas: String(fees.baseFeePerGas), maxFeePerGas: String(chain.maxFeePerGas) }, "chain transactions held back: the base fee is above the cap");
       return [];
     }
-    const planned = await this.batched(chain, ready);
     const wallet = chain.signer(ready[0].row.signer);
-    return this.orm.em.fork().transactional(async (tx) => {
-      // Claimed first, the nonces taken after: a row another writer changed meanwhile (a refund calling its funding off) costs no nonce.
-      const claimed = await this.markSigned(tx, ready.map(({ row }) => row.id));
-      const going = planned.map((unit) => this.narrowed(chain, unit, claimed)).filter((unit) => unit !== undefined);
-      if (going.length === 0) return [];
-      const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
-      const signings = await Promise.all(
-        going.map(async ({ rows: unitRows, call, gasLimit }, i) => {
-          const transaction = await signCall(wallet, chain.id, first + i, call, { gasLimit, ...fees });
-          return unitRows.map((row) => ({ row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } }));
-        }),
-      );
-      const stored = signings.flat();
-      await this.storeSignings(tx, stored.map(({ row, values }) => ({ id: row.id, ...values })));
-      return stored.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
-    });
+    let going = await this.batched(chain, ready);
+    for (;;) {
+      try {
+        return await this.orm.em.fork().transactional(async (tx) => {
+          if (going.length === 0) return [];
+          const first = await this.allocateNonces(tx, chain.key, wallet.address, going.length);
+          const signings = await Promise.all(
+            going.map(async ({ rows: unitRows, call, gasLimit }, i) => {
+              const transaction = await signCall(wallet, chain.id, first + i, call, { gasLimit, ...fees });
+              return unitRows.map((row) => ({ row, values: { nonce: first + i, raw: transaction.raw, txHash: transaction.hash, toAddress: call.to, data: call.data, attempts: row.attempts + 1, failures: 0, lastError: null } }));
+            }),
+          );
+          const stored = signings.flat();
+          // PENDING → SIGNED with the signing, as a compare-and-set: a row another writer changed meanwhile (a refund calling its funding
+          // off) undoes the whole transaction, nonces included, and the rest are signed again without it, so it costs no nonce.
+          const signed = await this.storeSignings(tx, stored.map(({ row, values }) => ({ id: row.id, ...values })));
+          if (signed.size < stored.length) throw new MovedOn(signed);
+          return stored.map(({ row, values }) => Object.assign(row, values, { status: ChainTxStatus.SIGNED }));
+        });
+      } catch (err) {
+        if (!(err instanceof MovedOn)) throw err;
+        const claimed = err.signed;
+        going = going.map((unit) => this.narrowed(chain, unit, claimed)).filter((unit) => unit !== undefined);
+      }
+    }
   }
 
   /**
@@ -361,8 +377,11 @@ export class ChainSender {
     return { rows, ...this.effects.batchCall(chain, entries.map((item) => item.batch!)), entries };
   }
 
-  /** Each row's signing (its nonce, bytes and hash, what it calls), all rows in one statement. */
-  private async storeSignings(tx: Em, rows: Array<{ id: string; nonce: number; raw: string; txHash: string; toAddress?: string; data: string }>): Promise<void> {
+  /**
+   * PENDING → SIGNED with each row's signing (its nonce, bytes and hash, what it calls), all rows in one statement;
+   * the ids it changed (a row another writer moved on is left out).
+   */
+  private async storeSignings(tx: Em, rows: Array<{ id: string; nonce: number; raw: string; txHash: string; toAddress?: string; data: string }>): Promise<Set<string>> {
     const ids = rows.map((row) => row.id);
     const column = (name: string, value: (row: (typeof rows)[number]) => string | number | null, cast = "") => ({
       sql: `${name} = case id ${rows.map(() => (cast ? `when ? then cast(? as ${cast})` : "when ? then ?")).join(" ")} end`,
@@ -375,25 +394,15 @@ export class ChainSender {
       column("to_address", (row) => row.toAddress ?? null),
       column("data", (row) => row.data),
     ];
-    await tx.getConnection().execute(
-      `update chain_txs set ${columns.map((c) => c.sql).join(", ")}, attempts = attempts + 1, failures = 0, last_error = null where id in (${ids.map(() => "?").join(", ")})`,
-      [...columns.flatMap((c) => c.params), ...ids],
-      "run",
-      tx.getTransactionContext(),
-    );
-  }
-
-  /** PENDING → SIGNED for these rows in one statement; the ids it changed (a row another writer moved on is left out). */
-  private async markSigned(tx: Em, ids: string[]): Promise<Set<string>> {
-    const rows = await tx
+    const changed = await tx
       .getConnection()
       .execute<ClaimedRow[]>(
-        `update chain_txs set status = ? where status = ? and id in (${ids.map(() => "?").join(", ")}) returning id`,
-        [ChainTxStatus.SIGNED, ChainTxStatus.PENDING, ...ids],
+        `update chain_txs set status = ?, ${columns.map((c) => c.sql).join(", ")}, attempts = attempts + 1, failures = 0, last_error = null where status = ? and id in (${ids.map(() => "?").join(", ")}) returning id`,
+        [ChainTxStatus.SIGNED, ...columns.flatMap((c) => c.params), ChainTxStatus.PENDING, ...ids],
         "all",
         tx.getTransactionContext(),
       );
-    return new Set(rows.map((row) => String(row.id)));
+    return new Set(changed.map((row) => String(row.id)));
   }
 
   /** What to send for a PENDING row, after its checks and simulation; undefined when there is nothing to send now (waiting, skipped, failed). */

@@ -25,6 +25,9 @@ import type { SettlementOutcomes } from "./settlement";
  * totals with the chain.
  */
 export class Reconciler implements ChainLogHandlers {
+  /** Escrows preload read, by the transaction they were read in, then by chain and task id (null: none). */
+  private readonly preloaded = new WeakMap<Em, Map<string, Escrow | null>>();
+
   constructor(
     private readonly orm: Orm,
     private readonly escrows: EscrowService,
@@ -34,9 +37,19 @@ export class Reconciler implements ChainLogHandlers {
     private readonly goneAfterMs: number,
   ) {}
 
+  /** The escrows of a step's events, read in one statement, for escrowEvent in the same transaction (`em`). */
+  async preload(em: Em, chain: Chain, events: EscrowEvent[]): Promise<void> {
+    const ids = [...new Set(events.map((event) => event.taskId))];
+    const escrows = await em.find(Escrow, { chainKey: chain.key, chainTaskId: { $in: ids } });
+    const byId = new Map<string, Escrow | null>(ids.map((id) => [`${chain.key}:${id}`, null]));
+    for (const escrow of escrows) byId.set(`${chain.key}:${escrow.chainTaskId}`, escrow);
+    this.preloaded.set(em, byId);
+  }
+
   async escrowEvent(em: Em, chain: Chain, event: EscrowEvent, log: IndexedLog): Promise<void> {
     const dedupeKey = `${chain.key}:${log.txHash}:${log.logIndex}`;
-    const escrow = await em.findOne(Escrow, { chainKey: chain.key, chainTaskId: event.taskId });
+    const preloaded = this.preloaded.get(em)?.get(`${chain.key}:${event.taskId}`);
+    const escrow = preloaded !== undefined ? preloaded : await em.findOne(Escrow, { chainKey: chain.key, chainTaskId: event.taskId });
     if (!escrow) {
       this.outcomes.report(em, chain.key, "UNKNOWN_ESCROW", `${event.name} in ${log.txHash} for task id ${event.taskId}, which HumanOps never funded`, false, undefined, dedupeKey);
       return;

@@ -394,11 +394,13 @@ export class TaskService {
       }
       if (task.status === TaskStatus.POSTED) await this.settlement.assertFunded(tx, task);
       if (task.status === TaskStatus.POSTED) await assertMeetsMinimumRecord(tx, task, operator);
+      // A new code on every acceptance: a photo showing an earlier holder's code is not this operator's. Drawn before
+      // the task changes: its lookup of tasks would otherwise flush the change first, and the code then take a second update.
+      const captureCode = await issueCaptureCode(tx, task);
       transition(tx, task, TaskStatus.ACCEPTED, { type: ActorType.OPERATOR, id: operator.id });
       task.operator = operator;
       task.acceptedAt = new Date(this.clock.now());
-      // A new code on every acceptance: a photo showing an earlier holder's code is not this operator's.
-      task.captureCode = await issueCaptureCode(tx, task);
+      task.captureCode = captureCode;
       // The hold ends at the window's end if no proof has come; at the deadline the expiry job ends the task instead.
       const lapseAt = task.acceptedAt.getTime() + task.acceptWindowMinutes * 60_000;
       if (lapseAt < task.deadline.getTime()) {

@@ -275,6 +275,46 @@ for (const db of testDatabases()) {
       }
     });
 
+    it("a funding called off while its batch is being signed (a refund winning the race) drops out: the rest are signed again without it, with no nonce left unused, and it never reaches the chain", async () => {
+      const nonceOf = async () => Number(BigInt(await chain.rpc.request<string>("eth_getTransactionCount", [chain.funder.address, "latest"])));
+      const nonceBefore = await nonceOf();
+      await server.app.escrow.sender.stop();
+      let posted: Array<{ id: string; escrow: { chainTaskId: string } }>;
+      try {
+        posted = await Promise.all([1, 2].map(async () => (await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey)).postTask));
+      } finally {
+        // While the batch of both fundings is simulated (after the plan, before the signing is stored), the first task ends and
+        // its refund calls the funding off as its own plan does: a compare-and-set of the row from PENDING to SKIPPED.
+        const [calledOff] = posted!;
+        let raced = false;
+        restore = withRpc(chain, (method, params, real) => {
+          const call = params[0] as { data?: string } | undefined;
+          if (method !== "eth_call" || raced || !call?.data || TaskEscrowContract.iface.parseTransaction({ data: call.data })?.name !== "fundBatch") return undefined;
+          raced = true;
+          return (async () => {
+            await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: calledOff.id }, agent.apiKey);
+            const changed = await server.app.orm.em.fork().nativeUpdate(ChainTx, { intentKey: `fund:${calledOff.id}`, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: "the task ended before it was sent", lockedUntil: null });
+            expect(changed, "the funding was still PENDING while its batch was simulated").to.equal(1);
+            return real.request(method, params);
+          })();
+        });
+        await server.app.escrow.sender.start();
+      }
+      const [calledOff, kept] = posted;
+      const funded = await waitForEscrow(server.client, agent.apiKey, kept.id, ["FUNDED"]);
+      await waitForEscrow(server.client, agent.apiKey, calledOff.id, ["UNFUNDED"]);
+      await server.app.escrow.idle();
+
+      const keptRow = await fundingRow(kept.id);
+      expect(keptRow).to.include({ status: ChainTxStatus.MINED, nonce: nonceBefore, attempts: 1, txHash: funded.escrow.fundTxHash });
+      expect(calledFunction(keptRow.raw!), "signed again alone, as a single funding").to.equal("fund");
+      expect(await fundingRow(calledOff.id)).to.include({ status: ChainTxStatus.SKIPPED, nonce: null, raw: null });
+      expect(await nonceOf(), "one transaction, at the nonce that was next: none taken by the undone signing").to.equal(nonceBefore + 1);
+      await fundedOnce(kept.escrow.chainTaskId);
+      const calledOffFunded = (await escrowLogs(chain, "TaskFunded")).filter((log) => chain.escrow.parse(log)!.taskId === calledOff.escrow.chainTaskId);
+      expect(calledOffFunded, "the called-off funding never reached the chain").to.have.length(0);
+    });
+
     it("releases ready together go out as one releaseBatch; when one entry is refused on chain the batch reverts whole, every row is sent again alone, the others are paid, and the refused one settles as a single call would", async () => {
       const payees = [freshAddress(), freshAddress(), freshAddress()];
       const operators = await Promise.all(payees.map((payee, i) => operatorPaidTo(server.client, payee, `batch-${i}`)));

@@ -56,6 +56,20 @@ for (const db of testDatabases()) {
     after(() => server?.stop());
 
     const contextOf = (apiKey: string) => server.app.createContext(apiKey, "127.0.0.1");
+    /** [API key, task id] reads that answer: the agent's own tasks, the operator holding one, an operator looking at an open task. */
+    const allowedReads = (): Array<[string, string]> => [
+      [alice.apiKey, held],
+      [alice.apiKey, paid],
+      [alice.apiKey, open],
+      [holder.testApiKey, held],
+      [other.testApiKey, open],
+    ];
+    /** Reads a resolver refuses: another agent's task, a task another operator holds or held. */
+    const refusedReads = (): Array<[string, string]> => [
+      [bob.apiKey, held],
+      [other.testApiKey, held],
+      [other.testApiKey, paid],
+    ];
 
     async function both(source: string, operationName: string, apiKey: string, variables: Record<string, unknown>) {
       const document = parse(source);
@@ -71,14 +85,7 @@ for (const db of testDatabases()) {
     }
 
     it("a full read (REST's and MCP's GetTask) answers the same data for its agent, the operator holding it and an operator looking at an open task", async () => {
-      const reads: Array<[string, string]> = [
-        [alice.apiKey, held],
-        [alice.apiKey, paid],
-        [alice.apiKey, open],
-        [holder.testApiKey, held],
-        [other.testApiKey, open],
-      ];
-      for (const [apiKey, id] of reads) {
+      for (const [apiKey, id] of allowedReads()) {
         const { fast, slow } = await both(GetTask.source, "GetTask", apiKey, { id });
         expect(slow.errors, `${id}`).to.equal(undefined);
         expect("data" in fast, `${id}: ${String((fast as { failed?: unknown }).failed)}`).to.equal(true);
@@ -100,11 +107,7 @@ for (const db of testDatabases()) {
 
     it("answers nothing where a resolver refuses (another agent, another operator), and the runner then gives graphql-js's NOT_FOUND", async () => {
       const runner = createOperationRunner(server.app.schema, server.app.log);
-      for (const [apiKey, id] of [
-        [bob.apiKey, held],
-        [other.testApiKey, held],
-        [other.testApiKey, paid],
-      ]) {
+      for (const [apiKey, id] of refusedReads()) {
         const { fast, slow } = await both(GetTask.source, "GetTask", apiKey, { id });
         expect("failed" in fast, id).to.equal(true);
         expect(slow.data, id).to.equal(null);
@@ -144,16 +147,7 @@ for (const db of testDatabases()) {
         ["Read", alone],
         ["GetTask", parse(GetTask.source)],
       ];
-      const reads: Array<[string, string]> = [
-        [alice.apiKey, held],
-        [alice.apiKey, paid],
-        [alice.apiKey, open],
-        [holder.testApiKey, held],
-        [other.testApiKey, open],
-        [bob.apiKey, held],
-        [other.testApiKey, held],
-        [other.testApiKey, paid],
-      ];
+      const reads = [...allowedReads(), ...refusedReads()];
       let found = 0;
       for (const [operationName, document] of documents) {
         for (const [apiKey, id] of reads) {

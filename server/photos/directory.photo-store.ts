@@ -20,7 +20,7 @@ export const STALE_SPOOL_MS = 24 * 3600_000;
 export class DirectoryPhotoStore implements PhotoStore {
   readonly kind = "directory";
   private readonly incoming: string;
-  private incomingMade = false;
+  private swept = false;
 
   constructor(private readonly root: string) {
     this.incoming = path.join(root, INCOMING);
@@ -44,10 +44,11 @@ export class DirectoryPhotoStore implements PhotoStore {
   }
 
   spool(): SpoolFile {
-    if (!this.incomingMade) {
-      // Once per process: the directory the temporary files go to, on the store's file system so that adopt() is a rename.
-      mkdirSync(this.incoming, { recursive: true });
-      this.incomingMade = true;
+    // The directory the temporary files go to, on the store's file system so that adopt() is a rename: made again if it was
+    // removed while the process ran (a directory that exists costs one system call).
+    mkdirSync(this.incoming, { recursive: true });
+    if (!this.swept) {
+      this.swept = true;
       void this.sweep(Date.now() - STALE_SPOOL_MS).catch(() => undefined);
     }
     return new DirectorySpoolFile(path.join(this.incoming, `${randomUUID()}.tmp`));

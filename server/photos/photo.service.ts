@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import type { Em } from "../db/orm";
 import type { Principal } from "../agents/api-key.service";
 import { NotFoundError } from "../common/errors";
@@ -77,7 +76,7 @@ export class PhotoService {
     const original = photoKey(photoId, "original");
     if (Buffer.isBuffer(data)) await this.store.put(em, original, data, contentType);
     else if (this.store.adopt) await this.store.adopt(em, original, data.file);
-    else await this.store.put(em, original, await readFile(data.file), contentType);
+    else throw new Error(`a spooled upload reached the ${this.store.kind} photo store, which does not spool`);
     const file = this.store.fileOf?.(original);
     const copies = decoded ? decoded.copies : await this.decoder.copies(file ? { file } : Buffer.isBuffer(data) ? data : { file: data.file });
     if (!copies) return { hasCopies: false };

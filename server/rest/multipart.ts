@@ -10,6 +10,12 @@ import type { MultipartBody, MultipartLimits } from "./rest.route";
 const HEAD_BYTES = 64;
 /** The first buffer of a file whose size the request does not bound (no Content-Length). */
 const FIRST_CAPACITY = 64 * 1024;
+/**
+ * The most a file's first buffer takes on the word of the request's
+ * Content-Length: a client that declares megabytes and then stalls holds
+ * no more than this until its bytes arrive (the buffer then doubles).
+ */
+const MAX_FIRST_CAPACITY = 1024 * 1024;
 
 /**
  * Where a file part's bytes go as they arrive, hashed (SHA-256) chunk by
@@ -30,8 +36,8 @@ interface FileSink {
 /**
  * A file part's bytes in memory: copied into one buffer sized up front to
  * what the request can still hold (its Content-Length less what came
- * before, within the file limit), doubled when a request without a length
- * sends more, and hashed as they come. A file that ends up filling less
+ * before, within the file limit and MAX_FIRST_CAPACITY), doubled when more
+ * arrives, and hashed as they come. A file that ends up filling less
  * than half its buffer is copied out to a buffer of its own size, so a
  * photo never keeps more than twice its bytes alive.
  */
@@ -45,7 +51,7 @@ export class FileBytes implements FileSink {
     expected: number | undefined,
     private readonly limit: number,
   ) {
-    this.buffer = Buffer.allocUnsafe(Math.max(1, Math.min(expected ?? FIRST_CAPACITY, limit)));
+    this.buffer = Buffer.allocUnsafe(Math.max(1, Math.min(expected ?? FIRST_CAPACITY, limit, MAX_FIRST_CAPACITY)));
   }
 
   /** How many bytes the buffer holds room for (for tests). */
@@ -179,6 +185,8 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits, spo
     req.on("error", cutOff);
 
     parser.on("file", (name, stream, info) => {
+      // busboy goes on through the chunk it holds after a failure: a part that starts then is drained, never stored.
+      if (failed) return stream.resume();
       const index = files.length;
       files.length = index + 1;
       if (name !== limits.fileField) {

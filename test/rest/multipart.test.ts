@@ -131,6 +131,13 @@ describe("REST multipart uploads", () => {
       expect(copied.data.buffer.byteLength, "a copy of the file's size").to.equal(100_000);
     });
 
+    it("takes a declared length on trust only up to 1 MiB: a client that declares 50 MB and stalls holds no more, and the buffer grows as bytes arrive", () => {
+      const bytes = new FileBytes(50_000_000, 50_000_000);
+      expect(bytes.capacity).to.equal(1_048_576);
+      bytes.write(randomBytes(1_048_577));
+      expect(bytes.capacity).to.equal(2_097_152);
+    });
+
     it("grows a buffer of unknown size by doubling, no further than the limit", () => {
       const bytes = new FileBytes(undefined, 100_000);
       expect(bytes.capacity).to.equal(65_536);
@@ -175,6 +182,27 @@ describe("REST multipart uploads", () => {
       const read = await server.send(body([randomBytes(300_000), randomBytes(LIMITS.fileBytes + 10)]), { length: true, chunk: 50_000 });
       expect(read).to.be.instanceOf(DomainError);
       expect(read).to.include({ field: "photos[1]" });
+      expect(incoming()).to.deep.equal([]);
+    });
+
+    it("spools no part that starts after the body failed (busboy reads on through the chunk it holds): an unknown file field or a file over the limit, then a photo, in one write", async () => {
+      for (const files of [
+        [{ name: "other", data: randomBytes(100) }, randomBytes(1000)],
+        [randomBytes(LIMITS.fileBytes + 10), randomBytes(1000)],
+      ]) {
+        const read = await server.send(body(files), { length: true });
+        expect(read).to.be.instanceOf(Error);
+        expect(incoming()).to.deep.equal([]);
+      }
+    });
+
+    it("makes its incoming directory again when it was removed while the process ran", async () => {
+      fs.rmSync(path.join(root, ".incoming"), { recursive: true, force: true });
+      const file = randomBytes(2000);
+      const read = await server.send(body([file]), { length: true });
+      if (read instanceof Error) throw read;
+      expect(fs.readFileSync((read.files[0].data as SpooledPhoto).file).equals(file)).to.equal(true);
+      await read.discard();
       expect(incoming()).to.deep.equal([]);
     });
 

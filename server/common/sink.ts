@@ -22,7 +22,7 @@ export interface Takeable<T> {
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** Takes the next step of an async iterator into a sink. */
-export function takeNext<T>(iterator: AsyncIterator<T>, sink: Sink<T>): void {
+function takeNext<T>(iterator: AsyncIterator<T>, sink: Sink<T>): void {
   iterator.next().then(
     (step) => (step.done ? sink.complete() : sink.next(step.value)),
     (err: unknown) => sink.error(err),

@@ -101,7 +101,8 @@ interface ReadOnlyProperty {
  * The row (column names as keys) as an instance of its entity's class with
  * the values the ORM's hydration gives it (its custom types, dates and
  * booleans converted alike, a relation as an instance of the related class
- * holding its key, as an unloaded ORM reference does), but not managed: no
+ * holding only its key, like an unloaded ORM reference, though `wrap()` of
+ * it says it is initialized: nothing may load it), but not managed: no
  * identity map, no snapshot, no change tracking. For reads that only read
  * it, within one request: making a managed entity (em.map, loadedEntity)
  * costs ~0.1 ms for a task, most of it defining change-tracking accessors on
@@ -121,9 +122,19 @@ export function readOnlyEntity<T extends object>(em: Em, entityName: EntityName<
   for (const prop of plan) {
     const value = data[prop.name];
     if (value === undefined) continue;
-    entity[prop.name] = value === null ? null : prop.convert(value);
+    ownValue(entity, prop.name, value === null ? null : prop.convert(value));
   }
   return entity as T;
+}
+
+/**
+ * Sets a property as a plain value of the object's own: an assignment would
+ * go through the setter the ORM defines on an entity's prototype
+ * (propagation), which makes the entity's helper, marks it touched and
+ * defines a change-tracking accessor on the instance, all for nothing here.
+ */
+function ownValue(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** A date column's value as the ORM's hydrator reads it: a text without a zone is in the platform's time zone (UTC here, forceUtcTimezone). */
@@ -153,7 +164,7 @@ function readOnlyPlan(em: Em, meta: EntityMetadata): ReadOnlyProperty[] | null {
         name: prop.name,
         convert: (value) => {
           const reference = Object.create(target.prototype as object) as Record<string, unknown>;
-          reference[key] = value;
+          ownValue(reference, key, value);
           return reference;
         },
       });

@@ -75,6 +75,7 @@ interface SqliteConnection {
 
 /** Distinct statements each SQLite connection keeps prepared (the SQL of a list of ids varies with its length). */
 const PREPARED_STATEMENTS = 500;
+const SAVEPOINT = /^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) /i;
 
 /**
  * Keeps a connection's prepared statements by their SQL, the least recently
@@ -91,6 +92,8 @@ function cacheStatements(connection: SqliteConnection): void {
   const prepare = connection.prepare.bind(connection);
   const statements = new Map<string, unknown>();
   connection.prepare = (sql: string) => {
+    // knex names each nested transaction anew (trx1, trx2, ...): its savepoint statements are never seen again, so not kept.
+    if (SAVEPOINT.test(sql)) return prepare(sql);
     let statement = statements.get(sql);
     if (statement !== undefined) statements.delete(sql);
     else statement = prepare(sql);

@@ -324,7 +324,10 @@ export class ChainSender {
       } catch (err) {
         if (!(err instanceof MovedOn)) throw err;
         const claimed = err.signed;
+        const before = going.reduce((rows, unit) => rows + unit.rows.length, 0);
         going = going.map((unit) => this.narrowed(chain, unit, claimed)).filter((unit) => unit !== undefined);
+        // Each round drops at least one row, so the rounds end; a round that dropped none would sign the same rows for ever.
+        if (going.reduce((rows, unit) => rows + unit.rows.length, 0) >= before) throw new Error("rows to sign moved on, but none dropped out of the signing");
       }
     }
   }

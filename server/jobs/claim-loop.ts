@@ -28,12 +28,14 @@ export interface ClaimedRow {
  * claim side by side; SQLite serialises writers. A row whose worker died is
  * claimed again when its lease runs out. The SQL is the same on both.
  * With `whole`, each claimed row comes back with all its columns. What is due
- * and how long a lease lasts are judged by `clock`, the clock the rows' due
- * times were written by.
+ * is judged by `clock`, the clock the rows' due times were written by; a
+ * lease guards work in flight, so it is real time (a test's clock jumping a
+ * day ahead must not free rows that are being worked on).
  */
 export async function claimLeases(em: Em, spec: LeaseSpec, limit: number, options: { whole?: boolean; clock?: Clock } = {}): Promise<ClaimedRow[]> {
   const { whole = false, clock = systemClock } = options;
   const now = clock.now();
+  const wall = systemClock.now();
   const lockClause = dialectOf(em.getPlatform()) === "postgresql" ? "for update skip locked" : "";
   const rows = await em.getConnection().execute<Array<{ id: string | number; attempts: string | number } & Record<string, unknown>>>(
     `update ${spec.table} set locked_until = ?, attempts = attempts + 1
@@ -43,7 +45,7 @@ export async function claimLeases(em: Em, spec: LeaseSpec, limit: number, option
          order by ${spec.dueColumn}, id
          limit ? ${lockClause})
       returning ${whole ? "*" : "id, attempts"}`,
-    [now + spec.leaseMs, spec.pendingStatus, now, now, limit],
+    [wall + spec.leaseMs, spec.pendingStatus, now, wall, limit],
   );
   return rows.map((row) => ({ id: String(row.id), attempt: Number(row.attempts), ...(whole && { columns: row }) }));
 }

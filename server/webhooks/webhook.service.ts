@@ -287,7 +287,8 @@ export class WebhookService implements TaskCallbacks {
       throw new ConflictError("the endpoint is disabled; enable it with updateWebhookEndpoint(enabled: true) first");
     }
     const now = this.clock.now();
-    if (delivery.status === WebhookDeliveryStatus.PENDING && (delivery.lockedUntil ?? 0) > now) {
+    // A lease is real time (claimLeases), whatever clock due times are judged by.
+    if (delivery.status === WebhookDeliveryStatus.PENDING && (delivery.lockedUntil ?? 0) > systemClock.now()) {
       throw new ConflictError("an attempt of this delivery is in flight; try again when it has finished");
     }
     delivery.status = WebhookDeliveryStatus.PENDING;

@@ -280,30 +280,31 @@ for (const db of testDatabases()) {
       const nonceBefore = await nonceOf();
       await server.app.escrow.sender.stop();
       let posted: Array<{ id: string; escrow: { chainTaskId: string } }>;
+      /** Rows the race called off: 1 when the funding was still PENDING while its batch was simulated. */
+      let calledOffRows: number | undefined;
       try {
         posted = await Promise.all([1, 2].map(async () => (await server.client.ok(POST, { input: taskInput({ testScenario: "MANUAL" }) }, agent.apiKey)).postTask));
-      } finally {
         // While the batch of both fundings is simulated (after the plan, before the signing is stored), the first task ends and
         // its refund calls the funding off as its own plan does: a compare-and-set of the row from PENDING to SKIPPED.
-        const [calledOff] = posted!;
-        let raced = false;
+        const calledOffId = posted[0].id;
         restore = withRpc(chain, (method, params, real) => {
           const call = params[0] as { data?: string } | undefined;
-          if (method !== "eth_call" || raced || !call?.data || TaskEscrowContract.iface.parseTransaction({ data: call.data })?.name !== "fundBatch") return undefined;
-          raced = true;
+          if (method !== "eth_call" || calledOffRows !== undefined || !call?.data || TaskEscrowContract.iface.parseTransaction({ data: call.data })?.name !== "fundBatch") return undefined;
+          calledOffRows = 0;
           return (async () => {
-            await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: calledOff.id }, agent.apiKey);
-            const changed = await server.app.orm.em.fork().nativeUpdate(ChainTx, { intentKey: `fund:${calledOff.id}`, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: "the task ended before it was sent", lockedUntil: null });
-            expect(changed, "the funding was still PENDING while its batch was simulated").to.equal(1);
+            await server.client.ok(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, { id: calledOffId }, agent.apiKey);
+            calledOffRows = await server.app.orm.em.fork().nativeUpdate(ChainTx, { intentKey: `fund:${calledOffId}`, status: ChainTxStatus.PENDING }, { status: ChainTxStatus.SKIPPED, lastError: "the task ended before it was sent", lockedUntil: null });
             return real.request(method, params);
           })();
         });
+      } finally {
         await server.app.escrow.sender.start();
       }
       const [calledOff, kept] = posted;
       const funded = await waitForEscrow(server.client, agent.apiKey, kept.id, ["FUNDED"]);
       await waitForEscrow(server.client, agent.apiKey, calledOff.id, ["UNFUNDED"]);
       await server.app.escrow.idle();
+      expect(calledOffRows, "the funding was still PENDING while its batch was simulated").to.equal(1);
 
       const keptRow = await fundingRow(kept.id);
       expect(keptRow).to.include({ status: ChainTxStatus.MINED, nonce: nonceBefore, attempts: 1, txHash: funded.escrow.fundTxHash });

@@ -9,14 +9,12 @@ import { Operator } from "../operators/operator.entity";
 import type { PhotoService, PhotoBytes, PhotoVariant } from "../photos/photo.service";
 import { VARIANT_OF } from "../photos/photo.links";
 import { photoKey } from "../photos/photo.store";
-import { sha256Of } from "../photos/photo.decoder";
 import type { PhotoUpload, ProofService } from "../proofs/proof.service";
 import type { Task } from "../tasks/task.entity";
 import type { TaskService } from "../tasks/task.service";
 import { TaskEvent } from "../tasks/task-event.entity";
 import { ActorType, TaskEventKind } from "../tasks/task.enums";
 import { MessageAuthor, MessagePhoto, MessageThread, TaskMessage } from "./message.entity";
-import type { PhotoFacts } from "../proofs/proof.entity";
 
 const DAY_MS = 86_400_000;
 const MAX_PAGE = 100;
@@ -122,14 +120,8 @@ export class MessageService {
     // Refused before storing anything when the caller cannot write here (checked again in the transaction).
     await this.assertCanSend(em, await this.taskFor(em, principal, taskId));
     const ids = checked.map(() => randomUUID());
-    // Hashed as they arrived (multipart uploads), or here on the thread pool, never on the event loop.
-    const digests = await Promise.all(checked.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
     try {
-      // Every save settles before a failure is thrown, so the removal below comes after the last write.
-      const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format)));
-      const failed = saved.find((result) => result.status === "rejected");
-      if (failed) throw failed.reason;
-      const facts = saved.map((result) => (result as PromiseFulfilledResult<PhotoFacts>).value);
+      const { digests, facts } = await this.photos.saveAll(em, ids, checked);
       let message!: TaskMessage;
       await this.tasks.command(em, taskId, async (tx, task) => {
         await this.assertCanSend(tx, task);

@@ -5,7 +5,7 @@ import { Proof, ProofPhoto, type PhotoFacts } from "../proofs/proof.entity";
 import type { Task } from "../tasks/task.entity";
 import type { SpooledPhoto } from "../proofs/proof.service";
 import { type PhotoSize, VARIANT_OF, type PhotoAddress, type PhotoLinks } from "./photo.links";
-import type { PhotoCopies, PhotoInput, PhotoWork } from "./photo.decoder";
+import { sha256Of, type PhotoCopies, type PhotoInput, type PhotoWork } from "./photo.decoder";
 import { photoKey, type PhotoStore } from "./photo.store";
 
 /** Which copy of a photo: the original as uploaded, the display copy (≤ 1600 px) or the thumbnail (≤ 320 px). */
@@ -111,6 +111,26 @@ export class PhotoService {
   /** What save() decodes from a photo (its copies, capture facts and hashes), for a caller that decodes before it holds a transaction. */
   async decode(data: PhotoInput): Promise<Decoded> {
     return { copies: await this.decoder.copies(data) };
+  }
+
+  /**
+   * Saves several photos of one submission side by side (save() each, under
+   * `ids`), with each one's SHA-256: the hash taken as it arrived
+   * (multipart), or taken now on the thread pool. Every save settles before
+   * the first failure is thrown, so a caller's discard(ids) comes after the
+   * last write.
+   */
+  async saveAll(
+    em: Em,
+    ids: string[],
+    photos: Array<{ data: Buffer | SpooledPhoto; format: string; sha256?: string }>,
+    decoded?: Decoded[],
+  ): Promise<{ digests: string[]; facts: PhotoFacts[] }> {
+    const digests = await Promise.all(photos.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
+    const saved = await Promise.allSettled(photos.map((photo, i) => this.save(em, ids[i], photo.data, photo.format, decoded?.[i])));
+    const failed = saved.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+    return { digests, facts: saved.map((result) => (result as PromiseFulfilledResult<PhotoFacts>).value) };
   }
 
   /** Removes what save() wrote for photos whose submission did not commit. */

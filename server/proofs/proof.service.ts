@@ -4,14 +4,14 @@ import type { Config } from "../config";
 import { DomainError, ValidationError } from "../common/errors";
 import { Operator } from "../operators/operator.entity";
 import { enqueue } from "../jobs/job.queue";
-import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sha256Of, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
+import { ACCEPTED_PHOTO_TYPES, readPhotoHeader, sniffPhotoFormat, type PhotoFormat } from "../photos/photo.decoder";
 import type { Decoded, PhotoService } from "../photos/photo.service";
 import type { Task } from "../tasks/task.entity";
 import { ActorType, TaskStatus } from "../tasks/task.enums";
 import { transition } from "../tasks/task.transition";
 import type { OperatorPrincipal, TaskService } from "../tasks/task.service";
 import { LIMITS } from "../tasks/task.validation";
-import { Proof, ProofPhoto, type PhotoFacts } from "./proof.entity";
+import { Proof, ProofPhoto } from "./proof.entity";
 import { JobKinds } from "../jobs/job.kinds";
 
 export const ProofJobs = JobKinds.guardian;
@@ -119,14 +119,8 @@ export class ProofService {
     this.tasks.assertCanSubmit(await this.tasks.find(em, taskId), principal);
     // The bytes go to the photo store first, outside the transaction; a submission that then fails (or fails to store one) removes them.
     const ids = checked.map(() => randomUUID());
-    // Hashed as they arrived (multipart), or now on the thread pool.
-    const digests = await Promise.all(checked.map((photo) => (photo.sha256 ? Promise.resolve(photo.sha256) : sha256Of(photo.data))));
     try {
-      // Every save settles before a failure is thrown, so the removal comes after the last write.
-      const saved = await Promise.allSettled(checked.map((photo, i) => this.photos.save(em, ids[i], photo.data, photo.format, prepared?.decoded[i])));
-      const failed = saved.find((result) => result.status === "rejected");
-      if (failed) throw failed.reason;
-      const facts = saved.map((result) => (result as PromiseFulfilledResult<PhotoFacts>).value);
+      const { digests, facts } = await this.photos.saveAll(em, ids, checked, prepared?.decoded);
       return await this.tasks.command(em, taskId, async (tx, task) => {
         this.tasks.assertCanSubmit(task, principal);
         const operator = tx.getReference(Operator, principal.operatorId);

@@ -18,15 +18,6 @@ const GAP_RECHECK_MS = 20;
  * transaction from slipping past the snapshot check below.
  */
 const GAP_MIN_HOLD_MS = 40;
-/**
- * A commit of this process is read this long after it, with whatever else
- * commits meanwhile: settling a task commits about six task events, many
- * tasks settle at once, and each read is a statement (docs/performance.md,
- * Settlement). Short beside what a live view notices.
- */
-const COMMIT_COALESCE_MS = 10;
-/** The same with nobody subscribed live in this process: only the webhook dispatcher (whose deliveries go out over the network) waits. */
-const UNWATCHED_COALESCE_MS = 100;
 /** How long one read of the log may take before the relay counts as stuck (on top of a poll interval). */
 const READ_LEASE_MS = 30_000;
 
@@ -74,8 +65,6 @@ export class EventRelay {
   private heard = "0";
   private gap?: HeldGap;
   private timer?: NodeJS.Timeout;
-  /** A read called for by a commit of this process, soon (wakeSoon). */
-  private soon?: NodeJS.Timeout;
   private reading?: Promise<void>;
   private again = false;
   private running = false;
@@ -110,23 +99,8 @@ export class EventRelay {
   commitHook(): EventSubscriber<TaskEvent> {
     return afterCommitOf(TaskEvent, () => true, () => {
       this.committed = true;
-      this.wakeSoon();
+      this.wake();
     });
-  }
-
-  /**
-   * A read COMMIT_COALESCE_MS from now, unless one is due or running (a read
-   * running reads again when it ends): the commits of that span are read in
-   * one statement, not one each.
-   */
-  private wakeSoon(): void {
-    if (!this.running || this.soon) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.soon = setTimeout(() => this.wake(), this.feed.subscriberCount > 0 ? COMMIT_COALESCE_MS : UNWATCHED_COALESCE_MS);
-    this.soon.unref();
   }
 
   /** The longest a healthy relay goes between reads: a poll interval plus one read. */
@@ -147,8 +121,6 @@ export class EventRelay {
   }
 
   wake(): void {
-    clearTimeout(this.soon);
-    this.soon = undefined;
     if (!this.running) return;
     if (this.reading) {
       this.again = true;
@@ -160,7 +132,6 @@ export class EventRelay {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    clearTimeout(this.soon);
     await this.reading;
   }
 

@@ -19,13 +19,9 @@ interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
-/** Statements prepared on each SQLite connection, reused for as long as it lives. */
-const prepared = new WeakMap<object, Map<string, SqliteStatement>>();
-
 /**
  * Declares a read that runs on the driver directly: knex's query building
- * and MikroORM's query pipeline cost ~0.3 ms a statement, and knex's
- * better-sqlite3 dialect prepares every statement anew. `sql` uses `?` for
+ * and MikroORM's query pipeline cost ~0.3 ms a statement. `sql` uses `?` for
  * parameters and is written once for both databases.
  */
 export function leanStatement(name: string, sql: string): LeanStatement {
@@ -54,11 +50,8 @@ export async function leanRows<T>(em: Em, statement: LeanStatement, params: unkn
       return result.rows as T[];
     }
     const sqlite = connection as SqliteConnection;
-    let statements = prepared.get(sqlite);
-    if (!statements) prepared.set(sqlite, (statements = new Map()));
-    let statementOf = statements.get(statement.name);
-    if (!statementOf) statements.set(statement.name, (statementOf = sqlite.prepare(statement.sqlite)));
-    return statementOf.all(...params) as T[];
+    // The connection keeps its prepared statements by SQL (orm.ts cacheStatements): this is a lookup after the first time.
+    return sqlite.prepare(statement.sqlite).all(...params) as T[];
   } finally {
     await client.releaseConnection(connection);
   }
